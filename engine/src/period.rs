@@ -252,12 +252,14 @@ mod tests {
         assert_eq!(first.map(|t| march.contains_millis(t)), Ok(true));
         // The same instant, 2026-03-31T16:00:00Z, is April in Shanghai but March in UTC.
         let instant = parse_timestamp("2026-03-31T16:00:00Z").map(|t| t.with_timezone(&Utc));
+        let instant2 = instant.clone();
         assert_eq!(
             instant.map(|t| Period::containing(PeriodKind::Monthly, t, shanghai()).to_string()),
             Ok("2026-04".to_owned())
         );
         assert_eq!(
-            instant.map(|t| Period::containing(PeriodKind::Monthly, t, chrono_tz::UTC).to_string()),
+            instant2
+                .map(|t| Period::containing(PeriodKind::Monthly, t, chrono_tz::UTC).to_string()),
             Ok("2026-03".to_owned())
         );
     }

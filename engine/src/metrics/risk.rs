@@ -49,10 +49,11 @@ mod tests {
         let (l, h) = lbgi_hbgi(&[112.5]).unwrap_or_default();
         assert!(l < 1e-3 && h < 1e-3);
         let (l, h) = lbgi_hbgi(&[50.0]).unwrap_or_default();
-        // f(50) = 1.509·(ln 50^1.084 − 5.381) = −2.23…; 10·f² ≈ 49.8
-        assert!((l - 49.80).abs() < 0.05 && h == 0.0, "{l} {h}");
+        // f(50) = 1.509·((ln 50)^1.084 − 5.381) = −1.500…; 10·f² = 22.500…
+        assert!((l - 22.500).abs() < 0.001 && h == 0.0, "{l} {h}");
         let (l, h) = lbgi_hbgi(&[300.0]).unwrap_or_default();
-        assert!(l == 0.0 && (h - 28.6).abs() < 0.1, "{l} {h}");
+        // f(300) = 1.842…; 10·f² = 33.952…
+        assert!(l == 0.0 && (h - 33.952).abs() < 0.001, "{l} {h}");
         assert_eq!(lbgi_hbgi(&[f64::INFINITY]), None);
     }
 }
