@@ -67,7 +67,8 @@ pub enum GlucoseError {
     #[error("glucose value {value} {unit} is not positive")]
     NotPositive { value: f64, unit: GlucoseUnit },
     #[error(
-        "glucose value {value} {unit} ({mg_dl} mg/dL) is outside the plausible {PLAUSIBLE_MG_DL_MIN}–{PLAUSIBLE_MG_DL_MAX} mg/dL; a meter reports such values as `LO` or `HI`"
+        "glucose value {value} {unit}{} is outside the plausible {PLAUSIBLE_MG_DL_MIN}–{PLAUSIBLE_MG_DL_MAX} mg/dL; a meter reports such values as `LO` or `HI`",
+        in_mg_dl(*unit, *mg_dl)
     )]
     Implausible {
         value: f64,
@@ -76,6 +77,14 @@ pub enum GlucoseError {
     },
     #[error("unknown glucose unit `{0}` (expected `mg/dL` or `mmol/L`)")]
     UnknownUnit(String),
+}
+
+/// " (= N mg/dL)" after a value given in another unit, so the limit can be checked by eye.
+fn in_mg_dl(unit: GlucoseUnit, mg_dl: f64) -> String {
+    match unit {
+        GlucoseUnit::MgDl => String::new(),
+        GlucoseUnit::MmolL => format!(" (= {mg_dl} mg/dL)"),
+    }
 }
 
 /// A measured glucose concentration in mg/dL: finite and within the plausible range.
@@ -224,7 +233,15 @@ mod tests {
             assert!(err.contains(expected), "{text}: {err}");
         }
         // 1.0 mmol/L is 18 mg/dL: implausible, a meter would show LO.
-        assert!(GlucoseValue::parse("1.0", GlucoseUnit::MmolL).is_err());
+        let err = GlucoseValue::parse("1.0", GlucoseUnit::MmolL)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "glucose value 1 mmol/L (= 18 mg/dL) is outside the plausible 20–600 mg/dL; a meter reports such values as `LO` or `HI`"
+            )
+        );
     }
 
     #[test]

@@ -1,0 +1,305 @@
+//! `incentive metrics` end to end: the real binary, real files, standard input and output.
+
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const CGM_FIXTURE: &str = "engine/tests/fixtures/iglu/cgm-two-members.csv";
+const IGLU_EXPECTED: &str = "engine/tests/fixtures/iglu/expected.json";
+
+/// The fields product.md promises, in its order.
+const CONTRACT_FIELDS: [&str; 21] = [
+    "member_id",
+    "n_readings",
+    "first_time",
+    "last_time",
+    "mean_mg_dl",
+    "mean_mmol_l",
+    "sd_mg_dl",
+    "cv_percent",
+    "gmi_percent",
+    "tir_percent",
+    "tbr_percent",
+    "tbr_level2_percent",
+    "tar_percent",
+    "tar_level2_percent",
+    "gri",
+    "j_index",
+    "lbgi",
+    "hbgi",
+    "active_percent",
+    "days_with_readings",
+    "n_measured",
+];
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn incentive(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incentive"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("the binary starts: {e}"));
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // The binary may exit on a bad argument before it reads its input: a broken pipe is fine.
+        let _ = pipe.write_all(text.as_bytes());
+    }
+    child.wait_with_output().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn stdout_json(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("stdout is JSON: {e}"))
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A CSV file in a fresh temporary directory, removed when the guard drops.
+struct TempCsv(PathBuf);
+
+impl TempCsv {
+    fn new(name: &str, text: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("incentive-cli-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        Self(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+}
+
+impl Drop for TempCsv {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+#[test]
+fn json_output_has_the_contract_fields_in_order_and_iglus_figures() {
+    let output = incentive(
+        &["metrics", "--readings", CGM_FIXTURE, "--format", "json"],
+        None,
+    );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let json = stdout_json(&output);
+    let members = json.as_array().cloned().unwrap_or_default();
+    assert_eq!(members.len(), 2);
+    // Field order as written on stdout, not as a map would sort it.
+    let first_object = text.split("},").next().unwrap_or_default();
+    let positions: Vec<usize> = CONTRACT_FIELDS
+        .iter()
+        .map(|f| {
+            first_object
+                .find(&format!("\"{f}\":"))
+                .unwrap_or(usize::MAX)
+        })
+        .collect();
+    assert!(
+        positions.is_sorted() && positions.last() != Some(&usize::MAX),
+        "{positions:?}"
+    );
+
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo(IGLU_EXPECTED)).unwrap_or_default())
+            .unwrap_or(Value::Null);
+    for member in &members {
+        let id = member["member_id"].as_str().unwrap_or_default();
+        for field in [
+            "mean_mg_dl",
+            "sd_mg_dl",
+            "tir_percent",
+            "gri",
+            "active_percent",
+        ] {
+            let ours = member[field].as_f64().unwrap_or(f64::NAN);
+            let iglu = expected["members"][id][field].as_f64().unwrap_or(f64::NAN);
+            assert!(
+                (ours - iglu).abs() <= 1e-12 * iglu.abs().max(1.0),
+                "{id}.{field}: {ours} vs {iglu}"
+            );
+        }
+    }
+    assert!(
+        stderr(&output).contains("3275 rows; 3275 readings for 2 members; 0 duplicates dropped")
+    );
+}
+
+#[test]
+fn standard_input_is_read_when_the_file_is_a_dash() {
+    let csv = "member_id,time,glucose\nA,2026-03-01T08:00:00+08:00,5.0\nA,2026-03-01T09:00:00+08:00,7.0\n";
+    let json = stdout_json(&incentive(
+        &["metrics", "--readings", "-", "--unit", "mmol/L"],
+        Some(csv),
+    ));
+    assert_eq!(json[0]["member_id"], "A");
+    assert_eq!(json[0]["mean_mg_dl"], 108.0);
+    assert_eq!(json[0]["mean_mmol_l"], 6.0);
+}
+
+#[test]
+fn the_table_is_for_people_with_one_row_per_member() {
+    let output = incentive(
+        &["metrics", "--readings", CGM_FIXTURE, "--format", "table"],
+        None,
+    );
+    assert!(output.status.success());
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.contains("TIR %") && table.contains("M001") && table.contains("M002"),
+        "{table}"
+    );
+    // M001's TIR, 95.09333 %, rounded for reading.
+    assert!(table.contains("95.1"), "{table}");
+}
+
+#[test]
+fn a_bad_row_stops_with_its_file_and_line_and_prints_no_partial_output() {
+    let file = TempCsv::new(
+        "bad.csv",
+        "member_id,time,glucose_mg_dl\nA,2026-03-01T08:00:00+08:00,100\nA,2026-03-01T09:00:00,100\n",
+    );
+    let output = incentive(&["metrics", "--readings", file.path()], None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "nothing half-written to stdout");
+    let message = stderr(&output);
+    assert!(
+        message.contains(
+            "bad.csv: line 3, field `time`: time `2026-03-01T09:00:00` has no UTC offset"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn skipping_bad_rows_names_each_skipped_row_and_keeps_the_rest() {
+    let csv = "member_id,time,glucose_mg_dl\nA,2026-03-01T08:00:00+08:00,100\nA,x,100\nB,2026-03-01T08:00:00+08:00,7000\nB,2026-03-01T09:00:00+08:00,120\n";
+    let output = incentive(
+        &["metrics", "--readings", "-", "--skip-bad-rows"],
+        Some(csv),
+    );
+    let json = stdout_json(&output);
+    assert_eq!(json.as_array().map(Vec::len), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("skipped: <stdin>: line 3, field `time`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("skipped: <stdin>: line 4, field `glucose_mg_dl`"),
+        "{message}"
+    );
+    assert!(message.contains("2 bad rows skipped"), "{message}");
+}
+
+#[test]
+fn a_window_keeps_readings_from_its_start_up_to_its_end_and_counts_the_rest() {
+    let csv = "member_id,time,glucose_mg_dl\nA,2026-03-01T08:00:00+08:00,100\nA,2026-03-02T08:00:00+08:00,200\nA,2026-03-03T08:00:00+08:00,300\n";
+    let output = incentive(
+        &[
+            "metrics",
+            "--readings",
+            "-",
+            "--from",
+            "2026-03-02T08:00:00+08:00",
+            "--to",
+            "2026-03-03T08:00:00+08:00",
+        ],
+        Some(csv),
+    );
+    let json = stdout_json(&output);
+    assert_eq!(json[0]["n_readings"], 1);
+    assert_eq!(json[0]["mean_mg_dl"], 200.0);
+    assert!(stderr(&output).contains("2 outside the window"));
+}
+
+#[test]
+fn days_follow_the_time_zone_given() {
+    let csv =
+        "member_id,time,glucose_mg_dl\nA,2026-03-01T23:30:00Z,100\nA,2026-03-02T01:00:00Z,110\n";
+    let utc = stdout_json(&incentive(&["metrics", "--readings", "-"], Some(csv)));
+    let shanghai = stdout_json(&incentive(
+        &["metrics", "--readings", "-", "--tz", "Asia/Shanghai"],
+        Some(csv),
+    ));
+    assert_eq!(
+        (
+            utc[0]["days_with_readings"].as_u64(),
+            shanghai[0]["days_with_readings"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+}
+
+#[test]
+fn bad_arguments_get_messages_that_name_them() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--readings", "no-such-file.csv"],
+            "cannot open readings file `no-such-file.csv`",
+        ),
+        (
+            &["--readings", "-", "--unit", "g/L"],
+            "--unit: unknown glucose unit `g/L`",
+        ),
+        (
+            &["--readings", "-", "--tz", "Mars/Olympus"],
+            "--tz: unknown time zone `Mars/Olympus`",
+        ),
+        (
+            &["--readings", "-", "--from", "2026-03-01"],
+            "--from: time `2026-03-01` is not an RFC 3339 timestamp",
+        ),
+        (
+            &[
+                "--readings",
+                "-",
+                "--from",
+                "2026-03-02T00:00:00Z",
+                "--to",
+                "2026-03-01T00:00:00Z",
+            ],
+            "--to (2026-03-01 00:00:00 UTC) must be after --from (2026-03-02 00:00:00 UTC)",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["metrics"];
+        all.extend_from_slice(args);
+        let output = incentive(&all, Some("member_id,time,glucose_mg_dl\n"));
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(output.stdout.is_empty());
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn output_is_the_same_bytes_on_every_run() {
+    let args = ["metrics", "--readings", CGM_FIXTURE];
+    assert_eq!(incentive(&args, None).stdout, incentive(&args, None).stdout);
+}
