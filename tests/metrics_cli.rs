@@ -148,6 +148,32 @@ fn json_output_has_the_contract_fields_in_order_and_iglus_figures() {
 }
 
 #[test]
+fn finger_stick_readings_in_mmol_count_flags_and_fasting_targets_but_no_cgm_metrics() {
+    let json = stdout_json(&incentive(
+        &[
+            "metrics",
+            "--readings",
+            "examples/readings/smbg-mmol.csv",
+            "--tz",
+            "Asia/Shanghai",
+        ],
+        None,
+    ));
+    let by_id = |id: &str| {
+        json.as_array()
+            .and_then(|a| a.iter().find(|m| m["member_id"] == id))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let (s002, s003) = (by_id("S002"), by_id("S003"));
+    assert_eq!(s002["n_low_flags"], 1);
+    assert_eq!(s003["n_high_flags"], 1);
+    assert!(s002["fasting_n"].as_u64() > Some(0));
+    assert!(s002["fasting_in_target_percent"].is_number());
+    assert!(s002["active_percent"].is_null() && s002["hypo_episodes"].is_null());
+}
+
+#[test]
 fn standard_input_is_read_when_the_file_is_a_dash() {
     let csv = "member_id,time,glucose\nA,2026-03-01T08:00:00+08:00,5.0\nA,2026-03-01T09:00:00+08:00,7.0\n";
     let json = stdout_json(&incentive(

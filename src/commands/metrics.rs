@@ -138,6 +138,8 @@ fn table(metrics: &[Metrics]) -> Table {
             Cell::new(&m.member_id),
             count(m.n_readings),
             count(m.days_with_readings),
+            num(m.readings_per_week),
+            num(m.fasting_in_target_percent),
             num(m.mean_mg_dl),
             num(m.sd_mg_dl),
             num(m.cv_percent),

@@ -5,6 +5,11 @@ use crate::record::Record;
 
 const MS_PER_MINUTE: f64 = 60_000.0;
 
+/// The coarsest sampling interval, in minutes, at which data counts as CGM. CGM-only metrics
+/// (active percent, episodes) are `None` above it: a finger-stick meter is not "active" or
+/// "inactive" between pricks.
+pub const CGM_SAMPLING_MINUTES_MAX: f64 = 15.0;
+
 /// The median interval between consecutive readings, in whole minutes (ties to even, as R's
 /// and Python's `round`). `None` for fewer than two readings.
 pub fn sampling_interval_minutes(times_ms: &[i64]) -> Option<f64> {
@@ -41,10 +46,11 @@ pub fn sampling_interval_minutes(times_ms: &[i64]) -> Option<f64> {
 /// longer than dt − their count · dt) / dt); active = 100 · (expected − missing) / expected.
 ///
 /// Source: Danne et al., Diabetes Care 2017;40:1631; iglu `active_percent` (automatic range).
-/// `None` for fewer than two readings or readings less than 30 s apart (dt rounds to 0).
+/// `None` for fewer than two readings, readings less than 30 s apart (dt rounds to 0), or
+/// finger-stick data (dt above [`CGM_SAMPLING_MINUTES_MAX`]).
 pub fn active_percent(times_ms: &[i64]) -> Option<f64> {
     let dt = sampling_interval_minutes(times_ms)?;
-    if dt <= 0.0 {
+    if !(dt > 0.0 && dt <= CGM_SAMPLING_MINUTES_MAX) {
         return None;
     }
     let (first, last) = (times_ms.first()?, times_ms.last()?);
@@ -125,9 +131,11 @@ mod tests {
     }
 
     #[test]
-    fn too_few_or_too_dense_readings_have_no_active_percent() {
+    fn too_few_too_dense_or_finger_stick_readings_have_no_active_percent() {
         assert_eq!(active_percent(&[]), None);
         assert_eq!(active_percent(&[0]), None);
         assert_eq!(active_percent(&[0, 1000, 2000]), None);
+        assert_eq!(active_percent(&[0, 15 * MIN, 30 * MIN]), Some(100.0));
+        assert_eq!(active_percent(&[0, 16 * MIN, 32 * MIN]), None);
     }
 }

@@ -6,15 +6,13 @@
 //! a run of k readings lasts (t_last − t_first) + dt: three 5-minute readings are 15 minutes.
 //!
 //! Episodes are a CGM concept: they are counted only when the sampling interval is at most
-//! [`EPISODE_SAMPLING_MINUTES_MAX`]; finger-stick data gives `None`. A gap in the data longer
+//! [`CGM_SAMPLING_MINUTES_MAX`]; finger-stick data gives `None`. A gap in the data longer
 //! than twice dt ends whatever was under way, since nothing is known about the gap.
 
-use crate::metrics::coverage::sampling_interval_minutes;
+use crate::metrics::coverage::{CGM_SAMPLING_MINUTES_MAX, sampling_interval_minutes};
 
 /// The minimum duration, in minutes, out of range to begin an episode or in range to end one.
 pub const EPISODE_MINUTES_MIN: f64 = 15.0;
-/// The coarsest sampling interval, in minutes, at which episodes are counted.
-pub const EPISODE_SAMPLING_MINUTES_MAX: f64 = 15.0;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum State {
@@ -33,7 +31,7 @@ pub fn count_episodes(
     out_of_range: impl Fn(f64) -> bool,
 ) -> Option<u64> {
     let dt_minutes = sampling_interval_minutes(times_ms)?;
-    if !(dt_minutes > 0.0 && dt_minutes <= EPISODE_SAMPLING_MINUTES_MAX) {
+    if !(dt_minutes > 0.0 && dt_minutes <= CGM_SAMPLING_MINUTES_MAX) {
         return None;
     }
     let dt_ms = (dt_minutes * 60_000.0) as i64;

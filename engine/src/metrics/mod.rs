@@ -91,7 +91,7 @@ pub struct Metrics {
     pub lbgi: Option<f64>,
     /// High blood glucose index (Kovatchev); see [`risk`].
     pub hbgi: Option<f64>,
-    /// Share of expected CGM readings present; see [`coverage::active_percent`].
+    /// Share of expected CGM readings present (CGM only); see [`coverage::active_percent`].
     pub active_percent: Option<f64>,
     /// Distinct local days with at least one reading.
     pub days_with_readings: u64,
