@@ -8,8 +8,7 @@
 //!
 //! - `floor_sum`: sums the values with 8 independent accumulators (the lane count of
 //!   `Tally::of`): the least any one pass over the column can cost.
-//! - `tally`: `Tally::of`, then mean, SD, the range percentages and GRI as `compute_metrics`
-//!   derives them.
+//! - `tally`: `Tally::of`, then mean, SD, the range percentages and GRI (`Tally::ranges`).
 //! - `risk_indices`: Kovatchev's LBGI and HBGI (a logarithm and a power per reading).
 //! - `compute_metrics`: every metric of a record with a reading every 5 minutes.
 
@@ -70,19 +69,7 @@ fn tally(bencher: Bencher, n: usize) {
     let values = values(n);
     bencher.counter(ItemsCount::new(n)).bench(|| {
         let t = Tally::of(black_box(&values));
-        // As `compute_metrics` derives them.
-        let tbr = t.percent(t.below_70);
-        let tbr2 = t.percent(t.below_54);
-        let tar = t.percent(t.n - t.at_most_180);
-        let tar2 = t.percent(t.above_250);
-        let tir = t.percent(t.at_most_180 - t.below_70);
-        let gri = match (tbr, tbr2, tar, tar2) {
-            (Some(tbr), Some(tbr2), Some(tar), Some(tar2)) => {
-                Some((3.0 * tbr2 + 2.4 * (tbr - tbr2) + 1.6 * tar2 + 0.8 * (tar - tar2)).min(100.0))
-            }
-            _ => None,
-        };
-        black_box((t.mean(), t.sd(), tir, tbr, tbr2, tar, tar2, gri))
+        black_box((t.mean(), t.sd(), t.ranges()))
     });
 }
 

@@ -49,7 +49,11 @@ pub fn sampling_interval_minutes(times_ms: &[i64]) -> Option<f64> {
 /// `None` for fewer than two readings, readings less than 30 s apart (dt rounds to 0), or
 /// finger-stick data (dt above [`CGM_SAMPLING_MINUTES_MAX`]).
 pub fn active_percent(times_ms: &[i64]) -> Option<f64> {
-    let dt = sampling_interval_minutes(times_ms)?;
+    active_percent_at(times_ms, sampling_interval_minutes(times_ms)?)
+}
+
+/// [`active_percent`] with the sampling interval `dt` (minutes) already known.
+pub fn active_percent_at(times_ms: &[i64], dt: f64) -> Option<f64> {
     if !(dt > 0.0 && dt <= CGM_SAMPLING_MINUTES_MAX) {
         return None;
     }

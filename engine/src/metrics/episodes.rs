@@ -30,7 +30,21 @@ pub fn count_episodes(
     values: &[f64],
     out_of_range: impl Fn(f64) -> bool,
 ) -> Option<u64> {
-    let dt_minutes = sampling_interval_minutes(times_ms)?;
+    count_episodes_at(
+        times_ms,
+        values,
+        sampling_interval_minutes(times_ms)?,
+        out_of_range,
+    )
+}
+
+/// [`count_episodes`] with the sampling interval (minutes) already known.
+pub fn count_episodes_at(
+    times_ms: &[i64],
+    values: &[f64],
+    dt_minutes: f64,
+    out_of_range: impl Fn(f64) -> bool,
+) -> Option<u64> {
     if !(dt_minutes > 0.0 && dt_minutes <= CGM_SAMPLING_MINUTES_MAX) {
         return None;
     }

@@ -138,19 +138,9 @@ pub fn compute_metrics(record: &Record) -> Metrics {
     let tally = Tally::of(values);
     let mean = tally.mean();
     let sd = tally.sd();
-    let n = tally.n;
 
-    let tbr = tally.percent(tally.below_70);
-    let tbr2 = tally.percent(tally.below_54);
-    let tar = tally.percent(n - tally.at_most_180);
-    let tar2 = tally.percent(tally.above_250);
-    let tir = tally.percent(tally.at_most_180 - tally.below_70);
-    let gri = match (tbr, tbr2, tar, tar2) {
-        (Some(tbr), Some(tbr2), Some(tar), Some(tar2)) => {
-            Some((3.0 * tbr2 + 2.4 * (tbr - tbr2) + 1.6 * tar2 + 0.8 * (tar - tar2)).min(100.0))
-        }
-        _ => None,
-    };
+    let ranges = tally.ranges();
+    let n_low_flags = values.iter().filter(|v| **v == f64::NEG_INFINITY).count() as u64;
     let risk = risk::lbgi_hbgi(values);
     let (fasting_n, fasting_in) = context_share(record, Context::Fasting, |g| {
         FASTING_TARGET_MG_DL.0 <= g && g <= FASTING_TARGET_MG_DL.1
@@ -158,7 +148,11 @@ pub fn compute_metrics(record: &Record) -> Metrics {
     let (post_meal_n, post_meal_in) = context_share(record, Context::PostMeal, |g| {
         g < POST_MEAL_TARGET_BELOW_MG_DL
     });
-    let episodes = |out: fn(f64) -> bool| episodes::count_episodes(times, values, out);
+    // The sampling interval is a selection over every interval: find it once.
+    let dt = coverage::sampling_interval_minutes(times);
+    let episodes = |out: fn(f64) -> bool| {
+        dt.and_then(|dt| episodes::count_episodes_at(times, values, dt, out))
+    };
     let labs = record.labs();
     let hba1c_latest = labs.last().map(|l| l.hba1c.percent());
     let hba1c_change = match labs {
@@ -168,7 +162,7 @@ pub fn compute_metrics(record: &Record) -> Metrics {
 
     Metrics {
         member_id: record.member().clone(),
-        n_readings: n,
+        n_readings: tally.n,
         first_time: readings.time(0),
         last_time: readings.len().checked_sub(1).and_then(|i| readings.time(i)),
         mean_mg_dl: mean,
@@ -176,21 +170,21 @@ pub fn compute_metrics(record: &Record) -> Metrics {
         sd_mg_dl: sd,
         cv_percent: mean.zip(sd).map(|(m, s)| 100.0 * s / m),
         gmi_percent: mean.map(|m| 3.31 + 0.02392 * m),
-        tir_percent: tir,
-        tbr_percent: tbr,
-        tbr_level2_percent: tbr2,
-        tar_percent: tar,
-        tar_level2_percent: tar2,
-        gri,
+        tir_percent: ranges.map(|r| r.tir),
+        tbr_percent: ranges.map(|r| r.tbr),
+        tbr_level2_percent: ranges.map(|r| r.tbr_level2),
+        tar_percent: ranges.map(|r| r.tar),
+        tar_level2_percent: ranges.map(|r| r.tar_level2),
+        gri: ranges.map(|r| r.gri),
         j_index: mean.zip(sd).map(|(m, s)| 0.001 * (m + s) * (m + s)),
         lbgi: risk.map(|r| r.0),
         hbgi: risk.map(|r| r.1),
-        active_percent: coverage::active_percent(times),
+        active_percent: dt.and_then(|dt| coverage::active_percent_at(times, dt)),
         days_with_readings: coverage::days_with_readings(record),
         n_measured: tally.n_numeric,
-        n_low_flags: values.iter().filter(|v| **v == f64::NEG_INFINITY).count() as u64,
-        n_high_flags: values.iter().filter(|v| **v == f64::INFINITY).count() as u64,
-        sampling_interval_minutes: coverage::sampling_interval_minutes(times),
+        n_low_flags,
+        n_high_flags: tally.n - tally.n_numeric - n_low_flags,
+        sampling_interval_minutes: dt,
         readings_per_week: coverage::readings_per_week(record),
         fasting_n,
         fasting_in_target_percent: fasting_in,
