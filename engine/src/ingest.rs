@@ -15,9 +15,9 @@
 use crate::glucose::{GlucoseError, GlucoseUnit, GlucoseValue};
 use crate::member::{MemberId, MemberIdError};
 use crate::period::Window;
-use crate::reading::{Context, Reading, Source, UnknownLabel};
+use crate::reading::{Context, Source, UnknownLabel};
 use crate::readings::{Readings, ReadingsBuilder};
-use crate::time::{TimeError, parse_timestamp};
+use crate::time::{TimeError, parse_timestamp_parts};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::Read;
@@ -218,10 +218,20 @@ fn field<'r>(
     std::str::from_utf8(bytes).map_err(|_| (Some(name), RowProblem::NotUtf8(name)))
 }
 
-fn parse_reading(
+/// One row, already in the column form [`ReadingsBuilder`] stores.
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    time_ms: i64,
+    offset_s: i32,
+    value: GlucoseValue,
+    context: Context,
+    source: Source,
+}
+
+fn parse_row(
     record: &csv::ByteRecord,
     c: &Columns,
-) -> Result<Reading, (Option<&'static str>, RowProblem)> {
+) -> Result<Row, (Option<&'static str>, RowProblem)> {
     if record.len() != c.count {
         return Err((
             None,
@@ -232,7 +242,8 @@ fn parse_reading(
         ));
     }
     let at = |name: &'static str| move |p: RowProblem| (Some(name), p);
-    let time = parse_timestamp(field(record, c.time, "time")?).map_err(|e| at("time")(e.into()))?;
+    let (time_ms, offset_s) =
+        parse_timestamp_parts(field(record, c.time, "time")?).map_err(|e| at("time")(e.into()))?;
     let value = GlucoseValue::parse(field(record, c.value, c.value_name)?, c.unit)
         .map_err(|e| at(c.value_name)(e.into()))?;
     let context = match c.context {
@@ -247,8 +258,9 @@ fn parse_reading(
         }
         None => Source::Unspecified,
     };
-    Ok(Reading {
-        time,
+    Ok(Row {
+        time_ms,
+        offset_s,
         value,
         context,
         source,
@@ -335,21 +347,27 @@ pub fn read_readings_csv<R: Read>(
         }
         report.rows += 1;
         let line = record.position().map_or(line_before, csv::Position::line);
-        let parsed = parse_reading(&record, &columns).and_then(|reading| {
+        let parsed = parse_row(&record, &columns).and_then(|row| {
             let key = record.get(columns.member).unwrap_or_default();
-            Ok((members.slot(key)?, reading))
+            Ok((members.slot(key)?, row))
         });
         match parsed {
-            Ok((slot, reading)) => {
+            Ok((slot, row)) => {
                 if options
                     .window
-                    .is_some_and(|w| !w.contains_millis(reading.time.timestamp_millis()))
+                    .is_some_and(|w| !w.contains_millis(row.time_ms))
                 {
                     report.outside_window += 1;
                     continue;
                 }
                 if let Some((_, builder)) = members.builders.get_mut(slot) {
-                    builder.push(reading);
+                    builder.push_parts(
+                        row.time_ms,
+                        row.offset_s,
+                        row.value,
+                        row.context,
+                        row.source,
+                    );
                 }
             }
             Err((field, problem)) => {

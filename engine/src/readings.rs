@@ -147,12 +147,33 @@ impl ReadingsBuilder {
     }
 
     pub fn push(&mut self, reading: Reading) {
+        self.push_parts(
+            reading.time.timestamp_millis(),
+            reading.time.offset().local_minus_utc(),
+            reading.value,
+            reading.context,
+            reading.source,
+        );
+    }
+
+    /// [`ReadingsBuilder::push`] for a reading already in column form, so the CSV reader never
+    /// builds a `DateTime` only to take it apart again.
+    /// INVARIANT: `offset_s` is a valid `FixedOffset` (strictly within ±24 h).
+    pub(crate) fn push_parts(
+        &mut self,
+        time_ms: i64,
+        offset_s: i32,
+        value: GlucoseValue,
+        context: Context,
+        source: Source,
+    ) {
+        debug_assert!(offset_s.abs() < 86_400);
         let c = &mut self.columns;
-        c.time_ms.push(reading.time.timestamp_millis());
-        c.offset_s.push(reading.time.offset().local_minus_utc());
-        c.mg_dl.push(reading.value.encode());
-        c.context.push(reading.context);
-        c.source.push(reading.source);
+        c.time_ms.push(time_ms);
+        c.offset_s.push(offset_s);
+        c.mg_dl.push(value.encode());
+        c.context.push(context);
+        c.source.push(source);
     }
 
     /// Sorts by (time, source), keeping the first of readings that share both.

@@ -176,19 +176,17 @@ proptest! {
 
     #[test]
     fn timestamps_parse_to_the_same_instant_and_offset_as_chrono(
-        year in 1900_i32..2100, month in 1_u32..=12, day in 1_u32..=31,
+        year in 0_i32..10_000, month in 1_u32..=12, day in 1_u32..=31,
         hour in 0_u32..24, minute in 0_u32..60, second in 0_u32..60,
         fraction in prop_oneof![Just(String::new()), "\\.[0-9]{1,9}"],
         offset in prop_oneof![Just("Z".to_owned()), (any::<bool>(), 0_u32..24, 0_u32..60)
             .prop_map(|(neg, h, m)| format!("{}{h:02}:{m:02}", if neg { '-' } else { '+' }))],
     ) {
         let text = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}{offset}");
-        let chrono = chrono::DateTime::parse_from_rfc3339(&text).ok();
-        let ours = incentive_engine::time::parse_timestamp(&text).ok();
-        prop_assert_eq!(
-            ours.map(|t| (t.timestamp_nanos_opt(), t.offset().local_minus_utc())),
-            chrono.map(|t| (t.timestamp_nanos_opt(), t.offset().local_minus_utc())),
-            "{}", text
-        );
+        let chrono = chrono::DateTime::parse_from_rfc3339(&text)
+            .ok()
+            .map(|t| (t.timestamp_millis(), t.offset().local_minus_utc()));
+        let ours = incentive_engine::time::parse_timestamp_parts(&text).ok();
+        prop_assert_eq!(ours, chrono, "{}", text);
     }
 }
