@@ -9,10 +9,9 @@
 
 mod common;
 
-use common::{load, member_id};
+use common::{load, member_id, window};
+use incentive_engine::GlucoseUnit;
 use incentive_engine::ingest::{BadRows, CsvOptions, IngestReport, RowError, read_readings_csv};
-use incentive_engine::time::parse_timestamp;
-use incentive_engine::{GlucoseUnit, Window};
 
 fn options(unit: Option<GlucoseUnit>, bad_rows: BadRows) -> CsvOptions {
     CsvOptions {
@@ -198,14 +197,9 @@ fn duplicates_and_readings_outside_the_window_are_counted_not_silently_dropped()
     let csv = format!(
         "{HEADER}{GOOD}{GOOD}M1,2026-03-01T00:00:00Z,101\nM1,2026-02-28T08:00:00+08:00,100\nM1,2026-03-02T08:00:00+08:00,100\n"
     );
-    let start = parse_timestamp("2026-03-01T00:00:00+08:00")
-        .map(|t| t.to_utc())
-        .unwrap_or_default();
-    let end = parse_timestamp("2026-03-02T00:00:00+08:00")
-        .map(|t| t.to_utc())
-        .unwrap_or_default();
+    let window = window("2026-03-01T00:00:00+08:00", "2026-03-02T00:00:00+08:00");
     let mut opts = options(None, BadRows::Fail);
-    opts.window = Window::new(start, end);
+    opts.window = Some(window);
     let loaded =
         read_readings_csv(csv.as_bytes(), &opts, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -224,14 +218,9 @@ fn duplicates_and_readings_outside_the_window_are_counted_not_silently_dropped()
 #[test]
 fn a_member_whose_readings_all_fall_outside_the_window_has_no_record() {
     let csv = format!("{HEADER}M9,2020-01-01T08:00:00+08:00,100\n{GOOD}");
-    let start = parse_timestamp("2026-01-01T00:00:00Z")
-        .map(|t| t.to_utc())
-        .unwrap_or_default();
-    let end = parse_timestamp("2027-01-01T00:00:00Z")
-        .map(|t| t.to_utc())
-        .unwrap_or_default();
+    let window = window("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z");
     let mut opts = options(None, BadRows::Fail);
-    opts.window = Window::new(start, end);
+    opts.window = Some(window);
     let loaded =
         read_readings_csv(csv.as_bytes(), &opts, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(

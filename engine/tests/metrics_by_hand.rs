@@ -10,10 +10,10 @@
 mod common;
 
 use chrono_tz::Asia::Shanghai;
-use common::{close, load, member_id, metrics_of_rows, readings_of};
+use common::{close, load, member_id, metrics_of_rows, readings_of, window};
 use incentive_engine::metrics::daily::{daily_summaries, longest_run_of_days};
 use incentive_engine::time::parse_timestamp;
-use incentive_engine::{DayBoundary, Hba1c, LabResult, Period, Record, Window, compute_metrics};
+use incentive_engine::{DayBoundary, Hba1c, LabResult, Period, Record, compute_metrics};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -303,13 +303,7 @@ fn a_window_keeps_only_readings_inside_it() {
     let csv = "member_id,time,glucose_mg_dl\nM1,2026-03-01T08:00:00+08:00,100\nM1,2026-03-02T08:00:00+08:00,200\n";
     let loaded = load(csv);
     let readings = loaded.members.values().next().cloned().unwrap_or_default();
-    let start = parse_timestamp("2026-03-02T00:00:00+08:00")
-        .map(|t| t.to_utc())
-        .unwrap_or_default();
-    let end = parse_timestamp("2026-03-03T00:00:00+08:00")
-        .map(|t| t.to_utc())
-        .unwrap_or_default();
-    let window = Window::new(start, end).unwrap_or_else(|| panic!("a valid window"));
+    let window = window("2026-03-02T00:00:00+08:00", "2026-03-03T00:00:00+08:00");
     let record = Record::new(member_id("M1"), readings, vec![]).within(window);
     assert_eq!(compute_metrics(&record).mean_mg_dl, Some(200.0));
 }

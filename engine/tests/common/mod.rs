@@ -4,7 +4,8 @@
 #![allow(clippy::panic, reason = "a test helper fails the test by panicking")]
 
 use incentive_engine::ingest::{BadRows, CsvOptions, ReadingsByMember, read_readings_csv};
-use incentive_engine::{MemberId, Metrics, Readings, Record, compute_metrics};
+use incentive_engine::time::parse_timestamp;
+use incentive_engine::{MemberId, Metrics, Readings, Record, Window, compute_metrics};
 
 /// Loads CSV text (header included), failing the test on any error.
 pub fn load(csv: &str) -> ReadingsByMember {
@@ -46,4 +47,16 @@ pub fn metrics_of_rows(rows: &[(&str, &str)]) -> Metrics {
 /// `a ≈ b` to `rel` relative (absolute near zero).
 pub fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * b.abs().max(1.0)
+}
+
+/// The window `[start, end)` from two RFC 3339 timestamps.
+pub fn window(start: &str, end: &str) -> Window {
+    let instant = |t: &str| match parse_timestamp(t) {
+        Ok(t) => t.to_utc(),
+        Err(e) => panic!("test timestamp: {e}"),
+    };
+    match Window::new(instant(start), instant(end)) {
+        Some(w) => w,
+        None => panic!("test window must not be empty: {start} .. {end}"),
+    }
 }
