@@ -90,10 +90,8 @@ fn fixed_shape_parts(b: &[u8]) -> Option<(i64, i32)> {
         }
         // The first three digits, right-padded: ".5" is 500 ms, ".123456" is 123 ms.
         let mut padded = [b'0'; 3];
-        for (slot, &c) in padded.iter_mut().zip(fraction) {
-            if c.is_ascii_digit() {
-                *slot = c;
-            }
+        for (slot, &c) in padded.iter_mut().zip(fraction.iter().take(n)) {
+            *slot = c;
         }
         millis = number(&padded)?;
         rest = fraction.get(n..)?;
@@ -185,6 +183,9 @@ mod tests {
             "1969-12-31T23:59:59.999-00:01",
             "2016-12-31T23:59:60Z",
             "2024-02-29T00:00:00+00:00",
+            // Found by the property test: the offset's digits must not pad a short fraction.
+            "0000-01-01T00:00:00.0+10:00",
+            "2026-03-01T08:00:00.1+12:34",
         ] {
             let chrono =
                 DateTime::parse_from_rfc3339(text).map(|t| (t, t.offset().local_minus_utc()));
