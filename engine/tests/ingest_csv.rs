@@ -263,3 +263,14 @@ fn lo_and_hi_flags_are_kept_in_either_unit() {
         .map(|r| r.values_mg_dl().to_vec());
     assert_eq!(values, Some(vec![f64::NEG_INFINITY, f64::INFINITY]));
 }
+
+#[test]
+fn a_header_that_is_not_utf8_is_refused_at_line_one() {
+    let csv = b"member_id,t\xffme,glucose_mg_dl\nM1,2026-03-01T08:00:00+08:00,100\n";
+    let result = read_readings_csv(csv.as_slice(), &options(None, BadRows::Fail), &mut |_| {});
+    let message = result.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.starts_with("readings.csv: line 1: could not be read:"),
+        "{message}"
+    );
+}
