@@ -281,6 +281,15 @@ mod tests {
     }
 
     #[test]
+    fn a_day_whose_midnight_does_not_exist_starts_at_the_first_local_time_that_does() {
+        // São Paulo sprang forward at midnight on 4 November 2018: 00:00 became 01:00 (−02:00).
+        let day = NaiveDate::from_ymd_opt(2018, 11, 4);
+        let start = day.and_then(|d| local_midnight(chrono_tz::America::Sao_Paulo, d));
+        let expected = parse_timestamp("2018-11-04T01:00:00-02:00").map(|t| t.with_timezone(&Utc));
+        assert_eq!(start, expected.ok());
+    }
+
+    #[test]
     fn a_month_spanning_a_dst_change_has_its_true_length() {
         // New York springs forward on 8 March 2026: March is 31 days less one hour.
         let march = Period::parse("2026-03").and_then(|p| p.window(chrono_tz::America::New_York));

@@ -59,10 +59,8 @@ impl Readings {
 
     /// The `i`th reading in canonical order.
     pub fn get(&self, i: usize) -> Option<Reading> {
-        let time_ms = *self.time_ms.get(i)?;
-        let offset = FixedOffset::east_opt(*self.offset_s.get(i)?)?;
         Some(Reading {
-            time: offset.timestamp_millis_opt(time_ms).single()?,
+            time: self.time(i)?,
             value: GlucoseValue::decode(*self.mg_dl.get(i)?),
             context: *self.context.get(i)?,
             source: *self.source.get(i)?,
@@ -82,13 +80,27 @@ impl Readings {
     /// The readings inside `window`, in the same order. A binary search, then a copy of the
     /// slice: records are per member and period, so the copy is small.
     pub fn within(&self, window: &Window) -> Readings {
+        let (start, end) = self.bounds_of(window);
+        self.slice(start, end)
+    }
+
+    /// [`Readings::within`] for readings the caller no longer needs: when all of them are in
+    /// the window (a file already cut to it), they are kept as they are, not copied.
+    pub fn into_within(self, window: &Window) -> Readings {
+        match self.bounds_of(window) {
+            (0, end) if end == self.len() => self,
+            (start, end) => self.slice(start, end),
+        }
+    }
+
+    fn bounds_of(&self, window: &Window) -> (usize, usize) {
         let start = self
             .time_ms
             .partition_point(|&t| t < window.start.timestamp_millis());
         let end = self
             .time_ms
             .partition_point(|&t| t < window.end.timestamp_millis());
-        self.slice(start, end)
+        (start, end)
     }
 
     fn slice(&self, start: usize, end: usize) -> Readings {

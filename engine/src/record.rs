@@ -92,7 +92,7 @@ impl Record {
     /// Restricts the record to `window` (readings outside it are left out), keeping the
     /// window so rates such as readings per week are per the window, not per the data's span.
     pub fn within(mut self, window: Window) -> Self {
-        self.readings = self.readings.within(&window);
+        self.readings = std::mem::take(&mut self.readings).into_within(&window);
         self.window = Some(window);
         self
     }

@@ -53,8 +53,7 @@ impl Tally {
         let mut b70 = [0_u64; LANES];
         let mut le180 = [0_u64; LANES];
         let mut a250 = [0_u64; LANES];
-        let (chunks, rest) = values.as_chunks::<LANES>();
-        for chunk in chunks {
+        let mut add = |chunk: &[f64; LANES]| {
             for l in 0..LANES {
                 let v = chunk[l];
                 let finite = v.is_finite();
@@ -67,18 +66,14 @@ impl Tally {
                 le180[l] = le180[l].wrapping_add(u64::from(v <= HYPER_MG_DL));
                 a250[l] = a250[l].wrapping_add(u64::from(v > HYPER_LEVEL2_MG_DL));
             }
-        }
-        for (l, &v) in rest.iter().enumerate() {
-            let finite = v.is_finite();
-            let d = if finite { v - shift } else { 0.0 };
-            s1[l] += d;
-            s2[l] += d * d;
-            numeric[l] = numeric[l].wrapping_add(u64::from(finite));
-            b54[l] = b54[l].wrapping_add(u64::from(v < HYPO_LEVEL2_MG_DL));
-            b70[l] = b70[l].wrapping_add(u64::from(v < HYPO_MG_DL));
-            le180[l] = le180[l].wrapping_add(u64::from(v <= HYPER_MG_DL));
-            a250[l] = a250[l].wrapping_add(u64::from(v > HYPER_LEVEL2_MG_DL));
-        }
+        };
+        let (chunks, rest) = values.as_chunks::<LANES>();
+        chunks.iter().for_each(&mut add);
+        // The tail, padded with NaN: not finite, so it adds a zero deviation, and every
+        // comparison with it is false, so it counts nowhere. The sums stay the same bytes.
+        let mut last = [f64::NAN; LANES];
+        last.iter_mut().zip(rest).for_each(|(slot, &v)| *slot = v);
+        add(&last);
         Self {
             n: values.len() as u64,
             n_numeric: numeric.iter().sum(),
