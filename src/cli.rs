@@ -18,6 +18,62 @@ pub struct Cli {
 pub enum Command {
     /// Glucose-control metrics per member from a readings CSV.
     Metrics(MetricsArgs),
+    /// Check a policy package, or run its cases.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Decide one member-period under a policy, with the explanation.
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Every problem in a package (policy.toml, rules.rhai, cases/), with file:line:col.
+    Check(PolicyArgs),
+    /// Run the package's cases and show expected against actual for each that fails.
+    Test(PolicyArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Rendered with the source line, for people.
+    Text,
+    /// One JSON document, for editors and CI.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// The package directory, such as policies/tangdaifu-smbg.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecisionFormat {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The policy package directory.
+    #[arg(long, value_name = "DIR")]
+    pub policy: PathBuf,
+    /// Readings CSV; only the member's rows in the period are used.
+    #[arg(long, value_name = "FILE")]
+    pub readings: PathBuf,
+    #[arg(long, value_name = "ID")]
+    pub member: String,
+    /// The period, such as 2026-03, 2026-Q1 or 2026 (its kind must match the policy's).
+    #[arg(long, value_name = "PERIOD")]
+    pub period: String,
+    /// A TOML file with the member's [member] attributes and [history] of earlier outcomes.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = DecisionFormat::Json)]
+    pub format: DecisionFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -45,3 +45,4 @@ pub use period::{Period, PeriodKind, Window};
 pub use reading::{Context, Reading, Source};
 pub use readings::{BuiltReadings, Readings, ReadingsBuilder};
 pub use record::{DayBoundary, Record};
+pub mod policy;

@@ -115,6 +115,41 @@ impl Period {
         }
     }
 
+    /// The period before this one, of the same kind.
+    pub fn previous(self) -> Self {
+        match self {
+            Self::Month { year, month: 1 } => Self::Month {
+                year: year - 1,
+                month: 12,
+            },
+            Self::Month { year, month } => Self::Month {
+                year,
+                month: month - 1,
+            },
+            Self::Quarter { year, quarter: 1 } => Self::Quarter {
+                year: year - 1,
+                quarter: 4,
+            },
+            Self::Quarter { year, quarter } => Self::Quarter {
+                year,
+                quarter: quarter - 1,
+            },
+            Self::Year { year } => Self::Year { year: year - 1 },
+        }
+    }
+
+    /// The calendar year the period falls in: the plan year of annual caps and points.
+    pub fn year(self) -> i32 {
+        match self {
+            Self::Month { year, .. } | Self::Quarter { year, .. } | Self::Year { year } => year,
+        }
+    }
+
+    /// The last local day of the period.
+    pub fn last_day(self) -> Option<NaiveDate> {
+        self.next().first_day()?.pred_opt()
+    }
+
     /// The period of `kind` that contains local day `day`.
     pub fn containing_day(kind: PeriodKind, day: NaiveDate) -> Self {
         let year = day.year();

@@ -1,0 +1,87 @@
+//! A decision: what a member gets for a period under a policy version, and why.
+//!
+//! It carries everything needed to replay and check it (product.md, "Decisions"): the
+//! policy's content hash, the engine version, a canonical hash of the inputs, the metrics the
+//! rules read, and the explanation — one line per rule step from the script, then one per cap
+//! and rounding step the engine applied. Serialised with [`Decision::to_json`], the same inputs
+//! always give the same bytes.
+
+use super::record_view::MetricValue;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+/// The engine's version, written into every decision.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The metrics a decision read, in a fixed order, with the values it saw.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct MetricsUsed(pub Vec<(&'static str, MetricValue)>);
+
+impl Serialize for MetricsUsed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub member_id: String,
+    pub policy_id: String,
+    pub policy_version: String,
+    pub policy_hash: String,
+    pub engine_version: String,
+    pub period: String,
+    pub input_hash: String,
+    pub currency: String,
+    /// Paid to the member, in the policy's currency, rounded to its minor unit, within caps.
+    pub reward: Decimal,
+    /// Change to the premium in percent; negative is a discount.
+    pub premium_adjustment_percent: Decimal,
+    pub tier: Option<String>,
+    pub points: i64,
+    /// Whether the member met the plan's target (what streaks count).
+    pub qualified: bool,
+    pub flags: Vec<String>,
+    pub metrics_used: MetricsUsed,
+    pub explanation: Vec<String>,
+}
+
+impl Decision {
+    /// Canonical JSON: fields in declaration order, decimals as strings at fixed scale.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The decision for a person: the outcome, then why.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "{} · {} · {} v{}\nreward: {} {}\npremium adjustment: {}%\n",
+            self.member_id, self.period, self.policy_id, self.policy_version, self.reward, self.currency, self.premium_adjustment_percent
+        );
+        if let Some(t) = &self.tier {
+            out.push_str(&format!("tier: {t}\n"));
+        }
+        if self.points != 0 {
+            out.push_str(&format!("points: {}\n", self.points));
+        }
+        out.push_str(&format!("target met: {}\n", if self.qualified { "yes" } else { "no" }));
+        if !self.flags.is_empty() {
+            out.push_str(&format!("flags: {}\n", self.flags.join(", ")));
+        }
+        out.push_str("why:\n");
+        for line in &self.explanation {
+            out.push_str(&format!("  - {line}\n"));
+        }
+        out.push_str(&format!("policy {} · inputs {} · engine {}\n", self.policy_hash, self.input_hash, self.engine_version));
+        out
+    }
+}

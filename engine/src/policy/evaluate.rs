@@ -1,0 +1,383 @@
+//! One evaluation: a member's record for a period, through the policy's script, then the
+//! engine's caps and rounding. This is the only evaluation path: the CLI, the API and every
+//! simulated member-period call [`Policy::evaluate`].
+
+use super::decision::{Decision, ENGINE_VERSION, MetricsUsed};
+use super::host::{ENTRY_POINT, HistoryView, LIMITS, MemberView, engine, with_deadline};
+use super::inputs::{History, MemberProfile};
+use super::manifest::{Cap, Manifest};
+use super::record_view::RecordView;
+use crate::lab::LabResult;
+use crate::period::Period;
+use crate::readings::Readings;
+use crate::record::Record;
+use rhai::{AST, CallFnOptions, Dynamic, EvalAltResult, Map, Scope};
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// A loaded, compiled policy version, ready to evaluate many members on any thread.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub manifest: Manifest,
+    pub(crate) ast: Arc<AST>,
+    /// `sha256:` of policy.toml and rules.rhai.
+    pub content_hash: String,
+}
+
+/// What one evaluation reads.
+#[derive(Clone, Copy, Debug)]
+pub struct EvaluationInput<'a> {
+    pub member: &'a MemberProfile,
+    pub period: Period,
+    /// The member's readings; those outside the period are left out.
+    pub readings: &'a Readings,
+    /// HbA1c results; those after the period are left out.
+    pub labs: &'a [LabResult],
+    pub history: &'a History,
+}
+
+/// Why an evaluation produced no decision. Messages name the policy, the file and line, and
+/// the limit hit.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EvaluationError {
+    #[error("policy `{policy}` is {kind}; period {period} is not one")]
+    WrongPeriodKind { policy: String, kind: String, period: String },
+    #[error("policy `{policy}` version {version} is not in effect in {period} (effective {from} to {to})")]
+    NotInEffect { policy: String, version: String, period: String, from: String, to: String },
+    #[error("policy `{policy}`, rules.rhai{at}: {message}")]
+    Script { policy: String, at: String, message: String, line: Option<usize>, column: Option<usize> },
+    #[error("policy `{policy}`: the decision {problem}")]
+    BadDecision { policy: String, problem: String },
+    #[error("policy `{policy}`: {problem}")]
+    Arithmetic { policy: String, problem: String },
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The content hash of a policy version: its manifest and script, each length-prefixed.
+pub(crate) fn content_hash(manifest: &str, script: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"incentive-policy-v1\n");
+    for (name, text) in [("policy.toml", manifest), ("rules.rhai", script)] {
+        h.update(format!("{name}\n{}\n", text.len()).as_bytes());
+        h.update(text.as_bytes());
+    }
+    format!("sha256:{}", hex(&h.finalize()))
+}
+
+/// The canonical hash of everything an evaluation read: a fixed binary layout (documented in
+/// ARCHITECTURE.md), independent of how the inputs were stored or sent.
+fn input_hash(input: &EvaluationInput<'_>, readings: &Readings, labs: &[LabResult]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"incentive-input-v1\n");
+    let member = serde_json::to_string(input.member).unwrap_or_default();
+    h.update(format!("member {}\n{member}\nperiod {}\n", member.len(), input.period).as_bytes());
+    h.update(format!("readings {}\n", readings.len()).as_bytes());
+    for i in 0..readings.len() {
+        let (Some(t), Some(o), Some(v), Some(c), Some(s)) = (
+            readings.times_ms().get(i),
+            readings.offsets_s().get(i),
+            readings.values_mg_dl().get(i),
+            readings.contexts().get(i),
+            readings.sources().get(i),
+        ) else {
+            continue;
+        };
+        h.update(t.to_be_bytes());
+        h.update(o.to_be_bytes());
+        h.update(v.to_bits().to_be_bytes());
+        h.update([*c as u8, *s as u8]);
+    }
+    let labs = serde_json::to_string(labs).unwrap_or_default();
+    let history = serde_json::to_string(input.history).unwrap_or_default();
+    h.update(format!("labs {}\n{labs}\nhistory {}\n{history}\n", labs.len(), history.len()).as_bytes());
+    format!("sha256:{}", hex(&h.finalize()))
+}
+
+/// What the script returned, before caps and rounding.
+struct ScriptDecision {
+    reward: Decimal,
+    premium_adjustment_percent: Decimal,
+    tier: Option<String>,
+    points: i64,
+    qualified: bool,
+    reasons: Vec<String>,
+    flags: Vec<String>,
+}
+
+pub const DECISION_FIELDS: [&str; 7] = ["reward", "premium_adjustment_percent", "tier", "points", "qualified", "reasons", "flags"];
+
+impl Policy {
+    pub fn id(&self) -> &str {
+        &self.manifest.id
+    }
+
+    fn script_error(&self, e: &EvalAltResult) -> EvaluationError {
+        let pos = e.position();
+        let (line, column) = (pos.line(), pos.position());
+        let at = line.map_or_else(String::new, |l| format!(":{l}:{}", column.unwrap_or(1)));
+        let message = match e.unwrap_inner() {
+            EvalAltResult::ErrorTooManyOperations(_) => format!(
+                "stopped after {} operations (eval_operations_max); is there a loop that never ends?",
+                LIMITS.eval_operations_max
+            ),
+            EvalAltResult::ErrorTerminated(..) => format!(
+                "stopped after {} ms (eval_wall_clock_ms_max)",
+                LIMITS.eval_wall_clock_ms_max
+            ),
+            EvalAltResult::ErrorStackOverflow(_) => format!(
+                "calls nested deeper than {} levels (call_levels_max); is a function calling itself forever?",
+                LIMITS.call_levels_max
+            ),
+            EvalAltResult::ErrorDataTooLarge(what, _) => format!(
+                "{what} grew past its limit (string_bytes_max {}, array_items_max {}, map_entries_max {})",
+                LIMITS.string_bytes_max, LIMITS.array_items_max, LIMITS.map_entries_max
+            ),
+            EvalAltResult::ErrorFunctionNotFound(sig, _) => format!(
+                "no function `{}` for these values (a metric may be `()` for this record: check with `== ()`)",
+                sig.replace("rust_decimal::decimal::Decimal", "decimal").replace("i64", "integer")
+            ),
+            EvalAltResult::ErrorArithmetic(m, _) => format!("arithmetic error: {m}"),
+            EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
+            other => other.to_string(),
+        };
+        EvaluationError::Script { policy: self.manifest.id.clone(), at, message, line, column }
+    }
+
+    /// Decides one member-period.
+    pub fn evaluate(&self, input: &EvaluationInput<'_>) -> Result<Decision, EvaluationError> {
+        let m = &self.manifest;
+        let period = input.period;
+        if period.kind() != m.period {
+            return Err(EvaluationError::WrongPeriodKind {
+                policy: m.id.clone(),
+                kind: format!("{:?}", m.period).to_lowercase(),
+                period: period.to_string(),
+            });
+        }
+        let first = period.first_day();
+        let in_effect = first.is_some_and(|d| d >= m.effective_from && m.effective_to.is_none_or(|to| d <= to));
+        if !in_effect {
+            return Err(EvaluationError::NotInEffect {
+                policy: m.id.clone(),
+                version: m.version.clone(),
+                period: period.to_string(),
+                from: m.effective_from.to_string(),
+                to: m.effective_to.map_or_else(|| "open-ended".to_owned(), |d| d.to_string()),
+            });
+        }
+        let window = period.window(m.timezone).map_err(|e| EvaluationError::Arithmetic { policy: m.id.clone(), problem: e.to_string() })?;
+        let record = Record::for_period(input.member.id.clone(), input.readings, input.labs.to_vec(), period, m.timezone)
+            .map_err(|e| EvaluationError::Arithmetic { policy: m.id.clone(), problem: e.to_string() })?;
+        let end_ms = window.end.timestamp_millis();
+        let labs: Vec<LabResult> = record.labs().iter().filter(|l| l.time.timestamp_millis() < end_ms).copied().collect();
+        let input_hash = input_hash(input, record.readings(), &labs);
+        let days_enrolled = match (input.member.enrolled_on, first) {
+            (Some(e), Some(f)) => (f - e).num_days(),
+            _ => 0,
+        };
+        let view = RecordView::new(record, period, window);
+        let member = MemberView(Arc::new((input.member.clone(), days_enrolled)));
+        let history_summary = input.history.as_of(period);
+        let history = HistoryView(Arc::new(history_summary.clone()));
+
+        let mut scope = Scope::new();
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let returned: Result<Dynamic, Box<EvalAltResult>> = with_deadline(|| {
+            engine().call_fn_with_options(options, &mut scope, &self.ast, ENTRY_POINT, (view.clone(), member, history))
+        });
+        let returned = returned.map_err(|e| self.script_error(&e))?;
+        let raw = self.read_decision(returned)?;
+
+        let mut explanation = raw.reasons.clone();
+        let reward = self.apply_caps(raw.reward, &history_summary, &mut explanation)?;
+        let premium = self.apply_premium_limits(raw.premium_adjustment_percent, history_summary.premium_loading_percent, &mut explanation);
+        Ok(Decision {
+            member_id: input.member.id.as_str().to_owned(),
+            policy_id: m.id.clone(),
+            policy_version: m.version.clone(),
+            policy_hash: self.content_hash.clone(),
+            engine_version: ENGINE_VERSION.to_owned(),
+            period: period.to_string(),
+            input_hash,
+            currency: m.currency.clone(),
+            reward,
+            premium_adjustment_percent: premium,
+            tier: raw.tier,
+            points: raw.points,
+            qualified: raw.qualified,
+            flags: raw.flags,
+            metrics_used: MetricsUsed(view.used()),
+            explanation,
+        })
+    }
+
+    fn bad(&self, problem: String) -> EvaluationError {
+        EvaluationError::BadDecision { policy: self.manifest.id.clone(), problem }
+    }
+
+    fn read_decision(&self, returned: Dynamic) -> Result<ScriptDecision, EvaluationError> {
+        let type_name = returned.type_name();
+        let Some(map) = returned.try_cast::<Map>() else {
+            return Err(self.bad(format!(
+                "must be a map such as `#{{ reward: 10.00, reasons: [\"…\"] }}`, but `{ENTRY_POINT}` returned {type_name}"
+            )));
+        };
+        for key in map.keys() {
+            if !DECISION_FIELDS.contains(&key.as_str()) {
+                return Err(self.bad(format!("has an unknown field `{key}` (fields: {})", DECISION_FIELDS.join(", "))));
+            }
+        }
+        let number = |name: &str, v: &Dynamic| -> Result<Decimal, EvaluationError> {
+            if let Some(d) = v.clone().try_cast::<Decimal>() {
+                Ok(d)
+            } else if let Ok(i) = v.as_int() {
+                Ok(Decimal::from(i))
+            } else {
+                Err(self.bad(format!("field `{name}` must be a number, not {}", v.type_name())))
+            }
+        };
+        let strings = |name: &str| -> Result<Vec<String>, EvaluationError> {
+            match map.get(name) {
+                None => Ok(Vec::new()),
+                Some(v) => {
+                    let Some(items) = v.clone().try_cast::<rhai::Array>() else {
+                        return Err(self.bad(format!("field `{name}` must be an array of strings, not {}", v.type_name())));
+                    };
+                    items
+                        .into_iter()
+                        .map(|item| {
+                            item.into_immutable_string()
+                                .map(|s| s.to_string())
+                                .map_err(|t| self.bad(format!("field `{name}` must hold strings, not {t}")))
+                        })
+                        .collect()
+                }
+            }
+        };
+        let reward = match map.get("reward") {
+            None => return Err(self.bad("has no `reward` (write `reward: 0` when nothing is paid)".to_owned())),
+            Some(v) => number("reward", v)?,
+        };
+        if reward.is_sign_negative() && !reward.is_zero() {
+            return Err(self.bad(format!("has a negative reward ({reward}); rewards are paid to members, never taken")));
+        }
+        let premium_adjustment_percent = map.get("premium_adjustment_percent").map(|v| number("premium_adjustment_percent", v)).transpose()?.unwrap_or_default();
+        let tier = match map.get("tier") {
+            None => None,
+            Some(v) if v.is_unit() => None,
+            Some(v) => Some(v.clone().into_immutable_string().map(|s| s.to_string()).map_err(|t| self.bad(format!("field `tier` must be a string, not {t}")))?),
+        };
+        let points = match map.get("points") {
+            None => 0,
+            Some(v) => v.as_int().map_err(|t| self.bad(format!("field `points` must be an integer, not {t}")))?,
+        };
+        if points < 0 {
+            return Err(self.bad(format!("has negative points ({points})")));
+        }
+        let qualified = match map.get("qualified") {
+            None => false,
+            Some(v) => v.as_bool().map_err(|t| self.bad(format!("field `qualified` must be true or false, not {t}")))?,
+        };
+        Ok(ScriptDecision {
+            reward,
+            premium_adjustment_percent,
+            tier,
+            points,
+            qualified,
+            reasons: strings("reasons")?,
+            flags: strings("flags")?,
+        })
+    }
+
+    /// Rounds the reward, then holds it within each cap (caps are whole minor units, so the
+    /// result never exceeds any of them), and says what each step did.
+    fn apply_caps(&self, reward: Decimal, history: &super::inputs::HistorySummary, why: &mut Vec<String>) -> Result<Decimal, EvaluationError> {
+        let m = &self.manifest;
+        let cur = &m.currency;
+        let rounding = &m.rounding;
+        let mut amount = rounding.money(reward);
+        if amount != reward {
+            why.push(format!(
+                "rounded {reward} {cur} to {amount} {cur} ({} to {})",
+                rounding.mode.name(),
+                rounding.minor_unit
+            ));
+        }
+        let mut hold = |limit: Decimal, what: String, amount: &mut Decimal| {
+            if *amount > limit {
+                why.push(format!("capped at {limit} {cur}: {what} (the rules gave {amount} {cur})"));
+                *amount = limit;
+            }
+        };
+        let describe = |cap: &Cap| cap.describe(cur);
+        if let Some(cap) = &m.caps.per_period {
+            hold(cap.amount, format!("the plan pays at most {} a period", describe(cap)), &mut amount);
+        }
+        if let Some(cap) = &m.caps.per_year {
+            let left = (cap.amount - history.payouts_this_year).max(Decimal::ZERO);
+            hold(
+                rounding.money_down(left),
+                format!("the plan pays at most {} a year and {} {cur} was paid earlier this year", describe(cap), history.payouts_this_year),
+                &mut amount,
+            );
+        }
+        if let (Some(budget), Some(paid)) = (m.caps.pool_budget, history.pool_paid) {
+            let left = (budget - paid).max(Decimal::ZERO);
+            hold(rounding.money_down(left), format!("the pool of {budget} {cur} has {left} {cur} left"), &mut amount);
+        }
+        // INVARIANT: `amount` is a whole number of minor units here; rescale only fixes how it
+        // is written (30 → 30.00), so equal rewards serialise to equal bytes.
+        amount.rescale(rounding.places());
+        Ok(amount)
+    }
+
+    /// Holds a premium adjustment within the per-decision bounds and keeps the member's total
+    /// loading within its floor and cap.
+    fn apply_premium_limits(&self, adjustment: Decimal, loading: Decimal, why: &mut Vec<String>) -> Decimal {
+        let limits = &self.manifest.premium;
+        let places = self.manifest.rounding.premium_percent_places;
+        let mut adj = adjustment.round_dp_with_strategy(places, self.manifest.rounding.mode.strategy());
+        if adj != adjustment {
+            why.push(format!("premium adjustment rounded from {adjustment}% to {adj}%"));
+        }
+        if let Some(lo) = limits.adjustment_min_percent
+            && adj < lo
+        {
+            why.push(format!("premium adjustment limited to {lo}% per period (the rules gave {adj}%)"));
+            adj = lo;
+        }
+        if let Some(hi) = limits.adjustment_max_percent
+            && adj > hi
+        {
+            why.push(format!("premium adjustment limited to {hi}% per period (the rules gave {adj}%)"));
+            adj = hi;
+        }
+        let after = loading + adj;
+        if let Some(floor) = limits.loading_floor_percent
+            && after < floor
+        {
+            let new = (floor - loading).min(Decimal::ZERO).max(adj);
+            why.push(format!("premium loading kept at or above its floor of {floor}% (loading {loading}%, adjustment {adj}% → {new}%)"));
+            adj = new;
+        }
+        let after = loading + adj;
+        if let Some(cap) = limits.loading_cap_percent
+            && after > cap
+        {
+            let new = (cap - loading).max(Decimal::ZERO).min(adj);
+            why.push(format!("premium loading kept at or below its cap of {cap}% (loading {loading}%, adjustment {adj}% → {new}%)"));
+            adj = new;
+        }
+        let mut out = adj;
+        out.rescale(places);
+        out
+    }
+}

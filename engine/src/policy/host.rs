@@ -1,0 +1,292 @@
+//! The Rhai sandbox policies run in: one engine, built once, with only what policies need.
+//!
+//! Built from `Engine::new_raw` (no packages at all), then given arithmetic, logic, strings,
+//! arrays, maps, ranges and decimal maths — and nothing that reads a clock, draws random
+//! numbers, sleeps, prints, touches files or the network, evaluates text as code (`eval` is
+//! disabled) or imports modules (the `no_module` feature removes `import`). Numbers are
+//! decimals and integers only (`decimal` + `no_float`). Every limit is set explicitly below;
+//! Rhai's defaults are unlimited. A wall-clock budget per evaluation backs up the operation
+//! count, so even a limit we forgot cannot hang a payout.
+
+use super::record_view::{Metric, MetricValue, RecordView};
+use super::tables::StepTable;
+use super::terms::TermValue;
+use super::inputs::{HistorySummary, MemberProfile};
+use crate::reading::Context;
+use rhai::packages::{
+    ArithmeticPackage, BasicArrayPackage, BasicFnPackage, BasicIteratorPackage, BasicMapPackage,
+    BasicMathPackage, BasicStringPackage, LogicPackage, MoreStringPackage, Package,
+};
+use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, INT, Position};
+use rust_decimal::Decimal;
+use std::cell::Cell;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The sandbox's limits, each with its unit in its name. Policies hitting one fail with a
+/// message that names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Rhai operations per evaluation (a loop iteration, a call, an expression step).
+    pub eval_operations_max: u64,
+    /// Nested function calls.
+    pub call_levels_max: usize,
+    /// Nesting of expressions at top level and inside functions.
+    pub expr_depth_max: usize,
+    pub function_expr_depth_max: usize,
+    /// Bytes in any one string.
+    pub string_bytes_max: usize,
+    /// Items in any one array: a year of 5-minute CGM readings fits (105,120).
+    pub array_items_max: usize,
+    pub map_entries_max: usize,
+    /// Variables alive at once in a function.
+    pub variables_max: usize,
+    /// Functions a script may define.
+    pub functions_max: usize,
+    /// Wall-clock time per evaluation.
+    pub eval_wall_clock_ms_max: u64,
+    /// Bytes of `rules.rhai`.
+    pub script_bytes_max: usize,
+}
+
+pub const LIMITS: Limits = Limits {
+    eval_operations_max: 2_000_000,
+    call_levels_max: 32,
+    expr_depth_max: 64,
+    function_expr_depth_max: 64,
+    string_bytes_max: 4_096,
+    array_items_max: 200_000,
+    map_entries_max: 256,
+    variables_max: 256,
+    functions_max: 128,
+    eval_wall_clock_ms_max: 250,
+    script_bytes_max: 256 * 1024,
+};
+
+/// Names the script entry point must have, and its parameters.
+pub const ENTRY_POINT: &str = "decide";
+pub const ENTRY_PARAMS: [&str; 3] = ["record", "member", "history"];
+
+thread_local! {
+    /// When the evaluation running on this thread must stop. The engine is shared by every
+    /// thread; each evaluation runs on one thread, so its deadline lives there.
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with the wall-clock budget armed.
+pub(crate) fn with_deadline<T>(f: impl FnOnce() -> T) -> T {
+    let deadline = Instant::now() + Duration::from_millis(LIMITS.eval_wall_clock_ms_max);
+    DEADLINE.with(|d| d.set(Some(deadline)));
+    let out = f();
+    DEADLINE.with(|d| d.set(None));
+    out
+}
+
+/// The one engine every policy runs on.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(build_engine)
+}
+
+/// Member attributes as a script sees them.
+#[derive(Clone, Debug)]
+pub struct MemberView(pub Arc<(MemberProfile, i64)>);
+
+/// Earlier outcomes as a script sees them.
+#[derive(Clone, Debug)]
+pub struct HistoryView(pub Arc<HistorySummary>);
+
+/// One reading, for scripts that need more than the metrics.
+#[derive(Clone, Debug)]
+pub struct ReadingView {
+    time: ImmutableString,
+    date: ImmutableString,
+    mg_dl: f64,
+    context: Context,
+    source: &'static str,
+}
+
+fn opt_string(s: &Option<String>) -> Dynamic {
+    s.as_ref().map_or(Dynamic::UNIT, |s| Dynamic::from(ImmutableString::from(s.as_str())))
+}
+
+pub(crate) fn term_dynamic(v: &TermValue) -> Dynamic {
+    match v {
+        TermValue::Decimal(d) => Dynamic::from_decimal(*d),
+        TermValue::Integer(i) => Dynamic::from_int(*i),
+        TermValue::Text(s) => Dynamic::from(ImmutableString::from(s.as_str())),
+        TermValue::Flag(b) => Dynamic::from_bool(*b),
+    }
+}
+
+fn runtime_error(message: String) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(message), Position::NONE))
+}
+
+/// A glucose threshold passed by a script (decimal or integer mg/dL).
+fn mg_dl_arg(d: Decimal) -> f64 {
+    use rust_decimal::prelude::ToPrimitive;
+    d.to_f64().unwrap_or(f64::NAN)
+}
+
+fn build_engine() -> Engine {
+    let mut engine = Engine::new_raw();
+    for module in [
+        ArithmeticPackage::new().as_shared_module(),
+        LogicPackage::new().as_shared_module(),
+        BasicStringPackage::new().as_shared_module(),
+        MoreStringPackage::new().as_shared_module(),
+        BasicIteratorPackage::new().as_shared_module(),
+        BasicArrayPackage::new().as_shared_module(),
+        BasicMapPackage::new().as_shared_module(),
+        BasicMathPackage::new().as_shared_module(),
+        BasicFnPackage::new().as_shared_module(),
+    ] {
+        engine.register_global_module(module);
+    }
+    engine
+        .set_max_operations(LIMITS.eval_operations_max)
+        .set_max_call_levels(LIMITS.call_levels_max)
+        .set_max_expr_depths(LIMITS.expr_depth_max, LIMITS.function_expr_depth_max)
+        .set_max_string_size(LIMITS.string_bytes_max)
+        .set_max_array_size(LIMITS.array_items_max)
+        .set_max_map_size(LIMITS.map_entries_max)
+        .set_max_variables(LIMITS.variables_max)
+        .set_max_functions(LIMITS.functions_max)
+        .set_strict_variables(true)
+        .set_fail_on_invalid_map_property(true)
+        .set_optimization_level(rhai::OptimizationLevel::None);
+    engine.disable_symbol("eval");
+    engine.on_progress(|ops| {
+        // Reading the clock every operation would cost more than the rest of the script.
+        if ops % 4096 != 0 {
+            return None;
+        }
+        let late = DEADLINE.with(|d| d.get()).is_some_and(|deadline| Instant::now() > deadline);
+        late.then(|| Dynamic::from(ImmutableString::from("wall-clock")))
+    });
+
+    register_record(&mut engine);
+    register_member_and_history(&mut engine);
+    register_tables(&mut engine);
+    engine
+}
+
+fn register_record(engine: &mut Engine) {
+    engine.register_type_with_name::<RecordView>("Record");
+    for &metric in Metric::ALL {
+        engine.register_get(metric.name(), move |r: &mut RecordView| r.get(metric).to_dynamic());
+    }
+    engine.register_get("period", |r: &mut RecordView| ImmutableString::from(r.period().to_string()));
+    engine.register_get("period_days", |r: &mut RecordView| {
+        let w = r.window();
+        (w.end - w.start).num_days() as INT
+    });
+    engine.register_fn("readings_spaced", |r: &mut RecordView, gap_minutes: INT| r.readings_spaced(gap_minutes));
+    engine.register_fn("days_with_context", |r: &mut RecordView, context: &str| -> Result<INT, Box<EvalAltResult>> {
+        let c = Context::parse(context).map_err(|e| runtime_error(e.to_string()))?;
+        Ok(r.days_with_context(c))
+    });
+    engine.register_fn("longest_run_of_days_above", |r: &mut RecordView, mg_dl: Decimal| r.longest_run_of_days_above(mg_dl_arg(mg_dl)));
+    engine.register_fn("longest_run_of_days_above", |r: &mut RecordView, mg_dl: INT| r.longest_run_of_days_above(mg_dl as f64));
+    engine.register_fn("longest_run_of_days_below", |r: &mut RecordView, mg_dl: Decimal| r.longest_run_of_days_below(mg_dl_arg(mg_dl)));
+    engine.register_fn("longest_run_of_days_below", |r: &mut RecordView, mg_dl: INT| r.longest_run_of_days_below(mg_dl as f64));
+    engine.register_fn("percent_in_range", |r: &mut RecordView, lo: Decimal, hi: Decimal| r.percent_in_range(mg_dl_arg(lo), mg_dl_arg(hi)).to_dynamic());
+    engine.register_fn("percent_in_range", |r: &mut RecordView, lo: INT, hi: INT| r.percent_in_range(lo as f64, hi as f64).to_dynamic());
+    engine.register_fn("percent_below", |r: &mut RecordView, t: Decimal| r.percent_below(mg_dl_arg(t)).to_dynamic());
+    engine.register_fn("percent_below", |r: &mut RecordView, t: INT| r.percent_below(t as f64).to_dynamic());
+    engine.register_fn("percent_above", |r: &mut RecordView, t: Decimal| r.percent_above(mg_dl_arg(t)).to_dynamic());
+    engine.register_fn("percent_above", |r: &mut RecordView, t: INT| r.percent_above(t as f64).to_dynamic());
+    engine.register_fn("hba1c_max_percent", |r: &mut RecordView, days: INT| {
+        r.labs_within_days(days).iter().map(|l| l.hba1c.percent()).max().map_or(Dynamic::UNIT, Dynamic::from_decimal)
+    });
+    engine.register_fn("hba1c_earliest_percent", |r: &mut RecordView, days: INT| {
+        r.labs_within_days(days).first().map_or(Dynamic::UNIT, |l| Dynamic::from_decimal(l.hba1c.percent()))
+    });
+    engine.register_fn("hba1c_count", |r: &mut RecordView, days: INT| r.labs_within_days(days).len() as INT);
+
+    engine.register_type_with_name::<ReadingView>("Reading");
+    engine.register_fn("readings", |r: &mut RecordView| -> Result<rhai::Array, Box<EvalAltResult>> {
+        let record = r.record();
+        let readings = record.readings();
+        if readings.len() > LIMITS.array_items_max {
+            return Err(runtime_error(format!(
+                "the record has {} readings, more than array_items_max ({})",
+                readings.len(),
+                LIMITS.array_items_max
+            )));
+        }
+        Ok((0..readings.len())
+            .filter_map(|i| {
+                Some(Dynamic::from(ReadingView {
+                    time: readings.time(i)?.to_rfc3339().into(),
+                    date: record.day_boundary().day_of(*readings.times_ms().get(i)?, *readings.offsets_s().get(i)?).to_string().into(),
+                    mg_dl: *readings.values_mg_dl().get(i)?,
+                    context: *readings.contexts().get(i)?,
+                    source: readings.sources().get(i)?.as_str(),
+                }))
+            })
+            .collect())
+    });
+    engine.register_get("time", |r: &mut ReadingView| r.time.clone());
+    engine.register_get("date", |r: &mut ReadingView| r.date.clone());
+    engine.register_get("mg_dl", |r: &mut ReadingView| {
+        if r.mg_dl.is_finite() {
+            MetricValue::Decimal(Decimal::from_f64_retain(r.mg_dl).unwrap_or_default().round_dp(4).normalize()).to_dynamic()
+        } else {
+            Dynamic::UNIT
+        }
+    });
+    engine.register_get("flag", |r: &mut ReadingView| {
+        ImmutableString::from(if r.mg_dl == f64::NEG_INFINITY { "LO" } else if r.mg_dl == f64::INFINITY { "HI" } else { "" })
+    });
+    engine.register_get("context", |r: &mut ReadingView| ImmutableString::from(r.context.as_str()));
+    engine.register_get("source", |r: &mut ReadingView| ImmutableString::from(r.source));
+}
+
+fn register_member_and_history(engine: &mut Engine) {
+    engine.register_type_with_name::<MemberView>("Member");
+    engine.register_get("id", |m: &mut MemberView| ImmutableString::from(m.0.0.id.as_str()));
+    engine.register_get("age", |m: &mut MemberView| m.0.0.age.map_or(Dynamic::UNIT, |a| Dynamic::from_int(INT::from(a))));
+    engine.register_get("sex", |m: &mut MemberView| opt_string(&m.0.0.sex));
+    engine.register_get("region", |m: &mut MemberView| opt_string(&m.0.0.region));
+    engine.register_get("diabetes_type", |m: &mut MemberView| opt_string(&m.0.0.diabetes_type));
+    engine.register_get("insulin", |m: &mut MemberView| m.0.0.insulin.map_or(Dynamic::UNIT, Dynamic::from_bool));
+    engine.register_get("enrolled_on", |m: &mut MemberView| {
+        m.0.0.enrolled_on.map_or(Dynamic::UNIT, |d| Dynamic::from(ImmutableString::from(d.to_string())))
+    });
+    engine.register_get("days_enrolled", |m: &mut MemberView| {
+        if m.0.0.enrolled_on.is_some() { Dynamic::from_int(m.0.1) } else { Dynamic::UNIT }
+    });
+
+    engine.register_type_with_name::<HistoryView>("History");
+    engine.register_get("streak", |h: &mut HistoryView| h.0.streak);
+    engine.register_get("previous_tier", |h: &mut HistoryView| opt_string(&h.0.previous_tier));
+    engine.register_get("qualified_last_period", |h: &mut HistoryView| h.0.qualified_last_period);
+    engine.register_get("periods_before", |h: &mut HistoryView| h.0.periods_before);
+    engine.register_get("payouts_this_year", |h: &mut HistoryView| h.0.payouts_this_year);
+    engine.register_get("points_this_year", |h: &mut HistoryView| h.0.points_this_year);
+    engine.register_get("qualified_periods_this_year", |h: &mut HistoryView| h.0.qualified_periods_this_year);
+    engine.register_get("points_last_year", |h: &mut HistoryView| h.0.points_last_year);
+    engine.register_get("tier_last_year", |h: &mut HistoryView| opt_string(&h.0.tier_last_year));
+    engine.register_get("premium_loading_percent", |h: &mut HistoryView| h.0.premium_loading_percent);
+}
+
+fn register_tables(engine: &mut Engine) {
+    engine.register_type_with_name::<Arc<StepTable>>("Table");
+    engine.register_fn("lookup", |t: Arc<StepTable>, key: Decimal| -> Result<Dynamic, Box<EvalAltResult>> {
+        t.lookup_number(key).map(term_dynamic).map_err(|e| runtime_error(e.to_string()))
+    });
+    engine.register_fn("lookup", |t: Arc<StepTable>, key: INT| -> Result<Dynamic, Box<EvalAltResult>> {
+        t.lookup_number(Decimal::from(key)).map(term_dynamic).map_err(|e| runtime_error(e.to_string()))
+    });
+    engine.register_fn("lookup", |t: Arc<StepTable>, key: ImmutableString| -> Result<Dynamic, Box<EvalAltResult>> {
+        t.lookup_text(&key).map(term_dynamic).map_err(|e| runtime_error(e.to_string()))
+    });
+    engine.register_fn("lookup", |t: Arc<StepTable>, _key: ()| -> Result<Dynamic, Box<EvalAltResult>> {
+        Err(runtime_error(format!(
+            "looked up `()` in table `{}`: the metric is undefined for this record; check it with `== ()` first",
+            t.name
+        )))
+    });
+}

@@ -1,0 +1,178 @@
+//! What a policy reads besides readings: the member's attributes and their earlier outcomes.
+
+use crate::member::MemberId;
+use crate::period::Period;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Attributes of an enrolled member that eligibility and cohort rules read. Each is optional:
+/// a platform may not know them all, and a script sees `()` for what is missing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberProfile {
+    pub id: MemberId,
+    /// Age in whole years at the start of the period.
+    pub age: Option<u32>,
+    /// `female`, `male` or `other`.
+    pub sex: Option<String>,
+    pub region: Option<String>,
+    /// `type1`, `type2`, `gestational` or `other`.
+    pub diabetes_type: Option<String>,
+    /// Whether the member uses insulin.
+    pub insulin: Option<bool>,
+    pub enrolled_on: Option<NaiveDate>,
+}
+
+impl MemberProfile {
+    /// A member known by id alone.
+    pub fn new(id: MemberId) -> Self {
+        Self {
+            id,
+            age: None,
+            sex: None,
+            region: None,
+            diabetes_type: None,
+            insulin: None,
+            enrolled_on: None,
+        }
+    }
+}
+
+pub const SEXES: [&str; 3] = ["female", "male", "other"];
+pub const DIABETES_TYPES: [&str; 4] = ["type1", "type2", "gestational", "other"];
+/// Ages a policy is asked about; anything outside is a data error, not a member.
+pub const AGE_YEARS_MAX: u32 = 130;
+
+/// The decision a member got for an earlier period of the same policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorOutcome {
+    pub period: Period,
+    pub reward: Decimal,
+    pub premium_adjustment_percent: Decimal,
+    pub tier: Option<String>,
+    pub points: i64,
+    /// Whether the member met the plan's target that period: what streaks count.
+    pub qualified: bool,
+}
+
+/// Everything a policy may know about a member's past under it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    /// Earlier outcomes, any order; only those before the period evaluated are used.
+    pub outcomes: Vec<PriorOutcome>,
+    /// The member's premium loading now, in percent (AIA-style status plans move it).
+    pub premium_loading_percent: Decimal,
+    /// What the whole pool has paid so far, when the caller knows (the store does); the pool
+    /// budget cap applies only then.
+    pub pool_paid: Option<Decimal>,
+}
+
+/// The history as of one period, summarised the way rules ask about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HistorySummary {
+    /// Consecutive periods immediately before this one in which the member qualified.
+    pub streak: i64,
+    /// The tier of the most recent earlier period, if any.
+    pub previous_tier: Option<String>,
+    /// Whether the member qualified in the period just before this one.
+    pub qualified_last_period: bool,
+    pub periods_before: i64,
+    /// Sums over earlier periods of the same calendar year.
+    pub payouts_this_year: Decimal,
+    pub points_this_year: i64,
+    pub qualified_periods_this_year: i64,
+    /// Sums over the previous calendar year, for annual resets with carry-over.
+    pub points_last_year: i64,
+    pub tier_last_year: Option<String>,
+    pub premium_loading_percent: Decimal,
+    pub pool_paid: Option<Decimal>,
+}
+
+impl History {
+    /// Summarises the outcomes before `period`.
+    pub fn as_of(&self, period: Period) -> HistorySummary {
+        let mut before: Vec<&PriorOutcome> = self
+            .outcomes
+            .iter()
+            .filter(|o| o.period.kind() == period.kind() && o.period < period)
+            .collect();
+        before.sort_by_key(|o| o.period);
+        let mut streak = 0;
+        let mut expected = period.previous();
+        for o in before.iter().rev() {
+            if o.period != expected || !o.qualified {
+                break;
+            }
+            streak += 1;
+            expected = expected.previous();
+        }
+        let year = period.year();
+        let this_year = || before.iter().filter(|o| o.period.year() == year);
+        let last_year = || before.iter().filter(|o| o.period.year() == year - 1);
+        HistorySummary {
+            streak,
+            previous_tier: before.last().and_then(|o| o.tier.clone()),
+            qualified_last_period: before
+                .last()
+                .is_some_and(|o| o.period == period.previous() && o.qualified),
+            periods_before: before.len() as i64,
+            payouts_this_year: this_year().map(|o| o.reward).sum(),
+            points_this_year: this_year().map(|o| o.points).sum(),
+            qualified_periods_this_year: this_year().filter(|o| o.qualified).count() as i64,
+            points_last_year: last_year().map(|o| o.points).sum(),
+            tier_last_year: last_year().last().and_then(|o| o.tier.clone()),
+            premium_loading_percent: self.premium_loading_percent,
+            pool_paid: self.pool_paid,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(period: &str, qualified: bool, points: i64) -> PriorOutcome {
+        PriorOutcome {
+            period: Period::parse(period).unwrap(),
+            reward: Decimal::new(1000, 2),
+            premium_adjustment_percent: Decimal::ZERO,
+            tier: Some(format!("t{points}")),
+            points,
+            qualified,
+        }
+    }
+
+    #[test]
+    fn a_streak_counts_back_from_the_period_before_and_stops_at_a_gap_or_a_miss() {
+        let history = History {
+            outcomes: vec![
+                outcome("2026-01", true, 1),
+                outcome("2026-02", false, 2),
+                outcome("2026-03", true, 3),
+                outcome("2026-04", true, 4),
+                outcome("2026-06", true, 6),
+            ],
+            ..History::default()
+        };
+        assert_eq!(history.as_of(Period::parse("2026-05").unwrap()).streak, 2);
+        assert_eq!(history.as_of(Period::parse("2026-07").unwrap()).streak, 1);
+        // May is missing: June's streak starts again.
+        assert_eq!(history.as_of(Period::parse("2026-06").unwrap()).streak, 0);
+        let may = history.as_of(Period::parse("2026-05").unwrap());
+        assert_eq!(may.points_this_year, 10);
+        assert_eq!(may.payouts_this_year, Decimal::new(4000, 2));
+        assert_eq!(may.previous_tier.as_deref(), Some("t4"));
+    }
+
+    #[test]
+    fn last_years_points_are_summed_for_carry_over() {
+        let history = History {
+            outcomes: vec![outcome("2025-11", true, 100), outcome("2025-12", true, 50), outcome("2026-01", true, 7)],
+            ..History::default()
+        };
+        let feb = history.as_of(Period::parse("2026-02").unwrap());
+        assert_eq!(feb.points_last_year, 150);
+        assert_eq!(feb.points_this_year, 7);
+        assert_eq!(feb.tier_last_year.as_deref(), Some("t50"));
+    }
+}

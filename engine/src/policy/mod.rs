@@ -1,0 +1,91 @@
+//! Insurer-authored policies: packages, the Rhai sandbox, evaluation and decisions.
+//!
+//! A package is `policy.toml` (terms, tables, caps, rounding), `rules.rhai` (a function
+//! `decide(record, member, history)` returning a decision map) and `cases/` (example records
+//! with the decision each must produce). [`load`] checks all of it and returns every problem
+//! at once; the resulting [`Policy`] evaluates members on any thread without re-compiling.
+
+pub mod cases;
+pub mod decision;
+pub mod diagnostics;
+pub mod evaluate;
+pub mod host;
+pub mod inputs;
+pub mod manifest;
+pub mod probes;
+pub mod record_view;
+pub mod script;
+pub mod tables;
+pub mod terms;
+mod toml_reader;
+
+pub use cases::{Case, CaseOutcome, Expectation, Mismatch};
+pub use decision::{Decision, ENGINE_VERSION};
+pub use diagnostics::{Diagnostic, Diagnostics, Severity, SourceFile};
+pub use evaluate::{EvaluationError, EvaluationInput, Policy};
+pub use inputs::{History, HistorySummary, MemberProfile, PriorOutcome};
+pub use manifest::Manifest;
+
+use std::sync::Arc;
+
+/// The files of a package, read by the caller (the engine does no I/O).
+#[derive(Clone, Debug, Default)]
+pub struct PolicySource {
+    /// How messages name the package, usually its directory.
+    pub name: String,
+    /// Every file, named relative to the package: `policy.toml`, `rules.rhai`, `cases/…`.
+    pub files: Vec<SourceFile>,
+}
+
+impl PolicySource {
+    pub fn file(&self, name: &str) -> Option<&SourceFile> {
+        self.files.iter().find(|f| f.name == name)
+    }
+}
+
+/// A package that loaded: the policy, its cases, and any warnings.
+#[derive(Clone, Debug)]
+pub struct Package {
+    pub policy: Policy,
+    pub cases: Vec<Case>,
+    pub warnings: Diagnostics,
+}
+
+/// Loads and checks a package: manifest, script (compiled once), cases, and a run of the
+/// script over the probe records so type errors surface now rather than on a member.
+pub fn load(source: &PolicySource) -> Result<Package, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let missing = SourceFile::new("policy.toml", "");
+    let manifest_file = source.file("policy.toml");
+    let script_file = source.file("rules.rhai");
+    for (name, found) in [("policy.toml", manifest_file.is_some()), ("rules.rhai", script_file.is_some())] {
+        if !found {
+            diags.error("package", &SourceFile::new(name, ""), 0..0, format!("package `{}` has no {name}", source.name));
+        }
+    }
+    let manifest = manifest_file.and_then(|f| manifest::read_manifest(f, &mut diags));
+    let ast = script_file.and_then(|f| script::compile(f, manifest.as_ref(), &mut diags));
+    let mut cases = Vec::new();
+    for f in source.files.iter().filter(|f| f.name.starts_with("cases/") && f.name.ends_with(".toml")) {
+        if let Some(case) = cases::read_case(f, &source.files, &mut diags) {
+            cases.push(case);
+        }
+    }
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    let (Some(manifest), Some(ast), Some(script_file)) = (manifest, ast, script_file) else {
+        return Err(diags.sorted());
+    };
+    let policy = Policy {
+        content_hash: evaluate::content_hash(&manifest_file.unwrap_or(&missing).text, &script_file.text),
+        manifest,
+        ast: Arc::new(ast),
+    };
+    probes::check(&policy, script_file, &mut diags);
+    if cases.is_empty() && !diags.has_errors() {
+        diags.warning("no-cases", &SourceFile::new("cases/", ""), 0..0, format!("package `{}` has no cases: nothing shows what it decides", source.name));
+    }
+    if diags.has_errors() {
+        return Err(diags.sorted());
+    }
+    Ok(Package { policy, cases, warnings: diags.sorted() })
+}

@@ -1,0 +1,184 @@
+//! Compiling `rules.rhai` once per policy version, and the checks Rhai itself does not make.
+//!
+//! Terms and tables are constants of a version: they are put in the compile scope, and the
+//! optimiser folds every `terms.NAME` into its literal value (and every `tables.NAME` into the
+//! native table) inside the functions, so evaluation never looks them up. A script may only
+//! name them directly — `terms.monthly_premium`, `lookup(tables.rebate, share)` — which the
+//! checks below enforce, along with names that do not exist.
+
+use super::diagnostics::{Diagnostics, SourceFile};
+use super::host::{ENTRY_PARAMS, ENTRY_POINT, LIMITS, engine, term_dynamic};
+use super::manifest::Manifest;
+use rhai::{ASTNode, Dynamic, Expr, Map, OptimizationLevel, Position, Scope, AST};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Words the engine understands without a registered function.
+const KEYWORDS: [&str; 9] = ["type_of", "Fn", "call", "curry", "is_def_fn", "is_def_var", "is_shared", "print", "debug"];
+
+fn span_of(file: &SourceFile, pos: Position) -> std::ops::Range<usize> {
+    match (pos.line(), pos.position()) {
+        (Some(line), col) => {
+            let start = file.offset_of(line, col.unwrap_or(1));
+            start..start
+        }
+        _ => 0..0,
+    }
+}
+
+fn scope_of(manifest: &Manifest) -> Scope<'static> {
+    let mut terms = Map::new();
+    for t in &manifest.terms {
+        terms.insert(t.name.as_str().into(), term_dynamic(&t.value));
+    }
+    let mut tables = Map::new();
+    for t in &manifest.tables {
+        tables.insert(t.name.as_str().into(), Dynamic::from(Arc::new(t.clone())));
+    }
+    let mut scope = Scope::new();
+    scope.push_constant("terms", terms);
+    scope.push_constant("tables", tables);
+    scope
+}
+
+/// Compiles and checks the script; `None` if it cannot run (the reasons are in `diags`).
+pub(crate) fn compile(file: &SourceFile, manifest: Option<&Manifest>, diags: &mut Diagnostics) -> Option<AST> {
+    if file.text.len() > LIMITS.script_bytes_max {
+        diags.error(
+            "script-size",
+            file,
+            0..0,
+            format!("rules.rhai is {} bytes, more than script_bytes_max ({})", file.text.len(), LIMITS.script_bytes_max),
+        );
+        return None;
+    }
+    let engine = engine();
+    let scope = manifest.map_or_else(
+        || {
+            // Without a manifest, still check the script's syntax: declare the names empty.
+            let mut s = Scope::new();
+            s.push_constant("terms", Map::new());
+            s.push_constant("tables", Map::new());
+            s
+        },
+        scope_of,
+    );
+    let ast = match engine.compile_with_scope(&scope, &file.text) {
+        Ok(ast) => ast,
+        Err(e) => {
+            let message = e.err_type().to_string();
+            let d = diags.error("script-syntax", file, span_of(file, e.position()), format!("rules.rhai: {message}"));
+            if message.contains("'eval'") || message.contains("eval") && message.contains("reserved") {
+                d.help("`eval` is disabled: policies run only the code they were published with");
+            } else if message.contains("import") {
+                d.help("policies cannot import modules: everything they may use is built in");
+            }
+            return None;
+        }
+    };
+    let before = diags.errors().count();
+    for stmt in ast.statements() {
+        diags
+            .error("script-top-level", file, span_of(file, stmt.position()), "rules.rhai has a statement outside any function")
+            .help(format!("put the rules inside `fn {ENTRY_POINT}({})`; constants belong in [terms] of policy.toml", ENTRY_PARAMS.join(", ")));
+    }
+    match ast.iter_functions().find(|f| f.name == ENTRY_POINT) {
+        None => {
+            diags
+                .error("script-entry", file, 0..0, format!("rules.rhai defines no `fn {ENTRY_POINT}({})`", ENTRY_PARAMS.join(", ")))
+                .help("the engine calls this function once per member and period");
+        }
+        Some(f) if f.params.len() != ENTRY_PARAMS.len() => {
+            diags.error(
+                "script-entry",
+                file,
+                0..0,
+                format!("`fn {ENTRY_POINT}` takes {} parameters; it must take {} ({})", f.params.len(), ENTRY_PARAMS.len(), ENTRY_PARAMS.join(", ")),
+            );
+        }
+        Some(_) => {}
+    }
+    if let Some(manifest) = manifest {
+        check_names(file, &ast, manifest, diags);
+    }
+    if diags.errors().count() > before {
+        return None;
+    }
+    let ast = engine.optimize_ast(&scope, ast, OptimizationLevel::Full);
+    // Whatever the optimiser could not fold would fail at run time: say so now.
+    ast.walk(&mut |path: &[ASTNode]| {
+        if let Some(ASTNode::Expr(Expr::Variable(v, _, pos))) = path.last()
+            && (v.1 == "terms" || v.1 == "tables")
+        {
+            diags
+                .error("script-constants", file, span_of(file, *pos), format!("`{}` can only be read one name at a time", v.1))
+                .help(if v.1 == "terms" { "write `terms.NAME`" } else { "write `lookup(tables.NAME, key)`" });
+        }
+        true
+    });
+    (diags.errors().count() == before).then_some(ast)
+}
+
+/// Every function a script may call, by name.
+fn known_functions() -> &'static BTreeSet<String> {
+    static NAMES: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        engine()
+            .gen_fn_signatures(true)
+            .into_iter()
+            .filter_map(|s| s.split('(').next().map(|n| n.trim().rsplit(' ').next().unwrap_or_default().to_owned()))
+            .chain(KEYWORDS.iter().map(|k| (*k).to_owned()))
+            .collect()
+    })
+}
+
+fn check_names(file: &SourceFile, ast: &AST, manifest: &Manifest, diags: &mut Diagnostics) {
+    let script_fns: BTreeSet<String> = ast.iter_functions().map(|f| f.name.to_owned()).collect();
+    let known = known_functions();
+    ast.walk(&mut |path: &[ASTNode]| {
+        match path.last() {
+            Some(ASTNode::Expr(Expr::Dot(x, _, pos))) => {
+                if let Expr::Variable(v, ..) = &x.lhs
+                    && (v.1 == "terms" || v.1 == "tables")
+                {
+                    match &x.rhs {
+                        Expr::Property(p, ppos) => {
+                            let name = p.2.as_str();
+                            let exists = if v.1 == "terms" { manifest.term(name).is_some() } else { manifest.table(name).is_some() };
+                            if !exists {
+                                let list: Vec<&str> = if v.1 == "terms" {
+                                    manifest.terms.iter().map(|t| t.name.as_str()).collect()
+                                } else {
+                                    manifest.tables.iter().map(|t| t.name.as_str()).collect()
+                                };
+                                diags
+                                    .error("unknown-term", file, span_of(file, *ppos), format!("`{}.{name}` is not declared in policy.toml", v.1))
+                                    .help(if list.is_empty() { format!("policy.toml declares no {}", v.1) } else { format!("declared: {}", list.join(", ")) });
+                            }
+                        }
+                        _ => {
+                            diags
+                                .error("script-constants", file, span_of(file, *pos), format!("`{}` can only be read one name at a time", v.1))
+                                .help(if v.1 == "terms" { "bind `let x = terms.NAME;` first" } else { "write `lookup(tables.NAME, key)`" });
+                        }
+                    }
+                }
+            }
+            Some(ASTNode::Expr(Expr::FnCall(call, pos))) if call.op_token.is_none() => {
+                let name = call.name.as_str();
+                let is_word = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
+                if is_word && !known.contains(name) && !script_fns.contains(name) {
+                    diags.error("unknown-function", file, span_of(file, *pos), format!("there is no function `{name}`"));
+                }
+            }
+            Some(ASTNode::Expr(Expr::MethodCall(call, pos))) => {
+                let name = call.name.as_str();
+                if !known.contains(name) && !script_fns.contains(name) {
+                    diags.error("unknown-function", file, span_of(file, *pos), format!("there is no method `{name}`"));
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+}

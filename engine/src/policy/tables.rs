@@ -1,0 +1,339 @@
+//! Step tables: the "fixed steps up to a cap" and "premium change by tier" of real plans,
+//! written as data in `policy.toml` and looked up natively.
+//!
+//! ```toml
+//! [tables.rebate_by_fasting_share]
+//! key = "percent"            # what the key is: percent, count, decimal, glucose, days
+//! value = "money"            # what the value is: a term type
+//! steps = [
+//!   { to = 50, value = 0 },              # below 50 (no `from`: everything below)
+//!   { from = 50, to = 70, value = 10 },  # 50 ≤ key < 70
+//!   { from = 70, value = 20 },           # 70 and above (no `to`)
+//! ]
+//!
+//! [tables.premium_change_by_tier]
+//! key = "text"
+//! value = "percent"
+//! entries = { platinum = -2, gold = 0, silver = 1, bronze = 2 }
+//! ```
+//!
+//! Steps must follow one another with no gap and no overlap; loading checks that, so a
+//! lookup inside the table's range always finds exactly one step.
+
+use super::diagnostics::{Diagnostics, SourceFile};
+use super::terms::{TermKind, TermValue, is_identifier};
+use super::toml_reader::{TableReader, decimal_of, kind_of};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::fmt;
+use std::ops::Range;
+use toml::de::{DeTable, DeValue};
+
+/// One step: `from ≤ key < to`, either bound open when absent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub from: Option<Decimal>,
+    pub to: Option<Decimal>,
+    pub value: TermValue,
+}
+
+/// How a table is keyed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableRows {
+    /// Numeric keys in half-open steps, in ascending order.
+    Steps(Vec<Step>),
+    /// Text keys, matched exactly.
+    Entries(Vec<(String, TermValue)>),
+}
+
+/// A named lookup table of a policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepTable {
+    pub name: String,
+    pub key: TermKind,
+    pub value: TermKind,
+    pub rows: TableRows,
+}
+
+/// Why a lookup found nothing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    #[error("{key} is outside table `{table}`, which covers {covers}")]
+    OutOfRange { table: String, key: Decimal, covers: String },
+    #[error("table `{table}` has no entry `{key}`; it has {keys}")]
+    NoEntry { table: String, key: String, keys: String },
+    #[error("table `{table}` is keyed by {expected}, not {found}")]
+    WrongKey { table: String, expected: &'static str, found: &'static str },
+}
+
+impl StepTable {
+    /// The value of the step holding `key`.
+    pub fn lookup_number(&self, key: Decimal) -> Result<&TermValue, LookupError> {
+        match &self.rows {
+            TableRows::Steps(steps) => steps
+                .iter()
+                .find(|s| s.from.is_none_or(|f| f <= key) && s.to.is_none_or(|t| key < t))
+                .map(|s| &s.value)
+                .ok_or_else(|| LookupError::OutOfRange {
+                    table: self.name.clone(),
+                    key,
+                    covers: self.covers(),
+                }),
+            TableRows::Entries(_) => Err(LookupError::WrongKey {
+                table: self.name.clone(),
+                expected: "text",
+                found: "a number",
+            }),
+        }
+    }
+
+    /// The value of the entry named `key`.
+    pub fn lookup_text(&self, key: &str) -> Result<&TermValue, LookupError> {
+        match &self.rows {
+            TableRows::Entries(entries) => entries
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v)
+                .ok_or_else(|| LookupError::NoEntry {
+                    table: self.name.clone(),
+                    key: key.to_owned(),
+                    keys: entries.iter().map(|(k, _)| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+                }),
+            TableRows::Steps(_) => Err(LookupError::WrongKey {
+                table: self.name.clone(),
+                expected: "numbers",
+                found: "text",
+            }),
+        }
+    }
+
+    /// The range of keys the table covers, in words.
+    pub fn covers(&self) -> String {
+        match &self.rows {
+            TableRows::Steps(steps) => {
+                let lo = steps.first().and_then(|s| s.from);
+                let hi = steps.last().and_then(|s| s.to);
+                match (lo, hi) {
+                    (None, None) => "every key".to_owned(),
+                    (Some(lo), None) => format!("{lo} and above"),
+                    (None, Some(hi)) => format!("below {hi}"),
+                    (Some(lo), Some(hi)) => format!("{lo} up to (not including) {hi}"),
+                }
+            }
+            TableRows::Entries(entries) => format!("{} entries", entries.len()),
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.from, self.to) {
+            (None, None) => write!(f, "any key"),
+            (Some(a), None) => write!(f, "{a} and above"),
+            (None, Some(b)) => write!(f, "below {b}"),
+            (Some(a), Some(b)) => write!(f, "{a} to below {b}"),
+        }
+    }
+}
+
+const KEY_KINDS: [TermKind; 6] = [
+    TermKind::Percent,
+    TermKind::Count,
+    TermKind::Decimal,
+    TermKind::Glucose,
+    TermKind::Days,
+    TermKind::Money,
+];
+
+/// Reads `[tables.*]`, reporting gaps, overlaps and values of the wrong type.
+pub(crate) fn read_tables(file: &SourceFile, tables: &DeTable<'_>, diags: &mut Diagnostics) -> Vec<StepTable> {
+    let mut out = Vec::new();
+    for (key, value) in tables.iter() {
+        let name = key.get_ref().to_string();
+        if !is_identifier(&name) {
+            diags
+                .error("table-name", file, key.span(), format!("table name `{name}` is not usable in a script"))
+                .help("use lowercase letters, digits and `_`, starting with a letter");
+        }
+        let DeValue::Table(spec) = value.get_ref() else {
+            diags.error(
+                "table-shape",
+                file,
+                value.span(),
+                format!("table `{name}` must be a table with `key`, `value` and `steps` or `entries`, not {}", kind_of(value.get_ref())),
+            );
+            continue;
+        };
+        if let Some(table) = read_table(file, name, spec, value.span(), diags) {
+            out.push(table);
+        }
+    }
+    out
+}
+
+fn kind_named(reader: &mut TableReader<'_, '_>, field: &'static str, diags: &mut Diagnostics) -> Option<TermKind> {
+    let (text, span) = reader.required_string(field, "a term type such as percent or money", diags)?;
+    let found = TermKind::ALL.iter().find(|(n, _)| *n == text).map(|(_, k)| *k);
+    if found.is_none() {
+        diags.error(
+            "table-type",
+            reader.file,
+            span,
+            format!("`{field}` of {} is `{text}`, not a term type (money, percent, count, days, minutes, glucose, decimal, text, flag)", reader.label),
+        );
+    }
+    found
+}
+
+fn read_table(
+    file: &SourceFile,
+    name: String,
+    spec: &DeTable<'_>,
+    span: Range<usize>,
+    diags: &mut Diagnostics,
+) -> Option<StepTable> {
+    let mut reader = TableReader::new(file, format!("table `{name}`"), spec, span.clone());
+    let key = kind_named(&mut reader, "key", diags);
+    let value = kind_named(&mut reader, "value", diags);
+    let steps = reader.array("steps", diags);
+    let entries = reader.table("entries", diags);
+    let label = reader.label.clone();
+    reader.finish(diags);
+    let (key, value) = (key?, value?);
+    let rows = match (steps, entries) {
+        (Some((steps, _)), None) => {
+            if !KEY_KINDS.contains(&key) {
+                diags.error(
+                    "table-type",
+                    file,
+                    span,
+                    format!("{label} has numeric `steps` but its key is {}", key.name()),
+                );
+                return None;
+            }
+            TableRows::Steps(read_steps(file, &label, value, steps, &span, diags)?)
+        }
+        (None, Some((entries, _))) => {
+            if key != TermKind::Text {
+                diags.error("table-type", file, span, format!("{label} has text `entries`; its key must be `text`, not {}", key.name()));
+                return None;
+            }
+            let mut rows = Vec::new();
+            for (k, v) in entries.iter() {
+                match cell_value(value, v.get_ref()) {
+                    Ok(val) => rows.push((k.get_ref().to_string(), val)),
+                    Err(problem) => {
+                        diags.error("table-value", file, v.span(), format!("entry `{}` of {label}: {problem}", k.get_ref()));
+                    }
+                }
+            }
+            TableRows::Entries(rows)
+        }
+        (Some(_), Some(_)) => {
+            diags.error("table-shape", file, span, format!("{label} has both `steps` and `entries`; keep one"));
+            return None;
+        }
+        (None, None) => {
+            diags
+                .error("table-shape", file, span, format!("{label} has neither `steps` nor `entries`"))
+                .help("numeric keys take `steps = [{ from = 0, to = 50, value = … }, …]`; text keys take `entries = { gold = …, … }`");
+            return None;
+        }
+    };
+    Some(StepTable { name, key, value, rows })
+}
+
+/// A table cell's value, by the table's declared value type.
+fn cell_value(kind: TermKind, raw: &DeValue<'_>) -> Result<TermValue, String> {
+    match kind {
+        TermKind::Count | TermKind::Days | TermKind::Minutes => match raw {
+            DeValue::Integer(i) => i
+                .as_str()
+                .replace('_', "")
+                .parse::<i64>()
+                .map(TermValue::Integer)
+                .map_err(|_| format!("`{}` is not a whole number", i.as_str())),
+            other => Err(format!("expected a whole number, found {}", kind_of(other))),
+        },
+        TermKind::Text => match raw {
+            DeValue::String(s) => Ok(TermValue::Text(s.to_string())),
+            other => Err(format!("expected a string, found {}", kind_of(other))),
+        },
+        TermKind::Flag => match raw {
+            DeValue::Boolean(b) => Ok(TermValue::Flag(*b)),
+            other => Err(format!("expected true or false, found {}", kind_of(other))),
+        },
+        TermKind::Money | TermKind::Percent | TermKind::Decimal | TermKind::Glucose => {
+            let d = decimal_of(raw)?;
+            if kind == TermKind::Money && d.is_sign_negative() && !d.is_zero() {
+                return Err(format!("{d} is negative; money values are ≥ 0"));
+            }
+            Ok(TermValue::Decimal(d))
+        }
+    }
+}
+
+fn read_steps(
+    file: &SourceFile,
+    label: &str,
+    value_kind: TermKind,
+    raw: &[super::toml_reader::Value<'_>],
+    table_span: &Range<usize>,
+    diags: &mut Diagnostics,
+) -> Option<Vec<Step>> {
+    let before = diags.len();
+    let mut steps: Vec<(Step, Range<usize>)> = Vec::new();
+    for (i, item) in raw.iter().enumerate() {
+        let DeValue::Table(t) = item.get_ref() else {
+            diags.error("table-step", file, item.span(), format!("step {} of {label} must be a table such as `{{ from = 0, to = 50, value = 10 }}`", i + 1));
+            continue;
+        };
+        let mut r = TableReader::new(file, format!("step {} of {label}", i + 1), t, item.span());
+        let from = r.decimal("from", diags).map(|(d, _)| d);
+        let to = r.decimal("to", diags).map(|(d, _)| d);
+        let value = r.required("value", "the step's value", diags);
+        let value = value.and_then(|v| match cell_value(value_kind, v.get_ref()) {
+            Ok(val) => Some(val),
+            Err(problem) => {
+                diags.error("table-value", file, v.span(), format!("step {} of {label}: {problem}", i + 1));
+                None
+            }
+        });
+        r.finish(diags);
+        if let (Some(f), Some(t)) = (from, to)
+            && f >= t
+        {
+            diags.error("table-step", file, item.span(), format!("step {} of {label} runs from {f} to {t}: `from` must be below `to`", i + 1));
+        }
+        if let Some(value) = value {
+            steps.push((Step { from, to, value }, item.span()));
+        }
+    }
+    if steps.is_empty() && diags.len() == before {
+        diags.error("table-step", file, table_span.clone(), format!("{label} has no steps"));
+    }
+    for pair in steps.windows(2) {
+        let [(a, _), (b, b_span)] = pair else { continue };
+        match (a.to, b.from) {
+            (Some(end), Some(start)) if start > end => {
+                diags
+                    .error("table-gap", file, b_span.clone(), format!("{label} has a gap: no step covers keys from {end} up to {start}"))
+                    .help(format!("start this step at `from = {end}`"));
+            }
+            (Some(end), Some(start)) if start < end => {
+                diags
+                    .error("table-overlap", file, b_span.clone(), format!("{label} has an overlap: keys from {start} up to {end} are in two steps"))
+                    .help(format!("start this step at `from = {end}`"));
+            }
+            (None, _) => {
+                diags.error("table-overlap", file, b_span.clone(), format!("{label}: a step follows one with no `to` (which already covers every key above it)"));
+            }
+            (_, None) => {
+                diags.error("table-overlap", file, b_span.clone(), format!("{label}: only the first step may leave out `from`"));
+            }
+            _ => {}
+        }
+    }
+    (diags.len() == before).then(|| steps.into_iter().map(|(s, _)| s).collect())
+}

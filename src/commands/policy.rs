@@ -1,0 +1,184 @@
+//! `incentive policy check|test` and `incentive evaluate`: a policy package from disk.
+
+use crate::cli::{EvaluateArgs, PolicyArgs, ReportFormat};
+use anyhow::{Context as _, bail};
+use incentive_engine::ingest::{CsvOptions, read_readings_csv};
+use incentive_engine::policy::cases::read_member_file;
+use incentive_engine::policy::{Diagnostics, EvaluationInput, History, MemberProfile, Package, PolicySource, Severity, SourceFile, load};
+use incentive_engine::{MemberId, Period, Readings};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+use std::path::Path;
+
+/// Bytes a package file may have; a policy is text an insurer wrote, not data.
+const PACKAGE_FILE_BYTES_MAX: u64 = 4 * 1024 * 1024;
+const PACKAGE_FILES_MAX: usize = 1_000;
+
+/// Reads every file of a package directory into memory.
+pub fn read_package(dir: &Path) -> anyhow::Result<PolicySource> {
+    if !dir.is_dir() {
+        bail!("policy package `{}` is not a directory (expected policy.toml, rules.rhai and cases/)", dir.display());
+    }
+    let mut files = Vec::new();
+    let mut read = |path: &Path, name: String| -> anyhow::Result<()> {
+        let size = std::fs::metadata(path)?.len();
+        if size > PACKAGE_FILE_BYTES_MAX {
+            bail!("`{}` is {size} bytes, more than a package file may have ({PACKAGE_FILE_BYTES_MAX})", path.display());
+        }
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("`{}` is not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))?;
+        files.push(SourceFile::new(name, text));
+        Ok(())
+    };
+    for name in ["policy.toml", "rules.rhai"] {
+        let path = dir.join(name);
+        if path.is_file() {
+            read(&path, name.to_owned())?;
+        }
+    }
+    let cases = dir.join("cases");
+    if cases.is_dir() {
+        let mut entries: Vec<_> = std::fs::read_dir(&cases)?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        if entries.len() > PACKAGE_FILES_MAX {
+            bail!("`{}` has {} files, more than {PACKAGE_FILES_MAX}", cases.display(), entries.len());
+        }
+        for e in entries {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.path().is_file() && (name.ends_with(".toml") || name.ends_with(".csv")) {
+                read(&e.path(), format!("cases/{name}"))?;
+            }
+        }
+    }
+    Ok(PolicySource { name: dir.display().to_string(), files })
+}
+
+/// Renders diagnostics with the offending source line, for people.
+fn render(source: &PolicySource, diags: &Diagnostics) -> String {
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor());
+    let mut out = String::new();
+    for d in diags.iter() {
+        let text = source.file(&d.file).map(|f| f.text.clone()).unwrap_or_default();
+        let mut m = MietteDiagnostic::new(format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message))
+            .with_code(d.code)
+            .with_severity(match d.severity {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+            });
+        if !text.is_empty() {
+            let len = d.span.end.saturating_sub(d.span.start).max(1).min(text.len().saturating_sub(d.span.start).max(0));
+            m = m.with_label(LabeledSpan::at(d.span.start..d.span.start + len, "here"));
+        }
+        if let Some(help) = &d.help {
+            m = m.with_help(help.clone());
+        }
+        let report = miette::Report::new(m).with_source_code(NamedSource::new(&d.file, text));
+        if handler.render_report(&mut out, report.as_ref()).is_err() {
+            out.push_str(&format!("{d}\n"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn load_or_report(dir: &Path, format: ReportFormat) -> anyhow::Result<(PolicySource, Package)> {
+    let source = read_package(dir)?;
+    match load(&source) {
+        Ok(package) => Ok((source, package)),
+        Err(diags) => {
+            match format {
+                ReportFormat::Json => println!("{}", serde_json::json!({ "policy": source.name, "ok": false, "diagnostics": diags })),
+                ReportFormat::Text => eprint!("{}", render(&source, &diags)),
+            }
+            let n = diags.errors().count();
+            bail!("policy `{}` has {n} error{}", source.name, if n == 1 { "" } else { "s" })
+        }
+    }
+}
+
+pub fn check(args: &PolicyArgs) -> anyhow::Result<()> {
+    let (source, package) = load_or_report(&args.dir, args.format)?;
+    let p = &package.policy;
+    match args.format {
+        ReportFormat::Json => println!(
+            "{}",
+            serde_json::json!({ "policy": source.name, "ok": true, "id": p.manifest.id, "version": p.manifest.version, "content_hash": p.content_hash, "cases": package.cases.len(), "diagnostics": package.warnings })
+        ),
+        ReportFormat::Text => {
+            eprint!("{}", render(&source, &package.warnings));
+            println!(
+                "{}: policy `{}` version {} is valid ({} terms, {} tables, {} cases, {} warnings)\ncontent hash {}",
+                source.name,
+                p.manifest.id,
+                p.manifest.version,
+                p.manifest.terms.len(),
+                p.manifest.tables.len(),
+                package.cases.len(),
+                package.warnings.len(),
+                p.content_hash
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn test(args: &PolicyArgs) -> anyhow::Result<()> {
+    let (source, package) = load_or_report(&args.dir, args.format)?;
+    let outcomes: Vec<_> = package.cases.iter().map(|c| c.run(&package.policy)).collect();
+    let failed = outcomes.iter().filter(|o| !o.passed()).count();
+    match args.format {
+        ReportFormat::Json => println!("{}", serde_json::json!({ "policy": source.name, "passed": outcomes.len() - failed, "failed": failed, "cases": outcomes })),
+        ReportFormat::Text => {
+            for o in &outcomes {
+                if o.passed() {
+                    println!("ok     {}  {}", o.name, o.description);
+                } else {
+                    println!("FAILED {}  {}", o.name, o.description);
+                    println!("       {:<28} {:<24} {}", "field", "expected", "actual");
+                    for m in &o.mismatches {
+                        println!("       {:<28} {:<24} {}", m.field, m.expected, m.actual);
+                    }
+                    println!("       the decision said:");
+                    for line in &o.got {
+                        println!("         {line}");
+                    }
+                }
+            }
+            println!("{}: {} passed, {failed} failed", source.name, outcomes.len() - failed);
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} case{} of `{}` failed", if failed == 1 { "" } else { "s" }, source.name);
+    }
+    Ok(())
+}
+
+pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
+    let (_, package) = load_or_report(&args.policy, ReportFormat::Text)?;
+    let policy = &package.policy;
+    let member = MemberId::parse(&args.member).with_context(|| format!("--member `{}`", args.member))?;
+    let period = Period::parse(&args.period).context("--period")?;
+    let name = args.readings.display().to_string();
+    let file = std::fs::File::open(&args.readings).with_context(|| format!("cannot open readings file `{name}`"))?;
+    let options = CsvOptions { source_name: name.clone(), ..CsvOptions::default() };
+    let mut by_member = read_readings_csv(std::io::BufReader::new(file), &options, &mut |_| {})?;
+    let readings = by_member.members.remove(&member).unwrap_or_else(Readings::default);
+    let (profile, history) = match &args.history {
+        None => (MemberProfile::new(member.clone()), History::default()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read history file `{}`", path.display()))?;
+            let file = SourceFile::new(path.display().to_string(), text);
+            read_member_file(&file, &member).map_err(|d| {
+                let source = PolicySource { name: file.name.clone(), files: vec![file.clone()] };
+                eprint!("{}", render(&source, &d));
+                anyhow::anyhow!("history file `{}` has {} error(s)", file.name, d.errors().count())
+            })?
+        }
+    };
+    let input = EvaluationInput { member: &profile, period, readings: &readings, labs: &[], history: &history };
+    let decision = policy.evaluate(&input)?;
+    match args.format {
+        crate::cli::DecisionFormat::Json => println!("{}", decision.to_json_pretty()),
+        crate::cli::DecisionFormat::Text => print!("{}", decision.to_text()),
+    }
+    Ok(())
+}
