@@ -4,7 +4,10 @@ use crate::cli::{EvaluateArgs, PolicyArgs, ReportFormat};
 use anyhow::{Context as _, bail};
 use incentive_engine::ingest::{CsvOptions, read_readings_csv};
 use incentive_engine::policy::cases::read_member_file;
-use incentive_engine::policy::{Diagnostics, EvaluationInput, History, MemberProfile, Package, PolicySource, Severity, SourceFile, load};
+use incentive_engine::policy::{
+    Diagnostics, EvaluationInput, History, MemberProfile, Package, PolicySource, Severity,
+    SourceFile, load,
+};
 use incentive_engine::{MemberId, Period, Readings};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 use std::path::Path;
@@ -16,16 +19,29 @@ const PACKAGE_FILES_MAX: usize = 1_000;
 /// Reads every file of a package directory into memory.
 pub fn read_package(dir: &Path) -> anyhow::Result<PolicySource> {
     if !dir.is_dir() {
-        bail!("policy package `{}` is not a directory (expected policy.toml, rules.rhai and cases/)", dir.display());
+        bail!(
+            "policy package `{}` is not a directory (expected policy.toml, rules.rhai and cases/)",
+            dir.display()
+        );
     }
     let mut files = Vec::new();
     let mut read = |path: &Path, name: String| -> anyhow::Result<()> {
         let size = std::fs::metadata(path)?.len();
         if size > PACKAGE_FILE_BYTES_MAX {
-            bail!("`{}` is {size} bytes, more than a package file may have ({PACKAGE_FILE_BYTES_MAX})", path.display());
+            bail!(
+                "`{}` is {size} bytes, more than a package file may have ({PACKAGE_FILE_BYTES_MAX})",
+                path.display()
+            );
         }
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-        let text = String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("`{}` is not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "`{}` is not UTF-8 text (byte {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })?;
         files.push(SourceFile::new(name, text));
         Ok(())
     };
@@ -40,7 +56,11 @@ pub fn read_package(dir: &Path) -> anyhow::Result<PolicySource> {
         let mut entries: Vec<_> = std::fs::read_dir(&cases)?.collect::<Result<_, _>>()?;
         entries.sort_by_key(|e| e.file_name());
         if entries.len() > PACKAGE_FILES_MAX {
-            bail!("`{}` has {} files, more than {PACKAGE_FILES_MAX}", cases.display(), entries.len());
+            bail!(
+                "`{}` has {} files, more than {PACKAGE_FILES_MAX}",
+                cases.display(),
+                entries.len()
+            );
         }
         for e in entries {
             let name = e.file_name().to_string_lossy().into_owned();
@@ -49,7 +69,10 @@ pub fn read_package(dir: &Path) -> anyhow::Result<PolicySource> {
             }
         }
     }
-    Ok(PolicySource { name: dir.display().to_string(), files })
+    Ok(PolicySource {
+        name: dir.display().to_string(),
+        files,
+    })
 }
 
 /// Renders diagnostics with the offending source line, for people.
@@ -57,15 +80,24 @@ fn render(source: &PolicySource, diags: &Diagnostics) -> String {
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor());
     let mut out = String::new();
     for d in diags.iter() {
-        let text = source.file(&d.file).map(|f| f.text.clone()).unwrap_or_default();
-        let mut m = MietteDiagnostic::new(format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message))
-            .with_code(d.code)
-            .with_severity(match d.severity {
-                Severity::Error => miette::Severity::Error,
-                Severity::Warning => miette::Severity::Warning,
-            });
+        let text = source
+            .file(&d.file)
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
+        let mut m =
+            MietteDiagnostic::new(format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message))
+                .with_code(d.code)
+                .with_severity(match d.severity {
+                    Severity::Error => miette::Severity::Error,
+                    Severity::Warning => miette::Severity::Warning,
+                });
         if !text.is_empty() {
-            let len = d.span.end.saturating_sub(d.span.start).max(1).min(text.len().saturating_sub(d.span.start).max(0));
+            let len = d
+                .span
+                .end
+                .saturating_sub(d.span.start)
+                .max(1)
+                .min(text.len().saturating_sub(d.span.start).max(0));
             m = m.with_label(LabeledSpan::at(d.span.start..d.span.start + len, "here"));
         }
         if let Some(help) = &d.help {
@@ -86,11 +118,18 @@ fn load_or_report(dir: &Path, format: ReportFormat) -> anyhow::Result<(PolicySou
         Ok(package) => Ok((source, package)),
         Err(diags) => {
             match format {
-                ReportFormat::Json => println!("{}", serde_json::json!({ "policy": source.name, "ok": false, "diagnostics": diags })),
+                ReportFormat::Json => println!(
+                    "{}",
+                    serde_json::json!({ "policy": source.name, "ok": false, "diagnostics": diags })
+                ),
                 ReportFormat::Text => eprint!("{}", render(&source, &diags)),
             }
             let n = diags.errors().count();
-            bail!("policy `{}` has {n} error{}", source.name, if n == 1 { "" } else { "s" })
+            bail!(
+                "policy `{}` has {n} error{}",
+                source.name,
+                if n == 1 { "" } else { "s" }
+            )
         }
     }
 }
@@ -123,10 +162,17 @@ pub fn check(args: &PolicyArgs) -> anyhow::Result<()> {
 
 pub fn test(args: &PolicyArgs) -> anyhow::Result<()> {
     let (source, package) = load_or_report(&args.dir, args.format)?;
-    let outcomes: Vec<_> = package.cases.iter().map(|c| c.run(&package.policy)).collect();
+    let outcomes: Vec<_> = package
+        .cases
+        .iter()
+        .map(|c| c.run(&package.policy))
+        .collect();
     let failed = outcomes.iter().filter(|o| !o.passed()).count();
     match args.format {
-        ReportFormat::Json => println!("{}", serde_json::json!({ "policy": source.name, "passed": outcomes.len() - failed, "failed": failed, "cases": outcomes })),
+        ReportFormat::Json => println!(
+            "{}",
+            serde_json::json!({ "policy": source.name, "passed": outcomes.len() - failed, "failed": failed, "cases": outcomes })
+        ),
         ReportFormat::Text => {
             for o in &outcomes {
                 if o.passed() {
@@ -143,11 +189,19 @@ pub fn test(args: &PolicyArgs) -> anyhow::Result<()> {
                     }
                 }
             }
-            println!("{}: {} passed, {failed} failed", source.name, outcomes.len() - failed);
+            println!(
+                "{}: {} passed, {failed} failed",
+                source.name,
+                outcomes.len() - failed
+            );
         }
     }
     if failed > 0 {
-        bail!("{failed} case{} of `{}` failed", if failed == 1 { "" } else { "s" }, source.name);
+        bail!(
+            "{failed} case{} of `{}` failed",
+            if failed == 1 { "" } else { "s" },
+            source.name
+        );
     }
     Ok(())
 }
@@ -155,26 +209,48 @@ pub fn test(args: &PolicyArgs) -> anyhow::Result<()> {
 pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     let (_, package) = load_or_report(&args.policy, ReportFormat::Text)?;
     let policy = &package.policy;
-    let member = MemberId::parse(&args.member).with_context(|| format!("--member `{}`", args.member))?;
+    let member =
+        MemberId::parse(&args.member).with_context(|| format!("--member `{}`", args.member))?;
     let period = Period::parse(&args.period).context("--period")?;
     let name = args.readings.display().to_string();
-    let file = std::fs::File::open(&args.readings).with_context(|| format!("cannot open readings file `{name}`"))?;
-    let options = CsvOptions { source_name: name.clone(), ..CsvOptions::default() };
+    let file = std::fs::File::open(&args.readings)
+        .with_context(|| format!("cannot open readings file `{name}`"))?;
+    let options = CsvOptions {
+        source_name: name.clone(),
+        ..CsvOptions::default()
+    };
     let mut by_member = read_readings_csv(std::io::BufReader::new(file), &options, &mut |_| {})?;
-    let readings = by_member.members.remove(&member).unwrap_or_else(Readings::default);
+    let readings = by_member
+        .members
+        .remove(&member)
+        .unwrap_or_else(Readings::default);
     let (profile, history) = match &args.history {
         None => (MemberProfile::new(member.clone()), History::default()),
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read history file `{}`", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read history file `{}`", path.display()))?;
             let file = SourceFile::new(path.display().to_string(), text);
             read_member_file(&file, &member).map_err(|d| {
-                let source = PolicySource { name: file.name.clone(), files: vec![file.clone()] };
+                let source = PolicySource {
+                    name: file.name.clone(),
+                    files: vec![file.clone()],
+                };
                 eprint!("{}", render(&source, &d));
-                anyhow::anyhow!("history file `{}` has {} error(s)", file.name, d.errors().count())
+                anyhow::anyhow!(
+                    "history file `{}` has {} error(s)",
+                    file.name,
+                    d.errors().count()
+                )
             })?
         }
     };
-    let input = EvaluationInput { member: &profile, period, readings: &readings, labs: &[], history: &history };
+    let input = EvaluationInput {
+        member: &profile,
+        period,
+        readings: &readings,
+        labs: &[],
+        history: &history,
+    };
     let decision = policy.evaluate(&input)?;
     match args.format {
         crate::cli::DecisionFormat::Json => println!("{}", decision.to_json_pretty()),

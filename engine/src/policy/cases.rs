@@ -93,7 +93,11 @@ impl CaseOutcome {
 }
 
 fn mismatch(field: &str, expected: impl ToString, actual: impl ToString) -> Mismatch {
-    Mismatch { field: field.to_owned(), expected: expected.to_string(), actual: actual.to_string() }
+    Mismatch {
+        field: field.to_owned(),
+        expected: expected.to_string(),
+        actual: actual.to_string(),
+    }
 }
 
 impl Case {
@@ -112,14 +116,26 @@ impl Case {
                 let message = err.to_string();
                 match &e.error_includes {
                     Some(want) if message.contains(want.as_str()) => {}
-                    Some(want) => mismatches.push(mismatch("error", format!("an error containing `{want}`"), &message)),
-                    None => mismatches.push(mismatch("decision", "a decision", format!("error: {message}"))),
+                    Some(want) => mismatches.push(mismatch(
+                        "error",
+                        format!("an error containing `{want}`"),
+                        &message,
+                    )),
+                    None => mismatches.push(mismatch(
+                        "decision",
+                        "a decision",
+                        format!("error: {message}"),
+                    )),
                 }
                 vec![message]
             }
             Ok(d) => {
                 if let Some(want) = &e.error_includes {
-                    mismatches.push(mismatch("error", format!("an error containing `{want}`"), "a decision"));
+                    mismatches.push(mismatch(
+                        "error",
+                        format!("an error containing `{want}`"),
+                        "a decision",
+                    ));
                 }
                 if let Some(r) = e.reward
                     && r != d.reward
@@ -129,12 +145,20 @@ impl Case {
                 if let Some(p) = e.premium_adjustment_percent
                     && p != d.premium_adjustment_percent
                 {
-                    mismatches.push(mismatch("premium_adjustment_percent", p, d.premium_adjustment_percent));
+                    mismatches.push(mismatch(
+                        "premium_adjustment_percent",
+                        p,
+                        d.premium_adjustment_percent,
+                    ));
                 }
                 if let Some(t) = &e.tier
                     && *t != d.tier
                 {
-                    mismatches.push(mismatch("tier", t.as_deref().unwrap_or("(none)"), d.tier.as_deref().unwrap_or("(none)")));
+                    mismatches.push(mismatch(
+                        "tier",
+                        t.as_deref().unwrap_or("(none)"),
+                        d.tier.as_deref().unwrap_or("(none)"),
+                    ));
                 }
                 if let Some(p) = e.points
                     && p != d.points
@@ -151,18 +175,35 @@ impl Case {
                     a.sort();
                     b.sort();
                     if a != b {
-                        mismatches.push(mismatch("flags", format!("[{}]", a.join(", ")), format!("[{}]", b.join(", "))));
+                        mismatches.push(mismatch(
+                            "flags",
+                            format!("[{}]", a.join(", ")),
+                            format!("[{}]", b.join(", ")),
+                        ));
                     }
                 }
                 for want in &e.explanation_includes {
-                    if !d.explanation.iter().any(|line| line.contains(want.as_str())) {
-                        mismatches.push(mismatch("explanation", format!("a line containing `{want}`"), "none"));
+                    if !d
+                        .explanation
+                        .iter()
+                        .any(|line| line.contains(want.as_str()))
+                    {
+                        mismatches.push(mismatch(
+                            "explanation",
+                            format!("a line containing `{want}`"),
+                            "none",
+                        ));
                     }
                 }
                 d.explanation
             }
         };
-        CaseOutcome { name: self.name.clone(), description: self.description.clone(), mismatches, got }
+        CaseOutcome {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            mismatches,
+            got,
+        }
     }
 }
 
@@ -183,32 +224,57 @@ pub(crate) fn read_member_and_history(
             }
         },
     };
-    let history = reader.table("history", diags).map(|(t, span)| read_history(file, t, span, diags)).unwrap_or_default();
+    let history = reader
+        .table("history", diags)
+        .map(|(t, span)| read_history(file, t, span, diags))
+        .unwrap_or_default();
     (member, history)
 }
 
-fn read_member(file: &SourceFile, t: &DeTable<'_>, span: Range<usize>, diags: &mut Diagnostics) -> Option<MemberProfile> {
+fn read_member(
+    file: &SourceFile,
+    t: &DeTable<'_>,
+    span: Range<usize>,
+    diags: &mut Diagnostics,
+) -> Option<MemberProfile> {
     let mut r = TableReader::new(file, "[member]", t, span);
-    let id = r.required_string("id", "the member's identifier", diags).and_then(|(s, span)| match MemberId::parse(s) {
-        Ok(id) => Some(id),
-        Err(e) => {
-            diags.error("member", file, span, format!("member id: {e}"));
-            None
-        }
-    });
-    let age = r.integer("age", diags).and_then(|(a, span)| match u32::try_from(a) {
-        Ok(a) if a <= AGE_YEARS_MAX => Some(a),
-        _ => {
-            diags.error("member", file, span, format!("age {a} is outside 0–{AGE_YEARS_MAX} years"));
-            None
-        }
-    });
-    let one_of = |r: &mut TableReader<'_, '_>, key: &'static str, allowed: &[&str], diags: &mut Diagnostics| {
+    let id = r
+        .required_string("id", "the member's identifier", diags)
+        .and_then(|(s, span)| match MemberId::parse(s) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                diags.error("member", file, span, format!("member id: {e}"));
+                None
+            }
+        });
+    let age = r
+        .integer("age", diags)
+        .and_then(|(a, span)| match u32::try_from(a) {
+            Ok(a) if a <= AGE_YEARS_MAX => Some(a),
+            _ => {
+                diags.error(
+                    "member",
+                    file,
+                    span,
+                    format!("age {a} is outside 0–{AGE_YEARS_MAX} years"),
+                );
+                None
+            }
+        });
+    let one_of = |r: &mut TableReader<'_, '_>,
+                  key: &'static str,
+                  allowed: &[&str],
+                  diags: &mut Diagnostics| {
         r.string(key, diags).and_then(|(s, span)| {
             if allowed.contains(&s) {
                 Some(s.to_owned())
             } else {
-                diags.error("member", file, span, format!("{key} `{s}` must be one of {}", allowed.join(", ")));
+                diags.error(
+                    "member",
+                    file,
+                    span,
+                    format!("{key} `{s}` must be one of {}", allowed.join(", ")),
+                );
                 None
             }
         })
@@ -219,12 +285,28 @@ fn read_member(file: &SourceFile, t: &DeTable<'_>, span: Range<usize>, diags: &m
     let insulin = r.boolean("insulin", diags).map(|(b, _)| b);
     let enrolled_on = r.date("enrolled_on", diags).map(|(d, _)| d);
     r.finish(diags);
-    Some(MemberProfile { id: id?, age, sex, region, diabetes_type, insulin, enrolled_on })
+    Some(MemberProfile {
+        id: id?,
+        age,
+        sex,
+        region,
+        diabetes_type,
+        insulin,
+        enrolled_on,
+    })
 }
 
-fn read_history(file: &SourceFile, t: &DeTable<'_>, span: Range<usize>, diags: &mut Diagnostics) -> History {
+fn read_history(
+    file: &SourceFile,
+    t: &DeTable<'_>,
+    span: Range<usize>,
+    diags: &mut Diagnostics,
+) -> History {
     let mut r = TableReader::new(file, "[history]", t, span);
-    let premium_loading_percent = r.decimal("premium_loading_percent", diags).map(|d| d.0).unwrap_or_default();
+    let premium_loading_percent = r
+        .decimal("premium_loading_percent", diags)
+        .map(|d| d.0)
+        .unwrap_or_default();
     let pool_paid = r.decimal("pool_paid", diags).map(|d| d.0);
     let mut outcomes = Vec::new();
     if let Some((items, _)) = r.array("outcomes", diags) {
@@ -233,28 +315,45 @@ fn read_history(file: &SourceFile, t: &DeTable<'_>, span: Range<usize>, diags: &
                 diags.error("history", file, item.span(), format!("outcome {} must be a table such as `{{ period = \"2026-02\", reward = 20 }}`", i + 1));
                 continue;
             };
-            let mut or = TableReader::new(file, format!("outcome {} of [history]", i + 1), o, item.span());
-            let period = or.required_string("period", "such as \"2026-02\"", diags).and_then(|(p, span)| match Period::parse(p) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    diags.error("history", file, span, e.to_string());
-                    None
-                }
-            });
+            let mut or = TableReader::new(
+                file,
+                format!("outcome {} of [history]", i + 1),
+                o,
+                item.span(),
+            );
+            let period = or
+                .required_string("period", "such as \"2026-02\"", diags)
+                .and_then(|(p, span)| match Period::parse(p) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        diags.error("history", file, span, e.to_string());
+                        None
+                    }
+                });
             let outcome = period.map(|period| PriorOutcome {
                 period,
                 reward: or.decimal("reward", diags).map(|d| d.0).unwrap_or_default(),
-                premium_adjustment_percent: or.decimal("premium_adjustment_percent", diags).map(|d| d.0).unwrap_or_default(),
+                premium_adjustment_percent: or
+                    .decimal("premium_adjustment_percent", diags)
+                    .map(|d| d.0)
+                    .unwrap_or_default(),
                 tier: or.string("tier", diags).map(|(s, _)| s.to_owned()),
                 points: or.integer("points", diags).map(|d| d.0).unwrap_or_default(),
-                qualified: or.boolean("qualified", diags).map(|d| d.0).unwrap_or_default(),
+                qualified: or
+                    .boolean("qualified", diags)
+                    .map(|d| d.0)
+                    .unwrap_or_default(),
             });
             or.finish(diags);
             outcomes.extend(outcome);
         }
     }
     r.finish(diags);
-    History { outcomes, premium_loading_percent, pool_paid }
+    History {
+        outcomes,
+        premium_loading_percent,
+        pool_paid,
+    }
 }
 
 /// Parses CSV readings for one member; a file without a `member_id` column is all theirs.
@@ -266,7 +365,10 @@ pub(crate) fn readings_for(
     member: &MemberId,
     diags: &mut Diagnostics,
 ) -> Option<Readings> {
-    let has_member = text.lines().next().is_some_and(|h| h.split(',').any(|c| matches!(c.trim(), "member_id" | "patient_id")));
+    let has_member = text.lines().next().is_some_and(|h| {
+        h.split(',')
+            .any(|c| matches!(c.trim(), "member_id" | "patient_id"))
+    });
     let text = if has_member {
         text.to_owned()
     } else {
@@ -286,7 +388,10 @@ pub(crate) fn readings_for(
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let options = CsvOptions { source_name: file.name.clone(), ..CsvOptions::default() };
+    let options = CsvOptions {
+        source_name: file.name.clone(),
+        ..CsvOptions::default()
+    };
     match read_readings_csv(text.as_bytes(), &options, &mut |_| {}) {
         Ok(mut by_member) => Some(by_member.members.remove(member).unwrap_or_default()),
         Err(e) => {
@@ -298,25 +403,39 @@ pub(crate) fn readings_for(
                 .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
                 .and_then(|n| n.parse::<usize>().ok());
             let at = line.map_or(span.start, |l| file.offset_of(first_line + l - 1, 1));
-            diags.error("case-readings", file, at..at, format!("readings: {message}"));
+            diags.error(
+                "case-readings",
+                file,
+                at..at,
+                format!("readings: {message}"),
+            );
             None
         }
     }
 }
 
 /// Reads one case file; `files` are the package's other files (for `readings_file`).
-pub(crate) fn read_case(file: &SourceFile, files: &[SourceFile], diags: &mut Diagnostics) -> Option<Case> {
+pub(crate) fn read_case(
+    file: &SourceFile,
+    files: &[SourceFile],
+    diags: &mut Diagnostics,
+) -> Option<Case> {
     let before = diags.errors().count();
     let doc = parse(file, diags)?;
     let mut r = TableReader::new(file, file.name.clone(), doc.get_ref(), 0..0);
-    let description = r.string("description", diags).map(|(s, _)| s.to_owned()).unwrap_or_default();
-    let period = r.required_string("period", "such as \"2026-03\"", diags).and_then(|(p, span)| match Period::parse(p) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            diags.error("case", file, span, e.to_string());
-            None
-        }
-    });
+    let description = r
+        .string("description", diags)
+        .map(|(s, _)| s.to_owned())
+        .unwrap_or_default();
+    let period = r
+        .required_string("period", "such as \"2026-03\"", diags)
+        .and_then(|(p, span)| match Period::parse(p) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                diags.error("case", file, span, e.to_string());
+                None
+            }
+        });
     let (member, history) = read_member_and_history(file, &mut r, None, diags);
     let inline = r.string("readings", diags);
     let named = r.string("readings_file", diags);
@@ -325,7 +444,15 @@ pub(crate) fn read_case(file: &SourceFile, files: &[SourceFile], diags: &mut Dia
         (Some(m), Some((text, span)), None) => {
             // The string's first line of content follows the opening quotes' line.
             let (line, _) = file.line_column(span.start);
-            let first = if file.text.get(span.start..).is_some_and(|s| s.starts_with("\"\"\"")) { line + 1 } else { line };
+            let first = if file
+                .text
+                .get(span.start..)
+                .is_some_and(|s| s.starts_with("\"\"\""))
+            {
+                line + 1
+            } else {
+                line
+            };
             readings_for(file, text, first, span, &m.id, diags)
         }
         (Some(m), None, Some((name, span))) => {
@@ -333,14 +460,24 @@ pub(crate) fn read_case(file: &SourceFile, files: &[SourceFile], diags: &mut Dia
             match files.iter().find(|f| f.name == path) {
                 Some(csv) => readings_for(csv, &csv.text, 1, 0..0, &m.id, diags),
                 None => {
-                    diags.error("case", file, span, format!("readings_file `{name}` is not in cases/"));
+                    diags.error(
+                        "case",
+                        file,
+                        span,
+                        format!("readings_file `{name}` is not in cases/"),
+                    );
                     None
                 }
             }
         }
         (Some(_), None, None) => Some(Readings::default()),
         (Some(_), Some(_), Some((_, span))) => {
-            diags.error("case", file, span, "a case has `readings` or `readings_file`, not both");
+            diags.error(
+                "case",
+                file,
+                span,
+                "a case has `readings` or `readings_file`, not both",
+            );
             None
         }
     };
@@ -348,24 +485,37 @@ pub(crate) fn read_case(file: &SourceFile, files: &[SourceFile], diags: &mut Dia
     if let Some((items, _)) = r.array("labs", diags) {
         for (i, item) in items.iter().enumerate() {
             let DeValue::Table(t) = item.get_ref() else {
-                diags.error("case", file, item.span(), format!("lab {} must be a table such as `{{ time = \"…\", hba1c_percent = 7.2 }}`", i + 1));
+                diags.error(
+                    "case",
+                    file,
+                    item.span(),
+                    format!(
+                        "lab {} must be a table such as `{{ time = \"…\", hba1c_percent = 7.2 }}`",
+                        i + 1
+                    ),
+                );
                 continue;
             };
             let mut lr = TableReader::new(file, format!("lab {}", i + 1), t, item.span());
-            let time = lr.required_string("time", "RFC 3339 with an offset", diags).and_then(|(s, span)| match parse_timestamp(s) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    diags.error("case", file, span, format!("lab {}: {e}", i + 1));
-                    None
-                }
-            });
-            let value = lr.decimal("hba1c_percent", diags).and_then(|(d, span)| match Hba1c::from_percent(d) {
-                Ok(h) => Some(h),
-                Err(e) => {
-                    diags.error("case", file, span, e.to_string());
-                    None
-                }
-            });
+            let time = lr
+                .required_string("time", "RFC 3339 with an offset", diags)
+                .and_then(|(s, span)| match parse_timestamp(s) {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        diags.error("case", file, span, format!("lab {}: {e}", i + 1));
+                        None
+                    }
+                });
+            let value =
+                lr.decimal("hba1c_percent", diags).and_then(
+                    |(d, span)| match Hba1c::from_percent(d) {
+                        Ok(h) => Some(h),
+                        Err(e) => {
+                            diags.error("case", file, span, e.to_string());
+                            None
+                        }
+                    },
+                );
             if t.get("hba1c_percent").is_none() {
                 lr.missing("hba1c_percent", "the HbA1c in %", diags);
             }
@@ -378,7 +528,11 @@ pub(crate) fn read_case(file: &SourceFile, files: &[SourceFile], diags: &mut Dia
     let expect = match r.table("expect", diags) {
         Some((t, span)) => read_expect(file, t, span, diags),
         None => {
-            r.missing("expect", "an [expect] table with the decision's fields", diags);
+            r.missing(
+                "expect",
+                "an [expect] table with the decision's fields",
+                diags,
+            );
             None
         }
     };
@@ -398,16 +552,29 @@ pub(crate) fn read_case(file: &SourceFile, files: &[SourceFile], diags: &mut Dia
     })
 }
 
-fn read_expect(file: &SourceFile, t: &DeTable<'_>, span: Range<usize>, diags: &mut Diagnostics) -> Option<Expectation> {
+fn read_expect(
+    file: &SourceFile,
+    t: &DeTable<'_>,
+    span: Range<usize>,
+    diags: &mut Diagnostics,
+) -> Option<Expectation> {
     let mut r = TableReader::new(file, "[expect]", t, span.clone());
-    let strings = |r: &mut TableReader<'_, '_>, key: &'static str, diags: &mut Diagnostics| -> Option<Vec<String>> {
+    let strings = |r: &mut TableReader<'_, '_>,
+                   key: &'static str,
+                   diags: &mut Diagnostics|
+     -> Option<Vec<String>> {
         let (items, _) = r.array(key, diags)?;
         let mut out = Vec::new();
         for item in items {
             match item.get_ref() {
                 DeValue::String(s) => out.push(s.to_string()),
                 _ => {
-                    diags.error("field-type", file, item.span(), format!("`{key}` in [expect] holds strings only"));
+                    diags.error(
+                        "field-type",
+                        file,
+                        item.span(),
+                        format!("`{key}` in [expect] holds strings only"),
+                    );
                 }
             }
         }
@@ -416,7 +583,9 @@ fn read_expect(file: &SourceFile, t: &DeTable<'_>, span: Range<usize>, diags: &m
     let e = Expectation {
         reward: r.decimal("reward", diags).map(|d| d.0),
         premium_adjustment_percent: r.decimal("premium_adjustment_percent", diags).map(|d| d.0),
-        tier: r.string("tier", diags).map(|(s, _)| (!s.is_empty()).then(|| s.to_owned())),
+        tier: r
+            .string("tier", diags)
+            .map(|(s, _)| (!s.is_empty()).then(|| s.to_owned())),
         points: r.integer("points", diags).map(|d| d.0),
         qualified: r.boolean("qualified", diags).map(|d| d.0),
         flags: strings(&mut r, "flags", diags),
@@ -425,7 +594,12 @@ fn read_expect(file: &SourceFile, t: &DeTable<'_>, span: Range<usize>, diags: &m
     };
     r.finish(diags);
     if e == Expectation::default() {
-        diags.error("case", file, span, "[expect] checks nothing; name at least one field of the decision");
+        diags.error(
+            "case",
+            file,
+            span,
+            "[expect] checks nothing; name at least one field of the decision",
+        );
         return None;
     }
     Some(e)
@@ -433,16 +607,30 @@ fn read_expect(file: &SourceFile, t: &DeTable<'_>, span: Range<usize>, diags: &m
 
 /// Reads a member file (`evaluate --history`): optional `[member]` attributes and `[history]`
 /// of earlier outcomes, the same tables a case has.
-pub fn read_member_file(file: &SourceFile, member: &MemberId) -> Result<(MemberProfile, History), Diagnostics> {
+pub fn read_member_file(
+    file: &SourceFile,
+    member: &MemberId,
+) -> Result<(MemberProfile, History), Diagnostics> {
     let mut diags = Diagnostics::new();
-    let Some(doc) = parse(file, &mut diags) else { return Err(diags) };
+    let Some(doc) = parse(file, &mut diags) else {
+        return Err(diags);
+    };
     let mut r = TableReader::new(file, file.name.clone(), doc.get_ref(), 0..0);
     let (profile, history) = read_member_and_history(file, &mut r, Some(member), &mut diags);
     r.finish(&mut diags);
     if let Some(p) = &profile
         && p.id != *member
     {
-        diags.error("member", file, 0..0, format!("the file is about member `{}`, not `{}`", p.id.as_str(), member.as_str()));
+        diags.error(
+            "member",
+            file,
+            0..0,
+            format!(
+                "the file is about member `{}`, not `{}`",
+                p.id.as_str(),
+                member.as_str()
+            ),
+        );
     }
     match profile {
         Some(p) if !diags.has_errors() => Ok((p, history)),

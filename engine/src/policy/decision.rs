@@ -65,7 +65,13 @@ impl Decision {
     pub fn to_text(&self) -> String {
         let mut out = format!(
             "{} · {} · {} v{}\nreward: {} {}\npremium adjustment: {}%\n",
-            self.member_id, self.period, self.policy_id, self.policy_version, self.reward, self.currency, self.premium_adjustment_percent
+            self.member_id,
+            self.period,
+            self.policy_id,
+            self.policy_version,
+            self.reward,
+            self.currency,
+            self.premium_adjustment_percent
         );
         if let Some(t) = &self.tier {
             out.push_str(&format!("tier: {t}\n"));
@@ -73,7 +79,10 @@ impl Decision {
         if self.points != 0 {
             out.push_str(&format!("points: {}\n", self.points));
         }
-        out.push_str(&format!("target met: {}\n", if self.qualified { "yes" } else { "no" }));
+        out.push_str(&format!(
+            "target met: {}\n",
+            if self.qualified { "yes" } else { "no" }
+        ));
         if !self.flags.is_empty() {
             out.push_str(&format!("flags: {}\n", self.flags.join(", ")));
         }
@@ -81,7 +90,10 @@ impl Decision {
         for line in &self.explanation {
             out.push_str(&format!("  - {line}\n"));
         }
-        out.push_str(&format!("policy {} · inputs {} · engine {}\n", self.policy_hash, self.input_hash, self.engine_version));
+        out.push_str(&format!(
+            "policy {} · inputs {} · engine {}\n",
+            self.policy_hash, self.input_hash, self.engine_version
+        ));
         out
     }
 }

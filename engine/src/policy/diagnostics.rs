@@ -135,7 +135,10 @@ impl Diagnostics {
             help: None,
         });
         let last = self.items.len() - 1;
-        #[expect(clippy::indexing_slicing, reason = "the item was pushed on the line above")]
+        #[expect(
+            clippy::indexing_slicing,
+            reason = "the item was pushed on the line above"
+        )]
         &mut self.items[last]
     }
 

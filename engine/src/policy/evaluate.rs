@@ -42,11 +42,29 @@ pub struct EvaluationInput<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EvaluationError {
     #[error("policy `{policy}` is {kind}; period {period} is not one")]
-    WrongPeriodKind { policy: String, kind: String, period: String },
-    #[error("policy `{policy}` version {version} is not in effect in {period} (effective {from} to {to})")]
-    NotInEffect { policy: String, version: String, period: String, from: String, to: String },
+    WrongPeriodKind {
+        policy: String,
+        kind: String,
+        period: String,
+    },
+    #[error(
+        "policy `{policy}` version {version} is not in effect in {period} (effective {from} to {to})"
+    )]
+    NotInEffect {
+        policy: String,
+        version: String,
+        period: String,
+        from: String,
+        to: String,
+    },
     #[error("policy `{policy}`, rules.rhai{at}: {message}")]
-    Script { policy: String, at: String, message: String, line: Option<usize>, column: Option<usize> },
+    Script {
+        policy: String,
+        at: String,
+        message: String,
+        line: Option<usize>,
+        column: Option<usize>,
+    },
     #[error("policy `{policy}`: the decision {problem}")]
     BadDecision { policy: String, problem: String },
     #[error("policy `{policy}`: {problem}")]
@@ -55,10 +73,12 @@ pub enum EvaluationError {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// The content hash of a policy version: its manifest and script, each length-prefixed.
@@ -78,7 +98,14 @@ fn input_hash(input: &EvaluationInput<'_>, readings: &Readings, labs: &[LabResul
     let mut h = Sha256::new();
     h.update(b"incentive-input-v1\n");
     let member = serde_json::to_string(input.member).unwrap_or_default();
-    h.update(format!("member {}\n{member}\nperiod {}\n", member.len(), input.period).as_bytes());
+    h.update(
+        format!(
+            "member {}\n{member}\nperiod {}\n",
+            member.len(),
+            input.period
+        )
+        .as_bytes(),
+    );
     h.update(format!("readings {}\n", readings.len()).as_bytes());
     for i in 0..readings.len() {
         let (Some(t), Some(o), Some(v), Some(c), Some(s)) = (
@@ -97,7 +124,14 @@ fn input_hash(input: &EvaluationInput<'_>, readings: &Readings, labs: &[LabResul
     }
     let labs = serde_json::to_string(labs).unwrap_or_default();
     let history = serde_json::to_string(input.history).unwrap_or_default();
-    h.update(format!("labs {}\n{labs}\nhistory {}\n{history}\n", labs.len(), history.len()).as_bytes());
+    h.update(
+        format!(
+            "labs {}\n{labs}\nhistory {}\n{history}\n",
+            labs.len(),
+            history.len()
+        )
+        .as_bytes(),
+    );
     format!("sha256:{}", hex(&h.finalize()))
 }
 
@@ -112,7 +146,15 @@ struct ScriptDecision {
     flags: Vec<String>,
 }
 
-pub const DECISION_FIELDS: [&str; 7] = ["reward", "premium_adjustment_percent", "tier", "points", "qualified", "reasons", "flags"];
+pub const DECISION_FIELDS: [&str; 7] = [
+    "reward",
+    "premium_adjustment_percent",
+    "tier",
+    "points",
+    "qualified",
+    "reasons",
+    "flags",
+];
 
 impl Policy {
     pub fn id(&self) -> &str {
@@ -142,13 +184,20 @@ impl Policy {
             ),
             EvalAltResult::ErrorFunctionNotFound(sig, _) => format!(
                 "no function `{}` for these values (a metric may be `()` for this record: check with `== ()`)",
-                sig.replace("rust_decimal::decimal::Decimal", "decimal").replace("i64", "integer")
+                sig.replace("rust_decimal::decimal::Decimal", "decimal")
+                    .replace("i64", "integer")
             ),
             EvalAltResult::ErrorArithmetic(m, _) => format!("arithmetic error: {m}"),
             EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
             other => other.to_string(),
         };
-        EvaluationError::Script { policy: self.manifest.id.clone(), at, message, line, column }
+        EvaluationError::Script {
+            policy: self.manifest.id.clone(),
+            at,
+            message,
+            line,
+            column,
+        }
     }
 
     /// Decides one member-period.
@@ -163,21 +212,43 @@ impl Policy {
             });
         }
         let first = period.first_day();
-        let in_effect = first.is_some_and(|d| d >= m.effective_from && m.effective_to.is_none_or(|to| d <= to));
+        let in_effect =
+            first.is_some_and(|d| d >= m.effective_from && m.effective_to.is_none_or(|to| d <= to));
         if !in_effect {
             return Err(EvaluationError::NotInEffect {
                 policy: m.id.clone(),
                 version: m.version.clone(),
                 period: period.to_string(),
                 from: m.effective_from.to_string(),
-                to: m.effective_to.map_or_else(|| "open-ended".to_owned(), |d| d.to_string()),
+                to: m
+                    .effective_to
+                    .map_or_else(|| "open-ended".to_owned(), |d| d.to_string()),
             });
         }
-        let window = period.window(m.timezone).map_err(|e| EvaluationError::Arithmetic { policy: m.id.clone(), problem: e.to_string() })?;
-        let record = Record::for_period(input.member.id.clone(), input.readings, input.labs.to_vec(), period, m.timezone)
-            .map_err(|e| EvaluationError::Arithmetic { policy: m.id.clone(), problem: e.to_string() })?;
+        let window = period
+            .window(m.timezone)
+            .map_err(|e| EvaluationError::Arithmetic {
+                policy: m.id.clone(),
+                problem: e.to_string(),
+            })?;
+        let record = Record::for_period(
+            input.member.id.clone(),
+            input.readings,
+            input.labs.to_vec(),
+            period,
+            m.timezone,
+        )
+        .map_err(|e| EvaluationError::Arithmetic {
+            policy: m.id.clone(),
+            problem: e.to_string(),
+        })?;
         let end_ms = window.end.timestamp_millis();
-        let labs: Vec<LabResult> = record.labs().iter().filter(|l| l.time.timestamp_millis() < end_ms).copied().collect();
+        let labs: Vec<LabResult> = record
+            .labs()
+            .iter()
+            .filter(|l| l.time.timestamp_millis() < end_ms)
+            .copied()
+            .collect();
         let input_hash = input_hash(input, record.readings(), &labs);
         let days_enrolled = match (input.member.enrolled_on, first) {
             (Some(e), Some(f)) => (f - e).num_days(),
@@ -191,14 +262,24 @@ impl Policy {
         let mut scope = Scope::new();
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let returned: Result<Dynamic, Box<EvalAltResult>> = with_deadline(|| {
-            engine().call_fn_with_options(options, &mut scope, &self.ast, ENTRY_POINT, (view.clone(), member, history))
+            engine().call_fn_with_options(
+                options,
+                &mut scope,
+                &self.ast,
+                ENTRY_POINT,
+                (view.clone(), member, history),
+            )
         });
         let returned = returned.map_err(|e| self.script_error(&e))?;
         let raw = self.read_decision(returned)?;
 
         let mut explanation = raw.reasons.clone();
         let reward = self.apply_caps(raw.reward, &history_summary, &mut explanation)?;
-        let premium = self.apply_premium_limits(raw.premium_adjustment_percent, history_summary.premium_loading_percent, &mut explanation);
+        let premium = self.apply_premium_limits(
+            raw.premium_adjustment_percent,
+            history_summary.premium_loading_percent,
+            &mut explanation,
+        );
         Ok(Decision {
             member_id: input.member.id.as_str().to_owned(),
             policy_id: m.id.clone(),
@@ -220,7 +301,10 @@ impl Policy {
     }
 
     fn bad(&self, problem: String) -> EvaluationError {
-        EvaluationError::BadDecision { policy: self.manifest.id.clone(), problem }
+        EvaluationError::BadDecision {
+            policy: self.manifest.id.clone(),
+            problem,
+        }
     }
 
     fn read_decision(&self, returned: Dynamic) -> Result<ScriptDecision, EvaluationError> {
@@ -232,7 +316,10 @@ impl Policy {
         };
         for key in map.keys() {
             if !DECISION_FIELDS.contains(&key.as_str()) {
-                return Err(self.bad(format!("has an unknown field `{key}` (fields: {})", DECISION_FIELDS.join(", "))));
+                return Err(self.bad(format!(
+                    "has an unknown field `{key}` (fields: {})",
+                    DECISION_FIELDS.join(", ")
+                )));
             }
         }
         let number = |name: &str, v: &Dynamic| -> Result<Decimal, EvaluationError> {
@@ -241,7 +328,10 @@ impl Policy {
             } else if let Ok(i) = v.as_int() {
                 Ok(Decimal::from(i))
             } else {
-                Err(self.bad(format!("field `{name}` must be a number, not {}", v.type_name())))
+                Err(self.bad(format!(
+                    "field `{name}` must be a number, not {}",
+                    v.type_name()
+                )))
             }
         };
         let strings = |name: &str| -> Result<Vec<String>, EvaluationError> {
@@ -249,42 +339,66 @@ impl Policy {
                 None => Ok(Vec::new()),
                 Some(v) => {
                     let Some(items) = v.clone().try_cast::<rhai::Array>() else {
-                        return Err(self.bad(format!("field `{name}` must be an array of strings, not {}", v.type_name())));
+                        return Err(self.bad(format!(
+                            "field `{name}` must be an array of strings, not {}",
+                            v.type_name()
+                        )));
                     };
                     items
                         .into_iter()
                         .map(|item| {
                             item.into_immutable_string()
                                 .map(|s| s.to_string())
-                                .map_err(|t| self.bad(format!("field `{name}` must hold strings, not {t}")))
+                                .map_err(|t| {
+                                    self.bad(format!("field `{name}` must hold strings, not {t}"))
+                                })
                         })
                         .collect()
                 }
             }
         };
         let reward = match map.get("reward") {
-            None => return Err(self.bad("has no `reward` (write `reward: 0` when nothing is paid)".to_owned())),
+            None => {
+                return Err(
+                    self.bad("has no `reward` (write `reward: 0` when nothing is paid)".to_owned())
+                );
+            }
             Some(v) => number("reward", v)?,
         };
         if reward.is_sign_negative() && !reward.is_zero() {
-            return Err(self.bad(format!("has a negative reward ({reward}); rewards are paid to members, never taken")));
+            return Err(self.bad(format!(
+                "has a negative reward ({reward}); rewards are paid to members, never taken"
+            )));
         }
-        let premium_adjustment_percent = map.get("premium_adjustment_percent").map(|v| number("premium_adjustment_percent", v)).transpose()?.unwrap_or_default();
+        let premium_adjustment_percent = map
+            .get("premium_adjustment_percent")
+            .map(|v| number("premium_adjustment_percent", v))
+            .transpose()?
+            .unwrap_or_default();
         let tier = match map.get("tier") {
             None => None,
             Some(v) if v.is_unit() => None,
-            Some(v) => Some(v.clone().into_immutable_string().map(|s| s.to_string()).map_err(|t| self.bad(format!("field `tier` must be a string, not {t}")))?),
+            Some(v) => Some(
+                v.clone()
+                    .into_immutable_string()
+                    .map(|s| s.to_string())
+                    .map_err(|t| self.bad(format!("field `tier` must be a string, not {t}")))?,
+            ),
         };
         let points = match map.get("points") {
             None => 0,
-            Some(v) => v.as_int().map_err(|t| self.bad(format!("field `points` must be an integer, not {t}")))?,
+            Some(v) => v
+                .as_int()
+                .map_err(|t| self.bad(format!("field `points` must be an integer, not {t}")))?,
         };
         if points < 0 {
             return Err(self.bad(format!("has negative points ({points})")));
         }
         let qualified = match map.get("qualified") {
             None => false,
-            Some(v) => v.as_bool().map_err(|t| self.bad(format!("field `qualified` must be true or false, not {t}")))?,
+            Some(v) => v.as_bool().map_err(|t| {
+                self.bad(format!("field `qualified` must be true or false, not {t}"))
+            })?,
         };
         Ok(ScriptDecision {
             reward,
@@ -299,7 +413,12 @@ impl Policy {
 
     /// Rounds the reward, then holds it within each cap (caps are whole minor units, so the
     /// result never exceeds any of them), and says what each step did.
-    fn apply_caps(&self, reward: Decimal, history: &super::inputs::HistorySummary, why: &mut Vec<String>) -> Result<Decimal, EvaluationError> {
+    fn apply_caps(
+        &self,
+        reward: Decimal,
+        history: &super::inputs::HistorySummary,
+        why: &mut Vec<String>,
+    ) -> Result<Decimal, EvaluationError> {
         let m = &self.manifest;
         let cur = &m.currency;
         let rounding = &m.rounding;
@@ -313,25 +432,39 @@ impl Policy {
         }
         let mut hold = |limit: Decimal, what: String, amount: &mut Decimal| {
             if *amount > limit {
-                why.push(format!("capped at {limit} {cur}: {what} (the rules gave {amount} {cur})"));
+                why.push(format!(
+                    "capped at {limit} {cur}: {what} (the rules gave {amount} {cur})"
+                ));
                 *amount = limit;
             }
         };
         let describe = |cap: &Cap| cap.describe(cur);
         if let Some(cap) = &m.caps.per_period {
-            hold(cap.amount, format!("the plan pays at most {} a period", describe(cap)), &mut amount);
+            hold(
+                cap.amount,
+                format!("the plan pays at most {} a period", describe(cap)),
+                &mut amount,
+            );
         }
         if let Some(cap) = &m.caps.per_year {
             let left = (cap.amount - history.payouts_this_year).max(Decimal::ZERO);
             hold(
                 rounding.money_down(left),
-                format!("the plan pays at most {} a year and {} {cur} was paid earlier this year", describe(cap), history.payouts_this_year),
+                format!(
+                    "the plan pays at most {} a year and {} {cur} was paid earlier this year",
+                    describe(cap),
+                    history.payouts_this_year
+                ),
                 &mut amount,
             );
         }
         if let (Some(budget), Some(paid)) = (m.caps.pool_budget, history.pool_paid) {
             let left = (budget - paid).max(Decimal::ZERO);
-            hold(rounding.money_down(left), format!("the pool of {budget} {cur} has {left} {cur} left"), &mut amount);
+            hold(
+                rounding.money_down(left),
+                format!("the pool of {budget} {cur} has {left} {cur} left"),
+                &mut amount,
+            );
         }
         // INVARIANT: `amount` is a whole number of minor units here; rescale only fixes how it
         // is written (30 → 30.00), so equal rewards serialise to equal bytes.
@@ -341,23 +474,35 @@ impl Policy {
 
     /// Holds a premium adjustment within the per-decision bounds and keeps the member's total
     /// loading within its floor and cap.
-    fn apply_premium_limits(&self, adjustment: Decimal, loading: Decimal, why: &mut Vec<String>) -> Decimal {
+    fn apply_premium_limits(
+        &self,
+        adjustment: Decimal,
+        loading: Decimal,
+        why: &mut Vec<String>,
+    ) -> Decimal {
         let limits = &self.manifest.premium;
         let places = self.manifest.rounding.premium_percent_places;
-        let mut adj = adjustment.round_dp_with_strategy(places, self.manifest.rounding.mode.strategy());
+        let mut adj =
+            adjustment.round_dp_with_strategy(places, self.manifest.rounding.mode.strategy());
         if adj != adjustment {
-            why.push(format!("premium adjustment rounded from {adjustment}% to {adj}%"));
+            why.push(format!(
+                "premium adjustment rounded from {adjustment}% to {adj}%"
+            ));
         }
         if let Some(lo) = limits.adjustment_min_percent
             && adj < lo
         {
-            why.push(format!("premium adjustment limited to {lo}% per period (the rules gave {adj}%)"));
+            why.push(format!(
+                "premium adjustment limited to {lo}% per period (the rules gave {adj}%)"
+            ));
             adj = lo;
         }
         if let Some(hi) = limits.adjustment_max_percent
             && adj > hi
         {
-            why.push(format!("premium adjustment limited to {hi}% per period (the rules gave {adj}%)"));
+            why.push(format!(
+                "premium adjustment limited to {hi}% per period (the rules gave {adj}%)"
+            ));
             adj = hi;
         }
         let after = loading + adj;

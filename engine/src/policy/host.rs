@@ -8,16 +8,16 @@
 //! Rhai's defaults are unlimited. A wall-clock budget per evaluation backs up the operation
 //! count, so even a limit we forgot cannot hang a payout.
 
+use super::inputs::{HistorySummary, MemberProfile};
 use super::record_view::{Metric, MetricValue, RecordView};
 use super::tables::StepTable;
 use super::terms::TermValue;
-use super::inputs::{HistorySummary, MemberProfile};
 use crate::reading::Context;
 use rhai::packages::{
     ArithmeticPackage, BasicArrayPackage, BasicFnPackage, BasicIteratorPackage, BasicMapPackage,
     BasicMathPackage, BasicStringPackage, LogicPackage, MoreStringPackage, Package,
 };
-use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, INT, Position};
+use rhai::{Dynamic, Engine, EvalAltResult, INT, ImmutableString, Position};
 use rust_decimal::Decimal;
 use std::cell::Cell;
 use std::sync::{Arc, OnceLock};
@@ -107,7 +107,9 @@ pub struct ReadingView {
 }
 
 fn opt_string(s: &Option<String>) -> Dynamic {
-    s.as_ref().map_or(Dynamic::UNIT, |s| Dynamic::from(ImmutableString::from(s.as_str())))
+    s.as_ref().map_or(Dynamic::UNIT, |s| {
+        Dynamic::from(ImmutableString::from(s.as_str()))
+    })
 }
 
 pub(crate) fn term_dynamic(v: &TermValue) -> Dynamic {
@@ -120,7 +122,10 @@ pub(crate) fn term_dynamic(v: &TermValue) -> Dynamic {
 }
 
 fn runtime_error(message: String) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(message), Position::NONE))
+    Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(message),
+        Position::NONE,
+    ))
 }
 
 /// A glucose threshold passed by a script (decimal or integer mg/dL).
@@ -162,7 +167,9 @@ fn build_engine() -> Engine {
         if ops % 4096 != 0 {
             return None;
         }
-        let late = DEADLINE.with(|d| d.get()).is_some_and(|deadline| Instant::now() > deadline);
+        let late = DEADLINE
+            .with(|d| d.get())
+            .is_some_and(|deadline| Instant::now() > deadline);
         late.then(|| Dynamic::from(ImmutableString::from("wall-clock")))
     });
 
@@ -175,114 +182,232 @@ fn build_engine() -> Engine {
 fn register_record(engine: &mut Engine) {
     engine.register_type_with_name::<RecordView>("Record");
     for &metric in Metric::ALL {
-        engine.register_get(metric.name(), move |r: &mut RecordView| r.get(metric).to_dynamic());
+        engine.register_get(metric.name(), move |r: &mut RecordView| {
+            r.get(metric).to_dynamic()
+        });
     }
-    engine.register_get("period", |r: &mut RecordView| ImmutableString::from(r.period().to_string()));
+    engine.register_get("period", |r: &mut RecordView| {
+        ImmutableString::from(r.period().to_string())
+    });
     engine.register_get("period_days", |r: &mut RecordView| {
         let w = r.window();
         (w.end - w.start).num_days() as INT
     });
-    engine.register_fn("readings_spaced", |r: &mut RecordView, gap_minutes: INT| r.readings_spaced(gap_minutes));
-    engine.register_fn("days_with_context", |r: &mut RecordView, context: &str| -> Result<INT, Box<EvalAltResult>> {
-        let c = Context::parse(context).map_err(|e| runtime_error(e.to_string()))?;
-        Ok(r.days_with_context(c))
+    engine.register_fn("readings_spaced", |r: &mut RecordView, gap_minutes: INT| {
+        r.readings_spaced(gap_minutes)
     });
-    engine.register_fn("longest_run_of_days_above", |r: &mut RecordView, mg_dl: Decimal| r.longest_run_of_days_above(mg_dl_arg(mg_dl)));
-    engine.register_fn("longest_run_of_days_above", |r: &mut RecordView, mg_dl: INT| r.longest_run_of_days_above(mg_dl as f64));
-    engine.register_fn("longest_run_of_days_below", |r: &mut RecordView, mg_dl: Decimal| r.longest_run_of_days_below(mg_dl_arg(mg_dl)));
-    engine.register_fn("longest_run_of_days_below", |r: &mut RecordView, mg_dl: INT| r.longest_run_of_days_below(mg_dl as f64));
-    engine.register_fn("percent_in_range", |r: &mut RecordView, lo: Decimal, hi: Decimal| r.percent_in_range(mg_dl_arg(lo), mg_dl_arg(hi)).to_dynamic());
-    engine.register_fn("percent_in_range", |r: &mut RecordView, lo: INT, hi: INT| r.percent_in_range(lo as f64, hi as f64).to_dynamic());
-    engine.register_fn("percent_below", |r: &mut RecordView, t: Decimal| r.percent_below(mg_dl_arg(t)).to_dynamic());
-    engine.register_fn("percent_below", |r: &mut RecordView, t: INT| r.percent_below(t as f64).to_dynamic());
-    engine.register_fn("percent_above", |r: &mut RecordView, t: Decimal| r.percent_above(mg_dl_arg(t)).to_dynamic());
-    engine.register_fn("percent_above", |r: &mut RecordView, t: INT| r.percent_above(t as f64).to_dynamic());
+    engine.register_fn(
+        "days_with_context",
+        |r: &mut RecordView, context: &str| -> Result<INT, Box<EvalAltResult>> {
+            let c = Context::parse(context).map_err(|e| runtime_error(e.to_string()))?;
+            Ok(r.days_with_context(c))
+        },
+    );
+    engine.register_fn(
+        "longest_run_of_days_above",
+        |r: &mut RecordView, mg_dl: Decimal| r.longest_run_of_days_above(mg_dl_arg(mg_dl)),
+    );
+    engine.register_fn(
+        "longest_run_of_days_above",
+        |r: &mut RecordView, mg_dl: INT| r.longest_run_of_days_above(mg_dl as f64),
+    );
+    engine.register_fn(
+        "longest_run_of_days_below",
+        |r: &mut RecordView, mg_dl: Decimal| r.longest_run_of_days_below(mg_dl_arg(mg_dl)),
+    );
+    engine.register_fn(
+        "longest_run_of_days_below",
+        |r: &mut RecordView, mg_dl: INT| r.longest_run_of_days_below(mg_dl as f64),
+    );
+    engine.register_fn(
+        "percent_in_range",
+        |r: &mut RecordView, lo: Decimal, hi: Decimal| {
+            r.percent_in_range(mg_dl_arg(lo), mg_dl_arg(hi))
+                .to_dynamic()
+        },
+    );
+    engine.register_fn(
+        "percent_in_range",
+        |r: &mut RecordView, lo: INT, hi: INT| {
+            r.percent_in_range(lo as f64, hi as f64).to_dynamic()
+        },
+    );
+    engine.register_fn("percent_below", |r: &mut RecordView, t: Decimal| {
+        r.percent_below(mg_dl_arg(t)).to_dynamic()
+    });
+    engine.register_fn("percent_below", |r: &mut RecordView, t: INT| {
+        r.percent_below(t as f64).to_dynamic()
+    });
+    engine.register_fn("percent_above", |r: &mut RecordView, t: Decimal| {
+        r.percent_above(mg_dl_arg(t)).to_dynamic()
+    });
+    engine.register_fn("percent_above", |r: &mut RecordView, t: INT| {
+        r.percent_above(t as f64).to_dynamic()
+    });
     engine.register_fn("hba1c_max_percent", |r: &mut RecordView, days: INT| {
-        r.labs_within_days(days).iter().map(|l| l.hba1c.percent()).max().map_or(Dynamic::UNIT, Dynamic::from_decimal)
+        r.labs_within_days(days)
+            .iter()
+            .map(|l| l.hba1c.percent())
+            .max()
+            .map_or(Dynamic::UNIT, Dynamic::from_decimal)
     });
     engine.register_fn("hba1c_earliest_percent", |r: &mut RecordView, days: INT| {
-        r.labs_within_days(days).first().map_or(Dynamic::UNIT, |l| Dynamic::from_decimal(l.hba1c.percent()))
+        r.labs_within_days(days)
+            .first()
+            .map_or(Dynamic::UNIT, |l| Dynamic::from_decimal(l.hba1c.percent()))
     });
-    engine.register_fn("hba1c_count", |r: &mut RecordView, days: INT| r.labs_within_days(days).len() as INT);
+    engine.register_fn("hba1c_count", |r: &mut RecordView, days: INT| {
+        r.labs_within_days(days).len() as INT
+    });
 
     engine.register_type_with_name::<ReadingView>("Reading");
-    engine.register_fn("readings", |r: &mut RecordView| -> Result<rhai::Array, Box<EvalAltResult>> {
-        let record = r.record();
-        let readings = record.readings();
-        if readings.len() > LIMITS.array_items_max {
-            return Err(runtime_error(format!(
-                "the record has {} readings, more than array_items_max ({})",
-                readings.len(),
-                LIMITS.array_items_max
-            )));
-        }
-        Ok((0..readings.len())
-            .filter_map(|i| {
-                Some(Dynamic::from(ReadingView {
-                    time: readings.time(i)?.to_rfc3339().into(),
-                    date: record.day_boundary().day_of(*readings.times_ms().get(i)?, *readings.offsets_s().get(i)?).to_string().into(),
-                    mg_dl: *readings.values_mg_dl().get(i)?,
-                    context: *readings.contexts().get(i)?,
-                    source: readings.sources().get(i)?.as_str(),
-                }))
-            })
-            .collect())
-    });
+    engine.register_fn(
+        "readings",
+        |r: &mut RecordView| -> Result<rhai::Array, Box<EvalAltResult>> {
+            let record = r.record();
+            let readings = record.readings();
+            if readings.len() > LIMITS.array_items_max {
+                return Err(runtime_error(format!(
+                    "the record has {} readings, more than array_items_max ({})",
+                    readings.len(),
+                    LIMITS.array_items_max
+                )));
+            }
+            Ok((0..readings.len())
+                .filter_map(|i| {
+                    Some(Dynamic::from(ReadingView {
+                        time: readings.time(i)?.to_rfc3339().into(),
+                        date: record
+                            .day_boundary()
+                            .day_of(*readings.times_ms().get(i)?, *readings.offsets_s().get(i)?)
+                            .to_string()
+                            .into(),
+                        mg_dl: *readings.values_mg_dl().get(i)?,
+                        context: *readings.contexts().get(i)?,
+                        source: readings.sources().get(i)?.as_str(),
+                    }))
+                })
+                .collect())
+        },
+    );
     engine.register_get("time", |r: &mut ReadingView| r.time.clone());
     engine.register_get("date", |r: &mut ReadingView| r.date.clone());
     engine.register_get("mg_dl", |r: &mut ReadingView| {
         if r.mg_dl.is_finite() {
-            MetricValue::Decimal(Decimal::from_f64_retain(r.mg_dl).unwrap_or_default().round_dp(4).normalize()).to_dynamic()
+            MetricValue::Decimal(
+                Decimal::from_f64_retain(r.mg_dl)
+                    .unwrap_or_default()
+                    .round_dp(4)
+                    .normalize(),
+            )
+            .to_dynamic()
         } else {
             Dynamic::UNIT
         }
     });
     engine.register_get("flag", |r: &mut ReadingView| {
-        ImmutableString::from(if r.mg_dl == f64::NEG_INFINITY { "LO" } else if r.mg_dl == f64::INFINITY { "HI" } else { "" })
+        ImmutableString::from(if r.mg_dl == f64::NEG_INFINITY {
+            "LO"
+        } else if r.mg_dl == f64::INFINITY {
+            "HI"
+        } else {
+            ""
+        })
     });
-    engine.register_get("context", |r: &mut ReadingView| ImmutableString::from(r.context.as_str()));
-    engine.register_get("source", |r: &mut ReadingView| ImmutableString::from(r.source));
+    engine.register_get("context", |r: &mut ReadingView| {
+        ImmutableString::from(r.context.as_str())
+    });
+    engine.register_get("source", |r: &mut ReadingView| {
+        ImmutableString::from(r.source)
+    });
 }
 
 fn register_member_and_history(engine: &mut Engine) {
     engine.register_type_with_name::<MemberView>("Member");
-    engine.register_get("id", |m: &mut MemberView| ImmutableString::from(m.0.0.id.as_str()));
-    engine.register_get("age", |m: &mut MemberView| m.0.0.age.map_or(Dynamic::UNIT, |a| Dynamic::from_int(INT::from(a))));
+    engine.register_get("id", |m: &mut MemberView| {
+        ImmutableString::from(m.0.0.id.as_str())
+    });
+    engine.register_get("age", |m: &mut MemberView| {
+        m.0.0
+            .age
+            .map_or(Dynamic::UNIT, |a| Dynamic::from_int(INT::from(a)))
+    });
     engine.register_get("sex", |m: &mut MemberView| opt_string(&m.0.0.sex));
     engine.register_get("region", |m: &mut MemberView| opt_string(&m.0.0.region));
-    engine.register_get("diabetes_type", |m: &mut MemberView| opt_string(&m.0.0.diabetes_type));
-    engine.register_get("insulin", |m: &mut MemberView| m.0.0.insulin.map_or(Dynamic::UNIT, Dynamic::from_bool));
+    engine.register_get("diabetes_type", |m: &mut MemberView| {
+        opt_string(&m.0.0.diabetes_type)
+    });
+    engine.register_get("insulin", |m: &mut MemberView| {
+        m.0.0.insulin.map_or(Dynamic::UNIT, Dynamic::from_bool)
+    });
     engine.register_get("enrolled_on", |m: &mut MemberView| {
-        m.0.0.enrolled_on.map_or(Dynamic::UNIT, |d| Dynamic::from(ImmutableString::from(d.to_string())))
+        m.0.0.enrolled_on.map_or(Dynamic::UNIT, |d| {
+            Dynamic::from(ImmutableString::from(d.to_string()))
+        })
     });
     engine.register_get("days_enrolled", |m: &mut MemberView| {
-        if m.0.0.enrolled_on.is_some() { Dynamic::from_int(m.0.1) } else { Dynamic::UNIT }
+        if m.0.0.enrolled_on.is_some() {
+            Dynamic::from_int(m.0.1)
+        } else {
+            Dynamic::UNIT
+        }
     });
 
     engine.register_type_with_name::<HistoryView>("History");
     engine.register_get("streak", |h: &mut HistoryView| h.0.streak);
-    engine.register_get("previous_tier", |h: &mut HistoryView| opt_string(&h.0.previous_tier));
-    engine.register_get("qualified_last_period", |h: &mut HistoryView| h.0.qualified_last_period);
+    engine.register_get("previous_tier", |h: &mut HistoryView| {
+        opt_string(&h.0.previous_tier)
+    });
+    engine.register_get("qualified_last_period", |h: &mut HistoryView| {
+        h.0.qualified_last_period
+    });
     engine.register_get("periods_before", |h: &mut HistoryView| h.0.periods_before);
-    engine.register_get("payouts_this_year", |h: &mut HistoryView| h.0.payouts_this_year);
-    engine.register_get("points_this_year", |h: &mut HistoryView| h.0.points_this_year);
-    engine.register_get("qualified_periods_this_year", |h: &mut HistoryView| h.0.qualified_periods_this_year);
-    engine.register_get("points_last_year", |h: &mut HistoryView| h.0.points_last_year);
-    engine.register_get("tier_last_year", |h: &mut HistoryView| opt_string(&h.0.tier_last_year));
-    engine.register_get("premium_loading_percent", |h: &mut HistoryView| h.0.premium_loading_percent);
+    engine.register_get("payouts_this_year", |h: &mut HistoryView| {
+        h.0.payouts_this_year
+    });
+    engine.register_get("points_this_year", |h: &mut HistoryView| {
+        h.0.points_this_year
+    });
+    engine.register_get("qualified_periods_this_year", |h: &mut HistoryView| {
+        h.0.qualified_periods_this_year
+    });
+    engine.register_get("points_last_year", |h: &mut HistoryView| {
+        h.0.points_last_year
+    });
+    engine.register_get("tier_last_year", |h: &mut HistoryView| {
+        opt_string(&h.0.tier_last_year)
+    });
+    engine.register_get("premium_loading_percent", |h: &mut HistoryView| {
+        h.0.premium_loading_percent
+    });
 }
 
 fn register_tables(engine: &mut Engine) {
     engine.register_type_with_name::<Arc<StepTable>>("Table");
-    engine.register_fn("lookup", |t: Arc<StepTable>, key: Decimal| -> Result<Dynamic, Box<EvalAltResult>> {
-        t.lookup_number(key).map(term_dynamic).map_err(|e| runtime_error(e.to_string()))
-    });
-    engine.register_fn("lookup", |t: Arc<StepTable>, key: INT| -> Result<Dynamic, Box<EvalAltResult>> {
-        t.lookup_number(Decimal::from(key)).map(term_dynamic).map_err(|e| runtime_error(e.to_string()))
-    });
-    engine.register_fn("lookup", |t: Arc<StepTable>, key: ImmutableString| -> Result<Dynamic, Box<EvalAltResult>> {
-        t.lookup_text(&key).map(term_dynamic).map_err(|e| runtime_error(e.to_string()))
-    });
+    engine.register_fn(
+        "lookup",
+        |t: Arc<StepTable>, key: Decimal| -> Result<Dynamic, Box<EvalAltResult>> {
+            t.lookup_number(key)
+                .map(term_dynamic)
+                .map_err(|e| runtime_error(e.to_string()))
+        },
+    );
+    engine.register_fn(
+        "lookup",
+        |t: Arc<StepTable>, key: INT| -> Result<Dynamic, Box<EvalAltResult>> {
+            t.lookup_number(Decimal::from(key))
+                .map(term_dynamic)
+                .map_err(|e| runtime_error(e.to_string()))
+        },
+    );
+    engine.register_fn(
+        "lookup",
+        |t: Arc<StepTable>, key: ImmutableString| -> Result<Dynamic, Box<EvalAltResult>> {
+            t.lookup_text(&key)
+                .map(term_dynamic)
+                .map_err(|e| runtime_error(e.to_string()))
+        },
+    );
     engine.register_fn("lookup", |t: Arc<StepTable>, _key: ()| -> Result<Dynamic, Box<EvalAltResult>> {
         Err(runtime_error(format!(
             "looked up `()` in table `{}`: the metric is undefined for this record; check it with `== ()` first",

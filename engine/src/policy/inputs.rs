@@ -167,7 +167,11 @@ mod tests {
     #[test]
     fn last_years_points_are_summed_for_carry_over() {
         let history = History {
-            outcomes: vec![outcome("2025-11", true, 100), outcome("2025-12", true, 50), outcome("2026-01", true, 7)],
+            outcomes: vec![
+                outcome("2025-11", true, 100),
+                outcome("2025-12", true, 50),
+                outcome("2026-01", true, 7),
+            ],
             ..History::default()
         };
         let feb = history.as_of(Period::parse("2026-02").unwrap());

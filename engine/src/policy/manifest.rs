@@ -69,7 +69,11 @@ impl Rounding {
 #[serde(rename_all = "snake_case")]
 pub enum CapLimit {
     Amount(Decimal),
-    PercentOf { percent: Decimal, term: String, term_amount: Decimal },
+    PercentOf {
+        percent: Decimal,
+        term: String,
+        term_amount: Decimal,
+    },
 }
 
 /// A cap: the lesser of its limits, resolved to an amount when the policy loads.
@@ -89,7 +93,11 @@ impl Cap {
             .iter()
             .map(|l| match l {
                 CapLimit::Amount(a) => format!("{a} {currency}"),
-                CapLimit::PercentOf { percent, term, term_amount } => {
+                CapLimit::PercentOf {
+                    percent,
+                    term,
+                    term_amount,
+                } => {
                     format!("{percent}% of {term} ({term_amount} {currency})")
                 }
             })
@@ -161,7 +169,9 @@ impl Manifest {
 fn is_policy_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !id.starts_with('-')
 }
 
@@ -172,12 +182,21 @@ pub(crate) fn read_manifest(file: &SourceFile, diags: &mut Diagnostics) -> Optio
     let whole = 0..file.text.len().min(1);
     let mut r = TableReader::new(file, "policy.toml", doc.get_ref(), whole);
 
-    let id = r.required_string("id", "the policy's identifier, such as `tangdaifu-smbg`", diags);
+    let id = r.required_string(
+        "id",
+        "the policy's identifier, such as `tangdaifu-smbg`",
+        diags,
+    );
     if let Some((id, span)) = id.clone()
         && !is_policy_id(id)
     {
         diags
-            .error("policy-id", file, span, format!("policy id `{id}` must be 1–64 lowercase letters, digits and `-`"))
+            .error(
+                "policy-id",
+                file,
+                span,
+                format!("policy id `{id}` must be 1–64 lowercase letters, digits and `-`"),
+            )
             .help("for example `tangdaifu-smbg`");
     }
     let version = r.required_string("version", "such as \"1.0.0\"", diags);
@@ -187,39 +206,71 @@ pub(crate) fn read_manifest(file: &SourceFile, diags: &mut Diagnostics) -> Optio
     if let Some((c, span)) = currency.clone()
         && !(c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()))
     {
-        diags.error("currency", file, span, format!("currency `{c}` is not an ISO 4217 code such as CNY"));
+        diags.error(
+            "currency",
+            file,
+            span,
+            format!("currency `{c}` is not an ISO 4217 code such as CNY"),
+        );
     }
-    let timezone = r.required_string("timezone", "an IANA zone such as Asia/Shanghai", diags).and_then(|(tz, span)| {
-        match tz.parse::<Tz>() {
+    let timezone = r
+        .required_string("timezone", "an IANA zone such as Asia/Shanghai", diags)
+        .and_then(|(tz, span)| match tz.parse::<Tz>() {
             Ok(z) => Some(z),
             Err(_) => {
-                diags.error("timezone", file, span, format!("`{tz}` is not an IANA time zone such as Asia/Shanghai"));
+                diags.error(
+                    "timezone",
+                    file,
+                    span,
+                    format!("`{tz}` is not an IANA time zone such as Asia/Shanghai"),
+                );
                 None
             }
-        }
-    });
-    let period = r.required_string("period", "monthly, quarterly or annual", diags).and_then(|(p, span)| match p {
-        "monthly" => Some(PeriodKind::Monthly),
-        "quarterly" => Some(PeriodKind::Quarterly),
-        "annual" => Some(PeriodKind::Annual),
-        other => {
-            diags.error("period", file, span, format!("period `{other}` must be monthly, quarterly or annual"));
-            None
-        }
-    });
+        });
+    let period = r
+        .required_string("period", "monthly, quarterly or annual", diags)
+        .and_then(|(p, span)| match p {
+            "monthly" => Some(PeriodKind::Monthly),
+            "quarterly" => Some(PeriodKind::Quarterly),
+            "annual" => Some(PeriodKind::Annual),
+            other => {
+                diags.error(
+                    "period",
+                    file,
+                    span,
+                    format!("period `{other}` must be monthly, quarterly or annual"),
+                );
+                None
+            }
+        });
     let from = r.date("effective_from", diags);
     if from.is_none() && doc.get_ref().get("effective_from").is_none() {
-        r.missing("effective_from", "the first day the plan applies, such as 2026-01-01", diags);
+        r.missing(
+            "effective_from",
+            "the first day the plan applies, such as 2026-01-01",
+            diags,
+        );
     }
     let to = r.date("effective_to", diags);
     if let (Some((f, _)), Some((t, span))) = (from.clone(), to.clone())
         && t < f
     {
-        diags.error("effective-dates", file, span, format!("effective_to {t} is before effective_from {f}"));
+        diags.error(
+            "effective-dates",
+            file,
+            span,
+            format!("effective_to {t} is before effective_from {f}"),
+        );
     }
 
-    let terms = r.table("terms", diags).map(|(t, _)| read_terms(file, t, diags)).unwrap_or_default();
-    let tables = r.table("tables", diags).map(|(t, _)| read_tables(file, t, diags)).unwrap_or_default();
+    let terms = r
+        .table("terms", diags)
+        .map(|(t, _)| read_terms(file, t, diags))
+        .unwrap_or_default();
+    let tables = r
+        .table("tables", diags)
+        .map(|(t, _)| read_tables(file, t, diags))
+        .unwrap_or_default();
     for table in &tables {
         if terms.iter().any(|t| t.name == table.name) {
             diags.warning("name-clash", file, 0..0, format!("`{}` is both a term and a table; scripts tell them apart as terms.{0} and tables.{0}", table.name));
@@ -230,7 +281,10 @@ pub(crate) fn read_manifest(file: &SourceFile, diags: &mut Diagnostics) -> Optio
         .table("caps", diags)
         .map(|(t, span)| read_caps(file, t, span, &terms, rounding.as_ref(), diags))
         .unwrap_or_default();
-    let premium = r.table("premium", diags).map(|(t, span)| read_premium(file, t, span, diags)).unwrap_or_default();
+    let premium = r
+        .table("premium", diags)
+        .map(|(t, span)| read_premium(file, t, span, diags))
+        .unwrap_or_default();
     r.finish(diags);
 
     if diags.errors().count() > before {
@@ -258,19 +312,32 @@ fn read_rounding(r: &mut TableReader<'_, '_>, diags: &mut Diagnostics) -> Option
     let file = r.file;
     let Some((table, span)) = r.table("rounding", diags) else {
         if r.table.get("rounding").is_none() {
-            r.missing("rounding", "a [rounding] table with minor_unit and mode", diags);
+            r.missing(
+                "rounding",
+                "a [rounding] table with minor_unit and mode",
+                diags,
+            );
         }
         return None;
     };
     let mut t = TableReader::new(file, "[rounding]", table, span);
     let unit = t.decimal("minor_unit", diags);
     if unit.is_none() && table.get("minor_unit").is_none() {
-        t.missing("minor_unit", "the smallest amount paid, such as 0.01", diags);
+        t.missing(
+            "minor_unit",
+            "the smallest amount paid, such as 0.01",
+            diags,
+        );
     }
     let unit = unit.and_then(|(u, span)| {
         let ok = u > Decimal::ZERO && (u.normalize().mantissa() == 1);
         if !ok {
-            diags.error("rounding", file, span, format!("minor_unit {u} must be a power of ten such as 0.01 or 1"));
+            diags.error(
+                "rounding",
+                file,
+                span,
+                format!("minor_unit {u} must be a power of ten such as 0.01 or 1"),
+            );
         }
         ok.then_some(u)
     });
@@ -279,7 +346,12 @@ fn read_rounding(r: &mut TableReader<'_, '_>, diags: &mut Diagnostics) -> Option
         Some(("half_even", _)) => Some(RoundingMode::HalfEven),
         Some(("half_up", _)) => Some(RoundingMode::HalfUp),
         Some((other, span)) => {
-            diags.error("rounding", file, span, format!("rounding mode `{other}` must be half_even or half_up"));
+            diags.error(
+                "rounding",
+                file,
+                span,
+                format!("rounding mode `{other}` must be half_even or half_up"),
+            );
             None
         }
     };
@@ -288,7 +360,12 @@ fn read_rounding(r: &mut TableReader<'_, '_>, diags: &mut Diagnostics) -> Option
         Some((n, span)) => match u32::try_from(n) {
             Ok(n) if n <= 6 => Some(n),
             _ => {
-                diags.error("rounding", file, span, format!("premium_percent_places {n} must be between 0 and 6"));
+                diags.error(
+                    "rounding",
+                    file,
+                    span,
+                    format!("premium_percent_places {n} must be between 0 and 6"),
+                );
                 None
             }
         },
@@ -324,7 +401,11 @@ fn read_caps(
         Some(d)
     });
     t.finish(diags);
-    Caps { per_period, per_year, pool_budget }
+    Caps {
+        per_period,
+        per_year,
+        pool_budget,
+    }
 }
 
 /// A cap is an amount (`200.00`), a share of a money term (`"30% of annual_premium"`), or a
@@ -342,7 +423,12 @@ fn read_cap(
         _ => vec![value],
     };
     if items.is_empty() {
-        diags.error("cap", file, value.span(), format!("cap `{key}` is an empty list"));
+        diags.error(
+            "cap",
+            file,
+            value.span(),
+            format!("cap `{key}` is an empty list"),
+        );
         return None;
     }
     let mut limits = Vec::new();
@@ -371,9 +457,14 @@ fn read_cap(
         .iter()
         .map(|l| match l {
             CapLimit::Amount(a) => *a,
-            CapLimit::PercentOf { percent, term_amount, .. } => {
-                term_amount.checked_mul(*percent).and_then(|x| x.checked_div(Decimal::ONE_HUNDRED)).unwrap_or(Decimal::MAX)
-            }
+            CapLimit::PercentOf {
+                percent,
+                term_amount,
+                ..
+            } => term_amount
+                .checked_mul(*percent)
+                .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+                .unwrap_or(Decimal::MAX),
         })
         .min()?;
     for l in &limits {
@@ -383,14 +474,25 @@ fn read_cap(
             diags.warning("cap", file, value.span(), format!("cap `{key}` amount {a} is not a whole number of minor units ({}); it is rounded down", rounding.minor_unit));
         }
     }
-    Some(Cap { limits, amount: rounding.money_down(amount) })
+    Some(Cap {
+        limits,
+        amount: rounding.money_down(amount),
+    })
 }
 
 fn read_percent_of(text: &str, terms: &[Term]) -> Result<CapLimit, String> {
     let (percent, rest) = text.split_once('%').ok_or("expected `N% of TERM`")?;
-    let term = rest.trim().strip_prefix("of").map(str::trim).ok_or_else(|| format!("`{text}` should read `N% of TERM`"))?;
-    let percent = Decimal::from_str_exact(percent.trim()).map_err(|_| format!("`{}` is not a percentage", percent.trim()))?;
-    let found = terms.iter().find(|t| t.name == term).ok_or_else(|| format!("`{term}` is not a term of this policy"))?;
+    let term = rest
+        .trim()
+        .strip_prefix("of")
+        .map(str::trim)
+        .ok_or_else(|| format!("`{text}` should read `N% of TERM`"))?;
+    let percent = Decimal::from_str_exact(percent.trim())
+        .map_err(|_| format!("`{}` is not a percentage", percent.trim()))?;
+    let found = terms
+        .iter()
+        .find(|t| t.name == term)
+        .ok_or_else(|| format!("`{term}` is not a term of this policy"))?;
     if found.kind != TermKind::Money {
         return Err(format!("term `{term}` is {}, not money", found.kind.name()));
     }
@@ -401,7 +503,12 @@ fn read_percent_of(text: &str, terms: &[Term]) -> Result<CapLimit, String> {
     })
 }
 
-fn read_premium(file: &SourceFile, table: &toml::de::DeTable<'_>, span: Range<usize>, diags: &mut Diagnostics) -> PremiumLimits {
+fn read_premium(
+    file: &SourceFile,
+    table: &toml::de::DeTable<'_>,
+    span: Range<usize>,
+    diags: &mut Diagnostics,
+) -> PremiumLimits {
     let mut t = TableReader::new(file, "[premium]", table, span);
     let limits = PremiumLimits {
         adjustment_min_percent: t.decimal("adjustment_min_percent", diags).map(|d| d.0),
@@ -410,17 +517,29 @@ fn read_premium(file: &SourceFile, table: &toml::de::DeTable<'_>, span: Range<us
         loading_cap_percent: t.decimal("loading_cap_percent", diags).map(|d| d.0),
     };
     let pairs = [
-        ("adjustment_min_percent", limits.adjustment_min_percent, limits.adjustment_max_percent),
-        ("loading_floor_percent", limits.loading_floor_percent, limits.loading_cap_percent),
+        (
+            "adjustment_min_percent",
+            limits.adjustment_min_percent,
+            limits.adjustment_max_percent,
+        ),
+        (
+            "loading_floor_percent",
+            limits.loading_floor_percent,
+            limits.loading_cap_percent,
+        ),
     ];
     for (name, lo, hi) in pairs {
         if let (Some(lo), Some(hi)) = (lo, hi)
             && lo > hi
         {
-            diags.error("premium", file, t.span.clone(), format!("[premium] {name} {lo} is above its upper bound {hi}"));
+            diags.error(
+                "premium",
+                file,
+                t.span.clone(),
+                format!("[premium] {name} {lo} is above its upper bound {hi}"),
+            );
         }
     }
     t.finish(diags);
     limits
 }
-

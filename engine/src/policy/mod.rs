@@ -58,15 +58,27 @@ pub fn load(source: &PolicySource) -> Result<Package, Diagnostics> {
     let missing = SourceFile::new("policy.toml", "");
     let manifest_file = source.file("policy.toml");
     let script_file = source.file("rules.rhai");
-    for (name, found) in [("policy.toml", manifest_file.is_some()), ("rules.rhai", script_file.is_some())] {
+    for (name, found) in [
+        ("policy.toml", manifest_file.is_some()),
+        ("rules.rhai", script_file.is_some()),
+    ] {
         if !found {
-            diags.error("package", &SourceFile::new(name, ""), 0..0, format!("package `{}` has no {name}", source.name));
+            diags.error(
+                "package",
+                &SourceFile::new(name, ""),
+                0..0,
+                format!("package `{}` has no {name}", source.name),
+            );
         }
     }
     let manifest = manifest_file.and_then(|f| manifest::read_manifest(f, &mut diags));
     let ast = script_file.and_then(|f| script::compile(f, manifest.as_ref(), &mut diags));
     let mut cases = Vec::new();
-    for f in source.files.iter().filter(|f| f.name.starts_with("cases/") && f.name.ends_with(".toml")) {
+    for f in source
+        .files
+        .iter()
+        .filter(|f| f.name.starts_with("cases/") && f.name.ends_with(".toml"))
+    {
         if let Some(case) = cases::read_case(f, &source.files, &mut diags) {
             cases.push(case);
         }
@@ -76,16 +88,31 @@ pub fn load(source: &PolicySource) -> Result<Package, Diagnostics> {
         return Err(diags.sorted());
     };
     let policy = Policy {
-        content_hash: evaluate::content_hash(&manifest_file.unwrap_or(&missing).text, &script_file.text),
+        content_hash: evaluate::content_hash(
+            &manifest_file.unwrap_or(&missing).text,
+            &script_file.text,
+        ),
         manifest,
         ast: Arc::new(ast),
     };
     probes::check(&policy, script_file, &mut diags);
     if cases.is_empty() && !diags.has_errors() {
-        diags.warning("no-cases", &SourceFile::new("cases/", ""), 0..0, format!("package `{}` has no cases: nothing shows what it decides", source.name));
+        diags.warning(
+            "no-cases",
+            &SourceFile::new("cases/", ""),
+            0..0,
+            format!(
+                "package `{}` has no cases: nothing shows what it decides",
+                source.name
+            ),
+        );
     }
     if diags.has_errors() {
         return Err(diags.sorted());
     }
-    Ok(Package { policy, cases, warnings: diags.sorted() })
+    Ok(Package {
+        policy,
+        cases,
+        warnings: diags.sorted(),
+    })
 }

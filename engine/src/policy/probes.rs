@@ -31,8 +31,19 @@ fn local(zone: chrono_tz::Tz, t: DateTime<Utc>) -> DateTime<FixedOffset> {
     t.with_timezone(&offset)
 }
 
-fn reading(zone: chrono_tz::Tz, t: DateTime<Utc>, value: GlucoseValue, context: Context, source: Source) -> Reading {
-    Reading { time: local(zone, t), value, context, source }
+fn reading(
+    zone: chrono_tz::Tz,
+    t: DateTime<Utc>,
+    value: GlucoseValue,
+    context: Context,
+    source: Source,
+) -> Reading {
+    Reading {
+        time: local(zone, t),
+        value,
+        context,
+        source,
+    }
 }
 
 fn mg(v: f64) -> GlucoseValue {
@@ -44,11 +55,15 @@ pub fn probes(policy: &Policy) -> Vec<Probe> {
     let m = &policy.manifest;
     let zone = m.timezone;
     let period = Period::containing_day(m.period, m.effective_from);
-    let Ok(window) = period.window(zone) else { return Vec::new() };
+    let Ok(window) = period.window(zone) else {
+        return Vec::new();
+    };
     let start = window.start;
     let days = (window.end - window.start).num_days().max(1);
     let id = |s: &str| MemberId::parse(s).ok();
-    let Some(bare) = id("probe-empty") else { return Vec::new() };
+    let Some(bare) = id("probe-empty") else {
+        return Vec::new();
+    };
     let mut out = vec![Probe {
         description: "a member with no readings, no labs, no attributes and no history",
         member: MemberProfile::new(bare),
@@ -59,7 +74,13 @@ pub fn probes(policy: &Policy) -> Vec<Probe> {
     }];
 
     let mut one = ReadingsBuilder::new();
-    one.push(reading(zone, start + Duration::hours(8), mg(250.0), Context::Random, Source::Unspecified));
+    one.push(reading(
+        zone,
+        start + Duration::hours(8),
+        mg(250.0),
+        Context::Random,
+        Source::Unspecified,
+    ));
     if let Some(member) = id("probe-one") {
         out.push(Probe {
             description: "a member with a single untagged reading",
@@ -77,18 +98,60 @@ pub fn probes(policy: &Policy) -> Vec<Probe> {
     let mut smbg = ReadingsBuilder::new();
     for d in 0..days {
         let day = start + Duration::days(d);
-        let f = fasting.get(d as usize % fasting.len()).copied().unwrap_or(100.0);
-        smbg.push(reading(zone, day + Duration::hours(7), mg(f), Context::Fasting, Source::Smbg));
-        let p = after.get(d as usize % after.len()).copied().unwrap_or(150.0);
-        smbg.push(reading(zone, day + Duration::minutes(9 * 60 + 30), mg(p), Context::PostMeal, Source::Smbg));
+        let f = fasting
+            .get(d as usize % fasting.len())
+            .copied()
+            .unwrap_or(100.0);
+        smbg.push(reading(
+            zone,
+            day + Duration::hours(7),
+            mg(f),
+            Context::Fasting,
+            Source::Smbg,
+        ));
+        let p = after
+            .get(d as usize % after.len())
+            .copied()
+            .unwrap_or(150.0);
+        smbg.push(reading(
+            zone,
+            day + Duration::minutes(9 * 60 + 30),
+            mg(p),
+            Context::PostMeal,
+            Source::Smbg,
+        ));
     }
-    smbg.push(reading(zone, start + Duration::hours(22), GlucoseValue::Low, Context::Bedtime, Source::Smbg));
-    smbg.push(reading(zone, start + Duration::hours(23), GlucoseValue::High, Context::Random, Source::Smbg));
+    smbg.push(reading(
+        zone,
+        start + Duration::hours(22),
+        GlucoseValue::Low,
+        Context::Bedtime,
+        Source::Smbg,
+    ));
+    smbg.push(reading(
+        zone,
+        start + Duration::hours(23),
+        GlucoseValue::High,
+        Context::Random,
+        Source::Smbg,
+    ));
     let lab = |days_before: i64, percent: i64| {
-        Hba1c::from_percent(Decimal::new(percent, 1)).ok().map(|hba1c| LabResult { time: local(zone, start - Duration::days(days_before)), hba1c })
+        Hba1c::from_percent(Decimal::new(percent, 1))
+            .ok()
+            .map(|hba1c| LabResult {
+                time: local(zone, start - Duration::days(days_before)),
+                hba1c,
+            })
     };
-    let labs: Vec<LabResult> = [lab(300, 92), lab(120, 78), lab(10, 69)].into_iter().flatten().collect();
-    let mut history = History { premium_loading_percent: Decimal::new(5, 0), pool_paid: Some(Decimal::ZERO), ..History::default() };
+    let labs: Vec<LabResult> = [lab(300, 92), lab(120, 78), lab(10, 69)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut history = History {
+        premium_loading_percent: Decimal::new(5, 0),
+        pool_paid: Some(Decimal::ZERO),
+        ..History::default()
+    };
     let mut p = period;
     for i in 0..14 {
         p = p.previous();
@@ -96,7 +159,13 @@ pub fn probes(policy: &Policy) -> Vec<Probe> {
             period: p,
             reward: Decimal::new(1000, 2),
             premium_adjustment_percent: Decimal::ZERO,
-            tier: Some(["bronze", "silver", "gold"].get(i % 3).copied().unwrap_or("gold").to_owned()),
+            tier: Some(
+                ["bronze", "silver", "gold"]
+                    .get(i % 3)
+                    .copied()
+                    .unwrap_or("gold")
+                    .to_owned(),
+            ),
             points: 100,
             qualified: i % 4 != 3,
         });
@@ -125,12 +194,23 @@ pub fn probes(policy: &Policy) -> Vec<Probe> {
     let n = (days * 288 * 3 / 4).min(30_000);
     for i in 0..n {
         let phase = (i % 96) as f64 / 96.0 * std::f64::consts::TAU;
-        cgm.push(reading(zone, start + Duration::minutes(5 * i), mg(150.0 + 110.0 * phase.sin()), Context::Unknown, Source::Cgm));
+        cgm.push(reading(
+            zone,
+            start + Duration::minutes(5 * i),
+            mg(150.0 + 110.0 * phase.sin()),
+            Context::Unknown,
+            Source::Cgm,
+        ));
     }
     if let Some(member) = id("probe-cgm") {
         out.push(Probe {
             description: "a CGM member wearing a sensor for three quarters of the period",
-            member: MemberProfile { age: Some(40), insulin: Some(false), diabetes_type: Some("type1".to_owned()), ..MemberProfile::new(member) },
+            member: MemberProfile {
+                age: Some(40),
+                insulin: Some(false),
+                diabetes_type: Some("type1".to_owned()),
+                ..MemberProfile::new(member)
+            },
             period,
             readings: cgm.finish().readings,
             labs: Vec::new(),
@@ -142,6 +222,7 @@ pub fn probes(policy: &Policy) -> Vec<Probe> {
 
 /// Runs the policy on every probe and reports each failure at the script line it came from.
 pub(crate) fn check(policy: &Policy, script: &SourceFile, diags: &mut Diagnostics) {
+    let mut seen: Vec<String> = Vec::new();
     for probe in probes(policy) {
         let input = EvaluationInput {
             member: &probe.member,
@@ -151,15 +232,30 @@ pub(crate) fn check(policy: &Policy, script: &SourceFile, diags: &mut Diagnostic
             history: &probe.history,
         };
         if let Err(e) = policy.evaluate(&input) {
+            // The same fault on several probes is one problem to fix.
+            let message = e.to_string();
+            if seen.contains(&message) {
+                continue;
+            }
+            seen.push(message);
             let span = match &e {
-                EvaluationError::Script { line: Some(l), column, .. } => {
+                EvaluationError::Script {
+                    line: Some(l),
+                    column,
+                    ..
+                } => {
                     let at = script.offset_of(*l, column.unwrap_or(1));
                     at..at
                 }
                 _ => 0..0,
             };
             diags
-                .error("probe", script, span, format!("fails on a probe record: {e}"))
+                .error(
+                    "probe",
+                    script,
+                    span,
+                    format!("fails on a probe record: {e}"),
+                )
                 .help(format!("the probe: {}", probe.description));
         }
     }

@@ -8,12 +8,12 @@
 //! metric that is undefined for the record (the CV of one reading) as `()`.
 //! The metrics a decision read are listed in it, with the values it saw.
 
+use crate::glucose::MG_DL_PER_MMOL_L;
 use crate::lab::LabResult;
 use crate::metrics::distribution::{Tally, percent_above, percent_below, percent_in_range};
 use crate::metrics::thresholds::{FASTING_TARGET_MG_DL, POST_MEAL_TARGET_BELOW_MG_DL};
-use crate::metrics::{context_share, coverage, daily, episodes, risk};
 use crate::metrics::thresholds::{HYPER_LEVEL2_MG_DL, HYPER_MG_DL, HYPO_LEVEL2_MG_DL, HYPO_MG_DL};
-use crate::glucose::MG_DL_PER_MMOL_L;
+use crate::metrics::{context_share, coverage, daily, episodes, risk};
 use crate::period::{Period, Window};
 use crate::reading::Context;
 use crate::record::Record;
@@ -37,7 +37,9 @@ impl MetricValue {
     fn of_f64(x: Option<f64>) -> Self {
         x.filter(|v| v.is_finite())
             .and_then(Decimal::from_f64_retain)
-            .map_or(Self::Missing, |d| Self::Decimal(d.round_dp(METRIC_DECIMAL_PLACES).normalize()))
+            .map_or(Self::Missing, |d| {
+                Self::Decimal(d.round_dp(METRIC_DECIMAL_PLACES).normalize())
+            })
     }
 
     fn of_count(n: u64) -> Self {
@@ -162,10 +164,9 @@ impl RecordView {
     }
 
     fn interval(&self) -> Option<f64> {
-        *self
-            .0
-            .interval
-            .get_or_init(|| coverage::sampling_interval_minutes(self.0.record.readings().times_ms()))
+        *self.0.interval.get_or_init(|| {
+            coverage::sampling_interval_minutes(self.0.record.readings().times_ms())
+        })
     }
 
     /// The metric's value, computing it on first use.
@@ -197,22 +198,34 @@ impl RecordView {
         let mean = || self.tally().mean();
         let sd = || self.tally().sd();
         let episodes = |out: fn(f64) -> bool| match self.interval() {
-            Some(dt) => episodes::count_episodes_at(times, values, dt, out).map_or(MetricValue::Missing, MetricValue::of_count),
+            Some(dt) => episodes::count_episodes_at(times, values, dt, out)
+                .map_or(MetricValue::Missing, MetricValue::of_count),
             None => MetricValue::Missing,
         };
         match metric {
             M::NReadings => MetricValue::of_count(readings.len() as u64),
             M::NMeasured => MetricValue::of_count(self.tally().n_numeric),
-            M::NLowFlags => MetricValue::of_count(values.iter().filter(|v| **v == f64::NEG_INFINITY).count() as u64),
-            M::NHighFlags => MetricValue::of_count(values.iter().filter(|v| **v == f64::INFINITY).count() as u64),
+            M::NLowFlags => MetricValue::of_count(
+                values.iter().filter(|v| **v == f64::NEG_INFINITY).count() as u64,
+            ),
+            M::NHighFlags => {
+                MetricValue::of_count(values.iter().filter(|v| **v == f64::INFINITY).count() as u64)
+            }
             M::DaysWithReadings => MetricValue::of_count(coverage::days_with_readings(record)),
-            M::FastingN => MetricValue::of_count(context_share(record, Context::Fasting, |_| true).0),
-            M::PostMealN => MetricValue::of_count(context_share(record, Context::PostMeal, |_| true).0),
+            M::FastingN => {
+                MetricValue::of_count(context_share(record, Context::Fasting, |_| true).0)
+            }
+            M::PostMealN => {
+                MetricValue::of_count(context_share(record, Context::PostMeal, |_| true).0)
+            }
             M::FastingInTarget => f(context_share(record, Context::Fasting, |g| {
                 FASTING_TARGET_MG_DL.0 <= g && g <= FASTING_TARGET_MG_DL.1
             })
             .1),
-            M::PostMealInTarget => f(context_share(record, Context::PostMeal, |g| g < POST_MEAL_TARGET_BELOW_MG_DL).1),
+            M::PostMealInTarget => f(context_share(record, Context::PostMeal, |g| {
+                g < POST_MEAL_TARGET_BELOW_MG_DL
+            })
+            .1),
             M::ReadingsPerWeek => f(coverage::readings_per_week(record)),
             M::MeanMgDl => f(mean()),
             M::MeanMmolL => f(mean().map(|m| m / MG_DL_PER_MMOL_L)),
@@ -228,7 +241,9 @@ impl RecordView {
             M::JIndex => f(mean().zip(sd()).map(|(m, s)| 0.001 * (m + s) * (m + s))),
             M::Lbgi => f(risk::lbgi_hbgi(values).map(|r| r.0)),
             M::Hbgi => f(risk::lbgi_hbgi(values).map(|r| r.1)),
-            M::ActivePercent => f(self.interval().and_then(|dt| coverage::active_percent_at(times, dt))),
+            M::ActivePercent => f(self
+                .interval()
+                .and_then(|dt| coverage::active_percent_at(times, dt))),
             M::WearDays => f(match (times.first(), times.last()) {
                 (Some(a), Some(b)) => Some((b - a) as f64 / DAY_MS as f64),
                 _ => None,
@@ -238,11 +253,15 @@ impl RecordView {
             M::HypoLevel2Episodes => episodes(|g| g < HYPO_LEVEL2_MG_DL),
             M::HyperEpisodes => episodes(|g| g > HYPER_MG_DL),
             M::HyperLevel2Episodes => episodes(|g| g > HYPER_LEVEL2_MG_DL),
-            M::Hba1cLatest => self.0.labs.last().map_or(MetricValue::Missing, |l| MetricValue::Decimal(l.hba1c.percent())),
+            M::Hba1cLatest => self.0.labs.last().map_or(MetricValue::Missing, |l| {
+                MetricValue::Decimal(l.hba1c.percent())
+            }),
             M::Hba1cChange => {
                 let recent = self.labs_within_days(365);
                 match recent {
-                    [first, .., last] => MetricValue::Decimal(last.hba1c.percent() - first.hba1c.percent()),
+                    [first, .., last] => {
+                        MetricValue::Decimal(last.hba1c.percent() - first.hba1c.percent())
+                    }
                     _ => MetricValue::Missing,
                 }
             }
@@ -253,7 +272,10 @@ impl RecordView {
     pub fn labs_within_days(&self, days: i64) -> &[LabResult] {
         let end = self.0.window.end.timestamp_millis();
         let start = end.saturating_sub(days.saturating_mul(DAY_MS));
-        let first = self.0.labs.partition_point(|l| l.time.timestamp_millis() < start);
+        let first = self
+            .0
+            .labs
+            .partition_point(|l| l.time.timestamp_millis() < start);
         self.0.labs.get(first..).unwrap_or_default()
     }
 

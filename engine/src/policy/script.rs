@@ -9,12 +9,22 @@
 use super::diagnostics::{Diagnostics, SourceFile};
 use super::host::{ENTRY_PARAMS, ENTRY_POINT, LIMITS, engine, term_dynamic};
 use super::manifest::Manifest;
-use rhai::{ASTNode, Dynamic, Expr, Map, OptimizationLevel, Position, Scope, AST};
+use rhai::{AST, ASTNode, Dynamic, Expr, Map, OptimizationLevel, Position, Scope};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Words the engine understands without a registered function.
-const KEYWORDS: [&str; 9] = ["type_of", "Fn", "call", "curry", "is_def_fn", "is_def_var", "is_shared", "print", "debug"];
+const KEYWORDS: [&str; 9] = [
+    "type_of",
+    "Fn",
+    "call",
+    "curry",
+    "is_def_fn",
+    "is_def_var",
+    "is_shared",
+    "print",
+    "debug",
+];
 
 fn span_of(file: &SourceFile, pos: Position) -> std::ops::Range<usize> {
     match (pos.line(), pos.position()) {
@@ -42,13 +52,21 @@ fn scope_of(manifest: &Manifest) -> Scope<'static> {
 }
 
 /// Compiles and checks the script; `None` if it cannot run (the reasons are in `diags`).
-pub(crate) fn compile(file: &SourceFile, manifest: Option<&Manifest>, diags: &mut Diagnostics) -> Option<AST> {
+pub(crate) fn compile(
+    file: &SourceFile,
+    manifest: Option<&Manifest>,
+    diags: &mut Diagnostics,
+) -> Option<AST> {
     if file.text.len() > LIMITS.script_bytes_max {
         diags.error(
             "script-size",
             file,
             0..0,
-            format!("rules.rhai is {} bytes, more than script_bytes_max ({})", file.text.len(), LIMITS.script_bytes_max),
+            format!(
+                "rules.rhai is {} bytes, more than script_bytes_max ({})",
+                file.text.len(),
+                LIMITS.script_bytes_max
+            ),
         );
         return None;
     }
@@ -67,8 +85,15 @@ pub(crate) fn compile(file: &SourceFile, manifest: Option<&Manifest>, diags: &mu
         Ok(ast) => ast,
         Err(e) => {
             let message = e.err_type().to_string();
-            let d = diags.error("script-syntax", file, span_of(file, e.position()), format!("rules.rhai: {message}"));
-            if message.contains("'eval'") || message.contains("eval") && message.contains("reserved") {
+            let d = diags.error(
+                "script-syntax",
+                file,
+                span_of(file, e.position()),
+                format!("rules.rhai: {message}"),
+            );
+            if message.contains("'eval'")
+                || message.contains("eval") && message.contains("reserved")
+            {
                 d.help("`eval` is disabled: policies run only the code they were published with");
             } else if message.contains("import") {
                 d.help("policies cannot import modules: everything they may use is built in");
@@ -85,7 +110,15 @@ pub(crate) fn compile(file: &SourceFile, manifest: Option<&Manifest>, diags: &mu
     match ast.iter_functions().find(|f| f.name == ENTRY_POINT) {
         None => {
             diags
-                .error("script-entry", file, 0..0, format!("rules.rhai defines no `fn {ENTRY_POINT}({})`", ENTRY_PARAMS.join(", ")))
+                .error(
+                    "script-entry",
+                    file,
+                    0..0,
+                    format!(
+                        "rules.rhai defines no `fn {ENTRY_POINT}({})`",
+                        ENTRY_PARAMS.join(", ")
+                    ),
+                )
                 .help("the engine calls this function once per member and period");
         }
         Some(f) if f.params.len() != ENTRY_PARAMS.len() => {
@@ -93,7 +126,12 @@ pub(crate) fn compile(file: &SourceFile, manifest: Option<&Manifest>, diags: &mu
                 "script-entry",
                 file,
                 0..0,
-                format!("`fn {ENTRY_POINT}` takes {} parameters; it must take {} ({})", f.params.len(), ENTRY_PARAMS.len(), ENTRY_PARAMS.join(", ")),
+                format!(
+                    "`fn {ENTRY_POINT}` takes {} parameters; it must take {} ({})",
+                    f.params.len(),
+                    ENTRY_PARAMS.len(),
+                    ENTRY_PARAMS.join(", ")
+                ),
             );
         }
         Some(_) => {}
@@ -111,8 +149,17 @@ pub(crate) fn compile(file: &SourceFile, manifest: Option<&Manifest>, diags: &mu
             && (v.1 == "terms" || v.1 == "tables")
         {
             diags
-                .error("script-constants", file, span_of(file, *pos), format!("`{}` can only be read one name at a time", v.1))
-                .help(if v.1 == "terms" { "write `terms.NAME`" } else { "write `lookup(tables.NAME, key)`" });
+                .error(
+                    "script-constants",
+                    file,
+                    span_of(file, *pos),
+                    format!("`{}` can only be read one name at a time", v.1),
+                )
+                .help(if v.1 == "terms" {
+                    "write `terms.NAME`"
+                } else {
+                    "write `lookup(tables.NAME, key)`"
+                });
         }
         true
     });
@@ -126,7 +173,11 @@ fn known_functions() -> &'static BTreeSet<String> {
         engine()
             .gen_fn_signatures(true)
             .into_iter()
-            .filter_map(|s| s.split('(').next().map(|n| n.trim().rsplit(' ').next().unwrap_or_default().to_owned()))
+            .filter_map(|s| {
+                s.split('(')
+                    .next()
+                    .map(|n| n.trim().rsplit(' ').next().unwrap_or_default().to_owned())
+            })
             .chain(KEYWORDS.iter().map(|k| (*k).to_owned()))
             .collect()
     })
@@ -144,7 +195,11 @@ fn check_names(file: &SourceFile, ast: &AST, manifest: &Manifest, diags: &mut Di
                     match &x.rhs {
                         Expr::Property(p, ppos) => {
                             let name = p.2.as_str();
-                            let exists = if v.1 == "terms" { manifest.term(name).is_some() } else { manifest.table(name).is_some() };
+                            let exists = if v.1 == "terms" {
+                                manifest.term(name).is_some()
+                            } else {
+                                manifest.table(name).is_some()
+                            };
                             if !exists {
                                 let list: Vec<&str> = if v.1 == "terms" {
                                     manifest.terms.iter().map(|t| t.name.as_str()).collect()
@@ -152,29 +207,60 @@ fn check_names(file: &SourceFile, ast: &AST, manifest: &Manifest, diags: &mut Di
                                     manifest.tables.iter().map(|t| t.name.as_str()).collect()
                                 };
                                 diags
-                                    .error("unknown-term", file, span_of(file, *ppos), format!("`{}.{name}` is not declared in policy.toml", v.1))
-                                    .help(if list.is_empty() { format!("policy.toml declares no {}", v.1) } else { format!("declared: {}", list.join(", ")) });
+                                    .error(
+                                        "unknown-term",
+                                        file,
+                                        span_of(file, *ppos),
+                                        format!("`{}.{name}` is not declared in policy.toml", v.1),
+                                    )
+                                    .help(if list.is_empty() {
+                                        format!("policy.toml declares no {}", v.1)
+                                    } else {
+                                        format!("declared: {}", list.join(", "))
+                                    });
                             }
                         }
                         _ => {
                             diags
-                                .error("script-constants", file, span_of(file, *pos), format!("`{}` can only be read one name at a time", v.1))
-                                .help(if v.1 == "terms" { "bind `let x = terms.NAME;` first" } else { "write `lookup(tables.NAME, key)`" });
+                                .error(
+                                    "script-constants",
+                                    file,
+                                    span_of(file, *pos),
+                                    format!("`{}` can only be read one name at a time", v.1),
+                                )
+                                .help(if v.1 == "terms" {
+                                    "bind `let x = terms.NAME;` first"
+                                } else {
+                                    "write `lookup(tables.NAME, key)`"
+                                });
                         }
                     }
                 }
             }
             Some(ASTNode::Expr(Expr::FnCall(call, pos))) if call.op_token.is_none() => {
                 let name = call.name.as_str();
-                let is_word = name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
+                let is_word = name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_');
                 if is_word && !known.contains(name) && !script_fns.contains(name) {
-                    diags.error("unknown-function", file, span_of(file, *pos), format!("there is no function `{name}`"));
+                    diags.error(
+                        "unknown-function",
+                        file,
+                        span_of(file, *pos),
+                        format!("there is no function `{name}`"),
+                    );
                 }
             }
             Some(ASTNode::Expr(Expr::MethodCall(call, pos))) => {
                 let name = call.name.as_str();
                 if !known.contains(name) && !script_fns.contains(name) {
-                    diags.error("unknown-function", file, span_of(file, *pos), format!("there is no method `{name}`"));
+                    diags.error(
+                        "unknown-function",
+                        file,
+                        span_of(file, *pos),
+                        format!("there is no method `{name}`"),
+                    );
                 }
             }
             _ => {}

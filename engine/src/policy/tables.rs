@@ -60,11 +60,23 @@ pub struct StepTable {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LookupError {
     #[error("{key} is outside table `{table}`, which covers {covers}")]
-    OutOfRange { table: String, key: Decimal, covers: String },
+    OutOfRange {
+        table: String,
+        key: Decimal,
+        covers: String,
+    },
     #[error("table `{table}` has no entry `{key}`; it has {keys}")]
-    NoEntry { table: String, key: String, keys: String },
+    NoEntry {
+        table: String,
+        key: String,
+        keys: String,
+    },
     #[error("table `{table}` is keyed by {expected}, not {found}")]
-    WrongKey { table: String, expected: &'static str, found: &'static str },
+    WrongKey {
+        table: String,
+        expected: &'static str,
+        found: &'static str,
+    },
 }
 
 impl StepTable {
@@ -98,7 +110,11 @@ impl StepTable {
                 .ok_or_else(|| LookupError::NoEntry {
                     table: self.name.clone(),
                     key: key.to_owned(),
-                    keys: entries.iter().map(|(k, _)| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+                    keys: entries
+                        .iter()
+                        .map(|(k, _)| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 }),
             TableRows::Steps(_) => Err(LookupError::WrongKey {
                 table: self.name.clone(),
@@ -147,13 +163,22 @@ const KEY_KINDS: [TermKind; 6] = [
 ];
 
 /// Reads `[tables.*]`, reporting gaps, overlaps and values of the wrong type.
-pub(crate) fn read_tables(file: &SourceFile, tables: &DeTable<'_>, diags: &mut Diagnostics) -> Vec<StepTable> {
+pub(crate) fn read_tables(
+    file: &SourceFile,
+    tables: &DeTable<'_>,
+    diags: &mut Diagnostics,
+) -> Vec<StepTable> {
     let mut out = Vec::new();
     for (key, value) in tables.iter() {
         let name = key.get_ref().to_string();
         if !is_identifier(&name) {
             diags
-                .error("table-name", file, key.span(), format!("table name `{name}` is not usable in a script"))
+                .error(
+                    "table-name",
+                    file,
+                    key.span(),
+                    format!("table name `{name}` is not usable in a script"),
+                )
                 .help("use lowercase letters, digits and `_`, starting with a letter");
         }
         let DeValue::Table(spec) = value.get_ref() else {
@@ -172,9 +197,17 @@ pub(crate) fn read_tables(file: &SourceFile, tables: &DeTable<'_>, diags: &mut D
     out
 }
 
-fn kind_named(reader: &mut TableReader<'_, '_>, field: &'static str, diags: &mut Diagnostics) -> Option<TermKind> {
-    let (text, span) = reader.required_string(field, "a term type such as percent or money", diags)?;
-    let found = TermKind::ALL.iter().find(|(n, _)| *n == text).map(|(_, k)| *k);
+fn kind_named(
+    reader: &mut TableReader<'_, '_>,
+    field: &'static str,
+    diags: &mut Diagnostics,
+) -> Option<TermKind> {
+    let (text, span) =
+        reader.required_string(field, "a term type such as percent or money", diags)?;
+    let found = TermKind::ALL
+        .iter()
+        .find(|(n, _)| *n == text)
+        .map(|(_, k)| *k);
     if found.is_none() {
         diags.error(
             "table-type",
@@ -216,7 +249,15 @@ fn read_table(
         }
         (None, Some((entries, _))) => {
             if key != TermKind::Text {
-                diags.error("table-type", file, span, format!("{label} has text `entries`; its key must be `text`, not {}", key.name()));
+                diags.error(
+                    "table-type",
+                    file,
+                    span,
+                    format!(
+                        "{label} has text `entries`; its key must be `text`, not {}",
+                        key.name()
+                    ),
+                );
                 return None;
             }
             let mut rows = Vec::new();
@@ -224,14 +265,24 @@ fn read_table(
                 match cell_value(value, v.get_ref()) {
                     Ok(val) => rows.push((k.get_ref().to_string(), val)),
                     Err(problem) => {
-                        diags.error("table-value", file, v.span(), format!("entry `{}` of {label}: {problem}", k.get_ref()));
+                        diags.error(
+                            "table-value",
+                            file,
+                            v.span(),
+                            format!("entry `{}` of {label}: {problem}", k.get_ref()),
+                        );
                     }
                 }
             }
             TableRows::Entries(rows)
         }
         (Some(_), Some(_)) => {
-            diags.error("table-shape", file, span, format!("{label} has both `steps` and `entries`; keep one"));
+            diags.error(
+                "table-shape",
+                file,
+                span,
+                format!("{label} has both `steps` and `entries`; keep one"),
+            );
             return None;
         }
         (None, None) => {
@@ -241,7 +292,12 @@ fn read_table(
             return None;
         }
     };
-    Some(StepTable { name, key, value, rows })
+    Some(StepTable {
+        name,
+        key,
+        value,
+        rows,
+    })
 }
 
 /// A table cell's value, by the table's declared value type.
@@ -296,7 +352,12 @@ fn read_steps(
         let value = value.and_then(|v| match cell_value(value_kind, v.get_ref()) {
             Ok(val) => Some(val),
             Err(problem) => {
-                diags.error("table-value", file, v.span(), format!("step {} of {label}: {problem}", i + 1));
+                diags.error(
+                    "table-value",
+                    file,
+                    v.span(),
+                    format!("step {} of {label}: {problem}", i + 1),
+                );
                 None
             }
         });
@@ -304,33 +365,65 @@ fn read_steps(
         if let (Some(f), Some(t)) = (from, to)
             && f >= t
         {
-            diags.error("table-step", file, item.span(), format!("step {} of {label} runs from {f} to {t}: `from` must be below `to`", i + 1));
+            diags.error(
+                "table-step",
+                file,
+                item.span(),
+                format!(
+                    "step {} of {label} runs from {f} to {t}: `from` must be below `to`",
+                    i + 1
+                ),
+            );
         }
         if let Some(value) = value {
             steps.push((Step { from, to, value }, item.span()));
         }
     }
     if steps.is_empty() && diags.len() == before {
-        diags.error("table-step", file, table_span.clone(), format!("{label} has no steps"));
+        diags.error(
+            "table-step",
+            file,
+            table_span.clone(),
+            format!("{label} has no steps"),
+        );
     }
     for pair in steps.windows(2) {
-        let [(a, _), (b, b_span)] = pair else { continue };
+        let [(a, _), (b, b_span)] = pair else {
+            continue;
+        };
         match (a.to, b.from) {
             (Some(end), Some(start)) if start > end => {
                 diags
-                    .error("table-gap", file, b_span.clone(), format!("{label} has a gap: no step covers keys from {end} up to {start}"))
+                    .error(
+                        "table-gap",
+                        file,
+                        b_span.clone(),
+                        format!("{label} has a gap: no step covers keys from {end} up to {start}"),
+                    )
                     .help(format!("start this step at `from = {end}`"));
             }
             (Some(end), Some(start)) if start < end => {
                 diags
-                    .error("table-overlap", file, b_span.clone(), format!("{label} has an overlap: keys from {start} up to {end} are in two steps"))
+                    .error(
+                        "table-overlap",
+                        file,
+                        b_span.clone(),
+                        format!(
+                            "{label} has an overlap: keys from {start} up to {end} are in two steps"
+                        ),
+                    )
                     .help(format!("start this step at `from = {end}`"));
             }
             (None, _) => {
                 diags.error("table-overlap", file, b_span.clone(), format!("{label}: a step follows one with no `to` (which already covers every key above it)"));
             }
             (_, None) => {
-                diags.error("table-overlap", file, b_span.clone(), format!("{label}: only the first step may leave out `from`"));
+                diags.error(
+                    "table-overlap",
+                    file,
+                    b_span.clone(),
+                    format!("{label}: only the first step may leave out `from`"),
+                );
             }
             _ => {}
         }

@@ -110,13 +110,22 @@ pub(crate) fn is_identifier(name: &str) -> bool {
 }
 
 /// Reads `[terms]`, reporting every term that is malformed.
-pub(crate) fn read_terms(file: &SourceFile, table: &DeTable<'_>, diags: &mut Diagnostics) -> Vec<Term> {
+pub(crate) fn read_terms(
+    file: &SourceFile,
+    table: &DeTable<'_>,
+    diags: &mut Diagnostics,
+) -> Vec<Term> {
     let mut terms = Vec::new();
     for (key, value) in table.iter() {
         let name = key.get_ref().to_string();
         if !is_identifier(&name) {
             diags
-                .error("term-name", file, key.span(), format!("term name `{name}` is not usable in a script"))
+                .error(
+                    "term-name",
+                    file,
+                    key.span(),
+                    format!("term name `{name}` is not usable in a script"),
+                )
                 .help("use lowercase letters, digits and `_`, starting with a letter");
         }
         let DeValue::Table(spec) = value.get_ref() else {
@@ -130,7 +139,11 @@ pub(crate) fn read_terms(file: &SourceFile, table: &DeTable<'_>, diags: &mut Dia
             continue;
         };
         let mut reader = TableReader::new(file, format!("term `{name}`"), spec, value.span());
-        let kind = match reader.required_string("type", "one of money, percent, count, days, minutes, glucose, decimal, text, flag", diags) {
+        let kind = match reader.required_string(
+            "type",
+            "one of money, percent, count, days, minutes, glucose, decimal, text, flag",
+            diags,
+        ) {
             Some((t, span)) => match TermKind::ALL.iter().find(|(n, _)| *n == t) {
                 Some((_, k)) => Some(*k),
                 None => {
@@ -142,16 +155,20 @@ pub(crate) fn read_terms(file: &SourceFile, table: &DeTable<'_>, diags: &mut Dia
             },
             None => None,
         };
-        let description = reader.string("description", diags).map(|(s, _)| s.to_owned());
+        let description = reader
+            .string("description", diags)
+            .map(|(s, _)| s.to_owned());
         let unit = if kind == Some(TermKind::Glucose) {
             match reader.required_string("unit", "mg/dL or mmol/L", diags) {
-                Some((u, span)) => match GlucoseUnit::parse(u) {
-                    Ok(unit) => Some(unit),
-                    Err(_) => {
-                        diags.error("term-unit", file, span, format!("term `{name}` has unknown glucose unit `{u}` (use mg/dL or mmol/L)"));
-                        None
+                Some((u, span)) => {
+                    match GlucoseUnit::parse(u) {
+                        Ok(unit) => Some(unit),
+                        Err(_) => {
+                            diags.error("term-unit", file, span, format!("term `{name}` has unknown glucose unit `{u}` (use mg/dL or mmol/L)"));
+                            None
+                        }
                     }
-                },
+                }
                 None => None,
             }
         } else {
@@ -159,7 +176,9 @@ pub(crate) fn read_terms(file: &SourceFile, table: &DeTable<'_>, diags: &mut Dia
         };
         let raw = reader.required("value", "the term's value", diags);
         reader.finish(diags);
-        let (Some(kind), Some(raw)) = (kind, raw) else { continue };
+        let (Some(kind), Some(raw)) = (kind, raw) else {
+            continue;
+        };
         if kind == TermKind::Glucose && unit.is_none() {
             continue;
         }
@@ -177,7 +196,10 @@ pub(crate) fn read_terms(file: &SourceFile, table: &DeTable<'_>, diags: &mut Dia
                     "term-value",
                     file,
                     raw.span(),
-                    format!("term `{name}` is declared {} but its value {problem}", kind.name()),
+                    format!(
+                        "term `{name}` is declared {} but its value {problem}",
+                        kind.name()
+                    ),
                 );
             }
         }
@@ -185,7 +207,11 @@ pub(crate) fn read_terms(file: &SourceFile, table: &DeTable<'_>, diags: &mut Dia
     terms
 }
 
-fn term_value(kind: TermKind, unit: Option<GlucoseUnit>, raw: &DeValue<'_>) -> Result<TermValue, String> {
+fn term_value(
+    kind: TermKind,
+    unit: Option<GlucoseUnit>,
+    raw: &DeValue<'_>,
+) -> Result<TermValue, String> {
     match kind {
         TermKind::Money | TermKind::Percent | TermKind::Decimal => {
             let d = decimal_of(raw).map_err(|e| format!("is not a decimal: {e}"))?;

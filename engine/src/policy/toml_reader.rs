@@ -52,7 +52,9 @@ pub(crate) fn decimal_of(value: &DeValue<'_>) -> Result<Decimal, String> {
     };
     Decimal::from_str_exact(&text)
         .or_else(|_| Decimal::from_scientific(&text))
-        .map_err(|_| format!("`{text}` is not a decimal number within ±7.9e28 and 28 decimal places"))
+        .map_err(|_| {
+            format!("`{text}` is not a decimal number within ±7.9e28 and 28 decimal places")
+        })
 }
 
 /// Reads one table's keys, remembering which were used.
@@ -99,7 +101,12 @@ impl<'t, 'i> TableReader<'t, 'i> {
             .help(format!("add `{key} = …` ({what})"));
     }
 
-    pub fn required(&mut self, key: &'static str, what: &str, diags: &mut Diagnostics) -> Option<&'t Value<'i>> {
+    pub fn required(
+        &mut self,
+        key: &'static str,
+        what: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<&'t Value<'i>> {
         let v = self.get(key);
         if v.is_none() {
             self.missing(key, what, diags);
@@ -107,7 +114,11 @@ impl<'t, 'i> TableReader<'t, 'i> {
         v
     }
 
-    pub fn string(&mut self, key: &'static str, diags: &mut Diagnostics) -> Option<(&'t str, Range<usize>)> {
+    pub fn string(
+        &mut self,
+        key: &'static str,
+        diags: &mut Diagnostics,
+    ) -> Option<(&'t str, Range<usize>)> {
         let v = self.get(key)?;
         match v.get_ref() {
             DeValue::String(s) => Some((s.as_ref(), v.span())),
@@ -132,7 +143,11 @@ impl<'t, 'i> TableReader<'t, 'i> {
         self.string(key, diags)
     }
 
-    pub fn decimal(&mut self, key: &'static str, diags: &mut Diagnostics) -> Option<(Decimal, Range<usize>)> {
+    pub fn decimal(
+        &mut self,
+        key: &'static str,
+        diags: &mut Diagnostics,
+    ) -> Option<(Decimal, Range<usize>)> {
         let v = self.get(key)?;
         match decimal_of(v.get_ref()) {
             Ok(d) => Some((d, v.span())),
@@ -148,21 +163,31 @@ impl<'t, 'i> TableReader<'t, 'i> {
         }
     }
 
-    pub fn integer(&mut self, key: &'static str, diags: &mut Diagnostics) -> Option<(i64, Range<usize>)> {
+    pub fn integer(
+        &mut self,
+        key: &'static str,
+        diags: &mut Diagnostics,
+    ) -> Option<(i64, Range<usize>)> {
         let v = self.get(key)?;
         match v.get_ref() {
-            DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
-                Ok(n) => Some((n, v.span())),
-                Err(_) => {
-                    diags.error(
-                        "field-type",
-                        self.file,
-                        v.span(),
-                        format!("`{key}` in {}: `{}` does not fit a 64-bit integer", self.label, i.as_str()),
-                    );
-                    None
+            DeValue::Integer(i) => {
+                match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+                    Ok(n) => Some((n, v.span())),
+                    Err(_) => {
+                        diags.error(
+                            "field-type",
+                            self.file,
+                            v.span(),
+                            format!(
+                                "`{key}` in {}: `{}` does not fit a 64-bit integer",
+                                self.label,
+                                i.as_str()
+                            ),
+                        );
+                        None
+                    }
                 }
-            },
+            }
             other => {
                 self.wrong(key, v, "an integer", other, diags);
                 None
@@ -170,7 +195,11 @@ impl<'t, 'i> TableReader<'t, 'i> {
         }
     }
 
-    pub fn boolean(&mut self, key: &'static str, diags: &mut Diagnostics) -> Option<(bool, Range<usize>)> {
+    pub fn boolean(
+        &mut self,
+        key: &'static str,
+        diags: &mut Diagnostics,
+    ) -> Option<(bool, Range<usize>)> {
         let v = self.get(key)?;
         match v.get_ref() {
             DeValue::Boolean(b) => Some((*b, v.span())),
@@ -182,7 +211,11 @@ impl<'t, 'i> TableReader<'t, 'i> {
     }
 
     /// A calendar date, written as a TOML date (`2026-01-01`) or a string holding one.
-    pub fn date(&mut self, key: &'static str, diags: &mut Diagnostics) -> Option<(chrono::NaiveDate, Range<usize>)> {
+    pub fn date(
+        &mut self,
+        key: &'static str,
+        diags: &mut Diagnostics,
+    ) -> Option<(chrono::NaiveDate, Range<usize>)> {
         let v = self.get(key)?;
         let text = match v.get_ref() {
             DeValue::Datetime(d) => d.to_string(),
@@ -199,14 +232,21 @@ impl<'t, 'i> TableReader<'t, 'i> {
                     "field-type",
                     self.file,
                     v.span(),
-                    format!("`{key}` in {}: `{text}` is not a date such as 2026-01-01", self.label),
+                    format!(
+                        "`{key}` in {}: `{text}` is not a date such as 2026-01-01",
+                        self.label
+                    ),
                 );
                 None
             }
         }
     }
 
-    pub fn table(&mut self, key: &'static str, diags: &mut Diagnostics) -> Option<(&'t DeTable<'i>, Range<usize>)> {
+    pub fn table(
+        &mut self,
+        key: &'static str,
+        diags: &mut Diagnostics,
+    ) -> Option<(&'t DeTable<'i>, Range<usize>)> {
         let v = self.get(key)?;
         match v.get_ref() {
             DeValue::Table(t) => Some((t, v.span())),
@@ -217,7 +257,11 @@ impl<'t, 'i> TableReader<'t, 'i> {
         }
     }
 
-    pub fn array(&mut self, key: &'static str, diags: &mut Diagnostics) -> Option<(&'t [Value<'i>], Range<usize>)> {
+    pub fn array(
+        &mut self,
+        key: &'static str,
+        diags: &mut Diagnostics,
+    ) -> Option<(&'t [Value<'i>], Range<usize>)> {
         let v = self.get(key)?;
         match v.get_ref() {
             DeValue::Array(a) => Some((a.as_ref(), v.span())),
@@ -228,12 +272,23 @@ impl<'t, 'i> TableReader<'t, 'i> {
         }
     }
 
-    fn wrong(&self, key: &str, v: &Value<'_>, wanted: &str, found: &DeValue<'_>, diags: &mut Diagnostics) {
+    fn wrong(
+        &self,
+        key: &str,
+        v: &Value<'_>,
+        wanted: &str,
+        found: &DeValue<'_>,
+        diags: &mut Diagnostics,
+    ) {
         diags.error(
             "field-type",
             self.file,
             v.span(),
-            format!("`{key}` in {} must be {wanted}, not {}", self.label, kind_of(found)),
+            format!(
+                "`{key}` in {} must be {wanted}, not {}",
+                self.label,
+                kind_of(found)
+            ),
         );
     }
 

@@ -60,3 +60,36 @@ pub fn window(start: &str, end: &str) -> Window {
         None => panic!("test window must not be empty: {start} .. {end}"),
     }
 }
+
+/// Reads a policy package directory the way the CLI does: policy.toml, rules.rhai, cases/*.
+#[allow(dead_code)]
+pub fn package(dir: &std::path::Path) -> incentive_engine::policy::PolicySource {
+    use incentive_engine::policy::{PolicySource, SourceFile};
+    let mut files = Vec::new();
+    for name in ["policy.toml", "rules.rhai"] {
+        if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+            files.push(SourceFile::new(name, text));
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(dir.join("cases")) {
+        let mut entries: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            files.push(SourceFile::new(
+                format!("cases/{name}"),
+                std::fs::read_to_string(&p).unwrap(),
+            ));
+        }
+    }
+    PolicySource {
+        name: dir.display().to_string(),
+        files,
+    }
+}
+
+/// The repository's policies/ directory.
+#[allow(dead_code)]
+pub fn policies_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")
+}

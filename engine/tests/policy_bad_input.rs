@@ -1,0 +1,38 @@
+//! Every kind of bad policy input an author can write stops with a message that names the
+//! file, the line and the limit hit. Each fixture under `fixtures/policies/` is a package and
+//! an `expect.txt` whose every line must appear in the diagnostics.
+
+mod common;
+
+use incentive_engine::policy::load;
+use std::path::Path;
+
+#[test]
+fn every_bad_policy_fixture_is_refused_with_the_expected_diagnostics() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/policies");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 25, "fixtures went missing: {}", dirs.len());
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let expect = std::fs::read_to_string(dir.join("expect.txt")).unwrap();
+        match load(&common::package(dir)) {
+            Ok(_) => failures.push(format!("{name}: loaded, but should have been refused")),
+            Err(diags) => {
+                assert!(diags.has_errors(), "{name}: refused without an error");
+                let text = diags.to_string();
+                for want in expect.lines().filter(|l| !l.trim().is_empty()) {
+                    if !text.contains(want) {
+                        failures.push(format!("{name}: missing `{want}` in:\n{text}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
