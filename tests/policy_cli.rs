@@ -1,0 +1,282 @@
+//! `incentive policy check|test` and `incentive evaluate` end to end: the real binary on the
+//! real packages under policies/ and on copies changed to fail.
+
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const TANGDAIFU: &str = "policies/tangdaifu-smbg";
+
+fn incentive(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_incentive"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run incentive: {e}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh directory under the target dir for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_package(from: &str, to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(from);
+    std::fs::create_dir_all(to.join("cases")).unwrap();
+    for name in ["policy.toml", "rules.rhai"] {
+        std::fs::copy(from.join(name), to.join(name)).unwrap();
+    }
+    for e in std::fs::read_dir(from.join("cases")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join("cases").join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+/// The readings of one case as a readings CSV with a member_id column.
+fn case_readings_csv(case: &str, member: &str, dir: &Path) -> PathBuf {
+    let toml = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(TANGDAIFU)
+            .join("cases")
+            .join(case),
+    )
+    .unwrap();
+    let body = toml
+        .split("\"\"\"")
+        .nth(1)
+        .unwrap()
+        .trim_start_matches('\n');
+    let mut lines = body.lines();
+    let mut csv = format!("member_id,{}\n", lines.next().unwrap());
+    for l in lines {
+        csv.push_str(&format!("{member},{l}\n"));
+    }
+    let path = dir.join("readings.csv");
+    std::fs::write(&path, csv).unwrap();
+    path
+}
+
+#[test]
+fn check_accepts_a_reference_policy_and_prints_its_content_hash() {
+    let out = incentive(&["policy", "check", TANGDAIFU]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("policy `tangdaifu-smbg` version 1.0.0 is valid"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("content hash sha256:"), "{stdout}");
+}
+
+#[test]
+fn check_reports_every_problem_as_json_with_line_and_column_and_fails() {
+    let out = incentive(&[
+        "policy",
+        "check",
+        "engine/tests/fixtures/policies/every-manifest-problem-at-once",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["ok"], false);
+    let diags = json["diagnostics"]["items"].as_array().unwrap();
+    assert!(diags.len() >= 4, "{json:#}");
+    let tz = diags
+        .iter()
+        .find(|d| d["message"].as_str().unwrap().contains("Asia/Shanghia"))
+        .unwrap();
+    assert_eq!(
+        (
+            tz["file"].as_str(),
+            tz["line"].as_u64(),
+            tz["column"].as_u64()
+        ),
+        (Some("policy.toml"), Some(6), Some(12))
+    );
+    assert!(
+        text(&out.stderr).contains("has 5 errors") || text(&out.stderr).contains("errors"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn check_renders_the_offending_source_line_for_people() {
+    let out = incentive(&[
+        "policy",
+        "check",
+        "engine/tests/fixtures/policies/unknown-term",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("rules.rhai:2:46"), "{stderr}");
+    assert!(
+        stderr.contains("#{ reward: terms.monthly_premium + terms.monthly_premum }"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("declared: monthly_premium"), "{stderr}");
+}
+
+#[test]
+fn test_runs_every_case_of_a_reference_policy() {
+    let out = incentive(&["policy", "test", TANGDAIFU]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("14 passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn test_shows_expected_against_actual_when_a_case_fails() {
+    let dir = scratch("failing-case");
+    copy_package(TANGDAIFU, &dir);
+    let case = dir.join("cases/full-rebate.toml");
+    let changed = std::fs::read_to_string(&case)
+        .unwrap()
+        .replace("reward = 30.00", "reward = 25.00");
+    std::fs::write(&case, changed).unwrap();
+    let out = incentive(&["policy", "test", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let failed_line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("reward"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        failed_line.contains("25.00") && failed_line.contains("30.00"),
+        "{failed_line}"
+    );
+    assert!(stdout.contains("FAILED cases/full-rebate.toml"), "{stdout}");
+    assert!(stdout.contains("13 passed, 1 failed"), "{stdout}");
+}
+
+#[test]
+fn evaluate_prints_the_same_decision_bytes_every_run() {
+    let dir = scratch("evaluate-json");
+    let readings = case_readings_csv("full-rebate.toml", "M7", &dir);
+    let args = [
+        "evaluate",
+        "--policy",
+        TANGDAIFU,
+        "--readings",
+        readings.to_str().unwrap(),
+        "--member",
+        "M7",
+        "--period",
+        "2026-03",
+    ];
+    let first = incentive(&args);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(first.stdout, incentive(&args).stdout);
+    let d: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(d["reward"], "30.00");
+    assert_eq!(d["member_id"], "M7");
+    assert_eq!(d["metrics_used"]["fasting_n"], 12);
+    assert!(d["input_hash"].as_str().unwrap().starts_with("sha256:"));
+}
+
+#[test]
+fn evaluate_reads_earlier_outcomes_from_a_history_file_and_explains_the_cap() {
+    let dir = scratch("evaluate-history");
+    let readings = case_readings_csv("full-rebate.toml", "M7", &dir);
+    let history = dir.join("m7.toml");
+    std::fs::write(&history, "[member]\nid = \"M7\"\nage = 61\n\n[history]\noutcomes = [{ period = \"2026-02\", reward = 295.00, qualified = true }]\n").unwrap();
+    let out = incentive(&[
+        "evaluate",
+        "--policy",
+        TANGDAIFU,
+        "--readings",
+        readings.to_str().unwrap(),
+        "--member",
+        "M7",
+        "--period",
+        "2026-03",
+        "--history",
+        history.to_str().unwrap(),
+        "--format",
+        "text",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("reward: 5.00 CNY"), "{stdout}");
+    assert!(stdout.contains("capped at 5.00 CNY"), "{stdout}");
+}
+
+#[test]
+fn evaluate_refuses_a_period_of_the_wrong_kind_by_name() {
+    let dir = scratch("evaluate-period");
+    let readings = case_readings_csv("full-rebate.toml", "M7", &dir);
+    let out = incentive(&[
+        "evaluate",
+        "--policy",
+        TANGDAIFU,
+        "--readings",
+        readings.to_str().unwrap(),
+        "--member",
+        "M7",
+        "--period",
+        "2026-Q1",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("policy `tangdaifu-smbg` is monthly; period 2026-Q1 is not one"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn evaluate_points_at_the_line_of_a_bad_history_file() {
+    let dir = scratch("evaluate-bad-history");
+    let readings = case_readings_csv("full-rebate.toml", "M7", &dir);
+    let history = dir.join("m7.toml");
+    std::fs::write(&history, "[member]\nid = \"M7\"\nage = 300\n").unwrap();
+    let out = incentive(&[
+        "evaluate",
+        "--policy",
+        TANGDAIFU,
+        "--readings",
+        readings.to_str().unwrap(),
+        "--member",
+        "M7",
+        "--period",
+        "2026-03",
+        "--history",
+        history.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(":3:7: age 300 is outside 0–130 years"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_directory_that_is_not_a_package_is_named_in_the_error() {
+    let out = incentive(&["policy", "check", "no/such/package"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("policy package `no/such/package` is not a directory"),
+        "{}",
+        text(&out.stderr)
+    );
+}
