@@ -14,6 +14,7 @@ pub mod inputs;
 pub mod manifest;
 pub mod probes;
 pub mod record_view;
+pub mod reference;
 pub mod script;
 pub mod tables;
 pub mod terms;
