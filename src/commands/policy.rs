@@ -92,13 +92,9 @@ fn render(source: &PolicySource, diags: &Diagnostics) -> String {
                     Severity::Warning => miette::Severity::Warning,
                 });
         if !text.is_empty() {
-            let len = d
-                .span
-                .end
-                .saturating_sub(d.span.start)
-                .max(1)
-                .min(text.len().saturating_sub(d.span.start).max(0));
-            m = m.with_label(LabeledSpan::at(d.span.start..d.span.start + len, "here"));
+            let start = d.span.start.min(text.len());
+            let len = d.span.len().max(1).min(text.len() - start);
+            m = m.with_label(LabeledSpan::at(start..start + len, "here"));
         }
         if let Some(help) = &d.help {
             m = m.with_help(help.clone());
@@ -179,7 +175,7 @@ pub fn test(args: &PolicyArgs) -> anyhow::Result<()> {
                     println!("ok     {}  {}", o.name, o.description);
                 } else {
                     println!("FAILED {}  {}", o.name, o.description);
-                    println!("       {:<28} {:<24} {}", "field", "expected", "actual");
+                    println!("       {:<28} {:<24} actual", "field", "expected");
                     for m in &o.mismatches {
                         println!("       {:<28} {:<24} {}", m.field, m.expected, m.actual);
                     }

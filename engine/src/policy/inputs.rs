@@ -120,7 +120,7 @@ impl History {
             points_this_year: this_year().map(|o| o.points).sum(),
             qualified_periods_this_year: this_year().filter(|o| o.qualified).count() as i64,
             points_last_year: last_year().map(|o| o.points).sum(),
-            tier_last_year: last_year().last().and_then(|o| o.tier.clone()),
+            tier_last_year: last_year().next_back().and_then(|o| o.tier.clone()),
             premium_loading_percent: self.premium_loading_percent,
             pool_paid: self.pool_paid,
         }

@@ -158,11 +158,13 @@ fn clean_type(t: &str) -> String {
     }
 }
 
+/// A host function or property: whether it is a property, its parameter lists, its returns.
+type Entry = (bool, BTreeSet<String>, BTreeSet<String>);
+
 /// The reference as Markdown.
 pub fn function_reference() -> String {
     // (type, name) → (is property, [param lists], return types)
-    let mut ours: BTreeMap<(String, String), (bool, BTreeSet<String>, BTreeSet<String>)> =
-        BTreeMap::new();
+    let mut ours: BTreeMap<(String, String), Entry> = BTreeMap::new();
     let mut standard: BTreeSet<String> = BTreeSet::new();
     for sig in engine().gen_fn_signatures(true) {
         let Some((head, ret)) = sig
