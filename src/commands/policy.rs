@@ -219,7 +219,12 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     let readings = by_member
         .members
         .remove(&member)
-        .unwrap_or_else(Readings::default);
+        .unwrap_or_else(|| {
+            // Not an error (a member who never measured is decided like anyone else), but a
+            // mistyped id would look just like that.
+            eprintln!("note: `{name}` has no readings for member `{}`", member.as_str());
+            Readings::default()
+        });
     let (profile, history) = match &args.history {
         None => (MemberProfile::new(member.clone()), History::default()),
         Some(path) => {
