@@ -69,7 +69,8 @@ pub struct EvaluateArgs {
     /// The period, such as 2026-03, 2026-Q1 or 2026 (its kind must match the policy's).
     #[arg(long, value_name = "PERIOD")]
     pub period: String,
-    /// A TOML file with the member's [member] attributes and [history] of earlier outcomes.
+    /// A TOML file with the member's [member] attributes, [history] of earlier outcomes and
+    /// HbA1c `labs`, as in a case file.
     #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = DecisionFormat::Json)]

@@ -216,17 +216,21 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
         ..CsvOptions::default()
     };
     let mut by_member = read_readings_csv(std::io::BufReader::new(file), &options, &mut |_| {})?;
-    let readings = by_member
-        .members
-        .remove(&member)
-        .unwrap_or_else(|| {
-            // Not an error (a member who never measured is decided like anyone else), but a
-            // mistyped id would look just like that.
-            eprintln!("note: `{name}` has no readings for member `{}`", member.as_str());
-            Readings::default()
-        });
-    let (profile, history) = match &args.history {
-        None => (MemberProfile::new(member.clone()), History::default()),
+    let readings = by_member.members.remove(&member).unwrap_or_else(|| {
+        // Not an error (a member who never measured is decided like anyone else), but a
+        // mistyped id would look just like that.
+        eprintln!(
+            "note: `{name}` has no readings for member `{}`",
+            member.as_str()
+        );
+        Readings::default()
+    });
+    let (profile, history, labs) = match &args.history {
+        None => (
+            MemberProfile::new(member.clone()),
+            History::default(),
+            Vec::new(),
+        ),
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read history file `{}`", path.display()))?;
@@ -249,7 +253,7 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
         member: &profile,
         period,
         readings: &readings,
-        labs: &[],
+        labs: &labs,
         history: &history,
     };
     let decision = policy.evaluate(&input)?;

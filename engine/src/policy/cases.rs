@@ -414,6 +414,59 @@ pub(crate) fn readings_for(
     }
 }
 
+/// Reads `labs = [{ time, hba1c_percent }, …]`.
+fn read_labs(
+    file: &SourceFile,
+    r: &mut TableReader<'_, '_>,
+    diags: &mut Diagnostics,
+) -> Vec<LabResult> {
+    let mut labs = Vec::new();
+    if let Some((items, _)) = r.array("labs", diags) {
+        for (i, item) in items.iter().enumerate() {
+            let DeValue::Table(t) = item.get_ref() else {
+                diags.error(
+                    "case",
+                    file,
+                    item.span(),
+                    format!(
+                        "lab {} must be a table such as `{{ time = \"…\", hba1c_percent = 7.2 }}`",
+                        i + 1
+                    ),
+                );
+                continue;
+            };
+            let mut lr = TableReader::new(file, format!("lab {}", i + 1), t, item.span());
+            let time = lr
+                .required_string("time", "RFC 3339 with an offset", diags)
+                .and_then(|(s, span)| match parse_timestamp(s) {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        diags.error("case", file, span, format!("lab {}: {e}", i + 1));
+                        None
+                    }
+                });
+            let value =
+                lr.decimal("hba1c_percent", diags).and_then(
+                    |(d, span)| match Hba1c::from_percent(d) {
+                        Ok(h) => Some(h),
+                        Err(e) => {
+                            diags.error("case", file, span, e.to_string());
+                            None
+                        }
+                    },
+                );
+            if t.get("hba1c_percent").is_none() {
+                lr.missing("hba1c_percent", "the HbA1c in %", diags);
+            }
+            lr.finish(diags);
+            if let (Some(time), Some(hba1c)) = (time, value) {
+                labs.push(LabResult { time, hba1c });
+            }
+        }
+    }
+    labs
+}
+
 /// Reads one case file; `files` are the package's other files (for `readings_file`).
 pub(crate) fn read_case(
     file: &SourceFile,
@@ -481,50 +534,7 @@ pub(crate) fn read_case(
             None
         }
     };
-    let mut labs = Vec::new();
-    if let Some((items, _)) = r.array("labs", diags) {
-        for (i, item) in items.iter().enumerate() {
-            let DeValue::Table(t) = item.get_ref() else {
-                diags.error(
-                    "case",
-                    file,
-                    item.span(),
-                    format!(
-                        "lab {} must be a table such as `{{ time = \"…\", hba1c_percent = 7.2 }}`",
-                        i + 1
-                    ),
-                );
-                continue;
-            };
-            let mut lr = TableReader::new(file, format!("lab {}", i + 1), t, item.span());
-            let time = lr
-                .required_string("time", "RFC 3339 with an offset", diags)
-                .and_then(|(s, span)| match parse_timestamp(s) {
-                    Ok(t) => Some(t),
-                    Err(e) => {
-                        diags.error("case", file, span, format!("lab {}: {e}", i + 1));
-                        None
-                    }
-                });
-            let value =
-                lr.decimal("hba1c_percent", diags).and_then(
-                    |(d, span)| match Hba1c::from_percent(d) {
-                        Ok(h) => Some(h),
-                        Err(e) => {
-                            diags.error("case", file, span, e.to_string());
-                            None
-                        }
-                    },
-                );
-            if t.get("hba1c_percent").is_none() {
-                lr.missing("hba1c_percent", "the HbA1c in %", diags);
-            }
-            lr.finish(diags);
-            if let (Some(time), Some(hba1c)) = (time, value) {
-                labs.push(LabResult { time, hba1c });
-            }
-        }
-    }
+    let labs = read_labs(file, &mut r, diags);
     let expect = match r.table("expect", diags) {
         Some((t, span)) => read_expect(file, t, span, diags),
         None => {
@@ -605,18 +615,19 @@ fn read_expect(
     Some(e)
 }
 
-/// Reads a member file (`evaluate --history`): optional `[member]` attributes and `[history]`
-/// of earlier outcomes, the same tables a case has.
+/// Reads a member file (`evaluate --history`): optional `[member]` attributes, `[history]`
+/// of earlier outcomes and `labs`, the same tables a case has.
 pub fn read_member_file(
     file: &SourceFile,
     member: &MemberId,
-) -> Result<(MemberProfile, History), Diagnostics> {
+) -> Result<(MemberProfile, History, Vec<LabResult>), Diagnostics> {
     let mut diags = Diagnostics::new();
     let Some(doc) = parse(file, &mut diags) else {
         return Err(diags);
     };
     let mut r = TableReader::new(file, file.name.clone(), doc.get_ref(), 0..0);
     let (profile, history) = read_member_and_history(file, &mut r, Some(member), &mut diags);
+    let labs = read_labs(file, &mut r, &mut diags);
     r.finish(&mut diags);
     if let Some(p) = &profile
         && p.id != *member
@@ -633,7 +644,7 @@ pub fn read_member_file(
         );
     }
     match profile {
-        Some(p) if !diags.has_errors() => Ok((p, history)),
+        Some(p) if !diags.has_errors() => Ok((p, history, labs)),
         _ => Err(diags.sorted()),
     }
 }
