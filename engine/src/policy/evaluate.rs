@@ -135,6 +135,23 @@ fn input_hash(input: &EvaluationInput<'_>, readings: &Readings, labs: &[LabResul
     format!("sha256:{}", hex(&h.finalize()))
 }
 
+/// Where in the script an error happened: the innermost position Rhai knows, since an error
+/// inside a helper function is wrapped in one for each call that led to it.
+fn innermost_position(e: &EvalAltResult) -> rhai::Position {
+    let mut best = e.position();
+    let mut current = e;
+    while let EvalAltResult::ErrorInFunctionCall(_, _, inner, pos) = current {
+        if !pos.is_none() {
+            best = *pos;
+        }
+        current = inner;
+    }
+    if !current.position().is_none() {
+        best = current.position();
+    }
+    best
+}
+
 /// What the script returned, before caps and rounding.
 struct ScriptDecision {
     reward: Decimal,
@@ -162,7 +179,7 @@ impl Policy {
     }
 
     fn script_error(&self, e: &EvalAltResult) -> EvaluationError {
-        let pos = e.position();
+        let pos = innermost_position(e);
         let (line, column) = (pos.line(), pos.position());
         let at = line.map_or_else(String::new, |l| format!(":{l}:{}", column.unwrap_or(1)));
         let message = match e.unwrap_inner() {
