@@ -69,6 +69,33 @@ fn case_readings_csv(case: &str, member: &str, dir: &Path) -> PathBuf {
     path
 }
 
+/// Runs `incentive evaluate` for member M7 on the readings of the full-rebate case, in a
+/// scratch directory named `test`, with `extra` arguments after the common ones.
+fn evaluate_m7(test: &str, period: &str, history: Option<&str>, extra: &[&str]) -> Output {
+    let dir = scratch(test);
+    let readings = case_readings_csv("full-rebate.toml", "M7", &dir);
+    let readings = readings.to_str().unwrap().to_owned();
+    let history_path = dir.join("m7.toml");
+    let mut args = vec![
+        "evaluate",
+        "--policy",
+        TANGDAIFU,
+        "--readings",
+        &readings,
+        "--member",
+        "M7",
+        "--period",
+        period,
+    ];
+    let history_arg = history_path.to_str().unwrap().to_owned();
+    if let Some(text) = history {
+        std::fs::write(&history_path, text).unwrap();
+        args.extend(["--history", &history_arg]);
+    }
+    args.extend(extra);
+    incentive(&args)
+}
+
 #[test]
 fn check_accepts_a_reference_policy_and_prints_its_content_hash() {
     let out = incentive(&["policy", "check", TANGDAIFU]);
@@ -195,25 +222,13 @@ fn evaluate_prints_the_same_decision_bytes_every_run() {
 
 #[test]
 fn evaluate_reads_earlier_outcomes_from_a_history_file_and_explains_the_cap() {
-    let dir = scratch("evaluate-history");
-    let readings = case_readings_csv("full-rebate.toml", "M7", &dir);
-    let history = dir.join("m7.toml");
-    std::fs::write(&history, "[member]\nid = \"M7\"\nage = 61\n\n[history]\noutcomes = [{ period = \"2026-02\", reward = 295.00, qualified = true }]\n").unwrap();
-    let out = incentive(&[
-        "evaluate",
-        "--policy",
-        TANGDAIFU,
-        "--readings",
-        readings.to_str().unwrap(),
-        "--member",
-        "M7",
-        "--period",
+    let history = "[member]\nid = \"M7\"\nage = 61\n\n[history]\noutcomes = [{ period = \"2026-02\", reward = 295.00, qualified = true }]\n";
+    let out = evaluate_m7(
+        "evaluate-history",
         "2026-03",
-        "--history",
-        history.to_str().unwrap(),
-        "--format",
-        "text",
-    ]);
+        Some(history),
+        &["--format", "text"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("reward: 5.00 CNY"), "{stdout}");
@@ -222,46 +237,23 @@ fn evaluate_reads_earlier_outcomes_from_a_history_file_and_explains_the_cap() {
 
 #[test]
 fn evaluate_refuses_a_period_of_the_wrong_kind_by_name() {
-    let dir = scratch("evaluate-period");
-    let readings = case_readings_csv("full-rebate.toml", "M7", &dir);
-    let out = incentive(&[
-        "evaluate",
-        "--policy",
-        TANGDAIFU,
-        "--readings",
-        readings.to_str().unwrap(),
-        "--member",
-        "M7",
-        "--period",
-        "2026-Q1",
-    ]);
+    let out = evaluate_m7("evaluate-period", "2026-Q1", None, &[]);
     assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("policy `tangdaifu-smbg` is monthly; period 2026-Q1 is not one"),
-        "{}",
-        text(&out.stderr)
+        stderr.contains("policy `tangdaifu-smbg` is monthly; period 2026-Q1 is not one"),
+        "{stderr}"
     );
 }
 
 #[test]
 fn evaluate_points_at_the_line_of_a_bad_history_file() {
-    let dir = scratch("evaluate-bad-history");
-    let readings = case_readings_csv("full-rebate.toml", "M7", &dir);
-    let history = dir.join("m7.toml");
-    std::fs::write(&history, "[member]\nid = \"M7\"\nage = 300\n").unwrap();
-    let out = incentive(&[
-        "evaluate",
-        "--policy",
-        TANGDAIFU,
-        "--readings",
-        readings.to_str().unwrap(),
-        "--member",
-        "M7",
-        "--period",
+    let out = evaluate_m7(
+        "evaluate-bad-history",
         "2026-03",
-        "--history",
-        history.to_str().unwrap(),
-    ]);
+        Some("[member]\nid = \"M7\"\nage = 300\n"),
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(

@@ -6,12 +6,7 @@ use incentive_engine::policy::load;
 
 #[test]
 fn every_reference_policy_passes_its_cases() {
-    let mut dirs: Vec<_> = std::fs::read_dir(common::policies_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
+    let dirs = common::policy_dirs();
     assert!(!dirs.is_empty());
     let mut report = Vec::new();
     for dir in &dirs {

@@ -152,12 +152,7 @@ fn input(b: &Built) -> EvaluationInput<'_> {
 }
 
 fn reference_packages() -> Vec<(String, Package)> {
-    let mut dirs: Vec<_> = std::fs::read_dir(common::policies_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
+    let dirs = common::policy_dirs();
     dirs.iter()
         .map(|d| {
             (

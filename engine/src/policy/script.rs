@@ -148,22 +148,27 @@ pub(crate) fn compile(
         if let Some(ASTNode::Expr(Expr::Variable(v, _, pos))) = path.last()
             && (v.1 == "terms" || v.1 == "tables")
         {
-            diags
-                .error(
-                    "script-constants",
-                    file,
-                    span_of(file, *pos),
-                    format!("`{}` can only be read one name at a time", v.1),
-                )
-                .help(if v.1 == "terms" {
-                    "write `terms.NAME`"
-                } else {
-                    "write `lookup(tables.NAME, key)`"
-                });
+            not_by_name(file, &v.1, *pos, diags);
         }
         true
     });
     (diags.errors().count() == before).then_some(ast)
+}
+
+/// Reports `terms`/`tables` used other than as `terms.NAME` or `lookup(tables.NAME, key)`.
+fn not_by_name(file: &SourceFile, which: &str, pos: Position, diags: &mut Diagnostics) {
+    diags
+        .error(
+            "script-constants",
+            file,
+            span_of(file, pos),
+            format!("`{which}` can only be read one name at a time"),
+        )
+        .help(if which == "terms" {
+            "write `terms.NAME`, or bind `let x = terms.NAME;` first"
+        } else {
+            "write `lookup(tables.NAME, key)`"
+        });
 }
 
 /// Every function a script may call, by name.
@@ -221,18 +226,7 @@ fn check_names(file: &SourceFile, ast: &AST, manifest: &Manifest, diags: &mut Di
                             }
                         }
                         _ => {
-                            diags
-                                .error(
-                                    "script-constants",
-                                    file,
-                                    span_of(file, *pos),
-                                    format!("`{}` can only be read one name at a time", v.1),
-                                )
-                                .help(if v.1 == "terms" {
-                                    "bind `let x = terms.NAME;` first"
-                                } else {
-                                    "write `lookup(tables.NAME, key)`"
-                                });
+                            not_by_name(file, &v.1, *pos, diags);
                         }
                     }
                 }

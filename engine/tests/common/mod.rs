@@ -93,3 +93,15 @@ pub fn package(dir: &std::path::Path) -> incentive_engine::policy::PolicySource 
 pub fn policies_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")
 }
+
+/// Every package directory under policies/, sorted.
+#[allow(dead_code)]
+pub fn policy_dirs() -> Vec<std::path::PathBuf> {
+    let mut dirs: Vec<_> = std::fs::read_dir(policies_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
