@@ -127,6 +127,14 @@ impl Glucose {
     }
 }
 
+/// mg/dL of an mmol/L value written as decimal text: the decimal product, then the nearest f64.
+fn exact_mg_dl(mmol_l_text: &str) -> Option<f64> {
+    use rust_decimal::prelude::ToPrimitive;
+    let mmol = rust_decimal::Decimal::from_str_exact(mmol_l_text).ok()?;
+    mmol.checked_mul(rust_decimal::Decimal::from(18))
+        .and_then(|d| d.to_f64())
+}
+
 /// What a meter reported: a number, or one of its out-of-range flags.
 ///
 /// `LO` and `HI` are not numbers. They count as below and above every range threshold in the
@@ -156,7 +164,16 @@ impl GlucoseValue {
         if !value.is_finite() {
             return Err(GlucoseError::NotFinite(text.to_owned()));
         }
-        Glucose::new(value, unit).map(Self::Measured)
+        let glucose = Glucose::new(value, unit)?;
+        // A reading written in mmol/L is converted through its decimal text, the way a
+        // policy's glucose terms are, so that 13.9 mmol/L read from a meter and 13.9 mmol/L in
+        // policy.toml are the same mg/dL (an f64 product would give 250.20000000000002).
+        if unit == GlucoseUnit::MmolL
+            && let Some(mg_dl) = exact_mg_dl(text)
+        {
+            return Ok(Self::Measured(Glucose(mg_dl)));
+        }
+        Ok(Self::Measured(glucose))
     }
 
     /// The column encoding used by [`crate::Readings`]: mg/dL for a measured value,
@@ -203,6 +220,24 @@ mod tests {
         assert_eq!(g, Ok(126.0));
         let round_trip = Glucose::from_mmol_l(5.5).map(Glucose::mmol_l);
         assert_eq!(round_trip, Ok(5.5));
+    }
+
+    #[test]
+    fn a_reading_in_mmol_l_is_the_same_mg_dl_as_a_policy_term_written_alike() {
+        // 13.9 × 18.0 in f64 is 250.20000000000002; a policy term 13.9 mmol/L is exactly 250.2.
+        for (text, mg_dl) in [
+            ("13.9", 250.2),
+            ("11.1", 199.8),
+            ("16.7", 300.6),
+            ("4.4", 79.2),
+            ("7.0", 126.0),
+        ] {
+            assert_eq!(
+                GlucoseValue::parse(text, GlucoseUnit::MmolL),
+                Ok(GlucoseValue::Measured(Glucose(mg_dl))),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! Helpers shared by the engine's integration tests: records from CSV text.
 
 #![allow(dead_code, reason = "each test binary uses its own subset")]
-#![allow(clippy::panic, reason = "a test helper fails the test by panicking")]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    reason = "a test helper fails the test by panicking"
+)]
 
 use incentive_engine::ingest::{BadRows, CsvOptions, ReadingsByMember, read_readings_csv};
 use incentive_engine::time::parse_timestamp;
