@@ -6,6 +6,7 @@ use crate::period::{Period, PeriodError, Window};
 use crate::readings::Readings;
 use chrono::{NaiveDate, Offset, TimeZone};
 use chrono_tz::Tz;
+use std::sync::OnceLock;
 
 /// Where one day ends and the next begins, for day-based metrics (days with readings,
 /// streaks of days). A policy uses its own time zone; a bare readings file uses the offset
@@ -49,6 +50,61 @@ pub fn date_of_day_number(day_number: i64) -> NaiveDate {
         .unwrap_or(NaiveDate::MIN)
 }
 
+/// Spans of time over which a zone's UTC offset is constant, found by bisection: a handful of
+/// zone lookups per record instead of one per reading (which was a seventh of a whole policy
+/// evaluation). No zone changes its offset twice within [`OFFSET_SPAN_MS_MAX`].
+fn offset_spans(zone: Tz, start_ms: i64, end_ms: i64) -> Vec<(i64, i32)> {
+    let offset_at = |ms: i64| match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(t) => zone
+            .offset_from_utc_datetime(&t.naive_utc())
+            .fix()
+            .local_minus_utc(),
+        None => 0,
+    };
+    let mut spans = vec![(start_ms, offset_at(start_ms))];
+    // Walk in steps no longer than the shortest gap between two changes; bisect any step
+    // whose ends disagree down to the minute where the offset changes.
+    let mut a = start_ms;
+    while a < end_ms {
+        let b = a.saturating_add(OFFSET_SPAN_MS_MAX).min(end_ms);
+        let (oa, ob) = (offset_at(a), offset_at(b));
+        if oa != ob {
+            let (mut lo, mut hi) = (a, b);
+            while hi - lo > 60_000 {
+                let mid = lo + (hi - lo) / 2;
+                if offset_at(mid) == oa {
+                    lo = mid
+                } else {
+                    hi = mid
+                }
+            }
+            // Transitions fall on whole minutes: find the first millisecond of the new offset.
+            let mut t = lo;
+            while t < hi && offset_at(t) == oa {
+                t += 1000;
+            }
+            spans.push((t, offset_at(t)));
+        }
+        a = b;
+    }
+    spans
+}
+
+/// The longest span assumed to hold at most one change of UTC offset (7 days; real zones
+/// change at most a few times a year, the closest pair about a month apart).
+const OFFSET_SPAN_MS_MAX: i64 = 7 * 86_400_000;
+
+/// Local day numbers of a record's readings, computed once on first use. Always equal to any
+/// other cache: it is derived from the record, not part of it.
+#[derive(Clone, Debug, Default)]
+struct DayCache(OnceLock<Vec<i64>>);
+
+impl PartialEq for DayCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// A member's readings and HbA1c results, the unit every metric and every policy reads.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
@@ -57,6 +113,7 @@ pub struct Record {
     labs: Vec<LabResult>,
     window: Option<Window>,
     days: DayBoundary,
+    day_numbers: DayCache,
 }
 
 impl Record {
@@ -69,6 +126,7 @@ impl Record {
             labs,
             window: None,
             days: DayBoundary::ReadingOffset,
+            day_numbers: DayCache::default(),
         }
     }
 
@@ -94,11 +152,13 @@ impl Record {
     pub fn within(mut self, window: Window) -> Self {
         self.readings = std::mem::take(&mut self.readings).into_within(&window);
         self.window = Some(window);
+        self.day_numbers = DayCache::default();
         self
     }
 
     pub fn with_day_boundary(mut self, days: DayBoundary) -> Self {
         self.days = days;
+        self.day_numbers = DayCache::default();
         self
     }
 
@@ -125,8 +185,67 @@ impl Record {
 
     /// Local day of reading `i`.
     pub fn day_number_of(&self, i: usize) -> Option<i64> {
-        let t = *self.readings.times_ms().get(i)?;
-        let o = *self.readings.offsets_s().get(i)?;
-        Some(self.days.day_number(t, o))
+        self.day_numbers().get(i).copied()
+    }
+
+    /// Local day of every reading, in reading order (days since 1970-01-01).
+    pub fn day_numbers(&self) -> &[i64] {
+        self.day_numbers.0.get_or_init(|| {
+            let times = self.readings.times_ms();
+            let offsets = self.readings.offsets_s();
+            match (self.days, times.first(), times.last()) {
+                (DayBoundary::Zone(zone), Some(&first), Some(&last)) => {
+                    let spans = offset_spans(zone, first, last);
+                    let mut span = 0;
+                    times
+                        .iter()
+                        .map(|&t| {
+                            while spans.get(span + 1).is_some_and(|(start, _)| *start <= t) {
+                                span += 1;
+                            }
+                            let offset = spans.get(span).map_or(0, |(_, o)| *o);
+                            DayBoundary::ReadingOffset.day_number(t, offset)
+                        })
+                        .collect()
+                }
+                _ => times
+                    .iter()
+                    .zip(offsets)
+                    .map(|(&t, &o)| self.days.day_number(t, o))
+                    .collect(),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod day_tests {
+    use super::*;
+    use crate::glucose::{Glucose, GlucoseValue};
+    use crate::reading::{Context, Reading, Source};
+    use crate::readings::ReadingsBuilder;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The spans shortcut gives every reading the day a per-reading zone lookup gives,
+        /// across DST changes (including Lord Howe's half-hour one).
+        #[test]
+        fn local_days_from_offset_spans_match_a_lookup_per_reading(
+            start in 1_700_000_000_000_i64..1_800_000_000_000,
+            steps in prop::collection::vec(1_i64..40 * 3_600_000, 1..200),
+            zone in prop::sample::select(vec![chrono_tz::America::New_York, chrono_tz::Pacific::Auckland, chrono_tz::Australia::Lord_Howe, chrono_tz::Asia::Shanghai, chrono_tz::Europe::London]),
+        ) {
+            let mut builder = ReadingsBuilder::new();
+            let mut t = start;
+            for step in steps {
+                t += step;
+                let utc = chrono::DateTime::from_timestamp_millis(t).unwrap();
+                let time = utc.with_timezone(&chrono::FixedOffset::east_opt(0).unwrap());
+                builder.push(Reading { time, value: GlucoseValue::Measured(Glucose::from_mg_dl(100.0).unwrap()), context: Context::Unknown, source: Source::Cgm });
+            }
+            let record = Record::new(MemberId::parse("M").unwrap(), builder.finish().readings, vec![]).with_day_boundary(DayBoundary::Zone(zone));
+            let expected: Vec<i64> = record.readings().times_ms().iter().zip(record.readings().offsets_s()).map(|(&t, &o)| DayBoundary::Zone(zone).day_number(t, o)).collect();
+            prop_assert_eq!(record.day_numbers(), expected.as_slice());
+        }
     }
 }
