@@ -307,3 +307,26 @@ fn a_window_keeps_only_readings_inside_it() {
     let record = Record::new(member_id("M1"), readings, vec![]).within(window);
     assert_eq!(compute_metrics(&record).mean_mg_dl, Some(200.0));
 }
+
+#[test]
+fn hba1c_taken_after_the_period_is_not_part_of_its_metrics() {
+    let lab = |time: &str, tenths: i64| LabResult {
+        time: parse_timestamp(time).unwrap(),
+        hba1c: Hba1c::from_percent(Decimal::new(tenths, 1)).unwrap(),
+    };
+    let labs = vec![
+        lab("2026-01-10T09:00:00+08:00", 80),
+        lab("2026-06-10T09:00:00+08:00", 75),
+        lab("2027-02-10T09:00:00+08:00", 65),
+    ];
+    let readings = readings_of(
+        "member_id,time,glucose_mg_dl\nM1,2026-03-01T07:00:00+08:00,120\n",
+        "M1",
+    );
+    let year = Period::parse("2026").unwrap();
+    let metrics = compute_metrics(
+        &Record::for_period(member_id("M1"), &readings, labs, year, Shanghai).unwrap(),
+    );
+    assert_eq!(metrics.hba1c_latest_percent, Some(Decimal::new(75, 1)));
+    assert_eq!(metrics.hba1c_change_points, Some(Decimal::new(-5, 1)));
+}

@@ -122,10 +122,12 @@ pub struct Metrics {
     pub hyper_episodes: Option<u64>,
     /// Episodes > 250 mg/dL lasting ≥ 15 min (CGM only).
     pub hyper_level2_episodes: Option<u64>,
-    /// The most recent HbA1c in the record, %.
+    /// The most recent HbA1c in the record (before its window ends, when it has one), %.
     #[serde(with = "rust_decimal::serde::float_option")]
     pub hba1c_latest_percent: Option<Decimal>,
-    /// Latest HbA1c minus the earliest in the record, percentage points (negative is better).
+    /// Latest HbA1c minus the earliest in the record (before its window ends, when it has
+    /// one), percentage points (negative is better). A policy's `hba1c_change_points` looks
+    /// back 365 days from the period's end instead: a plan's "fall over the year".
     #[serde(with = "rust_decimal::serde::float_option")]
     pub hba1c_change_points: Option<Decimal>,
 }
@@ -153,7 +155,17 @@ pub fn compute_metrics(record: &Record) -> Metrics {
     let episodes = |out: fn(f64) -> bool| {
         dt.and_then(|dt| episodes::count_episodes_at(times, values, dt, out))
     };
-    let labs = record.labs();
+    // Results after the record's window are in the future of the period measured.
+    let labs = match record.window() {
+        Some(w) => {
+            let end = w.end.timestamp_millis();
+            let n = record
+                .labs()
+                .partition_point(|l| l.time.timestamp_millis() < end);
+            record.labs().get(..n).unwrap_or_default()
+        }
+        None => record.labs(),
+    };
     let hba1c_latest = labs.last().map(|l| l.hba1c.percent());
     let hba1c_change = match labs {
         [first, .., last] => Some(last.hba1c.percent() - first.hba1c.percent()),
