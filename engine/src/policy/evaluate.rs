@@ -326,7 +326,7 @@ impl Policy {
 
     fn read_decision(&self, returned: Dynamic) -> Result<ScriptDecision, EvaluationError> {
         let type_name = returned.type_name();
-        let Some(map) = returned.try_cast::<Map>() else {
+        let Some(mut map) = returned.try_cast::<Map>() else {
             return Err(self.bad(format!(
                 "must be a map such as `#{{ reward: 10.00, reasons: [\"…\"] }}`, but `{ENTRY_POINT}` returned {type_name}"
             )));
@@ -351,28 +351,22 @@ impl Policy {
                 )))
             }
         };
-        let strings = |name: &str| -> Result<Vec<String>, EvaluationError> {
-            match map.get(name) {
-                None => Ok(Vec::new()),
-                Some(v) => {
-                    let Some(items) = v.clone().try_cast::<rhai::Array>() else {
-                        return Err(self.bad(format!(
-                            "field `{name}` must be an array of strings, not {}",
-                            v.type_name()
-                        )));
-                    };
-                    items
-                        .into_iter()
-                        .map(|item| {
-                            item.into_immutable_string()
-                                .map(|s| s.to_string())
-                                .map_err(|t| {
-                                    self.bad(format!("field `{name}` must hold strings, not {t}"))
-                                })
-                        })
-                        .collect()
-                }
-            }
+        let strings = |name: &str, v: Option<Dynamic>| -> Result<Vec<String>, EvaluationError> {
+            let Some(v) = v else { return Ok(Vec::new()) };
+            let type_name = v.type_name();
+            let Some(items) = v.try_cast::<rhai::Array>() else {
+                return Err(self.bad(format!(
+                    "field `{name}` must be an array of strings, not {type_name}"
+                )));
+            };
+            items
+                .into_iter()
+                .map(|item| {
+                    item.into_immutable_string()
+                        .map(|s| s.to_string())
+                        .map_err(|t| self.bad(format!("field `{name}` must hold strings, not {t}")))
+                })
+                .collect()
         };
         let reward = match map.get("reward") {
             None => {
@@ -423,8 +417,8 @@ impl Policy {
             tier,
             points,
             qualified,
-            reasons: strings("reasons")?,
-            flags: strings("flags")?,
+            reasons: strings("reasons", map.remove("reasons"))?,
+            flags: strings("flags", map.remove("flags"))?,
         })
     }
 
