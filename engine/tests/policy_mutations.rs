@@ -30,7 +30,12 @@ fn mutate(text: &str, at: usize, len: usize, kind: u8, insert: char) -> String {
 fn mutated_package(file: usize, at: usize, len: usize, kind: u8, insert: char) -> PolicySource {
     let dir = common::policies_dir().join("tangdaifu-smbg");
     let mut source = common::package(&dir);
-    let index = file % source.files.len();
+    // policy.toml and rules.rhai come first (see `common::package`): give each a third.
+    let index = match file % 3 {
+        0 => 0,
+        1 => 1,
+        _ => 2 + file % (source.files.len() - 2),
+    };
     let original = source.files[index].clone();
     source.files[index] = SourceFile::new(
         original.name.clone(),
