@@ -273,3 +273,25 @@ fn a_directory_that_is_not_a_package_is_named_in_the_error() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn the_readmes_first_command_decides_a_member_and_explains_why() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let first = readme
+        .lines()
+        .find(|l| l.starts_with("cargo run --release -- "))
+        .unwrap();
+    let args: Vec<&str> = first
+        .trim_start_matches("cargo run --release -- ")
+        .split_whitespace()
+        .collect();
+    let out = incentive(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("reward: 20.00 CNY"), "{stdout}");
+    assert!(
+        stdout.contains("70% of 10 fasting readings were in 4.4–7.0 mmol/L"),
+        "{stdout}"
+    );
+}
