@@ -10,7 +10,7 @@ use super::record_view::RecordView;
 use crate::lab::LabResult;
 use crate::period::Period;
 use crate::readings::Readings;
-use crate::record::Record;
+use crate::record::{DayBoundary, Record};
 use rhai::{AST, CallFnOptions, Dynamic, EvalAltResult, Map, Scope};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -248,25 +248,24 @@ impl Policy {
                 policy: m.id.clone(),
                 problem: e.to_string(),
             })?;
-        let record = Record::for_period(
-            input.member.id.clone(),
-            input.readings,
-            input.labs.to_vec(),
-            period,
-            m.timezone,
-        )
-        .map_err(|e| EvaluationError::Arithmetic {
-            policy: m.id.clone(),
-            problem: e.to_string(),
-        })?;
+        // The window once (each computation asks the zone twice); labs after the period are
+        // in its future and never part of it.
         let end_ms = window.end.timestamp_millis();
-        let labs: Vec<LabResult> = record
-            .labs()
+        let labs_before_end: Vec<LabResult> = input
+            .labs
             .iter()
             .filter(|l| l.time.timestamp_millis() < end_ms)
             .copied()
             .collect();
-        let input_hash = input_hash(input, record.readings(), &labs);
+        let record = Record::new(
+            input.member.id.clone(),
+            input.readings.within(&window),
+            labs_before_end,
+        )
+        .within(window)
+        .with_day_boundary(DayBoundary::Zone(m.timezone));
+        let labs = record.labs();
+        let input_hash = input_hash(input, record.readings(), labs);
         let days_enrolled = match (input.member.enrolled_on, first) {
             (Some(e), Some(f)) => (f - e).num_days(),
             _ => 0,

@@ -105,6 +105,9 @@ metrics! {
     Hba1cChange => "hba1c_change_points": "latest HbA1c minus the earliest in the 365 days before the period ends, points; `()` with fewer than two",
 }
 
+/// How many metrics a script can read.
+const METRIC_COUNT: usize = Metric::ALL.len();
+
 /// The record of one member-period, shared cheaply with the script (an `Arc`).
 #[derive(Clone, Debug)]
 pub struct RecordView(Arc<RecordInner>);
@@ -118,7 +121,8 @@ struct RecordInner {
     labs: Vec<LabResult>,
     tally: OnceLock<Tally>,
     interval: OnceLock<Option<f64>>,
-    values: Vec<OnceLock<MetricValue>>,
+    /// One cell per metric, in the order of [`Metric::ALL`]: no allocation beyond the `Arc`.
+    values: [OnceLock<MetricValue>; METRIC_COUNT],
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -139,7 +143,7 @@ impl RecordView {
             labs,
             tally: OnceLock::new(),
             interval: OnceLock::new(),
-            values: Metric::ALL.iter().map(|_| OnceLock::new()).collect(),
+            values: std::array::from_fn(|_| OnceLock::new()),
         }))
     }
 
@@ -171,7 +175,8 @@ impl RecordView {
 
     /// The metric's value, computing it on first use.
     pub fn get(&self, metric: Metric) -> MetricValue {
-        let index = Metric::ALL.iter().position(|m| *m == metric).unwrap_or(0);
+        // The enum's discriminants are the positions in `Metric::ALL` (declared in one list).
+        let index = metric as usize;
         match self.0.values.get(index) {
             Some(cell) => *cell.get_or_init(|| self.compute(metric)),
             None => self.compute(metric),
@@ -328,5 +333,17 @@ impl RecordView {
 
     pub fn percent_above(&self, t: f64) -> MetricValue {
         MetricValue::of_f64(percent_above(self.values(), t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_metrics_discriminant_is_its_position_in_the_list() {
+        for (i, m) in Metric::ALL.iter().enumerate() {
+            assert_eq!(*m as usize, i, "{}", m.name());
+        }
     }
 }
