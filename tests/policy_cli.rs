@@ -295,3 +295,53 @@ fn the_readmes_first_command_decides_a_member_and_explains_why() {
         "{stdout}"
     );
 }
+
+#[test]
+fn evaluate_names_the_line_of_a_bad_reading() {
+    let dir = scratch("evaluate-bad-reading");
+    let readings = dir.join("bad.csv");
+    std::fs::write(&readings, "member_id,time,glucose_mmol_l\nM7,2026-03-01T07:00:00+08:00,5.5\nM7,2026-03-02T07:00:00,5.5\n").unwrap();
+    let out = incentive(&[
+        "evaluate",
+        "--policy",
+        TANGDAIFU,
+        "--readings",
+        readings.to_str().unwrap(),
+        "--member",
+        "M7",
+        "--period",
+        "2026-03",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("bad.csv") && stderr.contains("line 3") && stderr.contains("time"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn test_reports_every_case_as_json_for_ci() {
+    let out = incentive(&[
+        "policy",
+        "test",
+        "policies/hba1c-outcome",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["failed"], 0);
+    let cases = json["cases"].as_array().unwrap();
+    assert_eq!(json["passed"].as_u64(), Some(cases.len() as u64));
+    assert!(
+        cases
+            .iter()
+            .all(|c| c["mismatches"].as_array().is_some_and(Vec::is_empty))
+    );
+    assert!(
+        cases
+            .iter()
+            .all(|c| c["name"].as_str().is_some_and(|n| n.starts_with("cases/")))
+    );
+}
