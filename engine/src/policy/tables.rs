@@ -22,7 +22,7 @@
 
 use super::diagnostics::{Diagnostics, SourceFile};
 use super::terms::{TermKind, TermValue, is_identifier};
-use super::toml_reader::{TableReader, decimal_of, kind_of};
+use super::toml_reader::{TableReader, decimal_of, integer_of, kind_of};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::fmt;
@@ -304,12 +304,7 @@ fn read_table(
 fn cell_value(kind: TermKind, raw: &DeValue<'_>) -> Result<TermValue, String> {
     match kind {
         TermKind::Count | TermKind::Days | TermKind::Minutes => match raw {
-            DeValue::Integer(i) => i
-                .as_str()
-                .replace('_', "")
-                .parse::<i64>()
-                .map(TermValue::Integer)
-                .map_err(|_| format!("`{}` is not a whole number", i.as_str())),
+            DeValue::Integer(i) => integer_of(i).map(TermValue::Integer),
             other => Err(format!("expected a whole number, found {}", kind_of(other))),
         },
         TermKind::Text => match raw {

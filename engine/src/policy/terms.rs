@@ -12,7 +12,7 @@
 //! they are folded into the compiled script once and cost nothing per member.
 
 use super::diagnostics::{Diagnostics, SourceFile};
-use super::toml_reader::{TableReader, decimal_of, kind_of};
+use super::toml_reader::{TableReader, decimal_of, integer_of, kind_of};
 use crate::glucose::{GlucoseUnit, MG_DL_PER_MMOL_L};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -235,8 +235,7 @@ fn term_value(
         }
         TermKind::Count | TermKind::Days | TermKind::Minutes => match raw {
             DeValue::Integer(i) => {
-                let n = i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-                    .map_err(|_| format!("`{}` does not fit a 64-bit integer", i.as_str()))?;
+                let n = integer_of(i)?;
                 if n < 0 {
                     return Err(format!("{n} is negative"));
                 }

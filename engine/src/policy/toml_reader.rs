@@ -57,6 +57,12 @@ pub(crate) fn decimal_of(value: &DeValue<'_>) -> Result<Decimal, String> {
         })
 }
 
+/// The integer a TOML integer stands for, in whatever radix it was written.
+pub(crate) fn integer_of(i: &toml::de::DeInteger<'_>) -> Result<i64, String> {
+    i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+        .map_err(|_| format!("`{}` does not fit a 64-bit integer", i.as_str()))
+}
+
 /// Reads one table's keys, remembering which were used.
 pub(crate) struct TableReader<'t, 'i> {
     pub file: &'t SourceFile,
@@ -170,24 +176,18 @@ impl<'t, 'i> TableReader<'t, 'i> {
     ) -> Option<(i64, Range<usize>)> {
         let v = self.get(key)?;
         match v.get_ref() {
-            DeValue::Integer(i) => {
-                match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
-                    Ok(n) => Some((n, v.span())),
-                    Err(_) => {
-                        diags.error(
-                            "field-type",
-                            self.file,
-                            v.span(),
-                            format!(
-                                "`{key}` in {}: `{}` does not fit a 64-bit integer",
-                                self.label,
-                                i.as_str()
-                            ),
-                        );
-                        None
-                    }
+            DeValue::Integer(i) => match integer_of(i) {
+                Ok(n) => Some((n, v.span())),
+                Err(problem) => {
+                    diags.error(
+                        "field-type",
+                        self.file,
+                        v.span(),
+                        format!("`{key}` in {}: {problem}", self.label),
+                    );
+                    None
                 }
-            }
+            },
             other => {
                 self.wrong(key, v, "an integer", other, diags);
                 None
