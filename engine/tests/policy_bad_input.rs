@@ -36,3 +36,22 @@ fn every_bad_policy_fixture_is_refused_with_the_expected_diagnostics() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn a_script_larger_than_its_limit_is_refused_before_it_is_parsed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/policies/negative-reward");
+    let mut source = common::package(&dir);
+    let script = source
+        .files
+        .iter_mut()
+        .find(|f| f.name == "rules.rhai")
+        .unwrap();
+    script.text = format!("{}\n{}", "// padding\n".repeat(30_000), script.text);
+    let diags = load(&source).unwrap_err();
+    let text = diags.to_string();
+    assert!(
+        text.contains("rules.rhai:1:1: error: rules.rhai is 330")
+            && text.contains("more than script_bytes_max (262144)"),
+        "{text}"
+    );
+}

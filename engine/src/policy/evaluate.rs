@@ -199,6 +199,10 @@ impl Policy {
                 "{what} grew past its limit (string_bytes_max {}, array_items_max {}, map_entries_max {})",
                 LIMITS.string_bytes_max, LIMITS.array_items_max, LIMITS.map_entries_max
             ),
+            EvalAltResult::ErrorTooManyVariables(_) => format!(
+                "more than {} variables alive at once (variables_max)",
+                LIMITS.variables_max
+            ),
             EvalAltResult::ErrorFunctionNotFound(sig, _) => format!(
                 "no function `{}` for these values (a metric may be `()` for this record: check with `== ()`)",
                 sig.replace("rust_decimal::decimal::Decimal", "decimal")

@@ -82,6 +82,25 @@ pub(crate) fn with_deadline<T>(f: impl FnOnce() -> T) -> T {
     out
 }
 
+fn past_deadline() -> bool {
+    DEADLINE
+        .with(|d| d.get())
+        .is_some_and(|deadline| Instant::now() > deadline)
+}
+
+/// Stops a native function that costs as much as the whole record when the evaluation is out
+/// of time: one such call can take longer than thousands of operations, so the operation
+/// count alone would check the clock too late.
+fn within_budget() -> Result<(), Box<EvalAltResult>> {
+    if past_deadline() {
+        return Err(Box::new(EvalAltResult::ErrorTerminated(
+            Dynamic::from(ImmutableString::from("wall-clock")),
+            Position::NONE,
+        )));
+    }
+    Ok(())
+}
+
 /// The one engine every policy runs on.
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
@@ -164,13 +183,10 @@ fn build_engine() -> Engine {
     engine.disable_symbol("eval");
     engine.on_progress(|ops| {
         // Reading the clock every operation would cost more than the rest of the script.
-        if ops % 4096 != 0 {
+        if ops % 256 != 0 {
             return None;
         }
-        let late = DEADLINE
-            .with(|d| d.get())
-            .is_some_and(|deadline| Instant::now() > deadline);
-        late.then(|| Dynamic::from(ImmutableString::from("wall-clock")))
+        past_deadline().then(|| Dynamic::from(ImmutableString::from("wall-clock")))
     });
 
     register_record(&mut engine);
@@ -264,6 +280,7 @@ fn register_record(engine: &mut Engine) {
     engine.register_fn(
         "readings",
         |r: &mut RecordView| -> Result<rhai::Array, Box<EvalAltResult>> {
+            within_budget()?;
             let record = r.record();
             let readings = record.readings();
             if readings.len() > LIMITS.array_items_max {

@@ -97,6 +97,16 @@ pub(crate) fn compile(
                 d.help("`eval` is disabled: policies run only the code they were published with");
             } else if message.contains("import") {
                 d.help("policies cannot import modules: everything they may use is built in");
+            } else if let rhai::ParseErrorType::ExprTooDeep = e.err_type() {
+                d.help(format!(
+                    "expressions nest at most {} deep (expr_depth_max); name the parts with `let`",
+                    LIMITS.expr_depth_max
+                ));
+            } else if let rhai::ParseErrorType::TooManyFunctions = e.err_type() {
+                d.help(format!(
+                    "a script defines at most {} functions (functions_max)",
+                    LIMITS.functions_max
+                ));
             }
             return None;
         }
