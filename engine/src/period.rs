@@ -18,6 +18,17 @@ pub enum PeriodKind {
     Annual,
 }
 
+impl PeriodKind {
+    /// The word policy.toml uses: `monthly`, `quarterly`, `annual`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Monthly => "monthly",
+            Self::Quarterly => "quarterly",
+            Self::Annual => "annual",
+        }
+    }
+}
+
 /// One period of a policy, named the way insurers write it: `2026-03`, `2026-Q1`, `2026`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Period {

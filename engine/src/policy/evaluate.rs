@@ -82,7 +82,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// The content hash of a policy version: its manifest and script, each length-prefixed.
-pub(crate) fn content_hash(manifest: &str, script: &str) -> String {
+pub fn content_hash(manifest: &str, script: &str) -> String {
     let mut h = Sha256::new();
     h.update(b"incentive-policy-v1\n");
     for (name, text) in [("policy.toml", manifest), ("rules.rhai", script)] {

@@ -23,7 +23,7 @@ mod toml_reader;
 pub use cases::{Case, CaseOutcome, Expectation, Mismatch};
 pub use decision::{Decision, ENGINE_VERSION};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity, SourceFile};
-pub use evaluate::{EvaluationError, EvaluationInput, Policy};
+pub use evaluate::{EvaluationError, EvaluationInput, Policy, content_hash};
 pub use inputs::{History, HistorySummary, MemberProfile, PriorOutcome};
 pub use manifest::Manifest;
 

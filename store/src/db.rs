@@ -1,0 +1,300 @@
+//! The two backends behind one handle, chosen by URL, and the column types that read the same
+//! on both.
+//!
+//! The rest of the crate is written once: a query is written inside [`on_pool!`] or
+//! [`on_conn!`], which expand it for SQLite and for PostgreSQL, and the values it binds and
+//! reads are types that encode and decode on both ([`Money`], [`Instant`] and the plain
+//! integers, strings and booleans). Where the SQL itself differs, the two arms are written out.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Database, Decode, Encode, Type};
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::error::StoreError;
+
+/// Which database a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// Limits of the connection pool, with units in their names.
+#[derive(Clone, Debug)]
+pub struct PoolLimits {
+    /// Connections a process opens at most (SQLite readers; PostgreSQL connections).
+    pub pool_connections_max: u32,
+    /// How long a writer waits for SQLite's write lock held by another process.
+    pub sqlite_busy_timeout_ms: u64,
+    /// How long a caller waits for a free connection.
+    pub pool_acquire_timeout_ms: u64,
+}
+
+impl Default for PoolLimits {
+    fn default() -> Self {
+        Self {
+            pool_connections_max: 8,
+            sqlite_busy_timeout_ms: 10_000,
+            pool_acquire_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// A pool of either backend.
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the backend's pool, once per backend.
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            $crate::db::Pool::Sqlite($p) => $body,
+            $crate::db::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A write transaction of either backend.
+#[derive(Debug)]
+pub(crate) enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$c` bound to the transaction's connection, once per backend.
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+impl Tx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(t) => t.commit().await,
+            Self::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
+impl Pool {
+    /// Opens the database a URL names: `sqlite://FILE` (created if missing) or `postgres://…`.
+    pub(crate) async fn connect(url: &str, limits: &PoolLimits) -> Result<Self, StoreError> {
+        let acquire = Duration::from_millis(limits.pool_acquire_timeout_ms);
+        if url.starts_with("sqlite:") {
+            // WAL lets readers go on while one writer commits. synchronous=FULL: a payout
+            // acknowledged is on disk even if the machine loses power (NORMAL would only
+            // survive a crash of the process). Writers take the lock up front (BEGIN
+            // IMMEDIATE, see `begin`) so that two never deadlock upgrading a read lock.
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::BadUrl {
+                    url: url.to_owned(),
+                    reason: e.to_string(),
+                })?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_millis(limits.sqlite_busy_timeout_ms));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(limits.pool_connections_max.max(1))
+                .acquire_timeout(acquire)
+                .connect_with(options)
+                .await
+                .map_err(|e| StoreError::connect(url, e))?;
+            Ok(Self::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl {
+                url: url.to_owned(),
+                reason: e.to_string(),
+            })?;
+            let pool = PgPoolOptions::new()
+                .max_connections(limits.pool_connections_max.max(1))
+                .acquire_timeout(acquire)
+                .connect_with(options)
+                .await
+                .map_err(|e| StoreError::connect(url, e))?;
+            Ok(Self::Postgres(pool))
+        } else {
+            Err(StoreError::BadUrl {
+                url: url.to_owned(),
+                reason: "expected `sqlite://FILE` or `postgres://…`".into(),
+            })
+        }
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the backend's migrations that are not applied yet.
+    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
+            Self::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
+        }
+        .map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    /// Starts a write transaction. SQLite takes the database's write lock now; PostgreSQL
+    /// takes row locks as the transaction goes (the chain head, `FOR UPDATE`).
+    pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Self::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub(crate) async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+}
+
+/// An exact amount: `NUMERIC` in PostgreSQL, canonical decimal text in SQLite (never `REAL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Money(pub Decimal);
+
+impl Type<Sqlite> for Money {
+    fn type_info() -> <Sqlite as Database>::TypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+}
+
+impl Encode<'_, Sqlite> for Money {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Sqlite as Database>::ArgumentBuffer,
+    ) -> Result<IsNull, BoxDynError> {
+        <String as Encode<'_, Sqlite>>::encode(self.0.normalize().to_string(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for Money {
+    fn decode(value: <Sqlite as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<'r, Sqlite>>::decode(value)?;
+        Ok(Self(Decimal::from_str_exact(text)?))
+    }
+}
+
+impl Type<Postgres> for Money {
+    fn type_info() -> <Postgres as Database>::TypeInfo {
+        <Decimal as Type<Postgres>>::type_info()
+    }
+}
+
+impl Encode<'_, Postgres> for Money {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Postgres as Database>::ArgumentBuffer,
+    ) -> Result<IsNull, BoxDynError> {
+        <Decimal as Encode<'_, Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Money {
+    fn decode(value: <Postgres as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Self(<Decimal as Decode<'r, Postgres>>::decode(value)?))
+    }
+}
+
+/// A UTC instant at microsecond precision: `TIMESTAMPTZ` in PostgreSQL, RFC 3339 text in
+/// SQLite. Microseconds because that is what PostgreSQL keeps, and the ledger hashes instants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(DateTime<Utc>);
+
+impl Instant {
+    /// Truncates to whole microseconds.
+    pub fn new(at: DateTime<Utc>) -> Self {
+        let micros = at.timestamp_micros();
+        Self(DateTime::from_timestamp_micros(micros).unwrap_or(at))
+    }
+
+    pub fn get(self) -> DateTime<Utc> {
+        self.0
+    }
+
+    /// `2026-03-01T00:00:00.000000Z`: fixed width, so the text sorts as the instants do.
+    pub fn to_rfc3339(self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::Micros, true)
+    }
+}
+
+impl Type<Sqlite> for Instant {
+    fn type_info() -> <Sqlite as Database>::TypeInfo {
+        <String as Type<Sqlite>>::type_info()
+    }
+}
+
+impl Encode<'_, Sqlite> for Instant {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Sqlite as Database>::ArgumentBuffer,
+    ) -> Result<IsNull, BoxDynError> {
+        <String as Encode<'_, Sqlite>>::encode(self.to_rfc3339(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for Instant {
+    fn decode(value: <Sqlite as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<'r, Sqlite>>::decode(value)?;
+        Ok(Self::new(
+            DateTime::parse_from_rfc3339(text)?.with_timezone(&Utc),
+        ))
+    }
+}
+
+impl Type<Postgres> for Instant {
+    fn type_info() -> <Postgres as Database>::TypeInfo {
+        <DateTime<Utc> as Type<Postgres>>::type_info()
+    }
+}
+
+impl Encode<'_, Postgres> for Instant {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Postgres as Database>::ArgumentBuffer,
+    ) -> Result<IsNull, BoxDynError> {
+        <DateTime<Utc> as Encode<'_, Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Instant {
+    fn decode(value: <Postgres as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Self(<DateTime<Utc> as Decode<'r, Postgres>>::decode(value)?))
+    }
+}

@@ -1,0 +1,368 @@
+//! The audit ledger: append-only, double-entry, hash-chained per tenant.
+//!
+//! An entry is one balanced transaction — its postings sum to zero in each currency — tied to
+//! what caused it (a decision, a policy's publication). Its hash covers the previous entry's
+//! hash and [`canonical_bytes`] of the entry: JSON with fields in a fixed order, decimals
+//! normalised (`10`, never `10.00`), instants in UTC at microseconds. Nothing in that form
+//! depends on the backend, so the same ledger has the same head on SQLite and PostgreSQL.
+//!
+//! Appends take the tenant's chain head under a lock (`FOR UPDATE` on PostgreSQL; SQLite's
+//! write lock is the database's) inside the caller's transaction, so the chain never forks.
+//!
+//! Accounts (amounts are signed; a balance is the sum of its postings):
+//! - `budget:{policy}@{version}` funds `pool:{policy}@{version}` with the pool budget when the
+//!   version is published; the pool's balance is what is left to pay.
+//! - `pool:{policy}@{version}` pays `member:{member}:rewards:{policy}` (reward payable).
+//! - `premium:{policy}@{version}` and `member:{member}:premium:{policy}`, in the currency `%`:
+//!   premium adjustments in percentage points, owed at renewal.
+
+use crate::db::{Instant, Money, Tx, on_tx};
+use crate::error::StoreError;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+/// The unit premium adjustments are posted in: percentage points of the premium.
+pub const PERCENT_CURRENCY: &str = "%";
+
+/// What an entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A policy version became immutable and in effect; its pool is funded.
+    PolicyPublished,
+    /// The first decision for a member, policy and period.
+    Payout,
+    /// A later decision for the same period after late data: posts only the difference.
+    TrueUp,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PolicyPublished => "policy_published",
+            Self::Payout => "payout",
+            Self::TrueUp => "true_up",
+        }
+    }
+}
+
+/// One line of an entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Posting {
+    pub account: String,
+    pub currency: String,
+    #[serde(serialize_with = "normalized")]
+    pub amount: Decimal,
+}
+
+fn normalized<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&d.normalize())
+}
+
+/// An entry before it has a place in the chain.
+#[derive(Clone, Debug)]
+pub struct EntryDraft {
+    pub kind: EntryKind,
+    pub decision_id: Option<String>,
+    pub decision_hash: Option<String>,
+    pub policy_id: String,
+    pub policy_version: String,
+    pub policy_hash: String,
+    pub reverses: Option<i64>,
+    pub memo: String,
+    pub postings: Vec<Posting>,
+}
+
+/// An entry as stored: the draft plus its place in the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub tenant: String,
+    pub seq: i64,
+    pub prev_hash: String,
+    pub created_at: String,
+    pub kind: String,
+    pub decision_id: Option<String>,
+    pub decision_hash: Option<String>,
+    pub policy_id: String,
+    pub policy_version: String,
+    pub policy_hash: String,
+    pub reverses: Option<i64>,
+    pub memo: String,
+    pub postings: Vec<Posting>,
+}
+
+/// Version tag at the front of every hashed entry; a new layout gets a new tag.
+const ENTRY_LAYOUT: &str = "incentive-ledger-entry-v1";
+
+/// The bytes an entry's hash covers.
+pub fn canonical_bytes(entry: &Entry) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Canonical<'a> {
+        layout: &'static str,
+        #[serde(flatten)]
+        entry: &'a Entry,
+    }
+    serde_json::to_vec(&Canonical {
+        layout: ENTRY_LAYOUT,
+        entry,
+    })
+    .unwrap_or_default()
+}
+
+pub fn entry_hash(entry: &Entry) -> String {
+    sha256_hex(&canonical_bytes(entry))
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The hash a tenant's chain starts from, before its first entry.
+pub fn genesis_hash(tenant: &str) -> String {
+    sha256_hex(format!("incentive-ledger-genesis-v1\n{tenant}").as_bytes())
+}
+
+/// Whether every currency's postings sum to zero.
+pub fn is_balanced(postings: &[Posting]) -> bool {
+    let mut sums: Vec<(&str, Decimal)> = Vec::new();
+    for p in postings {
+        match sums.iter_mut().find(|(c, _)| *c == p.currency) {
+            Some((_, s)) => *s += p.amount,
+            None => sums.push((&p.currency, p.amount)),
+        }
+    }
+    sums.iter().all(|(_, s)| s.is_zero())
+}
+
+/// Creates a tenant's chain head. Called in the transaction that creates the tenant.
+pub(crate) async fn start_chain(tx: &mut Tx, tenant: &str) -> Result<(), StoreError> {
+    let genesis = genesis_hash(tenant);
+    on_tx!(tx, c => {
+        sqlx::query("INSERT INTO chain_heads (tenant, seq, hash) VALUES ($1, 0, $2)")
+            .bind(tenant)
+            .bind(&genesis)
+            .execute(c)
+            .await?;
+    });
+    Ok(())
+}
+
+/// The tenant's head, locked until the transaction ends.
+pub(crate) async fn lock_head(tx: &mut Tx, tenant: &str) -> Result<(i64, String), StoreError> {
+    let row = match tx {
+        Tx::Sqlite(t) => {
+            sqlx::query("SELECT seq, hash FROM chain_heads WHERE tenant = $1")
+                .bind(tenant)
+                .fetch_optional(&mut **t)
+                .await?
+                .map(|r| (r.try_get::<i64, _>(0), r.try_get::<String, _>(1)))
+        }
+        Tx::Postgres(t) => {
+            sqlx::query("SELECT seq, hash FROM chain_heads WHERE tenant = $1 FOR UPDATE")
+                .bind(tenant)
+                .fetch_optional(&mut **t)
+                .await?
+                .map(|r| (r.try_get::<i64, _>(0), r.try_get::<String, _>(1)))
+        }
+    };
+    match row {
+        Some((seq, hash)) => Ok((seq?, hash?)),
+        None => Err(StoreError::UnknownTenant(tenant.to_owned())),
+    }
+}
+
+/// Appends an entry after the tenant's head (which the caller has locked with [`lock_head`])
+/// and moves the head and the running balances. Returns the entry as stored.
+pub(crate) async fn append(
+    tx: &mut Tx,
+    tenant: &str,
+    head: &mut (i64, String),
+    at: Instant,
+    draft: EntryDraft,
+) -> Result<Entry, StoreError> {
+    if !is_balanced(&draft.postings) {
+        return Err(StoreError::Corrupt(format!(
+            "an entry for `{}` does not balance; nothing was written",
+            draft.memo
+        )));
+    }
+    let entry = Entry {
+        tenant: tenant.to_owned(),
+        seq: head.0 + 1,
+        prev_hash: head.1.clone(),
+        created_at: at.to_rfc3339(),
+        kind: draft.kind.as_str().to_owned(),
+        decision_id: draft.decision_id,
+        decision_hash: draft.decision_hash,
+        policy_id: draft.policy_id,
+        policy_version: draft.policy_version,
+        policy_hash: draft.policy_hash,
+        reverses: draft.reverses,
+        memo: draft.memo,
+        postings: draft.postings,
+    };
+    let hash = entry_hash(&entry);
+    on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO ledger_entries (tenant, seq, kind, decision_id, decision_hash, policy_id, \
+             policy_version, policy_hash, reverses, memo, created_at, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(tenant)
+        .bind(entry.seq)
+        .bind(&entry.kind)
+        .bind(&entry.decision_id)
+        .bind(&entry.decision_hash)
+        .bind(&entry.policy_id)
+        .bind(&entry.policy_version)
+        .bind(&entry.policy_hash)
+        .bind(entry.reverses)
+        .bind(&entry.memo)
+        .bind(at)
+        .bind(&entry.prev_hash)
+        .bind(&hash)
+        .execute(&mut *c)
+        .await?;
+        for (line, p) in entry.postings.iter().enumerate() {
+            let line = i64::try_from(line).unwrap_or(i64::MAX);
+            sqlx::query(
+                "INSERT INTO ledger_postings (tenant, seq, line, account, currency, amount) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(tenant)
+            .bind(entry.seq)
+            .bind(line)
+            .bind(&p.account)
+            .bind(&p.currency)
+            .bind(Money(p.amount))
+            .execute(&mut *c)
+            .await?;
+            let balance: Option<Money> = sqlx::query_scalar(
+                "SELECT balance FROM account_balances WHERE tenant = $1 AND account = $2 AND currency = $3",
+            )
+            .bind(tenant)
+            .bind(&p.account)
+            .bind(&p.currency)
+            .fetch_optional(&mut *c)
+            .await?;
+            let next = Money(balance.map_or(Decimal::ZERO, |b| b.0) + p.amount);
+            sqlx::query(
+                "INSERT INTO account_balances (tenant, account, currency, balance) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant, account, currency) DO UPDATE SET balance = excluded.balance",
+            )
+            .bind(tenant)
+            .bind(&p.account)
+            .bind(&p.currency)
+            .bind(next)
+            .execute(&mut *c)
+            .await?;
+        }
+        sqlx::query("UPDATE chain_heads SET seq = $1, hash = $2 WHERE tenant = $3")
+            .bind(entry.seq)
+            .bind(&hash)
+            .bind(tenant)
+            .execute(&mut *c)
+            .await?;
+    });
+    *head = (entry.seq, hash);
+    Ok(entry)
+}
+
+/// An account's balance inside a transaction (zero when it has no postings yet).
+pub(crate) async fn balance(
+    tx: &mut Tx,
+    tenant: &str,
+    account: &str,
+    currency: &str,
+) -> Result<Decimal, StoreError> {
+    let balance: Option<Money> = on_tx!(tx, c => {
+        sqlx::query_scalar(
+            "SELECT balance FROM account_balances WHERE tenant = $1 AND account = $2 AND currency = $3",
+        )
+        .bind(tenant)
+        .bind(account)
+        .bind(currency)
+        .fetch_optional(c)
+        .await?
+    });
+    Ok(balance.map_or(Decimal::ZERO, |b| b.0))
+}
+
+pub fn pool_account(policy: &str, version: &str) -> String {
+    format!("pool:{policy}@{version}")
+}
+pub fn budget_account(policy: &str, version: &str) -> String {
+    format!("budget:{policy}@{version}")
+}
+pub fn member_rewards_account(member: &str, policy: &str) -> String {
+    format!("member:{member}:rewards:{policy}")
+}
+pub fn premium_account(policy: &str, version: &str) -> String {
+    format!("premium:{policy}@{version}")
+}
+pub fn member_premium_account(member: &str, policy: &str) -> String {
+    format!("member:{member}:premium:{policy}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn posting(account: &str, currency: &str, amount: i64) -> Posting {
+        Posting {
+            account: account.into(),
+            currency: currency.into(),
+            amount: Decimal::new(amount, 2),
+        }
+    }
+
+    #[test]
+    fn an_entry_balances_only_when_every_currency_sums_to_zero() {
+        assert!(is_balanced(&[
+            posting("pool", "CNY", -1000),
+            posting("m", "CNY", 1000),
+            posting("premium", "%", 500),
+            posting("mp", "%", -500),
+        ]));
+        assert!(!is_balanced(&[
+            posting("pool", "CNY", -1000),
+            posting("mp", "%", 1000)
+        ]));
+        assert!(is_balanced(&[]));
+    }
+
+    #[test]
+    fn the_hash_does_not_depend_on_how_an_amount_was_written() {
+        let mut entry = Entry {
+            tenant: "t".into(),
+            seq: 1,
+            prev_hash: genesis_hash("t"),
+            created_at: "2026-03-01T00:00:00.000000Z".into(),
+            kind: "payout".into(),
+            decision_id: None,
+            decision_hash: None,
+            policy_id: "p".into(),
+            policy_version: "1".into(),
+            policy_hash: "sha256:x".into(),
+            reverses: None,
+            memo: String::new(),
+            postings: vec![posting("a", "CNY", 1000)],
+        };
+        let written_with_two_places = entry_hash(&entry);
+        entry.postings = vec![Posting {
+            amount: Decimal::new(10, 0),
+            ..posting("a", "CNY", 0)
+        }];
+        assert_eq!(entry_hash(&entry), written_with_two_places);
+        entry.postings = vec![posting("a", "CNY", 1001)];
+        assert_ne!(entry_hash(&entry), written_with_two_places);
+    }
+}

@@ -1,0 +1,145 @@
+//! Persistence for `incentive`: tenants, policy versions, members, readings, decisions and the
+//! tamper-evident ledger, on SQLite (embedded, the default) or PostgreSQL, chosen by URL.
+//!
+//! One function decides and posts a payout, [`Store::pay`]: the API, `incentive demo` and
+//! batch runs all go through it. It loads the policy version in effect, the member's record
+//! and history for the period, evaluates with [`incentive_engine`], and writes the decision
+//! and its ledger entry in one transaction. Payouts from many callers are committed together
+//! by one writer task (group commit), which holds the tenant's chain head while it reads the
+//! history the caps depend on — so no two payouts can both spend the last of a budget.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), incentive_store::StoreError> {
+//! use incentive_store::{PayoutRequest, Store, StoreOptions};
+//! let store = Store::open("sqlite://incentive.db", StoreOptions::default()).await?;
+//! store.create_tenant("zhongan").await?;
+//! # Ok(()) }
+//! ```
+
+pub mod db;
+pub mod error;
+pub mod inputs;
+pub mod ledger;
+pub mod members;
+pub mod payout;
+pub mod policies;
+pub mod tenants;
+pub mod verify;
+
+pub use db::{Backend, Instant, Money, PoolLimits};
+pub use error::StoreError;
+pub use payout::{PayoutKind, PayoutOutcome, PayoutRequest, StoredDecision};
+pub use policies::{PolicyStatus, PolicyVersion};
+pub use verify::{Checkpoint, VerifyReport};
+
+use chrono::{DateTime, Utc};
+use incentive_engine::policy::Policy;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// Where the store's instants come from. Tests pass a fixed clock so that two ledgers built
+/// from the same operations have the same bytes.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// How a store is opened.
+#[derive(Clone)]
+pub struct StoreOptions {
+    pub limits: PoolLimits,
+    pub clock: Clock,
+    /// Payouts the writer commits in one transaction at most.
+    pub payout_batch_max: usize,
+    /// Payouts waiting for the writer at most; callers wait beyond that.
+    pub payout_queue_max: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            limits: PoolLimits::default(),
+            clock: Arc::new(Utc::now),
+            payout_batch_max: 256,
+            payout_queue_max: 4096,
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreOptions")
+            .field("limits", &self.limits)
+            .field("payout_batch_max", &self.payout_batch_max)
+            .field("payout_queue_max", &self.payout_queue_max)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the store's handles and its writer task share.
+pub(crate) struct Shared {
+    pub(crate) pool: db::Pool,
+    pub(crate) clock: Clock,
+    /// Compiled policies by content hash: a published version never changes, so a compiled
+    /// one is good for the life of the process.
+    pub(crate) compiled: Mutex<HashMap<String, Arc<Policy>>>,
+    pub(crate) payout_batch_max: usize,
+}
+
+impl Shared {
+    pub(crate) fn now(&self) -> Instant {
+        Instant::new((self.clock)())
+    }
+}
+
+/// A handle on the store. Cheap to clone; every clone shares one pool and one payout writer.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) writer: mpsc::Sender<payout::Job>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates the database at `url`, and starts
+    /// the payout writer. Must be called inside a tokio runtime.
+    pub async fn open(url: &str, options: StoreOptions) -> Result<Self, StoreError> {
+        let pool = db::Pool::connect(url, &options.limits).await?;
+        pool.migrate().await?;
+        let shared = Arc::new(Shared {
+            pool,
+            clock: options.clock,
+            compiled: Mutex::new(HashMap::new()),
+            payout_batch_max: options.payout_batch_max.max(1),
+        });
+        let (writer, jobs) = mpsc::channel(options.payout_queue_max.max(1));
+        tokio::spawn(payout::run_writer(Arc::clone(&shared), jobs));
+        Ok(Self { shared, writer })
+    }
+
+    /// Applies any migrations not yet applied, without keeping the store open.
+    pub async fn migrate(url: &str) -> Result<Backend, StoreError> {
+        let pool = db::Pool::connect(url, &PoolLimits::default()).await?;
+        pool.migrate().await?;
+        let backend = pool.backend();
+        pool.close().await;
+        Ok(backend)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.shared.pool.backend()
+    }
+
+    /// Closes the pool once every payout already queued is committed.
+    pub async fn close(self) {
+        let Self { shared, writer } = self;
+        // The writer finishes what is queued, then ends when the last sender is gone.
+        drop(writer);
+        shared.pool.close().await;
+    }
+}

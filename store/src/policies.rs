@@ -1,0 +1,444 @@
+//! Policy versions: drafts that may change, published versions that never do, and the one in
+//! effect for a period, found by date.
+
+use crate::Store;
+use crate::db::{Tx, on_pool, on_tx};
+use crate::error::StoreError;
+use crate::ledger::{self, EntryDraft, EntryKind, Posting};
+use chrono::NaiveDate;
+use incentive_engine::Period;
+use incentive_engine::policy::{self, Policy, PolicySource, SourceFile};
+use serde::Serialize;
+use sqlx::Row;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyStatus {
+    Draft,
+    Published,
+    Retired,
+}
+
+impl PolicyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+            Self::Retired => "retired",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "draft" => Ok(Self::Draft),
+            "published" => Ok(Self::Published),
+            "retired" => Ok(Self::Retired),
+            other => Err(StoreError::Corrupt(format!(
+                "policy status `{other}` is not one the store writes"
+            ))),
+        }
+    }
+}
+
+/// A stored policy version, without its files.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PolicyVersion {
+    pub policy_id: String,
+    pub version: String,
+    pub content_hash: String,
+    pub status: PolicyStatus,
+    pub period_kind: String,
+    pub effective_from: String,
+    pub effective_to: Option<String>,
+}
+
+/// The files of a package as stored: name → text, in name order.
+pub(crate) fn files_json(source: &PolicySource) -> String {
+    let files: BTreeMap<&str, &str> = source
+        .files
+        .iter()
+        .map(|f| (f.name.as_str(), f.text.as_str()))
+        .collect();
+    serde_json::to_string(&files).unwrap_or_default()
+}
+
+pub(crate) fn source_from_json(name: &str, json: &str) -> Result<PolicySource, StoreError> {
+    let files: BTreeMap<String, String> = serde_json::from_str(json).map_err(|e| {
+        StoreError::Corrupt(format!("the stored files of policy `{name}` are unreadable: {e}"))
+    })?;
+    Ok(PolicySource {
+        name: name.to_owned(),
+        files: files
+            .into_iter()
+            .map(|(n, t)| SourceFile::new(&n, &t))
+            .collect(),
+    })
+}
+
+impl Store {
+    /// Checks a package and stores it as a draft version (replacing a draft of the same
+    /// version). A version already published or retired is never replaced.
+    pub async fn put_policy(
+        &self,
+        tenant: &str,
+        source: &PolicySource,
+    ) -> Result<PolicyVersion, StoreError> {
+        self.require_tenant(tenant).await?;
+        let package = policy::load(source).map_err(|diagnostics| StoreError::PolicyInvalid {
+            policy: source.name.clone(),
+            diagnostics,
+        })?;
+        let m = &package.policy.manifest;
+        let version = PolicyVersion {
+            policy_id: m.id.clone(),
+            version: m.version.clone(),
+            content_hash: package.policy.content_hash.clone(),
+            status: PolicyStatus::Draft,
+            period_kind: m.period.as_str().to_owned(),
+            effective_from: m.effective_from.to_string(),
+            effective_to: m.effective_to.map(|d| d.to_string()),
+        };
+        let at = self.shared.now();
+        let files = files_json(source);
+        let mut tx = self.shared.pool.begin().await?;
+        let existing: Option<String> = on_tx!(&mut tx, c => {
+            sqlx::query_scalar("SELECT status FROM policy_versions WHERE tenant = $1 AND policy_id = $2 AND version = $3")
+                .bind(tenant)
+                .bind(&version.policy_id)
+                .bind(&version.version)
+                .fetch_optional(c)
+                .await?
+        });
+        if let Some(status) = existing {
+            if status != "draft" {
+                return Err(StoreError::PolicyVersionExists {
+                    policy: version.policy_id,
+                    version: version.version,
+                    status,
+                });
+            }
+            on_tx!(&mut tx, c => {
+                sqlx::query("DELETE FROM policy_versions WHERE tenant = $1 AND policy_id = $2 AND version = $3")
+                    .bind(tenant)
+                    .bind(&version.policy_id)
+                    .bind(&version.version)
+                    .execute(c)
+                    .await?;
+            });
+        }
+        on_tx!(&mut tx, c => {
+            sqlx::query(
+                "INSERT INTO policy_versions (tenant, policy_id, version, content_hash, status, period_kind, \
+                 effective_from, effective_to, files, created_at) VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9)",
+            )
+            .bind(tenant)
+            .bind(&version.policy_id)
+            .bind(&version.version)
+            .bind(&version.content_hash)
+            .bind(&version.period_kind)
+            .bind(&version.effective_from)
+            .bind(&version.effective_to)
+            .bind(&files)
+            .bind(at)
+            .execute(c)
+            .await?;
+        });
+        tx.commit().await?;
+        cache(&self.shared)?.insert(version.content_hash.clone(), Arc::new(package.policy));
+        Ok(version)
+    }
+
+    /// Publishes a draft: from now on it is immutable and in effect for its dates. Refused if
+    /// its dates overlap another published version of the same policy. The ledger records the
+    /// publication and funds the version's pool with its budget.
+    pub async fn publish_policy(
+        &self,
+        tenant: &str,
+        policy_id: &str,
+        version: &str,
+    ) -> Result<PolicyVersion, StoreError> {
+        let at = self.shared.now();
+        let mut tx = self.shared.pool.begin().await?;
+        let mut head = ledger::lock_head(&mut tx, tenant).await?;
+        let all = versions_in(&mut tx, tenant, policy_id).await?;
+        let Some(this) = all.iter().find(|v| v.version == version).cloned() else {
+            return Err(StoreError::UnknownPolicyVersion {
+                policy: policy_id.to_owned(),
+                version: version.to_owned(),
+            });
+        };
+        if this.status != PolicyStatus::Draft {
+            return Err(StoreError::PolicyWrongStatus {
+                policy: policy_id.to_owned(),
+                version: version.to_owned(),
+                status: this.status.as_str().to_owned(),
+                expected: "draft",
+                action: "published",
+            });
+        }
+        let span = |v: &PolicyVersion| {
+            (
+                v.effective_from.clone(),
+                v.effective_to.clone().unwrap_or_else(|| "9999-12-31".into()),
+            )
+        };
+        let (from, to) = span(&this);
+        if let Some(other) = all.iter().find(|o| {
+            o.status == PolicyStatus::Published && {
+                let (of, ot) = span(o);
+                of <= to && from <= ot
+            }
+        }) {
+            return Err(StoreError::PolicyOverlap {
+                policy: policy_id.to_owned(),
+                version: version.to_owned(),
+                other: other.version.clone(),
+                from,
+                to: this.effective_to.unwrap_or_else(|| "open-ended".into()),
+            });
+        }
+        let policy = self.policy_in(&mut tx, tenant, policy_id, version).await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query(
+                "UPDATE policy_versions SET status = 'published', published_at = $1 \
+                 WHERE tenant = $2 AND policy_id = $3 AND version = $4",
+            )
+            .bind(at)
+            .bind(tenant)
+            .bind(policy_id)
+            .bind(version)
+            .execute(c)
+            .await?;
+        });
+        let m = &policy.manifest;
+        let mut postings = Vec::new();
+        let mut memo = format!(
+            "published `{policy_id}` version {version}, in effect {} to {}",
+            this.effective_from,
+            this.effective_to.as_deref().unwrap_or("open-ended")
+        );
+        if let Some(budget) = m.caps.pool_budget {
+            postings.push(Posting {
+                account: ledger::budget_account(policy_id, version),
+                currency: m.currency.clone(),
+                amount: -budget,
+            });
+            postings.push(Posting {
+                account: ledger::pool_account(policy_id, version),
+                currency: m.currency.clone(),
+                amount: budget,
+            });
+            memo.push_str(&format!("; pool funded with {budget} {}", m.currency));
+        }
+        ledger::append(
+            &mut tx,
+            tenant,
+            &mut head,
+            at,
+            EntryDraft {
+                kind: EntryKind::PolicyPublished,
+                decision_id: None,
+                decision_hash: None,
+                policy_id: policy_id.to_owned(),
+                policy_version: version.to_owned(),
+                policy_hash: policy.content_hash.clone(),
+                reverses: None,
+                memo,
+                postings,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(PolicyVersion {
+            status: PolicyStatus::Published,
+            ..this
+        })
+    }
+
+    /// Retires a published version: it stays on record, and no period is decided under it
+    /// any more.
+    pub async fn retire_policy(
+        &self,
+        tenant: &str,
+        policy_id: &str,
+        version: &str,
+    ) -> Result<(), StoreError> {
+        let n = on_pool!(&self.shared.pool, p => {
+            sqlx::query(
+                "UPDATE policy_versions SET status = 'retired' \
+                 WHERE tenant = $1 AND policy_id = $2 AND version = $3 AND status = 'published'",
+            )
+            .bind(tenant)
+            .bind(policy_id)
+            .bind(version)
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        if n == 1 {
+            return Ok(());
+        }
+        let status = self
+            .policy_versions(tenant, policy_id)
+            .await?
+            .into_iter()
+            .find(|v| v.version == version)
+            .map(|v| v.status)
+            .ok_or_else(|| StoreError::UnknownPolicyVersion {
+                policy: policy_id.to_owned(),
+                version: version.to_owned(),
+            })?;
+        Err(StoreError::PolicyWrongStatus {
+            policy: policy_id.to_owned(),
+            version: version.to_owned(),
+            status: status.as_str().to_owned(),
+            expected: "published",
+            action: "retired",
+        })
+    }
+
+    /// Every stored version of a policy, oldest effective date first.
+    pub async fn policy_versions(
+        &self,
+        tenant: &str,
+        policy_id: &str,
+    ) -> Result<Vec<PolicyVersion>, StoreError> {
+        let mut tx = self.shared.pool.begin().await?;
+        let versions = versions_in(&mut tx, tenant, policy_id).await?;
+        tx.commit().await?;
+        Ok(versions)
+    }
+
+    /// The compiled policy of a stored version, from the cache or compiled now.
+    pub(crate) async fn policy_in(
+        &self,
+        tx: &mut Tx,
+        tenant: &str,
+        policy_id: &str,
+        version: &str,
+    ) -> Result<Arc<Policy>, StoreError> {
+        compiled_policy(&self.shared, tx, tenant, policy_id, version).await
+    }
+}
+
+pub(crate) async fn compiled_policy(
+    shared: &crate::Shared,
+    tx: &mut Tx,
+    tenant: &str,
+    policy_id: &str,
+    version: &str,
+) -> Result<Arc<Policy>, StoreError> {
+    let row = on_tx!(tx, c => {
+        sqlx::query("SELECT content_hash, files FROM policy_versions WHERE tenant = $1 AND policy_id = $2 AND version = $3")
+            .bind(tenant)
+            .bind(policy_id)
+            .bind(version)
+            .fetch_optional(c)
+            .await?
+            .map(|r| -> sqlx::Result<(String, String)> { Ok((r.try_get(0)?, r.try_get(1)?)) })
+    });
+    let Some(row) = row else {
+        return Err(StoreError::UnknownPolicyVersion {
+            policy: policy_id.to_owned(),
+            version: version.to_owned(),
+        });
+    };
+    let (content_hash, files) = row?;
+    if let Some(p) = cache(shared)?.get(&content_hash) {
+        return Ok(Arc::clone(p));
+    }
+    let source = source_from_json(&format!("{policy_id}@{version}"), &files)?;
+    let package = policy::load(&source).map_err(|diagnostics| StoreError::PolicyInvalid {
+        policy: source.name.clone(),
+        diagnostics,
+    })?;
+    if package.policy.content_hash != content_hash {
+        return Err(StoreError::Corrupt(format!(
+            "policy `{policy_id}` version {version}: its files hash to {}, not the {content_hash} on record",
+            package.policy.content_hash
+        )));
+    }
+    let policy = Arc::new(package.policy);
+    cache(shared)?.insert(content_hash, Arc::clone(&policy));
+    Ok(policy)
+}
+
+fn cache(
+    shared: &crate::Shared,
+) -> Result<std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<Policy>>>, StoreError> {
+    shared
+        .compiled
+        .lock()
+        .map_err(|_| StoreError::Corrupt("the policy cache was poisoned".into()))
+}
+
+pub(crate) async fn versions_in(
+    tx: &mut Tx,
+    tenant: &str,
+    policy_id: &str,
+) -> Result<Vec<PolicyVersion>, StoreError> {
+    let rows = on_tx!(tx, c => {
+        sqlx::query(
+            "SELECT version, content_hash, status, period_kind, effective_from, effective_to \
+             FROM policy_versions WHERE tenant = $1 AND policy_id = $2 ORDER BY effective_from, version",
+        )
+        .bind(tenant)
+        .bind(policy_id)
+        .fetch_all(c)
+        .await?
+        .into_iter()
+        .map(|r| -> sqlx::Result<_> {
+            Ok((
+                r.try_get::<String, _>(0)?,
+                r.try_get::<String, _>(1)?,
+                r.try_get::<String, _>(2)?,
+                r.try_get::<String, _>(3)?,
+                r.try_get::<String, _>(4)?,
+                r.try_get::<Option<String>, _>(5)?,
+            ))
+        })
+        .collect::<sqlx::Result<Vec<_>>>()?
+    });
+    rows.into_iter()
+        .map(|(version, content_hash, status, period_kind, from, to)| {
+            Ok(PolicyVersion {
+                policy_id: policy_id.to_owned(),
+                version,
+                content_hash,
+                status: PolicyStatus::parse(&status)?,
+                period_kind,
+                effective_from: from,
+                effective_to: to,
+            })
+        })
+        .collect()
+}
+
+/// The published version of `policy_id` whose dates cover the first day of `period`.
+pub(crate) async fn version_in_effect(
+    tx: &mut Tx,
+    tenant: &str,
+    policy_id: &str,
+    period: Period,
+) -> Result<String, StoreError> {
+    let not_found = || StoreError::NoVersionInEffect {
+        policy: policy_id.to_owned(),
+        period: period.to_string(),
+    };
+    let day: NaiveDate = period.first_day().ok_or_else(not_found)?;
+    let day = day.to_string();
+    let version: Option<String> = on_tx!(tx, c => {
+        sqlx::query_scalar(
+            "SELECT version FROM policy_versions WHERE tenant = $1 AND policy_id = $2 AND status = 'published' \
+             AND effective_from <= $3 AND (effective_to IS NULL OR effective_to >= $3)",
+        )
+        .bind(tenant)
+        .bind(policy_id)
+        .bind(&day)
+        .fetch_optional(c)
+        .await?
+    });
+    version.ok_or_else(not_found)
+}
