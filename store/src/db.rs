@@ -295,6 +295,8 @@ impl Encode<'_, Postgres> for Instant {
 
 impl<'r> Decode<'r, Postgres> for Instant {
     fn decode(value: <Postgres as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(Self(<DateTime<Utc> as Decode<'r, Postgres>>::decode(value)?))
+        Ok(Self(<DateTime<Utc> as Decode<'r, Postgres>>::decode(
+            value,
+        )?))
     }
 }

@@ -40,7 +40,9 @@ pub enum StoreError {
         version: String,
         status: String,
     },
-    #[error("policy `{policy}` version {version} is {status}; only a {expected} version can be {action}")]
+    #[error(
+        "policy `{policy}` version {version} is {status}; only a {expected} version can be {action}"
+    )]
     PolicyWrongStatus {
         policy: String,
         version: String,

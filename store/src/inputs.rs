@@ -5,7 +5,9 @@ use crate::error::StoreError;
 use crate::ledger::sha256_hex;
 use chrono::{DateTime, FixedOffset};
 use incentive_engine::policy::{History, MemberProfile};
-use incentive_engine::{Context, Glucose, GlucoseValue, LabResult, Readings, ReadingsBuilder, Source};
+use incentive_engine::{
+    Context, Glucose, GlucoseValue, LabResult, Readings, ReadingsBuilder, Source,
+};
 use serde::{Deserialize, Serialize};
 
 /// One reading in stored form: exactly the engine's columns.
@@ -77,7 +79,9 @@ pub(crate) fn to_engine(r: &StoredReading) -> Result<incentive_engine::Reading, 
         .ok_or_else(|| bad("time"))?
         .with_timezone(&offset);
     let value = match (r.v, r.f.as_deref()) {
-        (Some(v), None) => GlucoseValue::Measured(Glucose::from_mg_dl(v).map_err(|_| bad("value"))?),
+        (Some(v), None) => {
+            GlucoseValue::Measured(Glucose::from_mg_dl(v).map_err(|_| bad("value"))?)
+        }
         (None, Some("LO")) => GlucoseValue::Low,
         (None, Some("HI")) => GlucoseValue::High,
         _ => return Err(bad("value")),

@@ -158,13 +158,11 @@ pub(crate) async fn start_chain(tx: &mut Tx, tenant: &str) -> Result<(), StoreEr
 /// The tenant's head, locked until the transaction ends.
 pub(crate) async fn lock_head(tx: &mut Tx, tenant: &str) -> Result<(i64, String), StoreError> {
     let row = match tx {
-        Tx::Sqlite(t) => {
-            sqlx::query("SELECT seq, hash FROM chain_heads WHERE tenant = $1")
-                .bind(tenant)
-                .fetch_optional(&mut **t)
-                .await?
-                .map(|r| (r.try_get::<i64, _>(0), r.try_get::<String, _>(1)))
-        }
+        Tx::Sqlite(t) => sqlx::query("SELECT seq, hash FROM chain_heads WHERE tenant = $1")
+            .bind(tenant)
+            .fetch_optional(&mut **t)
+            .await?
+            .map(|r| (r.try_get::<i64, _>(0), r.try_get::<String, _>(1))),
         Tx::Postgres(t) => {
             sqlx::query("SELECT seq, hash FROM chain_heads WHERE tenant = $1 FOR UPDATE")
                 .bind(tenant)

@@ -181,7 +181,8 @@ pub(crate) async fn load_profile(
         });
     };
     let (age, sex, region, diabetes_type, insulin, enrolled_on) = row?;
-    let corrupt = |what: &str| StoreError::Corrupt(format!("member `{}`: bad {what}", member.as_str()));
+    let corrupt =
+        |what: &str| StoreError::Corrupt(format!("member `{}`: bad {what}", member.as_str()));
     Ok(MemberProfile {
         id: member.clone(),
         age: age
@@ -255,7 +256,8 @@ pub(crate) async fn load_labs(
     });
     rows.into_iter()
         .map(|(t, o, value)| {
-            let corrupt = || StoreError::Corrupt(format!("member `{}`: a bad lab result", member.as_str()));
+            let corrupt =
+                || StoreError::Corrupt(format!("member `{}`: a bad lab result", member.as_str()));
             let offset = FixedOffset::east_opt(o).ok_or_else(corrupt)?;
             let time: DateTime<FixedOffset> = DateTime::from_timestamp_millis(t)
                 .ok_or_else(corrupt)?

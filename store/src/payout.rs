@@ -40,7 +40,7 @@ pub struct PayoutRequest {
     pub period: Period,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutKind {
     /// The period's first decision, posted now.
@@ -106,11 +106,7 @@ impl Store {
 
 pub(crate) async fn run_writer(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(shared.payout_batch_max);
-    while jobs
-        .recv_many(&mut batch, shared.payout_batch_max)
-        .await
-        > 0
-    {
+    while jobs.recv_many(&mut batch, shared.payout_batch_max).await > 0 {
         commit_group(&shared, std::mem::take(&mut batch)).await;
     }
 }
@@ -206,10 +202,13 @@ async fn decide_and_post(
     let version = version_in_effect(tx, &r.tenant, &r.policy_id, r.period).await?;
     let policy = compiled_policy(shared, tx, &r.tenant, &r.policy_id, &version).await?;
     let m = &policy.manifest;
-    let window = r.period.window(m.timezone).map_err(|e| StoreError::BadInput {
-        field: "period".into(),
-        reason: e.to_string(),
-    })?;
+    let window = r
+        .period
+        .window(m.timezone)
+        .map_err(|e| StoreError::BadInput {
+            field: "period".into(),
+            reason: e.to_string(),
+        })?;
     let member = load_profile(tx, &r.tenant, &r.member).await?;
     let readings = load_readings(tx, &r.tenant, &r.member, &window).await?;
     let labs = load_labs(tx, &r.tenant, &r.member, window.end.timestamp_millis()).await?;

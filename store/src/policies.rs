@@ -66,7 +66,9 @@ pub(crate) fn files_json(source: &PolicySource) -> String {
 
 pub(crate) fn source_from_json(name: &str, json: &str) -> Result<PolicySource, StoreError> {
     let files: BTreeMap<String, String> = serde_json::from_str(json).map_err(|e| {
-        StoreError::Corrupt(format!("the stored files of policy `{name}` are unreadable: {e}"))
+        StoreError::Corrupt(format!(
+            "the stored files of policy `{name}` are unreadable: {e}"
+        ))
     })?;
     Ok(PolicySource {
         name: name.to_owned(),
@@ -181,7 +183,9 @@ impl Store {
         let span = |v: &PolicyVersion| {
             (
                 v.effective_from.clone(),
-                v.effective_to.clone().unwrap_or_else(|| "9999-12-31".into()),
+                v.effective_to
+                    .clone()
+                    .unwrap_or_else(|| "9999-12-31".into()),
             )
         };
         let (from, to) = span(&this);

@@ -62,7 +62,20 @@ impl VerifyReport {
     }
 }
 
-type EntryRow = (i64, String, Option<String>, Option<String>, String, String, String, Option<i64>, String, crate::Instant, String, String);
+type EntryRow = (
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<i64>,
+    String,
+    crate::Instant,
+    String,
+    String,
+);
 
 impl Store {
     /// Verifies every tenant's ledger (or one tenant's), checking each against the
@@ -81,7 +94,8 @@ impl Store {
         };
         let mut reports = Vec::new();
         for tenant in tenants {
-            let mine: Vec<&Checkpoint> = checkpoints.iter().filter(|c| c.tenant == tenant).collect();
+            let mine: Vec<&Checkpoint> =
+                checkpoints.iter().filter(|c| c.tenant == tenant).collect();
             reports.push(self.verify_tenant(&tenant, &mine).await?);
         }
         for c in checkpoints {
@@ -95,7 +109,10 @@ impl Store {
                     head_hash: String::new(),
                     problem: Some(Problem {
                         seq: Some(c.seq),
-                        message: format!("the checkpoint names tenant `{}`, which has no ledger here", c.tenant),
+                        message: format!(
+                            "the checkpoint names tenant `{}`, which has no ledger here",
+                            c.tenant
+                        ),
                     }),
                 });
             }
@@ -104,7 +121,10 @@ impl Store {
     }
 
     /// Where each tenant's chain stands now.
-    pub async fn checkpoint(&self, only_tenant: Option<&str>) -> Result<Vec<Checkpoint>, StoreError> {
+    pub async fn checkpoint(
+        &self,
+        only_tenant: Option<&str>,
+    ) -> Result<Vec<Checkpoint>, StoreError> {
         let rows: Vec<(String, i64, String)> = on_pool!(&self.shared.pool, p => {
             sqlx::query("SELECT tenant, seq, hash FROM chain_heads ORDER BY tenant")
                 .fetch_all(p)
@@ -183,13 +203,20 @@ impl Store {
                 continue;
             }
             let source = crate::policies::source_from_json(id, files)?;
-            let text = |name: &str| source.file(name).map(|f| f.text.as_str()).unwrap_or_default();
+            let text = |name: &str| {
+                source
+                    .file(name)
+                    .map(|f| f.text.as_str())
+                    .unwrap_or_default()
+            };
             let actual = content_hash(text("policy.toml"), text("rules.rhai"));
             if &actual != hash {
                 fail(
                     &mut report,
                     None,
-                    format!("policy `{id}` version {version} has been altered: its stored files hash to {actual}, not {hash}"),
+                    format!(
+                        "policy `{id}` version {version} has been altered: its stored files hash to {actual}, not {hash}"
+                    ),
                 );
             }
         }
@@ -243,7 +270,21 @@ impl Store {
                     },
                 ));
             }
-            for (seq, kind, decision_id, decision_hash, policy_id, policy_version, policy_hash, reverses, memo, created_at, stored_prev, stored_hash) in entries {
+            for (
+                seq,
+                kind,
+                decision_id,
+                decision_hash,
+                policy_id,
+                policy_version,
+                policy_hash,
+                reverses,
+                memo,
+                created_at,
+                stored_prev,
+                stored_hash,
+            ) in entries
+            {
                 after = seq;
                 report.entries += 1;
                 if report.problem.is_some() {
@@ -254,9 +295,14 @@ impl Store {
                         &mut report,
                         Some(seq),
                         if seq > expected_seq {
-                            format!("entries {expected_seq} to {} are missing: the sequence jumps to {seq}", seq - 1)
+                            format!(
+                                "entries {expected_seq} to {} are missing: the sequence jumps to {seq}",
+                                seq - 1
+                            )
                         } else {
-                            format!("entry {seq} is out of order: entry {expected_seq} was expected")
+                            format!(
+                                "entry {seq} is out of order: entry {expected_seq} was expected"
+                            )
                         },
                     );
                     continue;
@@ -283,40 +329,78 @@ impl Store {
                 };
                 let actual = entry_hash(&entry);
                 if stored_prev != prev_hash {
-                    fail(&mut report, Some(seq), format!(
-                        "entry {seq} does not follow entry {}: it names {stored_prev} as the hash before it, but that entry hashes to {prev_hash}",
-                        seq - 1
-                    ));
+                    fail(
+                        &mut report,
+                        Some(seq),
+                        format!(
+                            "entry {seq} does not follow entry {}: it names {stored_prev} as the hash before it, but that entry hashes to {prev_hash}",
+                            seq - 1
+                        ),
+                    );
                 } else if actual != stored_hash {
-                    fail(&mut report, Some(seq), format!(
-                        "entry {seq} has been altered: its contents hash to {actual}, not the {stored_hash} it records"
-                    ));
+                    fail(
+                        &mut report,
+                        Some(seq),
+                        format!(
+                            "entry {seq} has been altered: its contents hash to {actual}, not the {stored_hash} it records"
+                        ),
+                    );
                 } else if !contiguous {
-                    fail(&mut report, Some(seq), format!("entry {seq} has a posting missing or added"));
+                    fail(
+                        &mut report,
+                        Some(seq),
+                        format!("entry {seq} has a posting missing or added"),
+                    );
                 } else if !is_balanced(&entry.postings) {
-                    fail(&mut report, Some(seq), format!("entry {seq} does not balance"));
-                } else if policies.get(&(policy_id.clone(), policy_version.clone())) != Some(&policy_hash) {
-                    fail(&mut report, Some(seq), format!(
-                        "entry {seq} names policy `{policy_id}` version {policy_version} with hash {policy_hash}, which is not the version on record"
-                    ));
+                    fail(
+                        &mut report,
+                        Some(seq),
+                        format!("entry {seq} does not balance"),
+                    );
+                } else if policies.get(&(policy_id.clone(), policy_version.clone()))
+                    != Some(&policy_hash)
+                {
+                    fail(
+                        &mut report,
+                        Some(seq),
+                        format!(
+                            "entry {seq} names policy `{policy_id}` version {policy_version} with hash {policy_hash}, which is not the version on record"
+                        ),
+                    );
                 } else if let Some(id) = &decision_id {
                     match decisions.get(id) {
-                        None => fail(&mut report, Some(seq), format!("entry {seq} names decision `{id}`, which is missing")),
+                        None => fail(
+                            &mut report,
+                            Some(seq),
+                            format!("entry {seq} names decision `{id}`, which is missing"),
+                        ),
                         Some((recorded, body_hash, decision_seq)) => {
                             if Some(recorded) != decision_hash.as_ref() || recorded != body_hash {
-                                fail(&mut report, Some(seq), format!(
-                                    "decision `{id}` of entry {seq} has been altered: it hashes to {body_hash}, the entry says {}",
-                                    decision_hash.as_deref().unwrap_or("nothing")
-                                ));
+                                fail(
+                                    &mut report,
+                                    Some(seq),
+                                    format!(
+                                        "decision `{id}` of entry {seq} has been altered: it hashes to {body_hash}, the entry says {}",
+                                        decision_hash.as_deref().unwrap_or("nothing")
+                                    ),
+                                );
                             } else if *decision_seq != seq {
-                                fail(&mut report, Some(seq), format!("decision `{id}` says it is in entry {decision_seq}, not {seq}"));
+                                fail(
+                                    &mut report,
+                                    Some(seq),
+                                    format!(
+                                        "decision `{id}` says it is in entry {decision_seq}, not {seq}"
+                                    ),
+                                );
                             }
                             seen_decisions.insert(id.clone());
                         }
                     }
                 }
                 for p in &entry.postings {
-                    *balances.entry((p.account.clone(), p.currency.clone())).or_default() += p.amount;
+                    *balances
+                        .entry((p.account.clone(), p.currency.clone()))
+                        .or_default() += p.amount;
                 }
                 prev_hash = actual;
                 expected_seq = seq + 1;
@@ -343,7 +427,11 @@ impl Store {
         if let Some(id) = decisions.keys().find(|id| !seen_decisions.contains(*id))
             && report.problem.is_none()
         {
-            fail(&mut report, None, format!("decision `{id}` is not in the ledger"));
+            fail(
+                &mut report,
+                None,
+                format!("decision `{id}` is not in the ledger"),
+            );
         }
         if report.problem.is_none() {
             self.check_balances(tenant, &balances, &mut report).await?;
@@ -362,10 +450,14 @@ impl Store {
             }
             let hash_at = self.entry_hash_at(tenant, c.seq).await?;
             if hash_at.as_deref() != Some(c.hash.as_str()) {
-                fail(&mut report, Some(c.seq), format!(
-                    "entry {} no longer hashes to the checkpoint's {}: the ledger before it was rewritten",
-                    c.seq, c.hash
-                ));
+                fail(
+                    &mut report,
+                    Some(c.seq),
+                    format!(
+                        "entry {} no longer hashes to the checkpoint's {}: the ledger before it was rewritten",
+                        c.seq, c.hash
+                    ),
+                );
             }
         }
         Ok(report)
@@ -400,10 +492,8 @@ impl Store {
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
                 .collect::<sqlx::Result<Vec<_>>>()?
         });
-        let stored: BTreeMap<(String, String), Decimal> = stored
-            .into_iter()
-            .map(|(a, c, b)| ((a, c), b.0))
-            .collect();
+        let stored: BTreeMap<(String, String), Decimal> =
+            stored.into_iter().map(|(a, c, b)| ((a, c), b.0)).collect();
         let keys: HashSet<&(String, String)> = computed.keys().chain(stored.keys()).collect();
         let mut keys: Vec<_> = keys.into_iter().collect();
         keys.sort();

@@ -59,7 +59,7 @@ FOR EACH ROW EXECUTE FUNCTION incentive_policy_versions_guard();
 CREATE TABLE members (
     tenant          TEXT NOT NULL REFERENCES tenants(name),
     member_id       TEXT NOT NULL,
-    age             INTEGER,
+    age             BIGINT,
     sex             TEXT,
     region          TEXT,
     diabetes_type   TEXT,
@@ -102,7 +102,7 @@ CREATE TABLE decisions (
     policy_id       TEXT NOT NULL,
     policy_version  TEXT NOT NULL,
     period          TEXT NOT NULL,
-    ordinal         INTEGER NOT NULL,
+    ordinal         BIGINT NOT NULL,
     supersedes      TEXT REFERENCES decisions(id),
     input_hash      TEXT NOT NULL,
     data_hash       TEXT NOT NULL,
@@ -149,7 +149,7 @@ CREATE TABLE ledger_entries (
 CREATE TABLE ledger_postings (
     tenant      TEXT NOT NULL,
     seq         BIGINT NOT NULL,
-    line        INTEGER NOT NULL,
+    line        BIGINT NOT NULL,
     account     TEXT NOT NULL,
     currency    TEXT NOT NULL,
     amount      NUMERIC NOT NULL,

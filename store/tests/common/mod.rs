@@ -1,0 +1,206 @@
+//! Shared set-up for the store's tests: a fresh database per test on every backend there is,
+//! a fixed clock, the reference policies, and members with readings.
+#![allow(dead_code, reason = "each test file uses part of this")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use incentive_engine::policy::{MemberProfile, PolicySource, SourceFile};
+use incentive_engine::{Context, Glucose, GlucoseValue, MemberId, Reading, Source};
+use incentive_store::{Clock, Store, StoreOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+/// A database made for one test and dropped after it.
+pub struct TestDb {
+    pub url: String,
+    pub label: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    /// PostgreSQL: the server's admin URL and the database to drop.
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn cleanup(self) {
+        if let Some((admin, name)) = &self.pg {
+            let pool = sqlx::PgPool::connect(admin).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+}
+
+static NEXT_DB: AtomicU64 = AtomicU64::new(0);
+
+pub async fn sqlite_db() -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    TestDb {
+        url,
+        label: "SQLite",
+        _dir: Some(dir),
+        pg: None,
+    }
+}
+
+/// A fresh PostgreSQL database when `INCENTIVE_TEST_PG_URL` names a server, else `None`.
+pub async fn postgres_db() -> Option<TestDb> {
+    let Ok(admin) = std::env::var("INCENTIVE_TEST_PG_URL") else {
+        eprintln!(
+            "PostgreSQL: skipped (INCENTIVE_TEST_PG_URL is not set); this test ran on SQLite only"
+        );
+        return None;
+    };
+    let name = format!(
+        "incentive_test_{}_{}_{}",
+        std::process::id(),
+        NEXT_DB.fetch_add(1, Ordering::Relaxed),
+        Utc::now().timestamp_micros() % 1_000_000_000
+    );
+    let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    Some(TestDb {
+        url: format!("{base}/{name}"),
+        label: "PostgreSQL",
+        _dir: None,
+        pg: Some((admin, name)),
+    })
+}
+
+/// One fresh database on each backend available.
+pub async fn databases() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite_db().await];
+    dbs.extend(postgres_db().await);
+    dbs
+}
+
+/// A clock that starts at 2026-04-01T00:00:00Z and moves one millisecond each time it is read.
+pub fn fixed_clock() -> Clock {
+    let ticks = Arc::new(AtomicI64::new(0));
+    let start = Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap();
+    Arc::new(move || start + Duration::milliseconds(ticks.fetch_add(1, Ordering::Relaxed)))
+}
+
+pub fn options() -> StoreOptions {
+    StoreOptions {
+        clock: fixed_clock(),
+        ..StoreOptions::default()
+    }
+}
+
+pub fn policies_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies")
+}
+
+/// A reference policy's manifest and script (its cases are not needed here).
+pub fn policy(name: &str) -> PolicySource {
+    policy_with(name, |m| m.to_owned())
+}
+
+/// A reference policy with its manifest changed by `edit`.
+pub fn policy_with(name: &str, edit: impl Fn(&str) -> String) -> PolicySource {
+    let dir = policies_dir().join(name);
+    let manifest = std::fs::read_to_string(dir.join("policy.toml")).unwrap();
+    let script = std::fs::read_to_string(dir.join("rules.rhai")).unwrap();
+    PolicySource {
+        name: name.to_owned(),
+        files: vec![
+            SourceFile::new("policy.toml", edit(&manifest)),
+            SourceFile::new("rules.rhai", script),
+        ],
+    }
+}
+
+pub const TENANT: &str = "zhongan";
+pub const PLAN: &str = "tangdaifu-smbg";
+
+/// A store on `db` with tenant `zhongan` and `tangdaifu-smbg` published (its manifest edited
+/// by `edit`).
+pub async fn store_with_plan(db: &TestDb, edit: impl Fn(&str) -> String) -> Store {
+    let store = Store::open(&db.url, options()).await.unwrap();
+    store.create_tenant(TENANT).await.unwrap();
+    let v = store
+        .put_policy(TENANT, &policy_with(PLAN, edit))
+        .await
+        .unwrap();
+    store
+        .publish_policy(TENANT, PLAN, &v.version)
+        .await
+        .unwrap();
+    store
+}
+
+pub fn member(id: &str) -> MemberId {
+    MemberId::parse(id).unwrap()
+}
+
+pub async fn enrol(store: &Store, id: &str) -> MemberId {
+    let m = member(id);
+    store
+        .upsert_member(TENANT, &MemberProfile::new(m.clone()))
+        .await
+        .unwrap();
+    m
+}
+
+pub fn shanghai() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap()
+}
+
+/// A fasting reading at 07:00 Shanghai time on `day` of March 2026, `mmol_l` mmol/L.
+pub fn fasting(day: u32, mmol_l: f64) -> Reading {
+    at(day, 7, mmol_l, Context::Fasting)
+}
+
+pub fn at(day: u32, hour: u32, mmol_l: f64, context: Context) -> Reading {
+    let time: DateTime<FixedOffset> = shanghai()
+        .with_ymd_and_hms(2026, 3, day, hour, 0, 0)
+        .unwrap();
+    Reading {
+        time,
+        value: GlucoseValue::Measured(Glucose::from_mmol_l(mmol_l).unwrap()),
+        context,
+        source: Source::Smbg,
+    }
+}
+
+/// March readings of a member in good control: a fasting 5.6 mmol/L and a post-meal 7.8 on
+/// each of `days` days. Under tangdaifu-smbg this earns the top rebate, 30 CNY.
+pub fn controlled_march(days: u32) -> Vec<Reading> {
+    (1..=days)
+        .flat_map(|d| [fasting(d, 5.6), at(d, 10, 7.8, Context::PostMeal)])
+        .collect()
+}
+
+pub fn march() -> incentive_engine::Period {
+    incentive_engine::Period::parse("2026-03").unwrap()
+}
+
+pub fn request(member: &MemberId) -> incentive_store::PayoutRequest {
+    incentive_store::PayoutRequest {
+        tenant: TENANT.into(),
+        member: member.clone(),
+        policy_id: PLAN.into(),
+        period: march(),
+    }
+}

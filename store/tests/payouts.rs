@@ -1,0 +1,222 @@
+//! Payouts through the store's one function, on every backend: decided, posted, paid once,
+//! trued up after late readings, and never past a cap or a budget under concurrency.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+mod common;
+
+use common::*;
+use incentive_store::{PayoutKind, StoreError};
+use rust_decimal::Decimal;
+
+fn cny(s: &str) -> Decimal {
+    Decimal::from_str_exact(s).unwrap()
+}
+
+#[tokio::test]
+async fn a_payout_is_decided_posted_and_the_ledger_verifies() {
+    for db in databases().await {
+        let store = store_with_plan(&db, str::to_owned).await;
+        let m = enrol(&store, "M1").await;
+        let added = store
+            .add_readings(TENANT, &m, controlled_march(6))
+            .await
+            .unwrap();
+        assert_eq!(added.accepted, 12, "{}", db.label);
+
+        let out = store.pay(request(&m)).await.unwrap();
+        assert_eq!(out.kind, PayoutKind::Paid, "{}", db.label);
+        assert_eq!(out.decision.reward, cny("30"), "{}", db.label);
+        assert_eq!(out.decision.reward_posted, cny("30"));
+        assert!(out.decision.body.contains("\"member_id\":\"M1\""));
+        assert_eq!(
+            out.decision.ledger_seq, 2,
+            "entry 1 is the policy's publication"
+        );
+
+        let report = store.verify(None, &[]).await.unwrap();
+        assert!(report.ok(), "{}: {report:?}", db.label);
+        assert_eq!(report.tenants[0].entries, 2);
+        assert_eq!(report.tenants[0].decisions, 1);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn paying_a_period_again_returns_the_decision_on_record_and_posts_nothing() {
+    for db in databases().await {
+        let store = store_with_plan(&db, str::to_owned).await;
+        let m = enrol(&store, "M1").await;
+        store
+            .add_readings(TENANT, &m, controlled_march(6))
+            .await
+            .unwrap();
+        let first = store.pay(request(&m)).await.unwrap();
+        let again = store.pay(request(&m)).await.unwrap();
+        assert_eq!(again.kind, PayoutKind::AlreadyDecided, "{}", db.label);
+        assert_eq!(again.decision, first.decision, "{}", db.label);
+        let report = store.verify(None, &[]).await.unwrap();
+        assert_eq!(
+            report.tenants[0].entries, 2,
+            "{}: no second posting",
+            db.label
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn late_readings_lead_to_a_true_up_that_posts_only_the_difference() {
+    for db in databases().await {
+        let store = store_with_plan(&db, str::to_owned).await;
+        let m = enrol(&store, "M1").await;
+        // Four days, fasting in target on two of them: 50 % in target, a 10 % rebate.
+        store
+            .add_readings(
+                TENANT,
+                &m,
+                vec![
+                    fasting(1, 5.6),
+                    fasting(2, 5.6),
+                    fasting(3, 9.5),
+                    fasting(4, 9.5),
+                ],
+            )
+            .await
+            .unwrap();
+        let first = store.pay(request(&m)).await.unwrap();
+        assert_eq!(first.decision.reward, cny("10"), "{}", db.label);
+
+        // Six more good fasting days arrive late: 80 % in target, a 20 % rebate.
+        store
+            .add_readings(TENANT, &m, (5..=10).map(|d| fasting(d, 5.6)))
+            .await
+            .unwrap();
+        let trued = store.pay(request(&m)).await.unwrap();
+        assert_eq!(trued.kind, PayoutKind::TrueUp, "{}", db.label);
+        assert_eq!(trued.decision.reward, cny("20"));
+        assert_eq!(
+            trued.decision.reward_posted,
+            cny("10"),
+            "only the difference"
+        );
+        assert_eq!(trued.decision.ordinal, 1);
+        assert_eq!(
+            trued.decision.supersedes.as_deref(),
+            Some(first.decision.id.as_str())
+        );
+
+        let report = store.verify(None, &[]).await.unwrap();
+        assert!(report.ok(), "{}: {report:?}", db.label);
+        assert_eq!(report.tenants[0].entries, 3);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_member_or_tenant_the_store_does_not_know_is_refused_by_name() {
+    for db in databases().await {
+        let store = store_with_plan(&db, str::to_owned).await;
+        let err = store.pay(request(&member("NOBODY"))).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::UnknownMember { .. }),
+            "{}: {err}",
+            db.label
+        );
+        assert_eq!(
+            err.to_string(),
+            "member `NOBODY` is not enrolled with `zhongan`"
+        );
+
+        let mut r = request(&member("M1"));
+        r.tenant = "elsewhere".into();
+        let err = store.pay(r).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "tenant `elsewhere` does not exist",
+            "{}",
+            db.label
+        );
+
+        let m = enrol(&store, "M1").await;
+        let mut r = request(&m);
+        r.period = incentive_engine::Period::parse("2027-03").unwrap();
+        let err = store.pay(r).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no published version of policy `tangdaifu-smbg` is in effect in 2027-03",
+            "{}",
+            db.label
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_payouts_never_pay_past_the_pool_budget() {
+    for db in databases().await {
+        // A pool of 100 CNY and 40 members each due 30: the pool runs dry part-way.
+        let store = store_with_plan(&db, |m| {
+            m.replace("pool_budget = 200000000.00", "pool_budget = 100.00")
+        })
+        .await;
+        let mut members = Vec::new();
+        for i in 0..40 {
+            let m = enrol(&store, &format!("M{i:02}")).await;
+            store
+                .add_readings(TENANT, &m, controlled_march(5))
+                .await
+                .unwrap();
+            members.push(m);
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for m in &members {
+            // Each member asked for twice at once, as a retrying client would.
+            for _ in 0..2 {
+                let store = store.clone();
+                let r = request(m);
+                tasks.spawn(async move { store.pay(r).await });
+            }
+        }
+        let mut paid = Decimal::ZERO;
+        let mut kinds = std::collections::HashMap::new();
+        while let Some(result) = tasks.join_next().await {
+            let out = result.unwrap().unwrap();
+            paid += out.decision.reward_posted
+                * Decimal::from(u8::from(out.kind != PayoutKind::AlreadyDecided));
+            *kinds.entry(out.kind).or_insert(0) += 1;
+        }
+        assert_eq!(
+            paid,
+            cny("100"),
+            "{}: exactly the budget is paid, never more",
+            db.label
+        );
+        assert_eq!(
+            kinds.get(&PayoutKind::Paid),
+            Some(&40),
+            "{}: {kinds:?}",
+            db.label
+        );
+        assert_eq!(
+            kinds.get(&PayoutKind::AlreadyDecided),
+            Some(&40),
+            "{}: {kinds:?}",
+            db.label
+        );
+        let report = store.verify(None, &[]).await.unwrap();
+        assert!(report.ok(), "{}: {report:?}", db.label);
+        assert_eq!(report.tenants[0].entries, 41);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
