@@ -185,7 +185,9 @@ impl Pool {
     }
 }
 
-/// An exact amount: `NUMERIC` in PostgreSQL, canonical decimal text in SQLite (never `REAL`).
+/// An exact amount: `NUMERIC` in PostgreSQL, decimal text in SQLite (never `REAL`). Both keep
+/// the scale it was written with (`30.00` stays `30.00`), so that what is read back — and any
+/// decision computed from it — is the same on both backends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(pub Decimal);
 
@@ -200,7 +202,7 @@ impl Encode<'_, Sqlite> for Money {
         &self,
         buf: &mut <Sqlite as Database>::ArgumentBuffer,
     ) -> Result<IsNull, BoxDynError> {
-        <String as Encode<'_, Sqlite>>::encode(self.0.normalize().to_string(), buf)
+        <String as Encode<'_, Sqlite>>::encode(self.0.to_string(), buf)
     }
 }
 

@@ -197,32 +197,9 @@ impl Store {
             }
         };
 
-        // A policy's stored files must still hash to the content hash on record.
-        for (id, version, hash, status, files) in &policy_rows {
-            if status == "draft" {
-                continue;
-            }
-            let source = crate::policies::source_from_json(id, files)?;
-            let text = |name: &str| {
-                source
-                    .file(name)
-                    .map(|f| f.text.as_str())
-                    .unwrap_or_default()
-            };
-            let actual = content_hash(text("policy.toml"), text("rules.rhai"));
-            if &actual != hash {
-                fail(
-                    &mut report,
-                    None,
-                    format!(
-                        "policy `{id}` version {version} has been altered: its stored files hash to {actual}, not {hash}"
-                    ),
-                );
-            }
-        }
-
         let mut balances: BTreeMap<(String, String), Decimal> = BTreeMap::new();
         let mut seen_decisions: HashSet<String> = HashSet::new();
+        let mut first_entry_of_policy: HashMap<(String, String), i64> = HashMap::new();
         let mut expected_seq = 1_i64;
         let mut prev_hash = genesis_hash(tenant);
         let mut after = 0_i64;
@@ -295,10 +272,16 @@ impl Store {
                         &mut report,
                         Some(seq),
                         if seq > expected_seq {
-                            format!(
-                                "entries {expected_seq} to {} are missing: the sequence jumps to {seq}",
-                                seq - 1
-                            )
+                            if seq == expected_seq + 1 {
+                                format!(
+                                    "entry {expected_seq} is missing: the sequence jumps to {seq}"
+                                )
+                            } else {
+                                format!(
+                                    "entries {expected_seq} to {} are missing: the sequence jumps to {seq}",
+                                    seq - 1
+                                )
+                            }
                         } else {
                             format!(
                                 "entry {seq} is out of order: entry {expected_seq} was expected"
@@ -397,6 +380,9 @@ impl Store {
                         }
                     }
                 }
+                first_entry_of_policy
+                    .entry((policy_id.clone(), policy_version.clone()))
+                    .or_insert(seq);
                 for p in &entry.postings {
                     *balances
                         .entry((p.account.clone(), p.currency.clone()))
@@ -409,6 +395,33 @@ impl Store {
                 break;
             }
         }
+        // A policy's stored files must still hash to the content hash on record.
+        for (id, version, hash, status, files) in &policy_rows {
+            if status == "draft" {
+                continue;
+            }
+            let source = crate::policies::source_from_json(id, files)?;
+            let text = |name: &str| {
+                source
+                    .file(name)
+                    .map(|f| f.text.as_str())
+                    .unwrap_or_default()
+            };
+            let actual = content_hash(text("policy.toml"), text("rules.rhai"));
+            if &actual != hash {
+                let seq = first_entry_of_policy
+                    .get(&(id.clone(), version.clone()))
+                    .copied();
+                fail(
+                    &mut report,
+                    seq,
+                    format!(
+                        "policy `{id}` version {version} has been altered: its stored files hash to {actual}, not the {hash} its entries name"
+                    ),
+                );
+            }
+        }
+
         report.head_seq = expected_seq - 1;
         report.head_hash = prev_hash.clone();
         report.accounts = balances.len();
