@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 pub mod db;
 pub mod error;
 pub mod inputs;
@@ -26,6 +27,7 @@ pub mod policies;
 pub mod tenants;
 pub mod verify;
 
+pub use audit::{Erasure, Replay};
 pub use db::{Backend, Instant, Money, PoolLimits};
 pub use error::StoreError;
 pub use payout::{PayoutKind, PayoutOutcome, PayoutRequest, StoredDecision};

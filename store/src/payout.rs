@@ -120,9 +120,8 @@ async fn commit_group(shared: &Shared, jobs: Vec<Job>) {
             }
         }
         Err(e) if jobs.len() == 1 => {
-            for job in jobs {
+            if let Some(job) = jobs.into_iter().next() {
                 let _ = job.reply.send(Err(e));
-                break;
             }
         }
         Err(e) => {
@@ -243,8 +242,10 @@ async fn decide_and_post(
         },
     };
     let data_hash = inputs.data_hash();
+    // The same data, or data erased on request since (a true-up against what is left would
+    // claw back a reward for no reason but the erasure): the decision on record stands.
     if let Some(latest) = earlier.last()
-        && latest.data_hash == data_hash
+        && (latest.data_hash == data_hash || inputs_erased(tx, &latest.id).await?)
     {
         return Ok(PayoutOutcome {
             kind: PayoutKind::AlreadyDecided,
@@ -414,7 +415,7 @@ async fn insert_decision(
     Ok(())
 }
 
-const DECISION_COLUMNS: &str = "id, tenant, member_id, policy_id, policy_version, period, ordinal, supersedes, \
+pub(crate) const DECISION_COLUMNS: &str = "id, tenant, member_id, policy_id, policy_version, period, ordinal, supersedes, \
      input_hash, data_hash, decision_hash, body, reward, premium_adjustment_percent, reward_posted, \
      premium_posted, qualified, tier, points, ledger_seq, created_at";
 
@@ -445,6 +446,17 @@ macro_rules! decision_from_row {
             created_at: r.try_get::<Instant, _>(20)?.to_rfc3339(),
         })
     }};
+}
+pub(crate) use decision_from_row;
+
+async fn inputs_erased(tx: &mut Tx, decision_id: &str) -> Result<bool, StoreError> {
+    let erased: Option<Option<Instant>> = on_tx!(tx, c => {
+        sqlx::query_scalar("SELECT erased_at FROM decision_inputs WHERE decision_id = $1")
+            .bind(decision_id)
+            .fetch_optional(c)
+            .await?
+    });
+    Ok(matches!(erased, Some(Some(_))))
 }
 
 /// The decisions already made for this member, policy and period, first to last.

@@ -14,57 +14,6 @@ mod common;
 use common::*;
 use incentive_store::{Checkpoint, Store};
 
-/// Runs SQL on the test database behind the store's back.
-async fn raw(db: &TestDb, sql: &str) -> Result<u64, sqlx::Error> {
-    let sql = sqlx::AssertSqlSafe(sql.to_owned());
-    if db.is_postgres() {
-        let pool = sqlx::PgPool::connect(&db.url).await?;
-        let n = sqlx::raw_sql(sql)
-            .execute(&pool)
-            .await
-            .map(|r| r.rows_affected());
-        pool.close().await;
-        n
-    } else {
-        let pool = sqlx::SqlitePool::connect(&db.url).await?;
-        let n = sqlx::raw_sql(sql)
-            .execute(&pool)
-            .await
-            .map(|r| r.rows_affected());
-        pool.close().await;
-        n
-    }
-}
-
-/// What an attacker with the database owner's rights does first.
-async fn drop_the_guards(db: &TestDb) {
-    if db.is_postgres() {
-        for t in [
-            "ledger_entries",
-            "ledger_postings",
-            "decisions",
-            "policy_versions",
-        ] {
-            raw(db, &format!("ALTER TABLE {t} DISABLE TRIGGER USER"))
-                .await
-                .unwrap();
-        }
-    } else {
-        for t in [
-            "ledger_entries_append_only_update",
-            "ledger_entries_append_only_delete",
-            "ledger_postings_append_only_update",
-            "ledger_postings_append_only_delete",
-            "decisions_append_only_update",
-            "decisions_append_only_delete",
-            "policy_versions_published_are_immutable",
-            "policy_versions_published_are_kept",
-        ] {
-            raw(db, &format!("DROP TRIGGER {t}")).await.unwrap();
-        }
-    }
-}
-
 /// A ledger of four entries: the policy's publication (1), then payouts to M1, M2, M3 (2–4).
 async fn three_payouts(db: &TestDb) -> Store {
     let store = store_with_plan(db, str::to_owned).await;
