@@ -23,6 +23,143 @@ pub enum Command {
     Policy(PolicyCommand),
     /// Decide one member-period under a policy, with the explanation.
     Evaluate(EvaluateArgs),
+    /// The database's schema.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Operator set-up: tenants and API keys.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// The auditor's tools: verify, replay, export, checkpoint.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// `sqlite://FILE` (created if missing) or `postgres://USER@HOST:PORT/DB`.
+    #[arg(long, value_name = "URL", env = "INCENTIVE_DB")]
+    pub db: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create or upgrade the schema (also done whenever the store is opened).
+    Migrate(DbArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Tenants (insurers).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant and start its ledger.
+    Create {
+        /// 1 to 64 of a-z, 0-9, `-` and `_`.
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Make a key; it is printed once, alone on the last line, and only its hash is kept.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        /// author, actuary, platform, auditor or admin.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a key by its id (`key_…`).
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Recompute every chain, sequence and balance; print the heads; exit non-zero naming the
+    /// first bad entry.
+    Verify(VerifyArgs),
+    /// Re-run decisions from their stored inputs and policy version; exit non-zero unless
+    /// every one gives the same bytes (decisions whose inputs were erased are counted apart).
+    Replay(ReplayArgs),
+    /// The ledger as CSV, one row per posting.
+    Export(ExportArgs),
+    /// Write where each chain stands, to keep outside the database for `verify --since`.
+    Checkpoint(CheckpointArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Only this tenant's ledger.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// A checkpoint file written earlier: prove the ledger still extends it.
+    #[arg(long, value_name = "FILE")]
+    pub since: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The tenant whose decisions to replay.
+    #[arg(long)]
+    pub tenant: String,
+    /// One decision (`dec_…`).
+    #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+    pub decision: Option<String>,
+    /// Every decision of the tenant.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[arg(long)]
+    pub tenant: Option<String>,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

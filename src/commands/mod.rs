@@ -1,9 +1,13 @@
 //! One module per subcommand; `run` dispatches.
 
+mod ledger;
 mod metrics;
+mod operator;
 mod policy;
 
-use crate::cli::{Cli, Command, PolicyCommand};
+use crate::cli::{
+    AdminCommand, Cli, Command, DbCommand, KeyCommand, LedgerCommand, PolicyCommand, TenantCommand,
+};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -11,5 +15,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(PolicyCommand::Check(args)) => policy::check(&args),
         Command::Policy(PolicyCommand::Test(args)) => policy::test(&args),
         Command::Evaluate(args) => policy::evaluate(&args),
+        Command::Db(DbCommand::Migrate(args)) => operator::migrate(&args),
+        Command::Admin(AdminCommand::Tenant(TenantCommand::Create { name, db })) => {
+            operator::create_tenant(&name, &db)
+        }
+        Command::Admin(AdminCommand::Key(KeyCommand::Create { tenant, role, db })) => {
+            operator::create_key(&tenant, &role, &db)
+        }
+        Command::Admin(AdminCommand::Key(KeyCommand::Revoke { id, db })) => {
+            operator::revoke_key(&id, &db)
+        }
+        Command::Ledger(LedgerCommand::Verify(args)) => ledger::verify(&args),
+        Command::Ledger(LedgerCommand::Replay(args)) => ledger::replay(&args),
+        Command::Ledger(LedgerCommand::Export(args)) => ledger::export(&args),
+        Command::Ledger(LedgerCommand::Checkpoint(args)) => ledger::checkpoint(&args),
     }
 }

@@ -108,8 +108,16 @@ pub fn options() -> StoreOptions {
     }
 }
 
+/// `policies/` at the workspace root (this file is also included by the CLI's tests, whose
+/// crate is the root).
 pub fn policies_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies")
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = if here.join("policies").is_dir() {
+        here
+    } else {
+        here.join("..")
+    };
+    root.join("policies")
 }
 
 /// A reference policy's manifest and script (its cases are not needed here).

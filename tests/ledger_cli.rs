@@ -1,0 +1,273 @@
+//! The auditor's and operator's commands against real databases: `db migrate`, `admin`, and
+//! `ledger verify|checkpoint|replay|export`, through the real binary.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+#[path = "../store/tests/common/mod.rs"]
+mod common;
+
+use common::*;
+use std::process::{Command, Output};
+
+fn incentive(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_incentive"))
+        .args(args)
+        .env_remove("INCENTIVE_DB")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A database with tangdaifu-smbg published and two members paid for March.
+async fn paid_ledger(db: &TestDb) {
+    let store = store_with_plan(db, str::to_owned).await;
+    for id in ["M1", "M2"] {
+        let m = enrol(&store, id).await;
+        store
+            .add_readings(TENANT, &m, controlled_march(5))
+            .await
+            .unwrap();
+        store.pay(request(&m)).await.unwrap();
+    }
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn db_migrate_creates_the_schema_and_names_a_url_it_cannot_use() {
+    for db in databases().await {
+        let out = incentive(&["db", "migrate", "--db", &db.url]);
+        assert!(out.status.success(), "{}: {}", db.label, stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            format!("the {} schema is up to date\n", db.label)
+        );
+        // Twice is fine: migrations already applied are skipped.
+        assert!(
+            incentive(&["db", "migrate", "--db", &db.url])
+                .status
+                .success()
+        );
+        db.cleanup().await;
+    }
+    let out = incentive(&["db", "migrate", "--db", "mysql://somewhere/x"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("database URL `mysql://somewhere/x` is not usable"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_prints_the_head_and_a_checkpoint_proves_the_ledger_extends_it() {
+    for db in databases().await {
+        paid_ledger(&db).await;
+        let out = incentive(&["ledger", "verify", "--db", &db.url]);
+        assert!(out.status.success(), "{}: {}", db.label, stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.starts_with("zhongan: ok — 3 entries, 2 decisions, 4 accounts; head 3 sha256:"),
+            "{text}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("checkpoint.jsonl");
+        let out = incentive(&[
+            "ledger",
+            "checkpoint",
+            "--db",
+            &db.url,
+            "--out",
+            file.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let saved = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            saved.starts_with("{\"tenant\":\"zhongan\",\"seq\":3,\"hash\":\"sha256:"),
+            "{saved}"
+        );
+
+        let out = incentive(&[
+            "ledger",
+            "verify",
+            "--db",
+            &db.url,
+            "--since",
+            file.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("the ledger extends every checkpoint in the file"));
+
+        std::fs::write(&file, "{\"tenant\":\"zhongan\",\"seq\":3}\n").unwrap();
+        let out = incentive(&[
+            "ledger",
+            "verify",
+            "--db",
+            &db.url,
+            "--since",
+            file.to_str().unwrap(),
+        ]);
+        assert!(!out.status.success());
+        assert!(
+            stderr(&out).contains("checkpoint.jsonl:1: not a checkpoint"),
+            "{}",
+            stderr(&out)
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_exits_non_zero_naming_the_entry_that_was_edited() {
+    for db in databases().await {
+        paid_ledger(&db).await;
+        drop_the_guards(&db).await;
+        raw(
+            &db,
+            "UPDATE ledger_entries SET memo = 'nothing to see' WHERE seq = 2",
+        )
+        .await
+        .unwrap();
+        let out = incentive(&["ledger", "verify", "--db", &db.url]);
+        assert_eq!(out.status.code(), Some(1), "{}", db.label);
+        assert!(
+            stdout(&out).starts_with("zhongan: FAILED at entry 2: entry 2 has been altered"),
+            "{}",
+            stdout(&out)
+        );
+        assert!(stderr(&out).contains("the ledger does not verify"));
+
+        let out = incentive(&["ledger", "verify", "--db", &db.url, "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["tenants"][0]["problem"]["seq"], 2);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_confirms_every_decision_and_export_writes_a_row_per_posting() {
+    for db in databases().await {
+        paid_ledger(&db).await;
+        let out = incentive(&[
+            "ledger", "replay", "--db", &db.url, "--tenant", TENANT, "--all",
+        ]);
+        assert!(out.status.success(), "{}: {}", db.label, stderr(&out));
+        assert!(
+            stdout(&out).ends_with("2 replayed: 2 identical, 0 not, 0 with inputs erased\n"),
+            "{}",
+            stdout(&out)
+        );
+
+        let out = incentive(&[
+            "ledger",
+            "replay",
+            "--db",
+            &db.url,
+            "--tenant",
+            TENANT,
+            "--decision",
+            "dec_nope",
+        ]);
+        assert!(!out.status.success());
+        assert!(
+            stderr(&out).contains("decision `dec_nope` does not exist"),
+            "{}",
+            stderr(&out)
+        );
+
+        let out = incentive(&["ledger", "export", "--db", &db.url, "--format", "csv"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let csv = stdout(&out);
+        assert_eq!(
+            csv.lines().count(),
+            1 + 2 + 2 + 2,
+            "header, the pool's funding, two payouts:\n{csv}"
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_makes_a_tenant_and_a_key_printed_once_on_the_last_line() {
+    for db in databases().await {
+        let out = incentive(&["admin", "tenant", "create", "acme-health", "--db", &db.url]);
+        assert!(out.status.success(), "{}: {}", db.label, stderr(&out));
+        let out = incentive(&["admin", "tenant", "create", "acme-health", "--db", &db.url]);
+        assert!(
+            stderr(&out).contains("tenant `acme-health` already exists"),
+            "{}",
+            stderr(&out)
+        );
+        let out = incentive(&["admin", "tenant", "create", "Bad Name", "--db", &db.url]);
+        assert!(
+            stderr(&out).contains("tenant name `Bad Name` is not allowed"),
+            "{}",
+            stderr(&out)
+        );
+
+        let out = incentive(&[
+            "admin",
+            "key",
+            "create",
+            "--tenant",
+            "acme-health",
+            "--role",
+            "platform",
+            "--db",
+            &db.url,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        let secret = text.lines().last().unwrap();
+        assert!(secret.starts_with("ik_") && secret.len() == 67, "{text}");
+        let id = text.split_whitespace().nth(1).unwrap().to_owned();
+
+        let store = incentive_store::Store::open(&db.url, options())
+            .await
+            .unwrap();
+        let caller = store.authenticate(secret).await.unwrap().unwrap();
+        assert_eq!(
+            (caller.tenant.as_str(), caller.role.as_str()),
+            ("acme-health", "platform")
+        );
+        let out = incentive(&["admin", "key", "revoke", &id, "--db", &db.url]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            store.authenticate(secret).await.unwrap(),
+            None,
+            "a revoked key lets no one in"
+        );
+        let out = incentive(&["admin", "key", "revoke", &id, "--db", &db.url]);
+        assert!(stderr(&out).contains(&format!("no live key has the id `{id}`")));
+        let out = incentive(&[
+            "admin",
+            "key",
+            "create",
+            "--tenant",
+            "acme-health",
+            "--role",
+            "root",
+            "--db",
+            &db.url,
+        ]);
+        assert!(
+            stderr(&out).contains("`root` is not a role"),
+            "{}",
+            stderr(&out)
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+}
