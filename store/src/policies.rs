@@ -303,6 +303,17 @@ impl Store {
         })
     }
 
+    /// The ids of a tenant's policies, in order.
+    pub async fn policies(&self, tenant: &str) -> Result<Vec<String>, StoreError> {
+        let ids: Vec<String> = on_pool!(&self.shared.pool, p => {
+            sqlx::query_scalar("SELECT DISTINCT policy_id FROM policy_versions WHERE tenant = $1 ORDER BY policy_id")
+                .bind(tenant)
+                .fetch_all(p)
+                .await?
+        });
+        Ok(ids)
+    }
+
     /// Every stored version of a policy, oldest effective date first.
     pub async fn policy_versions(
         &self,
