@@ -185,9 +185,11 @@ impl Pool {
     }
 }
 
-/// An exact amount: `NUMERIC` in PostgreSQL, decimal text in SQLite (never `REAL`). Both keep
-/// the scale it was written with (`30.00` stays `30.00`), so that what is read back — and any
-/// decision computed from it — is the same on both backends.
+/// An exact amount: `NUMERIC` in PostgreSQL, decimal text in SQLite (never `REAL`).
+///
+/// INVARIANT: a `Money` read back is normalised (`30`, not `30.00`). PostgreSQL keeps a
+/// number's scale except for zero, which sqlx sends without one; normalising on read makes
+/// what is read — and every decision computed from it — the same bytes on both backends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(pub Decimal);
 
@@ -209,7 +211,7 @@ impl Encode<'_, Sqlite> for Money {
 impl<'r> Decode<'r, Sqlite> for Money {
     fn decode(value: <Sqlite as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
         let text = <&str as Decode<'r, Sqlite>>::decode(value)?;
-        Ok(Self(Decimal::from_str_exact(text)?))
+        Ok(Self(Decimal::from_str_exact(text)?.normalize()))
     }
 }
 
@@ -230,7 +232,9 @@ impl Encode<'_, Postgres> for Money {
 
 impl<'r> Decode<'r, Postgres> for Money {
     fn decode(value: <Postgres as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(Self(<Decimal as Decode<'r, Postgres>>::decode(value)?))
+        Ok(Self(
+            <Decimal as Decode<'r, Postgres>>::decode(value)?.normalize(),
+        ))
     }
 }
 

@@ -131,13 +131,13 @@ async fn the_csv_export_has_a_row_per_posting_in_chain_order() {
         assert!(lines[0].starts_with("tenant,seq,created_at,kind,"));
         assert!(
             lines[1].contains(",policy_published,")
-                && lines[1].contains(",budget:tangdaifu-smbg@1.0.0,CNY,-200000000.00,"),
+                && lines[1].contains(",budget:tangdaifu-smbg@1.0.0,CNY,-200000000,"),
             "{}",
             lines[1]
         );
         assert!(
             lines[4].contains(",payout,")
-                && lines[4].contains(",member:M1:rewards:tangdaifu-smbg,CNY,30.00,"),
+                && lines[4].contains(",member:M1:rewards:tangdaifu-smbg,CNY,30,"),
             "{}",
             lines[4]
         );
