@@ -83,8 +83,25 @@ pub(crate) enum Tx {
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
-/// Runs `$body` with `$c` bound to the transaction's connection, once per backend.
+/// Runs `$body` with `$c` bound to the transaction's connection, once per backend; the second
+/// form also names the backend's `sqlx::Database` type (for a `QueryBuilder`).
 macro_rules! on_tx {
+    ($tx:expr, $c:ident, $db:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                let $c = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
     ($tx:expr, $c:ident => $body:expr) => {
         match $tx {
             $crate::db::Tx::Sqlite(t) => {

@@ -22,6 +22,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
+use std::collections::HashMap;
 
 /// The unit premium adjustments are posted in: percentage points of the premium.
 pub const PERCENT_CURRENCY: &str = "%";
@@ -177,15 +178,13 @@ pub(crate) async fn lock_head(tx: &mut Tx, tenant: &str) -> Result<(i64, String)
     }
 }
 
-/// Appends an entry after the tenant's head (which the caller has locked with [`lock_head`])
-/// and moves the head and the running balances. Returns the entry as stored.
-pub(crate) async fn append(
-    tx: &mut Tx,
+/// Places a draft after the tenant's head and moves the head to it; nothing is written yet.
+pub(crate) fn chain(
     tenant: &str,
     head: &mut (i64, String),
     at: Instant,
     draft: EntryDraft,
-) -> Result<Entry, StoreError> {
+) -> Result<(Entry, String), StoreError> {
     if !is_balanced(&draft.postings) {
         return Err(StoreError::Corrupt(format!(
             "an entry for `{}` does not balance; nothing was written",
@@ -208,90 +207,172 @@ pub(crate) async fn append(
         postings: draft.postings,
     };
     let hash = entry_hash(&entry);
-    on_tx!(tx, c => {
-        sqlx::query(
-            "INSERT INTO ledger_entries (tenant, seq, kind, decision_id, decision_hash, policy_id, \
-             policy_version, policy_hash, reverses, memo, created_at, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(tenant)
-        .bind(entry.seq)
-        .bind(&entry.kind)
-        .bind(&entry.decision_id)
-        .bind(&entry.decision_hash)
-        .bind(&entry.policy_id)
-        .bind(&entry.policy_version)
-        .bind(&entry.policy_hash)
-        .bind(entry.reverses)
-        .bind(&entry.memo)
-        .bind(at)
-        .bind(&entry.prev_hash)
-        .bind(&hash)
-        .execute(&mut *c)
-        .await?;
-        for (line, p) in entry.postings.iter().enumerate() {
-            let line = i64::try_from(line).unwrap_or(i64::MAX);
-            sqlx::query(
-                "INSERT INTO ledger_postings (tenant, seq, line, account, currency, amount) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(tenant)
-            .bind(entry.seq)
-            .bind(line)
-            .bind(&p.account)
-            .bind(&p.currency)
-            .bind(Money(p.amount))
-            .execute(&mut *c)
-            .await?;
-            let balance: Option<Money> = sqlx::query_scalar(
-                "SELECT balance FROM account_balances WHERE tenant = $1 AND account = $2 AND currency = $3",
-            )
-            .bind(tenant)
-            .bind(&p.account)
-            .bind(&p.currency)
-            .fetch_optional(&mut *c)
-            .await?;
-            let next = Money(balance.map_or(Decimal::ZERO, |b| b.0) + p.amount);
-            sqlx::query(
-                "INSERT INTO account_balances (tenant, account, currency, balance) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (tenant, account, currency) DO UPDATE SET balance = excluded.balance",
-            )
-            .bind(tenant)
-            .bind(&p.account)
-            .bind(&p.currency)
-            .bind(next)
-            .execute(&mut *c)
-            .await?;
-        }
-        sqlx::query("UPDATE chain_heads SET seq = $1, hash = $2 WHERE tenant = $3")
-            .bind(entry.seq)
-            .bind(&hash)
-            .bind(tenant)
-            .execute(&mut *c)
-            .await?;
-    });
-    *head = (entry.seq, hash);
-    Ok(entry)
+    *head = (entry.seq, hash.clone());
+    Ok((entry, hash))
 }
 
-/// An account's balance inside a transaction (zero when it has no postings yet).
-pub(crate) async fn balance(
+/// Rows a multi-row `INSERT` carries at most, well under SQLite's 32,766 bound variables.
+pub(crate) const INSERT_ROWS_MAX: usize = 1_000;
+
+/// Writes chained entries and their postings, the accounts' new balances and the new head, in
+/// a few statements however many entries there are. The caller holds the head's lock.
+pub(crate) async fn write(
     tx: &mut Tx,
     tenant: &str,
-    account: &str,
-    currency: &str,
-) -> Result<Decimal, StoreError> {
-    let balance: Option<Money> = on_tx!(tx, c => {
-        sqlx::query_scalar(
-            "SELECT balance FROM account_balances WHERE tenant = $1 AND account = $2 AND currency = $3",
-        )
-        .bind(tenant)
-        .bind(account)
-        .bind(currency)
-        .fetch_optional(c)
-        .await?
+    entries: &[(Entry, String)],
+    balances: &[((String, String), Decimal)],
+    head: &(i64, String),
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let at: Vec<Instant> = entries
+        .iter()
+        .map(|(e, _)| {
+            chrono::DateTime::parse_from_rfc3339(&e.created_at)
+                .map(|t| Instant::new(t.with_timezone(&chrono::Utc)))
+                .map_err(|_| StoreError::Corrupt(format!("entry {} has a bad time", e.seq)))
+        })
+        .collect::<Result<_, _>>()?;
+    let postings: Vec<(i64, i64, &Posting)> = entries
+        .iter()
+        .flat_map(|(e, _)| {
+            e.postings
+                .iter()
+                .enumerate()
+                .map(|(line, p)| (e.seq, i64::try_from(line).unwrap_or(i64::MAX), p))
+        })
+        .collect();
+    let rows: Vec<(&(Entry, String), &Instant)> = entries.iter().zip(&at).collect();
+    on_tx!(tx, c, Db => {
+        for chunk in rows.chunks(INSERT_ROWS_MAX) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO ledger_entries (tenant, seq, kind, decision_id, decision_hash, policy_id, \
+                 policy_version, policy_hash, reverses, memo, created_at, prev_hash, hash) ",
+            );
+            q.push_values(chunk, |mut b, ((e, hash), at)| {
+                b.push_bind(tenant)
+                    .push_bind(e.seq)
+                    .push_bind(&e.kind)
+                    .push_bind(&e.decision_id)
+                    .push_bind(&e.decision_hash)
+                    .push_bind(&e.policy_id)
+                    .push_bind(&e.policy_version)
+                    .push_bind(&e.policy_hash)
+                    .push_bind(e.reverses)
+                    .push_bind(&e.memo)
+                    .push_bind(**at)
+                    .push_bind(&e.prev_hash)
+                    .push_bind(hash);
+            });
+            q.build().execute(&mut *c).await?;
+        }
+        for chunk in postings.chunks(INSERT_ROWS_MAX) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO ledger_postings (tenant, seq, line, account, currency, amount) ",
+            );
+            q.push_values(chunk, |mut b, (seq, line, p)| {
+                b.push_bind(tenant)
+                    .push_bind(*seq)
+                    .push_bind(*line)
+                    .push_bind(&p.account)
+                    .push_bind(&p.currency)
+                    .push_bind(Money(p.amount));
+            });
+            q.build().execute(&mut *c).await?;
+        }
+        for chunk in balances.chunks(INSERT_ROWS_MAX) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO account_balances (tenant, account, currency, balance) ",
+            );
+            q.push_values(chunk, |mut b, ((account, currency), balance)| {
+                b.push_bind(tenant)
+                    .push_bind(account)
+                    .push_bind(currency)
+                    .push_bind(Money(*balance));
+            });
+            q.push(
+                " ON CONFLICT (tenant, account, currency) DO UPDATE SET balance = excluded.balance",
+            );
+            q.build().execute(&mut *c).await?;
+        }
+        sqlx::query("UPDATE chain_heads SET seq = $1, hash = $2 WHERE tenant = $3")
+            .bind(head.0)
+            .bind(&head.1)
+            .bind(tenant)
+            .execute(&mut *c)
+            .await?;
     });
-    Ok(balance.map_or(Decimal::ZERO, |b| b.0))
+    Ok(())
+}
+
+/// The balances of some accounts inside a transaction; an account with no postings yet is
+/// absent (its balance is zero).
+pub(crate) async fn balances(
+    tx: &mut Tx,
+    tenant: &str,
+    accounts: &[(String, String)],
+) -> Result<HashMap<(String, String), Decimal>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in accounts.chunks(INSERT_ROWS_MAX) {
+        let rows: Vec<(String, String, Money)> = on_tx!(&mut *tx, c, Db => {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT account, currency, balance FROM account_balances WHERE tenant = ",
+            );
+            q.push_bind(tenant).push(" AND account IN (");
+            let mut list = q.separated(", ");
+            for (account, _) in chunk {
+                list.push_bind(account);
+            }
+            q.push(")");
+            q.build()
+                .fetch_all(&mut *c)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .collect::<sqlx::Result<Vec<_>>>()?
+        });
+        for (account, currency, balance) in rows {
+            out.insert((account, currency), balance.0);
+        }
+    }
+    Ok(out)
+}
+
+/// Appends one entry after the tenant's head (which the caller has locked with
+/// [`lock_head`]), moving the head and the balances. Returns the entry as stored.
+pub(crate) async fn append(
+    tx: &mut Tx,
+    tenant: &str,
+    head: &mut (i64, String),
+    at: Instant,
+    draft: EntryDraft,
+) -> Result<Entry, StoreError> {
+    let (entry, hash) = chain(tenant, head, at, draft)?;
+    let accounts: Vec<(String, String)> = entry
+        .postings
+        .iter()
+        .map(|p| (p.account.clone(), p.currency.clone()))
+        .collect();
+    let mut known = balances(tx, tenant, &accounts).await?;
+    for p in &entry.postings {
+        *known
+            .entry((p.account.clone(), p.currency.clone()))
+            .or_default() += p.amount;
+    }
+    let changed: Vec<((String, String), Decimal)> = accounts
+        .into_iter()
+        .map(|k| {
+            let v = known.get(&k).copied().unwrap_or_default();
+            (k, v)
+        })
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
+        .collect();
+    let written = [(entry, hash)];
+    write(tx, tenant, &written, &changed, head).await?;
+    let [(entry, _)] = written;
+    Ok(entry)
 }
 
 pub fn pool_account(policy: &str, version: &str) -> String {

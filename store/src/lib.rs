@@ -19,6 +19,7 @@
 pub mod audit;
 pub mod db;
 pub mod error;
+mod group;
 pub mod inputs;
 pub mod ledger;
 pub mod members;

@@ -1,0 +1,687 @@
+//! One group of payouts, decided and posted in one transaction with a handful of statements
+//! however many payouts it holds.
+//!
+//! The writer hands a group here with the tenants' chain heads locked. Everything the group
+//! reads — versions in effect, profiles, readings, labs, earlier decisions, balances — is
+//! loaded in a few set-based queries; the payouts are then decided one after another *in
+//! memory*, each seeing what the ones before it in the group posted (so two payouts to the
+//! same pool in one group still cannot both spend its last yuan); and what they post is
+//! written with multi-row inserts. Round trips, not arithmetic, are what a payout costs on
+//! either backend (SQLite's driver runs each statement on a thread of its own), so this is
+//! what makes group commit pay.
+
+use crate::Shared;
+use crate::db::{Instant, Money, Tx, on_tx};
+use crate::error::StoreError;
+use crate::inputs::{StoredInputs, StoredReading};
+use crate::ledger::{
+    self, Entry, EntryDraft, EntryKind, INSERT_ROWS_MAX, PERCENT_CURRENCY, Posting, sha256_hex,
+};
+use crate::payout::{
+    DECISION_COLUMNS, PayoutKind, PayoutOutcome, PayoutRequest, StoredDecision, decision_from_row,
+};
+use crate::policies::{compiled_policy, version_in_effect};
+use chrono::{DateTime, FixedOffset};
+use incentive_engine::policy::{EvaluationInput, History, MemberProfile, Policy, PriorOutcome};
+use incentive_engine::{Hba1c, LabResult, MemberId, Period};
+use rust_decimal::Decimal;
+use sqlx::Row;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// Whether an error leaves the transaction unusable (a failed statement), as opposed to a
+/// refusal decided before anything was written.
+pub(crate) fn aborts_group(e: &StoreError) -> bool {
+    matches!(e, StoreError::Database(_) | StoreError::Corrupt(_))
+}
+
+/// A decision already on record, and whether its inputs were erased since.
+#[derive(Clone, Debug)]
+struct Known {
+    decision: StoredDecision,
+    erased: bool,
+}
+
+/// What one tenant's part of the group reads, loaded up front.
+#[derive(Default)]
+struct TenantData {
+    profiles: HashMap<String, MemberProfile>,
+    readings: HashMap<String, Vec<StoredReading>>,
+    labs: HashMap<String, Vec<LabResult>>,
+    /// (member, policy) → decisions in (period, ordinal) order; the group's own are appended.
+    decisions: HashMap<(String, String), Vec<Known>>,
+    balances: HashMap<(String, String), Decimal>,
+    /// Accounts the group moved, to write back.
+    touched: BTreeSet<(String, String)>,
+    head: (i64, String),
+    entries: Vec<(Entry, String)>,
+    new_decisions: Vec<(StoredDecision, String)>,
+}
+
+/// Decides and posts a group; returns each payout's result in order. `Err` means a statement
+/// failed and nothing of the group was written.
+pub(crate) async fn decide_group(
+    shared: &Shared,
+    requests: &[&PayoutRequest],
+) -> Result<Vec<Result<PayoutOutcome, StoreError>>, StoreError> {
+    let mut tx = shared.pool.begin().await?;
+    let at = shared.now();
+
+    // Heads are locked in tenant order, so two processes never wait on each other in a cycle.
+    let tenants: BTreeSet<&str> = requests.iter().map(|r| r.tenant.as_str()).collect();
+    let mut data: BTreeMap<&str, TenantData> = BTreeMap::new();
+    for tenant in &tenants {
+        match ledger::lock_head(&mut tx, tenant).await {
+            Ok(head) => {
+                data.insert(
+                    tenant,
+                    TenantData {
+                        head,
+                        ..TenantData::default()
+                    },
+                );
+            }
+            Err(StoreError::UnknownTenant(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+
+    // The version in effect for each (tenant, policy, period), and its compiled policy.
+    let mut versions: HashMap<(&str, &str, Period), Option<(String, Arc<Policy>)>> = HashMap::new();
+    for r in requests {
+        let key = (r.tenant.as_str(), r.policy_id.as_str(), r.period);
+        if versions.contains_key(&key) || !data.contains_key(r.tenant.as_str()) {
+            continue;
+        }
+        let found = match version_in_effect(&mut tx, &r.tenant, &r.policy_id, r.period).await {
+            Ok(v) => {
+                let policy = compiled_policy(shared, &mut tx, &r.tenant, &r.policy_id, &v).await?;
+                Some((v, policy))
+            }
+            Err(StoreError::NoVersionInEffect { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        versions.insert(key, found);
+    }
+
+    for (tenant, d) in data.iter_mut() {
+        let mine: Vec<&&PayoutRequest> = requests.iter().filter(|r| r.tenant == *tenant).collect();
+        let members: Vec<&str> = mine
+            .iter()
+            .map(|r| r.member.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        // The span of time the group's windows cover, for one readings query.
+        let mut span: Option<(i64, i64)> = None;
+        let mut accounts = BTreeSet::new();
+        for r in &mine {
+            let Some(Some((version, policy))) =
+                versions.get(&(r.tenant.as_str(), r.policy_id.as_str(), r.period))
+            else {
+                continue;
+            };
+            if let Ok(w) = r.period.window(policy.manifest.timezone) {
+                let (s, e) = (w.start.timestamp_millis(), w.end.timestamp_millis());
+                span = Some(span.map_or((s, e), |(a, b)| (a.min(s), b.max(e))));
+            }
+            accounts.extend(accounts_of(r, version, &policy.manifest.currency));
+        }
+        d.profiles = load_profiles(&mut tx, tenant, &members).await?;
+        if let Some((start, end)) = span {
+            d.readings = load_readings(&mut tx, tenant, &members, start, end).await?;
+            d.labs = load_labs(&mut tx, tenant, &members, end).await?;
+        }
+        d.decisions = load_decisions(&mut tx, tenant, &members).await?;
+        let accounts: Vec<(String, String)> = accounts.into_iter().collect();
+        d.balances = ledger::balances(&mut tx, tenant, &accounts).await?;
+    }
+
+    let mut results = Vec::with_capacity(requests.len());
+    for r in requests {
+        let result = match (
+            data.get_mut(r.tenant.as_str()),
+            versions.get(&(r.tenant.as_str(), r.policy_id.as_str(), r.period)),
+        ) {
+            (None, _) => Err(StoreError::UnknownTenant(r.tenant.clone())),
+            (Some(_), Some(None) | None) => Err(StoreError::NoVersionInEffect {
+                policy: r.policy_id.clone(),
+                period: r.period.to_string(),
+            }),
+            (Some(d), Some(Some((version, policy)))) => decide(d, r, version, policy, at),
+        };
+        if let Err(e) = &result
+            && aborts_group(e)
+        {
+            return Err(result.err().unwrap_or(StoreError::ShuttingDown));
+        }
+        results.push(result);
+    }
+
+    for (tenant, d) in &data {
+        let balances: Vec<((String, String), Decimal)> = d
+            .touched
+            .iter()
+            .map(|k| (k.clone(), d.balances.get(k).copied().unwrap_or_default()))
+            .collect();
+        ledger::write(&mut tx, tenant, &d.entries, &balances, &d.head).await?;
+        insert_decisions(&mut tx, &d.new_decisions, at).await?;
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// The accounts a payout may move, with their currencies.
+fn accounts_of(r: &PayoutRequest, version: &str, currency: &str) -> [(String, String); 4] {
+    let member = r.member.as_str();
+    [
+        (
+            ledger::pool_account(&r.policy_id, version),
+            currency.to_owned(),
+        ),
+        (
+            ledger::member_rewards_account(member, &r.policy_id),
+            currency.to_owned(),
+        ),
+        (
+            ledger::premium_account(&r.policy_id, version),
+            PERCENT_CURRENCY.to_owned(),
+        ),
+        (
+            ledger::member_premium_account(member, &r.policy_id),
+            PERCENT_CURRENCY.to_owned(),
+        ),
+    ]
+}
+
+/// A decision's id: the same on every backend and every run, for the same payout.
+fn decision_id(r: &PayoutRequest, ordinal: i64) -> String {
+    let key = format!(
+        "{}\n{}\n{}\n{}\n{ordinal}",
+        r.tenant,
+        r.member.as_str(),
+        r.policy_id,
+        r.period
+    );
+    let hash = sha256_hex(key.as_bytes());
+    format!("dec_{}", hash.get(7..31).unwrap_or_default())
+}
+
+/// Decides one payout against the group's data, and records what it posts in it.
+fn decide(
+    d: &mut TenantData,
+    r: &PayoutRequest,
+    version: &str,
+    policy: &Policy,
+    at: Instant,
+) -> Result<PayoutOutcome, StoreError> {
+    let m = &policy.manifest;
+    let window = r
+        .period
+        .window(m.timezone)
+        .map_err(|e| StoreError::BadInput {
+            field: "period".into(),
+            reason: e.to_string(),
+        })?;
+    let member_id = r.member.as_str();
+    let profile = d
+        .profiles
+        .get(member_id)
+        .cloned()
+        .ok_or_else(|| StoreError::UnknownMember {
+            tenant: r.tenant.clone(),
+            member: member_id.to_owned(),
+        })?;
+    let (start, end) = (
+        window.start.timestamp_millis(),
+        window.end.timestamp_millis(),
+    );
+    let readings: Vec<StoredReading> = d
+        .readings
+        .get(member_id)
+        .map(|all| {
+            all.iter()
+                .filter(|x| start <= x.t && x.t < end)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let labs: Vec<LabResult> = d
+        .labs
+        .get(member_id)
+        .map(|all| {
+            all.iter()
+                .filter(|l| l.time.timestamp_millis() < end)
+                .copied()
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let period = r.period.to_string();
+    let key = (member_id.to_owned(), r.policy_id.clone());
+    let known = d.decisions.get(&key).map(Vec::as_slice).unwrap_or_default();
+    let earlier: Vec<&Known> = known
+        .iter()
+        .filter(|k| k.decision.period == period)
+        .collect();
+    let posted_reward: Decimal = earlier.iter().map(|k| k.decision.reward_posted).sum();
+    let posted_premium: Decimal = earlier.iter().map(|k| k.decision.premium_posted).sum();
+    let (outcomes, premium_loading_percent) = prior_outcomes(known, &period)?;
+
+    let pool = ledger::pool_account(&r.policy_id, version);
+    let pool_key = (pool.clone(), m.currency.clone());
+    let pool_paid = m.caps.pool_budget.map(|budget| {
+        let left = d.balances.get(&pool_key).copied().unwrap_or_default();
+        // What others were paid: this member's own payments for this period are what a
+        // true-up replaces, so they do not count against it.
+        budget - left - posted_reward
+    });
+    let inputs = StoredInputs {
+        member: profile,
+        readings,
+        labs,
+        history: History {
+            outcomes,
+            premium_loading_percent,
+            pool_paid,
+        },
+    };
+    let data_hash = inputs.data_hash();
+    // The same data, or data erased on request since (a true-up against what is left would
+    // claw back a reward for no reason but the erasure): the decision on record stands.
+    if let Some(latest) = earlier.last()
+        && (latest.decision.data_hash == data_hash || latest.erased)
+    {
+        return Ok(PayoutOutcome {
+            kind: PayoutKind::AlreadyDecided,
+            decision: latest.decision.clone(),
+        });
+    }
+    let engine_readings = inputs.readings()?;
+    let decision = policy.evaluate(&EvaluationInput {
+        member: &inputs.member,
+        period: r.period,
+        readings: &engine_readings,
+        labs: &inputs.labs,
+        history: &inputs.history,
+    })?;
+
+    let ordinal = i64::try_from(earlier.len()).unwrap_or(i64::MAX);
+    let id = decision_id(r, ordinal);
+    let body = decision.to_json();
+    let decision_hash = sha256_hex(body.as_bytes());
+    let reward_delta = decision.reward - posted_reward;
+    let premium_delta = decision.premium_adjustment_percent - posted_premium;
+    let supersedes = earlier.last().map(|k| k.decision.id.clone());
+
+    let [_, rewards, premium, member_premium] = accounts_of(r, version, &m.currency);
+    let mut postings = Vec::new();
+    if !reward_delta.is_zero() {
+        postings.push(Posting {
+            account: pool,
+            currency: m.currency.clone(),
+            amount: -reward_delta,
+        });
+        postings.push(Posting {
+            account: rewards.0,
+            currency: rewards.1,
+            amount: reward_delta,
+        });
+    }
+    if !premium_delta.is_zero() {
+        postings.push(Posting {
+            account: premium.0,
+            currency: premium.1,
+            amount: -premium_delta,
+        });
+        postings.push(Posting {
+            account: member_premium.0,
+            currency: member_premium.1,
+            amount: premium_delta,
+        });
+    }
+    let (kind, memo) = match &supersedes {
+        None => (
+            EntryKind::Payout,
+            format!(
+                "`{member_id}` {}: reward {} {}, premium {}%",
+                r.period, decision.reward, m.currency, decision.premium_adjustment_percent
+            ),
+        ),
+        Some(first) => (
+            EntryKind::TrueUp,
+            format!(
+                "true-up of `{first}` after the data changed: `{member_id}` {} reward now {} {} ({:+}), premium now {}% ({:+})",
+                r.period,
+                decision.reward,
+                m.currency,
+                reward_delta,
+                decision.premium_adjustment_percent,
+                premium_delta
+            ),
+        ),
+    };
+    let (entry, hash) = ledger::chain(
+        &r.tenant,
+        &mut d.head,
+        at,
+        EntryDraft {
+            kind,
+            decision_id: Some(id.clone()),
+            decision_hash: Some(decision_hash.clone()),
+            policy_id: r.policy_id.clone(),
+            policy_version: version.to_owned(),
+            policy_hash: policy.content_hash.clone(),
+            reverses: None,
+            memo,
+            postings,
+        },
+    )?;
+    for p in &entry.postings {
+        let k = (p.account.clone(), p.currency.clone());
+        *d.balances.entry(k.clone()).or_default() += p.amount;
+        d.touched.insert(k);
+    }
+    let stored = StoredDecision {
+        id,
+        tenant: r.tenant.clone(),
+        member_id: member_id.to_owned(),
+        policy_id: r.policy_id.clone(),
+        policy_version: version.to_owned(),
+        period,
+        ordinal,
+        supersedes,
+        input_hash: decision.input_hash.clone(),
+        data_hash,
+        decision_hash,
+        body,
+        // Normalised, as every amount read back from the database is (see `Money`).
+        reward: decision.reward.normalize(),
+        premium_adjustment_percent: decision.premium_adjustment_percent.normalize(),
+        reward_posted: reward_delta.normalize(),
+        premium_posted: premium_delta.normalize(),
+        qualified: decision.qualified,
+        tier: decision.tier.clone(),
+        points: decision.points,
+        ledger_seq: entry.seq,
+        created_at: at.to_rfc3339(),
+    };
+    d.entries.push((entry, hash));
+    d.new_decisions.push((stored.clone(), inputs.to_json()));
+    d.decisions.entry(key).or_default().push(Known {
+        decision: stored.clone(),
+        erased: false,
+    });
+    let kind = if stored.ordinal == 0 {
+        PayoutKind::Paid
+    } else {
+        PayoutKind::TrueUp
+    };
+    Ok(PayoutOutcome {
+        kind,
+        decision: stored,
+    })
+}
+
+/// The member's outcomes under this policy before `period` (the last decision of each), and
+/// the premium loading those decisions add up to.
+fn prior_outcomes(
+    known: &[Known],
+    period: &str,
+) -> Result<(Vec<PriorOutcome>, Decimal), StoreError> {
+    let mut loading = Decimal::ZERO;
+    let mut by_period: BTreeMap<&str, PriorOutcome> = BTreeMap::new();
+    for k in known.iter().filter(|k| k.decision.period.as_str() < period) {
+        let d = &k.decision;
+        loading += d.premium_posted;
+        let parsed = Period::parse(&d.period)
+            .map_err(|e| StoreError::Corrupt(format!("a stored decision's period: {e}")))?;
+        // Later ordinals replace earlier ones: the last decision of a period is its outcome.
+        by_period.insert(
+            &d.period,
+            PriorOutcome {
+                period: parsed,
+                reward: d.reward,
+                premium_adjustment_percent: d.premium_adjustment_percent,
+                tier: d.tier.clone(),
+                points: d.points,
+                qualified: d.qualified,
+            },
+        );
+    }
+    Ok((by_period.into_values().collect(), loading))
+}
+
+/// `column IN (…)` over `items`, for a `QueryBuilder`.
+macro_rules! push_in {
+    ($q:expr, $column:expr, $items:expr) => {{
+        $q.push(concat!(" AND ", $column, " IN ("));
+        let mut list = $q.separated(", ");
+        for item in $items {
+            list.push_bind(*item);
+        }
+        $q.push(")");
+    }};
+}
+
+async fn load_profiles(
+    tx: &mut Tx,
+    tenant: &str,
+    members: &[&str],
+) -> Result<HashMap<String, MemberProfile>, StoreError> {
+    type Row = (
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<bool>,
+        Option<String>,
+    );
+    let mut rows: Vec<Row> = Vec::new();
+    for chunk in members.chunks(INSERT_ROWS_MAX) {
+        rows.extend(on_tx!(&mut *tx, c, Db => {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT member_id, age, sex, region, diabetes_type, insulin, enrolled_on FROM members WHERE tenant = ",
+            );
+            q.push_bind(tenant);
+            push_in!(q, "member_id", chunk);
+            q.build()
+                .fetch_all(&mut *c)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?)))
+                .collect::<sqlx::Result<Vec<Row>>>()?
+        }));
+    }
+    rows.into_iter()
+        .map(
+            |(id, age, sex, region, diabetes_type, insulin, enrolled_on)| {
+                let corrupt =
+                    |what: &str| StoreError::Corrupt(format!("member `{id}`: bad {what}"));
+                let profile = MemberProfile {
+                    id: MemberId::parse(&id).map_err(|_| corrupt("id"))?,
+                    age: age
+                        .map(u32::try_from)
+                        .transpose()
+                        .map_err(|_| corrupt("age"))?,
+                    sex,
+                    region,
+                    diabetes_type,
+                    insulin,
+                    enrolled_on: enrolled_on
+                        .map(|d| d.parse())
+                        .transpose()
+                        .map_err(|_| corrupt("enrolment date"))?,
+                };
+                Ok((id, profile))
+            },
+        )
+        .collect()
+}
+
+async fn load_readings(
+    tx: &mut Tx,
+    tenant: &str,
+    members: &[&str],
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<HashMap<String, Vec<StoredReading>>, StoreError> {
+    let mut out: HashMap<String, Vec<StoredReading>> = HashMap::new();
+    for chunk in members.chunks(INSERT_ROWS_MAX) {
+        let rows: Vec<(String, StoredReading)> = on_tx!(&mut *tx, c, Db => {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT member_id, time_ms, offset_s, mg_dl, flag, context, source FROM readings WHERE tenant = ",
+            );
+            q.push_bind(tenant);
+            push_in!(q, "member_id", chunk);
+            q.push(" AND time_ms >= ").push_bind(start_ms);
+            q.push(" AND time_ms < ").push_bind(end_ms);
+            q.push(" ORDER BY member_id, time_ms, source");
+            q.build()
+                .fetch_all(&mut *c)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get(0)?,
+                        StoredReading {
+                            t: r.try_get(1)?,
+                            o: r.try_get(2)?,
+                            v: r.try_get(3)?,
+                            f: r.try_get(4)?,
+                            c: r.try_get(5)?,
+                            s: r.try_get(6)?,
+                        },
+                    ))
+                })
+                .collect::<sqlx::Result<Vec<_>>>()?
+        });
+        for (member, reading) in rows {
+            out.entry(member).or_default().push(reading);
+        }
+    }
+    Ok(out)
+}
+
+async fn load_labs(
+    tx: &mut Tx,
+    tenant: &str,
+    members: &[&str],
+    before_ms: i64,
+) -> Result<HashMap<String, Vec<LabResult>>, StoreError> {
+    let mut out: HashMap<String, Vec<LabResult>> = HashMap::new();
+    for chunk in members.chunks(INSERT_ROWS_MAX) {
+        let rows: Vec<(String, i64, i32, Money)> = on_tx!(&mut *tx, c, Db => {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT member_id, time_ms, offset_s, hba1c FROM labs WHERE tenant = ",
+            );
+            q.push_bind(tenant);
+            push_in!(q, "member_id", chunk);
+            q.push(" AND time_ms < ").push_bind(before_ms);
+            q.push(" ORDER BY member_id, time_ms");
+            q.build()
+                .fetch_all(&mut *c)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<sqlx::Result<Vec<_>>>()?
+        });
+        for (member, t, o, value) in rows {
+            let corrupt = || StoreError::Corrupt(format!("member `{member}`: a bad lab result"));
+            let offset = FixedOffset::east_opt(o).ok_or_else(corrupt)?;
+            let time: DateTime<FixedOffset> = DateTime::from_timestamp_millis(t)
+                .ok_or_else(corrupt)?
+                .with_timezone(&offset);
+            let lab = LabResult {
+                time,
+                hba1c: Hba1c::from_percent(value.0).map_err(|_| corrupt())?,
+            };
+            out.entry(member).or_default().push(lab);
+        }
+    }
+    Ok(out)
+}
+
+async fn load_decisions(
+    tx: &mut Tx,
+    tenant: &str,
+    members: &[&str],
+) -> Result<HashMap<(String, String), Vec<Known>>, StoreError> {
+    let mut out: HashMap<(String, String), Vec<Known>> = HashMap::new();
+    let select = format!(
+        "SELECT {DECISION_COLUMNS}, (SELECT erased_at FROM decision_inputs i WHERE i.decision_id = d.id) \
+         FROM decisions d WHERE tenant = "
+    );
+    for chunk in members.chunks(INSERT_ROWS_MAX) {
+        let rows: Vec<Known> = on_tx!(&mut *tx, c, Db => {
+            let mut q = sqlx::QueryBuilder::<Db>::new(select.as_str());
+            q.push_bind(tenant);
+            push_in!(q, "member_id", chunk);
+            q.push(" ORDER BY period, ordinal");
+            q.build()
+                .fetch_all(&mut *c)
+                .await?
+                .iter()
+                .map(|r| {
+                    let decision = decision_from_row!(r)?;
+                    let erased: Option<Instant> = r.try_get(21)?;
+                    Ok(Known { decision, erased: erased.is_some() })
+                })
+                .collect::<sqlx::Result<Vec<_>>>()?
+        });
+        for k in rows {
+            out.entry((k.decision.member_id.clone(), k.decision.policy_id.clone()))
+                .or_default()
+                .push(k);
+        }
+    }
+    Ok(out)
+}
+
+async fn insert_decisions(
+    tx: &mut Tx,
+    decisions: &[(StoredDecision, String)],
+    at: Instant,
+) -> Result<(), StoreError> {
+    // Each row binds 21 values: keep a statement well under SQLite's limit.
+    for chunk in decisions.chunks(INSERT_ROWS_MAX / 2) {
+        on_tx!(&mut *tx, c, Db => {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO decisions (id, tenant, member_id, policy_id, policy_version, period, ordinal, supersedes, \
+                 input_hash, data_hash, decision_hash, body, reward, premium_adjustment_percent, reward_posted, \
+                 premium_posted, qualified, tier, points, ledger_seq, created_at) ",
+            );
+            q.push_values(chunk, |mut b, (d, _)| {
+                b.push_bind(&d.id)
+                    .push_bind(&d.tenant)
+                    .push_bind(&d.member_id)
+                    .push_bind(&d.policy_id)
+                    .push_bind(&d.policy_version)
+                    .push_bind(&d.period)
+                    .push_bind(d.ordinal)
+                    .push_bind(&d.supersedes)
+                    .push_bind(&d.input_hash)
+                    .push_bind(&d.data_hash)
+                    .push_bind(&d.decision_hash)
+                    .push_bind(&d.body)
+                    .push_bind(Money(d.reward))
+                    .push_bind(Money(d.premium_adjustment_percent))
+                    .push_bind(Money(d.reward_posted))
+                    .push_bind(Money(d.premium_posted))
+                    .push_bind(d.qualified)
+                    .push_bind(&d.tier)
+                    .push_bind(d.points)
+                    .push_bind(d.ledger_seq)
+                    .push_bind(at);
+            });
+            q.build().execute(&mut *c).await?;
+            let mut q = sqlx::QueryBuilder::<Db>::new("INSERT INTO decision_inputs (decision_id, inputs) ");
+            q.push_values(chunk, |mut b, (d, inputs)| {
+                b.push_bind(&d.id).push_bind(inputs);
+            });
+            q.build().execute(&mut *c).await?;
+        });
+    }
+    Ok(())
+}
