@@ -61,11 +61,9 @@ pub struct Erasure {
 impl Store {
     /// One decision by id.
     pub async fn decision(&self, tenant: &str, id: &str) -> Result<StoredDecision, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {DECISION_COLUMNS} FROM decisions WHERE tenant = $1 AND id = $2"
-        ));
+        let sql = format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE tenant = $1 AND id = $2");
         let row = on_pool!(&self.shared.pool, p => {
-            sqlx::query(sql)
+            sqlx::query(&sql)
                 .bind(tenant)
                 .bind(id)
                 .fetch_optional(p)
@@ -82,12 +80,12 @@ impl Store {
         tenant: &str,
         member: Option<&str>,
     ) -> Result<Vec<StoredDecision>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT {DECISION_COLUMNS} FROM decisions WHERE tenant = $1 AND ($2 IS NULL OR member_id = $2) \
              ORDER BY ledger_seq"
-        ));
+        );
         let rows = on_pool!(&self.shared.pool, p => {
-            sqlx::query(sql)
+            sqlx::query(&sql)
                 .bind(tenant)
                 .bind(member)
                 .fetch_all(p)

@@ -216,12 +216,12 @@ impl Type<Sqlite> for Money {
     }
 }
 
-impl Encode<'_, Sqlite> for Money {
+impl<'q> Encode<'q, Sqlite> for Money {
     fn encode_by_ref(
         &self,
-        buf: &mut <Sqlite as Database>::ArgumentBuffer,
+        buf: &mut <Sqlite as Database>::ArgumentBuffer<'q>,
     ) -> Result<IsNull, BoxDynError> {
-        <String as Encode<'_, Sqlite>>::encode(self.0.to_string(), buf)
+        <String as Encode<'q, Sqlite>>::encode(self.0.to_string(), buf)
     }
 }
 
@@ -238,12 +238,12 @@ impl Type<Postgres> for Money {
     }
 }
 
-impl Encode<'_, Postgres> for Money {
+impl<'q> Encode<'q, Postgres> for Money {
     fn encode_by_ref(
         &self,
-        buf: &mut <Postgres as Database>::ArgumentBuffer,
+        buf: &mut <Postgres as Database>::ArgumentBuffer<'q>,
     ) -> Result<IsNull, BoxDynError> {
-        <Decimal as Encode<'_, Postgres>>::encode_by_ref(&self.0, buf)
+        <Decimal as Encode<'q, Postgres>>::encode_by_ref(&self.0, buf)
     }
 }
 
@@ -283,12 +283,12 @@ impl Type<Sqlite> for Instant {
     }
 }
 
-impl Encode<'_, Sqlite> for Instant {
+impl<'q> Encode<'q, Sqlite> for Instant {
     fn encode_by_ref(
         &self,
-        buf: &mut <Sqlite as Database>::ArgumentBuffer,
+        buf: &mut <Sqlite as Database>::ArgumentBuffer<'q>,
     ) -> Result<IsNull, BoxDynError> {
-        <String as Encode<'_, Sqlite>>::encode(self.to_rfc3339(), buf)
+        <String as Encode<'q, Sqlite>>::encode(self.to_rfc3339(), buf)
     }
 }
 
@@ -307,12 +307,12 @@ impl Type<Postgres> for Instant {
     }
 }
 
-impl Encode<'_, Postgres> for Instant {
+impl<'q> Encode<'q, Postgres> for Instant {
     fn encode_by_ref(
         &self,
-        buf: &mut <Postgres as Database>::ArgumentBuffer,
+        buf: &mut <Postgres as Database>::ArgumentBuffer<'q>,
     ) -> Result<IsNull, BoxDynError> {
-        <DateTime<Utc> as Encode<'_, Postgres>>::encode_by_ref(&self.0, buf)
+        <DateTime<Utc> as Encode<'q, Postgres>>::encode_by_ref(&self.0, buf)
     }
 }
 

@@ -211,7 +211,10 @@ pub(crate) fn chain(
     Ok((entry, hash))
 }
 
-/// Rows a multi-row `INSERT` carries at most, well under SQLite's 32,766 bound variables.
+/// Rows a multi-row `INSERT` (or members an `IN` list) carries at most, well under SQLite's
+/// 32,766 bound variables. Such statements are not kept prepared (`persistent(false)`): their
+/// text changes with the number of rows, and PostgreSQL plans each with the values it gets
+/// rather than falling back to a generic plan that scans whole tables.
 pub(crate) const INSERT_ROWS_MAX: usize = 1_000;
 
 /// Writes chained entries and their postings, the accounts' new balances and the new head, in
@@ -265,7 +268,7 @@ pub(crate) async fn write(
                     .push_bind(&e.prev_hash)
                     .push_bind(hash);
             });
-            q.build().execute(&mut *c).await?;
+            q.build().persistent(false).execute(&mut *c).await?;
         }
         for chunk in postings.chunks(INSERT_ROWS_MAX) {
             let mut q = sqlx::QueryBuilder::<Db>::new(
@@ -279,7 +282,7 @@ pub(crate) async fn write(
                     .push_bind(&p.currency)
                     .push_bind(Money(p.amount));
             });
-            q.build().execute(&mut *c).await?;
+            q.build().persistent(false).execute(&mut *c).await?;
         }
         for chunk in balances.chunks(INSERT_ROWS_MAX) {
             let mut q = sqlx::QueryBuilder::<Db>::new(
@@ -294,7 +297,7 @@ pub(crate) async fn write(
             q.push(
                 " ON CONFLICT (tenant, account, currency) DO UPDATE SET balance = excluded.balance",
             );
-            q.build().execute(&mut *c).await?;
+            q.build().persistent(false).execute(&mut *c).await?;
         }
         sqlx::query("UPDATE chain_heads SET seq = $1, hash = $2 WHERE tenant = $3")
             .bind(head.0)
@@ -325,7 +328,7 @@ pub(crate) async fn balances(
                 list.push_bind(account);
             }
             q.push(")");
-            q.build()
+            q.build().persistent(false)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()

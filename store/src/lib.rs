@@ -134,6 +134,15 @@ impl Store {
         Ok(backend)
     }
 
+    /// Refreshes the query planner's statistics, as after a bulk load: without them
+    /// PostgreSQL may plan a member's readings as a scan of every reading.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        db::on_pool!(&self.shared.pool, p => {
+            sqlx::query("ANALYZE").execute(p).await?;
+        });
+        Ok(())
+    }
+
     pub fn backend(&self) -> Backend {
         self.shared.pool.backend()
     }

@@ -82,7 +82,7 @@ impl Store {
                         .push_bind(at);
                 });
                 q.push(" ON CONFLICT DO NOTHING");
-                q.build().execute(&mut *c).await?.rows_affected()
+                q.build().persistent(false).execute(&mut *c).await?.rows_affected()
             });
         }
         tx.commit().await?;

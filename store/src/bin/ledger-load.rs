@@ -177,6 +177,7 @@ async fn setup(
             .await
             .map_err(|e| e.to_string())?;
     }
+    store.analyze().await.map_err(|e| e.to_string())?;
     println!("{}", v.policy_id);
     store.close().await;
     Ok(())

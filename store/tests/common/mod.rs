@@ -30,12 +30,10 @@ impl TestDb {
     pub async fn cleanup(self) {
         if let Some((admin, name)) = &self.pg {
             let pool = sqlx::PgPool::connect(admin).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&pool)
-            .await
-            .unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&pool)
+                .await
+                .unwrap();
             pool.close().await;
         }
     }
@@ -73,7 +71,7 @@ pub async fn postgres_db() -> Option<TestDb> {
         Utc::now().timestamp_micros() % 1_000_000_000
     );
     let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+    sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&pool)
         .await
         .unwrap();
@@ -215,7 +213,6 @@ pub fn request(member: &MemberId) -> incentive_store::PayoutRequest {
 
 /// Runs SQL on the test database behind the store's back.
 pub async fn raw(db: &TestDb, sql: &str) -> Result<u64, sqlx::Error> {
-    let sql = sqlx::AssertSqlSafe(sql.to_owned());
     if db.is_postgres() {
         let pool = sqlx::PgPool::connect(&db.url).await?;
         let n = sqlx::raw_sql(sql)
