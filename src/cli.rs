@@ -100,6 +100,25 @@ pub enum LedgerCommand {
     Export(ExportArgs),
     /// Write where each chain stands, to keep outside the database for `verify --since`.
     Checkpoint(CheckpointArgs),
+    /// Undo one decision's postings with new postings that point at them, with a reason.
+    Reverse(ReverseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReverseArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[arg(long)]
+    pub tenant: String,
+    /// The decision (`dec_…`).
+    #[arg(long)]
+    pub decision: String,
+    /// Why, in words an auditor will read; it goes into the ledger.
+    #[arg(long)]
+    pub reason: String,
+    /// Who asks for it.
+    #[arg(long)]
+    pub by: String,
 }
 
 #[derive(Debug, Args)]

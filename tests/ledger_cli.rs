@@ -271,3 +271,52 @@ async fn admin_makes_a_tenant_and_a_key_printed_once_on_the_last_line() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reverse_undoes_a_decision_once_and_the_ledger_still_verifies() {
+    for db in databases().await {
+        paid_ledger(&db).await;
+        let store = incentive_store::Store::open(&db.url, options())
+            .await
+            .unwrap();
+        let id = store.decisions(TENANT, Some("M1")).await.unwrap()[0]
+            .id
+            .clone();
+        store.close().await;
+        let args = [
+            "ledger",
+            "reverse",
+            "--db",
+            &db.url,
+            "--tenant",
+            TENANT,
+            "--decision",
+            &id,
+            "--reason",
+            "duplicate enrolment",
+            "--by",
+            "ops",
+        ];
+        let out = incentive(&args);
+        assert!(out.status.success(), "{}: {}", db.label, stderr(&out));
+        assert!(
+            stdout(&out).starts_with(&format!(
+                "decision {id} reversed by entry 4 (it reversed entry 2): 30 back to the pool"
+            )),
+            "{}",
+            stdout(&out)
+        );
+        let out = incentive(&args);
+        assert!(
+            stderr(&out).contains(&format!("decision `{id}` was already reversed, by entry 4")),
+            "{}",
+            stderr(&out)
+        );
+        assert!(
+            incentive(&["ledger", "verify", "--db", &db.url])
+                .status
+                .success()
+        );
+        db.cleanup().await;
+    }
+}

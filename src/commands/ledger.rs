@@ -1,7 +1,7 @@
 //! `incentive ledger verify|replay|export|checkpoint`: the auditor's tools.
 
 use super::operator::{block_on, open};
-use crate::cli::{CheckpointArgs, ExportArgs, ReplayArgs, ReportFormat, VerifyArgs};
+use crate::cli::{CheckpointArgs, ExportArgs, ReplayArgs, ReportFormat, ReverseArgs, VerifyArgs};
 use anyhow::{Context as _, bail};
 use incentive_store::Checkpoint;
 use std::io::Write as _;
@@ -172,4 +172,20 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
         store.close().await;
         Ok(())
     })
+}
+
+pub fn reverse(args: &ReverseArgs) -> anyhow::Result<()> {
+    let r = block_on(async {
+        let store = open(&args.db).await?;
+        let r = store
+            .reverse(&args.tenant, &args.decision, &args.reason, &args.by)
+            .await?;
+        store.close().await;
+        Ok(r)
+    })?;
+    println!(
+        "decision {} reversed by entry {} (it reversed entry {}): {} back to the pool, {} percentage points of premium adjustment undone",
+        r.decision_id, r.ledger_seq, r.reverses, r.reward_reversed, r.premium_reversed
+    );
+    Ok(())
 }

@@ -29,5 +29,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ledger(LedgerCommand::Replay(args)) => ledger::replay(&args),
         Command::Ledger(LedgerCommand::Export(args)) => ledger::export(&args),
         Command::Ledger(LedgerCommand::Checkpoint(args)) => ledger::checkpoint(&args),
+        Command::Ledger(LedgerCommand::Reverse(args)) => ledger::reverse(&args),
     }
 }

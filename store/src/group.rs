@@ -43,6 +43,8 @@ type InEffect = (String, Arc<Policy>);
 struct Known {
     decision: StoredDecision,
     erased: bool,
+    /// A reversal undid its postings.
+    reversed: bool,
 }
 
 /// What one tenant's part of the group reads, loaded up front.
@@ -293,8 +295,10 @@ fn decide(
         .iter()
         .filter(|k| k.decision.period == period)
         .collect();
-    let posted_reward: Decimal = earlier.iter().map(|k| k.decision.reward_posted).sum();
-    let posted_premium: Decimal = earlier.iter().map(|k| k.decision.premium_posted).sum();
+    // What stands posted for the period: every decision's postings but those reversed.
+    let standing = earlier.iter().filter(|k| !k.reversed);
+    let posted_reward: Decimal = standing.clone().map(|k| k.decision.reward_posted).sum();
+    let posted_premium: Decimal = standing.map(|k| k.decision.premium_posted).sum();
     let (outcomes, premium_loading_percent) = prior_outcomes(known, &period)?;
 
     let pool = ledger::pool_account(&r.policy_id, version);
@@ -440,6 +444,7 @@ fn decide(
     d.decisions.entry(key).or_default().push(Known {
         decision: stored.clone(),
         erased: false,
+        reversed: false,
     });
     let kind = if stored.ordinal == 0 {
         PayoutKind::Paid
@@ -459,26 +464,47 @@ fn prior_outcomes(
     period: &str,
 ) -> Result<(Vec<PriorOutcome>, Decimal), StoreError> {
     let mut loading = Decimal::ZERO;
-    let mut by_period: BTreeMap<&str, PriorOutcome> = BTreeMap::new();
+    let mut by_period: BTreeMap<&str, (PriorOutcome, Decimal)> = BTreeMap::new();
     for k in known.iter().filter(|k| k.decision.period.as_str() < period) {
         let d = &k.decision;
-        loading += d.premium_posted;
         let parsed = Period::parse(&d.period)
             .map_err(|e| StoreError::Corrupt(format!("a stored decision's period: {e}")))?;
-        // Later ordinals replace earlier ones: the last decision of a period is its outcome.
-        by_period.insert(
-            &d.period,
+        let standing = if k.reversed {
+            Decimal::ZERO
+        } else {
+            d.reward_posted
+        };
+        if !k.reversed {
+            loading += d.premium_posted;
+        }
+        let net = by_period
+            .get(d.period.as_str())
+            .map_or(Decimal::ZERO, |(_, n)| *n)
+            + standing;
+        // Later ordinals replace earlier ones: the last decision of a period is its outcome,
+        // paid what stands posted; one reversed counts as not met.
+        let outcome = if k.reversed {
             PriorOutcome {
                 period: parsed,
-                reward: d.reward,
+                reward: net.normalize(),
+                premium_adjustment_percent: Decimal::ZERO,
+                tier: None,
+                points: 0,
+                qualified: false,
+            }
+        } else {
+            PriorOutcome {
+                period: parsed,
+                reward: net.normalize(),
                 premium_adjustment_percent: d.premium_adjustment_percent,
                 tier: d.tier.clone(),
                 points: d.points,
                 qualified: d.qualified,
-            },
-        );
+            }
+        };
+        by_period.insert(&d.period, (outcome, net));
     }
-    Ok((by_period.into_values().collect(), loading))
+    Ok((by_period.into_values().map(|(o, _)| o).collect(), loading))
 }
 
 /// `column IN (…)` over `items`, for a `QueryBuilder`.
@@ -639,8 +665,8 @@ async fn load_decisions(
 ) -> Result<HashMap<(String, String), Vec<Known>>, StoreError> {
     let mut out: HashMap<(String, String), Vec<Known>> = HashMap::new();
     let select = format!(
-        "SELECT {DECISION_COLUMNS}, (SELECT erased_at FROM decision_inputs i WHERE i.decision_id = d.id) \
-         FROM decisions d WHERE tenant = "
+        "SELECT {DECISION_COLUMNS}, (SELECT erased_at FROM decision_inputs i WHERE i.decision_id = d.id), \
+         (SELECT ledger_seq FROM reversals r WHERE r.decision_id = d.id) FROM decisions d WHERE tenant = "
     );
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<Known> = on_tx!(&mut *tx, c, Db => {
@@ -655,7 +681,8 @@ async fn load_decisions(
                 .map(|r| {
                     let decision = decision_from_row!(r)?;
                     let erased: Option<Instant> = r.try_get(21)?;
-                    Ok(Known { decision, erased: erased.is_some() })
+                    let reversed: Option<i64> = r.try_get(22)?;
+                    Ok(Known { decision, erased: erased.is_some(), reversed: reversed.is_some() })
                 })
                 .collect::<sqlx::Result<Vec<_>>>()?
         });

@@ -36,6 +36,8 @@ pub enum EntryKind {
     Payout,
     /// A later decision for the same period after late data: posts only the difference.
     TrueUp,
+    /// Undoes one decision's postings; `reverses` names its entry.
+    Reversal,
 }
 
 impl EntryKind {
@@ -44,6 +46,7 @@ impl EntryKind {
             Self::PolicyPublished => "policy_published",
             Self::Payout => "payout",
             Self::TrueUp => "true_up",
+            Self::Reversal => "reversal",
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod ledger;
 pub mod members;
 pub mod payout;
 pub mod policies;
+pub mod reversal;
 pub mod tenants;
 pub mod verify;
 
@@ -33,6 +34,7 @@ pub use db::{Backend, Instant, Money, PoolLimits};
 pub use error::StoreError;
 pub use payout::{PayoutKind, PayoutOutcome, PayoutRequest, StoredDecision};
 pub use policies::{PolicyStatus, PolicyVersion};
+pub use reversal::Reversal;
 pub use verify::{Checkpoint, VerifyReport};
 
 use chrono::{DateTime, Utc};

@@ -12,7 +12,7 @@
 use crate::Store;
 use crate::db::{Money, on_pool};
 use crate::error::StoreError;
-use crate::ledger::{Entry, Posting, entry_hash, genesis_hash, is_balanced, sha256_hex};
+use crate::ledger::{Entry, EntryKind, Posting, entry_hash, genesis_hash, is_balanced, sha256_hex};
 use incentive_engine::policy::content_hash;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -200,6 +200,8 @@ impl Store {
         let mut balances: BTreeMap<(String, String), Decimal> = BTreeMap::new();
         let mut seen_decisions: HashSet<String> = HashSet::new();
         let mut first_entry_of_policy: HashMap<(String, String), i64> = HashMap::new();
+        // (reversal entry, entry it reverses, decision) for the checks after the walk.
+        let mut reversal_entries: Vec<(i64, i64, String)> = Vec::new();
         let mut expected_seq = 1_i64;
         let mut prev_hash = genesis_hash(tenant);
         let mut after = 0_i64;
@@ -367,6 +369,21 @@ impl Store {
                                         decision_hash.as_deref().unwrap_or("nothing")
                                     ),
                                 );
+                            } else if entry.kind == EntryKind::Reversal.as_str() {
+                                if reverses != Some(*decision_seq) {
+                                    fail(
+                                        &mut report,
+                                        Some(seq),
+                                        format!(
+                                            "entry {seq} reverses decision `{id}` but points at entry {}, not its entry {decision_seq}",
+                                            reverses.map_or_else(
+                                                || "none".to_owned(),
+                                                |r| r.to_string()
+                                            )
+                                        ),
+                                    );
+                                }
+                                reversal_entries.push((seq, *decision_seq, id.clone()));
                             } else if *decision_seq != seq {
                                 fail(
                                     &mut report,
@@ -447,6 +464,10 @@ impl Store {
             );
         }
         if report.problem.is_none() {
+            self.check_reversals(tenant, &reversal_entries, &mut report)
+                .await?;
+        }
+        if report.problem.is_none() {
             self.check_balances(tenant, &balances, &mut report).await?;
         }
         for c in checkpoints {
@@ -488,6 +509,76 @@ impl Store {
                 .await?
         });
         Ok(hash)
+    }
+
+    /// Each reversal posts exactly the opposite of the entry it reverses, and the reversals on
+    /// record (which payouts read) are exactly those in the ledger.
+    async fn check_reversals(
+        &self,
+        tenant: &str,
+        in_ledger: &[(i64, i64, String)],
+        report: &mut TenantReport,
+    ) -> Result<(), StoreError> {
+        let on_record: Vec<(String, i64)> = on_pool!(&self.shared.pool, p => {
+            sqlx::query("SELECT decision_id, ledger_seq FROM reversals WHERE tenant = $1")
+                .bind(tenant)
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<sqlx::Result<Vec<_>>>()?
+        });
+        let on_record: HashMap<String, i64> = on_record.into_iter().collect();
+        for (seq, reversed, id) in in_ledger {
+            if on_record.get(id) != Some(seq) {
+                report.problem = Some(Problem {
+                    seq: Some(*seq),
+                    message: format!(
+                        "entry {seq} reverses decision `{id}`, but the reversal on record does not match it"
+                    ),
+                });
+                return Ok(());
+            }
+            let lines = |s: i64| async move {
+                let rows: Vec<(String, String, Money)> = on_pool!(&self.shared.pool, p => {
+                    sqlx::query("SELECT account, currency, amount FROM ledger_postings WHERE tenant = $1 AND seq = $2 ORDER BY line")
+                        .bind(tenant)
+                        .bind(s)
+                        .fetch_all(p)
+                        .await?
+                        .iter()
+                        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                        .collect::<sqlx::Result<Vec<_>>>()?
+                });
+                Ok::<_, StoreError>(rows)
+            };
+            let original = lines(*reversed).await?;
+            let opposite: Vec<(String, String, Money)> = original
+                .into_iter()
+                .map(|(a, c, m)| (a, c, Money(-m.0)))
+                .collect();
+            if lines(*seq).await? != opposite {
+                report.problem = Some(Problem {
+                    seq: Some(*seq),
+                    message: format!(
+                        "entry {seq} does not post the opposite of entry {reversed}, which it reverses"
+                    ),
+                });
+                return Ok(());
+            }
+        }
+        if let Some((id, seq)) = on_record
+            .iter()
+            .find(|(id, seq)| !in_ledger.iter().any(|(s, _, d)| s == *seq && d == *id))
+        {
+            report.problem = Some(Problem {
+                seq: Some(*seq),
+                message: format!(
+                    "a reversal of decision `{id}` is on record, but entry {seq} does not reverse it"
+                ),
+            });
+        }
+        Ok(())
     }
 
     async fn check_balances(
