@@ -220,3 +220,42 @@ async fn concurrent_payouts_never_pay_past_the_pool_budget() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_plan_that_refuses_rather_than_cuts_pays_nothing_once_the_pool_cannot_pay_in_full() {
+    for db in databases().await {
+        let store = store_with_plan(&db, |m| {
+            m.replace(
+                "pool_budget = 200000000.00",
+                "pool_budget = 100.00\nwhen_short = \"refuse\"",
+            )
+        })
+        .await;
+        let mut rewards = Vec::new();
+        for i in 0..5 {
+            let m = enrol(&store, &format!("M{i}")).await;
+            store
+                .add_readings(TENANT, &m, controlled_march(5))
+                .await
+                .unwrap();
+            rewards.push(store.pay(request(&m)).await.unwrap().decision);
+        }
+        let paid: Vec<Decimal> = rewards.iter().map(|d| d.reward_posted).collect();
+        assert_eq!(
+            paid,
+            [cny("30"), cny("30"), cny("30"), cny("0"), cny("0")],
+            "{}",
+            db.label
+        );
+        assert!(
+            rewards[3].body.contains(
+                "refused: the pool of 100.00 CNY has 10.00 CNY left, less than the 30.00 CNY the rules gave, and the plan pays nothing rather than part"
+            ),
+            "{}: {}",
+            db.label,
+            rewards[3].body
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+}

@@ -5,7 +5,7 @@
 use super::decision::{Decision, ENGINE_VERSION, MetricsUsed};
 use super::host::{ENTRY_POINT, HistoryView, LIMITS, MemberView, engine, with_deadline};
 use super::inputs::{History, MemberProfile};
-use super::manifest::{Cap, Manifest};
+use super::manifest::{Cap, Manifest, WhenShort};
 use super::record_view::RecordView;
 use crate::lab::LabResult;
 use crate::period::Period;
@@ -462,9 +462,32 @@ impl Policy {
                 &mut amount,
             );
         }
+        // What is left of the yearly cap and of the pool: under `when_short = "refuse"` a
+        // reward that does not fit is not paid at all.
+        let mut short = |limit: Decimal, what: &dyn Fn() -> String, amount: &mut Decimal| {
+            if *amount <= limit {
+                return;
+            }
+            match m.caps.when_short {
+                WhenShort::Cut => {
+                    why.push(format!(
+                        "capped at {limit} {cur}: {} (the rules gave {amount} {cur})",
+                        what()
+                    ));
+                    *amount = limit;
+                }
+                WhenShort::Refuse => {
+                    why.push(format!(
+                        "refused: {}, less than the {amount} {cur} the rules gave, and the plan pays nothing rather than part",
+                        what()
+                    ));
+                    *amount = Decimal::ZERO;
+                }
+            }
+        };
         if let Some(cap) = &m.caps.per_year {
             let left = (cap.amount - history.payouts_this_year).max(Decimal::ZERO);
-            hold(
+            short(
                 rounding.money_down(left),
                 &|| {
                     format!(
@@ -478,7 +501,7 @@ impl Policy {
         }
         if let (Some(budget), Some(paid)) = (m.caps.pool_budget, history.pool_paid) {
             let left = (budget - paid).max(Decimal::ZERO);
-            hold(
+            short(
                 rounding.money_down(left),
                 &|| format!("the pool of {budget} {cur} has {left} {cur} left"),
                 &mut amount,

@@ -116,6 +116,19 @@ pub struct Caps {
     pub per_year: Option<Cap>,
     /// The pool every member's rewards are paid from.
     pub pool_budget: Option<Decimal>,
+    /// What to pay when the member's yearly cap or the pool has less left than the reward.
+    pub when_short: WhenShort,
+}
+
+/// `[caps] when_short`: a reward that would cross the yearly cap or the pool budget is cut to
+/// what is left (`cut`, the default) or not paid at all (`refuse`): some plans would rather pay
+/// nothing than a part a member would not understand.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenShort {
+    #[default]
+    Cut,
+    Refuse,
 }
 
 /// `[premium]`: bounds on a premium adjustment and on the loading it builds up.
@@ -400,11 +413,25 @@ fn read_caps(
         }
         Some(d)
     });
+    let when_short = match t.string("when_short", diags) {
+        None | Some(("cut", _)) => WhenShort::Cut,
+        Some(("refuse", _)) => WhenShort::Refuse,
+        Some((other, span)) => {
+            diags.error(
+                "cap",
+                file,
+                span,
+                format!("when_short `{other}` must be cut or refuse"),
+            );
+            WhenShort::Cut
+        }
+    };
     t.finish(diags);
     Caps {
         per_period,
         per_year,
         pool_budget,
+        when_short,
     }
 }
 
