@@ -457,15 +457,20 @@ fn decide(
     })
 }
 
-/// The member's outcomes under this policy before `period` (the last decision of each), and
-/// the premium loading those decisions add up to.
+/// The member's outcomes under this policy in other periods (the last decision of each), and
+/// the premium loading the earlier ones add up to.
 fn prior_outcomes(
     known: &[Known],
     period: &str,
 ) -> Result<(Vec<PriorOutcome>, Decimal), StoreError> {
     let mut loading = Decimal::ZERO;
     let mut by_period: BTreeMap<&str, (PriorOutcome, Decimal)> = BTreeMap::new();
-    for k in known.iter().filter(|k| k.decision.period.as_str() < period) {
+    // Every other period: the engine takes streaks and points from the earlier ones, and what
+    // was paid this year from all of them, so a true-up after later periods keeps the yearly cap.
+    for k in known
+        .iter()
+        .filter(|k| k.decision.period.as_str() != period)
+    {
         let d = &k.decision;
         let parsed = Period::parse(&d.period)
             .map_err(|e| StoreError::Corrupt(format!("a stored decision's period: {e}")))?;
@@ -474,7 +479,7 @@ fn prior_outcomes(
         } else {
             d.reward_posted
         };
-        if !k.reversed {
+        if !k.reversed && d.period.as_str() < period {
             loading += d.premium_posted;
         }
         let net = by_period

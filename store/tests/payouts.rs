@@ -259,3 +259,85 @@ async fn a_plan_that_refuses_rather_than_cuts_pays_nothing_once_the_pool_cannot_
         db.cleanup().await;
     }
 }
+
+/// Fasting readings at 07:00 Shanghai time in `month` of 2026, on days `from..=to`.
+fn fasting_in(month: u32, from: u32, to: u32, mmol_l: f64) -> Vec<incentive_engine::Reading> {
+    use chrono::TimeZone;
+    (from..=to)
+        .map(|d| incentive_engine::Reading {
+            time: shanghai()
+                .with_ymd_and_hms(2026, month, d, 7, 0, 0)
+                .unwrap(),
+            value: incentive_engine::GlucoseValue::Measured(
+                incentive_engine::Glucose::from_mmol_l(mmol_l).unwrap(),
+            ),
+            context: incentive_engine::Context::Fasting,
+            source: incentive_engine::Source::Smbg,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_true_up_after_later_months_were_paid_still_keeps_the_yearly_cap() {
+    for db in databases().await {
+        let store = store_with_plan(&db, str::to_owned).await;
+        let m = enrol(&store, "M1").await;
+        let pay = |month: u32| {
+            let mut r = request(&m);
+            r.period = incentive_engine::Period::parse(&format!("2026-{month:02}")).unwrap();
+            let store = store.clone();
+            async move { store.pay(r).await.unwrap().decision }
+        };
+        // January: half the fasting readings in target, a 10 % rebate (10 CNY).
+        store
+            .add_readings(TENANT, &m, fasting_in(1, 1, 2, 5.6))
+            .await
+            .unwrap();
+        store
+            .add_readings(TENANT, &m, fasting_in(1, 3, 4, 9.0))
+            .await
+            .unwrap();
+        assert_eq!(pay(1).await.reward_posted, cny("10"), "{}", db.label);
+        // February to November in good control: 30 a month until the yearly 300 is reached.
+        let mut year = cny("10");
+        for month in 2..=11 {
+            store
+                .add_readings(TENANT, &m, fasting_in(month, 1, 5, 5.6))
+                .await
+                .unwrap();
+            year += pay(month).await.reward_posted;
+        }
+        assert_eq!(
+            year,
+            cny("300"),
+            "{}: the yearly cap binds in November",
+            db.label
+        );
+
+        // January's late readings would lift it to 30: the true-up may not pass the yearly cap.
+        store
+            .add_readings(TENANT, &m, fasting_in(1, 10, 20, 5.6))
+            .await
+            .unwrap();
+        let trued = pay(1).await;
+        assert_eq!(trued.ordinal, 1, "{}", db.label);
+        assert_eq!(
+            trued.reward_posted,
+            cny("0"),
+            "{}: {}",
+            db.label,
+            trued.body
+        );
+        assert!(trued.body.contains("a year and 290"), "{}", trued.body);
+        let total: Decimal = store
+            .decisions(TENANT, None)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.reward_posted)
+            .sum();
+        assert_eq!(total, cny("300"), "{}", db.label);
+        store.close().await;
+        db.cleanup().await;
+    }
+}

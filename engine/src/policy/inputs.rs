@@ -58,7 +58,8 @@ pub struct PriorOutcome {
 /// Everything a policy may know about a member's past under it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
-    /// Earlier outcomes, any order; only those before the period evaluated are used.
+    /// Outcomes of other periods, any order. Those before the period evaluated make streaks,
+    /// tiers and points; any of the same year count towards what was paid this year.
     pub outcomes: Vec<PriorOutcome>,
     /// The member's premium loading now, in percent (AIA-style status plans move it).
     pub premium_loading_percent: Decimal,
@@ -77,7 +78,8 @@ pub struct HistorySummary {
     /// Whether the member qualified in the period just before this one.
     pub qualified_last_period: bool,
     pub periods_before: i64,
-    /// Sums over earlier periods of the same calendar year.
+    /// Paid for the other periods of the same calendar year: the earlier ones, and later ones
+    /// too when a period is decided again after them (a true-up), so a yearly cap holds.
     pub payouts_this_year: Decimal,
     pub points_this_year: i64,
     pub qualified_periods_this_year: i64,
@@ -116,7 +118,16 @@ impl History {
                 .last()
                 .is_some_and(|o| o.period == period.previous() && o.qualified),
             periods_before: before.len() as i64,
-            payouts_this_year: this_year().map(|o| o.reward).sum(),
+            payouts_this_year: self
+                .outcomes
+                .iter()
+                .filter(|o| {
+                    o.period.kind() == period.kind()
+                        && o.period.year() == year
+                        && o.period != period
+                })
+                .map(|o| o.reward)
+                .sum(),
             points_this_year: this_year().map(|o| o.points).sum(),
             qualified_periods_this_year: this_year().filter(|o| o.qualified).count() as i64,
             points_last_year: last_year().map(|o| o.points).sum(),
@@ -160,7 +171,8 @@ mod tests {
         assert_eq!(history.as_of(Period::parse("2026-06").unwrap()).streak, 0);
         let may = history.as_of(Period::parse("2026-05").unwrap());
         assert_eq!(may.points_this_year, 10);
-        assert_eq!(may.payouts_this_year, Decimal::new(4000, 2));
+        // Paid for the year's other periods: June's too, should May be decided after it.
+        assert_eq!(may.payouts_this_year, Decimal::new(5000, 2));
         assert_eq!(may.previous_tier.as_deref(), Some("t4"));
     }
 

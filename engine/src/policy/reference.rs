@@ -110,7 +110,7 @@ const DOCS: &[(&str, &str)] = &[
     ("History.periods_before", "earlier periods on record"),
     (
         "History.payouts_this_year",
-        "rewards paid earlier in this calendar year",
+        "rewards paid for the other periods of this calendar year (earlier ones; later ones too when a period is decided again after them)",
     ),
     (
         "History.points_this_year",
