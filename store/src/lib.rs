@@ -56,6 +56,9 @@ pub struct StoreOptions {
     pub payout_batch_max: usize,
     /// Payouts waiting for the writer at most; callers wait beyond that.
     pub payout_queue_max: usize,
+    /// How long the writer may wait for the callers of its last group to come back before it
+    /// commits a much smaller one.
+    pub payout_linger_ms: u64,
 }
 
 impl Default for StoreOptions {
@@ -65,6 +68,7 @@ impl Default for StoreOptions {
             clock: Arc::new(Utc::now),
             payout_batch_max: 256,
             payout_queue_max: 4096,
+            payout_linger_ms: 2,
         }
     }
 }
@@ -75,6 +79,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("limits", &self.limits)
             .field("payout_batch_max", &self.payout_batch_max)
             .field("payout_queue_max", &self.payout_queue_max)
+            .field("payout_linger_ms", &self.payout_linger_ms)
             .finish_non_exhaustive()
     }
 }
@@ -87,6 +92,7 @@ pub(crate) struct Shared {
     /// one is good for the life of the process.
     pub(crate) compiled: Mutex<HashMap<String, Arc<Policy>>>,
     pub(crate) payout_batch_max: usize,
+    pub(crate) payout_linger: std::time::Duration,
 }
 
 impl Shared {
@@ -121,6 +127,7 @@ impl Store {
             clock: options.clock,
             compiled: Mutex::new(HashMap::new()),
             payout_batch_max: options.payout_batch_max.max(1),
+            payout_linger: std::time::Duration::from_millis(options.payout_linger_ms),
         });
         let (writer, jobs) = mpsc::channel(options.payout_queue_max.max(1));
         tokio::spawn(payout::run_writer(Arc::clone(&shared), jobs));

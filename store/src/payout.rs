@@ -97,8 +97,24 @@ impl Store {
 }
 
 pub(crate) async fn run_writer(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(shared.payout_batch_max);
-    while jobs.recv_many(&mut batch, shared.payout_batch_max).await > 0 {
+    let max = shared.payout_batch_max;
+    let mut batch = Vec::with_capacity(max);
+    let mut last_group = 1;
+    while jobs.recv_many(&mut batch, max).await > 0 {
+        // A group much smaller than the last one is usually a straggler: the callers the last
+        // commit answered are about to ask again. Waiting a moment for them makes one commit
+        // (one fsync) of what would be two. A lone caller never waits: its last group was 1.
+        if batch.len() < last_group / 2 {
+            let deadline = tokio::time::Instant::now() + shared.payout_linger;
+            while batch.len() < last_group.min(max) {
+                let room = max - batch.len();
+                match tokio::time::timeout_at(deadline, jobs.recv_many(&mut batch, room)).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        }
+        last_group = batch.len();
         commit_group(&shared, std::mem::take(&mut batch)).await;
     }
 }
