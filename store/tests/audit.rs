@@ -48,12 +48,7 @@ async fn every_decision_replays_to_the_same_bytes_from_what_it_stored() {
 async fn replay_shows_a_decision_that_does_not_follow_from_its_inputs() {
     for db in databases().await {
         let store = store_with_plan(&db, str::to_owned).await;
-        let m = enrol(&store, "M1").await;
-        store
-            .add_readings(TENANT, &m, controlled_march(5))
-            .await
-            .unwrap();
-        let paid = store.pay(request(&m)).await.unwrap().decision;
+        let paid = paid(&store, "M1", 5).await;
         drop_the_guards(&db).await;
         raw(&db, "UPDATE decisions SET body = replace(body, '\"reward\":\"30.00\"', '\"reward\":\"300.00\"')").await.unwrap();
         let altered = store.decision(TENANT, &paid.id).await.unwrap();
@@ -75,12 +70,8 @@ async fn replay_shows_a_decision_that_does_not_follow_from_its_inputs() {
 async fn erasing_a_members_readings_keeps_the_ledger_verifying_and_replay_says_so() {
     for db in databases().await {
         let store = store_with_plan(&db, str::to_owned).await;
-        let m = enrol(&store, "M1").await;
-        store
-            .add_readings(TENANT, &m, controlled_march(5))
-            .await
-            .unwrap();
-        let paid = store.pay(request(&m)).await.unwrap().decision;
+        let m = member("M1");
+        let paid = paid(&store, "M1", 5).await;
         let before = store.checkpoint(None).await.unwrap();
 
         let erased = store.erase_member_data(TENANT, "M1").await.unwrap();

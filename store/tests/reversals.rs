@@ -21,12 +21,8 @@ async fn a_reversal_posts_the_opposite_of_the_decision_and_the_pool_gets_its_mon
             m.replace("pool_budget = 200000000.00", "pool_budget = 1000.00")
         })
         .await;
-        let m = enrol(&store, "M1").await;
-        store
-            .add_readings(TENANT, &m, controlled_march(5))
-            .await
-            .unwrap();
-        let paid = store.pay(request(&m)).await.unwrap().decision;
+        let m = member("M1");
+        let paid = paid(&store, "M1", 5).await;
 
         let r = store
             .reverse(
@@ -89,12 +85,7 @@ async fn a_reversal_posts_the_opposite_of_the_decision_and_the_pool_gets_its_mon
 async fn a_decision_is_reversed_once_and_only_with_a_reason() {
     for db in databases().await {
         let store = store_with_plan(&db, str::to_owned).await;
-        let m = enrol(&store, "M1").await;
-        store
-            .add_readings(TENANT, &m, controlled_march(5))
-            .await
-            .unwrap();
-        let paid = store.pay(request(&m)).await.unwrap().decision;
+        let paid = paid(&store, "M1", 5).await;
 
         let err = store
             .reverse(TENANT, &paid.id, "  ", "auditor")
@@ -140,12 +131,7 @@ async fn a_decision_is_reversed_once_and_only_with_a_reason() {
 async fn verify_sees_a_reversal_removed_from_the_record_behind_the_ledgers_back() {
     for db in databases().await {
         let store = store_with_plan(&db, str::to_owned).await;
-        let m = enrol(&store, "M1").await;
-        store
-            .add_readings(TENANT, &m, controlled_march(5))
-            .await
-            .unwrap();
-        let paid = store.pay(request(&m)).await.unwrap().decision;
+        let paid = paid(&store, "M1", 5).await;
         store
             .reverse(TENANT, &paid.id, "duplicate account", "auditor")
             .await

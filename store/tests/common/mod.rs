@@ -169,6 +169,17 @@ pub async fn enrol(store: &Store, id: &str) -> MemberId {
     m
 }
 
+/// Enrols member `id`, gives them `days` days of controlled March readings
+/// ([`controlled_march`]) and pays them for March.
+pub async fn paid(store: &Store, id: &str, days: u32) -> incentive_store::StoredDecision {
+    let m = enrol(store, id).await;
+    store
+        .add_readings(TENANT, &m, controlled_march(days))
+        .await
+        .unwrap();
+    store.pay(request(&m)).await.unwrap().decision
+}
+
 pub fn shanghai() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap()
 }
