@@ -341,3 +341,41 @@ async fn a_true_up_after_later_months_were_paid_still_keeps_the_yearly_cap() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn concurrent_payouts_to_one_member_never_pay_past_the_yearly_cap() {
+    for db in databases().await {
+        // 30 a month at most and 300 a year: twelve good months would come to 360.
+        let store = store_with_plan(&db, str::to_owned).await;
+        let m = enrol(&store, "M1").await;
+        for month in 1..=12 {
+            store
+                .add_readings(TENANT, &m, fasting_in(month, 1, 5, 5.6))
+                .await
+                .unwrap();
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for month in 1..=12 {
+            for _ in 0..3 {
+                let (store, mut r) = (store.clone(), request(&m));
+                r.period = incentive_engine::Period::parse(&format!("2026-{month:02}")).unwrap();
+                tasks.spawn(async move { store.pay(r).await });
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap().unwrap();
+        }
+        let decisions = store.decisions(TENANT, None).await.unwrap();
+        assert_eq!(decisions.len(), 12, "{}: one decision a month", db.label);
+        let total: Decimal = decisions.iter().map(|d| d.reward_posted).sum();
+        assert_eq!(
+            total,
+            cny("300"),
+            "{}: the yearly cap, to the cent",
+            db.label
+        );
+        assert!(store.verify(None, &[]).await.unwrap().ok(), "{}", db.label);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
