@@ -10,6 +10,9 @@ use std::time::Duration;
 /// Characters an idempotency key may have.
 pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 255;
 
+/// request hash, state, status, response, lease end.
+type KeyRow = (String, String, Option<i64>, Option<String>, Instant);
+
 /// What a request with a key may do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Idempotency {
@@ -56,7 +59,7 @@ impl Store {
             .bind(key)
             .fetch_optional(&mut *c)
             .await?
-            .map(|r| -> sqlx::Result<(String, String, Option<i64>, Option<String>, Instant)> {
+            .map(|r| -> sqlx::Result<KeyRow> {
                 Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?))
             })
             .transpose()?;
