@@ -23,6 +23,8 @@ pub enum Command {
     Policy(PolicyCommand),
     /// Decide one member-period under a policy, with the explanation.
     Evaluate(EvaluateArgs),
+    /// The HTTP API, until SIGTERM or Ctrl-C (requests in flight are finished).
+    Serve(ServeArgs),
     /// The database's schema.
     #[command(subcommand)]
     Db(DbCommand),
@@ -39,6 +41,15 @@ pub struct DbArgs {
     /// `sqlite://FILE` (created if missing) or `postgres://USER@HOST:PORT/DB`.
     #[arg(long, value_name = "URL", env = "INCENTIVE_DB")]
     pub db: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Where to listen, such as 127.0.0.1:8080 (port 0 picks a free port and prints it).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub addr: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@ mod ledger;
 mod metrics;
 mod operator;
 mod policy;
+mod serve;
 
 use crate::cli::{
     AdminCommand, Cli, Command, DbCommand, KeyCommand, LedgerCommand, PolicyCommand, TenantCommand,
@@ -15,6 +16,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(PolicyCommand::Check(args)) => policy::check(&args),
         Command::Policy(PolicyCommand::Test(args)) => policy::test(&args),
         Command::Evaluate(args) => policy::evaluate(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Db(DbCommand::Migrate(args)) => operator::migrate(&args),
         Command::Admin(AdminCommand::Tenant(TenantCommand::Create { name, db })) => {
             operator::create_tenant(&name, &db)

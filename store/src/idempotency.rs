@@ -129,4 +129,19 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+
+    /// Lets go of a key whose request failed for a reason a retry may not meet (the database
+    /// was down): the next request with it runs afresh instead of replaying the failure.
+    pub async fn idempotency_release(&self, tenant: &str, key: &str) -> Result<(), StoreError> {
+        let mut tx = self.shared.pool.begin().await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE tenant = $1 AND key = $2 AND state = 'in_flight'")
+                .bind(tenant)
+                .bind(key)
+                .execute(c)
+                .await?;
+        });
+        tx.commit().await?;
+        Ok(())
+    }
 }

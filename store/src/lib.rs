@@ -154,6 +154,14 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        db::on_pool!(&self.shared.pool, p => {
+            sqlx::query("SELECT 1").execute(p).await?;
+        });
+        Ok(())
+    }
+
     pub fn backend(&self) -> Backend {
         self.shared.pool.backend()
     }

@@ -1,0 +1,40 @@
+//! Request bodies: read up to the configured size and parsed as JSON, with a 400 that says
+//! where the JSON is wrong (line, column, field) and a 413 that says what the limit is.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+
+/// A JSON body of type `T`, and the bytes it came from.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let limit = state.limits.request_body_bytes_max;
+        if let Some(length) = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            && length > limit
+        {
+            return Err(ApiError::TooLarge {
+                bytes: length,
+                limit,
+            });
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| ApiError::TooLarge {
+                bytes: limit + 1,
+                limit,
+            })?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::BadRequest(format!("the request body is not valid: {e}")))
+    }
+}

@@ -1,0 +1,95 @@
+//! One error type for every route, mapped to a status code and a JSON body
+//! `{ "error": { "code", "message" } }` that names what the client sent and never an internal.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use incentive_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("a bearer API key is required: `Authorization: Bearer ik_…`")]
+    Unauthenticated,
+    #[error("this key's role ({role}) may not {action}")]
+    Forbidden {
+        role: &'static str,
+        action: &'static str,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("the request body is {bytes} bytes, more than the {limit} this server accepts")]
+    TooLarge { bytes: usize, limit: usize },
+    #[error("the service cannot serve this now; retry later")]
+    Unavailable,
+    #[error("an internal error occurred; it has been logged")]
+    Internal,
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Self::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// The status and body a response carries (also what an idempotency key keeps).
+    pub fn to_parts(&self) -> (StatusCode, String) {
+        let (status, code) = self.status_and_code();
+        let body = json!({ "error": { "code": code, "message": self.to_string() } });
+        (status, body.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let body = json!({ "error": { "code": code, "message": self.to_string() } });
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        use StoreError as S;
+        match e {
+            // Another tenant's objects, and objects that do not exist, look the same: 404.
+            S::UnknownTenant(_)
+            | S::UnknownMember { .. }
+            | S::UnknownPolicyVersion { .. }
+            | S::UnknownDecision(_) => Self::NotFound(e.to_string()),
+            S::NoVersionInEffect { .. } | S::PolicyInvalid { .. } | S::Evaluation(_) => {
+                Self::Unprocessable(e.to_string())
+            }
+            S::BadInput { .. } | S::BadTenantName(_) => Self::BadRequest(e.to_string()),
+            S::TenantExists(_)
+            | S::PolicyVersionExists { .. }
+            | S::PolicyWrongStatus { .. }
+            | S::PolicyOverlap { .. }
+            | S::AlreadyReversed { .. } => Self::Conflict(e.to_string()),
+            S::ShuttingDown => Self::Unavailable,
+            S::BadUrl { .. }
+            | S::Connect { .. }
+            | S::Migration(_)
+            | S::Database(_)
+            | S::Corrupt(_) => {
+                tracing::error!(error = %e, "store error");
+                Self::Internal
+            }
+        }
+    }
+}

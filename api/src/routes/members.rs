@@ -1,0 +1,178 @@
+//! Members and their readings, sent by the platform.
+
+use crate::AppState;
+use crate::auth::{Allowed, SendMemberData};
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::{Path, State};
+use incentive_engine::policy::MemberProfile;
+use incentive_engine::policy::inputs::{AGE_YEARS_MAX, DIABETES_TYPES, SEXES};
+use incentive_engine::time::parse_timestamp;
+use incentive_engine::{Context, GlucoseUnit, GlucoseValue, MemberId, Reading, Source};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `PUT /v1/members/{member_id}`: the attributes policies read. Every field may be absent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberBody {
+    pub age: Option<u32>,
+    pub sex: Option<String>,
+    pub region: Option<String>,
+    pub diabetes_type: Option<String>,
+    pub insulin: Option<bool>,
+    /// `YYYY-MM-DD`.
+    pub enrolled_on: Option<String>,
+}
+
+fn member_id(text: &str) -> Result<MemberId, ApiError> {
+    MemberId::parse(text).map_err(|e| ApiError::BadRequest(format!("member_id: {e}")))
+}
+
+fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), ApiError> {
+    match value {
+        Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::BadRequest(format!(
+            "{field}: `{v}` is not one of {}",
+            allowed.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub async fn put_member(
+    State(state): State<AppState>,
+    caller: Allowed<SendMemberData>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<MemberBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id = member_id(&id)?;
+    one_of("sex", &body.sex, &SEXES)?;
+    one_of("diabetes_type", &body.diabetes_type, &DIABETES_TYPES)?;
+    if let Some(age) = body.age
+        && age > AGE_YEARS_MAX
+    {
+        return Err(ApiError::BadRequest(format!(
+            "age: {age} is more than {AGE_YEARS_MAX} years"
+        )));
+    }
+    let enrolled_on = body
+        .enrolled_on
+        .as_deref()
+        .map(|d| {
+            d.parse().map_err(|_| {
+                ApiError::BadRequest(format!("enrolled_on: `{d}` is not a date (YYYY-MM-DD)"))
+            })
+        })
+        .transpose()?;
+    let profile = MemberProfile {
+        id: id.clone(),
+        age: body.age,
+        sex: body.sex,
+        region: body.region,
+        diabetes_type: body.diabetes_type,
+        insulin: body.insulin,
+        enrolled_on,
+    };
+    state.store.upsert_member(caller.tenant(), &profile).await?;
+    Ok(Json(serde_json::json!({ "member_id": id.as_str() })))
+}
+
+/// One reading as the platform sends it: a value in exactly one unit (a number, or the
+/// meter's `"LO"` / `"HI"`), the time with its UTC offset, and optionally the meal context and
+/// the kind of device.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadingBody {
+    pub time: String,
+    pub glucose_mg_dl: Option<Value>,
+    pub glucose_mmol_l: Option<Value>,
+    pub context: Option<String>,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadingsBody {
+    pub readings: Vec<ReadingBody>,
+}
+
+/// Why one reading of a batch was not stored.
+#[derive(Debug, Serialize)]
+pub struct Rejected {
+    /// Its position in `readings`, from 0.
+    pub index: usize,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReadingsAnswer {
+    pub accepted: u64,
+    pub duplicate: u64,
+    pub rejected: Vec<Rejected>,
+}
+
+fn reading(r: &ReadingBody) -> Result<Reading, String> {
+    let time = parse_timestamp(&r.time).map_err(|e| format!("time: {e}"))?;
+    let (value, unit, field) = match (&r.glucose_mg_dl, &r.glucose_mmol_l) {
+        (Some(v), None) => (v, GlucoseUnit::MgDl, "glucose_mg_dl"),
+        (None, Some(v)) => (v, GlucoseUnit::MmolL, "glucose_mmol_l"),
+        _ => return Err("give exactly one of glucose_mg_dl and glucose_mmol_l".into()),
+    };
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        other => {
+            return Err(format!(
+                "{field}: expected a number, \"LO\" or \"HI\", not {other}"
+            ));
+        }
+    };
+    let value = GlucoseValue::parse(&text, unit).map_err(|e| format!("{field}: {e}"))?;
+    let context = match &r.context {
+        Some(c) => Context::parse(c).map_err(|e| format!("context: {e}"))?,
+        None => Context::Unknown,
+    };
+    let source = match &r.source {
+        Some(s) => Source::parse(s).map_err(|e| format!("source: {e}"))?,
+        None => Source::Unspecified,
+    };
+    Ok(Reading {
+        time,
+        value,
+        context,
+        source,
+    })
+}
+
+/// `POST /v1/members/{member_id}/readings`: a batch; each reading is stored, counted as a
+/// duplicate, or rejected with its reason.
+pub async fn post_readings(
+    State(state): State<AppState>,
+    caller: Allowed<SendMemberData>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ReadingsBody>,
+) -> Result<Json<ReadingsAnswer>, ApiError> {
+    let id = member_id(&id)?;
+    let max = state.limits.readings_per_batch_max;
+    if body.readings.len() > max {
+        return Err(ApiError::TooLarge {
+            bytes: body.readings.len(),
+            limit: max,
+        });
+    }
+    let mut good = Vec::with_capacity(body.readings.len());
+    let mut rejected = Vec::new();
+    for (index, r) in body.readings.iter().enumerate() {
+        match reading(r) {
+            Ok(reading) => good.push(reading),
+            Err(reason) => rejected.push(Rejected { index, reason }),
+        }
+    }
+    let added = state.store.add_readings(caller.tenant(), &id, good).await?;
+    Ok(Json(ReadingsAnswer {
+        accepted: added.accepted,
+        duplicate: added.duplicate,
+        rejected,
+    }))
+}

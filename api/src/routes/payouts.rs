@@ -1,0 +1,195 @@
+//! Payouts, asked for by the platform with an `Idempotency-Key`, and the decisions behind them.
+//!
+//! Every retry is safe: the same key with the same body gets the first answer again (even an
+//! error), the same key with another body gets 422, the same key while the first request is
+//! still being answered gets 409, and no key gets 400. Underneath, a period is paid at most
+//! once whatever the keys, so even a client that loses its keys cannot be paid twice.
+
+use crate::AppState;
+use crate::auth::{Allowed, ReadDecisions, RequestPayouts};
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use incentive_engine::{MemberId, Period};
+use incentive_store::{Idempotency, PayoutKind, PayoutOutcome, PayoutRequest, StoredDecision};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutBody {
+    pub member_id: String,
+    pub policy_id: String,
+    /// `2026-03`, `2026-Q1` or `2026`, of the policy's kind.
+    pub period: String,
+}
+
+/// A decision as the API shows it: what was decided and posted, and the engine's decision
+/// itself (with its explanation) as JSON.
+#[derive(Debug, Serialize)]
+pub struct DecisionView {
+    pub id: String,
+    pub member_id: String,
+    pub policy_id: String,
+    pub policy_version: String,
+    pub period: String,
+    pub ordinal: i64,
+    pub supersedes: Option<String>,
+    pub reward: Decimal,
+    pub premium_adjustment_percent: Decimal,
+    pub reward_posted: Decimal,
+    pub premium_posted: Decimal,
+    pub qualified: bool,
+    pub tier: Option<String>,
+    pub points: i64,
+    pub ledger_seq: i64,
+    pub created_at: String,
+    pub input_hash: String,
+    pub decision_hash: String,
+    pub decision: serde_json::Value,
+}
+
+impl From<StoredDecision> for DecisionView {
+    fn from(d: StoredDecision) -> Self {
+        Self {
+            decision: serde_json::from_str(&d.body).unwrap_or(serde_json::Value::Null),
+            id: d.id,
+            member_id: d.member_id,
+            policy_id: d.policy_id,
+            policy_version: d.policy_version,
+            period: d.period,
+            ordinal: d.ordinal,
+            supersedes: d.supersedes,
+            reward: d.reward,
+            premium_adjustment_percent: d.premium_adjustment_percent,
+            reward_posted: d.reward_posted,
+            premium_posted: d.premium_posted,
+            qualified: d.qualified,
+            tier: d.tier,
+            points: d.points,
+            ledger_seq: d.ledger_seq,
+            created_at: d.created_at,
+            input_hash: d.input_hash,
+            decision_hash: d.decision_hash,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PayoutAnswer {
+    pub kind: PayoutKind,
+    pub decision: DecisionView,
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `POST /v1/payouts`.
+pub async fn post_payout(
+    State(state): State<AppState>,
+    allowed: Allowed<RequestPayouts>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<PayoutBody>,
+) -> Result<Response, ApiError> {
+    let caller = &allowed.0;
+    let key = headers
+        .get("idempotency-key")
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "an `Idempotency-Key` header is required: any unique string, reused only to retry this request".into(),
+            )
+        })?
+        .to_str()
+        .map_err(|_| ApiError::BadRequest("the `Idempotency-Key` header is not text".into()))?
+        .to_owned();
+    // The request as parsed, fields in a fixed order: what "the same body" means.
+    let canonical = serde_json::to_vec(&body).map_err(|_| ApiError::Internal)?;
+    let request_hash = incentive_store::ledger::sha256_hex(&canonical);
+    let lease = Duration::from_secs(state.limits.idempotency_lease_seconds);
+    let store = &state.store;
+    match store
+        .idempotency_begin(&caller.tenant, &key, &request_hash, lease)
+        .await?
+    {
+        Idempotency::Replay { status, response } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            return Ok(json_response(status, response));
+        }
+        Idempotency::DifferentRequest => {
+            return Err(ApiError::Unprocessable(format!(
+                "the Idempotency-Key `{key}` was used with a different request; use a new key for a new request"
+            )));
+        }
+        Idempotency::InFlight => {
+            return Err(ApiError::Conflict(format!(
+                "a request with the Idempotency-Key `{key}` is still being answered; retry shortly"
+            )));
+        }
+        Idempotency::Started => {}
+    }
+    let (status, answer) = match pay(&state, &caller.tenant, &body).await {
+        Ok(outcome) => {
+            let status = if outcome.kind == PayoutKind::AlreadyDecided {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            let answer = PayoutAnswer {
+                kind: outcome.kind,
+                decision: outcome.decision.into(),
+            };
+            (
+                status,
+                serde_json::to_string(&answer).map_err(|_| ApiError::Internal)?,
+            )
+        }
+        Err(e) => {
+            let (status, body) = e.to_parts();
+            if status.is_server_error() {
+                // Not the request's fault: let a retry run it again rather than replay this.
+                let _ = store.idempotency_release(&caller.tenant, &key).await;
+                return Err(e);
+            }
+            (status, body)
+        }
+    };
+    if let Err(e) = store
+        .idempotency_finish(&caller.tenant, &key, status.as_u16(), &answer)
+        .await
+    {
+        tracing::error!(error = %e, "could not record an idempotent answer");
+    }
+    Ok(json_response(status, answer))
+}
+
+async fn pay(state: &AppState, tenant: &str, body: &PayoutBody) -> Result<PayoutOutcome, ApiError> {
+    let member = MemberId::parse(&body.member_id)
+        .map_err(|e| ApiError::BadRequest(format!("member_id: {e}")))?;
+    let period =
+        Period::parse(&body.period).map_err(|e| ApiError::BadRequest(format!("period: {e}")))?;
+    Ok(state
+        .store
+        .pay(PayoutRequest {
+            tenant: tenant.to_owned(),
+            member,
+            policy_id: body.policy_id.clone(),
+            period,
+        })
+        .await?)
+}
+
+/// `GET /v1/decisions/{decision_id}`.
+pub async fn get_decision(
+    State(state): State<AppState>,
+    caller: Allowed<ReadDecisions>,
+    Path(id): Path<String>,
+) -> Result<Json<DecisionView>, ApiError> {
+    Ok(Json(
+        state.store.decision(caller.tenant(), &id).await?.into(),
+    ))
+}

@@ -1,0 +1,610 @@
+//! The API through `Router::oneshot` on real databases (every backend there is): keys and
+//! roles, tenant isolation, members and readings, payouts and their idempotency keys, and the
+//! error format; then one payout through a real server on port 0 and its graceful shutdown.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+#[path = "../../store/tests/common/mod.rs"]
+mod common;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::*;
+use http_body_util::BodyExt;
+use incentive_store::Store;
+use incentive_store::tenants::Role;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// A store with `zhongan` (the plan published, member M1 enrolled) and `other`, a key per role
+/// for `zhongan` and a platform key for `other`.
+struct World {
+    store: Store,
+    app: Router,
+    keys: std::collections::HashMap<&'static str, String>,
+}
+
+async fn world(db: &TestDb) -> World {
+    let store = store_with_plan(db, str::to_owned).await;
+    enrol(&store, "M1").await;
+    store.create_tenant("other").await.unwrap();
+    let mut keys = std::collections::HashMap::new();
+    for role in Role::ALL {
+        keys.insert(
+            role.as_str(),
+            store.create_key(TENANT, role).await.unwrap().secret,
+        );
+    }
+    keys.insert(
+        "other-platform",
+        store
+            .create_key("other", Role::Platform)
+            .await
+            .unwrap()
+            .secret,
+    );
+    let app = incentive_api::router(store.clone(), incentive_api::Limits::default());
+    World { store, app, keys }
+}
+
+impl World {
+    async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(key) = key {
+            req = req.header("authorization", format!("Bearer {}", self.keys[key]));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let body = body.map_or(Body::empty(), |b| Body::from(b.to_string()));
+        let res = self
+            .app
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+}
+
+fn readings_body(days: u32) -> Value {
+    let readings: Vec<Value> = (1..=days)
+        .flat_map(|d| {
+            [
+                json!({ "time": format!("2026-03-{d:02}T07:00:00+08:00"), "glucose_mmol_l": 5.6, "context": "fasting", "source": "smbg" }),
+                json!({ "time": format!("2026-03-{d:02}T10:00:00+08:00"), "glucose_mmol_l": 7.8, "context": "post_meal", "source": "smbg" }),
+            ]
+        })
+        .collect();
+    json!({ "readings": readings })
+}
+
+fn payout() -> Value {
+    json!({ "member_id": "M1", "policy_id": PLAN, "period": "2026-03" })
+}
+
+#[tokio::test]
+async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() {
+    for db in databases().await {
+        let w = world(&db).await;
+        let (status, body) = w.call("GET", "/v1/ledger/verify", None, &[], None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{}", db.label);
+        assert_eq!(body["error"]["code"], "unauthenticated");
+        let bogus = w
+            .app
+            .clone()
+            .oneshot(
+                Request::get("/v1/ledger/verify")
+                    .header("authorization", "Bearer ik_nope")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(bogus.status(), StatusCode::UNAUTHORIZED);
+
+        for (method, uri, allowed) in [
+            ("PUT", "/v1/members/M2", ["platform", "admin"].as_slice()),
+            ("POST", "/v1/members/M1/readings", &["platform", "admin"]),
+            ("POST", "/v1/payouts", &["platform", "admin"]),
+            (
+                "GET",
+                "/v1/decisions/dec_x",
+                &["platform", "auditor", "admin"],
+            ),
+            ("GET", "/v1/ledger/verify", &["auditor", "admin"]),
+        ] {
+            for role in Role::ALL.map(|r| r.as_str()) {
+                let (status, body) = w.call(method, uri, Some(role), &[], Some(json!({}))).await;
+                if allowed.contains(&role) {
+                    assert_ne!(
+                        status,
+                        StatusCode::FORBIDDEN,
+                        "{}: {role} {method} {uri}",
+                        db.label
+                    );
+                } else {
+                    assert_eq!(
+                        status,
+                        StatusCode::FORBIDDEN,
+                        "{}: {role} {method} {uri}: {body}",
+                        db.label
+                    );
+                    assert!(
+                        body["error"]["message"]
+                            .as_str()
+                            .unwrap()
+                            .starts_with(&format!("this key's role ({role}) may not"))
+                    );
+                }
+            }
+        }
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn readings_are_counted_accepted_duplicate_or_rejected_with_their_reason() {
+    for db in databases().await {
+        let w = world(&db).await;
+        let (status, body) = w
+            .call(
+                "POST",
+                "/v1/members/M1/readings",
+                Some("platform"),
+                &[],
+                Some(readings_body(3)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", db.label);
+        assert_eq!(
+            body,
+            json!({ "accepted": 6, "duplicate": 0, "rejected": [] })
+        );
+
+        let mut batch = readings_body(4);
+        let list = batch["readings"].as_array_mut().unwrap();
+        list.push(json!({ "time": "2026-03-09 07:00", "glucose_mmol_l": 5.0 }));
+        list.push(json!({ "time": "2026-03-09T07:00:00+08:00", "glucose_mmol_l": 5.0, "glucose_mg_dl": 90 }));
+        list.push(json!({ "time": "2026-03-09T07:00:00+08:00", "glucose_mg_dl": "HI", "context": "after_dinner" }));
+        list.push(json!({ "time": "2026-03-09T08:00:00+08:00", "glucose_mg_dl": "LO" }));
+        let (status, body) = w
+            .call(
+                "POST",
+                "/v1/members/M1/readings",
+                Some("platform"),
+                &[],
+                Some(batch),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", db.label);
+        assert_eq!(
+            (body["accepted"].as_u64(), body["duplicate"].as_u64()),
+            (Some(3), Some(6)),
+            "{body}"
+        );
+        let rejected = body["rejected"].as_array().unwrap();
+        assert_eq!(rejected.len(), 3, "{body}");
+        assert_eq!(rejected[0]["index"], 8);
+        assert!(
+            rejected[0]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("time: "),
+            "{body}"
+        );
+        assert_eq!(
+            rejected[1]["reason"],
+            "give exactly one of glucose_mg_dl and glucose_mmol_l"
+        );
+        assert!(
+            rejected[2]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("context: "),
+            "{body}"
+        );
+
+        let (status, body) = w
+            .call(
+                "POST",
+                "/v1/members/NOBODY/readings",
+                Some("platform"),
+                &[],
+                Some(readings_body(1)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{}: {body}", db.label);
+        let (status, body) = w
+            .call(
+                "POST",
+                "/v1/members/M1/readings",
+                Some("platform"),
+                &[],
+                Some(json!({ "readings": [{ "tyme": 1 }] })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field `tyme`"),
+            "{body}"
+        );
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_member_is_enrolled_with_attributes_checked_by_name() {
+    for db in databases().await {
+        let w = world(&db).await;
+        let good = json!({ "age": 61, "sex": "female", "diabetes_type": "type2", "insulin": false, "enrolled_on": "2025-11-02" });
+        let (status, _) = w
+            .call("PUT", "/v1/members/M9", Some("platform"), &[], Some(good))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}", db.label);
+        for (body, message) in [
+            (
+                json!({ "sex": "unknown" }),
+                "sex: `unknown` is not one of female, male, other",
+            ),
+            (json!({ "age": 200 }), "age: 200 is more than 130 years"),
+            (
+                json!({ "enrolled_on": "02/11/2025" }),
+                "enrolled_on: `02/11/2025` is not a date (YYYY-MM-DD)",
+            ),
+            (
+                json!({ "diabetes_type": "type3" }),
+                "diabetes_type: `type3` is not one of type1, type2, gestational, other",
+            ),
+        ] {
+            let (status, answer) = w
+                .call("PUT", "/v1/members/M9", Some("platform"), &[], Some(body))
+                .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{}", db.label);
+            assert_eq!(answer["error"]["message"], message);
+        }
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_payout_retried_with_its_key_is_answered_once_and_keys_are_held_to_their_body() {
+    for db in databases().await {
+        let w = world(&db).await;
+        w.call(
+            "POST",
+            "/v1/members/M1/readings",
+            Some("platform"),
+            &[],
+            Some(readings_body(5)),
+        )
+        .await;
+
+        let (status, body) = w
+            .call("POST", "/v1/payouts", Some("platform"), &[], Some(payout()))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{}: no key", db.label);
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Idempotency-Key")
+        );
+
+        let key = [("idempotency-key", "march-M1-1")];
+        let (status, first) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &key,
+                Some(payout()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{}: {first}", db.label);
+        assert_eq!(first["kind"], "paid");
+        assert_eq!(first["decision"]["reward_posted"], "30");
+        assert!(
+            first["decision"]["decision"]["explanation"]
+                .as_array()
+                .unwrap()
+                .len()
+                >= 2
+        );
+
+        let (status, again) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &key,
+                Some(payout()),
+            )
+            .await;
+        assert_eq!(
+            (status, &again),
+            (StatusCode::CREATED, &first),
+            "{}: the first answer, replayed",
+            db.label
+        );
+
+        let other_body = json!({ "member_id": "M1", "policy_id": PLAN, "period": "2026-04" });
+        let (status, body) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &key,
+                Some(other_body),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}: {body}",
+            db.label
+        );
+
+        // A new key for the same period: the period is paid once, the decision on record.
+        let (status, body) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &[("idempotency-key", "other")],
+                Some(payout()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}", db.label);
+        assert_eq!(
+            (body["kind"].as_str(), &body["decision"]["id"]),
+            (Some("already_decided"), &first["decision"]["id"])
+        );
+
+        // A key still held by a request being answered (here, claimed just now for the very
+        // same body, as a first request still inside `pay` would have): 409.
+        let same_body =
+            format!("{{\"member_id\":\"M1\",\"policy_id\":\"{PLAN}\",\"period\":\"2026-03\"}}");
+        let hash = incentive_store::ledger::sha256_hex(same_body.as_bytes());
+        w.store
+            .idempotency_begin(TENANT, "busy", &hash, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+        let (status, body) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &[("idempotency-key", "busy")],
+                Some(payout()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{}: {body}", db.label);
+
+        // An error is an answer too: replayed for the same key and body.
+        let bad = json!({ "member_id": "M1", "policy_id": PLAN, "period": "2027-03" });
+        let (s1, b1) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &[("idempotency-key", "k-2027")],
+                Some(bad.clone()),
+            )
+            .await;
+        let (s2, b2) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &[("idempotency-key", "k-2027")],
+                Some(bad),
+            )
+            .await;
+        assert_eq!(s1, StatusCode::UNPROCESSABLE_ENTITY, "{}: {b1}", db.label);
+        assert_eq!((s1, b1), (s2, b2));
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn another_tenants_decision_is_not_found_exactly_as_one_that_does_not_exist() {
+    for db in databases().await {
+        let w = world(&db).await;
+        w.call(
+            "POST",
+            "/v1/members/M1/readings",
+            Some("platform"),
+            &[],
+            Some(readings_body(5)),
+        )
+        .await;
+        let (_, paid) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &[("idempotency-key", "k")],
+                Some(payout()),
+            )
+            .await;
+        let id = paid["decision"]["id"].as_str().unwrap().to_owned();
+
+        let (status, mine) = w
+            .call(
+                "GET",
+                &format!("/v1/decisions/{id}"),
+                Some("auditor"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}", db.label);
+        assert_eq!(mine["decision_hash"], paid["decision"]["decision_hash"]);
+
+        let (status, theirs) = w
+            .call(
+                "GET",
+                &format!("/v1/decisions/{id}"),
+                Some("other-platform"),
+                &[],
+                None,
+            )
+            .await;
+        let (_, missing) = w
+            .call(
+                "GET",
+                "/v1/decisions/dec_000000000000000000000000",
+                Some("other-platform"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{}", db.label);
+        assert_eq!(theirs["error"]["code"], missing["error"]["code"]);
+        assert!(
+            !theirs.to_string().contains("zhongan"),
+            "nothing about the other tenant: {theirs}"
+        );
+
+        // The other tenant's auditor view of the ledger is its own, empty one.
+        let (status, report) = w
+            .call("GET", "/v1/ledger/verify", Some("auditor"), &[], None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(report["tenants"].as_array().unwrap().len(), 1);
+        assert_eq!(report["tenants"][0]["tenant"], TENANT);
+        assert_eq!(report["tenants"][0]["entries"], 2);
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_and_bad_json_is_400_with_where() {
+    let db = sqlite_db().await;
+    let store = store_with_plan(&db, str::to_owned).await;
+    let key = store
+        .create_key(TENANT, Role::Platform)
+        .await
+        .unwrap()
+        .secret;
+    let limits = incentive_api::Limits {
+        request_body_bytes_max: 1_000,
+        ..incentive_api::Limits::default()
+    };
+    let app = incentive_api::router(store.clone(), limits);
+    let big = readings_body(30).to_string();
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post("/v1/members/M1/readings")
+                .header("authorization", format!("Bearer {key}"))
+                .body(Body::from(big))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than the 1000 this server accepts"),
+        "{body}"
+    );
+
+    let res = app
+        .oneshot(
+            Request::post("/v1/members/M1/readings")
+                .header("authorization", format!("Bearer {key}"))
+                .body(Body::from("{\"readings\": [\n  {,}]}"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 2 column"),
+        "{body}"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_real_server_on_port_0_pays_and_shuts_down_gracefully() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = sqlite_db().await;
+    let store = store_with_plan(&db, str::to_owned).await;
+    let m = enrol(&store, "M1").await;
+    store
+        .add_readings(TENANT, &m, controlled_march(5))
+        .await
+        .unwrap();
+    let key = store
+        .create_key(TENANT, Role::Platform)
+        .await
+        .unwrap()
+        .secret;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(incentive_api::serve(
+        listener,
+        incentive_api::router(store.clone(), incentive_api::Limits::default()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let body = payout().to_string();
+    let request = format!(
+        "POST /v1/payouts HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {key}\r\nidempotency-key: real-1\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    assert!(response.contains("\"kind\":\"paid\""), "{response}");
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(store.verify(None, &[]).await.unwrap().ok());
+    store.close().await;
+}
