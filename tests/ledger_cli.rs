@@ -320,3 +320,48 @@ async fn reverse_undoes_a_decision_once_and_the_ledger_still_verifies() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_listens_on_the_port_it_prints_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let db = sqlite_db().await;
+    paid_ledger(&db).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incentive"))
+        .args(["serve", "--db", &db.url, "--addr", "127.0.0.1:0"])
+        .env_remove("INCENTIVE_DB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+
+    let mut socket = std::net::TcpStream::connect(&addr).unwrap();
+    socket
+        .write_all(b"GET /readyz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 200") && response.ends_with("ready"),
+        "{response}"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(rest, "stopped: every request in flight was answered\n");
+    db.cleanup().await;
+}
