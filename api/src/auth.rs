@@ -84,3 +84,16 @@ access! {
     /// Verify, replay and export the ledger.
     AuditLedger: [Auditor, Admin] => "verify the ledger";
 }
+
+access! {
+    /// Write, check and publish policies.
+    AuthorPolicies: [Author, Admin] => "write or publish policies";
+    /// Read policies (an actuary prices them, an auditor checks them).
+    ReadPolicies: [Author, Actuary, Auditor, Admin] => "read policies";
+    /// Evaluate a member-period without posting anything.
+    DryRun: [Platform, Actuary, Author, Admin] => "evaluate without paying";
+    /// Reverse a decision's postings.
+    ReverseDecisions: [Auditor, Admin] => "reverse decisions";
+    /// Erase a member's readings on the member's request.
+    EraseMemberData: [Platform, Admin] => "erase a member's readings";
+}

@@ -61,14 +61,29 @@ pub fn router(store: Store, limits: Limits) -> Router {
         .route("/v1/members/{member_id}", put(routes::members::put_member))
         .route(
             "/v1/members/{member_id}/readings",
-            post(routes::members::post_readings),
+            post(routes::members::post_readings).delete(routes::members::erase),
         )
+        .route(
+            "/v1/members/{member_id}/decisions",
+            get(routes::payouts::member_decisions),
+        )
+        .route("/v1/evaluations", post(routes::evaluations::evaluate))
         .route("/v1/payouts", post(routes::payouts::post_payout))
         .route(
             "/v1/decisions/{decision_id}",
             get(routes::payouts::get_decision),
         )
+        .route(
+            "/v1/decisions/{decision_id}/reversal",
+            post(routes::audit::reverse),
+        )
+        .route(
+            "/v1/decisions/{decision_id}/replay",
+            post(routes::audit::replay),
+        )
         .route("/v1/ledger/verify", get(routes::ledger::verify))
+        .route("/v1/ledger/checkpoint", get(routes::audit::checkpoint))
+        .route("/v1/ledger/export", get(routes::audit::export))
         // Bodies are read by `body::JsonBody` against `request_body_bytes_max`, which answers
         // in the API's own error format.
         .layer(DefaultBodyLimit::disable())

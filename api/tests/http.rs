@@ -130,6 +130,25 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
                 &["platform", "auditor", "admin"],
             ),
             ("GET", "/v1/ledger/verify", &["auditor", "admin"]),
+            (
+                "GET",
+                "/v1/members/M1/decisions",
+                &["platform", "auditor", "admin"],
+            ),
+            ("DELETE", "/v1/members/M1/readings", &["platform", "admin"]),
+            (
+                "POST",
+                "/v1/evaluations",
+                &["platform", "actuary", "author", "admin"],
+            ),
+            (
+                "POST",
+                "/v1/decisions/dec_x/reversal",
+                &["auditor", "admin"],
+            ),
+            ("POST", "/v1/decisions/dec_x/replay", &["auditor", "admin"]),
+            ("GET", "/v1/ledger/checkpoint", &["auditor", "admin"]),
+            ("GET", "/v1/ledger/export", &["auditor", "admin"]),
         ] {
             for role in Role::ALL.map(|r| r.as_str()) {
                 let (status, body) = w.call(method, uri, Some(role), &[], Some(json!({}))).await;
@@ -607,4 +626,201 @@ async fn a_real_server_on_port_0_pays_and_shuts_down_gracefully() {
         .unwrap();
     assert!(store.verify(None, &[]).await.unwrap().ok());
     store.close().await;
+}
+
+#[tokio::test]
+async fn a_dry_run_decides_as_a_payout_would_and_posts_nothing() {
+    for db in databases().await {
+        let w = world(&db).await;
+        w.call(
+            "POST",
+            "/v1/members/M1/readings",
+            Some("platform"),
+            &[],
+            Some(readings_body(5)),
+        )
+        .await;
+        let (status, dry) = w
+            .call(
+                "POST",
+                "/v1/evaluations",
+                Some("actuary"),
+                &[],
+                Some(payout()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}: {dry}", db.label);
+        assert_eq!(dry["decision"]["reward"], "30");
+        let (_, report) = w
+            .call("GET", "/v1/ledger/verify", Some("auditor"), &[], None)
+            .await;
+        assert_eq!(
+            report["tenants"][0]["entries"], 1,
+            "{}: only the policy's publication",
+            db.label
+        );
+        let (_, paid) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &[("idempotency-key", "k")],
+                Some(payout()),
+            )
+            .await;
+        assert_eq!(
+            paid["decision"]["decision_hash"], dry["decision"]["decision_hash"],
+            "{}: the same decision",
+            db.label
+        );
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn an_auditor_reverses_replays_checkpoints_and_exports_and_erasure_leaves_it_verifying() {
+    for db in databases().await {
+        let w = world(&db).await;
+        w.call(
+            "POST",
+            "/v1/members/M1/readings",
+            Some("platform"),
+            &[],
+            Some(readings_body(5)),
+        )
+        .await;
+        let (_, paid) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &[("idempotency-key", "k")],
+                Some(payout()),
+            )
+            .await;
+        let id = paid["decision"]["id"].as_str().unwrap().to_owned();
+
+        let (status, replay) = w
+            .call(
+                "POST",
+                &format!("/v1/decisions/{id}/replay"),
+                Some("auditor"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, replay["result"].as_str()),
+            (StatusCode::OK, Some("identical")),
+            "{}: {replay}",
+            db.label
+        );
+
+        let (status, list) = w
+            .call(
+                "GET",
+                "/v1/members/M1/decisions",
+                Some("platform"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, list.as_array().unwrap().len()),
+            (StatusCode::OK, 1),
+            "{}",
+            db.label
+        );
+
+        let (status, body) = w
+            .call(
+                "POST",
+                &format!("/v1/decisions/{id}/reversal"),
+                Some("auditor"),
+                &[],
+                Some(json!({ "reason": "" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{}: {body}", db.label);
+        let (status, reversal) = w
+            .call(
+                "POST",
+                &format!("/v1/decisions/{id}/reversal"),
+                Some("auditor"),
+                &[],
+                Some(json!({ "reason": "shared meter" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}: {reversal}", db.label);
+        assert_eq!(reversal["reverses"], paid["decision"]["ledger_seq"]);
+        let (status, _) = w
+            .call(
+                "POST",
+                &format!("/v1/decisions/{id}/reversal"),
+                Some("auditor"),
+                &[],
+                Some(json!({ "reason": "again" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{}", db.label);
+
+        let (status, erased) = w
+            .call(
+                "DELETE",
+                "/v1/members/M1/readings",
+                Some("platform"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, erased["readings"].as_u64()),
+            (StatusCode::OK, Some(10)),
+            "{}: {erased}",
+            db.label
+        );
+        let (_, replay) = w
+            .call(
+                "POST",
+                &format!("/v1/decisions/{id}/replay"),
+                Some("auditor"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(replay["result"], "inputs_erased", "{}", db.label);
+
+        let (status, checkpoints) = w
+            .call("GET", "/v1/ledger/checkpoint", Some("auditor"), &[], None)
+            .await;
+        assert_eq!(
+            (status, &checkpoints[0]["seq"]),
+            (StatusCode::OK, &json!(3)),
+            "{}",
+            db.label
+        );
+        let (status, csv) = w
+            .call("GET", "/v1/ledger/export", Some("auditor"), &[], None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let csv = csv.as_str().unwrap();
+        assert_eq!(
+            csv.lines().count(),
+            7,
+            "{}: header, funding, payout, reversal:\n{csv}",
+            db.label
+        );
+        assert!(!csv.contains("other"), "only the caller's tenant");
+        let (_, report) = w
+            .call("GET", "/v1/ledger/verify", Some("auditor"), &[], None)
+            .await;
+        assert!(
+            report["tenants"][0]["problem"].is_null(),
+            "{}: {report}",
+            db.label
+        );
+        w.store.close().await;
+        db.cleanup().await;
+    }
 }

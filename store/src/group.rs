@@ -29,6 +29,13 @@ use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+/// Whether a group is posted, or only decided and rolled back (a dry run: no money moves).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Post,
+    DryRun,
+}
+
 /// Whether an error leaves the transaction unusable (a failed statement), as opposed to a
 /// refusal decided before anything was written.
 pub(crate) fn aborts_group(e: &StoreError) -> bool {
@@ -68,6 +75,7 @@ struct TenantData {
 pub(crate) async fn decide_group(
     shared: &Shared,
     requests: &[&PayoutRequest],
+    mode: Mode,
 ) -> Result<Vec<Result<PayoutOutcome, StoreError>>, StoreError> {
     let t0 = std::time::Instant::now();
     let mut tx = shared.pool.begin().await?;
@@ -190,6 +198,11 @@ pub(crate) async fn decide_group(
         insert_decisions(&mut tx, &d.new_decisions, at).await?;
     }
     let t3 = t0.elapsed();
+    if mode == Mode::DryRun {
+        // Decided exactly as a payout would be, and nothing kept.
+        drop(tx);
+        return Ok(results);
+    }
     tx.commit().await?;
     tracing::debug!(
         payouts = requests.len(),

@@ -96,6 +96,17 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Decides a payout exactly as [`Store::pay`] would — same version, record, history and
+    /// caps — and posts nothing: what the member would get if paid now.
+    pub async fn dry_run(&self, request: PayoutRequest) -> Result<PayoutOutcome, StoreError> {
+        let mut results =
+            crate::group::decide_group(&self.shared, &[&request], crate::group::Mode::DryRun)
+                .await?;
+        results.pop().unwrap_or(Err(StoreError::ShuttingDown))
+    }
+}
+
 pub(crate) async fn run_writer(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
     let max = shared.payout_batch_max;
     let mut batch = Vec::with_capacity(max);
@@ -121,7 +132,7 @@ pub(crate) async fn run_writer(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job
 
 async fn commit_group(shared: &Shared, jobs: Vec<Job>) {
     let requests: Vec<&PayoutRequest> = jobs.iter().map(|j| &j.request).collect();
-    match crate::group::decide_group(shared, &requests).await {
+    match crate::group::decide_group(shared, &requests, crate::group::Mode::Post).await {
         Ok(results) => {
             for (job, result) in jobs.into_iter().zip(results) {
                 let _ = job.reply.send(result);
@@ -135,7 +146,13 @@ async fn commit_group(shared: &Shared, jobs: Vec<Job>) {
         Err(e) => {
             tracing::warn!(error = %e, group = jobs.len(), "a payout group failed; retrying one by one");
             for job in jobs {
-                let result = match crate::group::decide_group(shared, &[&job.request]).await {
+                let result = match crate::group::decide_group(
+                    shared,
+                    &[&job.request],
+                    crate::group::Mode::Post,
+                )
+                .await
+                {
                     Ok(mut results) => results.pop().unwrap_or(Err(StoreError::ShuttingDown)),
                     Err(e) => Err(e),
                 };

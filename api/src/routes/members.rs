@@ -1,7 +1,7 @@
 //! Members and their readings, sent by the platform.
 
 use crate::AppState;
-use crate::auth::{Allowed, SendMemberData};
+use crate::auth::{Allowed, EraseMemberData, SendMemberData};
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use axum::Json;
@@ -175,4 +175,21 @@ pub async fn post_readings(
         duplicate: added.duplicate,
         rejected,
     }))
+}
+
+/// `DELETE /v1/members/{member_id}/readings`: erases the member's readings and lab results on
+/// their request. Decisions keep their input hash and the metrics they used; the ledger still
+/// verifies.
+pub async fn erase(
+    State(state): State<AppState>,
+    caller: Allowed<EraseMemberData>,
+    Path(id): Path<String>,
+) -> Result<Json<incentive_store::Erasure>, ApiError> {
+    let id = member_id(&id)?;
+    Ok(Json(
+        state
+            .store
+            .erase_member_data(caller.tenant(), id.as_str())
+            .await?,
+    ))
 }

@@ -1,5 +1,7 @@
 //! One module per resource.
 
+pub mod audit;
+pub mod evaluations;
 pub mod health;
 pub mod ledger;
 pub mod members;

@@ -167,20 +167,37 @@ pub async fn post_payout(
     Ok(json_response(status, answer))
 }
 
-async fn pay(state: &AppState, tenant: &str, body: &PayoutBody) -> Result<PayoutOutcome, ApiError> {
+/// The store's request for a body, with the member and period checked.
+pub fn request(tenant: &str, body: &PayoutBody) -> Result<PayoutRequest, ApiError> {
     let member = MemberId::parse(&body.member_id)
         .map_err(|e| ApiError::BadRequest(format!("member_id: {e}")))?;
     let period =
         Period::parse(&body.period).map_err(|e| ApiError::BadRequest(format!("period: {e}")))?;
-    Ok(state
+    Ok(PayoutRequest {
+        tenant: tenant.to_owned(),
+        member,
+        policy_id: body.policy_id.clone(),
+        period,
+    })
+}
+
+async fn pay(state: &AppState, tenant: &str, body: &PayoutBody) -> Result<PayoutOutcome, ApiError> {
+    Ok(state.store.pay(request(tenant, body)?).await?)
+}
+
+/// `GET /v1/members/{member_id}/decisions`, in ledger order.
+pub async fn member_decisions(
+    State(state): State<AppState>,
+    caller: Allowed<ReadDecisions>,
+    Path(member): Path<String>,
+) -> Result<Json<Vec<DecisionView>>, ApiError> {
+    let decisions = state
         .store
-        .pay(PayoutRequest {
-            tenant: tenant.to_owned(),
-            member,
-            policy_id: body.policy_id.clone(),
-            period,
-        })
-        .await?)
+        .decisions(caller.tenant(), Some(&member))
+        .await?;
+    Ok(Json(
+        decisions.into_iter().map(DecisionView::from).collect(),
+    ))
 }
 
 /// `GET /v1/decisions/{decision_id}`.

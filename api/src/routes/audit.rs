@@ -1,0 +1,67 @@
+//! The auditor's routes: reversals, replay, checkpoints and the CSV export, always of the
+//! caller's own tenant.
+
+use crate::AppState;
+use crate::auth::{Allowed, AuditLedger, ReverseDecisions};
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use incentive_store::{Checkpoint, Replay, Reversal};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReversalBody {
+    /// Why, in words an auditor will read; it goes into the ledger.
+    pub reason: String,
+}
+
+/// `POST /v1/decisions/{decision_id}/reversal`.
+pub async fn reverse(
+    State(state): State<AppState>,
+    caller: Allowed<ReverseDecisions>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ReversalBody>,
+) -> Result<Json<Reversal>, ApiError> {
+    let by = format!("{} ({})", caller.0.key_id, caller.0.role.as_str());
+    Ok(Json(
+        state
+            .store
+            .reverse(caller.tenant(), &id, &body.reason, &by)
+            .await?,
+    ))
+}
+
+/// `POST /v1/decisions/{decision_id}/replay`: re-runs it from its stored inputs.
+pub async fn replay(
+    State(state): State<AppState>,
+    caller: Allowed<AuditLedger>,
+    Path(id): Path<String>,
+) -> Result<Json<Replay>, ApiError> {
+    let decision = state.store.decision(caller.tenant(), &id).await?;
+    Ok(Json(state.store.replay(&decision).await?))
+}
+
+/// `GET /v1/ledger/checkpoint`: where the caller's chain stands.
+pub async fn checkpoint(
+    State(state): State<AppState>,
+    caller: Allowed<AuditLedger>,
+) -> Result<Json<Vec<Checkpoint>>, ApiError> {
+    Ok(Json(state.store.checkpoint(Some(caller.tenant())).await?))
+}
+
+/// `GET /v1/ledger/export`: the caller's postings as CSV.
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Allowed<AuditLedger>,
+) -> Result<Response, ApiError> {
+    let mut csv = Vec::new();
+    state
+        .store
+        .export_csv(Some(caller.tenant()), &mut csv)
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
+}
