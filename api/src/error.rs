@@ -26,6 +26,13 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("the request body is {bytes} bytes, more than the {limit} this server accepts")]
     TooLarge { bytes: usize, limit: usize },
+    #[error(
+        "the policy package has {count} error(s); each is listed with its file, line and column"
+    )]
+    PolicyInvalid {
+        count: usize,
+        diagnostics: serde_json::Value,
+    },
     #[error("the service cannot serve this now; retry later")]
     Unavailable,
     #[error("an internal error occurred; it has been logged")]
@@ -42,6 +49,7 @@ impl ApiError {
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Self::PolicyInvalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "policy_invalid"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -49,17 +57,27 @@ impl ApiError {
 
     /// The status and body a response carries (also what an idempotency key keeps).
     pub fn to_parts(&self) -> (StatusCode, String) {
-        let (status, code) = self.status_and_code();
-        let body = json!({ "error": { "code": code, "message": self.to_string() } });
-        (status, body.to_string())
+        let (status, _) = self.status_and_code();
+        (status, self.body().to_string())
+    }
+}
+
+impl ApiError {
+    fn body(&self) -> serde_json::Value {
+        let (_, code) = self.status_and_code();
+        match self {
+            Self::PolicyInvalid { diagnostics, .. } => json!({
+                "error": { "code": code, "message": self.to_string(), "diagnostics": diagnostics }
+            }),
+            _ => json!({ "error": { "code": code, "message": self.to_string() } }),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        let body = json!({ "error": { "code": code, "message": self.to_string() } });
-        (status, Json(body)).into_response()
+        let (status, _) = self.status_and_code();
+        (status, Json(self.body())).into_response()
     }
 }
 

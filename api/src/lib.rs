@@ -67,6 +67,24 @@ pub fn router(store: Store, limits: Limits) -> Router {
             "/v1/members/{member_id}/decisions",
             get(routes::payouts::member_decisions),
         )
+        .route(
+            "/v1/policies",
+            get(routes::policies::list).post(routes::policies::create),
+        )
+        .route("/v1/policies/check", post(routes::policies::check))
+        .route("/v1/policies/test", post(routes::policies::test))
+        .route(
+            "/v1/policies/{policy_id}/versions",
+            get(routes::policies::versions),
+        )
+        .route(
+            "/v1/policies/{policy_id}/versions/{version}/publish",
+            post(routes::policies::publish),
+        )
+        .route(
+            "/v1/policies/{policy_id}/versions/{version}/retire",
+            post(routes::policies::retire),
+        )
         .route("/v1/evaluations", post(routes::evaluations::evaluate))
         .route("/v1/payouts", post(routes::payouts::post_payout))
         .route(

@@ -149,6 +149,29 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
             ("POST", "/v1/decisions/dec_x/replay", &["auditor", "admin"]),
             ("GET", "/v1/ledger/checkpoint", &["auditor", "admin"]),
             ("GET", "/v1/ledger/export", &["auditor", "admin"]),
+            (
+                "GET",
+                "/v1/policies",
+                &["author", "actuary", "auditor", "admin"],
+            ),
+            ("POST", "/v1/policies", &["author", "admin"]),
+            ("POST", "/v1/policies/check", &["author", "admin"]),
+            ("POST", "/v1/policies/test", &["author", "admin"]),
+            (
+                "GET",
+                "/v1/policies/tangdaifu-smbg/versions",
+                &["author", "actuary", "auditor", "admin"],
+            ),
+            (
+                "POST",
+                "/v1/policies/tangdaifu-smbg/versions/9/publish",
+                &["author", "admin"],
+            ),
+            (
+                "POST",
+                "/v1/policies/tangdaifu-smbg/versions/9/retire",
+                &["author", "admin"],
+            ),
         ] {
             for role in Role::ALL.map(|r| r.as_str()) {
                 let (status, body) = w.call(method, uri, Some(role), &[], Some(json!({}))).await;
@@ -820,6 +843,177 @@ async fn an_auditor_reverses_replays_checkpoints_and_exports_and_erasure_leaves_
             "{}: {report}",
             db.label
         );
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// A package as the API takes it: every file of `policies/<name>/`, cases included.
+fn package(name: &str, edit: impl Fn(&str) -> String) -> Value {
+    let dir = policies_dir().join(name);
+    let mut files = serde_json::Map::new();
+    for file in ["policy.toml", "rules.rhai"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let text = if file == "policy.toml" {
+            edit(&text)
+        } else {
+            text
+        };
+        files.insert(file.into(), Value::String(text));
+    }
+    for entry in std::fs::read_dir(dir.join("cases")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        files.insert(
+            format!("cases/{name}"),
+            Value::String(std::fs::read_to_string(&path).unwrap()),
+        );
+    }
+    json!({ "files": files })
+}
+
+#[tokio::test]
+async fn an_author_checks_tests_stores_publishes_and_retires_a_policy() {
+    for db in databases().await {
+        let w = world(&db).await;
+        let good = package("hba1c-outcome", str::to_owned);
+        let broken = package("hba1c-outcome", |m| m.replace("currency = ", "curency = "));
+
+        let (status, checked) = w
+            .call(
+                "POST",
+                "/v1/policies/check",
+                Some("author"),
+                &[],
+                Some(broken.clone()),
+            )
+            .await;
+        assert_eq!(
+            (status, &checked["ok"]),
+            (StatusCode::OK, &json!(false)),
+            "{}: {checked}",
+            db.label
+        );
+        let item = &checked["diagnostics"]["items"][0];
+        assert_eq!(
+            (
+                item["file"].as_str(),
+                item["line"].is_u64(),
+                item["column"].is_u64()
+            ),
+            (Some("policy.toml"), true, true),
+            "{checked}"
+        );
+
+        let (status, refused) = w
+            .call("POST", "/v1/policies", Some("author"), &[], Some(broken))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}: {refused}",
+            db.label
+        );
+        assert_eq!(refused["error"]["code"], "policy_invalid");
+        assert!(
+            refused["error"]["diagnostics"]["items"]
+                .as_array()
+                .unwrap()
+                .len()
+                >= 2,
+            "{refused}"
+        );
+
+        let (status, tested) = w
+            .call(
+                "POST",
+                "/v1/policies/test",
+                Some("author"),
+                &[],
+                Some(good.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}: {tested}", db.label);
+        assert_eq!(tested["failed"], 0, "{tested}");
+        assert!(tested["passed"].as_u64().unwrap() >= 10, "{tested}");
+
+        let (status, draft) = w
+            .call("POST", "/v1/policies", Some("author"), &[], Some(good))
+            .await;
+        assert_eq!(
+            (status, draft["status"].as_str()),
+            (StatusCode::CREATED, Some("draft")),
+            "{}: {draft}",
+            db.label
+        );
+        let id = draft["policy_id"].as_str().unwrap().to_owned();
+        let v = draft["version"].as_str().unwrap().to_owned();
+        let publish = format!("/v1/policies/{id}/versions/{v}/publish");
+        let (status, published) = w.call("POST", &publish, Some("author"), &[], None).await;
+        assert_eq!(
+            (status, published["status"].as_str()),
+            (StatusCode::OK, Some("published")),
+            "{}: {published}",
+            db.label
+        );
+        let (status, _) = w.call("POST", &publish, Some("author"), &[], None).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{}", db.label);
+
+        let (status, list) = w
+            .call("GET", "/v1/policies", Some("actuary"), &[], None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            list,
+            json!(["hba1c-outcome", "tangdaifu-smbg"]),
+            "{}",
+            db.label
+        );
+        let (status, _) = w
+            .call(
+                "GET",
+                &format!("/v1/policies/{id}/versions"),
+                Some("other-platform"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "a platform key reads no policies"
+        );
+
+        let (status, _) = w
+            .call(
+                "POST",
+                &format!("/v1/policies/{id}/versions/{v}/retire"),
+                Some("author"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}", db.label);
+        let (_, versions) = w
+            .call(
+                "GET",
+                &format!("/v1/policies/{id}/versions"),
+                Some("auditor"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(versions[0]["status"], "retired", "{}: {versions}", db.label);
+        let (status, _) = w
+            .call(
+                "GET",
+                "/v1/policies/nothing-here/versions",
+                Some("auditor"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
         w.store.close().await;
         db.cleanup().await;
     }

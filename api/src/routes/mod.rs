@@ -6,3 +6,4 @@ pub mod health;
 pub mod ledger;
 pub mod members;
 pub mod payouts;
+pub mod policies;

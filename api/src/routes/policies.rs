@@ -1,0 +1,166 @@
+//! Policies, written by the insurer's authors: check a package, store it as a draft, run its
+//! cases, publish (immutable from then on, no overlapping dates), retire; list and read versions.
+//! A package travels as its files: `{ "files": { "policy.toml": "…", "rules.rhai": "…",
+//! "cases/x.toml": "…" } }`.
+
+use crate::AppState;
+use crate::auth::{Allowed, AuthorPolicies, ReadPolicies};
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use incentive_engine::policy::{self, Diagnostics, PolicySource, SourceFile};
+use incentive_store::PolicyVersion;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Files a package may have, and bytes a file: a policy is text an insurer wrote, not data.
+const PACKAGE_FILES_MAX: usize = 1_000;
+const PACKAGE_FILE_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageBody {
+    pub files: BTreeMap<String, String>,
+}
+
+fn source(body: PackageBody) -> Result<PolicySource, ApiError> {
+    if body.files.len() > PACKAGE_FILES_MAX {
+        return Err(ApiError::BadRequest(format!(
+            "files: {} files, more than a package may have ({PACKAGE_FILES_MAX})",
+            body.files.len()
+        )));
+    }
+    if let Some((name, text)) = body
+        .files
+        .iter()
+        .find(|(_, t)| t.len() > PACKAGE_FILE_BYTES_MAX)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "files: `{name}` is {} bytes, more than a package file may have ({PACKAGE_FILE_BYTES_MAX})",
+            text.len()
+        )));
+    }
+    Ok(PolicySource {
+        name: "package".into(),
+        files: body
+            .files
+            .into_iter()
+            .map(|(n, t)| SourceFile::new(n, t))
+            .collect(),
+    })
+}
+
+fn invalid(diagnostics: &Diagnostics) -> ApiError {
+    ApiError::PolicyInvalid {
+        count: diagnostics.errors().count(),
+        diagnostics: serde_json::to_value(diagnostics).unwrap_or(Value::Null),
+    }
+}
+
+/// `POST /v1/policies/check`: every problem of a package at once, with file, line and column;
+/// nothing is stored.
+pub async fn check(
+    _caller: Allowed<AuthorPolicies>,
+    JsonBody(body): JsonBody<PackageBody>,
+) -> Result<Json<Value>, ApiError> {
+    let source = source(body)?;
+    Ok(Json(match policy::load(&source) {
+        Ok(package) => json!({ "ok": true, "diagnostics": package.warnings }),
+        Err(diagnostics) => json!({ "ok": false, "diagnostics": diagnostics }),
+    }))
+}
+
+/// `POST /v1/policies/test`: runs the package's cases; nothing is stored.
+pub async fn test(
+    _caller: Allowed<AuthorPolicies>,
+    JsonBody(body): JsonBody<PackageBody>,
+) -> Result<Json<Value>, ApiError> {
+    let source = source(body)?;
+    let package = policy::load(&source).map_err(|d| invalid(&d))?;
+    let outcomes: Vec<_> = package
+        .cases
+        .iter()
+        .map(|c| c.run(&package.policy))
+        .collect();
+    let failed = outcomes.iter().filter(|o| !o.passed()).count();
+    Ok(Json(json!({
+        "passed": outcomes.len() - failed,
+        "failed": failed,
+        "cases": outcomes,
+    })))
+}
+
+/// `POST /v1/policies`: stores a checked package as a draft version (replacing a draft of the
+/// same version; a published one is never replaced).
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Allowed<AuthorPolicies>,
+    JsonBody(body): JsonBody<PackageBody>,
+) -> Result<(StatusCode, Json<PolicyVersion>), ApiError> {
+    let source = source(body)?;
+    match state.store.put_policy(caller.tenant(), &source).await {
+        Ok(v) => Ok((StatusCode::CREATED, Json(v))),
+        Err(incentive_store::StoreError::PolicyInvalid { diagnostics, .. }) => {
+            Err(invalid(&diagnostics))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /v1/policies/{policy_id}/versions/{version}/publish`.
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: Allowed<AuthorPolicies>,
+    Path((policy_id, version)): Path<(String, String)>,
+) -> Result<Json<PolicyVersion>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .publish_policy(caller.tenant(), &policy_id, &version)
+            .await?,
+    ))
+}
+
+/// `POST /v1/policies/{policy_id}/versions/{version}/retire`.
+pub async fn retire(
+    State(state): State<AppState>,
+    caller: Allowed<AuthorPolicies>,
+    Path((policy_id, version)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    state
+        .store
+        .retire_policy(caller.tenant(), &policy_id, &version)
+        .await?;
+    Ok(Json(
+        json!({ "policy_id": policy_id, "version": version, "status": "retired" }),
+    ))
+}
+
+/// `GET /v1/policies`: the tenant's policy ids.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Allowed<ReadPolicies>,
+) -> Result<Json<Vec<String>>, ApiError> {
+    Ok(Json(state.store.policies(caller.tenant()).await?))
+}
+
+/// `GET /v1/policies/{policy_id}/versions`, oldest effective date first.
+pub async fn versions(
+    State(state): State<AppState>,
+    caller: Allowed<ReadPolicies>,
+    Path(policy_id): Path<String>,
+) -> Result<Json<Vec<PolicyVersion>>, ApiError> {
+    let versions = state
+        .store
+        .policy_versions(caller.tenant(), &policy_id)
+        .await?;
+    if versions.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "policy `{policy_id}` does not exist"
+        )));
+    }
+    Ok(Json(versions))
+}
