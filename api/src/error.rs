@@ -33,6 +33,12 @@ pub enum ApiError {
         count: usize,
         diagnostics: serde_json::Value,
     },
+    #[error("the server is answering its limit of {limit} requests at once; retry shortly")]
+    Overloaded { limit: usize },
+    #[error(
+        "the request took longer than the server's limit of {limit_ms} ms; it may still complete — retry with the same Idempotency-Key"
+    )]
+    TimedOut { limit_ms: u64 },
     #[error("the service cannot serve this now; retry later")]
     Unavailable,
     #[error("an internal error occurred; it has been logged")]
@@ -51,6 +57,8 @@ impl ApiError {
             Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Self::PolicyInvalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "policy_invalid"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::TimedOut { .. } => (StatusCode::SERVICE_UNAVAILABLE, "timed_out"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

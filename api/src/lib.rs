@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod observe;
 pub mod routes;
 
 pub use error::ApiError;
@@ -30,6 +31,10 @@ pub struct Limits {
     pub readings_per_batch_max: usize,
     /// How long a payout may hold its idempotency key before a retry may take it over.
     pub idempotency_lease_seconds: u64,
+    /// Requests answered at once; one more gets 503 at once rather than waiting.
+    pub concurrent_requests_max: usize,
+    /// How long a request may take before it gets 503.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -38,6 +43,8 @@ impl Default for Limits {
             request_body_bytes_max: 8 * 1024 * 1024,
             readings_per_batch_max: 50_000,
             idempotency_lease_seconds: 60,
+            concurrent_requests_max: 512,
+            request_timeout_ms: 30_000,
         }
     }
 }
@@ -47,17 +54,23 @@ impl Default for Limits {
 pub struct AppState {
     pub store: Store,
     pub limits: Arc<Limits>,
+    pub metrics: Arc<observe::Metrics>,
+    /// Permits for requests in flight: `concurrent_requests_max` of them.
+    pub in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 /// The routes over a store.
 pub fn router(store: Store, limits: Limits) -> Router {
     let state = AppState {
         store,
+        in_flight: Arc::new(tokio::sync::Semaphore::new(limits.concurrent_requests_max)),
         limits: Arc::new(limits),
+        metrics: Arc::new(observe::Metrics::default()),
     };
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(observe::metrics))
         .route("/v1/members/{member_id}", put(routes::members::put_member))
         .route(
             "/v1/members/{member_id}/readings",
@@ -105,6 +118,10 @@ pub fn router(store: Store, limits: Limits) -> Router {
         // Bodies are read by `body::JsonBody` against `request_body_bytes_max`, which answers
         // in the API's own error format.
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::layer,
+        ))
         .with_state(state)
 }
 

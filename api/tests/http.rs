@@ -1018,3 +1018,129 @@ async fn an_author_checks_tests_stores_publishes_and_retires_a_policy() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_payouts_by_outcome_with_no_member_in_them() {
+    let db = sqlite_db().await;
+    let w = world(&db).await;
+    w.call(
+        "POST",
+        "/v1/members/M1/readings",
+        Some("platform"),
+        &[],
+        Some(readings_body(5)),
+    )
+    .await;
+    w.call(
+        "POST",
+        "/v1/payouts",
+        Some("platform"),
+        &[("idempotency-key", "k")],
+        Some(payout()),
+    )
+    .await;
+    w.call(
+        "POST",
+        "/v1/payouts",
+        Some("platform"),
+        &[("idempotency-key", "k2")],
+        Some(payout()),
+    )
+    .await;
+    let res = w
+        .app
+        .clone()
+        .oneshot(
+            Request::get("/healthz")
+                .header("x-request-id", "trace-me-1")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["x-request-id"],
+        "trace-me-1",
+        "a caller's request id comes back"
+    );
+    let (status, text) = w.call("GET", "/metrics", None, &[], None).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = text.as_str().unwrap().to_owned();
+    assert!(text.contains(r#"incentive_http_requests_total{method="POST",route="/v1/members/{member_id}/readings",status="200"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"incentive_payouts_total{kind="paid"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"incentive_payouts_total{kind="already_decided"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("incentive_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(!text.contains("M1"), "no member id in the metrics: {text}");
+    w.store.close().await;
+}
+
+#[tokio::test]
+async fn past_its_limits_the_server_answers_503_in_its_own_words() {
+    let db = sqlite_db().await;
+    let store = store_with_plan(&db, str::to_owned).await;
+    let full = incentive_api::router(
+        store.clone(),
+        incentive_api::Limits {
+            concurrent_requests_max: 0,
+            ..incentive_api::Limits::default()
+        },
+    );
+    let res = full
+        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["error"]["code"], "overloaded", "{body}");
+
+    // Another process holds SQLite's write lock: a dry run waits for it past the time limit.
+    enrol(&store, "M1").await;
+    let key = store
+        .create_key(TENANT, Role::Platform)
+        .await
+        .unwrap()
+        .secret;
+    let other = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    let mut holder = other.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let hasty = incentive_api::router(
+        store.clone(),
+        incentive_api::Limits {
+            request_timeout_ms: 200,
+            ..incentive_api::Limits::default()
+        },
+    );
+    let request = Request::post("/v1/evaluations")
+        .header("authorization", format!("Bearer {key}"))
+        .body(Body::from(payout().to_string()))
+        .unwrap();
+    let res = hasty.oneshot(request).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["error"]["code"], "timed_out", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 200 ms"),
+        "{body}"
+    );
+    sqlx::query("ROLLBACK").execute(&mut *holder).await.unwrap();
+    drop(holder);
+    other.close().await;
+    store.close().await;
+}

@@ -134,6 +134,15 @@ pub async fn post_payout(
     }
     let (status, answer) = match pay(&state, &caller.tenant, &body).await {
         Ok(outcome) => {
+            let kind = serde_json::to_value(outcome.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            state
+                .metrics
+                .payouts
+                .get_or_create(&crate::observe::PayoutLabels { kind })
+                .inc();
             let status = if outcome.kind == PayoutKind::AlreadyDecided {
                 StatusCode::OK
             } else {
