@@ -363,5 +363,158 @@ async fn serve_listens_on_the_port_it_prints_and_stops_cleanly_on_sigterm() {
     out.read_to_string(&mut rest).unwrap();
     assert!(exit.success(), "{exit:?}");
     assert_eq!(rest, "stopped: every request in flight was answered\n");
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let answered: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "answered")
+        .collect();
+    assert_eq!(answered.len(), 1, "one JSON log line per request:\n{logs}");
+    assert_eq!(answered[0]["fields"]["status"], 200);
+    assert_eq!(answered[0]["span"]["route"], "/readyz", "{logs}");
+    db.cleanup().await;
+}
+
+/// One HTTP/1.1 request on a fresh connection: the status and the body.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    socket.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).unwrap();
+    let status = response
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn spawn_serve(db: &TestDb) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incentive"))
+        .args(["serve", "--db", &db.url, "--addr", "127.0.0.1:0"])
+        .env_remove("INCENTIVE_DB")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    (child, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_serve_processes_on_one_postgresql_pay_each_member_once() {
+    let Some(db) = postgres_db().await else {
+        return;
+    };
+    let store = store_with_plan(&db, str::to_owned).await;
+    let members: Vec<String> = (0..30).map(|i| format!("M{i:02}")).collect();
+    for id in &members {
+        let m = enrol(&store, id).await;
+        store
+            .add_readings(TENANT, &m, controlled_march(5))
+            .await
+            .unwrap();
+    }
+    let key = store
+        .create_key(TENANT, incentive_store::tenants::Role::Platform)
+        .await
+        .unwrap()
+        .secret;
+    let (mut a, addr_a) = spawn_serve(&db);
+    let (mut b, addr_b) = spawn_serve(&db);
+
+    let mut threads = Vec::new();
+    for (server, addr) in [("a", addr_a), ("b", addr_b)] {
+        let (members, key) = (members.clone(), key.clone());
+        threads.push(std::thread::spawn(move || {
+            let mut statuses = Vec::new();
+            for id in &members {
+                let body = format!(
+                    "{{\"member_id\":\"{id}\",\"policy_id\":\"{PLAN}\",\"period\":\"2026-03\"}}"
+                );
+                let auth = format!("Bearer {key}");
+                let idem = format!("{server}-{id}");
+                let (status, answer) = http(
+                    &addr,
+                    "POST",
+                    "/v1/payouts",
+                    &[
+                        ("authorization", &auth),
+                        ("idempotency-key", &idem),
+                        ("content-type", "application/json"),
+                    ],
+                    &body,
+                );
+                assert!(
+                    status == 201 || status == 200,
+                    "{server} {id}: {status} {answer}"
+                );
+                statuses.push(status);
+            }
+            statuses
+        }));
+    }
+    let statuses: Vec<u16> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        30,
+        "each member paid by exactly one of the two"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        30,
+        "and found paid by the other"
+    );
+
+    let decisions = store.decisions(TENANT, None).await.unwrap();
+    assert_eq!(decisions.len(), 30);
+    assert!(decisions.iter().all(|d| d.ordinal == 0));
+    assert!(store.verify(None, &[]).await.unwrap().ok());
+    for child in [&mut a, &mut b] {
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+    store.close().await;
     db.cleanup().await;
 }

@@ -5,6 +5,15 @@ use crate::cli::ServeArgs;
 use anyhow::Context as _;
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    // JSON lines on standard error (`RUST_LOG` filters; `info` by default): each request with
+    // its id, route template, status and time — never readings or member attributes.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     block_on(async {
         let store = open(&args.db).await?;
         let listener = tokio::net::TcpListener::bind(&args.addr)
@@ -12,11 +21,20 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on `{}`", args.addr))?;
         let addr = listener.local_addr()?;
         // One line a script can wait for, with the port a `:0` address was given.
-        println!("listening on http://{addr}");
+        say(&format!("listening on http://{addr}"));
         let router = incentive_api::router(store.clone(), incentive_api::Limits::default());
         incentive_api::serve(listener, router, incentive_api::shutdown_signal()).await?;
         store.close().await;
-        println!("stopped: every request in flight was answered");
+        say("stopped: every request in flight was answered");
         Ok(())
     })
+}
+
+/// A line on standard output that a supervisor may have stopped reading: a closed pipe must
+/// not turn a clean shutdown into a panic.
+fn say(line: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
