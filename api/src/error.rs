@@ -7,6 +7,22 @@ use axum::response::{IntoResponse, Response};
 use incentive_store::StoreError;
 use serde_json::json;
 
+/// Every error's body.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `unauthenticated`, `forbidden`, `not_found`, `bad_request`,
+    /// `conflict`, `unprocessable`, `policy_invalid`, `too_large`, `overloaded`, `timed_out`,
+    /// `unavailable`, `internal`.
+    pub code: String,
+    /// For people: what was wrong, naming the field, file, line or limit.
+    pub message: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("a bearer API key is required: `Authorization: Bearer ik_…`")]

@@ -17,10 +17,12 @@ pub use error::ApiError;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use incentive_store::Store;
 use std::future::Future;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Limits of the service, with units in their names.
 #[derive(Clone, Debug)]
@@ -60,6 +62,31 @@ pub struct AppState {
 }
 
 /// The routes over a store.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "incentive",
+        description = "Health-insurance incentive rules engine: members, readings, payouts with idempotency keys, decisions with explanations, policies, and a tamper-evident ledger. Every route but /healthz, /readyz, /metrics and this document takes `Authorization: Bearer ik_…`; a key belongs to one tenant and one role."
+    ),
+    modifiers(&BearerKeys)
+)]
+struct ApiDoc;
+
+struct BearerKeys;
+
+impl utoipa::Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The routes over a store, and the OpenAPI document that describes exactly them (both are
+/// built from the same handler list, so neither can have a route the other lacks).
 pub fn router(store: Store, limits: Limits) -> Router {
     let state = AppState {
         store,
@@ -67,54 +94,16 @@ pub fn router(store: Store, limits: Limits) -> Router {
         limits: Arc::new(limits),
         metrics: Arc::new(observe::Metrics::default()),
     };
-    Router::new()
-        .route("/healthz", get(routes::health::healthz))
-        .route("/readyz", get(routes::health::readyz))
-        .route("/metrics", get(observe::metrics))
-        .route("/v1/members/{member_id}", put(routes::members::put_member))
+    let (router, doc) = openapi_router().split_for_parts();
+    let doc = Arc::new(doc);
+    router
         .route(
-            "/v1/members/{member_id}/readings",
-            post(routes::members::post_readings).delete(routes::members::erase),
+            "/v1/openapi.json",
+            get(move || {
+                let doc = Arc::clone(&doc);
+                async move { axum::Json((*doc).clone()) }
+            }),
         )
-        .route(
-            "/v1/members/{member_id}/decisions",
-            get(routes::payouts::member_decisions),
-        )
-        .route(
-            "/v1/policies",
-            get(routes::policies::list).post(routes::policies::create),
-        )
-        .route("/v1/policies/check", post(routes::policies::check))
-        .route("/v1/policies/test", post(routes::policies::test))
-        .route(
-            "/v1/policies/{policy_id}/versions",
-            get(routes::policies::versions),
-        )
-        .route(
-            "/v1/policies/{policy_id}/versions/{version}/publish",
-            post(routes::policies::publish),
-        )
-        .route(
-            "/v1/policies/{policy_id}/versions/{version}/retire",
-            post(routes::policies::retire),
-        )
-        .route("/v1/evaluations", post(routes::evaluations::evaluate))
-        .route("/v1/payouts", post(routes::payouts::post_payout))
-        .route(
-            "/v1/decisions/{decision_id}",
-            get(routes::payouts::get_decision),
-        )
-        .route(
-            "/v1/decisions/{decision_id}/reversal",
-            post(routes::audit::reverse),
-        )
-        .route(
-            "/v1/decisions/{decision_id}/replay",
-            post(routes::audit::replay),
-        )
-        .route("/v1/ledger/verify", get(routes::ledger::verify))
-        .route("/v1/ledger/checkpoint", get(routes::audit::checkpoint))
-        .route("/v1/ledger/export", get(routes::audit::export))
         // Bodies are read by `body::JsonBody` against `request_body_bytes_max`, which answers
         // in the API's own error format.
         .layer(DefaultBodyLimit::disable())
@@ -123,6 +112,36 @@ pub fn router(store: Store, limits: Limits) -> Router {
             observe::layer,
         ))
         .with_state(state)
+}
+
+/// The OpenAPI document alone.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi_router().split_for_parts().1
+}
+
+fn openapi_router() -> OpenApiRouter<AppState> {
+    use routes::{audit, evaluations, health, ledger, members, payouts, policies};
+    OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(observe::metrics))
+        .routes(routes!(members::put_member))
+        .routes(routes!(members::post_readings, members::erase))
+        .routes(routes!(payouts::member_decisions))
+        .routes(routes!(policies::list, policies::create))
+        .routes(routes!(policies::check))
+        .routes(routes!(policies::test))
+        .routes(routes!(policies::versions))
+        .routes(routes!(policies::publish))
+        .routes(routes!(policies::retire))
+        .routes(routes!(evaluations::evaluate))
+        .routes(routes!(payouts::post_payout))
+        .routes(routes!(payouts::get_decision))
+        .routes(routes!(audit::reverse))
+        .routes(routes!(audit::replay))
+        .routes(routes!(ledger::verify))
+        .routes(routes!(audit::checkpoint))
+        .routes(routes!(audit::export))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes the requests in

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use incentive_store::{Checkpoint, Replay, Reversal};
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReversalBody {
     /// Why, in words an auditor will read; it goes into the ledger.
@@ -20,6 +20,7 @@ pub struct ReversalBody {
 }
 
 /// `POST /v1/decisions/{decision_id}/reversal`.
+#[utoipa::path(post, path = "/v1/decisions/{decision_id}/reversal", tag = "ledger", params(("decision_id" = String, Path)), request_body = ReversalBody, security(("api_key" = [])), responses((status = 200, description = "Reversed"), (status = 409, description = "Already reversed", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn reverse(
     State(state): State<AppState>,
     caller: Allowed<ReverseDecisions>,
@@ -36,6 +37,7 @@ pub async fn reverse(
 }
 
 /// `POST /v1/decisions/{decision_id}/replay`: re-runs it from its stored inputs.
+#[utoipa::path(post, path = "/v1/decisions/{decision_id}/replay", tag = "ledger", params(("decision_id" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "identical, differs, inputs_erased or failed"), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn replay(
     State(state): State<AppState>,
     caller: Allowed<AuditLedger>,
@@ -46,6 +48,7 @@ pub async fn replay(
 }
 
 /// `GET /v1/ledger/checkpoint`: where the caller's chain stands.
+#[utoipa::path(get, path = "/v1/ledger/checkpoint", tag = "ledger", security(("api_key" = [])), responses((status = 200, description = "Where the chain stands"), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn checkpoint(
     State(state): State<AppState>,
     caller: Allowed<AuditLedger>,
@@ -54,6 +57,7 @@ pub async fn checkpoint(
 }
 
 /// `GET /v1/ledger/export`: the caller's postings as CSV.
+#[utoipa::path(get, path = "/v1/ledger/export", tag = "ledger", security(("api_key" = [])), responses((status = 200, description = "The postings as CSV", body = String, content_type = "text/csv"), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
     caller: Allowed<AuditLedger>,

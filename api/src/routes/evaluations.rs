@@ -8,6 +8,7 @@ use crate::routes::payouts::{PayoutAnswer, PayoutBody, request};
 use axum::Json;
 use axum::extract::State;
 
+#[utoipa::path(post, path = "/v1/evaluations", tag = "payouts", request_body = PayoutBody, security(("api_key" = [])), responses((status = 200, description = "What a payout would decide now; nothing is posted", body = PayoutAnswer), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn evaluate(
     State(state): State<AppState>,
     caller: Allowed<DryRun>,

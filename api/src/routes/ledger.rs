@@ -8,6 +8,7 @@ use axum::extract::State;
 use incentive_store::VerifyReport;
 
 /// `GET /v1/ledger/verify`: recomputes the caller's whole chain and balances.
+#[utoipa::path(get, path = "/v1/ledger/verify", tag = "ledger", security(("api_key" = [])), responses((status = 200, description = "The whole chain and every balance, recomputed"), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn verify(
     State(state): State<AppState>,
     caller: Allowed<AuditLedger>,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// `PUT /v1/members/{member_id}`: the attributes policies read. Every field may be absent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberBody {
     pub age: Option<u32>,
@@ -40,6 +40,7 @@ fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), A
     }
 }
 
+#[utoipa::path(put, path = "/v1/members/{member_id}", tag = "members", params(("member_id" = String, Path)), request_body = MemberBody, security(("api_key" = [])), responses((status = 200, description = "Enrolled or updated"), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn put_member(
     State(state): State<AppState>,
     caller: Allowed<SendMemberData>,
@@ -81,7 +82,7 @@ pub async fn put_member(
 /// One reading as the platform sends it: a value in exactly one unit (a number, or the
 /// meter's `"LO"` / `"HI"`), the time with its UTC offset, and optionally the meal context and
 /// the kind of device.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadingBody {
     pub time: String,
@@ -91,21 +92,21 @@ pub struct ReadingBody {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadingsBody {
     pub readings: Vec<ReadingBody>,
 }
 
 /// Why one reading of a batch was not stored.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Rejected {
     /// Its position in `readings`, from 0.
     pub index: usize,
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReadingsAnswer {
     pub accepted: u64,
     pub duplicate: u64,
@@ -147,6 +148,7 @@ fn reading(r: &ReadingBody) -> Result<Reading, String> {
 
 /// `POST /v1/members/{member_id}/readings`: a batch; each reading is stored, counted as a
 /// duplicate, or rejected with its reason.
+#[utoipa::path(post, path = "/v1/members/{member_id}/readings", tag = "members", params(("member_id" = String, Path)), request_body = ReadingsBody, security(("api_key" = [])), responses((status = 200, description = "Each reading accepted, duplicate or rejected", body = ReadingsAnswer), (status = 413, description = "Too many readings or bytes", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn post_readings(
     State(state): State<AppState>,
     caller: Allowed<SendMemberData>,
@@ -180,6 +182,7 @@ pub async fn post_readings(
 /// `DELETE /v1/members/{member_id}/readings`: erases the member's readings and lab results on
 /// their request. Decisions keep their input hash and the metrics they used; the ledger still
 /// verifies.
+#[utoipa::path(delete, path = "/v1/members/{member_id}/readings", tag = "members", params(("member_id" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "What was erased"), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn erase(
     State(state): State<AppState>,
     caller: Allowed<EraseMemberData>,

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayoutBody {
     pub member_id: String,
@@ -30,7 +30,7 @@ pub struct PayoutBody {
 
 /// A decision as the API shows it: what was decided and posted, and the engine's decision
 /// itself (with its explanation) as JSON.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DecisionView {
     pub id: String,
     pub member_id: String,
@@ -79,8 +79,10 @@ impl From<StoredDecision> for DecisionView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PayoutAnswer {
+    /// `paid`, `true_up` or `already_decided`.
+    #[schema(value_type = String)]
     pub kind: PayoutKind,
     pub decision: DecisionView,
 }
@@ -90,6 +92,7 @@ fn json_response(status: StatusCode, body: String) -> Response {
 }
 
 /// `POST /v1/payouts`.
+#[utoipa::path(post, path = "/v1/payouts", tag = "payouts", request_body = PayoutBody, params(("Idempotency-Key" = String, Header, description = "Unique per request; reuse it only to retry")), security(("api_key" = [])), responses((status = 201, description = "Paid, or trued up", body = PayoutAnswer), (status = 200, description = "Already decided: the decision on record", body = PayoutAnswer), (status = 409, description = "The key is in flight", body = crate::error::ErrorBody), (status = 422, description = "The key was used with another body, or no version is in effect", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn post_payout(
     State(state): State<AppState>,
     allowed: Allowed<RequestPayouts>,
@@ -195,6 +198,7 @@ async fn pay(state: &AppState, tenant: &str, body: &PayoutBody) -> Result<Payout
 }
 
 /// `GET /v1/members/{member_id}/decisions`, in ledger order.
+#[utoipa::path(get, path = "/v1/members/{member_id}/decisions", tag = "decisions", params(("member_id" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "The member's decisions, in ledger order", body = Vec<DecisionView>), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn member_decisions(
     State(state): State<AppState>,
     caller: Allowed<ReadDecisions>,
@@ -210,6 +214,7 @@ pub async fn member_decisions(
 }
 
 /// `GET /v1/decisions/{decision_id}`.
+#[utoipa::path(get, path = "/v1/decisions/{decision_id}", tag = "decisions", params(("decision_id" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "The decision", body = DecisionView), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn get_decision(
     State(state): State<AppState>,
     caller: Allowed<ReadDecisions>,

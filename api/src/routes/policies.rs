@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 const PACKAGE_FILES_MAX: usize = 1_000;
 const PACKAGE_FILE_BYTES_MAX: usize = 4 * 1024 * 1024;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackageBody {
     pub files: BTreeMap<String, String>,
@@ -62,6 +62,7 @@ fn invalid(diagnostics: &Diagnostics) -> ApiError {
 
 /// `POST /v1/policies/check`: every problem of a package at once, with file, line and column;
 /// nothing is stored.
+#[utoipa::path(post, path = "/v1/policies/check", tag = "policies", request_body = PackageBody, security(("api_key" = [])), responses((status = 200, description = "Every diagnostic with file, line and column"), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn check(
     _caller: Allowed<AuthorPolicies>,
     JsonBody(body): JsonBody<PackageBody>,
@@ -74,6 +75,7 @@ pub async fn check(
 }
 
 /// `POST /v1/policies/test`: runs the package's cases; nothing is stored.
+#[utoipa::path(post, path = "/v1/policies/test", tag = "policies", request_body = PackageBody, security(("api_key" = [])), responses((status = 200, description = "Each case, passed or with its mismatches"), (status = 422, description = "The package does not load", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn test(
     _caller: Allowed<AuthorPolicies>,
     JsonBody(body): JsonBody<PackageBody>,
@@ -95,6 +97,7 @@ pub async fn test(
 
 /// `POST /v1/policies`: stores a checked package as a draft version (replacing a draft of the
 /// same version; a published one is never replaced).
+#[utoipa::path(post, path = "/v1/policies", tag = "policies", request_body = PackageBody, security(("api_key" = [])), responses((status = 201, description = "Stored as a draft"), (status = 409, description = "That version is published", body = crate::error::ErrorBody), (status = 422, description = "The package does not load: every diagnostic", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Allowed<AuthorPolicies>,
@@ -111,6 +114,7 @@ pub async fn create(
 }
 
 /// `POST /v1/policies/{policy_id}/versions/{version}/publish`.
+#[utoipa::path(post, path = "/v1/policies/{policy_id}/versions/{version}/publish", tag = "policies", params(("policy_id" = String, Path), ("version" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "Published: immutable from now on"), (status = 409, description = "Not a draft, or overlapping dates", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn publish(
     State(state): State<AppState>,
     caller: Allowed<AuthorPolicies>,
@@ -125,6 +129,7 @@ pub async fn publish(
 }
 
 /// `POST /v1/policies/{policy_id}/versions/{version}/retire`.
+#[utoipa::path(post, path = "/v1/policies/{policy_id}/versions/{version}/retire", tag = "policies", params(("policy_id" = String, Path), ("version" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "Retired"), (status = 409, description = "Not published", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn retire(
     State(state): State<AppState>,
     caller: Allowed<AuthorPolicies>,
@@ -140,6 +145,7 @@ pub async fn retire(
 }
 
 /// `GET /v1/policies`: the tenant's policy ids.
+#[utoipa::path(get, path = "/v1/policies", tag = "policies", security(("api_key" = [])), responses((status = 200, description = "The tenant's policy ids", body = Vec<String>), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Allowed<ReadPolicies>,
@@ -148,6 +154,7 @@ pub async fn list(
 }
 
 /// `GET /v1/policies/{policy_id}/versions`, oldest effective date first.
+#[utoipa::path(get, path = "/v1/policies/{policy_id}/versions", tag = "policies", params(("policy_id" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "Every version, oldest first"), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn versions(
     State(state): State<AppState>,
     caller: Allowed<ReadPolicies>,
