@@ -6,6 +6,41 @@ use crate::error::ApiError;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 
+/// A body as bytes, read up to the configured size (CSV uploads).
+#[derive(Debug)]
+pub struct RawBody(pub axum::body::Bytes);
+
+impl FromRequest<AppState> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        read(req, state.limits.request_body_bytes_max)
+            .await
+            .map(RawBody)
+    }
+}
+
+async fn read(req: Request, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    if let Some(length) = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        && length > limit
+    {
+        return Err(ApiError::TooLarge {
+            bytes: length,
+            limit,
+        });
+    }
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| ApiError::TooLarge {
+            bytes: limit + 1,
+            limit,
+        })
+}
+
 /// A JSON body of type `T`, and the bytes it came from.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
@@ -14,25 +49,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let limit = state.limits.request_body_bytes_max;
-        if let Some(length) = req
-            .headers()
-            .get(axum::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok())
-            && length > limit
-        {
-            return Err(ApiError::TooLarge {
-                bytes: length,
-                limit,
-            });
-        }
-        let bytes = axum::body::to_bytes(req.into_body(), limit)
-            .await
-            .map_err(|_| ApiError::TooLarge {
-                bytes: limit + 1,
-                limit,
-            })?;
+        let bytes = read(req, state.limits.request_body_bytes_max).await?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::BadRequest(format!("the request body is not valid: {e}")))

@@ -126,6 +126,7 @@ fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(health::readyz))
         .routes(routes!(observe::metrics))
         .routes(routes!(members::put_member))
+        .routes(routes!(members::upload))
         .routes(routes!(members::post_readings, members::erase))
         .routes(routes!(payouts::member_decisions))
         .routes(routes!(policies::list, policies::create))

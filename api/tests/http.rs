@@ -1165,7 +1165,7 @@ async fn the_openapi_document_lists_every_route_and_every_route_it_lists_answers
             }
         }
     }
-    assert_eq!(operations.len(), 22, "{operations:?}");
+    assert_eq!(operations.len(), 23, "{operations:?}");
     let payout = &paths["/v1/payouts"]["post"];
     assert!(
         payout["parameters"]
@@ -1207,4 +1207,64 @@ async fn the_openapi_document_lists_every_route_and_every_route_it_lists_answers
         );
     }
     w.store.close().await;
+}
+
+#[tokio::test]
+async fn a_csv_upload_of_many_members_keeps_good_rows_and_names_each_bad_one_by_line() {
+    for db in databases().await {
+        let w = world(&db).await;
+        enrol(&w.store, "M2").await;
+        let csv = "member_id,time,glucose_mmol_l,context\n\
+                   M1,2026-03-01T07:00:00+08:00,5.6,fasting\n\
+                   M1,2026-03-02T07:00:00+08:00,5.9,fasting\n\
+                   M2,2026-03-01T07:00:00+08:00,abc,fasting\n\
+                   M2,2026-03-01T07:05:00+08:00,6.1,fasting\n\
+                   GHOST,2026-03-01T07:00:00+08:00,6.1,fasting\n\
+                   M1,2026-03-01T07:00:00+08:00,5.6,fasting\n";
+        let req = Request::post("/v1/readings")
+            .header("authorization", format!("Bearer {}", w.keys["platform"]))
+            .header("content-type", "text/csv")
+            .body(Body::from(csv))
+            .unwrap();
+        let res = w.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{}", db.label);
+        let body: Value =
+            serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        assert_eq!(
+            (
+                body["rows"].as_u64(),
+                body["accepted"].as_u64(),
+                body["duplicate"].as_u64(),
+                body["rejected"].as_u64()
+            ),
+            (Some(6), Some(3), Some(1), Some(2)),
+            "{}: {body}",
+            db.label
+        );
+        let reasons: Vec<&str> = body["rejections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["reason"].as_str().unwrap())
+            .collect();
+        assert!(reasons[0].contains("line 4"), "{reasons:?}");
+        assert_eq!(
+            reasons[1],
+            "member `GHOST` is not enrolled: its 1 readings were not stored"
+        );
+
+        let req = Request::post("/v1/readings")
+            .header("authorization", format!("Bearer {}", w.keys["platform"]))
+            .body(Body::from("who,when\nM1,now\n"))
+            .unwrap();
+        let res = w.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::BAD_REQUEST,
+            "{}: a header it cannot read",
+            db.label
+        );
+        w.store.close().await;
+        db.cleanup().await;
+    }
 }

@@ -101,7 +101,7 @@ pub struct ReadingsBody {
 /// Why one reading of a batch was not stored.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Rejected {
-    /// Its position in `readings`, from 0.
+    /// Its position in `readings`, from 0 (in a CSV upload: its line; 0 for a whole member).
     pub index: usize,
     pub reason: String,
 }
@@ -195,4 +195,83 @@ pub async fn erase(
             .erase_member_data(caller.tenant(), id.as_str())
             .await?,
     ))
+}
+
+/// Rows of a CSV upload named one by one in an answer at most; the rest are counted.
+const REJECTIONS_LISTED_MAX: usize = 1_000;
+
+/// What happened to a CSV upload.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UploadAnswer {
+    pub rows: u64,
+    pub accepted: u64,
+    /// Already on record, or twice in the file.
+    pub duplicate: u64,
+    /// Rows that could not be read, and rows of members who are not enrolled.
+    pub rejected: u64,
+    /// The first rejected rows (at most 1,000), by line.
+    pub rejections: Vec<Rejected>,
+}
+
+/// `POST /v1/readings`: a readings CSV of many members (the format `incentive metrics` reads:
+/// `member_id`, `time`, one of `glucose_mg_dl`, `glucose_mmol_l` or `glucose` + `unit`,
+/// optional `context` and `source`). Bad rows are rejected by line and reason, the rest kept.
+#[utoipa::path(post, path = "/v1/readings", tag = "members", request_body(content = String, content_type = "text/csv"), security(("api_key" = [])), responses((status = 200, description = "Counts, and the rejected rows by line", body = UploadAnswer), (status = 400, description = "The CSV's header is wrong", body = crate::error::ErrorBody), (status = 413, description = "Over the body limit", body = crate::error::ErrorBody)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Allowed<SendMemberData>,
+    crate::body::RawBody(bytes): crate::body::RawBody,
+) -> Result<Json<UploadAnswer>, ApiError> {
+    use incentive_engine::ingest::{BadRows, CsvOptions, read_readings_csv};
+    let options = CsvOptions {
+        source_name: "the upload".into(),
+        bad_rows: BadRows::Skip,
+        ..CsvOptions::default()
+    };
+    let mut rejections = Vec::new();
+    let mut rejected = 0_u64;
+    let loaded = read_readings_csv(&bytes[..], &options, &mut |e| {
+        rejected += 1;
+        if rejections.len() < REJECTIONS_LISTED_MAX {
+            rejections.push(Rejected {
+                index: usize::try_from(e.line).unwrap_or(usize::MAX),
+                reason: e.to_string(),
+            });
+        }
+    })
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let mut answer = UploadAnswer {
+        rows: loaded.report.rows,
+        accepted: 0,
+        duplicate: loaded.report.duplicates,
+        rejected,
+        rejections,
+    };
+    for (member, readings) in loaded.members {
+        let n = u64::try_from(readings.len()).unwrap_or(u64::MAX);
+        match state
+            .store
+            .add_readings(caller.tenant(), &member, readings.iter())
+            .await
+        {
+            Ok(added) => {
+                answer.accepted += added.accepted;
+                answer.duplicate += added.duplicate;
+            }
+            Err(incentive_store::StoreError::UnknownMember { .. }) => {
+                answer.rejected += n;
+                if answer.rejections.len() < REJECTIONS_LISTED_MAX {
+                    answer.rejections.push(Rejected {
+                        index: 0,
+                        reason: format!(
+                            "member `{}` is not enrolled: its {n} readings were not stored",
+                            member.as_str()
+                        ),
+                    });
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Json(answer))
 }
