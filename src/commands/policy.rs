@@ -158,12 +158,7 @@ pub fn check(args: &PolicyArgs) -> anyhow::Result<()> {
 
 pub fn test(args: &PolicyArgs) -> anyhow::Result<()> {
     let (source, package) = load_or_report(&args.dir, args.format)?;
-    let outcomes: Vec<_> = package
-        .cases
-        .iter()
-        .map(|c| c.run(&package.policy))
-        .collect();
-    let failed = outcomes.iter().filter(|o| !o.passed()).count();
+    let (outcomes, failed) = package.run_cases();
     match args.format {
         ReportFormat::Json => println!(
             "{}",

@@ -82,12 +82,7 @@ pub async fn test(
 ) -> Result<Json<Value>, ApiError> {
     let source = source(body)?;
     let package = policy::load(&source).map_err(|d| invalid(&d))?;
-    let outcomes: Vec<_> = package
-        .cases
-        .iter()
-        .map(|c| c.run(&package.policy))
-        .collect();
-    let failed = outcomes.iter().filter(|o| !o.passed()).count();
+    let (outcomes, failed) = package.run_cases();
     Ok(Json(json!({
         "passed": outcomes.len() - failed,
         "failed": failed,

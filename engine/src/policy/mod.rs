@@ -52,6 +52,15 @@ pub struct Package {
     pub warnings: Diagnostics,
 }
 
+impl Package {
+    /// Runs every case of the package against its policy, in order, and counts the failures.
+    pub fn run_cases(&self) -> (Vec<cases::CaseOutcome>, usize) {
+        let outcomes: Vec<_> = self.cases.iter().map(|c| c.run(&self.policy)).collect();
+        let failed = outcomes.iter().filter(|o| !o.passed()).count();
+        (outcomes, failed)
+    }
+}
+
 /// Loads and checks a package: manifest, script (compiled once), cases, and a run of the
 /// script over the probe records so type errors surface now rather than on a member.
 pub fn load(source: &PolicySource) -> Result<Package, Diagnostics> {
