@@ -128,7 +128,7 @@ impl Store {
             decision_id: decision.id.clone(),
             reason,
         };
-        let mut tx = self.shared.pool.begin().await?;
+        let mut tx = self.shared.pool.begin_read().await?;
         let policy = match compiled_policy(
             &self.shared,
             &mut tx,

@@ -197,6 +197,15 @@ impl Pool {
         })
     }
 
+    /// Starts a transaction that only reads: on SQLite it does not take the write lock, so it
+    /// never waits behind (or holds up) the payout writer.
+    pub(crate) async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Self::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Self::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
     pub(crate) async fn close(&self) {
         on_pool!(self, p => p.close().await)
     }

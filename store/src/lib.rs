@@ -61,6 +61,9 @@ pub struct StoreOptions {
     /// How long the writer may wait for the callers of its last group to come back before it
     /// commits a much smaller one.
     pub payout_linger_ms: u64,
+    /// Ledger entries `verify` reads from the database at a time, so a ledger of any length
+    /// verifies in bounded memory (apart from the per-decision and per-account maps).
+    pub verify_page_entries: i64,
 }
 
 impl Default for StoreOptions {
@@ -71,6 +74,7 @@ impl Default for StoreOptions {
             payout_batch_max: 256,
             payout_queue_max: 4096,
             payout_linger_ms: 2,
+            verify_page_entries: 5_000,
         }
     }
 }
@@ -82,6 +86,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("payout_batch_max", &self.payout_batch_max)
             .field("payout_queue_max", &self.payout_queue_max)
             .field("payout_linger_ms", &self.payout_linger_ms)
+            .field("verify_page_entries", &self.verify_page_entries)
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +100,7 @@ pub(crate) struct Shared {
     pub(crate) compiled: Mutex<HashMap<String, Arc<Policy>>>,
     pub(crate) payout_batch_max: usize,
     pub(crate) payout_linger: std::time::Duration,
+    pub(crate) verify_page_entries: i64,
 }
 
 impl Shared {
@@ -130,6 +136,7 @@ impl Store {
             compiled: Mutex::new(HashMap::new()),
             payout_batch_max: options.payout_batch_max.max(1),
             payout_linger: std::time::Duration::from_millis(options.payout_linger_ms),
+            verify_page_entries: options.verify_page_entries.max(1),
         });
         let (writer, jobs) = mpsc::channel(options.payout_queue_max.max(1));
         tokio::spawn(payout::run_writer(Arc::clone(&shared), jobs));

@@ -203,7 +203,7 @@ impl Store {
                 to: this.effective_to.unwrap_or_else(|| "open-ended".into()),
             });
         }
-        let policy = self.policy_in(&mut tx, tenant, policy_id, version).await?;
+        let policy = compiled_policy(&self.shared, &mut tx, tenant, policy_id, version).await?;
         on_tx!(&mut tx, c => {
             sqlx::query(
                 "UPDATE policy_versions SET status = 'published', published_at = $1 \
@@ -320,24 +320,14 @@ impl Store {
         tenant: &str,
         policy_id: &str,
     ) -> Result<Vec<PolicyVersion>, StoreError> {
-        let mut tx = self.shared.pool.begin().await?;
+        let mut tx = self.shared.pool.begin_read().await?;
         let versions = versions_in(&mut tx, tenant, policy_id).await?;
         tx.commit().await?;
         Ok(versions)
     }
-
-    /// The compiled policy of a stored version, from the cache or compiled now.
-    pub(crate) async fn policy_in(
-        &self,
-        tx: &mut Tx,
-        tenant: &str,
-        policy_id: &str,
-        version: &str,
-    ) -> Result<Arc<Policy>, StoreError> {
-        compiled_policy(&self.shared, tx, tenant, policy_id, version).await
-    }
 }
 
+/// The compiled policy of a stored version, from the cache or compiled now.
 pub(crate) async fn compiled_policy(
     shared: &crate::Shared,
     tx: &mut Tx,

@@ -19,10 +19,6 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// Entries read from the database at a time, so a ledger of any length verifies in bounded
-/// memory (apart from the per-decision and per-account maps).
-const VERIFY_PAGE_ENTRIES: i64 = 5_000;
-
 /// Where a tenant's chain stood: kept outside the database by an auditor, and checked later
 /// by `verify --since` to prove that nothing before it was rewritten.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,7 +210,7 @@ impl Store {
                 )
                 .bind(tenant)
                 .bind(after)
-                .bind(VERIFY_PAGE_ENTRIES)
+                .bind(self.shared.verify_page_entries)
                 .fetch_all(p)
                 .await?
                 .iter()

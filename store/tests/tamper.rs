@@ -284,3 +284,34 @@ async fn the_same_operations_give_the_same_chain_head_on_sqlite_and_postgresql()
     pg.cleanup().await;
     sqlite.cleanup().await;
 }
+
+#[tokio::test]
+async fn verify_reads_the_ledger_in_pages_and_finds_a_gap_that_falls_between_two() {
+    for db in databases().await {
+        three_payouts(&db).await.close().await;
+        // Pages of two entries: 1–2, 3–4.
+        let options = incentive_store::StoreOptions {
+            verify_page_entries: 2,
+            ..options()
+        };
+        let store = Store::open(&db.url, options).await.unwrap();
+        let report = store.verify(None, &[]).await.unwrap();
+        assert!(report.ok(), "{}: {report:?}", db.label);
+        assert_eq!(
+            (report.tenants[0].entries, report.tenants[0].head_seq),
+            (4, 4)
+        );
+        drop_the_guards(&db).await;
+        raw(&db, "DELETE FROM ledger_postings WHERE seq = 3")
+            .await
+            .unwrap();
+        raw(&db, "DELETE FROM ledger_entries WHERE seq = 3")
+            .await
+            .unwrap();
+        let (seq, message) = first_problem(&store).await;
+        assert_eq!(seq, Some(4), "{}: {message}", db.label);
+        assert_eq!(message, "entry 3 is missing: the sequence jumps to 4");
+        store.close().await;
+        db.cleanup().await;
+    }
+}
