@@ -43,6 +43,10 @@ pub enum ApiError {
     #[error("the request body is {bytes} bytes, more than the {limit} this server accepts")]
     TooLarge { bytes: usize, limit: usize },
     #[error(
+        "the batch has {count} readings, more than the {limit} one batch may carry; send it in parts"
+    )]
+    TooManyReadings { count: usize, limit: usize },
+    #[error(
         "the policy package has {count} error(s); each is listed with its file, line and column"
     )]
     PolicyInvalid {
@@ -70,7 +74,9 @@ impl ApiError {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
-            Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Self::TooLarge { .. } | Self::TooManyReadings { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+            }
             Self::PolicyInvalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "policy_invalid"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),

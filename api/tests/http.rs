@@ -582,6 +582,30 @@ async fn a_body_over_the_limit_is_413_and_bad_json_is_400_with_where() {
         "{body}"
     );
 
+    let few = incentive_api::router(
+        store.clone(),
+        incentive_api::Limits {
+            readings_per_batch_max: 3,
+            ..incentive_api::Limits::default()
+        },
+    );
+    let res = few
+        .oneshot(
+            Request::post("/v1/members/M1/readings")
+                .header("authorization", format!("Bearer {key}"))
+                .body(Body::from(readings_body(2).to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "the batch has 4 readings, more than the 3 one batch may carry; send it in parts"
+    );
+
     let res = app
         .oneshot(
             Request::post("/v1/members/M1/readings")
@@ -922,6 +946,25 @@ async fn an_author_checks_tests_stores_publishes_and_retires_a_policy() {
                 .len()
                 >= 2,
             "{refused}"
+        );
+
+        let mut crowded = serde_json::Map::new();
+        for i in 0..1_001 {
+            crowded.insert(format!("cases/{i}.toml"), Value::String(String::new()));
+        }
+        let (status, body) = w
+            .call(
+                "POST",
+                "/v1/policies",
+                Some("author"),
+                &[],
+                Some(json!({ "files": crowded })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{}", db.label);
+        assert_eq!(
+            body["error"]["message"],
+            "files: 1001 files, more than a package may have (1000)"
         );
 
         let (status, tested) = w

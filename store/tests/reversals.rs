@@ -97,6 +97,15 @@ async fn a_decision_is_reversed_once_and_only_with_a_reason() {
             "{}",
             db.label
         );
+        let too_long = "x".repeat(1_001);
+        let err = store
+            .reverse(TENANT, &paid.id, &too_long, "auditor")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "reason: a reversal needs a reason of 1 to 1000 characters"
+        );
         let err = store
             .reverse(TENANT, "dec_missing", "typo", "auditor")
             .await

@@ -158,8 +158,8 @@ pub async fn post_readings(
     let id = member_id(&id)?;
     let max = state.limits.readings_per_batch_max;
     if body.readings.len() > max {
-        return Err(ApiError::TooLarge {
-            bytes: body.readings.len(),
+        return Err(ApiError::TooManyReadings {
+            count: body.readings.len(),
             limit: max,
         });
     }
