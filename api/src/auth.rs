@@ -8,8 +8,12 @@ use crate::AppState;
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use incentive_store::ledger::sha256_hex;
 use incentive_store::tenants::{Caller, Role};
+use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 /// An access a route needs: the roles that have it, and the words for a refusal.
 pub trait Access {
@@ -39,11 +43,62 @@ async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or(ApiError::Unauthenticated)?;
-    state
+    if let Some(caller) = state.key_cache.get(secret) {
+        return Ok(caller);
+    }
+    let caller = state
         .store
         .authenticate(secret)
         .await?
-        .ok_or(ApiError::Unauthenticated)
+        .ok_or(ApiError::Unauthenticated)?;
+    state.key_cache.put(secret, &caller);
+    Ok(caller)
+}
+
+/// API keys looked up lately, by the hash of the secret (the secret itself is never kept), so
+/// a busy client's every request does not ask the database who it is. Only live keys are kept;
+/// an unknown key is looked up each time. The price: a key revoked in the database keeps
+/// working in a running process for up to the cache's time to live.
+#[derive(Debug)]
+pub struct KeyCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (Caller, Instant)>>,
+}
+
+/// Keys the cache holds at most; past it, it starts again empty.
+const KEY_CACHE_ENTRIES_MAX: usize = 10_000;
+
+impl KeyCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, secret: &str) -> Option<Caller> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let hash = sha256_hex(secret.as_bytes());
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(&hash)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(caller, _)| caller.clone())
+    }
+
+    fn put(&self, secret: &str, caller: &Caller) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let hash = sha256_hex(secret.as_bytes());
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= KEY_CACHE_ENTRIES_MAX {
+            entries.clear();
+        }
+        entries.insert(hash, (caller.clone(), Instant::now()));
+    }
 }
 
 impl<A: Access + Send + Sync> FromRequestParts<AppState> for Allowed<A> {

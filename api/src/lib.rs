@@ -31,8 +31,9 @@ pub struct Limits {
     pub request_body_bytes_max: usize,
     /// Readings one batch may carry; more gets 413.
     pub readings_per_batch_max: usize,
-    /// How long a payout may hold its idempotency key before a retry may take it over.
-    pub idempotency_lease_seconds: u64,
+    /// How long an API key, once looked up, is trusted without asking the database again:
+    /// a revoked key keeps working in a running process for at most this long.
+    pub key_cache_seconds: u64,
     /// Requests answered at once; one more gets 503 at once rather than waiting.
     pub concurrent_requests_max: usize,
     /// How long a request may take before it gets 503.
@@ -44,7 +45,7 @@ impl Default for Limits {
         Self {
             request_body_bytes_max: 8 * 1024 * 1024,
             readings_per_batch_max: 50_000,
-            idempotency_lease_seconds: 60,
+            key_cache_seconds: 5,
             concurrent_requests_max: 512,
             request_timeout_ms: 30_000,
         }
@@ -59,6 +60,10 @@ pub struct AppState {
     pub metrics: Arc<observe::Metrics>,
     /// Permits for requests in flight: `concurrent_requests_max` of them.
     pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// Idempotency keys of payouts this process is answering now.
+    pub keys_in_flight: Arc<routes::payouts::KeysInFlight>,
+    /// API keys looked up lately.
+    pub key_cache: Arc<auth::KeyCache>,
 }
 
 /// The routes over a store.
@@ -91,6 +96,10 @@ pub fn router(store: Store, limits: Limits) -> Router {
     let state = AppState {
         store,
         in_flight: Arc::new(tokio::sync::Semaphore::new(limits.concurrent_requests_max)),
+        keys_in_flight: Arc::default(),
+        key_cache: Arc::new(auth::KeyCache::new(std::time::Duration::from_secs(
+            limits.key_cache_seconds,
+        ))),
         limits: Arc::new(limits),
         metrics: Arc::new(observe::Metrics::default()),
     };

@@ -426,48 +426,137 @@ async fn a_payout_retried_with_its_key_is_answered_once_and_keys_are_held_to_the
             (Some("already_decided"), &first["decision"]["id"])
         );
 
-        // A key still held by a request being answered (here, claimed just now for the very
-        // same body, as a first request still inside `pay` would have): 409.
-        let same_body =
-            format!("{{\"member_id\":\"M1\",\"policy_id\":\"{PLAN}\",\"period\":\"2026-03\"}}");
-        let hash = incentive_store::ledger::sha256_hex(same_body.as_bytes());
-        w.store
-            .idempotency_begin(TENANT, "busy", &hash, std::time::Duration::from_secs(60))
-            .await
-            .unwrap();
+        // A key whose first request is genuinely still being answered (it waits for the
+        // chain head, held as another process would hold it): 409, and the first still pays.
+        let m2 = json!({ "member_id": "M2", "policy_id": PLAN, "period": "2026-03" });
+        w.call(
+            "PUT",
+            "/v1/members/M2",
+            Some("platform"),
+            &[],
+            Some(json!({})),
+        )
+        .await;
+        w.call(
+            "POST",
+            "/v1/members/M2/readings",
+            Some("platform"),
+            &[],
+            Some(readings_body(5)),
+        )
+        .await;
+        let held = hold_chain_head(&db, TENANT).await;
+        let first_call = {
+            let app = w.app.clone();
+            let key = w.keys["platform"].clone();
+            let body = m2.to_string();
+            tokio::spawn(async move {
+                let req = Request::builder()
+                    .method("POST")
+                    .uri("/v1/payouts")
+                    .header("authorization", format!("Bearer {key}"))
+                    .header("idempotency-key", "busy")
+                    .body(Body::from(body))
+                    .unwrap();
+                let res = app.oneshot(req).await.unwrap();
+                let status = res.status();
+                let bytes = res.into_body().collect().await.unwrap().to_bytes();
+                (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+            })
+        };
+        // Until the first request has claimed its key, a second could win the race instead.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let busy = [("idempotency-key", "busy")];
         let (status, body) = w
             .call(
                 "POST",
                 "/v1/payouts",
                 Some("platform"),
-                &[("idempotency-key", "busy")],
-                Some(payout()),
+                &busy,
+                Some(m2.clone()),
             )
             .await;
         assert_eq!(status, StatusCode::CONFLICT, "{}: {body}", db.label);
+        assert!(
+            !first_call.is_finished(),
+            "{}: the first is still waiting",
+            db.label
+        );
+        held.release().await;
+        let (status, first_m2) = first_call.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{}: {first_m2}", db.label);
+        let (status, replayed) = w
+            .call("POST", "/v1/payouts", Some("platform"), &busy, Some(m2))
+            .await;
+        assert_eq!(
+            (status, &replayed),
+            (StatusCode::CREATED, &first_m2),
+            "{}",
+            db.label
+        );
 
-        // An error is an answer too: replayed for the same key and body.
-        let bad = json!({ "member_id": "M1", "policy_id": PLAN, "period": "2027-03" });
+        // An error is an answer too: replayed for the same key and body, even once the same
+        // request would be paid; a new key asks afresh.
+        let m3 = json!({ "member_id": "M3", "policy_id": PLAN, "period": "2026-03" });
+        let k3 = [("idempotency-key", "k-m3")];
         let (s1, b1) = w
             .call(
                 "POST",
                 "/v1/payouts",
                 Some("platform"),
-                &[("idempotency-key", "k-2027")],
-                Some(bad.clone()),
+                &k3,
+                Some(m3.clone()),
             )
             .await;
+        assert_eq!(s1, StatusCode::NOT_FOUND, "{}: {b1}", db.label);
+        w.call(
+            "PUT",
+            "/v1/members/M3",
+            Some("platform"),
+            &[],
+            Some(json!({})),
+        )
+        .await;
+        w.call(
+            "POST",
+            "/v1/members/M3/readings",
+            Some("platform"),
+            &[],
+            Some(readings_body(5)),
+        )
+        .await;
         let (s2, b2) = w
             .call(
                 "POST",
                 "/v1/payouts",
                 Some("platform"),
-                &[("idempotency-key", "k-2027")],
-                Some(bad),
+                &k3,
+                Some(m3.clone()),
             )
             .await;
-        assert_eq!(s1, StatusCode::UNPROCESSABLE_ENTITY, "{}: {b1}", db.label);
-        assert_eq!((s1, b1), (s2, b2));
+        assert_eq!((s2, &b2), (s1, &b1), "{}: the first answer", db.label);
+        let (s3, b3) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &[("idempotency-key", "k-m3-new")],
+                Some(m3),
+            )
+            .await;
+        assert_eq!(s3, StatusCode::CREATED, "{}: {b3}", db.label);
+
+        // A body that fails validation started nothing: it is not held against the key.
+        let k4 = [("idempotency-key", "k-valid-later")];
+        let invalid = json!({ "member_id": "M1", "policy_id": PLAN, "period": "March" });
+        let (status, _) = w
+            .call("POST", "/v1/payouts", Some("platform"), &k4, Some(invalid))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{}", db.label);
+        let (status, body) = w
+            .call("POST", "/v1/payouts", Some("platform"), &k4, Some(payout()))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", db.label);
         w.store.close().await;
         db.cleanup().await;
     }
@@ -1308,6 +1397,45 @@ async fn a_csv_upload_of_many_members_keeps_good_rows_and_names_each_bad_one_by_
             db.label
         );
         w.store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_refused_once_the_key_cache_has_forgotten_it() {
+    for db in databases().await {
+        let store = store_with_plan(&db, str::to_owned).await;
+        for cache_seconds in [0_u64, 1] {
+            let key = store.create_key(TENANT, Role::Auditor).await.unwrap();
+            let limits = incentive_api::Limits {
+                key_cache_seconds: cache_seconds,
+                ..incentive_api::Limits::default()
+            };
+            let app = incentive_api::router(store.clone(), limits);
+            let verify = || {
+                let app = app.clone();
+                let secret = key.secret.clone();
+                async move {
+                    let req = Request::get("/v1/ledger/verify")
+                        .header("authorization", format!("Bearer {secret}"))
+                        .body(Body::empty())
+                        .unwrap();
+                    app.oneshot(req).await.unwrap().status()
+                }
+            };
+            assert_eq!(verify().await, StatusCode::OK, "{}", db.label);
+            assert!(store.revoke_key(&key.id).await.unwrap());
+            let right_after = verify().await;
+            if cache_seconds == 0 {
+                assert_eq!(right_after, StatusCode::UNAUTHORIZED, "{}: no cache", db.label);
+            } else {
+                // The documented price of the cache: up to `key_cache_seconds` of grace.
+                assert_eq!(right_after, StatusCode::OK, "{}: cached", db.label);
+                tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+                assert_eq!(verify().await, StatusCode::UNAUTHORIZED, "{}", db.label);
+            }
+        }
+        store.close().await;
         db.cleanup().await;
     }
 }

@@ -13,6 +13,7 @@
 use crate::Shared;
 use crate::db::{Instant, Money, Tx, on_tx};
 use crate::error::StoreError;
+use crate::idempotency::{KeyAnswer, KeyRow, Keyed, KeyedPayout, NewKey, insert_keys, load_keys};
 use crate::inputs::{StoredInputs, StoredReading};
 use crate::ledger::{
     self, Entry, EntryDraft, EntryKind, INSERT_ROWS_MAX, PERCENT_CURRENCY, Posting, sha256_hex,
@@ -68,15 +69,19 @@ struct TenantData {
     head: (i64, String),
     entries: Vec<(Entry, String)>,
     new_decisions: Vec<(StoredDecision, String)>,
+    /// The group's idempotency keys that have answered, by key; the group's own are added.
+    keys: HashMap<String, KeyRow>,
+    new_keys: Vec<NewKey>,
 }
 
 /// Decides and posts a group; returns each payout's result in order. `Err` means a statement
 /// failed and nothing of the group was written.
 pub(crate) async fn decide_group(
     shared: &Shared,
-    requests: &[&PayoutRequest],
+    items: &[(&PayoutRequest, Option<&Keyed>)],
     mode: Mode,
-) -> Result<Vec<Result<PayoutOutcome, StoreError>>, StoreError> {
+) -> Result<Vec<Result<KeyedPayout, StoreError>>, StoreError> {
+    let requests: Vec<&PayoutRequest> = items.iter().map(|(r, _)| *r).collect();
     let t0 = std::time::Instant::now();
     let mut tx = shared.pool.begin().await?;
     let at = shared.now();
@@ -102,7 +107,7 @@ pub(crate) async fn decide_group(
 
     // The version in effect for each (tenant, policy, period), and its compiled policy.
     let mut versions: HashMap<(&str, &str, Period), Option<InEffect>> = HashMap::new();
-    for r in requests {
+    for r in &requests {
         let key = (r.tenant.as_str(), r.policy_id.as_str(), r.period);
         if versions.contains_key(&key) || !data.contains_key(r.tenant.as_str()) {
             continue;
@@ -120,6 +125,16 @@ pub(crate) async fn decide_group(
 
     for (tenant, d) in data.iter_mut() {
         let mine: Vec<&&PayoutRequest> = requests.iter().filter(|r| r.tenant == *tenant).collect();
+        let keys: Vec<&str> = items
+            .iter()
+            .filter(|(r, _)| r.tenant == *tenant)
+            .filter_map(|(_, k)| k.map(|k| k.key.as_str()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !keys.is_empty() {
+            d.keys = load_keys(&mut tx, tenant, &keys).await?;
+        }
         let members: Vec<&str> = mine
             .iter()
             .map(|r| r.member.as_str())
@@ -167,17 +182,27 @@ pub(crate) async fn decide_group(
     let t1 = t0.elapsed();
 
     let mut results = Vec::with_capacity(requests.len());
-    for r in requests {
+    for (r, keyed) in items {
         let result = match (
             data.get_mut(r.tenant.as_str()),
             versions.get(&(r.tenant.as_str(), r.policy_id.as_str(), r.period)),
         ) {
             (None, _) => Err(StoreError::UnknownTenant(r.tenant.clone())),
-            (Some(_), Some(None) | None) => Err(StoreError::NoVersionInEffect {
-                policy: r.policy_id.clone(),
-                period: r.period.to_string(),
-            }),
-            (Some(d), Some(Some((version, policy)))) => decide(d, r, version, policy, at),
+            (Some(d), version) => match keyed.and_then(|k| answered(d, r, k).transpose()) {
+                Some(answer) => answer,
+                None => match version {
+                    Some(Some((version, policy))) => decide(d, r, version, policy, at).map(|o| {
+                        if let Some(k) = keyed {
+                            remember(d, k, &o);
+                        }
+                        KeyedPayout::Decided(o)
+                    }),
+                    Some(None) | None => Err(StoreError::NoVersionInEffect {
+                        policy: r.policy_id.clone(),
+                        period: r.period.to_string(),
+                    }),
+                },
+            },
         };
         if let Err(e) = &result
             && aborts_group(e)
@@ -196,6 +221,7 @@ pub(crate) async fn decide_group(
             .collect();
         ledger::write(&mut tx, tenant, &d.entries, &balances, &d.head).await?;
         insert_decisions(&mut tx, &d.new_decisions, at).await?;
+        insert_keys(&mut tx, tenant, &d.new_keys, at).await?;
     }
     let t3 = t0.elapsed();
     if mode == Mode::DryRun {
@@ -213,6 +239,64 @@ pub(crate) async fn decide_group(
         "payout group committed"
     );
     Ok(results)
+}
+
+/// What a key that has answered before answers now; `None` for a key not seen yet.
+fn answered(
+    d: &TenantData,
+    r: &PayoutRequest,
+    keyed: &Keyed,
+) -> Result<Option<KeyedPayout>, StoreError> {
+    let Some(row) = d.keys.get(keyed.key.as_str()) else {
+        return Ok(None);
+    };
+    if row.request_hash != keyed.request_hash {
+        return Ok(Some(KeyedPayout::DifferentRequest));
+    }
+    Ok(Some(match &row.answer {
+        KeyAnswer::Error { status, response } => KeyedPayout::ReplayedError {
+            status: *status,
+            response: response.clone(),
+        },
+        KeyAnswer::Decision { id, kind } => {
+            // The same request names the same member and policy, whose decisions the group
+            // has loaded (its own included).
+            let decision = d
+                .decisions
+                .get(&(r.member.as_str().to_owned(), r.policy_id.clone()))
+                .and_then(|known| known.iter().find(|k| &k.decision.id == id))
+                .map(|k| k.decision.clone())
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "idempotency key `{}` answered with decision `{id}`, which is not on record",
+                        keyed.key.as_str()
+                    ))
+                })?;
+            KeyedPayout::Replayed(PayoutOutcome {
+                kind: *kind,
+                decision,
+            })
+        }
+    }))
+}
+
+/// Records that a key answered with `outcome`, to be written with the group (and replayed to
+/// a second request with it in the same group).
+fn remember(d: &mut TenantData, keyed: &Keyed, outcome: &PayoutOutcome) {
+    let row = KeyRow {
+        request_hash: keyed.request_hash.clone(),
+        answer: KeyAnswer::Decision {
+            id: outcome.decision.id.clone(),
+            kind: outcome.kind,
+        },
+    };
+    d.keys.insert(keyed.key.as_str().to_owned(), row);
+    d.new_keys.push(NewKey {
+        key: keyed.key.as_str().to_owned(),
+        request_hash: keyed.request_hash.clone(),
+        decision_id: outcome.decision.id.clone(),
+        kind: outcome.kind,
+    });
 }
 
 /// The accounts a payout may move, with their currencies.

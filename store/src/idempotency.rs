@@ -1,41 +1,36 @@
 //! Idempotency keys: a client retrying a request that moves money gets the first answer back,
-//! never a second payout. The HTTP API maps the outcomes to its status codes.
+//! never a second payout.
+//!
+//! A keyed payout is looked up and recorded *inside its payout group* ([`Store::pay_keyed`]):
+//! the writer reads the group's keys under the tenant's chain-head lock, and a key that
+//! answered before is answered again from the decision it names, while a new key is written in
+//! the same commit as the decision it answers with. One durable commit per payout, and no
+//! window in which a payout is posted but its key is not (or the other way round). Two
+//! processes given the same key queue on the chain-head lock, so the second sees the first's
+//! row and replays it.
+//!
+//! An error the group answers with (member not enrolled, no version in effect) moves no money
+//! and is recorded just after, by [`Store::idempotency_record_error`]; a request that fails
+//! validation before it reaches the store is not recorded at all (as Stripe does), and neither
+//! is a failure of the service itself, so a retry runs afresh.
 
 use crate::Store;
-use crate::db::{Instant, on_tx};
+use crate::db::{Instant, Tx, on_tx};
 use crate::error::StoreError;
+use crate::ledger::INSERT_ROWS_MAX;
+use crate::payout::{PayoutKind, PayoutOutcome};
 use sqlx::Row;
-use std::time::Duration;
+use std::collections::HashMap;
 
 /// Characters an idempotency key may have.
 pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 255;
 
-/// request hash, state, status, response, lease end.
-type KeyRow = (String, String, Option<i64>, Option<String>, Instant);
+/// A client's idempotency key: 1 to [`IDEMPOTENCY_KEY_CHARS_MAX`] printable characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
 
-/// What a request with a key may do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Idempotency {
-    /// The key is new (or its holder died): go ahead, then [`Store::idempotency_finish`].
-    Started,
-    /// The key was answered: send this again.
-    Replay { status: u16, response: String },
-    /// The key was used with another request.
-    DifferentRequest,
-    /// A request with this key is being answered now.
-    InFlight,
-}
-
-impl Store {
-    /// Claims `key` for a request whose canonical bytes hash to `request_hash`, for at most
-    /// `lease` (after which a retry may take it over, as from a process that died).
-    pub async fn idempotency_begin(
-        &self,
-        tenant: &str,
-        key: &str,
-        request_hash: &str,
-        lease: Duration,
-    ) -> Result<Idempotency, StoreError> {
+impl IdempotencyKey {
+    pub fn parse(key: &str) -> Result<Self, StoreError> {
         if key.is_empty()
             || key.chars().count() > IDEMPOTENCY_KEY_CHARS_MAX
             || key.chars().any(char::is_control)
@@ -45,103 +40,242 @@ impl Store {
                 reason: format!("must be 1 to {IDEMPOTENCY_KEY_CHARS_MAX} printable characters"),
             });
         }
-        let now = self.shared.now();
-        let until = Instant::new(
-            now.get() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::zero()),
-        );
-        let mut tx = self.shared.pool.begin().await?;
-        let outcome = on_tx!(&mut tx, c => {
-            let row = sqlx::query(
-                "SELECT request_hash, state, status, response, locked_until FROM idempotency_keys \
-                 WHERE tenant = $1 AND key = $2",
-            )
-            .bind(tenant)
-            .bind(key)
-            .fetch_optional(&mut *c)
-            .await?
-            .map(|r| -> sqlx::Result<KeyRow> {
-                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?))
-            })
-            .transpose()?;
-            match row {
-                None => {
-                    let n = sqlx::query(
-                        "INSERT INTO idempotency_keys (tenant, key, request_hash, state, created_at, locked_until) \
-                         VALUES ($1, $2, $3, 'in_flight', $4, $5) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(tenant)
-                    .bind(key)
-                    .bind(request_hash)
-                    .bind(now)
-                    .bind(until)
-                    .execute(&mut *c)
-                    .await?
-                    .rows_affected();
-                    // Another process claimed it between our read and write.
-                    if n == 1 { Idempotency::Started } else { Idempotency::InFlight }
-                }
-                Some((hash, _, _, _, _)) if hash != request_hash => Idempotency::DifferentRequest,
-                Some((_, state, Some(status), Some(response), _)) if state == "done" => {
-                    Idempotency::Replay {
-                        status: u16::try_from(status).unwrap_or(500),
-                        response,
-                    }
-                }
-                Some((_, _, _, _, locked_until)) if locked_until > now => Idempotency::InFlight,
-                Some(_) => {
-                    sqlx::query(
-                        "UPDATE idempotency_keys SET locked_until = $1 WHERE tenant = $2 AND key = $3 AND state = 'in_flight'",
-                    )
-                    .bind(until)
-                    .bind(tenant)
-                    .bind(key)
-                    .execute(&mut *c)
-                    .await?;
-                    Idempotency::Started
-                }
-            }
-        });
-        tx.commit().await?;
-        Ok(outcome)
+        Ok(Self(key.to_owned()))
     }
 
-    /// Records the answer to a request that [`Store::idempotency_begin`] started.
-    pub async fn idempotency_finish(
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A key and the hash of the request it came with: "the same request" means the same hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keyed {
+    pub key: IdempotencyKey,
+    pub request_hash: String,
+}
+
+/// What a keyed payout came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyedPayout {
+    /// Decided now (or the decision on record, for a period already decided); the key now
+    /// answers with it.
+    Decided(PayoutOutcome),
+    /// The key answered with this decision before: answer the same.
+    Replayed(PayoutOutcome),
+    /// The key answered with an error before: send it again.
+    ReplayedError { status: u16, response: String },
+    /// The key was used with another request.
+    DifferentRequest,
+}
+
+/// A key's row, as the payout group reads it.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyRow {
+    pub(crate) request_hash: String,
+    pub(crate) answer: KeyAnswer,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum KeyAnswer {
+    Decision { id: String, kind: PayoutKind },
+    Error { status: u16, response: String },
+}
+
+fn kind_parse(s: &str) -> Result<PayoutKind, StoreError> {
+    match s {
+        "paid" => Ok(PayoutKind::Paid),
+        "true_up" => Ok(PayoutKind::TrueUp),
+        "already_decided" => Ok(PayoutKind::AlreadyDecided),
+        other => Err(StoreError::Corrupt(format!(
+            "an idempotency key's answer has kind `{other}`"
+        ))),
+    }
+}
+
+type RawKeyRow = (
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn key_row(raw: RawKeyRow) -> Result<(String, KeyRow), StoreError> {
+    let (key, request_hash, status, response, decision_id, kind) = raw;
+    let answer = match (decision_id, kind, status, response) {
+        (Some(id), Some(kind), _, _) => KeyAnswer::Decision {
+            id,
+            kind: kind_parse(&kind)?,
+        },
+        (None, _, Some(status), Some(response)) => KeyAnswer::Error {
+            status: u16::try_from(status).unwrap_or(500),
+            response,
+        },
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "idempotency key `{key}` has no answer"
+            )));
+        }
+    };
+    Ok((
+        key,
+        KeyRow {
+            request_hash,
+            answer,
+        },
+    ))
+}
+
+const KEY_COLUMNS: &str = "key, request_hash, status, response, decision_id, kind";
+
+/// The rows of `keys` in `tenant`, read inside the group's transaction.
+pub(crate) async fn load_keys(
+    tx: &mut Tx,
+    tenant: &str,
+    keys: &[&str],
+) -> Result<HashMap<String, KeyRow>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(INSERT_ROWS_MAX) {
+        let rows: Vec<RawKeyRow> = on_tx!(&mut *tx, c, Db => {
+            let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+                "SELECT {KEY_COLUMNS} FROM idempotency_keys WHERE tenant = "
+            ));
+            q.push_bind(tenant);
+            q.push(" AND key IN (");
+            let mut list = q.separated(", ");
+            for key in chunk {
+                list.push_bind(*key);
+            }
+            q.push(")");
+            q.build().persistent(false)
+                .fetch_all(&mut *c)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?)))
+                .collect::<sqlx::Result<Vec<_>>>()?
+        });
+        for raw in rows {
+            let (key, row) = key_row(raw)?;
+            out.insert(key, row);
+        }
+    }
+    Ok(out)
+}
+
+/// A key answered with a decision, to be written with the group.
+pub(crate) struct NewKey {
+    pub(crate) key: String,
+    pub(crate) request_hash: String,
+    pub(crate) decision_id: String,
+    pub(crate) kind: PayoutKind,
+}
+
+pub(crate) async fn insert_keys(
+    tx: &mut Tx,
+    tenant: &str,
+    keys: &[NewKey],
+    at: Instant,
+) -> Result<(), StoreError> {
+    for chunk in keys.chunks(INSERT_ROWS_MAX / 8) {
+        on_tx!(&mut *tx, c, Db => {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO idempotency_keys (tenant, key, request_hash, state, decision_id, kind, created_at, locked_until) ",
+            );
+            q.push_values(chunk, |mut b, k| {
+                b.push_bind(tenant)
+                    .push_bind(&k.key)
+                    .push_bind(&k.request_hash)
+                    .push_bind("done")
+                    .push_bind(&k.decision_id)
+                    .push_bind(k.kind.as_str())
+                    .push_bind(at)
+                    .push_bind(at);
+            });
+            q.build().persistent(false).execute(&mut *c).await?;
+        });
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Records that `key` answered with an error (`status`, `response`), unless it has an
+    /// answer already — from another process that got there first — in which case that answer
+    /// is returned, to be sent instead.
+    pub async fn idempotency_record_error(
         &self,
         tenant: &str,
-        key: &str,
+        keyed: &Keyed,
         status: u16,
         response: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<KeyedPayout>, StoreError> {
+        let now = self.shared.now();
         let mut tx = self.shared.pool.begin().await?;
-        on_tx!(&mut tx, c => {
+        let written = on_tx!(&mut tx, c => {
             sqlx::query(
-                "UPDATE idempotency_keys SET state = 'done', status = $1, response = $2 \
-                 WHERE tenant = $3 AND key = $4",
+                "INSERT INTO idempotency_keys (tenant, key, request_hash, state, status, response, created_at, locked_until) \
+                 VALUES ($1, $2, $3, 'done', $4, $5, $6, $6) ON CONFLICT DO NOTHING",
             )
+            .bind(tenant)
+            .bind(keyed.key.as_str())
+            .bind(&keyed.request_hash)
             .bind(i64::from(status))
             .bind(response)
-            .bind(tenant)
-            .bind(key)
-            .execute(c)
-            .await?;
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
         });
-        tx.commit().await?;
-        Ok(())
+        if written == 1 {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let rows = load_keys(&mut tx, tenant, &[keyed.key.as_str()]).await?;
+        drop(tx);
+        let Some(row) = rows.into_values().next() else {
+            return Ok(None);
+        };
+        self.answer_of(tenant, &keyed.request_hash, row)
+            .await
+            .map(Some)
     }
 
-    /// Lets go of a key whose request failed for a reason a retry may not meet (the database
-    /// was down): the next request with it runs afresh instead of replaying the failure.
-    pub async fn idempotency_release(&self, tenant: &str, key: &str) -> Result<(), StoreError> {
-        let mut tx = self.shared.pool.begin().await?;
-        on_tx!(&mut tx, c => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE tenant = $1 AND key = $2 AND state = 'in_flight'")
-                .bind(tenant)
-                .bind(key)
-                .execute(c)
-                .await?;
-        });
-        tx.commit().await?;
-        Ok(())
+    /// What a key answers, read outside any payout group.
+    pub async fn idempotency_answer(
+        &self,
+        tenant: &str,
+        keyed: &Keyed,
+    ) -> Result<Option<KeyedPayout>, StoreError> {
+        let mut tx = self.shared.pool.begin_read().await?;
+        let rows = load_keys(&mut tx, tenant, &[keyed.key.as_str()]).await?;
+        drop(tx);
+        match rows.into_values().next() {
+            Some(row) => self
+                .answer_of(tenant, &keyed.request_hash, row)
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn answer_of(
+        &self,
+        tenant: &str,
+        request_hash: &str,
+        row: KeyRow,
+    ) -> Result<KeyedPayout, StoreError> {
+        if row.request_hash != request_hash {
+            return Ok(KeyedPayout::DifferentRequest);
+        }
+        Ok(match row.answer {
+            KeyAnswer::Decision { id, kind } => KeyedPayout::Replayed(PayoutOutcome {
+                kind,
+                decision: self.decision(tenant, &id).await?,
+            }),
+            KeyAnswer::Error { status, response } => {
+                KeyedPayout::ReplayedError { status, response }
+            }
+        })
     }
 }

@@ -33,7 +33,7 @@ pub mod verify;
 pub use audit::{Erasure, Replay};
 pub use db::{Backend, Instant, Money, PoolLimits};
 pub use error::StoreError;
-pub use idempotency::Idempotency;
+pub use idempotency::{IdempotencyKey, Keyed, KeyedPayout};
 pub use payout::{PayoutKind, PayoutOutcome, PayoutRequest, StoredDecision};
 pub use policies::{PolicyStatus, PolicyVersion};
 pub use reversal::Reversal;

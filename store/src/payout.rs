@@ -17,6 +17,7 @@
 use crate::Shared;
 use crate::Store;
 use crate::error::StoreError;
+use crate::idempotency::{Keyed, KeyedPayout};
 use incentive_engine::{MemberId, Period};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -41,6 +42,17 @@ pub enum PayoutKind {
     TrueUp,
     /// Nothing changed since the period was decided: the decision on record.
     AlreadyDecided,
+}
+
+impl PayoutKind {
+    /// The name it is written with, in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Paid => "paid",
+            Self::TrueUp => "true_up",
+            Self::AlreadyDecided => "already_decided",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -80,16 +92,45 @@ pub struct StoredDecision {
 
 pub(crate) struct Job {
     request: PayoutRequest,
-    reply: oneshot::Sender<Result<PayoutOutcome, StoreError>>,
+    key: Option<Keyed>,
+    reply: oneshot::Sender<Result<KeyedPayout, StoreError>>,
 }
 
 impl Store {
     /// Decides and posts a member's payout for a period. Paying a period twice returns the
     /// decision on record; asking again after late readings posts a true-up.
     pub async fn pay(&self, request: PayoutRequest) -> Result<PayoutOutcome, StoreError> {
+        match self.submit(request, None).await? {
+            KeyedPayout::Decided(outcome) | KeyedPayout::Replayed(outcome) => Ok(outcome),
+            KeyedPayout::ReplayedError { .. } | KeyedPayout::DifferentRequest => Err(
+                StoreError::Corrupt("a payout without a key was answered as a keyed one".into()),
+            ),
+        }
+    }
+
+    /// [`Store::pay`] with an idempotency key, looked up and recorded in the payout's own
+    /// transaction: a key that answered before answers the same again, and a new key is
+    /// written in the same commit as the decision it answers with.
+    pub async fn pay_keyed(
+        &self,
+        request: PayoutRequest,
+        key: Keyed,
+    ) -> Result<KeyedPayout, StoreError> {
+        self.submit(request, Some(key)).await
+    }
+
+    async fn submit(
+        &self,
+        request: PayoutRequest,
+        key: Option<Keyed>,
+    ) -> Result<KeyedPayout, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.writer
-            .send(Job { request, reply })
+            .send(Job {
+                request,
+                key,
+                reply,
+            })
             .await
             .map_err(|_| StoreError::ShuttingDown)?;
         answer.await.map_err(|_| StoreError::ShuttingDown)?
@@ -100,10 +141,18 @@ impl Store {
     /// Decides a payout exactly as [`Store::pay`] would — same version, record, history and
     /// caps — and posts nothing: what the member would get if paid now.
     pub async fn dry_run(&self, request: PayoutRequest) -> Result<PayoutOutcome, StoreError> {
-        let mut results =
-            crate::group::decide_group(&self.shared, &[&request], crate::group::Mode::DryRun)
-                .await?;
-        results.pop().unwrap_or(Err(StoreError::ShuttingDown))
+        let mut results = crate::group::decide_group(
+            &self.shared,
+            &[(&request, None)],
+            crate::group::Mode::DryRun,
+        )
+        .await?;
+        match results.pop().unwrap_or(Err(StoreError::ShuttingDown))? {
+            KeyedPayout::Decided(outcome) | KeyedPayout::Replayed(outcome) => Ok(outcome),
+            KeyedPayout::ReplayedError { .. } | KeyedPayout::DifferentRequest => {
+                Err(StoreError::ShuttingDown)
+            }
+        }
     }
 }
 
@@ -131,7 +180,8 @@ pub(crate) async fn run_writer(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job
 }
 
 async fn commit_group(shared: &Shared, jobs: Vec<Job>) {
-    let requests: Vec<&PayoutRequest> = jobs.iter().map(|j| &j.request).collect();
+    let requests: Vec<(&PayoutRequest, Option<&Keyed>)> =
+        jobs.iter().map(|j| (&j.request, j.key.as_ref())).collect();
     match crate::group::decide_group(shared, &requests, crate::group::Mode::Post).await {
         Ok(results) => {
             for (job, result) in jobs.into_iter().zip(results) {
@@ -148,7 +198,7 @@ async fn commit_group(shared: &Shared, jobs: Vec<Job>) {
             for job in jobs {
                 let result = match crate::group::decide_group(
                     shared,
-                    &[&job.request],
+                    &[(&job.request, job.key.as_ref())],
                     crate::group::Mode::Post,
                 )
                 .await

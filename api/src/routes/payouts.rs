@@ -14,10 +14,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use incentive_engine::{MemberId, Period};
-use incentive_store::{Idempotency, PayoutKind, PayoutOutcome, PayoutRequest, StoredDecision};
+use incentive_store::{
+    IdempotencyKey, Keyed, KeyedPayout, PayoutKind, PayoutRequest, StoredDecision,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::collections::HashSet;
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -91,6 +93,43 @@ fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// Idempotency keys whose request this process is answering now: a second request with one
+/// of them gets 409 at once. (Another process's request with the same key queues behind the
+/// first on the tenant's chain-head lock and then replays its answer.)
+#[derive(Debug, Default)]
+pub struct KeysInFlight(std::sync::Mutex<HashSet<(String, String)>>);
+
+/// A key held by a request; let go when the request is answered (or dropped).
+#[derive(Debug)]
+pub struct KeyClaim<'a> {
+    keys: &'a KeysInFlight,
+    id: (String, String),
+}
+
+impl KeysInFlight {
+    fn claim(&self, tenant: &str, key: &str) -> Option<KeyClaim<'_>> {
+        let id = (tenant.to_owned(), key.to_owned());
+        let claimed = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.clone());
+        // Built only when claimed: a claim lets its key go on drop, so it must be this one's.
+        claimed.then(|| KeyClaim { keys: self, id })
+    }
+}
+
+impl Drop for KeyClaim<'_> {
+    fn drop(&mut self) {
+        let mut held = self
+            .keys
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        held.remove(&self.id);
+    }
+}
+
 /// `POST /v1/payouts`.
 #[utoipa::path(post, path = "/v1/payouts", tag = "payouts", request_body = PayoutBody, params(("Idempotency-Key" = String, Header, description = "Unique per request; reuse it only to retry")), security(("api_key" = [])), responses((status = 201, description = "Paid, or trued up", body = PayoutAnswer), (status = 200, description = "Already decided: the decision on record", body = PayoutAnswer), (status = 409, description = "The key is in flight", body = crate::error::ErrorBody), (status = 422, description = "The key was used with another body, or no version is in effect", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn post_payout(
@@ -99,7 +138,7 @@ pub async fn post_payout(
     headers: HeaderMap,
     JsonBody(body): JsonBody<PayoutBody>,
 ) -> Result<Response, ApiError> {
-    let caller = &allowed.0;
+    let tenant = allowed.tenant();
     let key = headers
         .get("idempotency-key")
         .ok_or_else(|| {
@@ -108,75 +147,83 @@ pub async fn post_payout(
             )
         })?
         .to_str()
-        .map_err(|_| ApiError::BadRequest("the `Idempotency-Key` header is not text".into()))?
-        .to_owned();
+        .map_err(|_| ApiError::BadRequest("the `Idempotency-Key` header is not text".into()))?;
+    let key = IdempotencyKey::parse(key)?;
+    // A request that fails validation is not recorded against its key (nothing started).
+    let request = request(tenant, &body)?;
     // The request as parsed, fields in a fixed order: what "the same body" means.
     let canonical = serde_json::to_vec(&body).map_err(|_| ApiError::Internal)?;
-    let request_hash = incentive_store::ledger::sha256_hex(&canonical);
-    let lease = Duration::from_secs(state.limits.idempotency_lease_seconds);
-    let store = &state.store;
-    match store
-        .idempotency_begin(&caller.tenant, &key, &request_hash, lease)
-        .await?
-    {
-        Idempotency::Replay { status, response } => {
+    let keyed = Keyed {
+        request_hash: incentive_store::ledger::sha256_hex(&canonical),
+        key,
+    };
+    let Some(_claim) = state.keys_in_flight.claim(tenant, keyed.key.as_str()) else {
+        return Err(ApiError::Conflict(format!(
+            "a request with the Idempotency-Key `{}` is still being answered; retry shortly",
+            keyed.key.as_str()
+        )));
+    };
+    let answer = match state.store.pay_keyed(request, keyed.clone()).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            let e = ApiError::from(e);
+            let (status, body) = e.to_parts();
+            if status.is_server_error() {
+                // Not the request's fault: a retry runs it again rather than replay this.
+                return Err(e);
+            }
+            // An error is an answer too; another process may have answered first.
+            match state
+                .store
+                .idempotency_record_error(tenant, &keyed, status.as_u16(), &body)
+                .await?
+            {
+                None => return Ok(json_response(status, body)),
+                Some(first) => first,
+            }
+        }
+    };
+    respond(&state, &keyed, answer)
+}
+
+fn respond(state: &AppState, keyed: &Keyed, answer: KeyedPayout) -> Result<Response, ApiError> {
+    let (outcome, replayed) = match answer {
+        KeyedPayout::Decided(outcome) => (outcome, false),
+        KeyedPayout::Replayed(outcome) => (outcome, true),
+        KeyedPayout::ReplayedError { status, response } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             return Ok(json_response(status, response));
         }
-        Idempotency::DifferentRequest => {
+        KeyedPayout::DifferentRequest => {
             return Err(ApiError::Unprocessable(format!(
-                "the Idempotency-Key `{key}` was used with a different request; use a new key for a new request"
+                "the Idempotency-Key `{}` was used with a different request; use a new key for a new request",
+                keyed.key.as_str()
             )));
-        }
-        Idempotency::InFlight => {
-            return Err(ApiError::Conflict(format!(
-                "a request with the Idempotency-Key `{key}` is still being answered; retry shortly"
-            )));
-        }
-        Idempotency::Started => {}
-    }
-    let (status, answer) = match pay(&state, &caller.tenant, &body).await {
-        Ok(outcome) => {
-            let kind = serde_json::to_value(outcome.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            state
-                .metrics
-                .payouts
-                .get_or_create(&crate::observe::PayoutLabels { kind })
-                .inc();
-            let status = if outcome.kind == PayoutKind::AlreadyDecided {
-                StatusCode::OK
-            } else {
-                StatusCode::CREATED
-            };
-            let answer = PayoutAnswer {
-                kind: outcome.kind,
-                decision: outcome.decision.into(),
-            };
-            (
-                status,
-                serde_json::to_string(&answer).map_err(|_| ApiError::Internal)?,
-            )
-        }
-        Err(e) => {
-            let (status, body) = e.to_parts();
-            if status.is_server_error() {
-                // Not the request's fault: let a retry run it again rather than replay this.
-                let _ = store.idempotency_release(&caller.tenant, &key).await;
-                return Err(e);
-            }
-            (status, body)
         }
     };
-    if let Err(e) = store
-        .idempotency_finish(&caller.tenant, &key, status.as_u16(), &answer)
-        .await
-    {
-        tracing::error!(error = %e, "could not record an idempotent answer");
-    }
-    Ok(json_response(status, answer))
+    let kind = if replayed {
+        "replayed"
+    } else {
+        outcome.kind.as_str()
+    };
+    state
+        .metrics
+        .payouts
+        .get_or_create(&crate::observe::PayoutLabels {
+            kind: kind.to_owned(),
+        })
+        .inc();
+    let status = if outcome.kind == PayoutKind::AlreadyDecided {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let answer = PayoutAnswer {
+        kind: outcome.kind,
+        decision: outcome.decision.into(),
+    };
+    let body = serde_json::to_string(&answer).map_err(|_| ApiError::Internal)?;
+    Ok(json_response(status, body))
 }
 
 /// The store's request for a body, with the member and period checked.
@@ -191,10 +238,6 @@ pub fn request(tenant: &str, body: &PayoutBody) -> Result<PayoutRequest, ApiErro
         policy_id: body.policy_id.clone(),
         period,
     })
-}
-
-async fn pay(state: &AppState, tenant: &str, body: &PayoutBody) -> Result<PayoutOutcome, ApiError> {
-    Ok(state.store.pay(request(tenant, body)?).await?)
 }
 
 /// `GET /v1/members/{member_id}/decisions`, in ledger order.

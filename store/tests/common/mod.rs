@@ -271,3 +271,49 @@ pub async fn drop_the_guards(db: &TestDb) {
         }
     }
 }
+
+/// The tenant's chain head, held from another connection as another process's payout would
+/// hold it, until [`HeldHead::release`]: payouts asked for meanwhile genuinely wait.
+pub struct HeldHead {
+    release: tokio::sync::oneshot::Sender<()>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl HeldHead {
+    pub async fn release(self) {
+        let _ = self.release.send(());
+        self.done.await.unwrap();
+    }
+}
+
+pub async fn hold_chain_head(db: &TestDb, tenant: &str) -> HeldHead {
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let (held, is_held) = tokio::sync::oneshot::channel::<()>();
+    let url = db.url.clone();
+    let tenant = tenant.to_owned();
+    let postgres = db.is_postgres();
+    let done = tokio::spawn(async move {
+        if postgres {
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("SELECT seq FROM chain_heads WHERE tenant = $1 FOR UPDATE")
+                .bind(&tenant)
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+            let _ = held.send(());
+            let _ = released.await;
+            tx.rollback().await.unwrap();
+            pool.close().await;
+        } else {
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            let _ = held.send(());
+            let _ = released.await;
+            tx.rollback().await.unwrap();
+            pool.close().await;
+        }
+    });
+    is_held.await.unwrap();
+    HeldHead { release, done }
+}
