@@ -1,6 +1,8 @@
 //! Command-line arguments, declared with clap. Each subcommand's work lives in `commands/`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use incentive_api::Limits;
+use incentive_store::PoolLimits;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -50,6 +52,37 @@ pub struct ServeArgs {
     /// Where to listen, such as 127.0.0.1:8080 (port 0 picks a free port and prints it).
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub addr: String,
+    /// The largest request body read; a larger one gets 413.
+    #[arg(long, value_name = "BYTES", env = "INCENTIVE_REQUEST_BODY_BYTES_MAX", default_value_t = Limits::default().request_body_bytes_max)]
+    pub request_body_bytes_max: usize,
+    /// Readings (or lab results) one JSON batch may carry; more gets 413.
+    #[arg(long, value_name = "N", env = "INCENTIVE_READINGS_PER_BATCH_MAX", default_value_t = Limits::default().readings_per_batch_max)]
+    pub readings_per_batch_max: usize,
+    /// Requests answered at once; one more gets 503 at once.
+    #[arg(long, value_name = "N", env = "INCENTIVE_CONCURRENT_REQUESTS_MAX", default_value_t = Limits::default().concurrent_requests_max)]
+    pub concurrent_requests_max: usize,
+    /// How long a request may take before it gets 503.
+    #[arg(long, value_name = "MS", env = "INCENTIVE_REQUEST_TIMEOUT_MS", default_value_t = Limits::default().request_timeout_ms)]
+    pub request_timeout_ms: u64,
+    /// How long an API key is trusted once looked up: a revoked key keeps working in a
+    /// running process for at most this long (0: look every key up every time).
+    #[arg(long, value_name = "SECONDS", env = "INCENTIVE_KEY_CACHE_SECONDS", default_value_t = Limits::default().key_cache_seconds)]
+    pub key_cache_seconds: u64,
+    /// Database connections this process opens at most.
+    #[arg(long, value_name = "N", env = "INCENTIVE_POOL_CONNECTIONS_MAX", default_value_t = PoolLimits::default().pool_connections_max)]
+    pub pool_connections_max: u32,
+}
+
+impl ServeArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            request_body_bytes_max: self.request_body_bytes_max,
+            readings_per_batch_max: self.readings_per_batch_max,
+            concurrent_requests_max: self.concurrent_requests_max,
+            request_timeout_ms: self.request_timeout_ms,
+            key_cache_seconds: self.key_cache_seconds,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -415,9 +415,14 @@ fn http(
 }
 
 fn spawn_serve(db: &TestDb) -> (std::process::Child, String) {
+    spawn_serve_with(db, &[])
+}
+
+fn spawn_serve_with(db: &TestDb, flags: &[&str]) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_incentive"))
         .args(["serve", "--db", &db.url, "--addr", "127.0.0.1:0"])
+        .args(flags)
         .env_remove("INCENTIVE_DB")
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
@@ -517,4 +522,164 @@ async fn two_serve_processes_on_one_postgresql_pay_each_member_once() {
     }
     store.close().await;
     db.cleanup().await;
+}
+
+/// One request on its own connection, or `None` if the server would not take it (it is
+/// shutting down): what a client that retries would see.
+fn try_http(addr: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).ok()?;
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    socket.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    socket.read_to_string(&mut response).ok()?;
+    let status = response.get(9..12)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n")?.1.to_owned();
+    Some((status, body))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_a_stream_of_payouts_loses_no_acknowledged_payout() {
+    for db in databases().await {
+        let store = store_with_plan(&db, str::to_owned).await;
+        let members: Vec<String> = (0..240).map(|i| format!("M{i:03}")).collect();
+        for m in &members {
+            let id = enrol(&store, m).await;
+            store
+                .add_readings(TENANT, &id, controlled_march(20))
+                .await
+                .unwrap();
+        }
+        let key = store
+            .create_key(TENANT, incentive_store::tenants::Role::Platform)
+            .await
+            .unwrap()
+            .secret;
+        let (mut child, addr) = spawn_serve(&db);
+        let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let mut clients = Vec::new();
+        for slice in members.chunks(30) {
+            let (slice, addr, key, acknowledged) = (
+                slice.to_vec(),
+                addr.clone(),
+                key.clone(),
+                acknowledged.clone(),
+            );
+            clients.push(std::thread::spawn(move || {
+                let auth = format!("Bearer {key}");
+                for m in slice {
+                    let body = format!(
+                        "{{\"member_id\":\"{m}\",\"policy_id\":\"{PLAN}\",\"period\":\"2026-03\"}}"
+                    );
+                    let headers = [
+                        ("authorization", auth.as_str()),
+                        ("idempotency-key", m.as_str()),
+                    ];
+                    match try_http(&addr, "/v1/payouts", &headers, &body) {
+                        Some((201, answer)) => {
+                            let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+                            let id = v["decision"]["id"].as_str().unwrap().to_owned();
+                            acknowledged.lock().unwrap().push(id);
+                        }
+                        Some((status, answer)) => {
+                            assert!(status < 500 || status == 503, "{status}: {answer}")
+                        }
+                        None => return,
+                    }
+                }
+            }));
+        }
+        // Stop the server mid-stream, once some payouts have been acknowledged.
+        while acknowledged.lock().unwrap().len() < 40 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        for c in clients {
+            c.join().unwrap();
+        }
+        let exit = child.wait().unwrap();
+        assert!(exit.success(), "{}: a clean stop: {exit}", db.label);
+        let acknowledged = acknowledged.lock().unwrap().clone();
+        assert!(acknowledged.len() >= 40, "{}", db.label);
+        for id in &acknowledged {
+            assert!(
+                store.decision(TENANT, id).await.is_ok(),
+                "{}: acknowledged payout {id} is missing",
+                db.label
+            );
+        }
+        let report = store.verify(Some(TENANT), &[]).await.unwrap();
+        assert!(report.ok(), "{}: {report:?}", db.label);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_takes_its_limits_from_flags_and_answers_past_them_in_its_own_words() {
+    let db = sqlite_db().await;
+    let store = store_with_plan(&db, str::to_owned).await;
+    enrol(&store, "M1").await;
+    let key = store
+        .create_key(TENANT, incentive_store::tenants::Role::Platform)
+        .await
+        .unwrap()
+        .secret;
+    let (mut child, addr) = spawn_serve_with(
+        &db,
+        &[
+            "--request-body-bytes-max",
+            "200",
+            "--readings-per-batch-max",
+            "2",
+        ],
+    );
+    let auth = format!("Bearer {key}");
+    let reading = r#"{"time":"2026-03-01T07:00:00+08:00","glucose_mg_dl":101}"#;
+    let three = "x".repeat(300);
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/v1/members/M1/readings",
+        &[("authorization", &auth)],
+        &three,
+    );
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("200"), "names the limit in bytes: {body}");
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/v1/members/M1/readings",
+        &[("authorization", &auth)],
+        &format!(r#"{{"readings":[{reading},{reading}]}}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let short = r#"{"readings":[{"time":"2026-03-01T07:00:00+08:00","glucose_mg_dl":1},{"time":"2026-03-01T07:00:00+08:00","glucose_mg_dl":2},{"time":"x","glucose_mg_dl":3}]}"#;
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/v1/members/M1/readings",
+        &[("authorization", &auth)],
+        short,
+    );
+    assert_eq!(status, 413, "{body}");
+    assert!(
+        body.contains("3 readings") && body.contains("2"),
+        "names the count and the limit: {body}"
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
+    store.close().await;
 }

@@ -129,13 +129,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 fn openapi_router() -> OpenApiRouter<AppState> {
-    use routes::{audit, evaluations, health, ledger, members, payouts, policies};
+    use routes::{audit, evaluations, health, ledger, members, payouts, policies, uploads};
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(observe::metrics))
         .routes(routes!(members::put_member))
-        .routes(routes!(members::upload))
+        .routes(routes!(uploads::upload))
+        .routes(routes!(members::post_labs))
         .routes(routes!(members::post_readings, members::erase))
         .routes(routes!(payouts::member_decisions))
         .routes(routes!(policies::list, policies::create))
@@ -150,6 +151,8 @@ fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::reverse))
         .routes(routes!(audit::replay))
         .routes(routes!(ledger::verify))
+        .routes(routes!(ledger::entries))
+        .routes(routes!(ledger::balances))
         .routes(routes!(audit::checkpoint))
         .routes(routes!(audit::export))
 }

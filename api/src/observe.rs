@@ -38,6 +38,8 @@ pub struct Metrics {
     requests: Family<RouteLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     pub payouts: Family<PayoutLabels, Counter>,
+    /// Entries this process appended to a ledger: payouts, true-ups, reversals, publications.
+    pub ledger_appends: Counter,
 }
 
 impl Default for Metrics {
@@ -51,6 +53,12 @@ impl Default for Metrics {
             ))
         });
         let payouts = Family::<PayoutLabels, Counter>::default();
+        let ledger_appends = Counter::default();
+        registry.register(
+            "ledger_appends",
+            "Ledger entries appended by this process",
+            ledger_appends.clone(),
+        );
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "http_request_duration_seconds",
@@ -59,7 +67,7 @@ impl Default for Metrics {
         );
         registry.register(
             "payouts",
-            "Payout requests answered, by outcome (paid, true_up, already_decided)",
+            "Payout requests answered, by outcome (paid, true_up, already_decided, replayed)",
             payouts.clone(),
         );
         Self {
@@ -67,6 +75,7 @@ impl Default for Metrics {
             requests,
             latency,
             payouts,
+            ledger_appends,
         }
     }
 }

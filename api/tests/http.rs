@@ -11,94 +11,16 @@
 
 #[path = "../../store/tests/common/mod.rs"]
 mod common;
+mod world;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;
 use http_body_util::BodyExt;
-use incentive_store::Store;
 use incentive_store::tenants::Role;
 use serde_json::{Value, json};
 use tower::ServiceExt;
-
-/// A store with `zhongan` (the plan published, member M1 enrolled) and `other`, a key per role
-/// for `zhongan` and a platform key for `other`.
-struct World {
-    store: Store,
-    app: Router,
-    keys: std::collections::HashMap<&'static str, String>,
-}
-
-async fn world(db: &TestDb) -> World {
-    let store = store_with_plan(db, str::to_owned).await;
-    enrol(&store, "M1").await;
-    store.create_tenant("other").await.unwrap();
-    let mut keys = std::collections::HashMap::new();
-    for role in Role::ALL {
-        keys.insert(
-            role.as_str(),
-            store.create_key(TENANT, role).await.unwrap().secret,
-        );
-    }
-    keys.insert(
-        "other-platform",
-        store
-            .create_key("other", Role::Platform)
-            .await
-            .unwrap()
-            .secret,
-    );
-    let app = incentive_api::router(store.clone(), incentive_api::Limits::default());
-    World { store, app, keys }
-}
-
-impl World {
-    async fn call(
-        &self,
-        method: &str,
-        uri: &str,
-        key: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(key) = key {
-            req = req.header("authorization", format!("Bearer {}", self.keys[key]));
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let body = body.map_or(Body::empty(), |b| Body::from(b.to_string()));
-        let res = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let value = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, value)
-    }
-}
-
-fn readings_body(days: u32) -> Value {
-    let readings: Vec<Value> = (1..=days)
-        .flat_map(|d| {
-            [
-                json!({ "time": format!("2026-03-{d:02}T07:00:00+08:00"), "glucose_mmol_l": 5.6, "context": "fasting", "source": "smbg" }),
-                json!({ "time": format!("2026-03-{d:02}T10:00:00+08:00"), "glucose_mmol_l": 7.8, "context": "post_meal", "source": "smbg" }),
-            ]
-        })
-        .collect();
-    json!({ "readings": readings })
-}
-
-fn payout() -> Value {
-    json!({ "member_id": "M1", "policy_id": PLAN, "period": "2026-03" })
-}
+use world::*;
 
 #[tokio::test]
 async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() {
@@ -120,7 +42,7 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
             .unwrap();
         assert_eq!(bogus.status(), StatusCode::UNAUTHORIZED);
 
-        for (method, uri, allowed) in [
+        let matrix: [(&str, &str, &[&str]); 23] = [
             ("PUT", "/v1/members/M2", ["platform", "admin"].as_slice()),
             ("POST", "/v1/members/M1/readings", &["platform", "admin"]),
             ("POST", "/v1/payouts", &["platform", "admin"]),
@@ -130,6 +52,10 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
                 &["platform", "auditor", "admin"],
             ),
             ("GET", "/v1/ledger/verify", &["auditor", "admin"]),
+            ("GET", "/v1/ledger/entries", &["auditor", "admin"]),
+            ("GET", "/v1/ledger/balances", &["auditor", "admin"]),
+            ("POST", "/v1/members/M1/labs", &["platform", "admin"]),
+            ("POST", "/v1/readings", &["platform", "admin"]),
             (
                 "GET",
                 "/v1/members/M1/decisions",
@@ -172,7 +98,40 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
                 "/v1/policies/tangdaifu-smbg/versions/9/retire",
                 &["author", "admin"],
             ),
-        ] {
+        ];
+        // The list covers every route that takes a key, so a new route cannot skip its check.
+        let listed: std::collections::BTreeSet<(String, String)> = matrix
+            .iter()
+            .map(|(m, u, _)| ((*m).to_owned(), (*u).to_owned()))
+            .collect();
+        let doc = incentive_api::openapi();
+        for (template, item) in &doc.paths.paths {
+            let uri = template
+                .replace("{member_id}", "M1")
+                .replace("{decision_id}", "dec_x")
+                .replace("{policy_id}", PLAN)
+                .replace("{version}", "9");
+            for (method, op) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("DELETE", &item.delete),
+            ] {
+                let Some(op) = op else { continue };
+                if op.security.is_some() {
+                    let uri = if uri == "/v1/members/M1" {
+                        "/v1/members/M2".to_owned()
+                    } else {
+                        uri.clone()
+                    };
+                    assert!(
+                        listed.contains(&(method.to_owned(), uri.clone())),
+                        "{method} {template} takes a key but is not in the roles matrix"
+                    );
+                }
+            }
+        }
+        for (method, uri, allowed) in matrix {
             for role in Role::ALL.map(|r| r.as_str()) {
                 let (status, body) = w.call(method, uri, Some(role), &[], Some(json!({}))).await;
                 if allowed.contains(&role) {
@@ -1297,7 +1256,7 @@ async fn the_openapi_document_lists_every_route_and_every_route_it_lists_answers
             }
         }
     }
-    assert_eq!(operations.len(), 23, "{operations:?}");
+    assert_eq!(operations.len(), 26, "{operations:?}");
     let payout = &paths["/v1/payouts"]["post"];
     assert!(
         payout["parameters"]
@@ -1427,7 +1386,12 @@ async fn a_revoked_key_is_refused_once_the_key_cache_has_forgotten_it() {
             assert!(store.revoke_key(&key.id).await.unwrap());
             let right_after = verify().await;
             if cache_seconds == 0 {
-                assert_eq!(right_after, StatusCode::UNAUTHORIZED, "{}: no cache", db.label);
+                assert_eq!(
+                    right_after,
+                    StatusCode::UNAUTHORIZED,
+                    "{}: no cache",
+                    db.label
+                );
             } else {
                 // The documented price of the cache: up to `key_cache_seconds` of grace.
                 assert_eq!(right_after, StatusCode::OK, "{}: cached", db.label);

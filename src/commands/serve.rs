@@ -1,6 +1,6 @@
 //! `incentive serve`: the HTTP API over the store, until SIGTERM or Ctrl-C.
 
-use super::operator::{block_on, open};
+use super::operator::block_on;
 use crate::cli::ServeArgs;
 use anyhow::Context as _;
 
@@ -15,14 +15,21 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .try_init();
     block_on(async {
-        let store = open(&args.db).await?;
+        let options = incentive_store::StoreOptions {
+            limits: incentive_store::PoolLimits {
+                pool_connections_max: args.pool_connections_max,
+                ..incentive_store::PoolLimits::default()
+            },
+            ..incentive_store::StoreOptions::default()
+        };
+        let store = incentive_store::Store::open(&args.db.db, options).await?;
         let listener = tokio::net::TcpListener::bind(&args.addr)
             .await
             .with_context(|| format!("cannot listen on `{}`", args.addr))?;
         let addr = listener.local_addr()?;
         // One line a script can wait for, with the port a `:0` address was given.
         say(&format!("listening on http://{addr}"));
-        let router = incentive_api::router(store.clone(), incentive_api::Limits::default());
+        let router = incentive_api::router(store.clone(), args.limits());
         incentive_api::serve(listener, router, incentive_api::shutdown_signal()).await?;
         store.close().await;
         say("stopped: every request in flight was answered");

@@ -18,6 +18,15 @@ pub struct ReadingsAdded {
     pub duplicate: u64,
 }
 
+/// What happened to a bulk upload's readings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BulkReadingsAdded {
+    /// Readings of enrolled members: stored, or already on record.
+    pub added: ReadingsAdded,
+    /// Members not enrolled with the tenant, and how many readings of each were not stored.
+    pub not_enrolled: Vec<(MemberId, u64)>,
+}
+
 impl Store {
     /// Enrols a member or updates the attributes on record.
     pub async fn upsert_member(
@@ -50,6 +59,54 @@ impl Store {
         });
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Stores the readings of many members in one transaction, as a bulk upload needs: the
+    /// members are checked in one query, the readings of those enrolled are written with
+    /// multi-row inserts, and those of members not enrolled are counted, not stored.
+    pub async fn add_readings_many(
+        &self,
+        tenant: &str,
+        members: &[(MemberId, Vec<Reading>)],
+    ) -> Result<BulkReadingsAdded, StoreError> {
+        let at = self.shared.now();
+        let mut tx = self.shared.pool.begin().await?;
+        let ids: Vec<&str> = members.iter().map(|(m, _)| m.as_str()).collect();
+        let enrolled = enrolled_among(&mut tx, tenant, &ids).await?;
+        let mut added = BulkReadingsAdded::default();
+        let mut rows = Vec::new();
+        for (member, readings) in members {
+            if enrolled.contains(member.as_str()) {
+                rows.extend(readings.iter().map(|r| (member.as_str(), from_engine(r))));
+            } else {
+                let n = u64::try_from(readings.len()).unwrap_or(u64::MAX);
+                added.not_enrolled.push((member.clone(), n));
+            }
+        }
+        for chunk in rows.chunks(INSERT_ROWS_MAX / 3) {
+            added.added.accepted += on_tx!(&mut tx, c, Db => {
+                let mut q = sqlx::QueryBuilder::<Db>::new(
+                    "INSERT INTO readings (tenant, member_id, time_ms, source, offset_s, mg_dl, flag, context, received_at) ",
+                );
+                q.push_values(chunk, |mut b, (member, r)| {
+                    b.push_bind(tenant)
+                        .push_bind(*member)
+                        .push_bind(r.t)
+                        .push_bind(&r.s)
+                        .push_bind(r.o)
+                        .push_bind(r.v)
+                        .push_bind(&r.f)
+                        .push_bind(&r.c)
+                        .push_bind(at);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().persistent(false).execute(&mut *c).await?.rows_affected()
+            });
+        }
+        tx.commit().await?;
+        let total = u64::try_from(rows.len()).unwrap_or(u64::MAX);
+        added.added.duplicate = total - added.added.accepted;
+        Ok(added)
     }
 
     /// Stores a member's readings; those already on record are counted, not stored twice.
@@ -129,6 +186,30 @@ impl Store {
         tx.commit().await?;
         Ok(added)
     }
+}
+
+/// Which of `members` are enrolled with `tenant`.
+async fn enrolled_among(
+    tx: &mut Tx,
+    tenant: &str,
+    members: &[&str],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in members.chunks(INSERT_ROWS_MAX) {
+        let found: Vec<String> = on_tx!(&mut *tx, c, Db => {
+            let mut q = sqlx::QueryBuilder::<Db>::new("SELECT member_id FROM members WHERE tenant = ");
+            q.push_bind(tenant);
+            q.push(" AND member_id IN (");
+            let mut list = q.separated(", ");
+            for m in chunk {
+                list.push_bind(*m);
+            }
+            q.push(")");
+            q.build_query_scalar().persistent(false).fetch_all(&mut *c).await?
+        });
+        out.extend(found);
+    }
+    Ok(out)
 }
 
 pub(crate) async fn require_member(

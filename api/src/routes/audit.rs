@@ -28,12 +28,12 @@ pub async fn reverse(
     JsonBody(body): JsonBody<ReversalBody>,
 ) -> Result<Json<Reversal>, ApiError> {
     let by = format!("{} ({})", caller.0.key_id, caller.0.role.as_str());
-    Ok(Json(
-        state
-            .store
-            .reverse(caller.tenant(), &id, &body.reason, &by)
-            .await?,
-    ))
+    let reversal = state
+        .store
+        .reverse(caller.tenant(), &id, &body.reason, &by)
+        .await?;
+    state.metrics.ledger_appends.inc();
+    Ok(Json(reversal))
 }
 
 /// `POST /v1/decisions/{decision_id}/replay`: re-runs it from its stored inputs.

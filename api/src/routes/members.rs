@@ -9,7 +9,10 @@ use axum::extract::{Path, State};
 use incentive_engine::policy::MemberProfile;
 use incentive_engine::policy::inputs::{AGE_YEARS_MAX, DIABETES_TYPES, SEXES};
 use incentive_engine::time::parse_timestamp;
-use incentive_engine::{Context, GlucoseUnit, GlucoseValue, MemberId, Reading, Source};
+use incentive_engine::{
+    Context, GlucoseUnit, GlucoseValue, Hba1c, LabResult, MemberId, Reading, Source,
+};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -113,7 +116,7 @@ pub struct ReadingsAnswer {
     pub rejected: Vec<Rejected>,
 }
 
-fn reading(r: &ReadingBody) -> Result<Reading, String> {
+pub(crate) fn reading(r: &ReadingBody) -> Result<Reading, String> {
     let time = parse_timestamp(&r.time).map_err(|e| format!("time: {e}"))?;
     let (value, unit, field) = match (&r.glucose_mg_dl, &r.glucose_mmol_l) {
         (Some(v), None) => (v, GlucoseUnit::MgDl, "glucose_mg_dl"),
@@ -197,81 +200,66 @@ pub async fn erase(
     ))
 }
 
-/// Rows of a CSV upload named one by one in an answer at most; the rest are counted.
-const REJECTIONS_LISTED_MAX: usize = 1_000;
-
-/// What happened to a CSV upload.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct UploadAnswer {
-    pub rows: u64,
-    pub accepted: u64,
-    /// Already on record, or twice in the file.
-    pub duplicate: u64,
-    /// Rows that could not be read, and rows of members who are not enrolled.
-    pub rejected: u64,
-    /// The first rejected rows (at most 1,000), by line.
-    pub rejections: Vec<Rejected>,
+/// One HbA1c result: when the sample was taken (with its UTC offset) and the value in percent.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabBody {
+    pub time: String,
+    /// A number such as 6.8, or the same as text.
+    #[schema(value_type = f64)]
+    pub hba1c_percent: Value,
 }
 
-/// `POST /v1/readings`: a readings CSV of many members (the format `incentive metrics` reads:
-/// `member_id`, `time`, one of `glucose_mg_dl`, `glucose_mmol_l` or `glucose` + `unit`,
-/// optional `context` and `source`). Bad rows are rejected by line and reason, the rest kept.
-#[utoipa::path(post, path = "/v1/readings", tag = "members", request_body(content = String, content_type = "text/csv"), security(("api_key" = [])), responses((status = 200, description = "Counts, and the rejected rows by line", body = UploadAnswer), (status = 400, description = "The CSV's header is wrong", body = crate::error::ErrorBody), (status = 413, description = "Over the body limit", body = crate::error::ErrorBody)))]
-pub async fn upload(
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabsBody {
+    pub labs: Vec<LabBody>,
+}
+
+fn lab(l: &LabBody) -> Result<LabResult, String> {
+    let time = parse_timestamp(&l.time).map_err(|e| format!("time: {e}"))?;
+    let text = match &l.hba1c_percent {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        other => return Err(format!("hba1c_percent: expected a number, not {other}")),
+    };
+    let percent: Decimal = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("hba1c_percent: `{text}` is not a number"))?;
+    let hba1c = Hba1c::from_percent(percent).map_err(|e| format!("hba1c_percent: {e}"))?;
+    Ok(LabResult { time, hba1c })
+}
+
+/// `POST /v1/members/{member_id}/labs`: HbA1c results; one already on record for the same
+/// time is counted as a duplicate, a bad one rejected with its reason.
+#[utoipa::path(post, path = "/v1/members/{member_id}/labs", tag = "members", params(("member_id" = String, Path)), request_body = LabsBody, security(("api_key" = [])), responses((status = 200, description = "Each result accepted, duplicate or rejected", body = ReadingsAnswer), (status = 413, description = "Too many results or bytes", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+pub async fn post_labs(
     State(state): State<AppState>,
     caller: Allowed<SendMemberData>,
-    crate::body::RawBody(bytes): crate::body::RawBody,
-) -> Result<Json<UploadAnswer>, ApiError> {
-    use incentive_engine::ingest::{BadRows, CsvOptions, read_readings_csv};
-    let options = CsvOptions {
-        source_name: "the upload".into(),
-        bad_rows: BadRows::Skip,
-        ..CsvOptions::default()
-    };
-    let mut rejections = Vec::new();
-    let mut rejected = 0_u64;
-    let loaded = read_readings_csv(&bytes[..], &options, &mut |e| {
-        rejected += 1;
-        if rejections.len() < REJECTIONS_LISTED_MAX {
-            rejections.push(Rejected {
-                index: usize::try_from(e.line).unwrap_or(usize::MAX),
-                reason: e.to_string(),
-            });
-        }
-    })
-    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let mut answer = UploadAnswer {
-        rows: loaded.report.rows,
-        accepted: 0,
-        duplicate: loaded.report.duplicates,
-        rejected,
-        rejections,
-    };
-    for (member, readings) in loaded.members {
-        let n = u64::try_from(readings.len()).unwrap_or(u64::MAX);
-        match state
-            .store
-            .add_readings(caller.tenant(), &member, readings.iter())
-            .await
-        {
-            Ok(added) => {
-                answer.accepted += added.accepted;
-                answer.duplicate += added.duplicate;
-            }
-            Err(incentive_store::StoreError::UnknownMember { .. }) => {
-                answer.rejected += n;
-                if answer.rejections.len() < REJECTIONS_LISTED_MAX {
-                    answer.rejections.push(Rejected {
-                        index: 0,
-                        reason: format!(
-                            "member `{}` is not enrolled: its {n} readings were not stored",
-                            member.as_str()
-                        ),
-                    });
-                }
-            }
-            Err(e) => return Err(e.into()),
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<LabsBody>,
+) -> Result<Json<ReadingsAnswer>, ApiError> {
+    let id = member_id(&id)?;
+    let max = state.limits.readings_per_batch_max;
+    if body.labs.len() > max {
+        return Err(ApiError::TooManyReadings {
+            count: body.labs.len(),
+            limit: max,
+        });
+    }
+    let mut good = Vec::with_capacity(body.labs.len());
+    let mut rejected = Vec::new();
+    for (index, l) in body.labs.iter().enumerate() {
+        match lab(l) {
+            Ok(lab) => good.push(lab),
+            Err(reason) => rejected.push(Rejected { index, reason }),
         }
     }
-    Ok(Json(answer))
+    let added = state.store.add_labs(caller.tenant(), &id, &good).await?;
+    Ok(Json(ReadingsAnswer {
+        accepted: added.accepted,
+        duplicate: added.duplicate,
+        rejected,
+    }))
 }

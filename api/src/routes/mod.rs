@@ -7,3 +7,4 @@ pub mod ledger;
 pub mod members;
 pub mod payouts;
 pub mod policies;
+pub mod uploads;

@@ -201,6 +201,9 @@ fn respond(state: &AppState, keyed: &Keyed, answer: KeyedPayout) -> Result<Respo
             )));
         }
     };
+    if !replayed && outcome.kind != PayoutKind::AlreadyDecided {
+        state.metrics.ledger_appends.inc();
+    }
     let kind = if replayed {
         "replayed"
     } else {

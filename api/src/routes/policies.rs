@@ -115,12 +115,12 @@ pub async fn publish(
     caller: Allowed<AuthorPolicies>,
     Path((policy_id, version)): Path<(String, String)>,
 ) -> Result<Json<PolicyVersion>, ApiError> {
-    Ok(Json(
-        state
-            .store
-            .publish_policy(caller.tenant(), &policy_id, &version)
-            .await?,
-    ))
+    let published = state
+        .store
+        .publish_policy(caller.tenant(), &policy_id, &version)
+        .await?;
+    state.metrics.ledger_appends.inc();
+    Ok(Json(published))
 }
 
 /// `POST /v1/policies/{policy_id}/versions/{version}/retire`.

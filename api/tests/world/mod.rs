@@ -1,0 +1,118 @@
+//! The world the API tests share: a store with two tenants, a key per role, and a caller.
+#![allow(dead_code, reason = "each test file uses a part")]
+
+use crate::common::*;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use incentive_store::Store;
+use incentive_store::tenants::Role;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// A store with `zhongan` (the plan published, member M1 enrolled) and `other`, a key per role
+/// for `zhongan` and a platform key and an admin key for `other`.
+pub struct World {
+    pub store: Store,
+    pub app: Router,
+    pub keys: std::collections::HashMap<&'static str, String>,
+}
+
+pub async fn world(db: &TestDb) -> World {
+    let store = store_with_plan(db, str::to_owned).await;
+    enrol(&store, "M1").await;
+    store.create_tenant("other").await.unwrap();
+    let mut keys = std::collections::HashMap::new();
+    for role in Role::ALL {
+        keys.insert(
+            role.as_str(),
+            store.create_key(TENANT, role).await.unwrap().secret,
+        );
+    }
+    keys.insert(
+        "other-platform",
+        store
+            .create_key("other", Role::Platform)
+            .await
+            .unwrap()
+            .secret,
+    );
+    keys.insert(
+        "other-admin",
+        store.create_key("other", Role::Admin).await.unwrap().secret,
+    );
+    let app = incentive_api::router(store.clone(), incentive_api::Limits::default());
+    World { store, app, keys }
+}
+
+impl World {
+    pub async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(key) = key {
+            req = req.header("authorization", format!("Bearer {}", self.keys[key]));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let body = body.map_or(Body::empty(), |b| Body::from(b.to_string()));
+        let res = self
+            .app
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+
+    /// A body sent as it is, with its content type.
+    pub async fn call_raw(
+        &self,
+        method: &str,
+        uri: &str,
+        key: &str,
+        content_type: &str,
+        body: String,
+    ) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {}", self.keys[key]))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+}
+
+pub fn readings_body(days: u32) -> Value {
+    let readings: Vec<Value> = (1..=days)
+        .flat_map(|d| {
+            [
+                json!({ "time": format!("2026-03-{d:02}T07:00:00+08:00"), "glucose_mmol_l": 5.6, "context": "fasting", "source": "smbg" }),
+                json!({ "time": format!("2026-03-{d:02}T10:00:00+08:00"), "glucose_mmol_l": 7.8, "context": "post_meal", "source": "smbg" }),
+            ]
+        })
+        .collect();
+    json!({ "readings": readings })
+}
+
+pub fn payout() -> Value {
+    json!({ "member_id": "M1", "policy_id": PLAN, "period": "2026-03" })
+}

@@ -1,0 +1,171 @@
+//! The ledger as an auditor reads it over the API: entries a page at a time, with their
+//! postings and hashes (enough to recompute the chain by hand), and account balances.
+
+use crate::Store;
+use crate::db::{Instant, Money, on_pool};
+use crate::error::StoreError;
+use crate::ledger::{Entry, Posting};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sqlx::Row;
+
+/// Entries, or balances, one page may hold at most.
+pub const LEDGER_PAGE_ROWS_MAX: i64 = 1_000;
+
+/// An entry as stored, with the hash the chain records for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredEntry {
+    #[serde(flatten)]
+    pub entry: Entry,
+    pub hash: String,
+}
+
+/// An account's balance: the sum of its postings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Balance {
+    pub account: String,
+    pub currency: String,
+    pub balance: Decimal,
+}
+
+type EntryRow = (
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<i64>,
+    String,
+    Instant,
+    String,
+    String,
+);
+
+fn page_size(limit: i64) -> Result<i64, StoreError> {
+    if (1..=LEDGER_PAGE_ROWS_MAX).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(StoreError::BadInput {
+            field: "limit".into(),
+            reason: format!("must be 1 to {LEDGER_PAGE_ROWS_MAX}, not {limit}"),
+        })
+    }
+}
+
+impl Store {
+    /// Up to `limit` of a tenant's entries after entry `after_seq`, in chain order.
+    pub async fn ledger_entries(
+        &self,
+        tenant: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let limit = page_size(limit)?;
+        let pool = &self.shared.pool;
+        let rows: Vec<EntryRow> = on_pool!(pool, p => {
+            sqlx::query(
+                "SELECT seq, kind, decision_id, decision_hash, policy_id, policy_version, policy_hash, \
+                 reverses, memo, created_at, prev_hash, hash FROM ledger_entries \
+                 WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            )
+            .bind(tenant)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?, r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?)))
+            .collect::<sqlx::Result<Vec<_>>>()?
+        });
+        let Some(last) = rows.last().map(|r| r.0) else {
+            return Ok(Vec::new());
+        };
+        let postings: Vec<(i64, String, String, Money)> = on_pool!(pool, p => {
+            sqlx::query(
+                "SELECT seq, account, currency, amount FROM ledger_postings \
+                 WHERE tenant = $1 AND seq > $2 AND seq <= $3 ORDER BY seq, line",
+            )
+            .bind(tenant)
+            .bind(after_seq)
+            .bind(last)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect::<sqlx::Result<Vec<_>>>()?
+        });
+        let mut postings = postings.into_iter().peekable();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (seq, kind, decision_id, decision_hash, policy_id, policy_version, policy_hash) =
+                (row.0, row.1, row.2, row.3, row.4, row.5, row.6);
+            let mut lines = Vec::new();
+            while let Some((_, account, currency, amount)) =
+                postings.next_if(|(s, _, _, _)| *s == seq)
+            {
+                lines.push(Posting {
+                    account,
+                    currency,
+                    amount: amount.0,
+                });
+            }
+            out.push(StoredEntry {
+                entry: Entry {
+                    tenant: tenant.to_owned(),
+                    seq,
+                    prev_hash: row.10,
+                    created_at: row.9.to_rfc3339(),
+                    kind,
+                    decision_id,
+                    decision_hash,
+                    policy_id,
+                    policy_version,
+                    policy_hash,
+                    reverses: row.7,
+                    memo: row.8,
+                    postings: lines,
+                },
+                hash: row.11,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` balances of a tenant's accounts whose names start with `prefix`, after
+    /// account `after` (for the next page), in account order.
+    pub async fn ledger_balances(
+        &self,
+        tenant: &str,
+        prefix: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<Balance>, StoreError> {
+        let limit = page_size(limit)?;
+        let rows: Vec<(String, String, Money)> = on_pool!(&self.shared.pool, p => {
+            sqlx::query(
+                "SELECT account, currency, balance FROM account_balances \
+                 WHERE tenant = $1 AND substr(account, 1, length($2)) = $2 AND account > $3 \
+                 ORDER BY account, currency LIMIT $4",
+            )
+            .bind(tenant)
+            .bind(prefix)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<sqlx::Result<Vec<_>>>()?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(account, currency, balance)| Balance {
+                account,
+                currency,
+                balance: balance.0,
+            })
+            .collect())
+    }
+}
