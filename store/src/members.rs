@@ -2,9 +2,9 @@
 //! their lab results.
 
 use crate::Store;
-use crate::db::{Money, Tx, on_tx};
+use crate::db::{Instant, Money, Tx, on_tx};
 use crate::error::StoreError;
-use crate::inputs::from_engine;
+use crate::inputs::{StoredReading, from_engine};
 use crate::ledger::INSERT_ROWS_MAX;
 use incentive_engine::policy::MemberProfile;
 use incentive_engine::{LabResult, MemberId, Reading};
@@ -83,26 +83,10 @@ impl Store {
                 added.not_enrolled.push((member.clone(), n));
             }
         }
-        for chunk in rows.chunks(INSERT_ROWS_MAX / 3) {
-            added.added.accepted += on_tx!(&mut tx, c, Db => {
-                let mut q = sqlx::QueryBuilder::<Db>::new(
-                    "INSERT INTO readings (tenant, member_id, time_ms, source, offset_s, mg_dl, flag, context, received_at) ",
-                );
-                q.push_values(chunk, |mut b, (member, r)| {
-                    b.push_bind(tenant)
-                        .push_bind(*member)
-                        .push_bind(r.t)
-                        .push_bind(&r.s)
-                        .push_bind(r.o)
-                        .push_bind(r.v)
-                        .push_bind(&r.f)
-                        .push_bind(&r.c)
-                        .push_bind(at);
-                });
-                q.push(" ON CONFLICT DO NOTHING");
-                q.build().persistent(false).execute(&mut *c).await?.rows_affected()
-            });
-        }
+        added.added.accepted = match &mut tx {
+            Tx::Postgres(t) => copy_readings(t, tenant, &rows, at).await?,
+            Tx::Sqlite(_) => insert_readings(&mut tx, tenant, &rows, at).await?,
+        };
         tx.commit().await?;
         let total = u64::try_from(rows.len()).unwrap_or(u64::MAX);
         added.added.duplicate = total - added.added.accepted;
@@ -186,6 +170,105 @@ impl Store {
         tx.commit().await?;
         Ok(added)
     }
+}
+
+/// Rows of readings one statement inserts: nine values each, under SQLite's limit of 32,766
+/// bound values. Every full statement has the same text, so it is prepared once and cached.
+const READING_ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Inserts readings, those on record already skipped; returns how many were new.
+async fn insert_readings(
+    tx: &mut Tx,
+    tenant: &str,
+    rows: &[(&str, StoredReading)],
+    at: Instant,
+) -> Result<u64, StoreError> {
+    let mut accepted = 0;
+    for chunk in rows.chunks(READING_ROWS_PER_STATEMENT) {
+        let full = chunk.len() == READING_ROWS_PER_STATEMENT;
+        accepted += on_tx!(&mut *tx, c, Db => {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO readings (tenant, member_id, time_ms, source, offset_s, mg_dl, flag, context, received_at) ",
+            );
+            q.push_values(chunk, |mut b, (member, r)| {
+                b.push_bind(tenant)
+                    .push_bind(*member)
+                    .push_bind(r.t)
+                    .push_bind(&r.s)
+                    .push_bind(r.o)
+                    .push_bind(r.v)
+                    .push_bind(&r.f)
+                    .push_bind(&r.c)
+                    .push_bind(at);
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build().persistent(full).execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(accepted)
+}
+
+/// PostgreSQL: the readings go in with `COPY` (one stream, no statement per row) to a
+/// temporary table, then on into `readings` with one `INSERT … ON CONFLICT DO NOTHING`, since
+/// `COPY` itself cannot skip duplicates.
+async fn copy_readings(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    tenant: &str,
+    rows: &[(&str, StoredReading)],
+    at: Instant,
+) -> Result<u64, StoreError> {
+    use std::fmt::Write as _;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS readings_upload          (LIKE readings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+    )
+    .execute(&mut **tx)
+    .await?;
+    let mut copy = (&mut **tx)
+        .copy_in_raw(
+            "COPY readings_upload (tenant, member_id, time_ms, source, offset_s, mg_dl, flag, context, received_at)              FROM STDIN (FORMAT csv)",
+        )
+        .await?;
+    let received = at.to_rfc3339();
+    let mut buf = String::with_capacity(1 << 20);
+    for (member, r) in rows {
+        let _ = write!(
+            buf,
+            "{},{},{},{},{},",
+            csv_text(tenant),
+            csv_text(member),
+            r.t,
+            csv_text(&r.s),
+            r.o
+        );
+        if let Some(v) = r.v {
+            let _ = write!(buf, "{v}");
+        }
+        buf.push(',');
+        if let Some(f) = &r.f {
+            buf.push_str(&csv_text(f));
+        }
+        let _ = writeln!(buf, ",{},{received}", csv_text(&r.c));
+        if buf.len() > (1 << 20) {
+            copy.send(buf.as_bytes()).await?;
+            buf.clear();
+        }
+    }
+    copy.send(buf.as_bytes()).await?;
+    copy.finish().await?;
+    let accepted =
+        sqlx::query("INSERT INTO readings SELECT * FROM readings_upload ON CONFLICT DO NOTHING")
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    Ok(accepted)
+}
+
+/// A text field of a CSV row, quoted, with its quotes doubled.
+fn csv_text(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 /// Which of `members` are enrolled with `tenant`.
