@@ -226,7 +226,7 @@ async fn copy_readings(
     )
     .execute(&mut **tx)
     .await?;
-    let mut copy = (&mut **tx)
+    let mut copy = tx
         .copy_in_raw(
             "COPY readings_upload (tenant, member_id, time_ms, source, offset_s, mg_dl, flag, context, received_at)              FROM STDIN (FORMAT csv)",
         )
