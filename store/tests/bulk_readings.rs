@@ -52,7 +52,7 @@ async fn a_bulk_upload_stores_each_reading_once_and_decides_as_one_member_at_a_t
             .await
             .unwrap();
 
-        let mut upload: Vec<(incentive_engine::MemberId, Vec<Reading>)> = vec![
+        let upload: Vec<(incentive_engine::MemberId, Vec<Reading>)> = vec![
             // 1,500 readings: more than one statement's worth, 100 of them on record already,
             // and 10 given twice in this upload.
             (first.clone(), {
