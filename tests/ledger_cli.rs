@@ -683,3 +683,82 @@ async fn serve_takes_its_limits_from_flags_and_answers_past_them_in_its_own_word
     assert!(child.wait().unwrap().success());
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_logs_name_routes_and_never_readings_attributes_or_keys() {
+    use std::io::{BufRead, Read};
+    let db = sqlite_db().await;
+    let store = store_with_plan(&db, str::to_owned).await;
+    let key = store
+        .create_key(TENANT, incentive_store::tenants::Role::Platform)
+        .await
+        .unwrap()
+        .secret;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incentive"))
+        .args(["serve", "--db", &db.url, "--addr", "127.0.0.1:0"])
+        .env_remove("INCENTIVE_DB")
+        .env("RUST_LOG", "trace")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .to_owned();
+    let auth = format!("Bearer {key}");
+    let headers = [("authorization", auth.as_str())];
+    let attributes =
+        r#"{"age":77,"sex":"female","region":"Qiandongnan-7731","diabetes_type":"type2"}"#;
+    assert_eq!(
+        http(&addr, "PUT", "/v1/members/M1", &headers, attributes).0,
+        200
+    );
+    let readings = r#"{"readings":[{"time":"2026-03-01T07:00:00+08:00","glucose_mg_dl":123.4567},{"time":"2026-03-01T09:00:00+08:00","glucose_mg_dl":"oops-98765"}]}"#;
+    assert_eq!(
+        http(&addr, "POST", "/v1/members/M1/readings", &headers, readings).0,
+        200
+    );
+    let labs = r#"{"labs":[{"time":"2026-03-01T07:00:00+08:00","hba1c_percent":7.654}]}"#;
+    assert_eq!(
+        http(&addr, "POST", "/v1/members/M1/labs", &headers, labs).0,
+        200
+    );
+    let payout = format!(r#"{{"member_id":"M1","policy_id":"{PLAN}","period":"2026-03"}}"#);
+    let keyed = [
+        ("authorization", auth.as_str()),
+        ("idempotency-key", "log-check"),
+    ];
+    assert!(http(&addr, "POST", "/v1/payouts", &keyed, &payout).0 < 500);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        logs.contains("/v1/members/{member_id}/readings") && logs.contains("/v1/payouts"),
+        "the logs name each request's route: {logs}"
+    );
+    for secret in [
+        "Qiandongnan-7731",
+        "123.4567",
+        "oops-98765",
+        "7.654",
+        key.as_str(),
+        "\"age\"",
+    ] {
+        assert!(!logs.contains(secret), "`{secret}` is in the logs");
+    }
+    store.close().await;
+}
