@@ -1403,3 +1403,98 @@ async fn a_revoked_key_is_refused_once_the_key_cache_has_forgotten_it() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn late_readings_bring_a_true_up_and_a_version_overlapping_a_published_one_is_refused() {
+    for db in databases().await {
+        let w = world(&db).await;
+        w.call(
+            "POST",
+            "/v1/members/M1/readings",
+            Some("platform"),
+            &[],
+            Some(readings_body(5)),
+        )
+        .await;
+        let (status, first) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &[("idempotency-key", "march-1")],
+                Some(payout()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{}: {first}", db.label);
+        // Late readings: a week of post-meal values far above target.
+        let late: Vec<Value> = (10..=16)
+            .map(|d| json!({ "time": format!("2026-03-{d:02}T10:00:00+08:00"), "glucose_mmol_l": 16.5, "context": "post_meal", "source": "smbg" }))
+            .collect();
+        let (status, _) = w
+            .call(
+                "POST",
+                "/v1/members/M1/readings",
+                Some("platform"),
+                &[],
+                Some(json!({ "readings": late })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, second) = w
+            .call(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &[("idempotency-key", "march-2")],
+                Some(payout()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{}: {second}", db.label);
+        assert_eq!(second["kind"], "true_up", "{}: {second}", db.label);
+        let d = &second["decision"];
+        assert_eq!(d["supersedes"], first["decision"]["id"]);
+        assert_eq!(d["ordinal"], 1);
+        let money = |v: &Value| {
+            v.as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        };
+        assert_eq!(
+            money(&d["reward_posted"]),
+            money(&d["reward"]) - money(&first["decision"]["reward"]),
+            "{}: a true-up posts the difference",
+            db.label
+        );
+        let (_, report) = w
+            .call("GET", "/v1/ledger/verify", Some("auditor"), &[], None)
+            .await;
+        assert!(report["tenants"][0]["problem"].is_null(), "{report}");
+
+        // Version 1.0.1 with 1.0.0's dates: stored as a draft, refused at publication.
+        let next = package(PLAN, |t| {
+            t.replace("version = \"1.0.0\"", "version = \"1.0.1\"")
+        });
+        let (status, draft) = w
+            .call("POST", "/v1/policies", Some("author"), &[], Some(next))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{}: {draft}", db.label);
+        let (status, refused) = w
+            .call(
+                "POST",
+                &format!("/v1/policies/{PLAN}/versions/1.0.1/publish"),
+                Some("author"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{}: {refused}", db.label);
+        let message = refused["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("overlapping published version 1.0.0"),
+            "{message}"
+        );
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}
