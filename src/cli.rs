@@ -25,6 +25,9 @@ pub enum Command {
     Policy(PolicyCommand),
     /// Decide one member-period under a policy, with the explanation.
     Evaluate(EvaluateArgs),
+    /// Monte Carlo pricing of a policy (and a comparison) over a synthetic population;
+    /// `simulate merge` joins shards.
+    Simulate(SimulateArgs),
     /// The HTTP API, until SIGTERM or Ctrl-C (requests in flight are finished).
     Serve(ServeArgs),
     /// The database's schema.
@@ -308,4 +311,59 @@ pub struct MetricsArgs {
     /// Skip rows that cannot be read, reporting each on standard error, instead of stopping.
     #[arg(long)]
     pub skip_bad_rows: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SimulateArgs {
+    #[command(subcommand)]
+    pub command: Option<SimulateCommand>,
+    #[command(flatten)]
+    pub run: SimulateRun,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimulateCommand {
+    /// Join the partial results of every shard of a run into the unsharded run's results.
+    Merge {
+        /// The shards' output directories.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateRun {
+    /// The policy package to price (plan A).
+    #[arg(long, value_name = "DIR", required = true)]
+    pub policy: Option<PathBuf>,
+    /// A second package run on the same members and readings (plan B).
+    #[arg(long, value_name = "DIR")]
+    pub compare: Option<PathBuf>,
+    /// The population model (TOML); the default is calibrated to the Guizhou pilot.
+    #[arg(long, value_name = "FILE")]
+    pub population: Option<PathBuf>,
+    /// Members in each replication.
+    #[arg(long, value_name = "N", required = true)]
+    pub members: Option<u64>,
+    /// Periods of the policy's kind, from the first period on.
+    #[arg(long, value_name = "N", required = true)]
+    pub periods: Option<u32>,
+    #[arg(long, value_name = "R", required = true)]
+    pub replications: Option<u64>,
+    #[arg(long, value_name = "S", required = true)]
+    pub seed: Option<u64>,
+    /// The first period, e.g. 2026-01 (default: the policy's first period in effect).
+    #[arg(long, value_name = "PERIOD")]
+    pub first_period: Option<String>,
+    /// Run only shard I of N (its replications), writing mergeable partial results.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Threads (default: every core). The results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    #[arg(long, value_name = "DIR", required = true)]
+    pub out: Option<PathBuf>,
 }

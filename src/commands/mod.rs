@@ -5,6 +5,7 @@ mod metrics;
 mod operator;
 mod policy;
 mod serve;
+mod simulate;
 
 use crate::cli::{
     AdminCommand, Cli, Command, DbCommand, KeyCommand, LedgerCommand, PolicyCommand, TenantCommand,
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(PolicyCommand::Check(args)) => policy::check(&args),
         Command::Policy(PolicyCommand::Test(args)) => policy::test(&args),
         Command::Evaluate(args) => policy::evaluate(&args),
+        Command::Simulate(args) => simulate::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Db(DbCommand::Migrate(args)) => operator::migrate(&args),
         Command::Admin(AdminCommand::Tenant(TenantCommand::Create { name, db })) => {

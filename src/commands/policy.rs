@@ -108,7 +108,7 @@ fn render(source: &PolicySource, diags: &Diagnostics) -> String {
     out
 }
 
-fn load_or_report(dir: &Path, format: ReportFormat) -> anyhow::Result<(PolicySource, Package)> {
+pub fn load_or_report(dir: &Path, format: ReportFormat) -> anyhow::Result<(PolicySource, Package)> {
     let source = read_package(dir)?;
     match load(&source) {
         Ok(package) => Ok((source, package)),

@@ -1,0 +1,41 @@
+//! Simulation for actuaries: the very policy package an insurer publishes, run over synthetic
+//! populations many times, with the distribution of what it pays.
+//!
+//! - [`population`]: the population model, every assumption named, with defaults and ranges;
+//! - [`stream`]: counter-based random streams keyed by (seed, member, replication, period,
+//!   purpose), so results never depend on threads, order or sharding;
+//! - [`synth`]: members and their readings drawn from the model;
+//! - [`run`]: the Monte Carlo, through `incentive_engine`'s one evaluation path;
+//! - [`stats`]: distributions of money totals, exact where they can be;
+//! - [`report`]: `summary.json`, CSVs, and a shard's mergeable partial results.
+
+pub mod population;
+pub mod report;
+pub mod run;
+pub mod stats;
+pub mod stream;
+pub mod synth;
+
+pub use population::{Population, PopulationError};
+pub use run::{Config, Replication, Shard, run};
+
+/// Why a simulation could not run, in the actuary's words.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(transparent)]
+    Population(#[from] PopulationError),
+    #[error("the run cannot start: {0}")]
+    Config(String),
+    #[error("the population model cannot be sampled: {0}")]
+    Model(String),
+    #[error("policy `{policy}` could not decide {period}: {message}")]
+    Evaluation {
+        policy: String,
+        period: String,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    #[error("cannot merge: {0}")]
+    Merge(String),
+}

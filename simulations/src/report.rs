@@ -1,0 +1,300 @@
+//! What a run writes: `summary.json` (the distribution of each plan's total, the paired
+//! difference A − B, the pool's risk, rates, and every assumption), `replications.csv` and
+//! `members.csv` for the actuary's own tools — or, for one shard, `partial.json`, which
+//! `merge` joins into the very bytes the unsharded run writes.
+
+use crate::SimError;
+use crate::population::Population;
+use crate::run::{Config, Replication};
+use crate::stats::Distribution;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// A plan as the results name it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanInfo {
+    pub policy_id: String,
+    pub version: String,
+    pub content_hash: String,
+    pub currency: String,
+    pub pool_budget: Option<Decimal>,
+}
+
+/// Everything about a run but its replications: what a shard's partial carries so that merge
+/// can check the shards belong together.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub members: u64,
+    pub periods: Vec<String>,
+    pub replications: u64,
+    pub seed: u64,
+    pub plans: Vec<PlanInfo>,
+    pub assumptions: Population,
+}
+
+impl RunInfo {
+    pub fn new(config: &Config, plans: Vec<PlanInfo>, model: &Population) -> Self {
+        Self {
+            members: config.members,
+            periods: config.periods().iter().map(ToString::to_string).collect(),
+            replications: config.replications,
+            seed: config.seed,
+            plans,
+            assumptions: model.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct PlanSummary<'a> {
+    plan: &'a PlanInfo,
+    total_reward: Distribution,
+    premium_adjustment_points: Distribution,
+    /// Share of members paid anything, over all replications.
+    earning_rate: Decimal,
+    /// Share of members who measured at least once.
+    participation_rate: Decimal,
+    /// Share of replications in which the pool ran out, and in which period it did.
+    pool_exhausted_probability: Option<Decimal>,
+    pool_exhausted_by_period: Option<Vec<Decimal>>,
+    /// Mean paid in each period.
+    mean_reward_by_period: Vec<Decimal>,
+    /// The distribution of one member's total (all members of all replications).
+    member_reward: Distribution,
+}
+
+#[derive(Debug, Serialize)]
+struct Summary<'a> {
+    format: &'static str,
+    run: &'a RunInfo,
+    plans: Vec<PlanSummary<'a>>,
+    /// Plan A − plan B per replication, on the same members and readings.
+    difference_a_minus_b: Option<Distribution>,
+}
+
+fn share(part: u64, whole: u64) -> Decimal {
+    if whole == 0 {
+        Decimal::ZERO
+    } else {
+        (Decimal::from(part) / Decimal::from(whole))
+            .round_dp(4)
+            .normalize()
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
+    std::fs::write(path, bytes).map_err(|e| SimError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// Writes the results of every replication of a run (sorted by replication) into `out`.
+pub fn write_results(
+    out: &Path,
+    info: &RunInfo,
+    replications: &[Replication],
+) -> Result<(), SimError> {
+    std::fs::create_dir_all(out).map_err(|e| SimError::Io {
+        path: out.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let n = replications.len() as u64;
+    let mut plans = Vec::new();
+    for (p, plan) in info.plans.iter().enumerate() {
+        let of = |f: &dyn Fn(&crate::run::PlanTotals) -> Decimal| -> Vec<Decimal> {
+            replications
+                .iter()
+                .filter_map(|r| r.plans.get(p))
+                .map(f)
+                .collect()
+        };
+        let totals: Vec<&crate::run::PlanTotals> =
+            replications.iter().filter_map(|r| r.plans.get(p)).collect();
+        let earning: u64 = totals.iter().map(|t| t.members_earning).sum();
+        let measuring: u64 = totals.iter().map(|t| t.members_measuring).sum();
+        let periods = info.periods.len();
+        let exhausted_by_period = plan.pool_budget.map(|_| {
+            (0..periods)
+                .map(|k| {
+                    let by_then = totals
+                        .iter()
+                        .filter(|t| t.pool_exhausted_in.is_some_and(|e| (e as usize) <= k))
+                        .count() as u64;
+                    share(by_then, n)
+                })
+                .collect::<Vec<_>>()
+        });
+        let mean_by_period = (0..periods)
+            .map(|k| {
+                let sum: Decimal = totals
+                    .iter()
+                    .filter_map(|t| t.reward_by_period.get(k))
+                    .sum();
+                (sum / Decimal::from(n.max(1))).round_dp(4).normalize()
+            })
+            .collect();
+        let members: Vec<Decimal> = totals
+            .iter()
+            .flat_map(|t| t.member_rewards.iter().copied())
+            .collect();
+        plans.push(PlanSummary {
+            plan,
+            total_reward: Distribution::of(&of(&|t| t.reward)),
+            premium_adjustment_points: Distribution::of(&of(&|t| t.premium_points)),
+            earning_rate: share(earning, info.members * n),
+            participation_rate: share(measuring, info.members * n),
+            pool_exhausted_probability: exhausted_by_period
+                .as_ref()
+                .and_then(|v| v.last().copied()),
+            pool_exhausted_by_period: exhausted_by_period,
+            mean_reward_by_period: mean_by_period,
+            member_reward: Distribution::of(&members),
+        });
+    }
+    let difference = (info.plans.len() == 2).then(|| {
+        let diffs: Vec<Decimal> = replications
+            .iter()
+            .filter_map(|r| Some(r.plans.first()?.reward - r.plans.get(1)?.reward))
+            .collect();
+        Distribution::of(&diffs)
+    });
+    let summary = Summary {
+        format: "incentive-simulation-v1",
+        run: info,
+        plans,
+        difference_a_minus_b: difference,
+    };
+    let json = serde_json::to_string_pretty(&summary).map_err(|e| SimError::Io {
+        path: "summary.json".into(),
+        message: e.to_string(),
+    })?;
+    write(&out.join("summary.json"), format!("{json}\n").as_bytes())?;
+
+    let mut csv = String::from(
+        "replication,policy_id,total_reward,premium_adjustment_points,members_earning,members_measuring,pool_exhausted_in\n",
+    );
+    for r in replications {
+        for (plan, t) in info.plans.iter().zip(&r.plans) {
+            let exhausted = t
+                .pool_exhausted_in
+                .and_then(|k| info.periods.get(k as usize))
+                .map_or("", String::as_str);
+            let _ = writeln!(
+                csv,
+                "{},{},{},{},{},{},{}",
+                r.replication,
+                plan.policy_id,
+                t.reward,
+                t.premium_points,
+                t.members_earning,
+                t.members_measuring,
+                exhausted
+            );
+        }
+    }
+    write(&out.join("replications.csv"), csv.as_bytes())?;
+
+    let mut csv = String::from("member_index,policy_id,mean_reward,max_reward\n");
+    for (p, plan) in info.plans.iter().enumerate() {
+        for m in 0..usize::try_from(info.members).unwrap_or(0) {
+            let rewards: Vec<Decimal> = replications
+                .iter()
+                .filter_map(|r| r.plans.get(p)?.member_rewards.get(m).copied())
+                .collect();
+            let sum: Decimal = rewards.iter().sum();
+            let max = rewards.iter().max().copied().unwrap_or_default();
+            let mean = (sum / Decimal::from(rewards.len().max(1)))
+                .round_dp(4)
+                .normalize();
+            let _ = writeln!(csv, "{m},{},{mean},{max}", plan.policy_id);
+        }
+    }
+    write(&out.join("members.csv"), csv.as_bytes())?;
+    Ok(())
+}
+
+/// A shard's results, for `merge`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Partial {
+    pub format: String,
+    pub run: RunInfo,
+    pub shard: [u64; 2],
+    pub replications: Vec<Replication>,
+}
+
+pub const PARTIAL_FORMAT: &str = "incentive-simulation-partial-v1";
+
+/// Writes one shard's `partial.json`.
+pub fn write_partial(out: &Path, partial: &Partial) -> Result<(), SimError> {
+    std::fs::create_dir_all(out).map_err(|e| SimError::Io {
+        path: out.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let json = serde_json::to_string(partial).map_err(|e| SimError::Io {
+        path: "partial.json".into(),
+        message: e.to_string(),
+    })?;
+    write(&out.join("partial.json"), json.as_bytes())
+}
+
+/// Joins shards' partials into the unsharded run's results: every shard of one run, each
+/// replication once.
+pub fn merge(dirs: &[&Path], out: &Path) -> Result<(), SimError> {
+    let mut run: Option<RunInfo> = None;
+    let mut all: Vec<Replication> = Vec::new();
+    for dir in dirs {
+        let path = dir.join("partial.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| SimError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let partial: Partial = serde_json::from_str(&text).map_err(|e| SimError::Io {
+            path: path.display().to_string(),
+            message: format!("not a shard's partial results: {e}"),
+        })?;
+        if partial.format != PARTIAL_FORMAT {
+            return Err(SimError::Merge(format!(
+                "{}: format `{}`, expected `{PARTIAL_FORMAT}`",
+                path.display(),
+                partial.format
+            )));
+        }
+        match &run {
+            None => run = Some(partial.run.clone()),
+            Some(first) if *first != partial.run => {
+                return Err(SimError::Merge(format!(
+                    "{} is from another run (members, periods, replications, seed, policies or assumptions differ)",
+                    path.display()
+                )));
+            }
+            Some(_) => {}
+        }
+        all.extend(partial.replications);
+    }
+    let run = run.ok_or_else(|| SimError::Merge("no shard directories given".into()))?;
+    all.sort_by_key(|r| r.replication);
+    let expected: Vec<u64> = (0..run.replications).collect();
+    let found: Vec<u64> = all.iter().map(|r| r.replication).collect();
+    if found != expected {
+        let missing: Vec<String> = expected
+            .iter()
+            .filter(|r| !found.contains(r))
+            .take(10)
+            .map(ToString::to_string)
+            .collect();
+        return Err(SimError::Merge(format!(
+            "the shards hold {} replications of {}: {}",
+            found.len(),
+            run.replications,
+            if missing.is_empty() {
+                "some twice".to_owned()
+            } else {
+                format!("missing {}", missing.join(", "))
+            }
+        )));
+    }
+    write_results(out, &run, &all)
+}

@@ -1,0 +1,293 @@
+//! The Monte Carlo run: each replication draws a population and runs every plan over it
+//! period by period, through the engine's own `Policy::evaluate` — the function the API pays
+//! with — carrying each member's history (streaks, tiers, points, yearly caps) and each plan's
+//! pool forward. Plans see the same members and the same readings (common random numbers).
+//! Replications run in parallel; their results are kept in replication order, so the output
+//! does not depend on how many threads made it.
+
+use crate::SimError;
+use crate::population::Population;
+use crate::synth::{Draw, member, period_data};
+use incentive_engine::policy::{EvaluationInput, History, Policy, PriorOutcome};
+use incentive_engine::{LabResult, Period};
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The part of the replications a run makes: `index` of `count` (1-based), replication `r`
+/// belonging to shard `r mod count + 1`. A replication is never split, so a shard's results
+/// are exact and shards merge by concatenation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub const WHOLE: Self = Self { index: 1, count: 1 };
+
+    /// `I/N`, 1 ≤ I ≤ N.
+    pub fn parse(text: &str) -> Result<Self, SimError> {
+        let bad = || {
+            SimError::Config(format!(
+                "--shard `{text}`: expected I/N with 1 ≤ I ≤ N, such as 2/8"
+            ))
+        };
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u64, u64) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if count == 0 || index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Self { index, count })
+    }
+
+    pub fn owns(self, replication: u64) -> bool {
+        replication % self.count + 1 == self.index
+    }
+}
+
+/// What to run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Config {
+    pub members: u64,
+    pub periods: u32,
+    pub replications: u64,
+    pub seed: u64,
+    /// The first period simulated; the plans must be in effect from it for `periods` periods.
+    pub first_period: Period,
+    pub shard: Shard,
+}
+
+/// Members, periods and replications a run may ask for at most.
+pub const MEMBERS_MAX: u64 = 10_000_000;
+pub const PERIODS_MAX: u32 = 120;
+pub const REPLICATIONS_MAX: u64 = 1_000_000;
+
+impl Config {
+    pub fn check(&self) -> Result<(), SimError> {
+        let mut problems = Vec::new();
+        if !(1..=MEMBERS_MAX).contains(&self.members) {
+            problems.push(format!(
+                "--members {} is outside 1 to {MEMBERS_MAX}",
+                self.members
+            ));
+        }
+        if !(1..=PERIODS_MAX).contains(&self.periods) {
+            problems.push(format!(
+                "--periods {} is outside 1 to {PERIODS_MAX}",
+                self.periods
+            ));
+        }
+        if !(1..=REPLICATIONS_MAX).contains(&self.replications) {
+            problems.push(format!(
+                "--replications {} is outside 1 to {REPLICATIONS_MAX}",
+                self.replications
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(SimError::Config(problems.join("; ")))
+        }
+    }
+
+    pub fn periods(&self) -> Vec<Period> {
+        std::iter::successors(Some(self.first_period), |p| Some(p.next()))
+            .take(usize::try_from(self.periods).unwrap_or(0))
+            .collect()
+    }
+}
+
+/// One plan's outcome in one replication.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanTotals {
+    /// Every reward paid, in the policy's currency.
+    pub reward: Decimal,
+    /// Premium adjustments summed over member-periods, in percentage points.
+    pub premium_points: Decimal,
+    /// Members paid anything.
+    pub members_earning: u64,
+    /// Members who measured at least once.
+    pub members_measuring: u64,
+    /// Paid in each period.
+    pub reward_by_period: Vec<Decimal>,
+    /// The first period (0-based) in which the pool had nothing left, if it ran out.
+    pub pool_exhausted_in: Option<u32>,
+    /// Each member's total, by member index.
+    pub member_rewards: Vec<Decimal>,
+}
+
+/// One replication: each plan's totals, in the order the plans were given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replication {
+    pub replication: u64,
+    pub plans: Vec<PlanTotals>,
+}
+
+/// Runs the replications of `config.shard`, calling `progress` with each member-period done.
+pub fn run(
+    model: &Population,
+    plans: &[&Policy],
+    config: &Config,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<Replication>, SimError> {
+    config.check()?;
+    let periods = config.periods();
+    let enrolled = config
+        .first_period
+        .first_day()
+        .ok_or_else(|| SimError::Config("the first period has no first day".into()))?;
+    let mine: Vec<u64> = (0..config.replications)
+        .filter(|r| config.shard.owns(*r))
+        .collect();
+    mine.par_iter()
+        .map(|&r| replicate(model, plans, config, &periods, enrolled, r, progress))
+        .collect()
+}
+
+struct MemberState {
+    outcomes: Vec<PriorOutcome>,
+    loading: Decimal,
+    total: Decimal,
+}
+
+fn replicate(
+    model: &Population,
+    plans: &[&Policy],
+    config: &Config,
+    periods: &[Period],
+    enrolled: chrono::NaiveDate,
+    r: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Replication, SimError> {
+    let n = usize::try_from(config.members).unwrap_or(0);
+    let mut totals: Vec<PlanTotals> = plans
+        .iter()
+        .map(|_| PlanTotals {
+            reward: Decimal::ZERO,
+            premium_points: Decimal::ZERO,
+            members_earning: 0,
+            members_measuring: 0,
+            reward_by_period: Vec::with_capacity(periods.len()),
+            pool_exhausted_in: None,
+            member_rewards: Vec::new(),
+        })
+        .collect();
+    let mut states: Vec<Vec<MemberState>> = plans
+        .iter()
+        .map(|_| {
+            (0..n)
+                .map(|_| MemberState {
+                    outcomes: Vec::new(),
+                    loading: Decimal::ZERO,
+                    total: Decimal::ZERO,
+                })
+                .collect()
+        })
+        .collect();
+    let mut pool_paid = vec![Decimal::ZERO; plans.len()];
+    let members: Vec<_> = (0..config.members)
+        .map(|m| member(model, config.seed, m, r, enrolled))
+        .collect::<Result<_, _>>()?;
+    let mut labs: Vec<Vec<LabResult>> = vec![Vec::new(); n];
+    let mut measured = vec![false; n];
+    // Readings are drawn in the first plan's time zone, so plans compare on the same ones.
+    let zone = plans
+        .first()
+        .map(|p| p.manifest.timezone)
+        .ok_or_else(|| SimError::Config("no policy to simulate".into()))?;
+
+    for (k, &period) in periods.iter().enumerate() {
+        for t in totals.iter_mut() {
+            t.reward_by_period.push(Decimal::ZERO);
+        }
+        for (m, who) in members.iter().enumerate() {
+            let draw = Draw {
+                seed: config.seed,
+                member: m as u64,
+                replication: r,
+            };
+            let data = period_data(model, who, draw, k as u64, period, zone)?;
+            if let (Some(lab), Some(l)) = (data.lab, labs.get_mut(m)) {
+                l.push(lab);
+            }
+            if data.measured
+                && let Some(x) = measured.get_mut(m)
+            {
+                *x = true;
+            }
+            for (p, policy) in plans.iter().enumerate() {
+                let (Some(state), Some(t), Some(paid)) = (
+                    states.get_mut(p).and_then(|s| s.get_mut(m)),
+                    totals.get_mut(p),
+                    pool_paid.get_mut(p),
+                ) else {
+                    continue;
+                };
+                let history = History {
+                    outcomes: state.outcomes.clone(),
+                    premium_loading_percent: state.loading,
+                    pool_paid: policy.manifest.caps.pool_budget.map(|_| *paid),
+                };
+                let decision = policy
+                    .evaluate(&EvaluationInput {
+                        member: &who.profile,
+                        period,
+                        readings: &data.readings,
+                        labs: labs.get(m).map_or(&[][..], Vec::as_slice),
+                        history: &history,
+                    })
+                    .map_err(|e| SimError::Evaluation {
+                        policy: policy.manifest.id.clone(),
+                        period: period.to_string(),
+                        message: e.to_string(),
+                    })?;
+                state.outcomes.push(PriorOutcome {
+                    period,
+                    reward: decision.reward,
+                    premium_adjustment_percent: decision.premium_adjustment_percent,
+                    tier: decision.tier.clone(),
+                    points: decision.points,
+                    qualified: decision.qualified,
+                });
+                state.loading += decision.premium_adjustment_percent;
+                state.total += decision.reward;
+                *paid += decision.reward;
+                t.reward += decision.reward;
+                t.premium_points += decision.premium_adjustment_percent;
+                if let Some(last) = t.reward_by_period.last_mut() {
+                    *last += decision.reward;
+                }
+            }
+            progress(1);
+        }
+        for (p, policy) in plans.iter().enumerate() {
+            if let (Some(budget), Some(t), Some(paid)) = (
+                policy.manifest.caps.pool_budget,
+                totals.get_mut(p),
+                pool_paid.get(p),
+            ) && t.pool_exhausted_in.is_none()
+                && *paid >= budget
+            {
+                t.pool_exhausted_in = Some(u32::try_from(k).unwrap_or(u32::MAX));
+            }
+        }
+    }
+    for (t, s) in totals.iter_mut().zip(&states) {
+        t.members_earning = s.iter().filter(|m| m.total > Decimal::ZERO).count() as u64;
+        t.members_measuring = measured.iter().filter(|x| **x).count() as u64;
+        t.member_rewards = s.iter().map(|m| m.total.normalize()).collect();
+        t.reward = t.reward.normalize();
+        t.premium_points = t.premium_points.normalize();
+        for v in &mut t.reward_by_period {
+            *v = v.normalize();
+        }
+    }
+    Ok(Replication {
+        replication: r,
+        plans: totals,
+    })
+}

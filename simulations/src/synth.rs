@@ -1,0 +1,232 @@
+//! Synthetic members and their readings, drawn from the population model through keyed
+//! streams: a member's attributes and traits from (seed, member, replication), one period's
+//! readings from (seed, member, replication, period).
+
+use crate::SimError;
+use crate::population::Population;
+use crate::stream::{Purpose, stream};
+use chrono::{Duration, NaiveDate, TimeZone};
+use chrono_tz::Tz;
+use incentive_engine::policy::MemberProfile;
+use incentive_engine::{
+    Context, Glucose, GlucoseValue, Hba1c, LabResult, MemberId, Period, Reading, Readings,
+    ReadingsBuilder, Source,
+};
+use rand::Rng;
+use rand_distr::{Beta, Distribution, Gamma, LogNormal, Poisson};
+use rust_decimal::Decimal;
+
+/// A member as drawn: what policies read, and the traits that drive their readings.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub profile: MemberProfile,
+    /// Chance of measuring at all in a month.
+    pub measure_probability: f64,
+    /// Readings in a month they measure, on average.
+    pub readings_per_month: f64,
+    /// Mean fasting glucose at the start, mmol/L.
+    pub fasting_mean_mmol_l: f64,
+}
+
+/// Member ids: `S0000001`… — the same in every replication, plan and shard.
+pub fn member_id(index: u64) -> Result<MemberId, SimError> {
+    MemberId::parse(&format!("S{index:07}")).map_err(|e| SimError::Model(e.to_string()))
+}
+
+fn weighted<'a, T>(
+    rng: &mut impl Rng,
+    items: &'a [T],
+    weight: impl Fn(&T) -> f64,
+) -> Option<&'a T> {
+    let total: f64 = items.iter().map(&weight).sum();
+    let mut u = rng.random::<f64>() * total;
+    for item in items {
+        u -= weight(item);
+        if u < 0.0 {
+            return Some(item);
+        }
+    }
+    items.last()
+}
+
+fn dist_error(what: &str, e: impl std::fmt::Display) -> SimError {
+    SimError::Model(format!("{what}: {e}"))
+}
+
+/// Draws member `index` of replication `replication`.
+pub fn member(
+    model: &Population,
+    seed: u64,
+    index: u64,
+    replication: u64,
+    enrolled_on: NaiveDate,
+) -> Result<Member, SimError> {
+    let mut rng = stream(seed, index, replication, 0, Purpose::Member);
+    let m = &model.members;
+    let band = weighted(&mut rng, &m.age_bands, |b| b.weight)
+        .ok_or_else(|| SimError::Model("members.age_bands is empty".into()))?;
+    let age = rng.random_range(band.from_years..=band.to_years);
+    let sex = if rng.random::<f64>() < m.female_share {
+        "female"
+    } else {
+        "male"
+    };
+    let region = weighted(&mut rng, &m.regions, |r| r.weight)
+        .ok_or_else(|| SimError::Model("members.regions is empty".into()))?;
+    let type2 = rng.random::<f64>() < m.type2_share;
+    let insulin = !type2 || rng.random::<f64>() < m.type2_insulin_share;
+
+    let ms = &model.measuring;
+    let k = ms.habit_concentration;
+    let p = ms.monthly_measurer_share.clamp(1e-6, 1.0 - 1e-6);
+    let habit = Beta::new(p * k, (1.0 - p) * k).map_err(|e| dist_error("measuring habit", e))?;
+    let shape = ms.readings_rate_shape;
+    let rate = Gamma::new(shape, ms.readings_per_measuring_month / shape)
+        .map_err(|e| dist_error("readings rate", e))?;
+    let g = &model.glycaemia;
+    let fasting = LogNormal::new(g.fasting_median_mmol_l.ln(), g.fasting_log_sd)
+        .map_err(|e| dist_error("fasting glucose", e))?;
+    Ok(Member {
+        profile: MemberProfile {
+            id: member_id(index)?,
+            age: Some(age),
+            sex: Some(sex.into()),
+            region: Some(region.name.clone()),
+            diabetes_type: Some(if type2 { "type2" } else { "type1" }.into()),
+            insulin: Some(insulin),
+            enrolled_on: Some(enrolled_on),
+        },
+        measure_probability: habit.sample(&mut rng),
+        readings_per_month: rate.sample(&mut rng),
+        fasting_mean_mmol_l: fasting.sample(&mut rng),
+    })
+}
+
+/// Whose draws: a member of a replication of a seeded run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Draw {
+    pub seed: u64,
+    pub member: u64,
+    pub replication: u64,
+}
+
+/// What one period of a member gives: readings, and perhaps an HbA1c result.
+#[derive(Debug)]
+pub struct PeriodData {
+    pub readings: Readings,
+    pub lab: Option<LabResult>,
+    /// Whether the member measured at all.
+    pub measured: bool,
+}
+
+/// Months in a period of this kind.
+fn months(period: Period) -> u32 {
+    match period.kind() {
+        incentive_engine::PeriodKind::Monthly => 1,
+        incentive_engine::PeriodKind::Quarterly => 3,
+        incentive_engine::PeriodKind::Annual => 12,
+    }
+}
+
+/// Draws a member's readings in the period `period_index` periods after the first, with the
+/// reward offered (the response assumptions apply).
+pub fn period_data(
+    model: &Population,
+    member: &Member,
+    draw: Draw,
+    period_index: u64,
+    period: Period,
+    zone: Tz,
+) -> Result<PeriodData, SimError> {
+    let mut rng = stream(
+        draw.seed,
+        draw.member,
+        draw.replication,
+        period_index + 1,
+        Purpose::Readings,
+    );
+    let first = period
+        .first_day()
+        .ok_or_else(|| SimError::Model(format!("period {period} has no first day")))?;
+    let days = (period.next().first_day().unwrap_or(first) - first)
+        .num_days()
+        .max(1);
+    let months_in = months(period);
+    let months_elapsed = f64::from(months_in) * period_index as f64;
+    let g = &model.glycaemia;
+    let r = &model.response;
+    let fasting_mean = member.fasting_mean_mmol_l
+        * (1.0 + g.yearly_drift_share * (months_elapsed / 12.0).min(1.0))
+        * (1.0 + r.glucose_shift_share);
+    let rate = member.readings_per_month * (1.0 + r.measuring_uplift_share);
+
+    let mut count = 0_u64;
+    for _ in 0..months_in {
+        if rng.random::<f64>() < member.measure_probability {
+            let n = Poisson::new(rate.max(1e-9))
+                .map_err(|e| dist_error("readings in a month", e))?
+                .sample(&mut rng);
+            // A month the member measures has at least one reading.
+            count += (n as u64).max(1);
+        }
+    }
+    let noise = LogNormal::new(0.0, g.within_member_cv).map_err(|e| dist_error("noise", e))?;
+    let mut builder = ReadingsBuilder::with_capacity(usize::try_from(count).unwrap_or(0));
+    for _ in 0..count {
+        let day = first + Duration::days(rng.random_range(0..days));
+        let fasting = rng.random::<f64>() < model.measuring.fasting_share;
+        let (hour, mean, context) = if fasting {
+            (rng.random_range(6..=7), fasting_mean, Context::Fasting)
+        } else {
+            (
+                rng.random_range(9..=20),
+                fasting_mean + g.post_meal_rise_mmol_l,
+                Context::PostMeal,
+            )
+        };
+        let minute = rng.random_range(0..60);
+        let local = day
+            .and_hms_opt(hour, minute, 0)
+            .ok_or_else(|| SimError::Model("a reading time".into()))?;
+        let Some(time) = zone.from_local_datetime(&local).earliest() else {
+            continue;
+        };
+        // Meters show one decimal and read 1.1 to 33.3 mmol/L.
+        let mmol_l = ((mean * noise.sample(&mut rng)).clamp(1.1, 33.3) * 10.0).round() / 10.0;
+        let value = Glucose::from_mmol_l(mmol_l).map_err(|e| dist_error("a reading", e))?;
+        builder.push(Reading {
+            time: time.fixed_offset(),
+            value: GlucoseValue::Measured(value),
+            context,
+            source: Source::Smbg,
+        });
+    }
+    // HbA1c about once a quarter, from the mean glucose through the ADAG relation
+    // (HbA1c % = (mean mmol/L + 2.59) / 1.59).
+    let lab_chance = f64::from(months_in) / 3.0;
+    let lab = if rng.random::<f64>() < lab_chance {
+        let mean = fasting_mean + g.post_meal_rise_mmol_l * (1.0 - model.measuring.fasting_share);
+        let percent = ((mean + 2.59) / 1.59 * 10.0).round() / 10.0;
+        let percent = Decimal::from_f64_retain(percent.clamp(3.0, 20.0))
+            .map(|d| d.round_dp(1))
+            .ok_or_else(|| SimError::Model("an HbA1c value".into()))?;
+        let day = first + Duration::days(rng.random_range(0..days));
+        let local = day
+            .and_hms_opt(9, 0, 0)
+            .ok_or_else(|| SimError::Model("a lab time".into()))?;
+        match zone.from_local_datetime(&local).earliest() {
+            Some(time) => Some(LabResult {
+                time: time.fixed_offset(),
+                hba1c: Hba1c::from_percent(percent).map_err(|e| dist_error("HbA1c", e))?,
+            }),
+            None => None,
+        }
+    } else {
+        None
+    };
+    Ok(PeriodData {
+        measured: count > 0,
+        readings: builder.finish().readings,
+        lab,
+    })
+}

@@ -1,0 +1,171 @@
+//! The simulation's promises, with fixed seeds: the same bytes on one thread and on two; the
+//! shards of a run merge into the unsharded run's very bytes; a plan compared with itself
+//! differs by exactly nothing; and a plan whose expected cost is known in closed form is
+//! matched within the interval the run itself reports.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use incentive_engine::Period;
+use incentive_engine::policy::{Policy, PolicySource, SourceFile, load};
+use incentive_simulations::report::{self, PARTIAL_FORMAT, Partial, PlanInfo, RunInfo};
+use incentive_simulations::{Config, Population, Shard, run};
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+
+fn package(dir: &Path) -> Policy {
+    let mut files = Vec::new();
+    for name in ["policy.toml", "rules.rhai"] {
+        files.push(SourceFile::new(
+            name,
+            std::fs::read_to_string(dir.join(name)).unwrap(),
+        ));
+    }
+    let source = PolicySource {
+        name: dir.display().to_string(),
+        files,
+    };
+    load(&source).unwrap().policy
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn tangdaifu() -> Policy {
+    package(&repo().join("policies/tangdaifu-smbg"))
+}
+
+fn plan(p: &Policy) -> PlanInfo {
+    PlanInfo {
+        policy_id: p.manifest.id.clone(),
+        version: p.manifest.version.clone(),
+        content_hash: p.content_hash.clone(),
+        currency: p.manifest.currency.clone(),
+        pool_budget: p.manifest.caps.pool_budget,
+    }
+}
+
+fn config(members: u64, periods: u32, replications: u64, shard: Shard) -> Config {
+    Config {
+        members,
+        periods,
+        replications,
+        seed: 20_151_101,
+        first_period: Period::parse("2026-01").unwrap(),
+        shard,
+    }
+}
+
+/// Runs on `threads` threads and writes the results; returns the bytes of every file.
+fn run_to_bytes(plans: &[&Policy], config: &Config, threads: usize) -> Vec<(String, Vec<u8>)> {
+    let model = Population::default();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let results = pool
+        .install(|| run(&model, plans, config, &|_| {}))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let info = RunInfo::new(config, plans.iter().map(|p| plan(p)).collect(), &model);
+    report::write_results(dir.path(), &info, &results).unwrap();
+    files(dir.path())
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    ["summary.json", "replications.csv", "members.csv"]
+        .iter()
+        .map(|f| ((*f).to_owned(), std::fs::read(dir.join(f)).unwrap()))
+        .collect()
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bytes_on_one_thread_and_on_two() {
+    let a = tangdaifu();
+    let c = config(40, 6, 8, Shard::WHOLE);
+    let one = run_to_bytes(&[&a], &c, 1);
+    let two = run_to_bytes(&[&a], &c, 2);
+    assert_eq!(one, two);
+    // And another seed gives other results: the seed is used.
+    let other = run_to_bytes(&[&a], &Config { seed: 1, ..c }, 2);
+    assert_ne!(one[1], other[1]);
+}
+
+#[test]
+fn three_shards_merged_are_the_unsharded_run_byte_for_byte() {
+    let a = tangdaifu();
+    let model = Population::default();
+    let whole = config(30, 4, 7, Shard::WHOLE);
+    let expected = run_to_bytes(&[&a], &whole, 2);
+    let root = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    for i in 1..=3 {
+        let shard = Shard { index: i, count: 3 };
+        let c = Config {
+            shard,
+            ..whole.clone()
+        };
+        let results = run(&model, &[&a], &c, &|_| {}).unwrap();
+        let dir = root.path().join(format!("shard-{i}"));
+        report::write_partial(
+            &dir,
+            &Partial {
+                format: PARTIAL_FORMAT.into(),
+                run: RunInfo::new(&c, vec![plan(&a)], &model),
+                shard: [i, 3],
+                replications: results,
+            },
+        )
+        .unwrap();
+        dirs.push(dir);
+    }
+    let out = root.path().join("merged");
+    let refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    report::merge(&refs, &out).unwrap();
+    assert_eq!(files(&out), expected);
+
+    // Two shards of three are not the run: merge says which replications are missing.
+    let err = report::merge(&refs[..2], &root.path().join("partial")).unwrap_err();
+    assert!(err.to_string().contains("missing"), "{err}");
+}
+
+#[test]
+fn a_plan_compared_with_itself_differs_by_exactly_nothing() {
+    let a = tangdaifu();
+    let b = tangdaifu();
+    let bytes = run_to_bytes(&[&a, &b], &config(25, 3, 6, Shard::WHOLE), 2);
+    let summary: serde_json::Value = serde_json::from_slice(&bytes[0].1).unwrap();
+    let diff = &summary["difference_a_minus_b"];
+    for field in ["mean", "sd", "min", "max", "p99"] {
+        assert_eq!(diff[field], "0", "{field}: {diff}");
+    }
+    assert_eq!(
+        summary["plans"][0]["total_reward"],
+        summary["plans"][1]["total_reward"]
+    );
+}
+
+#[test]
+fn a_fixed_reward_for_a_month_with_a_reading_costs_what_the_model_says() {
+    let a = package(&repo().join("simulations/tests/fixtures/any-reading"));
+    let (members, periods) = (100_u64, 3_u32);
+    let bytes = run_to_bytes(&[&a], &config(members, periods, 40, Shard::WHOLE), 2);
+    let summary: serde_json::Value = serde_json::from_slice(&bytes[0].1).unwrap();
+    let total = &summary["plans"][0]["total_reward"];
+    let num = |v: &serde_json::Value| v.as_str().unwrap().parse::<Decimal>().unwrap();
+    // E[total] = members × periods × 10 CNY × P(a member measures in a month).
+    let p = Decimal::try_from(Population::default().measuring.monthly_measurer_share).unwrap();
+    let expected = Decimal::from(members * u64::from(periods)) * Decimal::from(10) * p;
+    let (mean, se) = (num(&total["mean"]), num(&total["standard_error"]));
+    assert!(se > Decimal::ZERO, "{total}");
+    // Within four of the run's own standard errors (the CI is ±1.96).
+    assert!(
+        (mean - expected).abs() <= Decimal::from(4) * se,
+        "mean {mean}, expected {expected}, standard error {se}"
+    );
+}

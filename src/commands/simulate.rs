@@ -1,0 +1,132 @@
+//! `incentive simulate` and `incentive simulate merge`.
+
+use super::policy::load_or_report;
+use crate::cli::{ReportFormat, SimulateArgs, SimulateCommand, SimulateRun};
+use anyhow::{Context as _, bail};
+use incentive_engine::Period;
+use incentive_engine::policy::Policy;
+use incentive_simulations::report::{self, PARTIAL_FORMAT, Partial, PlanInfo, RunInfo};
+use incentive_simulations::{Config, Population, Shard};
+use std::path::Path;
+
+pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
+    match &args.command {
+        Some(SimulateCommand::Merge { dirs, out }) => {
+            let dirs: Vec<&Path> = dirs.iter().map(|d| d.as_path()).collect();
+            report::merge(&dirs, out)?;
+            println!("merged {} shards into {}", dirs.len(), out.display());
+            Ok(())
+        }
+        None => simulate(&args.run),
+    }
+}
+
+fn plan(policy: &Policy) -> PlanInfo {
+    PlanInfo {
+        policy_id: policy.manifest.id.clone(),
+        version: policy.manifest.version.clone(),
+        content_hash: policy.content_hash.clone(),
+        currency: policy.manifest.currency.clone(),
+        pool_budget: policy.manifest.caps.pool_budget,
+    }
+}
+
+fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
+    let (Some(dir), Some(members), Some(periods), Some(replications), Some(seed), Some(out)) = (
+        &args.policy,
+        args.members,
+        args.periods,
+        args.replications,
+        args.seed,
+        &args.out,
+    ) else {
+        bail!("--policy, --members, --periods, --replications, --seed and --out are required");
+    };
+    let a = load_or_report(dir, ReportFormat::Text)?.1.policy;
+    let b = match &args.compare {
+        Some(dir) => Some(load_or_report(dir, ReportFormat::Text)?.1.policy),
+        None => None,
+    };
+    let model = match &args.population {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Population::from_toml(&text, &path.display().to_string())?
+        }
+        None => Population::default(),
+    };
+    let first_period = match &args.first_period {
+        Some(text) => Period::parse(text).map_err(|e| anyhow::anyhow!("--first-period: {e}"))?,
+        None => {
+            let from = a.manifest.effective_from;
+            let text = match a.manifest.period {
+                incentive_engine::PeriodKind::Monthly => from.format("%Y-%m").to_string(),
+                incentive_engine::PeriodKind::Quarterly => {
+                    format!(
+                        "{}-Q{}",
+                        from.format("%Y"),
+                        (from.format("%m").to_string().parse::<u32>().unwrap_or(1) - 1) / 3 + 1
+                    )
+                }
+                incentive_engine::PeriodKind::Annual => from.format("%Y").to_string(),
+            };
+            Period::parse(&text).map_err(|e| anyhow::anyhow!("the policy's first period: {e}"))?
+        }
+    };
+    let shard = match &args.shard {
+        Some(text) => Shard::parse(text)?,
+        None => Shard::WHOLE,
+    };
+    let config = Config {
+        members,
+        periods,
+        replications,
+        seed,
+        first_period,
+        shard,
+    };
+    config.check()?;
+    let plans: Vec<&Policy> = std::iter::once(&a).chain(b.as_ref()).collect();
+    let info = RunInfo::new(&config, plans.iter().map(|p| plan(p)).collect(), &model);
+
+    let mine = (0..replications).filter(|r| shard.owns(*r)).count() as u64;
+    let bar = indicatif::ProgressBar::new(mine * members * u64::from(periods));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {wide_bar} {percent:>3}% member-periods {human_pos}/{human_len} · {per_sec} · {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let threads = args.threads.unwrap_or(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start the worker threads")?;
+    let results =
+        pool.install(|| incentive_simulations::run(&model, &plans, &config, &|n| bar.inc(n)))?;
+    bar.finish_and_clear();
+    if shard == Shard::WHOLE {
+        report::write_results(out, &info, &results)?;
+        println!(
+            "wrote summary.json, replications.csv and members.csv to {}",
+            out.display()
+        );
+    } else {
+        report::write_partial(
+            out,
+            &Partial {
+                format: PARTIAL_FORMAT.into(),
+                run: info,
+                shard: [shard.index, shard.count],
+                replications: results,
+            },
+        )?;
+        println!(
+            "wrote shard {}/{} ({mine} replications) to {}; join the shards with `incentive simulate merge`",
+            shard.index,
+            shard.count,
+            out.display()
+        );
+    }
+    Ok(())
+}

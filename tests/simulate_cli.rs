@@ -1,0 +1,155 @@
+//! `incentive simulate` from the built binary: results written, shards merged by the binary
+//! into the unsharded bytes, and bad input refused with the flag or file and what is wrong.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn incentive(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_incentive"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+const SMALL: [&str; 10] = [
+    "--policy",
+    "policies/tangdaifu-smbg",
+    "--members",
+    "12",
+    "--periods",
+    "3",
+    "--replications",
+    "5",
+    "--seed",
+    "42",
+];
+
+fn simulate(extra: &[&str], out: &Path) -> Output {
+    let mut args = vec!["simulate"];
+    args.extend(SMALL);
+    args.extend(extra);
+    args.extend(["--out", out.to_str().unwrap()]);
+    incentive(&args)
+}
+
+#[test]
+fn simulate_writes_its_results_and_merge_joins_shards_into_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let out = simulate(&["--compare", "policies/tangdaifu-smbg"], &whole);
+    assert!(out.status.success(), "{}", text(&out));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(whole.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["run"]["replications"], 5);
+    assert_eq!(summary["plans"].as_array().unwrap().len(), 2);
+    assert_eq!(summary["difference_a_minus_b"]["mean"], "0");
+    let rows = std::fs::read_to_string(whole.join("replications.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 1 + 5 * 2, "{rows}");
+
+    let mut shards = Vec::new();
+    for i in 1..=2 {
+        let shard = dir.path().join(format!("shard{i}"));
+        let spec = format!("{i}/2");
+        let out = simulate(
+            &[
+                "--compare",
+                "policies/tangdaifu-smbg",
+                "--shard",
+                &spec,
+                "--threads",
+                "1",
+            ],
+            &shard,
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        shards.push(shard);
+    }
+    let merged = dir.path().join("merged");
+    let out = incentive(&[
+        "simulate",
+        "merge",
+        shards[0].to_str().unwrap(),
+        shards[1].to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    for file in ["summary.json", "replications.csv", "members.csv"] {
+        assert_eq!(
+            std::fs::read(whole.join(file)).unwrap(),
+            std::fs::read(merged.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn bad_flags_and_a_bad_population_file_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let population = dir.path().join("population.toml");
+    std::fs::write(&population, "[measuring]\nmonthly_measurer_share = 2\n").unwrap();
+    let population = population.to_str().unwrap().to_owned();
+    for (extra, words) in [
+        (
+            vec!["--shard", "3/2"],
+            "--shard `3/2`: expected I/N with 1 ≤ I ≤ N",
+        ),
+        (
+            vec!["--population", &population],
+            "measuring.monthly_measurer_share = 2 is not a share between 0 and 1",
+        ),
+        (vec!["--first-period", "2026-13"], "--first-period"),
+        (vec!["--first-period", "2027-01"], "is not in effect"),
+    ] {
+        let out = simulate(&extra, &out_dir);
+        assert!(!out.status.success(), "{extra:?}");
+        let said = text(&out);
+        assert!(said.contains(words), "{extra:?}: {said}");
+        assert!(!said.contains("panicked"), "{said}");
+    }
+    let out = incentive(&[
+        "simulate",
+        "--policy",
+        "policies/tangdaifu-smbg",
+        "--members",
+        "0",
+        "--periods",
+        "3",
+        "--replications",
+        "2",
+        "--seed",
+        "1",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&out).contains("--members 0 is outside 1 to 10000000"),
+        "{}",
+        text(&out)
+    );
+    let out = incentive(&[
+        "simulate",
+        "merge",
+        dir.path().to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("partial.json"), "{}", text(&out));
+}
