@@ -103,7 +103,7 @@ fn bad_flags_and_a_bad_population_file_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
     let population = dir.path().join("population.toml");
-    std::fs::write(&population, "[measuring]\nmonthly_measurer_share = 2\n").unwrap();
+    std::fs::write(&population, "[measuring]\nregular_share = 2\n").unwrap();
     let population = population.to_str().unwrap().to_owned();
     for (extra, words) in [
         (
@@ -112,7 +112,7 @@ fn bad_flags_and_a_bad_population_file_are_refused_by_name() {
         ),
         (
             vec!["--population", &population],
-            "measuring.monthly_measurer_share = 2 is not a share between 0 and 1",
+            "measuring.regular_share = 2 is not a share between 0 and 1",
         ),
         (vec!["--first-period", "2026-13"], "--first-period"),
         (vec!["--first-period", "2027-01"], "is not in effect"),

@@ -9,6 +9,7 @@
 //! - [`stats`]: distributions of money totals, exact where they can be;
 //! - [`report`]: `summary.json`, CSVs, and a shard's mergeable partial results.
 
+pub mod calibration;
 pub mod population;
 pub mod report;
 pub mod run;

@@ -13,7 +13,7 @@ use incentive_engine::{
     ReadingsBuilder, Source,
 };
 use rand::Rng;
-use rand_distr::{Beta, Distribution, Gamma, LogNormal, Poisson};
+use rand_distr::{Distribution, Gamma, LogNormal, Poisson};
 use rust_decimal::Decimal;
 
 /// A member as drawn: what policies read, and the traits that drive their readings.
@@ -77,9 +77,11 @@ pub fn member(
     let insulin = !type2 || rng.random::<f64>() < m.type2_insulin_share;
 
     let ms = &model.measuring;
-    let k = ms.habit_concentration;
-    let p = ms.monthly_measurer_share.clamp(1e-6, 1.0 - 1e-6);
-    let habit = Beta::new(p * k, (1.0 - p) * k).map_err(|e| dist_error("measuring habit", e))?;
+    let measure_probability = if rng.random::<f64>() < ms.regular_share {
+        ms.regular_monthly_probability
+    } else {
+        ms.irregular_monthly_probability
+    };
     let shape = ms.readings_rate_shape;
     let rate = Gamma::new(shape, ms.readings_per_measuring_month / shape)
         .map_err(|e| dist_error("readings rate", e))?;
@@ -96,7 +98,7 @@ pub fn member(
             insulin: Some(insulin),
             enrolled_on: Some(enrolled_on),
         },
-        measure_probability: habit.sample(&mut rng),
+        measure_probability,
         readings_per_month: rate.sample(&mut rng),
         fasting_mean_mmol_l: fasting.sample(&mut rng),
     })

@@ -159,7 +159,12 @@ fn a_fixed_reward_for_a_month_with_a_reading_costs_what_the_model_says() {
     let total = &summary["plans"][0]["total_reward"];
     let num = |v: &serde_json::Value| v.as_str().unwrap().parse::<Decimal>().unwrap();
     // E[total] = members × periods × 10 CNY × P(a member measures in a month).
-    let p = Decimal::try_from(Population::default().measuring.monthly_measurer_share).unwrap();
+    let p = Decimal::try_from(
+        Population::default()
+            .measuring
+            .monthly_measuring_probability(),
+    )
+    .unwrap();
     let expected = Decimal::from(members * u64::from(periods)) * Decimal::from(10) * p;
     let (mean, se) = (num(&total["mean"]), num(&total["standard_error"]));
     assert!(se > Decimal::ZERO, "{total}");
