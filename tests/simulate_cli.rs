@@ -153,3 +153,75 @@ fn bad_flags_and_a_bad_population_file_are_refused_by_name() {
     assert!(!out.status.success());
     assert!(text(&out).contains("partial.json"), "{}", text(&out));
 }
+
+/// `deploy/shard.sh` and `deploy/merge.sh`, run as a Slurm array's tasks and as an Indexed
+/// Job's pods would run them (the scheduler's variables set by hand), give the unsharded bytes.
+#[test]
+fn the_deploy_scripts_run_shards_as_slurm_and_kubernetes_would_and_merge_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    assert!(simulate(&[], &whole).status.success());
+    let bin = env!("CARGO_BIN_EXE_incentive");
+    for (scheduler, tasks) in [
+        (
+            "slurm",
+            vec![
+                ("SLURM_ARRAY_TASK_ID", "1"),
+                ("SLURM_ARRAY_TASK_ID", "2"),
+                ("SLURM_ARRAY_TASK_ID", "3"),
+            ],
+        ),
+        (
+            "kubernetes",
+            vec![
+                ("JOB_COMPLETION_INDEX", "0"),
+                ("JOB_COMPLETION_INDEX", "1"),
+                ("JOB_COMPLETION_INDEX", "2"),
+            ],
+        ),
+    ] {
+        let results = dir.path().join(scheduler);
+        for (var, value) in tasks {
+            let out = Command::new("sh")
+                .arg("deploy/shard.sh")
+                .args(SMALL)
+                .env(var, value)
+                .env("SLURM_ARRAY_TASK_COUNT", "3")
+                .env("SHARDS", "3")
+                .env("RESULTS", &results)
+                .env("INCENTIVE", bin)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{scheduler} {var}={value}: {}",
+                text(&out)
+            );
+        }
+        let out = Command::new("sh")
+            .arg("deploy/merge.sh")
+            .env("RESULTS", &results)
+            .env("INCENTIVE", bin)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{scheduler}: {}", text(&out));
+        for file in ["summary.json", "replications.csv", "members.csv"] {
+            assert_eq!(
+                std::fs::read(whole.join(file)).unwrap(),
+                std::fs::read(results.join("merged").join(file)).unwrap(),
+                "{scheduler}: {file}"
+            );
+        }
+    }
+    let out = Command::new("sh")
+        .arg("deploy/shard.sh")
+        .env("RESULTS", dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX"),
+        "{}",
+        text(&out)
+    );
+}
