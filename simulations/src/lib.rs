@@ -7,9 +7,11 @@
 //! - [`synth`]: members and their readings drawn from the model;
 //! - [`run`]: the Monte Carlo, through `incentive_engine`'s one evaluation path;
 //! - [`stats`]: distributions of money totals, exact where they can be;
-//! - [`report`]: `summary.json`, CSVs, and a shard's mergeable partial results.
+//! - [`report`]: `summary.json`, CSVs, `report.html`, and a shard's mergeable partial results;
+//! - [`html`]: `report.html`, one self-contained page with inline SVG charts.
 
 pub mod calibration;
+pub mod html;
 pub mod population;
 pub mod report;
 pub mod run;

@@ -1,6 +1,7 @@
 //! What a run writes: `summary.json` (the distribution of each plan's total, the paired
 //! difference A − B, the pool's risk, rates, and every assumption), `replications.csv` and
-//! `members.csv` for the actuary's own tools — or, for one shard, `partial.json`, which
+//! `members.csv` for the actuary's own tools, and `report.html` (the same figures with charts,
+//! one self-contained page: see [`crate::html`]) — or, for one shard, `partial.json`, which
 //! `merge` joins into the very bytes the unsharded run writes.
 
 use crate::SimError;
@@ -213,6 +214,10 @@ pub fn write_results(
         }
     }
     write(&out.join("members.csv"), csv.as_bytes())?;
+    write(
+        &out.join("report.html"),
+        crate::html::render(info, replications)?.as_bytes(),
+    )?;
     Ok(())
 }
 

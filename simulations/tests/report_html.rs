@@ -1,0 +1,188 @@
+//! `report.html`: one file, its charts inline, nothing fetched from the network, the very
+//! figures of `summary.json`, the same bytes for the same inputs — and no panic on the edge
+//! cases (one replication, nothing paid, no replications at all, two plans).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+use incentive_engine::Period;
+use incentive_engine::policy::{Policy, PolicySource, SourceFile, load};
+use incentive_simulations::report::{self, PlanInfo, RunInfo};
+use incentive_simulations::run::PlanTotals;
+use incentive_simulations::{Config, Population, Replication, Shard, html, run};
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+
+fn tangdaifu() -> Policy {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies/tangdaifu-smbg");
+    let files = ["policy.toml", "rules.rhai"]
+        .iter()
+        .map(|name| SourceFile::new(*name, std::fs::read_to_string(dir.join(name)).unwrap()))
+        .collect();
+    let source = PolicySource {
+        name: dir.display().to_string(),
+        files,
+    };
+    load(&source).unwrap().policy
+}
+
+fn plan(p: &Policy) -> PlanInfo {
+    PlanInfo {
+        policy_id: p.manifest.id.clone(),
+        version: p.manifest.version.clone(),
+        content_hash: p.content_hash.clone(),
+        currency: p.manifest.currency.clone(),
+        pool_budget: p.manifest.caps.pool_budget,
+    }
+}
+
+fn config(members: u64, periods: u32, replications: u64) -> Config {
+    Config {
+        members,
+        periods,
+        replications,
+        seed: 20_151_101,
+        first_period: Period::parse("2026-01").unwrap(),
+        shard: Shard::WHOLE,
+    }
+}
+
+/// Runs the plans and writes the results into `dir`; returns what the report was made from.
+fn simulate(plans: &[&Policy], config: &Config, dir: &Path) -> (RunInfo, Vec<Replication>) {
+    let model = Population::default();
+    let results = run(&model, plans, config, &|_| {}).unwrap();
+    let info = RunInfo::new(config, plans.iter().map(|p| plan(p)).collect(), &model);
+    report::write_results(dir, &info, &results).unwrap();
+    (info, results)
+}
+
+fn read(dir: &Path) -> (String, serde_json::Value) {
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let summary =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    (html, summary)
+}
+
+fn assert_offline(html: &str) {
+    for forbidden in ["<script", "<link", "url(http", "@import", "<img", "<iframe"] {
+        assert!(
+            !html.contains(forbidden),
+            "the report contains `{forbidden}`"
+        );
+    }
+    // The only address is the SVG namespace, which names and does not fetch.
+    let stripped = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(!stripped.contains("http://") && !stripped.contains("https://"));
+}
+
+#[test]
+fn the_report_is_one_file_with_its_charts_and_no_network() {
+    let a = tangdaifu();
+    let dir = tempfile::tempdir().unwrap();
+    simulate(&[&a], &config(30, 4, 8), dir.path());
+    let (html, summary) = read(dir.path());
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    assert!(html.matches("<svg").count() >= 3, "{html}");
+    assert_offline(&html);
+    assert!(html.contains(&a.manifest.id));
+    let mean = summary["plans"][0]["total_reward"]["mean"]
+        .as_str()
+        .unwrap();
+    assert!(
+        html.contains(&format!("<td class=\"num\">{mean}</td>")),
+        "mean {mean} is not in the report"
+    );
+    assert!(html.contains("Guizhou pilot"));
+    assert!(html.contains("members.age_bands") && html.contains("Guizhou-Suiyang"));
+}
+
+#[test]
+fn the_same_inputs_render_the_same_bytes() {
+    let a = tangdaifu();
+    let dir = tempfile::tempdir().unwrap();
+    let (info, results) = simulate(&[&a], &config(20, 3, 6), dir.path());
+    let first = html::render(&info, &results).unwrap();
+    let second = html::render(&info, &results).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(
+        first,
+        std::fs::read_to_string(dir.path().join("report.html")).unwrap()
+    );
+}
+
+#[test]
+fn one_replication_renders_with_its_single_bar() {
+    let a = tangdaifu();
+    let dir = tempfile::tempdir().unwrap();
+    simulate(&[&a], &config(10, 1, 1), dir.path());
+    let (html, _) = read(dir.path());
+    assert!(html.matches("<svg").count() >= 3);
+    assert!(!html.contains("NaN"));
+}
+
+#[test]
+fn two_plans_add_the_paired_difference() {
+    let a = tangdaifu();
+    let b = tangdaifu();
+    let dir = tempfile::tempdir().unwrap();
+    simulate(&[&a, &b], &config(15, 3, 5), dir.path());
+    let (html, summary) = read(dir.path());
+    assert!(html.matches("<svg").count() >= 4);
+    assert!(html.contains("Paired difference A − B"));
+    // A plan against itself: the difference is zero throughout, and still drawn.
+    assert_eq!(summary["difference_a_minus_b"]["mean"], "0");
+    assert_offline(&html);
+}
+
+/// A run nobody was paid in, a pool that ran out, names that are HTML, and no replications.
+#[test]
+fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
+    let mut info = RunInfo {
+        members: 2,
+        periods: vec!["2026-01".into(), "2026-02".into()],
+        replications: 2,
+        seed: 1,
+        plans: vec![PlanInfo {
+            policy_id: "<b>pay&go</b>".into(),
+            version: "1".into(),
+            content_hash: "abc".into(),
+            currency: "CNY".into(),
+            pool_budget: Some(Decimal::from(100)),
+        }],
+        assumptions: Population::default(),
+    };
+    info.assumptions.members.regions[0].name = "<script>x</script>".into();
+    let totals = |exhausted| PlanTotals {
+        reward: Decimal::ZERO,
+        premium_points: Decimal::ZERO,
+        members_earning: 0,
+        members_measuring: 0,
+        reward_by_period: vec![Decimal::ZERO; 2],
+        pool_exhausted_in: exhausted,
+        member_rewards: vec![Decimal::ZERO; 2],
+    };
+    let replications = vec![
+        Replication {
+            replication: 0,
+            plans: vec![totals(Some(1))],
+        },
+        Replication {
+            replication: 1,
+            plans: vec![totals(None)],
+        },
+    ];
+    let page = html::render(&info, &replications).unwrap();
+    assert!(page.contains("&lt;b&gt;pay&amp;go&lt;/b&gt;") && !page.contains("<b>pay"));
+    assert!(page.contains("&lt;script&gt;") && !page.contains("<script"));
+    assert!(page.contains("Pool budget exhaustion"));
+    assert_eq!(page.matches("<svg").count(), 4);
+
+    assert!(html::render(&info, &[]).unwrap().contains("<svg"));
+    info.periods.clear();
+    info.plans.clear();
+    assert!(html::render(&info, &[]).is_ok());
+}
