@@ -10,6 +10,7 @@
 //! - [`report`]: `summary.json`, CSVs, `report.html`, and a shard's mergeable partial results;
 //! - [`html`]: `report.html`, one self-contained page with inline SVG charts.
 
+pub mod breakdown;
 pub mod calibration;
 pub mod html;
 pub mod population;

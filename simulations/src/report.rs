@@ -10,6 +10,7 @@ use crate::run::{Config, Replication};
 use crate::stats::Distribution;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -64,6 +65,10 @@ struct PlanSummary<'a> {
     mean_reward_by_period: Vec<Decimal>,
     /// The distribution of one member's total (all members of all replications).
     member_reward: Distribution,
+    /// Member-periods, reward and premium adjustment by the tier decided, per replication.
+    by_tier: Vec<crate::breakdown::TierRow>,
+    /// Members, mean reward and earning rate by age band, region, diabetes type and insulin.
+    by_cohort: BTreeMap<&'static str, Vec<crate::breakdown::CohortRow>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -153,6 +158,8 @@ pub fn write_results(
             pool_exhausted_by_period: exhausted_by_period,
             mean_reward_by_period: mean_by_period,
             member_reward: Distribution::of(&members),
+            by_tier: crate::breakdown::tiers(replications, p),
+            by_cohort: crate::breakdown::cohorts(info, replications, p)?,
         });
     }
     let difference = (info.plans.len() == 2).then(|| {

@@ -13,6 +13,7 @@ use incentive_engine::{LabResult, Period};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The part of the replications a run makes: `index` of `count` (1-based), replication `r`
 /// belonging to shard `r mod count + 1`. A replication is never split, so a shard's results
@@ -118,6 +119,17 @@ pub struct PlanTotals {
     pub pool_exhausted_in: Option<u32>,
     /// Each member's total, by member index.
     pub member_rewards: Vec<Decimal>,
+    /// Member-periods, rewards and premium adjustments by the tier decided (`none` for a
+    /// decision without one).
+    pub by_tier: BTreeMap<String, TierTotals>,
+}
+
+/// What one tier of a plan came to in a replication.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierTotals {
+    pub member_periods: u64,
+    pub reward: Decimal,
+    pub premium_points: Decimal,
 }
 
 /// One replication: each plan's totals, in the order the plans were given.
@@ -174,6 +186,7 @@ fn replicate(
             reward_by_period: Vec::with_capacity(periods.len()),
             pool_exhausted_in: None,
             member_rewards: Vec::new(),
+            by_tier: BTreeMap::new(),
         })
         .collect();
     let mut states: Vec<Vec<MemberState>> = plans
@@ -258,6 +271,13 @@ fn replicate(
                 *paid += decision.reward;
                 t.reward += decision.reward;
                 t.premium_points += decision.premium_adjustment_percent;
+                let tier = t
+                    .by_tier
+                    .entry(decision.tier.clone().unwrap_or_else(|| "none".into()))
+                    .or_default();
+                tier.member_periods += 1;
+                tier.reward += decision.reward;
+                tier.premium_points += decision.premium_adjustment_percent;
                 if let Some(last) = t.reward_by_period.last_mut() {
                     *last += decision.reward;
                 }
@@ -284,6 +304,10 @@ fn replicate(
         t.premium_points = t.premium_points.normalize();
         for v in &mut t.reward_by_period {
             *v = v.normalize();
+        }
+        for tier in t.by_tier.values_mut() {
+            tier.reward = tier.reward.normalize();
+            tier.premium_points = tier.premium_points.normalize();
         }
     }
     Ok(Replication {

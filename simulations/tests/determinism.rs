@@ -174,3 +174,60 @@ fn a_fixed_reward_for_a_month_with_a_reading_costs_what_the_model_says() {
         "mean {mean}, expected {expected}, standard error {se}"
     );
 }
+
+#[test]
+fn the_standard_error_halves_when_the_replications_quadruple() {
+    let a = package(&repo().join("simulations/tests/fixtures/any-reading"));
+    let se = |replications: u64| {
+        let bytes = run_to_bytes(&[&a], &config(60, 2, replications, Shard::WHOLE), 2);
+        let summary: serde_json::Value = serde_json::from_slice(&bytes[0].1).unwrap();
+        summary["plans"][0]["total_reward"]["standard_error"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    let (small, large) = (se(25), se(100));
+    let ratio = large / small;
+    // 1/√4 = 0.5; the sd itself is estimated, so allow for its own sampling error.
+    assert!(
+        (0.35..=0.7).contains(&ratio),
+        "SE {small} at 25, {large} at 100: ratio {ratio}"
+    );
+}
+
+#[test]
+fn breakdowns_by_tier_and_cohort_add_up_to_the_totals() {
+    let a = tangdaifu();
+    let (members, periods, replications) = (30_u64, 3_u32, 6_u64);
+    let bytes = run_to_bytes(
+        &[&a],
+        &config(members, periods, replications, Shard::WHOLE),
+        2,
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&bytes[0].1).unwrap();
+    let plan = &summary["plans"][0];
+    let num = |v: &serde_json::Value| v.as_str().unwrap().parse::<Decimal>().unwrap();
+    let tiers = plan["by_tier"].as_array().unwrap();
+    let member_periods: Decimal = tiers.iter().map(|t| num(&t["mean_member_periods"])).sum();
+    assert_eq!(member_periods, Decimal::from(members * u64::from(periods)));
+    let tier_reward: Decimal = tiers.iter().map(|t| num(&t["mean_reward"])).sum();
+    assert_eq!(tier_reward, num(&plan["total_reward"]["mean"]));
+    for dimension in ["age_band", "region", "diabetes_type", "insulin"] {
+        let rows = plan["by_cohort"][dimension].as_array().unwrap();
+        assert!(!rows.is_empty(), "{dimension}");
+        let count: u64 = rows.iter().map(|r| r["members"].as_u64().unwrap()).sum();
+        assert_eq!(count, members * replications, "{dimension}");
+        let reward: Decimal = rows
+            .iter()
+            .map(|r| {
+                num(&r["mean_reward_per_member"]) * Decimal::from(r["members"].as_u64().unwrap())
+            })
+            .sum();
+        let total = num(&plan["total_reward"]["mean"]) * Decimal::from(replications);
+        assert!(
+            (reward - total).abs() < Decimal::new(1, 1),
+            "{dimension}: {reward} against {total}"
+        );
+    }
+}
