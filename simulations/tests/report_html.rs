@@ -164,6 +164,7 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
         reward_by_period: vec![Decimal::ZERO; 2],
         pool_exhausted_in: exhausted,
         member_rewards: vec![Decimal::ZERO; 2],
+        by_tier: Default::default(),
     };
     let replications = vec![
         Replication {
