@@ -24,6 +24,19 @@ pub struct PlanInfo {
     pub pool_budget: Option<Decimal>,
 }
 
+impl PlanInfo {
+    /// How the results name `policy`.
+    pub fn of(policy: &incentive_engine::policy::Policy) -> Self {
+        Self {
+            policy_id: policy.manifest.id.clone(),
+            version: policy.manifest.version.clone(),
+            content_hash: policy.content_hash.clone(),
+            currency: policy.manifest.currency.clone(),
+            pool_budget: policy.manifest.caps.pool_budget,
+        }
+    }
+}
+
 /// Everything about a run but its replications: what a shard's partial carries so that merge
 /// can check the shards belong together.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -10,56 +10,14 @@
     reason = "tests"
 )]
 
-use incentive_engine::Period;
-use incentive_engine::policy::{Policy, PolicySource, SourceFile, load};
+mod common;
+
+use common::*;
+use incentive_engine::policy::Policy;
 use incentive_simulations::report::{self, PARTIAL_FORMAT, Partial, PlanInfo, RunInfo};
 use incentive_simulations::{Config, Population, Shard, run};
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
-
-fn package(dir: &Path) -> Policy {
-    let mut files = Vec::new();
-    for name in ["policy.toml", "rules.rhai"] {
-        files.push(SourceFile::new(
-            name,
-            std::fs::read_to_string(dir.join(name)).unwrap(),
-        ));
-    }
-    let source = PolicySource {
-        name: dir.display().to_string(),
-        files,
-    };
-    load(&source).unwrap().policy
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn tangdaifu() -> Policy {
-    package(&repo().join("policies/tangdaifu-smbg"))
-}
-
-fn plan(p: &Policy) -> PlanInfo {
-    PlanInfo {
-        policy_id: p.manifest.id.clone(),
-        version: p.manifest.version.clone(),
-        content_hash: p.content_hash.clone(),
-        currency: p.manifest.currency.clone(),
-        pool_budget: p.manifest.caps.pool_budget,
-    }
-}
-
-fn config(members: u64, periods: u32, replications: u64, shard: Shard) -> Config {
-    Config {
-        members,
-        periods,
-        replications,
-        seed: 20_151_101,
-        first_period: Period::parse("2026-01").unwrap(),
-        shard,
-    }
-}
 
 /// Runs on `threads` threads and writes the results; returns the bytes of every file.
 fn run_to_bytes(plans: &[&Policy], config: &Config, threads: usize) -> Vec<(String, Vec<u8>)> {
@@ -72,7 +30,11 @@ fn run_to_bytes(plans: &[&Policy], config: &Config, threads: usize) -> Vec<(Stri
         .install(|| run(&model, plans, config, &|_| {}))
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let info = RunInfo::new(config, plans.iter().map(|p| plan(p)).collect(), &model);
+    let info = RunInfo::new(
+        config,
+        plans.iter().map(|p| PlanInfo::of(p)).collect(),
+        &model,
+    );
     report::write_results(dir.path(), &info, &results).unwrap();
     files(dir.path())
 }
@@ -116,7 +78,7 @@ fn three_shards_merged_are_the_unsharded_run_byte_for_byte() {
             &dir,
             &Partial {
                 format: PARTIAL_FORMAT.into(),
-                run: RunInfo::new(&c, vec![plan(&a)], &model),
+                run: RunInfo::new(&c, vec![PlanInfo::of(&a)], &model),
                 shard: [i, 3],
                 replications: results,
             },

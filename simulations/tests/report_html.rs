@@ -9,53 +9,29 @@
     reason = "tests"
 )]
 
-use incentive_engine::Period;
-use incentive_engine::policy::{Policy, PolicySource, SourceFile, load};
+mod common;
+
+use common::tangdaifu;
+use incentive_engine::policy::Policy;
 use incentive_simulations::report::{self, PlanInfo, RunInfo};
 use incentive_simulations::run::PlanTotals;
 use incentive_simulations::{Config, Population, Replication, Shard, html, run};
 use rust_decimal::Decimal;
-use std::path::{Path, PathBuf};
-
-fn tangdaifu() -> Policy {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies/tangdaifu-smbg");
-    let files = ["policy.toml", "rules.rhai"]
-        .iter()
-        .map(|name| SourceFile::new(*name, std::fs::read_to_string(dir.join(name)).unwrap()))
-        .collect();
-    let source = PolicySource {
-        name: dir.display().to_string(),
-        files,
-    };
-    load(&source).unwrap().policy
-}
-
-fn plan(p: &Policy) -> PlanInfo {
-    PlanInfo {
-        policy_id: p.manifest.id.clone(),
-        version: p.manifest.version.clone(),
-        content_hash: p.content_hash.clone(),
-        currency: p.manifest.currency.clone(),
-        pool_budget: p.manifest.caps.pool_budget,
-    }
-}
+use std::path::Path;
 
 fn config(members: u64, periods: u32, replications: u64) -> Config {
-    Config {
-        members,
-        periods,
-        replications,
-        seed: 20_151_101,
-        first_period: Period::parse("2026-01").unwrap(),
-        shard: Shard::WHOLE,
-    }
+    common::config(members, periods, replications, Shard::WHOLE)
 }
 
 /// Runs the plans and writes the results into `dir`; returns what the report was made from.
 fn simulate(plans: &[&Policy], config: &Config, dir: &Path) -> (RunInfo, Vec<Replication>) {
     let model = Population::default();
     let results = run(&model, plans, config, &|_| {}).unwrap();
-    let info = RunInfo::new(config, plans.iter().map(|p| plan(p)).collect(), &model);
+    let info = RunInfo::new(
+        config,
+        plans.iter().map(|p| PlanInfo::of(p)).collect(),
+        &model,
+    );
     report::write_results(dir, &info, &results).unwrap();
     (info, results)
 }

@@ -21,16 +21,6 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     }
 }
 
-fn plan(policy: &Policy) -> PlanInfo {
-    PlanInfo {
-        policy_id: policy.manifest.id.clone(),
-        version: policy.manifest.version.clone(),
-        content_hash: policy.content_hash.clone(),
-        currency: policy.manifest.currency.clone(),
-        pool_budget: policy.manifest.caps.pool_budget,
-    }
-}
-
 fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
     let (Some(dir), Some(members), Some(periods), Some(replications), Some(seed), Some(out)) = (
         &args.policy,
@@ -87,7 +77,11 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
     };
     config.check()?;
     let plans: Vec<&Policy> = std::iter::once(&a).chain(b.as_ref()).collect();
-    let info = RunInfo::new(&config, plans.iter().map(|p| plan(p)).collect(), &model);
+    let info = RunInfo::new(
+        &config,
+        plans.iter().map(|p| PlanInfo::of(p)).collect(),
+        &model,
+    );
 
     let mine = (0..replications).filter(|r| shard.owns(*r)).count() as u64;
     let bar = indicatif::ProgressBar::new(mine * members * u64::from(periods));

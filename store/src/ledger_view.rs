@@ -28,7 +28,9 @@ pub struct Balance {
     pub balance: Decimal,
 }
 
-type EntryRow = (
+/// A `ledger_entries` row: seq, kind, decision id and hash, policy id, version and hash,
+/// reverses, memo, created at, prev hash, hash.
+pub(crate) type EntryRow = (
     i64,
     String,
     Option<String>,

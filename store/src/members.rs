@@ -103,29 +103,11 @@ impl Store {
         let at = self.shared.now();
         let mut tx = self.shared.pool.begin().await?;
         require_member(&mut tx, tenant, member.as_str()).await?;
-        let rows: Vec<_> = readings.into_iter().map(|r| from_engine(&r)).collect();
-        let mut accepted = 0;
-        // Nine values a row: stay well under SQLite's limit on bound variables.
-        for chunk in rows.chunks(INSERT_ROWS_MAX / 3) {
-            accepted += on_tx!(&mut tx, c, Db => {
-                let mut q = sqlx::QueryBuilder::<Db>::new(
-                    "INSERT INTO readings (tenant, member_id, time_ms, source, offset_s, mg_dl, flag, context, received_at) ",
-                );
-                q.push_values(chunk, |mut b, r| {
-                    b.push_bind(tenant)
-                        .push_bind(member.as_str())
-                        .push_bind(r.t)
-                        .push_bind(&r.s)
-                        .push_bind(r.o)
-                        .push_bind(r.v)
-                        .push_bind(&r.f)
-                        .push_bind(&r.c)
-                        .push_bind(at);
-                });
-                q.push(" ON CONFLICT DO NOTHING");
-                q.build().persistent(false).execute(&mut *c).await?.rows_affected()
-            });
-        }
+        let rows: Vec<_> = readings
+            .into_iter()
+            .map(|r| (member.as_str(), from_engine(&r)))
+            .collect();
+        let accepted = insert_readings(&mut tx, tenant, &rows, at).await?;
         tx.commit().await?;
         let total = u64::try_from(rows.len()).unwrap_or(u64::MAX);
         Ok(ReadingsAdded {

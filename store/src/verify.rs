@@ -13,6 +13,7 @@ use crate::Store;
 use crate::db::{Money, on_pool};
 use crate::error::StoreError;
 use crate::ledger::{Entry, EntryKind, Posting, entry_hash, genesis_hash, is_balanced, sha256_hex};
+use crate::ledger_view::EntryRow;
 use incentive_engine::policy::content_hash;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -57,21 +58,6 @@ impl VerifyReport {
         self.tenants.iter().all(|t| t.problem.is_none())
     }
 }
-
-type EntryRow = (
-    i64,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    String,
-    Option<i64>,
-    String,
-    crate::Instant,
-    String,
-    String,
-);
 
 impl Store {
     /// Verifies every tenant's ledger (or one tenant's), checking each against the
