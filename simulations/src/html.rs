@@ -254,15 +254,16 @@ fn assumptions(out: &mut String, info: &RunInfo) -> Result<(), SimError> {
     out.push_str(
         "<h2>Assumptions</h2>\n<p>The population model as run. Defaults are calibrated to the \
          Guizhou pilot figures (see the design notes).</p>\n\
-         <table>\n<tr><th>Assumption</th><th>Value</th></tr>\n",
+         <table>\n<tr><th>Assumption</th><th>Value</th><th>Source of the default</th></tr>\n",
     );
     for (key, lines) in rows {
         let lines: Vec<String> = lines.iter().map(|l| esc(l)).collect();
         let _ = writeln!(
             out,
-            "<tr><td><code>{}</code></td><td>{}</td></tr>",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
             esc(&key),
-            lines.join("<br>")
+            lines.join("<br>"),
+            esc(crate::population::source(&key))
         );
     }
     out.push_str("</table>\n");

@@ -185,6 +185,87 @@ impl Default for Response {
     }
 }
 
+/// Where each assumption's default comes from, written next to the results (ASOP 56 asks
+/// that every assumption and its source be disclosed). Keys are `section.field`.
+pub const SOURCES: [(&str, &str); 17] = [
+    (
+        "members.age_bands",
+        "judgement: adults with diabetes in a county programme, mostly 45 and over",
+    ),
+    (
+        "members.female_share",
+        "judgement: near parity, slightly more men among Chinese adults with diabetes",
+    ),
+    (
+        "members.regions",
+        "Guizhou pilot: 1,500 of ~10,000 patients in Suiyang (seed 000)",
+    ),
+    (
+        "members.type2_share",
+        "judgement: type 2 is 90–95 % of adult diabetes in China",
+    ),
+    (
+        "members.type2_insulin_share",
+        "judgement: a minority of type 2 patients on insulin",
+    ),
+    (
+        "measuring.regular_share",
+        "calibrated: 69 % kept measuring every month in Suiyang (seed 000)",
+    ),
+    (
+        "measuring.regular_monthly_probability",
+        "calibrated with regular_share to the 69 % above",
+    ),
+    (
+        "measuring.irregular_monthly_probability",
+        "judgement: occasional measurers",
+    ),
+    (
+        "measuring.readings_per_measuring_month",
+        "calibrated: 6.5 readings a member a month province-wide (seed 000)",
+    ),
+    (
+        "measuring.readings_rate_shape",
+        "calibrated: 28.5 % met the national frequency standard, read as 8 a month (seed 000)",
+    ),
+    (
+        "measuring.fasting_share",
+        "calibrated with the post-meal rise to 56 % of readings in target (seed 000)",
+    ),
+    (
+        "glycaemia.fasting_median_mmol_l",
+        "calibrated: 82.89 % hyperglycaemic in the first month, Suiyang (seed 000)",
+    ),
+    (
+        "glycaemia.fasting_log_sd",
+        "calibrated with the median to the 82.89 % above",
+    ),
+    (
+        "glycaemia.within_member_cv",
+        "judgement: finger-stick day-to-day variability",
+    ),
+    (
+        "glycaemia.post_meal_rise_mmol_l",
+        "calibrated: 56 % of readings in target (seed 000)",
+    ),
+    (
+        "glycaemia.yearly_drift_share",
+        "calibrated: hyperglycaemia 82.89 % → 54.55 % in a year (seed 000)",
+    ),
+    (
+        "response.*",
+        "judgement, no source: how much a reward changes measuring and control; vary it",
+    ),
+];
+
+/// The source of an assumption's default, by `section.field`.
+pub fn source(key: &str) -> &'static str {
+    SOURCES
+        .iter()
+        .find(|(k, _)| *k == key || (k.ends_with(".*") && key.starts_with(k.trim_end_matches('*'))))
+        .map_or("", |(_, s)| s)
+}
+
 /// A model that cannot be used, naming the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum PopulationError {
@@ -320,6 +401,17 @@ impl Population {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_assumption_has_its_source_written_down() {
+        let value = serde_json::to_value(Population::default()).unwrap();
+        for (section, fields) in value.as_object().unwrap() {
+            for field in fields.as_object().unwrap().keys() {
+                let key = format!("{section}.{field}");
+                assert!(!source(&key).is_empty(), "{key} has no source");
+            }
+        }
+    }
 
     #[test]
     fn an_empty_file_is_the_default_model() {

@@ -91,6 +91,8 @@ struct Summary<'a> {
     plans: Vec<PlanSummary<'a>>,
     /// Plan A − plan B per replication, on the same members and readings.
     difference_a_minus_b: Option<Distribution>,
+    /// Where each assumption's default comes from (`run.assumptions` has the values used).
+    assumption_sources: BTreeMap<&'static str, &'static str>,
 }
 
 fn share(part: u64, whole: u64) -> Decimal {
@@ -187,6 +189,7 @@ pub fn write_results(
         run: info,
         plans,
         difference_a_minus_b: difference,
+        assumption_sources: crate::population::SOURCES.into_iter().collect(),
     };
     let json = serde_json::to_string_pretty(&summary).map_err(|e| SimError::Io {
         path: "summary.json".into(),
