@@ -55,6 +55,7 @@ pub fn render(info: &RunInfo, replications: &[Replication]) -> Result<String, Si
     for (p, plan) in info.plans.iter().enumerate() {
         let totals: Vec<&PlanTotals> = replications.iter().filter_map(|r| r.plans.get(p)).collect();
         plan_section(&mut out, info, p, plan, &totals)?;
+        crate::html_breakdown::tables(&mut out, info, replications, p, &plan.currency, esc)?;
     }
     pool_section(&mut out, info, replications)?;
     if info.plans.len() == 2 {

@@ -13,6 +13,7 @@
 pub mod breakdown;
 pub mod calibration;
 pub mod html;
+mod html_breakdown;
 pub mod population;
 pub mod report;
 pub mod run;

@@ -163,3 +163,36 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
     info.plans.clear();
     assert!(html::render(&info, &[]).is_ok());
 }
+
+#[test]
+fn the_report_breaks_each_plan_down_by_tier_and_cohort_as_the_summary_does() {
+    let a = tangdaifu();
+    let dir = tempfile::tempdir().unwrap();
+    simulate(&[&a], &config(15, 2, 3), dir.path());
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    for heading in [
+        "By tier",
+        "By age band",
+        "By region",
+        "By diabetes type",
+        "By insulin",
+    ] {
+        assert!(html.contains(&format!("<h3>{heading}</h3>")), "{heading}");
+    }
+    for row in summary["plans"][0]["by_cohort"]["region"]
+        .as_array()
+        .unwrap()
+    {
+        let cohort = row["cohort"].as_str().unwrap();
+        let mean = row["mean_reward_per_member"].as_str().unwrap();
+        assert!(
+            html.contains(&format!(
+                "<td>{cohort}</td><td class=\"num\">{}</td><td class=\"num\">{mean}</td>",
+                row["members"]
+            )),
+            "{cohort} {mean}"
+        );
+    }
+}
