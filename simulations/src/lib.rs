@@ -13,7 +13,6 @@
 pub mod breakdown;
 pub mod calibration;
 pub mod html;
-mod html_breakdown;
 pub mod population;
 pub mod report;
 pub mod run;

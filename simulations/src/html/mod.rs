@@ -1,0 +1,237 @@
+//! `report.html`: the run as one self-contained page an actuary can open offline — the run
+//! line, each plan's distribution of its total with its histogram, empirical CDF and mean by
+//! period, the pool's exhaustion curve, the paired difference A − B, and every assumption.
+//!
+//! Charts are inline SVG drawn by `plotters`; the page needs no network, no script and no font
+//! file. Every figure in a table is the decimal itself: decimals become `f64` only as chart
+//! coordinates. The same inputs give the same bytes (no clock, no hash-map order, no ids).
+
+mod breakdown;
+mod charts;
+mod tables;
+
+use crate::SimError;
+use crate::report::{PlanInfo, RunInfo};
+use crate::run::{PlanTotals, Replication};
+use crate::stats::Distribution;
+use charts::{ecdf, histogram, period_bars, period_lines};
+use rust_decimal::Decimal;
+use std::fmt::Write as _;
+use tables::{assumptions, distribution_table};
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;\
+max-width:960px;margin:2em auto;padding:0 1em;color:#222;line-height:1.4}\
+h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ddd;padding:.25em .6em;\
+text-align:left;vertical-align:top}td.num{text-align:right;font-variant-numeric:tabular-nums}\
+figure{margin:1em 0}figcaption{color:#555;font-size:.9em}svg{max-width:100%;height:auto}\
+code{font-size:.85em;word-break:break-all}.run{color:#444}";
+
+/// The HTML page of a run, from the same inputs as `summary.json`.
+pub fn render(info: &RunInfo, replications: &[Replication]) -> Result<String, SimError> {
+    let mut out = String::new();
+    let title = info
+        .plans
+        .iter()
+        .map(|p| p.policy_id.as_str())
+        .collect::<Vec<_>>()
+        .join(" vs ");
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Simulation: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <h1>Simulation report: {}</h1>\n",
+        esc(&title),
+        esc(&title)
+    );
+    run_line(&mut out, info);
+    for (p, plan) in info.plans.iter().enumerate() {
+        let totals: Vec<&PlanTotals> = replications.iter().filter_map(|r| r.plans.get(p)).collect();
+        plan_section(&mut out, info, p, plan, &totals)?;
+        breakdown::tables(&mut out, info, replications, p, &plan.currency, esc)?;
+    }
+    pool_section(&mut out, info, replications)?;
+    if info.plans.len() == 2 {
+        let diffs: Vec<Decimal> = replications
+            .iter()
+            .filter_map(|r| r.plans.first()?.reward.checked_sub(r.plans.get(1)?.reward))
+            .collect();
+        let currency = info.plans.first().map_or("", |p| p.currency.as_str());
+        out.push_str(
+            "<h2>Paired difference A − B</h2>\n<p>Plan A's total minus plan B's, per \
+             replication, on the same members and readings.</p>\n",
+        );
+        distribution_table(&mut out, &Distribution::of(&diffs), currency);
+        let svg = histogram(&diffs, &format!("A − B per replication ({currency})"))?;
+        figure(
+            &mut out,
+            "Histogram of the difference A − B across replications.",
+            &svg,
+        );
+    }
+    assumptions(&mut out, info)?;
+    out.push_str("</body>\n</html>\n");
+    Ok(out)
+}
+
+fn run_line(out: &mut String, info: &RunInfo) {
+    let plans: Vec<String> = info
+        .plans
+        .iter()
+        .enumerate()
+        .map(|(p, plan)| {
+            format!(
+                "{} <b>{}</b> version {}, content hash <code>{}</code>",
+                letter(p),
+                esc(&plan.policy_id),
+                esc(&plan.version),
+                esc(&plan.content_hash)
+            )
+        })
+        .collect();
+    let periods = match (info.periods.first(), info.periods.last()) {
+        (Some(a), Some(b)) => format!(" ({} to {})", esc(a), esc(b)),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "<p class=\"run\">Policies: {}.<br>{} members · {} periods{periods} · \
+         {} replications · seed {}</p>",
+        plans.join("; "),
+        info.members,
+        info.periods.len(),
+        info.replications,
+        info.seed
+    );
+}
+
+fn plan_section(
+    out: &mut String,
+    info: &RunInfo,
+    p: usize,
+    plan: &PlanInfo,
+    totals: &[&PlanTotals],
+) -> Result<(), SimError> {
+    let currency = plan.currency.as_str();
+    let _ = writeln!(
+        out,
+        "<h2>Plan {}: {} <small>version {}</small></h2>",
+        letter(p),
+        esc(&plan.policy_id),
+        esc(&plan.version)
+    );
+    if let Some(budget) = plan.pool_budget {
+        let _ = writeln!(out, "<p>Pool budget: {budget} {}.</p>", esc(currency));
+    }
+    let rewards: Vec<Decimal> = totals.iter().map(|t| t.reward).collect();
+    out.push_str("<h3>Total reward paid per replication</h3>\n");
+    distribution_table(out, &Distribution::of(&rewards), currency);
+    let desc = format!("total reward ({currency})");
+    let svg = histogram(&rewards, &desc)?;
+    figure(
+        out,
+        "Histogram of the total reward across replications.",
+        &svg,
+    );
+    let svg = ecdf(&rewards, &desc)?;
+    figure(
+        out,
+        "Empirical CDF: the share of replications paying at most x.",
+        &svg,
+    );
+    let n = Decimal::from(totals.len().max(1));
+    let means: Vec<Decimal> = (0..info.periods.len())
+        .map(|k| {
+            let sum: Decimal = totals
+                .iter()
+                .filter_map(|t| t.reward_by_period.get(k))
+                .fold(Decimal::ZERO, |a, b| a.saturating_add(*b));
+            sum.checked_div(n)
+                .unwrap_or_default()
+                .round_dp(4)
+                .normalize()
+        })
+        .collect();
+    let svg = period_bars(&info.periods, &means, &format!("mean paid ({currency})"))?;
+    figure(
+        out,
+        "Mean reward paid in each period, over replications.",
+        &svg,
+    );
+    Ok(())
+}
+
+/// Share of replications whose pool ran out by each period, for the plans with a pool.
+fn pool_section(
+    out: &mut String,
+    info: &RunInfo,
+    replications: &[Replication],
+) -> Result<(), SimError> {
+    let n = replications.len();
+    let series: Vec<(String, Vec<Decimal>)> = info
+        .plans
+        .iter()
+        .enumerate()
+        .filter(|(_, plan)| plan.pool_budget.is_some())
+        .map(|(p, plan)| {
+            let shares = (0..info.periods.len())
+                .map(|k| {
+                    let by_then = replications
+                        .iter()
+                        .filter_map(|r| r.plans.get(p)?.pool_exhausted_in)
+                        .filter(|e| usize::try_from(*e).is_ok_and(|e| e <= k))
+                        .count();
+                    Decimal::from(by_then)
+                        .checked_div(Decimal::from(n))
+                        .unwrap_or_default()
+                        .round_dp(4)
+                        .normalize()
+                })
+                .collect();
+            (format!("{} {}", letter(p), plan.policy_id), shares)
+        })
+        .collect();
+    if series.is_empty() {
+        return Ok(());
+    }
+    out.push_str("<h2>Pool budget exhaustion</h2>\n");
+    let svg = period_lines(&info.periods, &series, "share of replications")?;
+    figure(
+        out,
+        "Share of replications whose pool had run out by each period.",
+        &svg,
+    );
+    Ok(())
+}
+
+pub(crate) fn figure(out: &mut String, caption: &str, svg: &str) {
+    let _ = writeln!(
+        out,
+        "<figure>\n{svg}\n<figcaption>{}</figcaption>\n</figure>",
+        esc(caption)
+    );
+}
+
+/// "A", "B", … for the plans, in the order they were given.
+pub(crate) fn letter(p: usize) -> String {
+    u8::try_from(p).ok().filter(|p| *p < 26).map_or_else(
+        || format!("#{}", p + 1),
+        |p| char::from(b'A' + p).to_string(),
+    )
+}
+
+pub(crate) fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
