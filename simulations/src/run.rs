@@ -160,9 +160,10 @@ pub fn run(
         .collect()
 }
 
+/// A member's history under one plan, carried from period to period (and handed to the
+/// engine as it is, not copied), and what the member has been paid.
 struct MemberState {
-    outcomes: Vec<PriorOutcome>,
-    loading: Decimal,
+    history: History,
     total: Decimal,
 }
 
@@ -194,8 +195,7 @@ fn replicate(
         .map(|_| {
             (0..n)
                 .map(|_| MemberState {
-                    outcomes: Vec::new(),
-                    loading: Decimal::ZERO,
+                    history: History::default(),
                     total: Decimal::ZERO,
                 })
                 .collect()
@@ -240,25 +240,21 @@ fn replicate(
                 ) else {
                     continue;
                 };
-                let history = History {
-                    outcomes: state.outcomes.clone(),
-                    premium_loading_percent: state.loading,
-                    pool_paid: policy.manifest.caps.pool_budget.map(|_| *paid),
-                };
+                state.history.pool_paid = policy.manifest.caps.pool_budget.map(|_| *paid);
                 let decision = policy
                     .evaluate(&EvaluationInput {
                         member: &who.profile,
                         period,
                         readings: &data.readings,
                         labs: labs.get(m).map_or(&[][..], Vec::as_slice),
-                        history: &history,
+                        history: &state.history,
                     })
                     .map_err(|e| SimError::Evaluation {
                         policy: policy.manifest.id.clone(),
                         period: period.to_string(),
                         message: e.to_string(),
                     })?;
-                state.outcomes.push(PriorOutcome {
+                state.history.outcomes.push(PriorOutcome {
                     period,
                     reward: decision.reward,
                     premium_adjustment_percent: decision.premium_adjustment_percent,
@@ -266,7 +262,7 @@ fn replicate(
                     points: decision.points,
                     qualified: decision.qualified,
                 });
-                state.loading += decision.premium_adjustment_percent;
+                state.history.premium_loading_percent += decision.premium_adjustment_percent;
                 state.total += decision.reward;
                 *paid += decision.reward;
                 t.reward += decision.reward;

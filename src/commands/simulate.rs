@@ -47,21 +47,7 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
     };
     let first_period = match &args.first_period {
         Some(text) => Period::parse(text).map_err(|e| anyhow::anyhow!("--first-period: {e}"))?,
-        None => {
-            let from = a.manifest.effective_from;
-            let text = match a.manifest.period {
-                incentive_engine::PeriodKind::Monthly => from.format("%Y-%m").to_string(),
-                incentive_engine::PeriodKind::Quarterly => {
-                    format!(
-                        "{}-Q{}",
-                        from.format("%Y"),
-                        (from.format("%m").to_string().parse::<u32>().unwrap_or(1) - 1) / 3 + 1
-                    )
-                }
-                incentive_engine::PeriodKind::Annual => from.format("%Y").to_string(),
-            };
-            Period::parse(&text).map_err(|e| anyhow::anyhow!("the policy's first period: {e}"))?
-        }
+        None => Period::containing_day(a.manifest.period, a.manifest.effective_from),
     };
     let shard = match &args.shard {
         Some(text) => Shard::parse(text)?,

@@ -117,6 +117,19 @@ macro_rules! on_tx {
 }
 pub(crate) use on_tx;
 
+/// `column IN (…)` over `items`, for a `QueryBuilder`.
+macro_rules! push_in {
+    ($q:expr, $column:expr, $items:expr) => {{
+        $q.push(concat!(" AND ", $column, " IN ("));
+        let mut list = $q.separated(", ");
+        for item in $items {
+            list.push_bind(*item);
+        }
+        $q.push(")");
+    }};
+}
+pub(crate) use push_in;
+
 impl Tx {
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {

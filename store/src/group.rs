@@ -11,7 +11,7 @@
 //! what makes group commit pay.
 
 use crate::Shared;
-use crate::db::{Instant, Money, Tx, on_tx};
+use crate::db::{Instant, Money, Tx, on_tx, push_in};
 use crate::error::StoreError;
 use crate::idempotency::{KeyAnswer, KeyRow, Keyed, KeyedPayout, NewKey, insert_keys, load_keys};
 use crate::inputs::{StoredInputs, StoredReading};
@@ -607,18 +607,6 @@ fn prior_outcomes(
         by_period.insert(&d.period, (outcome, net));
     }
     Ok((by_period.into_values().map(|(o, _)| o).collect(), loading))
-}
-
-/// `column IN (…)` over `items`, for a `QueryBuilder`.
-macro_rules! push_in {
-    ($q:expr, $column:expr, $items:expr) => {{
-        $q.push(concat!(" AND ", $column, " IN ("));
-        let mut list = $q.separated(", ");
-        for item in $items {
-            list.push_bind(*item);
-        }
-        $q.push(")");
-    }};
 }
 
 async fn load_profiles(

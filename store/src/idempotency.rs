@@ -15,7 +15,7 @@
 //! is a failure of the service itself, so a retry runs afresh.
 
 use crate::Store;
-use crate::db::{Instant, Tx, on_tx};
+use crate::db::{Instant, Tx, on_tx, push_in};
 use crate::error::StoreError;
 use crate::ledger::INSERT_ROWS_MAX;
 use crate::payout::{PayoutKind, PayoutOutcome};
@@ -143,12 +143,7 @@ pub(crate) async fn load_keys(
                 "SELECT {KEY_COLUMNS} FROM idempotency_keys WHERE tenant = "
             ));
             q.push_bind(tenant);
-            q.push(" AND key IN (");
-            let mut list = q.separated(", ");
-            for key in chunk {
-                list.push_bind(*key);
-            }
-            q.push(")");
+            push_in!(q, "key", chunk);
             q.build().persistent(false)
                 .fetch_all(&mut *c)
                 .await?

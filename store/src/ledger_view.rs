@@ -56,6 +56,31 @@ fn page_size(limit: i64) -> Result<i64, StoreError> {
     }
 }
 
+/// Up to `limit` of a tenant's entry rows after entry `after_seq`, in chain order: the page
+/// the API shows and the page `verify` checks.
+pub(crate) async fn entry_rows(
+    pool: &crate::db::Pool,
+    tenant: &str,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<EntryRow>, StoreError> {
+    Ok(on_pool!(pool, p => {
+        sqlx::query(
+            "SELECT seq, kind, decision_id, decision_hash, policy_id, policy_version, policy_hash, \
+             reverses, memo, created_at, prev_hash, hash FROM ledger_entries \
+             WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(tenant)
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(p)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?, r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?)))
+        .collect::<sqlx::Result<Vec<_>>>()?
+    }))
+}
+
 impl Store {
     /// Up to `limit` of a tenant's entries after entry `after_seq`, in chain order.
     pub async fn ledger_entries(
@@ -66,21 +91,7 @@ impl Store {
     ) -> Result<Vec<StoredEntry>, StoreError> {
         let limit = page_size(limit)?;
         let pool = &self.shared.pool;
-        let rows: Vec<EntryRow> = on_pool!(pool, p => {
-            sqlx::query(
-                "SELECT seq, kind, decision_id, decision_hash, policy_id, policy_version, policy_hash, \
-                 reverses, memo, created_at, prev_hash, hash FROM ledger_entries \
-                 WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-            )
-            .bind(tenant)
-            .bind(after_seq)
-            .bind(limit)
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?, r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?)))
-            .collect::<sqlx::Result<Vec<_>>>()?
-        });
+        let rows = entry_rows(pool, tenant, after_seq, limit).await?;
         let Some(last) = rows.last().map(|r| r.0) else {
             return Ok(Vec::new());
         };

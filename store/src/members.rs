@@ -2,7 +2,7 @@
 //! their lab results.
 
 use crate::Store;
-use crate::db::{Instant, Money, Tx, on_tx};
+use crate::db::{Instant, Money, Tx, on_tx, push_in};
 use crate::error::StoreError;
 use crate::inputs::{StoredReading, from_engine};
 use crate::ledger::INSERT_ROWS_MAX;
@@ -264,12 +264,7 @@ async fn enrolled_among(
         let found: Vec<String> = on_tx!(&mut *tx, c, Db => {
             let mut q = sqlx::QueryBuilder::<Db>::new("SELECT member_id FROM members WHERE tenant = ");
             q.push_bind(tenant);
-            q.push(" AND member_id IN (");
-            let mut list = q.separated(", ");
-            for m in chunk {
-                list.push_bind(*m);
-            }
-            q.push(")");
+            push_in!(q, "member_id", chunk);
             q.build_query_scalar().persistent(false).fetch_all(&mut *c).await?
         });
         out.extend(found);

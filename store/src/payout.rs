@@ -100,12 +100,7 @@ impl Store {
     /// Decides and posts a member's payout for a period. Paying a period twice returns the
     /// decision on record; asking again after late readings posts a true-up.
     pub async fn pay(&self, request: PayoutRequest) -> Result<PayoutOutcome, StoreError> {
-        match self.submit(request, None).await? {
-            KeyedPayout::Decided(outcome) | KeyedPayout::Replayed(outcome) => Ok(outcome),
-            KeyedPayout::ReplayedError { .. } | KeyedPayout::DifferentRequest => Err(
-                StoreError::Corrupt("a payout without a key was answered as a keyed one".into()),
-            ),
-        }
+        unkeyed(self.submit(request, None).await?)
     }
 
     /// [`Store::pay`] with an idempotency key, looked up and recorded in the payout's own
@@ -147,12 +142,17 @@ impl Store {
             crate::group::Mode::DryRun,
         )
         .await?;
-        match results.pop().unwrap_or(Err(StoreError::ShuttingDown))? {
-            KeyedPayout::Decided(outcome) | KeyedPayout::Replayed(outcome) => Ok(outcome),
-            KeyedPayout::ReplayedError { .. } | KeyedPayout::DifferentRequest => {
-                Err(StoreError::ShuttingDown)
-            }
-        }
+        unkeyed(results.pop().unwrap_or(Err(StoreError::ShuttingDown))?)
+    }
+}
+
+/// The outcome of a payout asked for without a key: only a decision can answer it.
+fn unkeyed(answer: KeyedPayout) -> Result<PayoutOutcome, StoreError> {
+    match answer {
+        KeyedPayout::Decided(outcome) | KeyedPayout::Replayed(outcome) => Ok(outcome),
+        KeyedPayout::ReplayedError { .. } | KeyedPayout::DifferentRequest => Err(
+            StoreError::Corrupt("a payout without a key was answered as a keyed one".into()),
+        ),
     }
 }
 

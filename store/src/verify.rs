@@ -13,7 +13,7 @@ use crate::Store;
 use crate::db::{Money, on_pool};
 use crate::error::StoreError;
 use crate::ledger::{Entry, EntryKind, Posting, entry_hash, genesis_hash, is_balanced, sha256_hex};
-use crate::ledger_view::EntryRow;
+use crate::ledger_view::{EntryRow, entry_rows};
 use incentive_engine::policy::content_hash;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -188,21 +188,8 @@ impl Store {
         let mut prev_hash = genesis_hash(tenant);
         let mut after = 0_i64;
         loop {
-            let entries: Vec<EntryRow> = on_pool!(pool, p => {
-                sqlx::query(
-                    "SELECT seq, kind, decision_id, decision_hash, policy_id, policy_version, policy_hash, \
-                     reverses, memo, created_at, prev_hash, hash FROM ledger_entries \
-                     WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                )
-                .bind(tenant)
-                .bind(after)
-                .bind(self.shared.verify_page_entries)
-                .fetch_all(p)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?, r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?)))
-                .collect::<sqlx::Result<Vec<_>>>()?
-            });
+            let entries: Vec<EntryRow> =
+                entry_rows(pool, tenant, after, self.shared.verify_page_entries).await?;
             let Some(last) = entries.last().map(|e| e.0) else {
                 break;
             };
