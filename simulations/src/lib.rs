@@ -7,11 +7,13 @@
 //! - [`synth`]: members and their readings drawn from the model;
 //! - [`run`]: the Monte Carlo, through `incentive_engine`'s one evaluation path;
 //! - [`stats`]: distributions of money totals, exact where they can be;
-//! - [`report`]: `summary.json`, CSVs, `report.html`, and a shard's mergeable partial results;
+//! - [`columnar`]: the per-replication and per-member tables, as CSV and Parquet;
+//! - [`report`]: `summary.json`, the tables, `report.html`, and a shard's mergeable partial results;
 //! - [`html`]: `report.html`, one self-contained page with inline SVG charts.
 
 pub mod breakdown;
 pub mod calibration;
+pub mod columnar;
 pub mod html;
 pub mod population;
 pub mod report;

@@ -1,17 +1,17 @@
 //! What a run writes: `summary.json` (the distribution of each plan's total, the paired
-//! difference A − B, the pool's risk, rates, and every assumption), `replications.csv` and
-//! `members.csv` for the actuary's own tools, and `report.html` (the same figures with charts,
+//! difference A − B, the pool's risk, rates, and every assumption), `replications` and
+//! `members` as CSV and Parquet for the actuary's own tools (see [`crate::columnar`]), and `report.html` (the same figures with charts,
 //! one self-contained page: see [`crate::html`]) — or, for one shard, `partial.json`, which
 //! `merge` joins into the very bytes the unsharded run writes.
 
 use crate::SimError;
+use crate::columnar::{Column, Table};
 use crate::population::Population;
 use crate::run::{Config, Replication};
 use crate::stats::Distribution;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 
 /// A plan as the results name it.
@@ -197,31 +197,65 @@ pub fn write_results(
     })?;
     write(&out.join("summary.json"), format!("{json}\n").as_bytes())?;
 
-    let mut csv = String::from(
-        "replication,policy_id,total_reward,premium_adjustment_points,members_earning,members_measuring,pool_exhausted_in\n",
-    );
+    let tables = [
+        ("replications", replications_table(info, replications)),
+        ("members", members_table(info, replications)),
+    ];
+    for (name, table) in &tables {
+        write(&out.join(format!("{name}.csv")), table.to_csv().as_bytes())?;
+        table.write_parquet(&out.join(format!("{name}.parquet")))?;
+    }
+    write(
+        &out.join("report.html"),
+        crate::html::render(info, replications)?.as_bytes(),
+    )?;
+    Ok(())
+}
+
+/// One row per replication and plan: what the plan paid in total.
+fn replications_table(info: &RunInfo, replications: &[Replication]) -> Table {
+    let rows = replications.len() * info.plans.len();
+    let mut replication = Vec::with_capacity(rows);
+    let mut policy = Vec::with_capacity(rows);
+    let mut reward = Vec::with_capacity(rows);
+    let mut points = Vec::with_capacity(rows);
+    let mut earning = Vec::with_capacity(rows);
+    let mut measuring = Vec::with_capacity(rows);
+    let mut exhausted = Vec::with_capacity(rows);
     for r in replications {
         for (plan, t) in info.plans.iter().zip(&r.plans) {
-            let exhausted = t
-                .pool_exhausted_in
-                .and_then(|k| info.periods.get(k as usize))
-                .map_or("", String::as_str);
-            let _ = writeln!(
-                csv,
-                "{},{},{},{},{},{},{}",
-                r.replication,
-                plan.policy_id,
-                t.reward,
-                t.premium_points,
-                t.members_earning,
-                t.members_measuring,
-                exhausted
+            replication.push(count(r.replication));
+            policy.push(plan.policy_id.clone());
+            reward.push(t.reward);
+            points.push(t.premium_points);
+            earning.push(count(t.members_earning));
+            measuring.push(count(t.members_measuring));
+            exhausted.push(
+                t.pool_exhausted_in
+                    .and_then(|k| info.periods.get(k as usize))
+                    .cloned(),
             );
         }
     }
-    write(&out.join("replications.csv"), csv.as_bytes())?;
+    Table {
+        columns: vec![
+            Column::Integer("replication", replication),
+            Column::Text("policy_id", policy),
+            Column::Money("total_reward", reward),
+            Column::Money("premium_adjustment_points", points),
+            Column::Integer("members_earning", earning),
+            Column::Integer("members_measuring", measuring),
+            Column::OptionalText("pool_exhausted_in", exhausted),
+        ],
+    }
+}
 
-    let mut csv = String::from("member_index,policy_id,mean_reward,max_reward\n");
+/// One row per member and plan: the member's mean and largest total over the replications.
+fn members_table(info: &RunInfo, replications: &[Replication]) -> Table {
+    let mut index = Vec::new();
+    let mut policy = Vec::new();
+    let mut means = Vec::new();
+    let mut maxima = Vec::new();
     for (p, plan) in info.plans.iter().enumerate() {
         for m in 0..usize::try_from(info.members).unwrap_or(0) {
             let rewards: Vec<Decimal> = replications
@@ -229,19 +263,29 @@ pub fn write_results(
                 .filter_map(|r| r.plans.get(p)?.member_rewards.get(m).copied())
                 .collect();
             let sum: Decimal = rewards.iter().sum();
-            let max = rewards.iter().max().copied().unwrap_or_default();
-            let mean = (sum / Decimal::from(rewards.len().max(1)))
-                .round_dp(4)
-                .normalize();
-            let _ = writeln!(csv, "{m},{},{mean},{max}", plan.policy_id);
+            index.push(i64::try_from(m).unwrap_or(i64::MAX));
+            policy.push(plan.policy_id.clone());
+            means.push(
+                (sum / Decimal::from(rewards.len().max(1)))
+                    .round_dp(4)
+                    .normalize(),
+            );
+            maxima.push(rewards.iter().max().copied().unwrap_or_default());
         }
     }
-    write(&out.join("members.csv"), csv.as_bytes())?;
-    write(
-        &out.join("report.html"),
-        crate::html::render(info, replications)?.as_bytes(),
-    )?;
-    Ok(())
+    Table {
+        columns: vec![
+            Column::Integer("member_index", index),
+            Column::Text("policy_id", policy),
+            Column::Money("mean_reward", means),
+            Column::Money("max_reward", maxima),
+        ],
+    }
+}
+
+/// A count as Parquet's INT64 holds it (no count here comes near 2^63).
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// A shard's results, for `merge`.

@@ -40,10 +40,16 @@ fn run_to_bytes(plans: &[&Policy], config: &Config, threads: usize) -> Vec<(Stri
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    ["summary.json", "replications.csv", "members.csv"]
-        .iter()
-        .map(|f| ((*f).to_owned(), std::fs::read(dir.join(f)).unwrap()))
-        .collect()
+    [
+        "summary.json",
+        "replications.csv",
+        "members.csv",
+        "replications.parquet",
+        "members.parquet",
+    ]
+    .iter()
+    .map(|f| ((*f).to_owned(), std::fs::read(dir.join(f)).unwrap()))
+    .collect()
 }
 
 #[test]

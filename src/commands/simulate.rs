@@ -88,7 +88,7 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
     if shard == Shard::WHOLE {
         report::write_results(out, &info, &results)?;
         println!(
-            "wrote summary.json, replications.csv and members.csv to {}",
+            "wrote summary.json, report.html, and replications and members as CSV and Parquet to {}",
             out.display()
         );
     } else {

@@ -13,9 +13,22 @@ pub fn repo() -> PathBuf {
 
 /// The policy of the package in `dir`.
 pub fn package(dir: &Path) -> Policy {
+    package_with(dir, |manifest| manifest.to_owned())
+}
+
+/// The policy of the package in `dir`, its policy.toml edited by `edit` first.
+pub fn package_with(dir: &Path, edit: impl Fn(&str) -> String) -> Policy {
     let files = ["policy.toml", "rules.rhai"]
         .iter()
-        .map(|name| SourceFile::new(*name, std::fs::read_to_string(dir.join(name)).unwrap()))
+        .map(|name| {
+            let text = std::fs::read_to_string(dir.join(name)).unwrap();
+            let text = if *name == "policy.toml" {
+                edit(&text)
+            } else {
+                text
+            };
+            SourceFile::new(*name, text)
+        })
         .collect();
     let source = PolicySource {
         name: dir.display().to_string(),
