@@ -5,12 +5,14 @@
 //! - [`stream`]: counter-based random streams keyed by (seed, member, replication, period,
 //!   purpose), so results never depend on threads, order or sharding;
 //! - [`synth`]: members and their readings drawn from the model;
+//! - [`book`]: one plan run over a population period by period, history and pool carried;
 //! - [`run`]: the Monte Carlo, through `incentive_engine`'s one evaluation path;
 //! - [`stats`]: distributions of money totals, exact where they can be;
 //! - [`columnar`]: the per-replication and per-member tables, as CSV and Parquet;
 //! - [`report`]: `summary.json`, the tables, `report.html`, and a shard's mergeable partial results;
 //! - [`html`]: `report.html`, one self-contained page with inline SVG charts.
 
+pub mod book;
 pub mod breakdown;
 pub mod calibration;
 pub mod columnar;

@@ -6,9 +6,10 @@
 //! does not depend on how many threads made it.
 
 use crate::SimError;
+use crate::book::Book;
 use crate::population::Population;
 use crate::synth::{Draw, member, period_data};
-use incentive_engine::policy::{EvaluationInput, History, Policy, PriorOutcome};
+use incentive_engine::policy::Policy;
 use incentive_engine::{LabResult, Period};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
@@ -160,13 +161,6 @@ pub fn run(
         .collect()
 }
 
-/// A member's history under one plan, carried from period to period (and handed to the
-/// engine as it is, not copied), and what the member has been paid.
-struct MemberState {
-    history: History,
-    total: Decimal,
-}
-
 fn replicate(
     model: &Population,
     plans: &[&Policy],
@@ -177,31 +171,7 @@ fn replicate(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Replication, SimError> {
     let n = usize::try_from(config.members).unwrap_or(0);
-    let mut totals: Vec<PlanTotals> = plans
-        .iter()
-        .map(|_| PlanTotals {
-            reward: Decimal::ZERO,
-            premium_points: Decimal::ZERO,
-            members_earning: 0,
-            members_measuring: 0,
-            reward_by_period: Vec::with_capacity(periods.len()),
-            pool_exhausted_in: None,
-            member_rewards: Vec::new(),
-            by_tier: BTreeMap::new(),
-        })
-        .collect();
-    let mut states: Vec<Vec<MemberState>> = plans
-        .iter()
-        .map(|_| {
-            (0..n)
-                .map(|_| MemberState {
-                    history: History::default(),
-                    total: Decimal::ZERO,
-                })
-                .collect()
-        })
-        .collect();
-    let mut pool_paid = vec![Decimal::ZERO; plans.len()];
+    let mut books: Vec<Book> = plans.iter().map(|p| Book::new(p, n)).collect();
     let members: Vec<_> = (0..config.members)
         .map(|m| member(model, config.seed, m, r, enrolled))
         .collect::<Result<_, _>>()?;
@@ -214,8 +184,8 @@ fn replicate(
         .ok_or_else(|| SimError::Config("no policy to simulate".into()))?;
 
     for (k, &period) in periods.iter().enumerate() {
-        for t in totals.iter_mut() {
-            t.reward_by_period.push(Decimal::ZERO);
+        for book in &mut books {
+            book.start_period();
         }
         for (m, who) in members.iter().enumerate() {
             let draw = Draw {
@@ -232,82 +202,19 @@ fn replicate(
             {
                 *x = true;
             }
-            for (p, policy) in plans.iter().enumerate() {
-                let (Some(state), Some(t), Some(paid)) = (
-                    states.get_mut(p).and_then(|s| s.get_mut(m)),
-                    totals.get_mut(p),
-                    pool_paid.get_mut(p),
-                ) else {
-                    continue;
-                };
-                state.history.pool_paid = policy.manifest.caps.pool_budget.map(|_| *paid);
-                let decision = policy
-                    .evaluate(&EvaluationInput {
-                        member: &who.profile,
-                        period,
-                        readings: &data.readings,
-                        labs: labs.get(m).map_or(&[][..], Vec::as_slice),
-                        history: &state.history,
-                    })
-                    .map_err(|e| SimError::Evaluation {
-                        policy: policy.manifest.id.clone(),
-                        period: period.to_string(),
-                        message: e.to_string(),
-                    })?;
-                state.history.outcomes.push(PriorOutcome {
-                    period,
-                    reward: decision.reward,
-                    premium_adjustment_percent: decision.premium_adjustment_percent,
-                    tier: decision.tier.clone(),
-                    points: decision.points,
-                    qualified: decision.qualified,
-                });
-                state.history.premium_loading_percent += decision.premium_adjustment_percent;
-                state.total += decision.reward;
-                *paid += decision.reward;
-                t.reward += decision.reward;
-                t.premium_points += decision.premium_adjustment_percent;
-                let tier = t
-                    .by_tier
-                    .entry(decision.tier.clone().unwrap_or_else(|| "none".into()))
-                    .or_default();
-                tier.member_periods += 1;
-                tier.reward += decision.reward;
-                tier.premium_points += decision.premium_adjustment_percent;
-                if let Some(last) = t.reward_by_period.last_mut() {
-                    *last += decision.reward;
-                }
+            let member_labs = labs.get(m).map_or(&[][..], Vec::as_slice);
+            for book in &mut books {
+                book.decide(m, &who.profile, period, &data.readings, member_labs)?;
             }
             progress(1);
         }
-        for (p, policy) in plans.iter().enumerate() {
-            if let (Some(budget), Some(t), Some(paid)) = (
-                policy.manifest.caps.pool_budget,
-                totals.get_mut(p),
-                pool_paid.get(p),
-            ) && t.pool_exhausted_in.is_none()
-                && *paid >= budget
-            {
-                t.pool_exhausted_in = Some(u32::try_from(k).unwrap_or(u32::MAX));
-            }
+        for book in &mut books {
+            book.end_period(k);
         }
     }
-    for (t, s) in totals.iter_mut().zip(&states) {
-        t.members_earning = s.iter().filter(|m| m.total > Decimal::ZERO).count() as u64;
-        t.members_measuring = measured.iter().filter(|x| **x).count() as u64;
-        t.member_rewards = s.iter().map(|m| m.total.normalize()).collect();
-        t.reward = t.reward.normalize();
-        t.premium_points = t.premium_points.normalize();
-        for v in &mut t.reward_by_period {
-            *v = v.normalize();
-        }
-        for tier in t.by_tier.values_mut() {
-            tier.reward = tier.reward.normalize();
-            tier.premium_points = tier.premium_points.normalize();
-        }
-    }
+    let measuring = measured.iter().filter(|x| **x).count() as u64;
     Ok(Replication {
         replication: r,
-        plans: totals,
+        plans: books.into_iter().map(|b| b.finish(measuring)).collect(),
     })
 }

@@ -1,0 +1,151 @@
+//! One plan run over a population period by period, the way the store pays it: each member's
+//! history (streaks, tiers, points, premium loading, what the year has paid) carried forward,
+//! the pool's spend shared by every member, and the plan's totals. The simulation keeps one
+//! book per plan and replication; the backtest keeps one over a database's real history — so
+//! both decide through the engine's `Policy::evaluate` in exactly the same way.
+
+use crate::SimError;
+use crate::run::{PlanTotals, TierTotals};
+use incentive_engine::policy::{
+    Decision, EvaluationInput, History, MemberProfile, Policy, PriorOutcome,
+};
+use incentive_engine::{LabResult, Period, Readings};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// A plan's books over `members` members.
+#[derive(Debug)]
+pub struct Book<'p> {
+    policy: &'p Policy,
+    /// Each member's history, handed to the engine as it is (not copied), by member index.
+    histories: Vec<History>,
+    /// Each member's total paid, by member index.
+    paid: Vec<Decimal>,
+    /// What the plan has paid every member so far: the pool's spend.
+    pool_paid: Decimal,
+    totals: PlanTotals,
+}
+
+impl<'p> Book<'p> {
+    pub fn new(policy: &'p Policy, members: usize) -> Self {
+        Self {
+            policy,
+            histories: (0..members).map(|_| History::default()).collect(),
+            paid: vec![Decimal::ZERO; members],
+            pool_paid: Decimal::ZERO,
+            totals: PlanTotals {
+                reward: Decimal::ZERO,
+                premium_points: Decimal::ZERO,
+                members_earning: 0,
+                members_measuring: 0,
+                reward_by_period: Vec::new(),
+                pool_exhausted_in: None,
+                member_rewards: Vec::new(),
+                by_tier: BTreeMap::new(),
+            },
+        }
+    }
+
+    pub fn policy(&self) -> &'p Policy {
+        self.policy
+    }
+
+    /// Opens the next period's column of the totals; call before its first decision.
+    pub fn start_period(&mut self) {
+        self.totals.reward_by_period.push(Decimal::ZERO);
+    }
+
+    /// Decides member `m`'s `period` on its readings and labs and books the outcome.
+    pub fn decide(
+        &mut self,
+        m: usize,
+        member: &MemberProfile,
+        period: Period,
+        readings: &Readings,
+        labs: &[LabResult],
+    ) -> Result<Decision, SimError> {
+        let (Some(history), Some(paid)) = (self.histories.get_mut(m), self.paid.get_mut(m)) else {
+            return Err(SimError::Config(format!(
+                "member index {m} is outside the book's {} members",
+                self.paid.len()
+            )));
+        };
+        history.pool_paid = self
+            .policy
+            .manifest
+            .caps
+            .pool_budget
+            .map(|_| self.pool_paid);
+        let decision = self
+            .policy
+            .evaluate(&EvaluationInput {
+                member,
+                period,
+                readings,
+                labs,
+                history,
+            })
+            .map_err(|e| SimError::Evaluation {
+                policy: self.policy.manifest.id.clone(),
+                period: period.to_string(),
+                message: e.to_string(),
+            })?;
+        history.outcomes.push(PriorOutcome {
+            period,
+            reward: decision.reward,
+            premium_adjustment_percent: decision.premium_adjustment_percent,
+            tier: decision.tier.clone(),
+            points: decision.points,
+            qualified: decision.qualified,
+        });
+        history.premium_loading_percent += decision.premium_adjustment_percent;
+        *paid += decision.reward;
+        self.pool_paid += decision.reward;
+        let t = &mut self.totals;
+        t.reward += decision.reward;
+        t.premium_points += decision.premium_adjustment_percent;
+        let tier = t
+            .by_tier
+            .entry(decision.tier.clone().unwrap_or_else(|| "none".into()))
+            .or_default();
+        tier.member_periods += 1;
+        tier.reward += decision.reward;
+        tier.premium_points += decision.premium_adjustment_percent;
+        if let Some(last) = t.reward_by_period.last_mut() {
+            *last += decision.reward;
+        }
+        Ok(decision)
+    }
+
+    /// Closes period `k` (0-based): notes it if the pool has run out by its end.
+    pub fn end_period(&mut self, k: usize) {
+        if let Some(budget) = self.policy.manifest.caps.pool_budget
+            && self.totals.pool_exhausted_in.is_none()
+            && self.pool_paid >= budget
+        {
+            self.totals.pool_exhausted_in = Some(u32::try_from(k).unwrap_or(u32::MAX));
+        }
+    }
+
+    /// The plan's totals; `measuring` counts the members who measured at least once.
+    pub fn finish(self, measuring: u64) -> PlanTotals {
+        let mut t = self.totals;
+        t.members_earning = self.paid.iter().filter(|p| **p > Decimal::ZERO).count() as u64;
+        t.members_measuring = measuring;
+        t.member_rewards = self.paid.iter().map(|p| p.normalize()).collect();
+        t.reward = t.reward.normalize();
+        t.premium_points = t.premium_points.normalize();
+        for v in &mut t.reward_by_period {
+            *v = v.normalize();
+        }
+        for tier in t.by_tier.values_mut() {
+            normalize_tier(tier);
+        }
+        t
+    }
+}
+
+fn normalize_tier(tier: &mut TierTotals) {
+    tier.reward = tier.reward.normalize();
+    tier.premium_points = tier.premium_points.normalize();
+}
