@@ -28,6 +28,9 @@ pub enum Command {
     /// Monte Carlo pricing of a policy (and a comparison) over a synthetic population;
     /// `simulate merge` joins shards.
     Simulate(SimulateArgs),
+    /// A policy over real history — a database's tenant, or a readings file — period by
+    /// period, beside what was actually paid.
+    Backtest(BacktestArgs),
     /// The HTTP API, until SIGTERM or Ctrl-C (requests in flight are finished).
     Serve(ServeArgs),
     /// The database's schema.
@@ -332,6 +335,34 @@ pub enum SimulateCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("history").required(true).args(["db", "readings"])))]
+pub struct BacktestArgs {
+    /// The policy package to run over the history.
+    #[arg(long, value_name = "DIR")]
+    pub policy: PathBuf,
+    /// The database whose history to read (read only): `sqlite://FILE` or `postgres://…`.
+    #[arg(long, value_name = "URL", requires = "tenant")]
+    pub db: Option<String>,
+    /// The tenant whose members, readings and payouts to read.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// A readings CSV instead of a database (then nothing is known of what was paid).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["db", "tenant"])]
+    pub readings: Option<PathBuf>,
+    /// The unit of a readings file's plain `glucose` column: `mg/dL` or `mmol/L`.
+    #[arg(long, requires = "readings")]
+    pub unit: Option<String>,
+    /// The first period, of the policy's kind: `2026-01`, `2026-Q1`, `2026`.
+    #[arg(long, value_name = "PERIOD")]
+    pub from: String,
+    /// The last period, inclusive.
+    #[arg(long, value_name = "PERIOD")]
+    pub to: String,
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

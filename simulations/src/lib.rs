@@ -5,6 +5,7 @@
 //! - [`stream`]: counter-based random streams keyed by (seed, member, replication, period,
 //!   purpose), so results never depend on threads, order or sharding;
 //! - [`synth`]: members and their readings drawn from the model;
+//! - [`backtest`]: a policy over real history, beside what was actually paid;
 //! - [`book`]: one plan run over a population period by period, history and pool carried;
 //! - [`run`]: the Monte Carlo, through `incentive_engine`'s one evaluation path;
 //! - [`stats`]: distributions of money totals, exact where they can be;
@@ -12,6 +13,7 @@
 //! - [`report`]: `summary.json`, the tables, `report.html`, and a shard's mergeable partial results;
 //! - [`html`]: `report.html`, one self-contained page with inline SVG charts.
 
+pub mod backtest;
 pub mod book;
 pub mod breakdown;
 pub mod calibration;

@@ -1,5 +1,6 @@
 //! One module per subcommand; `run` dispatches.
 
+mod backtest;
 mod ledger;
 mod metrics;
 mod operator;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(PolicyCommand::Test(args)) => policy::test(&args),
         Command::Evaluate(args) => policy::evaluate(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Backtest(args) => backtest::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Db(DbCommand::Migrate(args)) => operator::migrate(&args),
         Command::Admin(AdminCommand::Tenant(TenantCommand::Create { name, db })) => {

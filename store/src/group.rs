@@ -609,7 +609,7 @@ fn prior_outcomes(
     Ok((by_period.into_values().map(|(o, _)| o).collect(), loading))
 }
 
-async fn load_profiles(
+pub(crate) async fn load_profiles(
     tx: &mut Tx,
     tenant: &str,
     members: &[&str],
@@ -665,7 +665,7 @@ async fn load_profiles(
         .collect()
 }
 
-async fn load_readings(
+pub(crate) async fn load_readings(
     tx: &mut Tx,
     tenant: &str,
     members: &[&str],
@@ -709,7 +709,7 @@ async fn load_readings(
     Ok(out)
 }
 
-async fn load_labs(
+pub(crate) async fn load_labs(
     tx: &mut Tx,
     tenant: &str,
     members: &[&str],

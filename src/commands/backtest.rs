@@ -1,0 +1,192 @@
+//! `incentive backtest`: a policy over the real history of a database's tenant, or over a
+//! readings file, beside what was actually paid. Reads only; the decisions and files are
+//! `incentive_simulations::backtest`'s.
+
+use super::operator::block_on;
+use super::policy::load_or_report;
+use crate::cli::{BacktestArgs, ReportFormat};
+use anyhow::{Context as _, bail};
+use incentive_engine::GlucoseUnit;
+use incentive_engine::ingest::{BadRows, CsvOptions, read_readings_csv};
+use incentive_engine::policy::{MemberProfile, Policy};
+use incentive_simulations::backtest::{
+    self, ActuallyPaid, Backtest, BacktestSummary, Paid, Source,
+};
+use incentive_store::{Store, StoreOptions};
+
+/// Members read from the database at once.
+const MEMBERS_PER_READ: usize = 1_000;
+
+pub fn run(args: &BacktestArgs) -> anyhow::Result<()> {
+    let policy = load_or_report(&args.policy, ReportFormat::Text)?.1.policy;
+    let periods = backtest::periods(&policy, &args.from, &args.to)?;
+    let summary = match (&args.db, &args.tenant, &args.readings) {
+        (Some(url), Some(tenant), None) => from_database(&policy, periods, url, tenant, args)?,
+        (None, None, Some(path)) => from_file(&policy, periods, path, args)?,
+        _ => bail!("give --db URL with --tenant NAME, or --readings FILE"),
+    };
+    print_summary(&summary, args);
+    Ok(())
+}
+
+fn from_database(
+    policy: &Policy,
+    periods: Vec<incentive_engine::Period>,
+    url: &str,
+    tenant: &str,
+    args: &BacktestArgs,
+) -> anyhow::Result<BacktestSummary> {
+    // A backtest reads; it must not leave an empty database behind a mistyped path.
+    if let Some(file) = url
+        .strip_prefix("sqlite://")
+        .map(|f| f.split('?').next().unwrap_or(f))
+        && !std::path::Path::new(file).exists()
+    {
+        bail!("--db: there is no SQLite database at `{file}`");
+    }
+    block_on(async {
+        let store = Store::open(url, StoreOptions::default()).await?;
+        if !store.tenants().await?.iter().any(|t| t == tenant) {
+            bail!("--tenant: the database has no tenant `{tenant}`");
+        }
+        let mut ids = store.member_ids(tenant).await?;
+        // Sorted here, not by the database, whose collation may differ between backends.
+        ids.sort();
+        let names: Vec<String> = periods.iter().map(ToString::to_string).collect();
+        let mut actual = ActuallyPaid::default();
+        for p in store.posted(tenant, &names).await? {
+            actual.add(
+                &p.member_id,
+                &p.policy_id,
+                &p.period,
+                Paid {
+                    reward: p.reward,
+                    premium_adjustment_percent: p.premium_adjustment_percent,
+                },
+            );
+        }
+        let bar = progress((ids.len() * periods.len()) as u64);
+        let mut run = Backtest::new(policy, ids, periods);
+        for k in 0..run.periods().len() {
+            let Some(window) = run
+                .periods()
+                .get(k)
+                .map(|p| p.window(policy.manifest.timezone))
+                .transpose()?
+            else {
+                break;
+            };
+            run.start_period(k)?;
+            let ids = run.members().to_vec();
+            for chunk in ids.chunks(MEMBERS_PER_READ) {
+                let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                for inputs in store.period_inputs(tenant, &refs, &window).await? {
+                    run.decide(&inputs.profile, &inputs.readings, &inputs.labs)?;
+                    bar.inc(1);
+                }
+            }
+        }
+        bar.finish_and_clear();
+        let source = Source::Database {
+            backend: store.backend().name().to_owned(),
+            tenant: tenant.to_owned(),
+        };
+        store.close().await;
+        Ok(run.finish(source, Some(&actual), &args.out)?)
+    })
+}
+
+fn from_file(
+    policy: &Policy,
+    periods: Vec<incentive_engine::Period>,
+    path: &std::path::Path,
+    args: &BacktestArgs,
+) -> anyhow::Result<BacktestSummary> {
+    let name = path.display().to_string();
+    let unit = args
+        .unit
+        .as_deref()
+        .map(GlucoseUnit::parse)
+        .transpose()
+        .context("--unit")?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open readings file `{name}`"))?;
+    let loaded = read_readings_csv(
+        file,
+        &CsvOptions {
+            source_name: name.clone(),
+            unit,
+            window: None,
+            bad_rows: BadRows::Fail,
+        },
+        &mut |_| {},
+    )?;
+    let ids: Vec<String> = loaded
+        .members
+        .keys()
+        .map(|m| m.as_str().to_owned())
+        .collect();
+    let bar = progress((ids.len() * periods.len()) as u64);
+    let mut run = Backtest::new(policy, ids, periods);
+    for k in 0..run.periods().len() {
+        let Some(window) = run
+            .periods()
+            .get(k)
+            .map(|p| p.window(policy.manifest.timezone))
+            .transpose()?
+        else {
+            break;
+        };
+        run.start_period(k)?;
+        for (member, readings) in &loaded.members {
+            // A readings file knows nothing of the member but the id.
+            let profile = MemberProfile::new(member.clone());
+            run.decide(&profile, &readings.within(&window), &[])?;
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    Ok(run.finish(Source::ReadingsFile { name }, None, &args.out)?)
+}
+
+fn progress(len: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {wide_bar} {percent:>3}% member-periods {human_pos}/{human_len} · {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn print_summary(s: &BacktestSummary, args: &BacktestArgs) {
+    let currency = &s.plan.currency;
+    println!(
+        "{} {} over {} members, {} to {} ({} periods)",
+        s.plan.policy_id,
+        s.plan.version,
+        s.members,
+        args.from,
+        args.to,
+        s.periods.len()
+    );
+    println!(
+        "  would pay      {} {currency} to {} members ({} measured)",
+        s.would_pay.total_reward, s.would_pay.members_earning, s.would_pay.members_measuring
+    );
+    if let (Some(paid), Some(diff)) = (&s.actually_paid, s.difference_reward) {
+        println!(
+            "  actually paid  {} {currency} to {} members",
+            paid.total_reward, paid.members_paid
+        );
+        println!("  difference     {diff:+} {currency}");
+    }
+    if let Some(p) = &s.would_pay.pool_exhausted_in {
+        println!("  the pool would have run out in {p}");
+    }
+    println!(
+        "wrote summary.json, and member_periods and members as CSV and Parquet to {}",
+        args.out.display()
+    );
+}
