@@ -74,6 +74,18 @@ pub struct ServeArgs {
     /// running process for at most this long (0: look every key up every time).
     #[arg(long, value_name = "SECONDS", env = "INCENTIVE_KEY_CACHE_SECONDS", default_value_t = Limits::default().key_cache_seconds)]
     pub key_cache_seconds: u64,
+    /// Simulations (POST /v1/simulations) run at once; the rest wait.
+    #[arg(long, value_name = "N", env = "INCENTIVE_SIMULATIONS_RUNNING_MAX", default_value_t = Limits::default().simulations_running_max)]
+    pub simulations_running_max: usize,
+    /// Simulations waiting at most; one more gets 429.
+    #[arg(long, value_name = "N", env = "INCENTIVE_SIMULATIONS_WAITING_MAX", default_value_t = Limits::default().simulations_waiting_max)]
+    pub simulations_waiting_max: usize,
+    /// Members × periods × replications × plans one simulation may ask for.
+    #[arg(long, value_name = "N", env = "INCENTIVE_SIMULATION_MEMBER_PERIODS_MAX", default_value_t = Limits::default().simulation_member_periods_max)]
+    pub simulation_member_periods_max: u64,
+    /// Threads each running simulation uses.
+    #[arg(long, value_name = "N", env = "INCENTIVE_SIMULATION_THREADS", default_value_t = Limits::default().simulation_threads)]
+    pub simulation_threads: usize,
     /// Database connections this process opens at most.
     #[arg(long, value_name = "N", env = "INCENTIVE_POOL_CONNECTIONS_MAX", default_value_t = PoolLimits::default().pool_connections_max)]
     pub pool_connections_max: u32,
@@ -87,6 +99,10 @@ impl ServeArgs {
             concurrent_requests_max: self.concurrent_requests_max,
             request_timeout_ms: self.request_timeout_ms,
             key_cache_seconds: self.key_cache_seconds,
+            simulations_running_max: self.simulations_running_max,
+            simulations_waiting_max: self.simulations_waiting_max,
+            simulation_member_periods_max: self.simulation_member_periods_max,
+            simulation_threads: self.simulation_threads,
         }
     }
 }

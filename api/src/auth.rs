@@ -151,4 +151,6 @@ access! {
     ReverseDecisions: [Auditor, Admin] => "reverse decisions";
     /// Erase a member's readings on the member's request.
     EraseMemberData: [Platform, Admin] => "erase a member's readings";
+    /// Run simulations of published policies and read their results.
+    RunSimulations: [Actuary, Admin] => "run simulations";
 }

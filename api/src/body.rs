@@ -50,9 +50,21 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let bytes = read(req, state.limits.request_body_bytes_max).await?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError::BadRequest(format!("the request body is not valid: {e}")))
+        let invalid =
+            |e: String| ApiError::BadRequest(format!("the request body is not valid: {e}"));
+        let mut json = serde_json::Deserializer::from_slice(&bytes);
+        // The path of the field at fault, so a client is told `seed`, not only a column.
+        let value = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            invalid(if path == "." {
+                inner.to_string()
+            } else {
+                format!("field `{path}`: {inner}")
+            })
+        })?;
+        json.end().map_err(|e| invalid(e.to_string()))?;
+        Ok(JsonBody(value))
     }
 }
 

@@ -17,7 +17,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, for programs: `unauthenticated`, `forbidden`, `not_found`, `bad_request`,
     /// `conflict`, `unprocessable`, `policy_invalid`, `too_large`, `overloaded`, `timed_out`,
-    /// `unavailable`, `internal`.
+    /// `too_many_simulations`, `unavailable`, `internal`.
     pub code: String,
     /// For people: what was wrong, naming the field, file, line or limit.
     pub message: String,
@@ -59,6 +59,10 @@ pub enum ApiError {
         "the request took longer than the server's limit of {limit_ms} ms; it may still complete — retry with the same Idempotency-Key"
     )]
     TimedOut { limit_ms: u64 },
+    #[error(
+        "this server runs {running} simulation(s) at once and queues {waiting}, and has as many as that; retry when one has finished"
+    )]
+    TooManySimulations { running: usize, waiting: usize },
     #[error("the service cannot serve this now; retry later")]
     Unavailable,
     #[error("an internal error occurred; it has been logged")]
@@ -79,6 +83,9 @@ impl ApiError {
             }
             Self::PolicyInvalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "policy_invalid"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::TooManySimulations { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_simulations")
+            }
             Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::TimedOut { .. } => (StatusCode::SERVICE_UNAVAILABLE, "timed_out"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -119,7 +126,8 @@ impl From<StoreError> for ApiError {
             S::UnknownTenant(_)
             | S::UnknownMember { .. }
             | S::UnknownPolicyVersion { .. }
-            | S::UnknownDecision(_) => Self::NotFound(e.to_string()),
+            | S::UnknownDecision(_)
+            | S::UnknownSimulation(_) => Self::NotFound(e.to_string()),
             S::NoVersionInEffect { .. } | S::PolicyInvalid { .. } | S::Evaluation(_) => {
                 Self::Unprocessable(e.to_string())
             }

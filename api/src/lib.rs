@@ -12,6 +12,7 @@ pub mod body;
 pub mod error;
 pub mod observe;
 pub mod routes;
+pub mod simulations;
 
 pub use error::ApiError;
 
@@ -38,6 +39,14 @@ pub struct Limits {
     pub concurrent_requests_max: usize,
     /// How long a request may take before it gets 503.
     pub request_timeout_ms: u64,
+    /// Simulations run at once; the rest wait.
+    pub simulations_running_max: usize,
+    /// Simulations waiting for a runner at most; one more gets 429.
+    pub simulations_waiting_max: usize,
+    /// Members × periods × replications × plans one simulation may ask for.
+    pub simulation_member_periods_max: u64,
+    /// Threads each running simulation uses (the rest of the machine keeps answering).
+    pub simulation_threads: usize,
 }
 
 impl Default for Limits {
@@ -48,6 +57,11 @@ impl Default for Limits {
             key_cache_seconds: 5,
             concurrent_requests_max: 512,
             request_timeout_ms: 30_000,
+            simulations_running_max: 1,
+            simulations_waiting_max: 4,
+            // About ten minutes of `tangdaifu-smbg` on one core of the reference machine.
+            simulation_member_periods_max: 20_000_000,
+            simulation_threads: 1,
         }
     }
 }
@@ -64,6 +78,17 @@ pub struct AppState {
     pub keys_in_flight: Arc<routes::payouts::KeysInFlight>,
     /// API keys looked up lately.
     pub key_cache: Arc<auth::KeyCache>,
+    /// Simulations this process runs.
+    pub simulations: Arc<simulations::Runner>,
+    simulations_started: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl AppState {
+    /// A number no other simulation this process started has had.
+    pub fn next_simulation(&self) -> u64 {
+        self.simulations_started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// The routes over a store.
@@ -93,6 +118,12 @@ impl utoipa::Modify for BearerKeys {
 /// The routes over a store, and the OpenAPI document that describes exactly them (both are
 /// built from the same handler list, so neither can have a route the other lacks).
 pub fn router(store: Store, limits: Limits) -> Router {
+    service(store, limits).0
+}
+
+/// [`router`], and the runner of the simulations it starts, for the server to stop when it
+/// shuts down ([`simulations::Runner::stop_all`]).
+pub fn service(store: Store, limits: Limits) -> (Router, Arc<simulations::Runner>) {
     let state = AppState {
         store,
         in_flight: Arc::new(tokio::sync::Semaphore::new(limits.concurrent_requests_max)),
@@ -100,12 +131,19 @@ pub fn router(store: Store, limits: Limits) -> Router {
         key_cache: Arc::new(auth::KeyCache::new(std::time::Duration::from_secs(
             limits.key_cache_seconds,
         ))),
+        simulations: Arc::new(simulations::Runner::new(
+            limits.simulations_running_max,
+            limits.simulations_waiting_max,
+            limits.simulation_threads,
+        )),
+        simulations_started: Arc::default(),
         limits: Arc::new(limits),
         metrics: Arc::new(observe::Metrics::default()),
     };
+    let runner = Arc::clone(&state.simulations);
     let (router, doc) = openapi_router().split_for_parts();
     let doc = Arc::new(doc);
-    router
+    let router = router
         .route(
             "/v1/openapi.json",
             get(move || {
@@ -120,7 +158,8 @@ pub fn router(store: Store, limits: Limits) -> Router {
             state.clone(),
             observe::layer,
         ))
-        .with_state(state)
+        .with_state(state);
+    (router, runner)
 }
 
 /// The OpenAPI document alone.
@@ -129,7 +168,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 fn openapi_router() -> OpenApiRouter<AppState> {
-    use routes::{audit, evaluations, health, ledger, members, payouts, policies, uploads};
+    use routes::{
+        audit, evaluations, health, ledger, members, payouts, policies, simulations, uploads,
+    };
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -155,6 +196,10 @@ fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::balances))
         .routes(routes!(audit::checkpoint))
         .routes(routes!(audit::export))
+        .routes(routes!(simulations::start, simulations::list))
+        .routes(routes!(simulations::get))
+        .routes(routes!(simulations::summary))
+        .routes(routes!(simulations::report))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes the requests in

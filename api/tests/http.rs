@@ -42,7 +42,16 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
             .unwrap();
         assert_eq!(bogus.status(), StatusCode::UNAUTHORIZED);
 
-        let matrix: [(&str, &str, &[&str]); 23] = [
+        let matrix: [(&str, &str, &[&str]); 28] = [
+            ("POST", "/v1/simulations", &["actuary", "admin"]),
+            ("GET", "/v1/simulations", &["actuary", "admin"]),
+            ("GET", "/v1/simulations/sim_x", &["actuary", "admin"]),
+            (
+                "GET",
+                "/v1/simulations/sim_x/summary",
+                &["actuary", "admin"],
+            ),
+            ("GET", "/v1/simulations/sim_x/report", &["actuary", "admin"]),
             ("PUT", "/v1/members/M2", ["platform", "admin"].as_slice()),
             ("POST", "/v1/members/M1/readings", &["platform", "admin"]),
             ("POST", "/v1/payouts", &["platform", "admin"]),
@@ -110,7 +119,8 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
                 .replace("{member_id}", "M1")
                 .replace("{decision_id}", "dec_x")
                 .replace("{policy_id}", PLAN)
-                .replace("{version}", "9");
+                .replace("{version}", "9")
+                .replace("{simulation_id}", "sim_x");
             for (method, op) in [
                 ("GET", &item.get),
                 ("POST", &item.post),
@@ -1256,7 +1266,7 @@ async fn the_openapi_document_lists_every_route_and_every_route_it_lists_answers
             }
         }
     }
-    assert_eq!(operations.len(), 26, "{operations:?}");
+    assert_eq!(operations.len(), 31, "{operations:?}");
     let payout = &paths["/v1/payouts"]["post"];
     assert!(
         payout["parameters"]
@@ -1275,7 +1285,8 @@ async fn the_openapi_document_lists_every_route_and_every_route_it_lists_answers
             .replace("{member_id}", "M1")
             .replace("{decision_id}", "dec_x")
             .replace("{policy_id}", PLAN)
-            .replace("{version}", "9");
+            .replace("{version}", "9")
+            .replace("{simulation_id}", "sim_x");
         let mut req = Request::builder()
             .method(method.as_str())
             .uri(&concrete)

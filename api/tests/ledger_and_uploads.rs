@@ -332,6 +332,21 @@ async fn another_tenant_sees_and_changes_nothing_of_this_one_on_any_route() {
                 .to_owned(),
             paid["decision"]["input_hash"].as_str().unwrap().to_owned(),
         ];
+        // And a simulation of this tenant's, finished, for the simulation routes to be asked of.
+        w.store
+            .create_simulation(&incentive_store::NewSimulation {
+                id: "sim_probe",
+                tenant: TENANT,
+                request: "{}",
+                member_periods_total: 1,
+                runner: "test",
+            })
+            .await
+            .unwrap();
+        w.store
+            .simulation_finished("sim_probe", Ok(("{\"secret\": 1}", "<html>secret</html>")))
+            .await
+            .unwrap();
         let before = w.store.verify(Some(TENANT), &[]).await.unwrap();
         let doc = incentive_api::openapi();
         let mut routes = 0;
@@ -340,7 +355,8 @@ async fn another_tenant_sees_and_changes_nothing_of_this_one_on_any_route() {
                 .replace("{member_id}", "M1")
                 .replace("{decision_id}", &decision)
                 .replace("{policy_id}", PLAN)
-                .replace("{version}", "1");
+                .replace("{version}", "1")
+                .replace("{simulation_id}", "sim_probe");
             for (method, op) in [
                 ("GET", &item.get),
                 ("POST", &item.post),
@@ -371,6 +387,11 @@ async fn another_tenant_sees_and_changes_nothing_of_this_one_on_any_route() {
                     "{}: {method} {uri}: {answer}",
                     db.label
                 );
+                assert!(
+                    !answer.to_string().contains("secret"),
+                    "{}: {method} {uri} served this tenant's simulation to another: {answer}",
+                    db.label
+                );
                 let text = answer.to_string();
                 for bit in &secret_bits {
                     assert!(
@@ -381,7 +402,7 @@ async fn another_tenant_sees_and_changes_nothing_of_this_one_on_any_route() {
                 }
             }
         }
-        assert!(routes >= 25, "{routes} routes tried");
+        assert!(routes >= 31, "{routes} routes tried");
         let after = w.store.verify(Some(TENANT), &[]).await.unwrap();
         assert_eq!(
             serde_json::to_value(&before).unwrap(),

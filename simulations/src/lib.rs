@@ -27,7 +27,7 @@ pub mod stream;
 pub mod synth;
 
 pub use population::{Population, PopulationError};
-pub use run::{Config, Replication, Shard, run};
+pub use run::{Config, Replication, Shard, run, run_until};
 
 /// Why a simulation could not run, in the actuary's words.
 #[derive(Debug, thiserror::Error)]
@@ -48,4 +48,6 @@ pub enum SimError {
     Io { path: String, message: String },
     #[error("cannot merge: {0}")]
     Merge(String),
+    #[error("the run was stopped before it finished")]
+    Stopped,
 }

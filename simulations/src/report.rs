@@ -122,6 +122,28 @@ pub fn write_results(
         path: out.display().to_string(),
         message: e.to_string(),
     })?;
+    write(
+        &out.join("summary.json"),
+        summary_json(info, replications)?.as_bytes(),
+    )?;
+    let tables = [
+        ("replications", replications_table(info, replications)),
+        ("members", members_table(info, replications)),
+    ];
+    for (name, table) in &tables {
+        write(&out.join(format!("{name}.csv")), table.to_csv().as_bytes())?;
+        table.write_parquet(&out.join(format!("{name}.parquet")))?;
+    }
+    write(
+        &out.join("report.html"),
+        crate::html::render(info, replications)?.as_bytes(),
+    )?;
+    Ok(())
+}
+
+/// `summary.json`'s text: the figures of every plan, the difference A − B, and the
+/// assumptions with their sources.
+pub fn summary_json(info: &RunInfo, replications: &[Replication]) -> Result<String, SimError> {
     let n = replications.len() as u64;
     let mut plans = Vec::new();
     for (p, plan) in info.plans.iter().enumerate() {
@@ -195,21 +217,7 @@ pub fn write_results(
         path: "summary.json".into(),
         message: e.to_string(),
     })?;
-    write(&out.join("summary.json"), format!("{json}\n").as_bytes())?;
-
-    let tables = [
-        ("replications", replications_table(info, replications)),
-        ("members", members_table(info, replications)),
-    ];
-    for (name, table) in &tables {
-        write(&out.join(format!("{name}.csv")), table.to_csv().as_bytes())?;
-        table.write_parquet(&out.join(format!("{name}.parquet")))?;
-    }
-    write(
-        &out.join("report.html"),
-        crate::html::render(info, replications)?.as_bytes(),
-    )?;
-    Ok(())
+    Ok(format!("{json}\n"))
 }
 
 /// One row per replication and plan: what the plan paid in total.

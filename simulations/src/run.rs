@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The part of the replications a run makes: `index` of `count` (1-based), replication `r`
 /// belonging to shard `r mod count + 1`. A replication is never split, so a shard's results
@@ -147,6 +148,18 @@ pub fn run(
     config: &Config,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<Replication>, SimError> {
+    run_until(model, plans, config, progress, &AtomicBool::new(false))
+}
+
+/// [`run`], stopping with [`SimError::Stopped`] soon after `stop` is set (checked before each
+/// member-period): how a server lets go of a run when it shuts down.
+pub fn run_until(
+    model: &Population,
+    plans: &[&Policy],
+    config: &Config,
+    progress: &(dyn Fn(u64) + Sync),
+    stop: &AtomicBool,
+) -> Result<Vec<Replication>, SimError> {
     config.check()?;
     let periods = config.periods();
     let enrolled = config
@@ -157,8 +170,24 @@ pub fn run(
         .filter(|r| config.shard.owns(*r))
         .collect();
     mine.par_iter()
-        .map(|&r| replicate(model, plans, config, &periods, enrolled, r, progress))
+        .map(|&r| {
+            replicate(
+                model,
+                plans,
+                config,
+                &periods,
+                enrolled,
+                r,
+                &Watch { progress, stop },
+            )
+        })
         .collect()
+}
+
+/// Who hears of a run's progress, and the flag that stops it.
+struct Watch<'a> {
+    progress: &'a (dyn Fn(u64) + Sync),
+    stop: &'a AtomicBool,
 }
 
 fn replicate(
@@ -168,7 +197,7 @@ fn replicate(
     periods: &[Period],
     enrolled: chrono::NaiveDate,
     r: u64,
-    progress: &(dyn Fn(u64) + Sync),
+    watch: &Watch<'_>,
 ) -> Result<Replication, SimError> {
     let n = usize::try_from(config.members).unwrap_or(0);
     let mut books: Vec<Book> = plans.iter().map(|p| Book::new(p, n)).collect();
@@ -188,6 +217,9 @@ fn replicate(
             book.start_period();
         }
         for (m, who) in members.iter().enumerate() {
+            if watch.stop.load(Ordering::Relaxed) {
+                return Err(SimError::Stopped);
+            }
             let draw = Draw {
                 seed: config.seed,
                 member: m as u64,
@@ -206,7 +238,7 @@ fn replicate(
             for book in &mut books {
                 book.decide(m, &who.profile, period, &data.readings, member_labs)?;
             }
-            progress(1);
+            (watch.progress)(1);
         }
         for book in &mut books {
             book.end_period(k);

@@ -67,6 +67,8 @@ pub enum StoreError {
 
     #[error("decision `{0}` does not exist")]
     UnknownDecision(String),
+    #[error("simulation `{0}` does not exist")]
+    UnknownSimulation(String),
     #[error("decision `{decision}` was already reversed, by entry {seq}")]
     AlreadyReversed { decision: String, seq: i64 },
     #[error("the store is shutting down; the payout was not made")]

@@ -29,6 +29,7 @@ pub mod members;
 pub mod payout;
 pub mod policies;
 pub mod reversal;
+pub mod simulations;
 pub mod tenants;
 pub mod verify;
 
@@ -42,6 +43,7 @@ pub use members::{BulkReadingsAdded, ReadingsAdded};
 pub use payout::{PayoutKind, PayoutOutcome, PayoutRequest, StoredDecision};
 pub use policies::{PolicyStatus, PolicyVersion};
 pub use reversal::Reversal;
+pub use simulations::{NewSimulation, SimulationRecord, SimulationResult, SimulationStatus};
 pub use verify::{Checkpoint, VerifyReport};
 
 use chrono::{DateTime, Utc};

@@ -7,4 +7,5 @@ pub mod ledger;
 pub mod members;
 pub mod payouts;
 pub mod policies;
+pub mod simulations;
 pub mod uploads;

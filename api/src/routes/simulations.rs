@@ -1,0 +1,274 @@
+//! Simulations for actuaries over HTTP: `POST /v1/simulations` starts one in the background and
+//! answers 202 at once; `GET /v1/simulations/{id}` tells how far it has got; its
+//! `summary` (summary.json) and `report` (report.html) are served once it has finished — the
+//! very bytes `incentive simulate` writes for the same request.
+
+use crate::AppState;
+use crate::auth::{Allowed, RunSimulations};
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::simulations::{Job, effective_status};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use incentive_engine::Period;
+use incentive_simulations::{Config, Population, Shard};
+use incentive_store::ledger::sha256_hex;
+use incentive_store::{PolicyStatus, SimulationRecord, SimulationResult, SimulationStatus};
+use serde::{Deserialize, Serialize};
+
+/// A simulation to run: the policy (and a second to compare) as published in the caller's
+/// tenant, the size of the run, the seed, and optionally the population model.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationBody {
+    /// Plan A: a published policy of the caller's tenant.
+    pub policy_id: String,
+    /// Plan B, run on the same members and readings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare_policy_id: Option<String>,
+    pub members: u64,
+    pub periods: u32,
+    pub replications: u64,
+    pub seed: u64,
+    /// The first period simulated (default: the first period of plan A's latest published
+    /// version); the versions in effect then are the ones run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_period: Option<String>,
+    /// The population model as TOML (every field optional; default: calibrated to the
+    /// Guizhou pilot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<String>,
+}
+
+/// A simulation: what was asked, and where the run is.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SimulationView {
+    pub id: String,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub status: String,
+    pub request: serde_json::Value,
+    pub member_periods_done: u64,
+    pub member_periods_total: u64,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// Where to fetch the results once the run has succeeded.
+    pub summary_url: String,
+    pub report_url: String,
+}
+
+impl From<SimulationRecord> for SimulationView {
+    fn from(r: SimulationRecord) -> Self {
+        let (status, error) = effective_status(&r);
+        Self {
+            summary_url: format!("/v1/simulations/{}/summary", r.id),
+            report_url: format!("/v1/simulations/{}/report", r.id),
+            id: r.id,
+            status: status.as_str().to_owned(),
+            request: serde_json::from_str(&r.request).unwrap_or_default(),
+            member_periods_done: r.member_periods_done,
+            member_periods_total: r.member_periods_total,
+            error,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SimulationList {
+    /// The latest simulations of the caller's tenant, newest first (100 at most).
+    pub simulations: Vec<SimulationView>,
+}
+
+/// `POST /v1/simulations`
+#[utoipa::path(post, path = "/v1/simulations", tag = "simulations", request_body = SimulationBody, security(("api_key" = [])), responses((status = 202, description = "Accepted: the run has started or is queued", body = SimulationView), (status = 400, description = "Bad request: a field, the population model or a limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody), (status = 422, description = "No published version in effect", body = crate::error::ErrorBody), (status = 429, description = "As many simulations as the server takes are running or waiting", body = crate::error::ErrorBody)))]
+pub async fn start(
+    State(state): State<AppState>,
+    caller: Allowed<RunSimulations>,
+    JsonBody(body): JsonBody<SimulationBody>,
+) -> Result<Response, ApiError> {
+    let tenant = caller.tenant().to_owned();
+    let first_period = match &body.first_period {
+        Some(text) => {
+            Period::parse(text).map_err(|e| ApiError::BadRequest(format!("first_period: {e}")))?
+        }
+        None => first_published_period(&state, &tenant, &body.policy_id).await?,
+    };
+    let config = Config {
+        members: body.members,
+        periods: body.periods,
+        replications: body.replications,
+        seed: body.seed,
+        first_period,
+        shard: Shard::WHOLE,
+    };
+    config
+        .check()
+        .map_err(|e| ApiError::BadRequest(e.to_string().replace("--", "")))?;
+    let model = match &body.population {
+        Some(text) => Population::from_toml(text, "population")
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?,
+        None => Population::default(),
+    };
+    let mut plans = vec![
+        state
+            .store
+            .policy_in_effect(&tenant, &body.policy_id, first_period)
+            .await?,
+    ];
+    if let Some(b) = &body.compare_policy_id {
+        plans.push(
+            state
+                .store
+                .policy_in_effect(&tenant, b, first_period)
+                .await?,
+        );
+    }
+    let request_json = serde_json::to_string(&body).map_err(|_| ApiError::Internal)?;
+    let id = format!(
+        "sim_{}",
+        &sha256_hex(
+            format!(
+                "{tenant}\n{request_json}\n{}\n{}",
+                chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(),
+                state.next_simulation()
+            )
+            .as_bytes()
+        )[..24]
+    );
+    let job = Job {
+        id,
+        tenant,
+        request_json,
+        model,
+        plans,
+        config,
+    };
+    let limit = state.limits.simulation_member_periods_max;
+    if job.member_periods() > limit {
+        return Err(ApiError::BadRequest(format!(
+            "members × periods × replications × plans = {} member-periods, more than this server's limit of {limit} (simulation_member_periods_max); run it with `incentive simulate`, sharded if need be",
+            job.member_periods()
+        )));
+    }
+    let record = state.simulations.start(&state.store, job).await?;
+    Ok((StatusCode::ACCEPTED, Json(SimulationView::from(record))).into_response())
+}
+
+/// The first period of the latest published version of `policy_id`.
+async fn first_published_period(
+    state: &AppState,
+    tenant: &str,
+    policy_id: &str,
+) -> Result<Period, ApiError> {
+    let versions = state.store.policy_versions(tenant, policy_id).await?;
+    let latest = versions
+        .iter()
+        .rev()
+        .find(|v| v.status == PolicyStatus::Published)
+        .ok_or_else(|| {
+            ApiError::Unprocessable(format!(
+                "policy `{policy_id}` has no published version to simulate"
+            ))
+        })?;
+    let from = latest
+        .effective_from
+        .parse::<chrono::NaiveDate>()
+        .map_err(|_| ApiError::Internal)?;
+    let kind = match latest.period_kind.as_str() {
+        "quarterly" => incentive_engine::PeriodKind::Quarterly,
+        "annual" => incentive_engine::PeriodKind::Annual,
+        _ => incentive_engine::PeriodKind::Monthly,
+    };
+    Ok(Period::containing_day(kind, from))
+}
+
+/// `GET /v1/simulations`
+#[utoipa::path(get, path = "/v1/simulations", tag = "simulations", security(("api_key" = [])), responses((status = 200, description = "The tenant's latest simulations", body = SimulationList), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Allowed<RunSimulations>,
+) -> Result<Json<SimulationList>, ApiError> {
+    let records = state.store.simulations(caller.tenant()).await?;
+    Ok(Json(SimulationList {
+        simulations: records.into_iter().map(SimulationView::from).collect(),
+    }))
+}
+
+/// `GET /v1/simulations/{simulation_id}`
+#[utoipa::path(get, path = "/v1/simulations/{simulation_id}", tag = "simulations", params(("simulation_id" = String, Path, description = "`sim_…`")), security(("api_key" = [])), responses((status = 200, description = "Where the run is", body = SimulationView), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Allowed<RunSimulations>,
+    Path(simulation_id): Path<String>,
+) -> Result<Json<SimulationView>, ApiError> {
+    let record = state
+        .store
+        .simulation(caller.tenant(), &simulation_id)
+        .await?;
+    Ok(Json(record.into()))
+}
+
+/// `GET /v1/simulations/{simulation_id}/summary`
+#[utoipa::path(get, path = "/v1/simulations/{simulation_id}/summary", tag = "simulations", params(("simulation_id" = String, Path, description = "`sim_…`")), security(("api_key" = [])), responses((status = 200, description = "summary.json, as `incentive simulate` writes it", body = serde_json::Value), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody), (status = 409, description = "The run has not succeeded (yet)", body = crate::error::ErrorBody)))]
+pub async fn summary(
+    State(state): State<AppState>,
+    caller: Allowed<RunSimulations>,
+    Path(simulation_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let text = result(
+        &state,
+        caller.tenant(),
+        &simulation_id,
+        SimulationResult::Summary,
+    )
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
+}
+
+/// `GET /v1/simulations/{simulation_id}/report`
+#[utoipa::path(get, path = "/v1/simulations/{simulation_id}/report", tag = "simulations", params(("simulation_id" = String, Path, description = "`sim_…`")), security(("api_key" = [])), responses((status = 200, description = "report.html: one self-contained page", body = String, content_type = "text/html"), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody), (status = 409, description = "The run has not succeeded (yet)", body = crate::error::ErrorBody)))]
+pub async fn report(
+    State(state): State<AppState>,
+    caller: Allowed<RunSimulations>,
+    Path(simulation_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let text = result(
+        &state,
+        caller.tenant(),
+        &simulation_id,
+        SimulationResult::Report,
+    )
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], text).into_response())
+}
+
+async fn result(
+    state: &AppState,
+    tenant: &str,
+    id: &str,
+    what: SimulationResult,
+) -> Result<String, ApiError> {
+    if let Some(text) = state.store.simulation_result(tenant, id, what).await? {
+        return Ok(text);
+    }
+    let record = state.store.simulation(tenant, id).await?;
+    let (status, error) = effective_status(&record);
+    Err(ApiError::Conflict(match status {
+        SimulationStatus::Failed => format!(
+            "simulation `{id}` failed: {}",
+            error.unwrap_or_else(|| "no reason was recorded".into())
+        ),
+        _ => format!(
+            "simulation `{id}` is {}: {} of {} member-periods done; poll /v1/simulations/{id}",
+            status.as_str(),
+            record.member_periods_done,
+            record.member_periods_total
+        ),
+    }))
+}
