@@ -211,7 +211,7 @@ impl<'p> Backtest<'p> {
         }
         let plan = PlanInfo::of(book.policy());
         let measuring = measured.iter().filter(|x| **x).count() as u64;
-        let totals = book.finish(measuring);
+        let (totals, member_rewards) = book.finish(measuring);
         let period_names: Vec<String> = periods.iter().map(ToString::to_string).collect();
         // Member-periods in (member, period) order whatever order they were decided in.
         rows.sort_by_key(|r| (r.member, r.period));
@@ -283,7 +283,7 @@ impl<'p> Backtest<'p> {
             ),
             (
                 "members",
-                members_table(&members, &period_names, &totals.member_rewards, actual),
+                members_table(&members, &period_names, &member_rewards, actual),
             ),
         ];
         for (name, table) in &tables {

@@ -40,8 +40,8 @@ impl<'p> Book<'p> {
                 members_measuring: 0,
                 reward_by_period: Vec::new(),
                 pool_exhausted_in: None,
-                member_rewards: Vec::new(),
                 by_tier: BTreeMap::new(),
+                by_cohort: BTreeMap::new(),
             },
         }
     }
@@ -127,12 +127,12 @@ impl<'p> Book<'p> {
         }
     }
 
-    /// The plan's totals; `measuring` counts the members who measured at least once.
-    pub fn finish(self, measuring: u64) -> PlanTotals {
+    /// The plan's totals, and what each member was paid in all (by member index);
+    /// `measuring` counts the members who measured at least once.
+    pub fn finish(self, measuring: u64) -> (PlanTotals, Vec<Decimal>) {
         let mut t = self.totals;
         t.members_earning = self.paid.iter().filter(|p| **p > Decimal::ZERO).count() as u64;
         t.members_measuring = measuring;
-        t.member_rewards = self.paid.iter().map(|p| p.normalize()).collect();
         t.reward = t.reward.normalize();
         t.premium_points = t.premium_points.normalize();
         for v in &mut t.reward_by_period {
@@ -141,7 +141,7 @@ impl<'p> Book<'p> {
         for tier in t.by_tier.values_mut() {
             normalize_tier(tier);
         }
-        t
+        (t, self.paid.iter().map(|p| p.normalize()).collect())
     }
 }
 

@@ -1,13 +1,10 @@
 //! Breakdowns of a plan's results: by the tier it decided, and by cohort — age band, region,
-//! diabetes type, insulin use. Cohorts are found by drawing each member again from the run's
-//! seed and model (the draw is keyed, so it is the member the run paid), which keeps the
-//! replications' records, and shards' partial files, small.
+//! diabetes type, insulin use. Each replication keeps its own small sums by tier and cohort
+//! (never a record per member), which these add up.
 
-use crate::SimError;
-use crate::report::RunInfo;
-use crate::run::Replication;
-use crate::synth::member;
-use incentive_engine::Period;
+use crate::population::Population;
+use crate::run::{CohortTotals, Replication};
+use incentive_engine::policy::MemberProfile;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -61,72 +58,65 @@ pub fn tiers(replications: &[Replication], p: usize) -> Vec<TierRow> {
         .collect()
 }
 
-/// Plan `p`'s cohorts, by dimension (`age_band`, `region`, `diabetes_type`, `insulin`).
-pub fn cohorts(
-    info: &RunInfo,
-    replications: &[Replication],
-    p: usize,
-) -> Result<BTreeMap<&'static str, Vec<CohortRow>>, SimError> {
-    let mut out = BTreeMap::new();
-    let Some(first) = info.periods.first() else {
-        return Ok(out);
-    };
-    let enrolled = Period::parse(first)
-        .ok()
-        .and_then(Period::first_day)
-        .ok_or_else(|| SimError::Config(format!("period `{first}` is not a period")))?;
-    let model = &info.assumptions;
-    type Sums = BTreeMap<String, (u64, Decimal, u64)>;
-    let mut dims: [(&'static str, Sums); 4] = [
-        ("age_band", Sums::new()),
-        ("region", Sums::new()),
-        ("diabetes_type", Sums::new()),
-        ("insulin", Sums::new()),
-    ];
-    for r in replications {
-        let Some(t) = r.plans.get(p) else { continue };
-        for (m, reward) in t.member_rewards.iter().enumerate() {
-            let who = member(model, info.seed, m as u64, r.replication, enrolled)?;
-            let age = who.profile.age.unwrap_or(0);
-            let band = model
-                .members
-                .age_bands
-                .iter()
-                .find(|b| (b.from_years..=b.to_years).contains(&age))
-                .map_or_else(
-                    || "other".to_owned(),
-                    |b| format!("{}–{}", b.from_years, b.to_years),
-                );
-            let keys = [
-                band,
-                who.profile.region.clone().unwrap_or_default(),
-                who.profile.diabetes_type.clone().unwrap_or_default(),
-                if who.profile.insulin == Some(true) {
-                    "insulin"
-                } else {
-                    "no insulin"
-                }
-                .to_owned(),
-            ];
-            for ((_, sums), key) in dims.iter_mut().zip(keys) {
-                let s = sums.entry(key).or_default();
-                s.0 += 1;
-                s.1 += *reward;
-                s.2 += u64::from(*reward > Decimal::ZERO);
+/// The cohorts a member belongs to, by dimension: age band (of the model's bands), region,
+/// diabetes type, insulin use.
+pub fn cohort_keys(model: &Population, profile: &MemberProfile) -> [(&'static str, String); 4] {
+    let age = profile.age.unwrap_or(0);
+    let band = model
+        .members
+        .age_bands
+        .iter()
+        .find(|b| (b.from_years..=b.to_years).contains(&age))
+        .map_or_else(
+            || "other".to_owned(),
+            |b| format!("{}–{}", b.from_years, b.to_years),
+        );
+    [
+        ("age_band", band),
+        ("region", profile.region.clone().unwrap_or_default()),
+        (
+            "diabetes_type",
+            profile.diabetes_type.clone().unwrap_or_default(),
+        ),
+        (
+            "insulin",
+            if profile.insulin == Some(true) {
+                "insulin"
+            } else {
+                "no insulin"
+            }
+            .to_owned(),
+        ),
+    ]
+}
+
+/// Plan `p`'s cohorts, by dimension (`age_band`, `region`, `diabetes_type`, `insulin`), over
+/// every replication.
+pub fn cohorts(replications: &[Replication], p: usize) -> BTreeMap<String, Vec<CohortRow>> {
+    let mut sums: BTreeMap<&str, BTreeMap<&str, CohortTotals>> = BTreeMap::new();
+    for t in replications.iter().filter_map(|r| r.plans.get(p)) {
+        for (dimension, cohorts) in &t.by_cohort {
+            let dim = sums.entry(dimension).or_default();
+            for (cohort, c) in cohorts {
+                let s = dim.entry(cohort).or_default();
+                s.members += c.members;
+                s.reward += c.reward;
+                s.members_earning += c.members_earning;
             }
         }
     }
-    for (name, sums) in dims {
-        let rows = sums
-            .into_iter()
-            .map(|(cohort, (members, reward, earning))| CohortRow {
-                cohort,
-                members,
-                mean_reward_per_member: mean(reward, members),
-                earning_rate: mean(Decimal::from(earning), members),
-            })
-            .collect();
-        out.insert(name, rows);
-    }
-    Ok(out)
+    sums.into_iter()
+        .map(|(dimension, cohorts)| {
+            let rows = cohorts
+                .into_iter()
+                .map(|(cohort, c)| CohortRow {
+                    cohort: cohort.to_owned(),
+                    members: c.members,
+                    mean_reward_per_member: mean(c.reward, c.members),
+                    earning_rate: mean(Decimal::from(c.members_earning), c.members),
+                })
+                .collect();
+            (dimension.to_owned(), rows)
+        })
+        .collect()
 }

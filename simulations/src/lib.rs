@@ -8,6 +8,8 @@
 //! - [`backtest`]: a policy over real history, beside what was actually paid;
 //! - [`book`]: one plan run over a population period by period, history and pool carried;
 //! - [`run`]: the Monte Carlo, through `incentive_engine`'s one evaluation path;
+//! - [`members`]: each member's results gathered over replications, in memory that does not
+//!   grow with them;
 //! - [`stats`]: distributions of money totals, exact where they can be;
 //! - [`columnar`]: the per-replication and per-member tables, as CSV and Parquet;
 //! - [`report`]: `summary.json`, the tables, `report.html`, and a shard's mergeable partial results;
@@ -19,6 +21,7 @@ pub mod breakdown;
 pub mod calibration;
 pub mod columnar;
 pub mod html;
+pub mod members;
 pub mod population;
 pub mod report;
 pub mod run;
@@ -27,7 +30,7 @@ pub mod stream;
 pub mod synth;
 
 pub use population::{Population, PopulationError};
-pub use run::{Config, Replication, Shard, run, run_until};
+pub use run::{Config, Replication, Results, Shard, run, run_until};
 
 /// Why a simulation could not run, in the actuary's words.
 #[derive(Debug, thiserror::Error)]

@@ -6,8 +6,9 @@
 
 use crate::SimError;
 use crate::columnar::{Column, Table};
+use crate::members::MemberTotals;
 use crate::population::Population;
-use crate::run::{Config, Replication};
+use crate::run::{Config, Replication, Results};
 use crate::stats::Distribution;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -81,7 +82,7 @@ struct PlanSummary<'a> {
     /// Member-periods, reward and premium adjustment by the tier decided, per replication.
     by_tier: Vec<crate::breakdown::TierRow>,
     /// Members, mean reward and earning rate by age band, region, diabetes type and insulin.
-    by_cohort: BTreeMap<&'static str, Vec<crate::breakdown::CohortRow>>,
+    by_cohort: BTreeMap<String, Vec<crate::breakdown::CohortRow>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -113,22 +114,21 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
 }
 
 /// Writes the results of every replication of a run (sorted by replication) into `out`.
-pub fn write_results(
-    out: &Path,
-    info: &RunInfo,
-    replications: &[Replication],
-) -> Result<(), SimError> {
+pub fn write_results(out: &Path, info: &RunInfo, results: &Results) -> Result<(), SimError> {
     std::fs::create_dir_all(out).map_err(|e| SimError::Io {
         path: out.display().to_string(),
         message: e.to_string(),
     })?;
     write(
         &out.join("summary.json"),
-        summary_json(info, replications)?.as_bytes(),
+        summary_json(info, results)?.as_bytes(),
     )?;
     let tables = [
-        ("replications", replications_table(info, replications)),
-        ("members", members_table(info, replications)),
+        (
+            "replications",
+            replications_table(info, &results.replications),
+        ),
+        ("members", members_table(info, &results.members)),
     ];
     for (name, table) in &tables {
         write(&out.join(format!("{name}.csv")), table.to_csv().as_bytes())?;
@@ -136,14 +136,15 @@ pub fn write_results(
     }
     write(
         &out.join("report.html"),
-        crate::html::render(info, replications)?.as_bytes(),
+        crate::html::render(info, results)?.as_bytes(),
     )?;
     Ok(())
 }
 
 /// `summary.json`'s text: the figures of every plan, the difference A − B, and the
 /// assumptions with their sources.
-pub fn summary_json(info: &RunInfo, replications: &[Replication]) -> Result<String, SimError> {
+pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimError> {
+    let replications = results.replications.as_slice();
     let n = replications.len() as u64;
     let mut plans = Vec::new();
     for (p, plan) in info.plans.iter().enumerate() {
@@ -179,10 +180,6 @@ pub fn summary_json(info: &RunInfo, replications: &[Replication]) -> Result<Stri
                 (sum / Decimal::from(n.max(1))).round_dp(4).normalize()
             })
             .collect();
-        let members: Vec<Decimal> = totals
-            .iter()
-            .flat_map(|t| t.member_rewards.iter().copied())
-            .collect();
         plans.push(PlanSummary {
             plan,
             total_reward: Distribution::of(&of(&|t| t.reward)),
@@ -194,9 +191,12 @@ pub fn summary_json(info: &RunInfo, replications: &[Replication]) -> Result<Stri
                 .and_then(|v| v.last().copied()),
             pool_exhausted_by_period: exhausted_by_period,
             mean_reward_by_period: mean_by_period,
-            member_reward: Distribution::of(&members),
+            member_reward: results.members.get(p).map_or_else(
+                || Distribution::of(&[]),
+                |m| Distribution::of_counts(&m.counts),
+            ),
             by_tier: crate::breakdown::tiers(replications, p),
-            by_cohort: crate::breakdown::cohorts(info, replications, p)?,
+            by_cohort: crate::breakdown::cohorts(replications, p),
         });
     }
     let difference = (info.plans.len() == 2).then(|| {
@@ -259,26 +259,17 @@ fn replications_table(info: &RunInfo, replications: &[Replication]) -> Table {
 }
 
 /// One row per member and plan: the member's mean and largest total over the replications.
-fn members_table(info: &RunInfo, replications: &[Replication]) -> Table {
+fn members_table(info: &RunInfo, members: &[MemberTotals]) -> Table {
     let mut index = Vec::new();
     let mut policy = Vec::new();
     let mut means = Vec::new();
     let mut maxima = Vec::new();
-    for (p, plan) in info.plans.iter().enumerate() {
-        for m in 0..usize::try_from(info.members).unwrap_or(0) {
-            let rewards: Vec<Decimal> = replications
-                .iter()
-                .filter_map(|r| r.plans.get(p)?.member_rewards.get(m).copied())
-                .collect();
-            let sum: Decimal = rewards.iter().sum();
+    for (plan, totals) in info.plans.iter().zip(members) {
+        for (m, max) in totals.max.iter().enumerate() {
             index.push(i64::try_from(m).unwrap_or(i64::MAX));
             policy.push(plan.policy_id.clone());
-            means.push(
-                (sum / Decimal::from(rewards.len().max(1)))
-                    .round_dp(4)
-                    .normalize(),
-            );
-            maxima.push(rewards.iter().max().copied().unwrap_or_default());
+            means.push(totals.mean(m));
+            maxima.push(max.normalize());
         }
     }
     Table {
@@ -303,9 +294,11 @@ pub struct Partial {
     pub run: RunInfo,
     pub shard: [u64; 2],
     pub replications: Vec<Replication>,
+    /// Each plan's per-member results over the shard's replications.
+    pub members: Vec<MemberTotals>,
 }
 
-pub const PARTIAL_FORMAT: &str = "incentive-simulation-partial-v1";
+pub const PARTIAL_FORMAT: &str = "incentive-simulation-partial-v2";
 
 /// Writes one shard's `partial.json`.
 pub fn write_partial(out: &Path, partial: &Partial) -> Result<(), SimError> {
@@ -325,6 +318,7 @@ pub fn write_partial(out: &Path, partial: &Partial) -> Result<(), SimError> {
 pub fn merge(dirs: &[&Path], out: &Path) -> Result<(), SimError> {
     let mut run: Option<RunInfo> = None;
     let mut all: Vec<Replication> = Vec::new();
+    let mut members: Option<Vec<MemberTotals>> = None;
     for dir in dirs {
         let path = dir.join("partial.json");
         let text = std::fs::read_to_string(&path).map_err(|e| SimError::Io {
@@ -353,6 +347,20 @@ pub fn merge(dirs: &[&Path], out: &Path) -> Result<(), SimError> {
             Some(_) => {}
         }
         all.extend(partial.replications);
+        match &mut members {
+            None => members = Some(partial.members),
+            Some(m) if m.len() == partial.members.len() => {
+                for (a, b) in m.iter_mut().zip(&partial.members) {
+                    a.merge(b);
+                }
+            }
+            Some(_) => {
+                return Err(SimError::Merge(format!(
+                    "{} has results for another number of plans",
+                    path.display()
+                )));
+            }
+        }
     }
     let run = run.ok_or_else(|| SimError::Merge("no shard directories given".into()))?;
     all.sort_by_key(|r| r.replication);
@@ -376,5 +384,12 @@ pub fn merge(dirs: &[&Path], out: &Path) -> Result<(), SimError> {
             }
         )));
     }
-    write_results(out, &run, &all)
+    write_results(
+        out,
+        &run,
+        &Results {
+            replications: all,
+            members: members.unwrap_or_default(),
+        },
+    )
 }

@@ -7,6 +7,8 @@
 
 use crate::SimError;
 use crate::book::Book;
+use crate::breakdown::cohort_keys;
+use crate::members::MemberTotals;
 use crate::population::Population;
 use crate::synth::{Draw, member, period_data};
 use incentive_engine::policy::Policy;
@@ -16,6 +18,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// The part of the replications a run makes: `index` of `count` (1-based), replication `r`
 /// belonging to shard `r mod count + 1`. A replication is never split, so a shard's results
@@ -119,11 +122,20 @@ pub struct PlanTotals {
     pub reward_by_period: Vec<Decimal>,
     /// The first period (0-based) in which the pool had nothing left, if it ran out.
     pub pool_exhausted_in: Option<u32>,
-    /// Each member's total, by member index.
-    pub member_rewards: Vec<Decimal>,
     /// Member-periods, rewards and premium adjustments by the tier decided (`none` for a
     /// decision without one).
     pub by_tier: BTreeMap<String, TierTotals>,
+    /// Members, rewards and members earning by cohort, for each dimension (`age_band`,
+    /// `region`, `diabetes_type`, `insulin`).
+    pub by_cohort: BTreeMap<String, BTreeMap<String, CohortTotals>>,
+}
+
+/// What one cohort of a plan came to in a replication.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CohortTotals {
+    pub members: u64,
+    pub reward: Decimal,
+    pub members_earning: u64,
 }
 
 /// What one tier of a plan came to in a replication.
@@ -141,13 +153,22 @@ pub struct Replication {
     pub plans: Vec<PlanTotals>,
 }
 
+/// A run's results: each replication's totals, in replication order, and each plan's
+/// per-member results gathered over them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Results {
+    pub replications: Vec<Replication>,
+    /// By plan.
+    pub members: Vec<MemberTotals>,
+}
+
 /// Runs the replications of `config.shard`, calling `progress` with each member-period done.
 pub fn run(
     model: &Population,
     plans: &[&Policy],
     config: &Config,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Vec<Replication>, SimError> {
+) -> Result<Results, SimError> {
     run_until(model, plans, config, progress, &AtomicBool::new(false))
 }
 
@@ -159,7 +180,7 @@ pub fn run_until(
     config: &Config,
     progress: &(dyn Fn(u64) + Sync),
     stop: &AtomicBool,
-) -> Result<Vec<Replication>, SimError> {
+) -> Result<Results, SimError> {
     config.check()?;
     let periods = config.periods();
     let enrolled = config
@@ -169,9 +190,19 @@ pub fn run_until(
     let mine: Vec<u64> = (0..config.replications)
         .filter(|r| config.shard.owns(*r))
         .collect();
-    mine.par_iter()
+    let n = usize::try_from(config.members).unwrap_or(0);
+    // Each replication's per-member totals are added here as it finishes and then let go, so
+    // memory does not grow with the replications.
+    let members = Mutex::new(
+        plans
+            .iter()
+            .map(|_| MemberTotals::new(n))
+            .collect::<Vec<_>>(),
+    );
+    let replications = mine
+        .par_iter()
         .map(|&r| {
-            replicate(
+            let (replication, totals) = replicate(
                 model,
                 plans,
                 config,
@@ -179,9 +210,18 @@ pub fn run_until(
                 enrolled,
                 r,
                 &Watch { progress, stop },
-            )
+            )?;
+            let mut all = members.lock().unwrap_or_else(PoisonError::into_inner);
+            for (m, t) in all.iter_mut().zip(&totals) {
+                m.add(t);
+            }
+            Ok(replication)
         })
-        .collect()
+        .collect::<Result<Vec<_>, SimError>>()?;
+    Ok(Results {
+        replications,
+        members: members.into_inner().unwrap_or_else(PoisonError::into_inner),
+    })
 }
 
 /// Who hears of a run's progress, and the flag that stops it.
@@ -198,7 +238,7 @@ fn replicate(
     enrolled: chrono::NaiveDate,
     r: u64,
     watch: &Watch<'_>,
-) -> Result<Replication, SimError> {
+) -> Result<(Replication, Vec<Vec<Decimal>>), SimError> {
     let n = usize::try_from(config.members).unwrap_or(0);
     let mut books: Vec<Book> = plans.iter().map(|p| Book::new(p, n)).collect();
     let members: Vec<_> = (0..config.members)
@@ -245,8 +285,38 @@ fn replicate(
         }
     }
     let measuring = measured.iter().filter(|x| **x).count() as u64;
-    Ok(Replication {
-        replication: r,
-        plans: books.into_iter().map(|b| b.finish(measuring)).collect(),
-    })
+    let cohorts: Vec<[(&str, String); 4]> = members
+        .iter()
+        .map(|who| cohort_keys(model, &who.profile))
+        .collect();
+    let mut plans_totals = Vec::with_capacity(books.len());
+    let mut member_totals = Vec::with_capacity(books.len());
+    for book in books {
+        let (mut totals, paid) = book.finish(measuring);
+        for (keys, reward) in cohorts.iter().zip(&paid) {
+            for (dimension, cohort) in keys {
+                let c = totals
+                    .by_cohort
+                    .entry((*dimension).to_owned())
+                    .or_default()
+                    .entry(cohort.clone())
+                    .or_default();
+                c.members += 1;
+                c.reward += *reward;
+                c.members_earning += u64::from(*reward > Decimal::ZERO);
+            }
+        }
+        for c in totals.by_cohort.values_mut().flat_map(BTreeMap::values_mut) {
+            c.reward = c.reward.normalize();
+        }
+        plans_totals.push(totals);
+        member_totals.push(paid);
+    }
+    Ok((
+        Replication {
+            replication: r,
+            plans: plans_totals,
+        },
+        member_totals,
+    ))
 }

@@ -5,6 +5,7 @@
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, MathematicalOps};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Places the derived figures (mean, sd, interpolated quantiles) are rounded to.
 const PLACES: u32 = 4;
@@ -33,44 +34,75 @@ pub struct Distribution {
     pub tvar99: Decimal,
 }
 
-/// The `q` quantile by linear interpolation between order statistics (R's type 7, the default
-/// of R and NumPy), of sorted values.
-fn quantile(sorted: &[Decimal], q: Decimal) -> Decimal {
-    let n = sorted.len();
-    if n == 0 {
-        return Decimal::ZERO;
-    }
-    let h = q * Decimal::from(n - 1);
-    let lo = h.floor();
-    let i = lo.to_usize().unwrap_or(0).min(n - 1);
-    let a = sorted.get(i).copied().unwrap_or_default();
-    let b = sorted.get((i + 1).min(n - 1)).copied().unwrap_or(a);
-    (a + (h - lo) * (b - a)).round_dp(PLACES).normalize()
+/// Values with how many times each occurs, ascending: a sorted list, kept short.
+struct Counted<'a> {
+    values: &'a [(Decimal, u64)],
+    n: u64,
 }
 
-fn tail_mean(sorted: &[Decimal], from: Decimal) -> Decimal {
-    let tail: Vec<&Decimal> = sorted.iter().filter(|v| **v >= from).collect();
-    if tail.is_empty() {
-        return from;
+impl Counted<'_> {
+    /// The `k`-th value (0-based) of the sorted list.
+    fn nth(&self, k: u64) -> Decimal {
+        let mut seen = 0;
+        for (v, c) in self.values {
+            seen += c;
+            if k < seen {
+                return *v;
+            }
+        }
+        self.values.last().map(|(v, _)| *v).unwrap_or_default()
     }
-    let sum: Decimal = tail.iter().copied().sum();
-    (sum / Decimal::from(tail.len()))
-        .round_dp(PLACES)
-        .normalize()
+
+    /// The `q` quantile by linear interpolation between order statistics (R's type 7, the
+    /// default of R and NumPy).
+    fn quantile(&self, q: Decimal) -> Decimal {
+        if self.n == 0 {
+            return Decimal::ZERO;
+        }
+        let h = q * Decimal::from(self.n - 1);
+        let lo = h.floor();
+        let i = lo.to_u64().unwrap_or(0).min(self.n - 1);
+        let a = self.nth(i);
+        let b = self.nth((i + 1).min(self.n - 1));
+        (a + (h - lo) * (b - a)).round_dp(PLACES).normalize()
+    }
+
+    /// The mean of the values at or above `from`.
+    fn tail_mean(&self, from: Decimal) -> Decimal {
+        let (mut sum, mut count) = (Decimal::ZERO, 0u64);
+        for (v, c) in self.values.iter().filter(|(v, _)| *v >= from) {
+            sum += *v * Decimal::from(*c);
+            count += c;
+        }
+        if count == 0 {
+            return from;
+        }
+        (sum / Decimal::from(count)).round_dp(PLACES).normalize()
+    }
 }
 
 impl Distribution {
     pub fn of(values: &[Decimal]) -> Self {
-        let mut sorted = values.to_vec();
-        sorted.sort();
-        let n = sorted.len();
+        let mut counts: BTreeMap<Decimal, u64> = BTreeMap::new();
+        for v in values {
+            *counts.entry(*v).or_default() += 1;
+        }
+        Self::of_counts(&counts.into_iter().collect::<Vec<_>>())
+    }
+
+    /// The distribution of values given with how many times each occurs, ascending (as
+    /// [`crate::members::MemberTotals`] keeps them): the same figures as [`Distribution::of`]
+    /// the values written out.
+    pub fn of_counts(values: &[(Decimal, u64)]) -> Self {
+        let n: u64 = values.iter().map(|(_, c)| c).sum();
+        let counted = Counted { values, n };
         let count = Decimal::from(n.max(1));
-        let sum: Decimal = sorted.iter().sum();
+        let sum: Decimal = values.iter().map(|(v, c)| *v * Decimal::from(*c)).sum();
         let mean = sum / count;
         let variance = if n > 1 {
-            sorted
+            values
                 .iter()
-                .map(|v| (*v - mean) * (*v - mean))
+                .map(|(v, c)| (*v - mean) * (*v - mean) * Decimal::from(*c))
                 .sum::<Decimal>()
                 / Decimal::from(n - 1)
         } else {
@@ -80,24 +112,32 @@ impl Distribution {
         let se = sd / count.sqrt().unwrap_or(Decimal::ONE);
         let half = Decimal::new(196, 2) * se;
         let r = |d: Decimal| d.round_dp(PLACES).normalize();
-        let q = |p: i64| quantile(&sorted, Decimal::new(p, 2));
+        let q = |p: i64| counted.quantile(Decimal::new(p, 2));
         let (var95, var99) = (q(95), q(99));
         Self {
-            replications: u64::try_from(n).unwrap_or(u64::MAX),
+            replications: n,
             mean: r(mean),
             sd: r(sd),
             standard_error: r(se),
             mean_ci95: [r(mean - half), r(mean + half)],
-            min: sorted.first().copied().unwrap_or_default().normalize(),
+            min: values
+                .first()
+                .map(|(v, _)| *v)
+                .unwrap_or_default()
+                .normalize(),
             p50: q(50),
             p90: q(90),
             p95: var95,
             p99: var99,
-            max: sorted.last().copied().unwrap_or_default().normalize(),
+            max: values
+                .last()
+                .map(|(v, _)| *v)
+                .unwrap_or_default()
+                .normalize(),
             var95,
             var99,
-            tvar95: tail_mean(&sorted, var95),
-            tvar99: tail_mean(&sorted, var99),
+            tvar95: counted.tail_mean(var95),
+            tvar99: counted.tail_mean(var99),
         }
     }
 }
@@ -132,5 +172,21 @@ mod tests {
         assert_eq!((s.mean, s.sd, s.p99, s.tvar99), (d(30), d(0), d(30), d(30)));
         let empty = Distribution::of(&[]);
         assert_eq!((empty.replications, empty.mean), (0, d(0)));
+    }
+
+    #[test]
+    fn counted_values_give_the_figures_of_the_values_written_out() {
+        let values: Vec<Decimal> = [0, 0, 0, 10, 10, 20, 30, 30, 30, 30, 90]
+            .into_iter()
+            .map(d)
+            .collect();
+        let counts = [(d(0), 3), (d(10), 2), (d(20), 1), (d(30), 4), (d(90), 1)];
+        assert_eq!(Distribution::of(&values), Distribution::of_counts(&counts));
+        // R: quantile(c(0,0,0,10,10,20,30,30,30,30,90), .9) = 30; mean 250/11
+        let s = Distribution::of_counts(&counts);
+        assert_eq!(s.p90, d(30));
+        assert_eq!(s.mean, Decimal::new(227273, 4));
+        // p99 = 30 + 0.9 × (90 − 30); the only total at or above it is 90.
+        assert_eq!((s.p99, s.tvar99), (d(84), d(90)));
     }
 }

@@ -86,7 +86,8 @@ fn three_shards_merged_are_the_unsharded_run_byte_for_byte() {
                 format: PARTIAL_FORMAT.into(),
                 run: RunInfo::new(&c, vec![PlanInfo::of(&a)], &model),
                 shard: [i, 3],
-                replications: results,
+                replications: results.replications,
+                members: results.members,
             },
         )
         .unwrap();

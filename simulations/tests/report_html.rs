@@ -15,7 +15,7 @@ use common::tangdaifu;
 use incentive_engine::policy::Policy;
 use incentive_simulations::report::{self, PlanInfo, RunInfo};
 use incentive_simulations::run::PlanTotals;
-use incentive_simulations::{Config, Population, Replication, Shard, html, run};
+use incentive_simulations::{Config, Population, Replication, Results, Shard, html, run};
 use rust_decimal::Decimal;
 use std::path::Path;
 
@@ -24,7 +24,7 @@ fn config(members: u64, periods: u32, replications: u64) -> Config {
 }
 
 /// Runs the plans and writes the results into `dir`; returns what the report was made from.
-fn simulate(plans: &[&Policy], config: &Config, dir: &Path) -> (RunInfo, Vec<Replication>) {
+fn simulate(plans: &[&Policy], config: &Config, dir: &Path) -> (RunInfo, Results) {
     let model = Population::default();
     let results = run(&model, plans, config, &|_| {}).unwrap();
     let info = RunInfo::new(
@@ -139,8 +139,8 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
         members_measuring: 0,
         reward_by_period: vec![Decimal::ZERO; 2],
         pool_exhausted_in: exhausted,
-        member_rewards: vec![Decimal::ZERO; 2],
         by_tier: Default::default(),
+        by_cohort: Default::default(),
     };
     let replications = vec![
         Replication {
@@ -152,16 +152,24 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
             plans: vec![totals(None)],
         },
     ];
-    let page = html::render(&info, &replications).unwrap();
+    let results = Results {
+        replications,
+        members: vec![incentive_simulations::members::MemberTotals::new(2)],
+    };
+    let page = html::render(&info, &results).unwrap();
     assert!(page.contains("&lt;b&gt;pay&amp;go&lt;/b&gt;") && !page.contains("<b>pay"));
     assert!(page.contains("&lt;script&gt;") && !page.contains("<script"));
     assert!(page.contains("Pool budget exhaustion"));
     assert_eq!(page.matches("<svg").count(), 4);
 
-    assert!(html::render(&info, &[]).unwrap().contains("<svg"));
+    let none = Results {
+        replications: Vec::new(),
+        members: Vec::new(),
+    };
+    assert!(html::render(&info, &none).unwrap().contains("<svg"));
     info.periods.clear();
     info.plans.clear();
-    assert!(html::render(&info, &[]).is_ok());
+    assert!(html::render(&info, &none).is_ok());
 }
 
 #[test]

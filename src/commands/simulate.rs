@@ -98,7 +98,8 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
                 format: PARTIAL_FORMAT.into(),
                 run: info,
                 shard: [shard.index, shard.count],
-                replications: results,
+                replications: results.replications,
+                members: results.members,
             },
         )?;
         println!(

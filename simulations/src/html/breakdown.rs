@@ -1,21 +1,18 @@
 //! The report's tables of a plan broken down by the tier it decided and by cohort, the same
 //! figures summary.json gives (`crate::breakdown`).
 
-use crate::SimError;
 use crate::breakdown::{cohorts, tiers};
-use crate::report::RunInfo;
 use crate::run::Replication;
 use std::fmt::Write as _;
 
 /// Writes plan `p`'s tier and cohort tables; `esc` escapes text for HTML.
 pub(crate) fn tables(
     out: &mut String,
-    info: &RunInfo,
     replications: &[Replication],
     p: usize,
     currency: &str,
     esc: fn(&str) -> String,
-) -> Result<(), SimError> {
+) {
     let rows = tiers(replications, p);
     if !rows.is_empty() {
         let _ = writeln!(
@@ -36,7 +33,7 @@ pub(crate) fn tables(
         }
         out.push_str("</table>\n");
     }
-    for (dimension, rows) in cohorts(info, replications, p)? {
+    for (dimension, rows) in cohorts(replications, p) {
         let _ = writeln!(
             out,
             "<h3>By {}</h3>\n<table>\n<tr><th>Cohort</th><th>Members (all replications)</th>\
@@ -56,5 +53,4 @@ pub(crate) fn tables(
         }
         out.push_str("</table>\n");
     }
-    Ok(())
 }

@@ -12,7 +12,7 @@ mod tables;
 
 use crate::SimError;
 use crate::report::{PlanInfo, RunInfo};
-use crate::run::{PlanTotals, Replication};
+use crate::run::{PlanTotals, Replication, Results};
 use crate::stats::Distribution;
 use charts::{ecdf, histogram, period_bars, period_lines};
 use rust_decimal::Decimal;
@@ -28,7 +28,8 @@ figure{margin:1em 0}figcaption{color:#555;font-size:.9em}svg{max-width:100%;heig
 code{font-size:.85em;word-break:break-all}.run{color:#444}";
 
 /// The HTML page of a run, from the same inputs as `summary.json`.
-pub fn render(info: &RunInfo, replications: &[Replication]) -> Result<String, SimError> {
+pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
+    let replications = results.replications.as_slice();
     let mut out = String::new();
     let title = info
         .plans
@@ -49,7 +50,7 @@ pub fn render(info: &RunInfo, replications: &[Replication]) -> Result<String, Si
     for (p, plan) in info.plans.iter().enumerate() {
         let totals: Vec<&PlanTotals> = replications.iter().filter_map(|r| r.plans.get(p)).collect();
         plan_section(&mut out, info, p, plan, &totals)?;
-        breakdown::tables(&mut out, info, replications, p, &plan.currency, esc)?;
+        breakdown::tables(&mut out, replications, p, &plan.currency, esc);
     }
     pool_section(&mut out, info, replications)?;
     if info.plans.len() == 2 {
