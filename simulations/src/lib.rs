@@ -4,7 +4,7 @@
 //! - [`population`]: the population model, every assumption named, with defaults and ranges;
 //! - [`stream`]: counter-based random streams keyed by (seed, member, replication, period,
 //!   purpose), so results never depend on threads, order or sharding;
-//! - [`synth`]: members and their readings drawn from the model;
+//! - [`synth`]: members and their readings drawn from the model ([`cgm`]: sensor traces);
 //! - [`backtest`]: a policy over real history, beside what was actually paid;
 //! - [`book`]: one plan run over a population period by period, history and pool carried;
 //! - [`run`]: the Monte Carlo, through `incentive_engine`'s one evaluation path;
@@ -19,6 +19,7 @@ pub mod backtest;
 pub mod book;
 pub mod breakdown;
 pub mod calibration;
+pub mod cgm;
 pub mod columnar;
 pub mod html;
 pub mod members;

@@ -17,6 +17,7 @@ pub struct Population {
     pub members: Members,
     pub measuring: Measuring,
     pub glycaemia: Glycaemia,
+    pub cgm: Cgm,
     pub response: Response,
 }
 
@@ -166,6 +167,40 @@ impl Default for Glycaemia {
     }
 }
 
+/// Members who wear a continuous glucose monitor instead of finger-sticking, and what their
+/// sensor traces look like.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Cgm {
+    /// Share of members wearing a sensor (0 for a finger-stick programme such as the pilot's;
+    /// 1 to price a CGM programme).
+    pub wearing_share: f64,
+    /// Share of a period a wearer's sensor is on and reading.
+    pub wear_share: f64,
+    /// Mean length of a gap in the trace (a sensor change, its warm-up, lost signal), hours.
+    pub gap_hours_mean: f64,
+    /// Minutes between sensor readings.
+    pub interval_minutes: u32,
+    /// Variability of a wearer's glucose around their own mean: SD of its logarithm (about
+    /// the coefficient of variation).
+    pub log_sd: f64,
+    /// Correlation of a wearer's glucose with itself an hour later.
+    pub autocorrelation_1h: f64,
+}
+
+impl Default for Cgm {
+    fn default() -> Self {
+        Self {
+            wearing_share: 0.0,
+            wear_share: 0.85,
+            gap_hours_mean: 8.0,
+            interval_minutes: 5,
+            log_sd: 0.25,
+            autocorrelation_1h: 0.30,
+        }
+    }
+}
+
 /// How a reward offered changes behaviour.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -187,7 +222,7 @@ impl Default for Response {
 
 /// Where each assumption's default comes from, written next to the results (ASOP 56 asks
 /// that every assumption and its source be disclosed). Keys are `section.field`.
-pub const SOURCES: [(&str, &str); 17] = [
+pub const SOURCES: [(&str, &str); 23] = [
     (
         "members.age_bands",
         "judgement: adults with diabetes in a county programme, mostly 45 and over",
@@ -251,6 +286,30 @@ pub const SOURCES: [(&str, &str); 17] = [
     (
         "glycaemia.yearly_drift_share",
         "calibrated: hyperglycaemia 82.89 % → 54.55 % in a year (seed 000)",
+    ),
+    (
+        "cgm.wearing_share",
+        "judgement: the pilot used finger-stick meters; set 1 to price a CGM programme",
+    ),
+    (
+        "cgm.wear_share",
+        "judgement: real-world wear is mostly 80–90 %; the consensus asks 70 % to judge a trace",
+    ),
+    (
+        "cgm.gap_hours_mean",
+        "judgement: sensor changes with warm-up, and lost signal, a few hours at a time",
+    ),
+    (
+        "cgm.interval_minutes",
+        "device: Dexcom-type sensors read every 5 minutes (Libre-type: 15)",
+    ),
+    (
+        "cgm.log_sd",
+        "judgement: CV of 20–30 % typical of type 2 on CGM; the consensus target is ≤ 36 %",
+    ),
+    (
+        "cgm.autocorrelation_1h",
+        "simglucose (UVA/Padova) adult trace: lag-1h autocorrelation 0.31 of log glucose",
     ),
     (
         "response.*",
@@ -317,6 +376,8 @@ impl Population {
             self.measuring.irregular_monthly_probability,
         );
         share("measuring.fasting_share", self.measuring.fasting_share);
+        share("cgm.wearing_share", self.cgm.wearing_share);
+        share("cgm.autocorrelation_1h", self.cgm.autocorrelation_1h);
         share(
             "glycaemia.within_member_cv",
             self.glycaemia.within_member_cv,
@@ -339,6 +400,7 @@ impl Population {
             self.glycaemia.fasting_median_mmol_l,
         );
         positive("glycaemia.fasting_log_sd", self.glycaemia.fasting_log_sd);
+        positive("cgm.gap_hours_mean", self.cgm.gap_hours_mean);
         for (name, v, lo, hi) in [
             (
                 "glycaemia.post_meal_rise_mmol_l",
@@ -351,6 +413,14 @@ impl Population {
                 self.glycaemia.yearly_drift_share,
                 -0.5,
                 0.5,
+            ),
+            ("cgm.wear_share", self.cgm.wear_share, 0.01, 1.0),
+            ("cgm.log_sd", self.cgm.log_sd, 0.01, 1.0),
+            (
+                "cgm.interval_minutes",
+                f64::from(self.cgm.interval_minutes),
+                1.0,
+                60.0,
             ),
             (
                 "response.measuring_uplift_share",

@@ -14,6 +14,8 @@ pub enum Purpose {
     Member = 1,
     /// A member's readings in one period.
     Readings = 2,
+    /// Whether a member wears a CGM (its own stream, so finger-stick draws are unchanged).
+    Cgm = 3,
 }
 
 /// SplitMix64's finaliser: a bijection on u64 that spreads every input bit over the output.

@@ -26,6 +26,8 @@ pub struct Member {
     pub readings_per_month: f64,
     /// Mean fasting glucose at the start, mmol/L.
     pub fasting_mean_mmol_l: f64,
+    /// Wears a continuous glucose monitor instead of finger-sticking.
+    pub cgm: bool,
 }
 
 /// Member ids: `S0000001`… — the same in every replication, plan and shard.
@@ -101,6 +103,9 @@ pub fn member(
         measure_probability,
         readings_per_month: rate.sample(&mut rng),
         fasting_mean_mmol_l: fasting.sample(&mut rng),
+        cgm: model.cgm.wearing_share > 0.0
+            && stream(seed, index, replication, 0, Purpose::Cgm).random::<f64>()
+                < model.cgm.wearing_share,
     })
 }
 
@@ -162,6 +167,18 @@ pub fn period_data(
         * (1.0 + r.glucose_shift_share);
     let rate = member.readings_per_month * (1.0 + r.measuring_uplift_share);
 
+    if member.cgm {
+        // A wearer's 24-hour mean: fasting most of the day, higher after meals.
+        let mean = fasting_mean + g.post_meal_rise_mmol_l * 0.5;
+        let mut builder = ReadingsBuilder::new();
+        let count = crate::cgm::trace(model, mean, period, zone, &mut rng, &mut builder)?;
+        let lab = lab_result(model, fasting_mean, months_in, first, days, zone, &mut rng)?;
+        return Ok(PeriodData {
+            measured: count > 0,
+            readings: builder.finish().readings,
+            lab,
+        });
+    }
     let mut count = 0_u64;
     for _ in 0..months_in {
         if rng.random::<f64>() < member.measure_probability {
@@ -203,32 +220,44 @@ pub fn period_data(
             source: Source::Smbg,
         });
     }
-    // HbA1c about once a quarter, from the mean glucose through the ADAG relation
-    // (HbA1c % = (mean mmol/L + 2.59) / 1.59).
-    let lab_chance = f64::from(months_in) / 3.0;
-    let lab = if rng.random::<f64>() < lab_chance {
-        let mean = fasting_mean + g.post_meal_rise_mmol_l * (1.0 - model.measuring.fasting_share);
-        let percent = ((mean + 2.59) / 1.59 * 10.0).round() / 10.0;
-        let percent = Decimal::from_f64_retain(percent.clamp(3.0, 20.0))
-            .map(|d| d.round_dp(1))
-            .ok_or_else(|| SimError::Model("an HbA1c value".into()))?;
-        let day = first + Duration::days(rng.random_range(0..days));
-        let local = day
-            .and_hms_opt(9, 0, 0)
-            .ok_or_else(|| SimError::Model("a lab time".into()))?;
-        match zone.from_local_datetime(&local).earliest() {
-            Some(time) => Some(LabResult {
-                time: time.fixed_offset(),
-                hba1c: Hba1c::from_percent(percent).map_err(|e| dist_error("HbA1c", e))?,
-            }),
-            None => None,
-        }
-    } else {
-        None
-    };
+    let lab = lab_result(model, fasting_mean, months_in, first, days, zone, &mut rng)?;
     Ok(PeriodData {
         measured: count > 0,
         readings: builder.finish().readings,
         lab,
+    })
+}
+
+/// An HbA1c result about once a quarter, from the mean glucose through the ADAG relation
+/// (HbA1c % = (mean mmol/L + 2.59) / 1.59).
+fn lab_result(
+    model: &Population,
+    fasting_mean: f64,
+    months_in: u32,
+    first: NaiveDate,
+    days: i64,
+    zone: Tz,
+    rng: &mut impl Rng,
+) -> Result<Option<LabResult>, SimError> {
+    let g = &model.glycaemia;
+    let lab_chance = f64::from(months_in) / 3.0;
+    if rng.random::<f64>() >= lab_chance {
+        return Ok(None);
+    }
+    let mean = fasting_mean + g.post_meal_rise_mmol_l * (1.0 - model.measuring.fasting_share);
+    let percent = ((mean + 2.59) / 1.59 * 10.0).round() / 10.0;
+    let percent = Decimal::from_f64_retain(percent.clamp(3.0, 20.0))
+        .map(|d| d.round_dp(1))
+        .ok_or_else(|| SimError::Model("an HbA1c value".into()))?;
+    let day = first + Duration::days(rng.random_range(0..days));
+    let local = day
+        .and_hms_opt(9, 0, 0)
+        .ok_or_else(|| SimError::Model("a lab time".into()))?;
+    Ok(match zone.from_local_datetime(&local).earliest() {
+        Some(time) => Some(LabResult {
+            time: time.fixed_offset(),
+            hba1c: Hba1c::from_percent(percent).map_err(|e| dist_error("HbA1c", e))?,
+        }),
+        None => None,
     })
 }
