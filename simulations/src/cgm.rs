@@ -10,7 +10,7 @@
 
 use crate::SimError;
 use crate::population::Population;
-use chrono::{Duration, TimeZone, Timelike};
+use chrono::{DateTime, Offset, TimeZone};
 use chrono_tz::Tz;
 use incentive_engine::{Context, Glucose, GlucoseValue, Period, Reading, ReadingsBuilder, Source};
 use rand::Rng;
@@ -22,6 +22,8 @@ const MEAL_HOURS: [u32; 3] = [7, 12, 18];
 const MEAL_PEAK_MINUTES: f64 = 45.0;
 const SENSOR_MIN_MG_DL: f64 = 40.0;
 const SENSOR_MAX_MG_DL: f64 = 400.0;
+const MINUTES_PER_DAY: u32 = 24 * 60;
+const MS_PER_HOUR: i64 = 3_600_000;
 
 /// The rise `minutes` after a meal, as a share of its peak (0 before the meal; 1 at the peak;
 /// most of it gone three hours on).
@@ -69,6 +71,21 @@ pub fn trace(
     // the trace's mean stays the member's.
     let base = mean_mmol_l.max(1.0).ln() - meal_height * 0.3;
 
+    // The meals' rise by local minute of the day, worked out once rather than at each reading.
+    let meals_by_minute: Vec<f64> = (0..MINUTES_PER_DAY)
+        .map(|minute| {
+            MEAL_HOURS
+                .iter()
+                .map(|h| meal_shape(f64::from(minute) - f64::from(h * 60)))
+                .sum()
+        })
+        .collect();
+    // The zone's offset, looked up once an hour of the trace (offsets change on the hour).
+    let mut offset_hour = i64::MIN;
+    let mut offset = chrono::FixedOffset::east_opt(0).ok_or_else(|| bad("offset", &"UTC"))?;
+
+    let start_ms = window.start.timestamp_millis();
+    let step_ms = i64::from(c.interval_minutes.max(1)) * 60_000;
     let mut x = start_state.sample(rng);
     let mut on = rng.random::<f64>() < c.wear_share;
     let mut spell_left = if on {
@@ -91,13 +108,22 @@ pub fn trace(
         if !on {
             continue;
         }
-        let utc = window.start + Duration::minutes(k * i64::from(c.interval_minutes.max(1)));
-        let local = zone.from_utc_datetime(&utc.naive_utc());
-        let minute_of_day = f64::from(local.hour() * 60 + local.minute());
-        let meals: f64 = MEAL_HOURS
-            .iter()
-            .map(|h| meal_shape(minute_of_day - f64::from(h * 60)))
-            .sum();
+        // Integer milliseconds: chrono's calendar arithmetic at every reading would cost more
+        // than drawing it.
+        let t_ms = start_ms + k * step_ms;
+        let utc = DateTime::from_timestamp_millis(t_ms).ok_or_else(|| bad("time", &t_ms))?;
+        let hour = t_ms.div_euclid(MS_PER_HOUR);
+        if hour != offset_hour {
+            offset_hour = hour;
+            offset = zone.offset_from_utc_datetime(&utc.naive_utc()).fix();
+        }
+        let local_s = t_ms.div_euclid(1000) + i64::from(offset.local_minus_utc());
+        let minute_of_day = local_s.rem_euclid(86_400) / 60;
+        let meals = meals_by_minute
+            .get(usize::try_from(minute_of_day).unwrap_or(0))
+            .copied()
+            .unwrap_or(0.0);
+        let local = utc.with_timezone(&offset);
         let mg_dl = (base + x + meal_height * meals).exp() * incentive_engine::MG_DL_PER_MMOL_L;
         let value = if mg_dl < SENSOR_MIN_MG_DL {
             GlucoseValue::Low
@@ -109,7 +135,7 @@ pub fn trace(
             )
         };
         builder.push(Reading {
-            time: local.fixed_offset(),
+            time: local,
             value,
             context: Context::Unknown,
             source: Source::Cgm,
