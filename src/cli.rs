@@ -28,6 +28,9 @@ pub enum Command {
     /// Monte Carlo pricing of a policy (and a comparison) over a synthetic population;
     /// `simulate merge` joins shards.
     Simulate(SimulateArgs),
+    /// The whole product in one command: a database, the API in-process, a year of a
+    /// calibrated population's readings and payouts, the ledger verified, a simulation.
+    Demo(DemoArgs),
     /// A policy over real history — a database's tenant, or a readings file — period by
     /// period, beside what was actually paid.
     Backtest(BacktestArgs),
@@ -351,6 +354,26 @@ pub enum SimulateCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// A database to use instead of a new SQLite file in --out (it must not have a `demo`
+    /// tenant yet).
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+    /// Where the demo writes its database, report and keys (a previous demo's are replaced).
+    #[arg(long, value_name = "DIR", default_value = "incentive-demo")]
+    pub out: PathBuf,
+    /// Members of the synthetic population.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub members: u64,
+    /// Replications of the actuary's simulation.
+    #[arg(long, value_name = "R", default_value_t = 100)]
+    pub replications: u64,
+    /// The seed of the population and the simulation.
+    #[arg(long, value_name = "S", default_value_t = 2015)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches.
 
 mod backtest;
+mod demo;
 mod ledger;
 mod metrics;
 mod operator;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Evaluate(args) => policy::evaluate(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Backtest(args) => backtest::run(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Db(DbCommand::Migrate(args)) => operator::migrate(&args),
         Command::Admin(AdminCommand::Tenant(TenantCommand::Create { name, db })) => {

@@ -1,0 +1,572 @@
+//! `incentive demo`: the whole product in one command, on a fresh clone, with no set-up.
+//!
+//! It makes a SQLite database (or uses `--db`), a tenant and a key per role, starts the API
+//! in-process on a free port and drives it as its users would: the author publishes the
+//! reference policies and a variant; the platform enrols a population calibrated to the
+//! Guizhou pilot, sends a year of readings month by month and asks for each month's payouts
+//! with idempotency keys (and retries one, to show it is safe); the auditor verifies the ledger
+//! and replays a sample of decisions; the actuary prices the plan against the variant. Then it
+//! prints what happened and where to look further.
+
+mod client;
+mod packages;
+
+use crate::cli::DemoArgs;
+use anyhow::{Context as _, bail};
+use client::Caller;
+use incentive_engine::Period;
+use incentive_simulations::Population;
+use incentive_simulations::synth::{Draw, Member, member, period_data};
+use incentive_store::tenants::Role;
+use incentive_store::{Store, StoreOptions};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+const TENANT: &str = "demo";
+/// Requests the platform has in flight at once.
+const CONCURRENT_REQUESTS: usize = 32;
+/// Readings in one bulk upload at most (well under the server's body limit).
+const READINGS_PER_UPLOAD: usize = 20_000;
+/// Decisions the auditor replays.
+const REPLAY_SAMPLE: usize = 25;
+const FIRST_PERIOD: &str = "2026-01";
+const MONTHS: u32 = 12;
+
+pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    if args.members == 0 || args.members > 1_000_000 {
+        bail!("--members {} is outside 1 to 1,000,000", args.members);
+    }
+    if args.replications == 0 || args.replications > 10_000 {
+        bail!(
+            "--replications {} is outside 1 to 10,000",
+            args.replications
+        );
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot make the directory `{}`", args.out.display()))?;
+    let db = match &args.db {
+        Some(url) => url.clone(),
+        None => fresh_sqlite(&args.out)?,
+    };
+    super::operator::block_on(async { demo(args, &db).await })
+}
+
+/// `OUT/incentive.db`, new: a previous demo's database there is replaced.
+fn fresh_sqlite(out: &Path) -> anyhow::Result<String> {
+    let file = out.join("incentive.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let path = out.join(format!("incentive.db{suffix}"));
+        if path.exists() {
+            std::fs::remove_file(&path).with_context(|| {
+                format!("cannot replace the previous demo's `{}`", path.display())
+            })?;
+        }
+    }
+    Ok(format!("sqlite://{}", file.display()))
+}
+
+/// What the platform's calls came to.
+#[derive(Debug, Default)]
+struct Totals {
+    readings_sent: u64,
+    readings_accepted: u64,
+    labs: u64,
+    payouts: u64,
+    reward: Decimal,
+    premium_points: Decimal,
+    paid_by_member: BTreeMap<String, Decimal>,
+    decisions: Vec<String>,
+}
+
+async fn demo(args: &DemoArgs, db: &str) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let store = Store::open(db, StoreOptions::default()).await?;
+    store.create_tenant(TENANT).await.with_context(|| {
+        format!("the database already has a tenant `{TENANT}`: give --db a new database, or leave --db out")
+    })?;
+    let mut keys = BTreeMap::new();
+    for role in Role::ALL {
+        keys.insert(role.as_str(), store.create_key(TENANT, role).await?.secret);
+    }
+    write_keys(&args.out, &keys)?;
+
+    let limits = incentive_api::Limits {
+        simulation_threads: std::thread::available_parallelism().map_or(1, usize::from),
+        simulation_member_periods_max: u64::MAX,
+        ..incentive_api::Limits::default()
+    };
+    let (router, simulations) = incentive_api::service(store.clone(), limits);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(incentive_api::serve(listener, router, async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::new();
+    let caller = |role: Role| -> anyhow::Result<Caller> {
+        let key = keys
+            .get(role.as_str())
+            .ok_or_else(|| anyhow::anyhow!("no {} key", role.as_str()))?;
+        Ok(Caller::new(&http, &base, key))
+    };
+    let (author, platform, auditor, actuary) = (
+        caller(Role::Author)?,
+        caller(Role::Platform)?,
+        caller(Role::Auditor)?,
+        caller(Role::Actuary)?,
+    );
+    println!("incentive demo: the API at {base}, database {db}");
+
+    step("author", "publishes the reference policies and a variant");
+    let mut published = Vec::new();
+    for (id, files) in packages::reference()
+        .into_iter()
+        .chain(std::iter::once((packages::VARIANT, packages::variant()?)))
+    {
+        let version = author
+            .post("/v1/policies", &json!({ "files": files }))
+            .await?
+            .body
+            .at("/version")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        author
+            .post(
+                &format!("/v1/policies/{id}/versions/{version}/publish"),
+                &json!({}),
+            )
+            .await?;
+        published.push(format!("{id} {version}"));
+    }
+    detail(&published.join(", "));
+
+    let model = Population::default();
+    let first = Period::parse(FIRST_PERIOD)?;
+    let enrolled = first
+        .first_day()
+        .ok_or_else(|| anyhow::anyhow!("{FIRST_PERIOD} has no first day"))?;
+    let population: Vec<Member> = (0..args.members)
+        .map(|m| member(&model, args.seed, m, 0, enrolled))
+        .collect::<Result<_, _>>()?;
+
+    step(
+        "platform",
+        &format!(
+            "enrols {} members, then month by month sends their readings and asks for their payouts",
+            population.len()
+        ),
+    );
+    let bar = bar(population.len() as u64, "members enrolled");
+    for_each(&population, |who| {
+        let platform = platform.clone();
+        let bar = bar.clone();
+        let p = who.profile.clone();
+        async move {
+            platform
+                .put(
+                    &format!("/v1/members/{}", p.id.as_str()),
+                    &json!({
+                        "age": p.age, "sex": p.sex, "region": p.region,
+                        "diabetes_type": p.diabetes_type, "insulin": p.insulin,
+                        "enrolled_on": p.enrolled_on.map(|d| d.to_string()),
+                    }),
+                )
+                .await?;
+            bar.inc(1);
+            Ok(())
+        }
+    })
+    .await?;
+    bar.finish_and_clear();
+
+    let totals = months(args, &model, &population, &platform).await?;
+    detail(&format!(
+        "{} readings sent ({} accepted), {} HbA1c results, {} payouts",
+        totals.readings_sent, totals.readings_accepted, totals.labs, totals.payouts
+    ));
+
+    // A platform that did not hear the answer asks again with the same key: the same answer,
+    // and nothing posted twice.
+    let member = population
+        .first()
+        .map(|w| w.profile.id.as_str().to_owned())
+        .unwrap_or_default();
+    let body = json!({ "member_id": member, "policy_id": packages::PAID, "period": FIRST_PERIOD });
+    let key = format!("demo-{member}-{FIRST_PERIOD}");
+    let again = platform.post_keyed("/v1/payouts", &key, &body).await?;
+    let original = store
+        .decisions(TENANT, Some(&member))
+        .await?
+        .into_iter()
+        .find(|d| d.period == FIRST_PERIOD)
+        .map(|d| d.id)
+        .unwrap_or_default();
+    let same = again.body.at("/decision/id") == original.as_str()
+        && store.decisions(TENANT, Some(&member)).await?.len() == MONTHS as usize;
+    if !same {
+        bail!("retrying a payout with its Idempotency-Key did not give the decision on record");
+    }
+    detail(&format!(
+        "retried the payout of {member} for {FIRST_PERIOD} with its Idempotency-Key: the decision on record, {original}, nothing posted twice"
+    ));
+
+    step(
+        "auditor",
+        "verifies the ledger and replays a sample of decisions",
+    );
+    let report: Value = auditor.get_as("/v1/ledger/verify").await?;
+    let tenant = &report.at("/tenants/0");
+    if !tenant.at("/problem").is_null() {
+        bail!("the ledger does not verify: {}", tenant.at("/problem"));
+    }
+    let (head_seq, head_hash) = (
+        tenant.at("/head_seq").as_i64().unwrap_or_default(),
+        tenant
+            .at("/head_hash")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    );
+    let every = (totals.decisions.len() / REPLAY_SAMPLE).max(1);
+    let mut replayed = 0;
+    for id in totals.decisions.iter().step_by(every).take(REPLAY_SAMPLE) {
+        let r = auditor
+            .post(&format!("/v1/decisions/{id}/replay"), &json!({}))
+            .await?;
+        if r.body.at("/result") != "identical" {
+            bail!("replaying {id} did not give the same bytes: {}", r.text);
+        }
+        replayed += 1;
+    }
+    detail(&format!(
+        "{} entries verified, head {head_seq} {head_hash}; {replayed} decisions replayed byte for byte",
+        tenant.at("/entries")
+    ));
+
+    step(
+        "actuary",
+        &format!(
+            "prices {} against {} over {} replications",
+            packages::PAID,
+            packages::VARIANT,
+            args.replications
+        ),
+    );
+    let sim = simulate(args, &actuary).await?;
+    let summary = &sim.summary;
+    std::fs::write(args.out.join("summary.json"), &sim.summary_text)?;
+    std::fs::write(args.out.join("report.html"), &sim.report)?;
+
+    let _ = stop.send(());
+    server.await??;
+    simulations.stop_all(&store).await;
+    store.close().await;
+
+    print_summary(args, db, &totals, head_seq, &head_hash, summary, started);
+    Ok(())
+}
+
+/// A year, month by month: the month's readings and lab results, then its payouts.
+async fn months(
+    args: &DemoArgs,
+    model: &Population,
+    population: &[Member],
+    platform: &Caller,
+) -> anyhow::Result<Totals> {
+    let mut totals = Totals::default();
+    let zone = chrono_tz::Asia::Shanghai;
+    let bar = bar(
+        population.len() as u64 * u64::from(MONTHS),
+        "member-months sent and paid",
+    );
+    let mut period = Period::parse(FIRST_PERIOD)?;
+    for k in 0..MONTHS {
+        let mut lines = Vec::new();
+        let mut labs = Vec::new();
+        for (m, who) in population.iter().enumerate() {
+            let draw = Draw {
+                seed: args.seed,
+                member: m as u64,
+                replication: 0,
+            };
+            let data = period_data(model, who, draw, u64::from(k), period, zone)?;
+            let id = who.profile.id.as_str();
+            for r in data.readings.iter() {
+                let value = match r.value {
+                    incentive_engine::GlucoseValue::Measured(g) => json!(g.mg_dl()),
+                    incentive_engine::GlucoseValue::Low => json!("LO"),
+                    incentive_engine::GlucoseValue::High => json!("HI"),
+                };
+                lines.push(
+                    json!({
+                        "member_id": id, "time": r.time.to_rfc3339(), "glucose_mg_dl": value,
+                        "context": r.context.as_str(), "source": r.source.as_str(),
+                    })
+                    .to_string(),
+                );
+            }
+            if let Some(lab) = data.lab {
+                labs.push((id.to_owned(), lab));
+            }
+        }
+        for chunk in lines.chunks(READINGS_PER_UPLOAD) {
+            let answer = platform
+                .post_raw("/v1/readings", "application/x-ndjson", chunk.join("\n"))
+                .await?;
+            totals.readings_sent += chunk.len() as u64;
+            totals.readings_accepted += answer.body.at("/accepted").as_u64().unwrap_or_default();
+        }
+        for_each(&labs, |(id, lab)| {
+            let platform = platform.clone();
+            let body = json!({ "labs": [{ "time": lab.time.to_rfc3339(), "hba1c_percent": lab.hba1c.percent().to_string() }] });
+            let path = format!("/v1/members/{id}/labs");
+            async move {
+                platform.post(&path, &body).await?;
+                Ok(())
+            }
+        })
+        .await?;
+        totals.labs += labs.len() as u64;
+
+        let answers = Arc::new(std::sync::Mutex::new(Vec::new()));
+        for_each(population, |who| {
+            let platform = platform.clone();
+            let answers = Arc::clone(&answers);
+            let bar = bar.clone();
+            let id = who.profile.id.as_str().to_owned();
+            let period = period.to_string();
+            async move {
+                let key = format!("demo-{id}-{period}");
+                let body =
+                    json!({ "member_id": id, "policy_id": packages::PAID, "period": period });
+                let answer = platform.post_keyed("/v1/payouts", &key, &body).await?;
+                answers
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("a payout's answer was lost"))?
+                    .push((id, answer.body));
+                bar.inc(1);
+                Ok(())
+            }
+        })
+        .await?;
+        let mut answers = std::mem::take(
+            &mut *answers
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the payouts' answers were lost"))?,
+        );
+        // In member order, whatever order they were answered in.
+        answers.sort_by(|a, b| a.0.cmp(&b.0));
+        for (id, body) in answers {
+            let d = &body.at("/decision");
+            let reward = decimal(d.at("/reward_posted"))?;
+            totals.reward += reward;
+            totals.premium_points += decimal(d.at("/premium_posted"))?;
+            *totals.paid_by_member.entry(id).or_default() += reward;
+            totals
+                .decisions
+                .push(d.at("/id").as_str().unwrap_or_default().to_owned());
+            totals.payouts += 1;
+        }
+        period = period.next();
+    }
+    bar.finish_and_clear();
+    Ok(totals)
+}
+
+/// A JSON value's part at a pointer (`/decision/id`), or null: never a panic on an answer
+/// of another shape.
+trait At {
+    fn at(&self, pointer: &str) -> &Value;
+}
+
+static NULL: Value = Value::Null;
+
+impl At for Value {
+    fn at(&self, pointer: &str) -> &Value {
+        self.pointer(pointer).unwrap_or(&NULL)
+    }
+}
+
+fn decimal(v: &Value) -> anyhow::Result<Decimal> {
+    let text = v
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| v.to_string());
+    Decimal::from_str(&text).with_context(|| format!("`{text}` is not an amount"))
+}
+
+/// The actuary's run, and its results.
+struct Simulation {
+    summary: Value,
+    summary_text: String,
+    report: String,
+}
+
+async fn simulate(args: &DemoArgs, actuary: &Caller) -> anyhow::Result<Simulation> {
+    let started = actuary
+        .post(
+            "/v1/simulations",
+            &json!({
+                "policy_id": packages::PAID, "compare_policy_id": packages::VARIANT,
+                "members": args.members, "periods": MONTHS, "replications": args.replications,
+                "seed": args.seed, "first_period": FIRST_PERIOD,
+            }),
+        )
+        .await?;
+    let id = started
+        .body
+        .at("/id")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let total = started
+        .body
+        .at("/member_periods_total")
+        .as_u64()
+        .unwrap_or_default();
+    let bar = bar(total, "member-periods simulated");
+    loop {
+        let now: Value = actuary.get_as(&format!("/v1/simulations/{id}")).await?;
+        bar.set_position(now.at("/member_periods_done").as_u64().unwrap_or_default());
+        match now.at("/status").as_str() {
+            Some("succeeded") => break,
+            Some("failed") => bail!("the simulation failed: {}", now.at("/error")),
+            _ => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+        }
+    }
+    bar.finish_and_clear();
+    let summary = actuary
+        .get(&format!("/v1/simulations/{id}/summary"))
+        .await?;
+    let report = actuary.get(&format!("/v1/simulations/{id}/report")).await?;
+    Ok(Simulation {
+        summary: summary.body,
+        summary_text: summary.text,
+        report: report.text,
+    })
+}
+
+/// Runs `f` on every item, `CONCURRENT_REQUESTS` at a time; the first error stops the rest.
+async fn for_each<T, F, Fut>(items: &[T], f: F) -> anyhow::Result<()>
+where
+    F: Fn(&T) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let mut running = tokio::task::JoinSet::new();
+    for item in items {
+        if running.len() >= CONCURRENT_REQUESTS
+            && let Some(done) = running.join_next().await
+        {
+            done??;
+        }
+        running.spawn(f(item));
+    }
+    while let Some(done) = running.join_next().await {
+        done??;
+    }
+    Ok(())
+}
+
+fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "  {{wide_bar}} {{percent:>3}}% {what} {{human_pos}}/{{human_len}} · {{eta}} left"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn step(who: &str, what: &str) {
+    println!("\n{who}: {what}");
+}
+
+fn detail(line: &str) {
+    println!("  {line}");
+}
+
+/// `OUT/keys.env`: the demo tenant's keys, for trying the API by hand against `serve`.
+fn write_keys(out: &Path, keys: &BTreeMap<&str, String>) -> anyhow::Result<()> {
+    let mut text = String::from(
+        "# Keys of the demo tenant, one per role: `source` this file to try the API by hand.\n\
+         # Demo only: a real key is printed once by `incentive admin key create` and kept secret.\n",
+    );
+    for (role, key) in keys {
+        let _ = writeln!(text, "export {}_KEY={key}", role.to_uppercase());
+    }
+    let path = out.join("keys.env");
+    std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+fn print_summary(
+    args: &DemoArgs,
+    db: &str,
+    t: &Totals,
+    head_seq: i64,
+    head_hash: &str,
+    summary: &Value,
+    started: std::time::Instant,
+) {
+    let members_paid = t
+        .paid_by_member
+        .values()
+        .filter(|v| **v > Decimal::ZERO)
+        .count();
+    let plan = |i: usize| summary.at(&format!("/plans/{i}"));
+    let mean = |i: usize| {
+        plan(i)
+            .at("/total_reward/mean")
+            .as_str()
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let ci = |i: usize| {
+        let c = plan(i).at("/total_reward/mean_ci95");
+        format!(
+            "{} to {}",
+            c.at("/0").as_str().unwrap_or("?"),
+            c.at("/1").as_str().unwrap_or("?")
+        )
+    };
+    let out = args.out.display();
+    println!(
+        "\nsummary ({:.0} s)\n\
+         \x20 members              {}\n\
+         \x20 readings             {} sent, {} accepted; {} HbA1c results\n\
+         \x20 payouts              {} ({} members paid something)\n\
+         \x20 rewards paid         {} CNY\n\
+         \x20 premium adjustments  {} percentage points\n\
+         \x20 ledger head          entry {head_seq}, {head_hash}\n\
+         \x20 simulated year       {}: {} CNY expected (95% interval {}); {}: {} CNY ({})\n\
+         \n\
+         look further:\n\
+         \x20 {out}/report.html   the actuary's report (open it in a browser)\n\
+         \x20 {out}/summary.json  its figures\n\
+         \x20 {out}/keys.env      the demo's API keys, one per role\n\
+         \x20 incentive serve --db {db}\n\
+         \x20 incentive ledger verify --db {db}\n\
+         \x20 incentive ledger replay --db {db} --tenant {TENANT} --all",
+        started.elapsed().as_secs_f64(),
+        args.members,
+        t.readings_sent,
+        t.readings_accepted,
+        t.labs,
+        t.payouts,
+        members_paid,
+        t.reward.normalize(),
+        t.premium_points.normalize(),
+        packages::PAID,
+        mean(0),
+        ci(0),
+        packages::VARIANT,
+        mean(1),
+        ci(1),
+    );
+}
