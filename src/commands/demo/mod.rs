@@ -94,6 +94,7 @@ async fn demo(args: &DemoArgs, db: &str) -> anyhow::Result<()> {
         keys.insert(role.as_str(), store.create_key(TENANT, role).await?.secret);
     }
     write_keys(&args.out, &keys)?;
+    write_script(&args.out, db)?;
 
     let limits = incentive_api::Limits {
         simulation_threads: std::thread::available_parallelism().map_or(1, usize::from),
@@ -505,6 +506,73 @@ fn write_keys(out: &Path, keys: &BTreeMap<&str, String>) -> anyhow::Result<()> {
     std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))
 }
 
+/// `OUT/serve-and-call.sh`: serves the demo's database and makes a platform's calls with curl,
+/// printing each, for an integrator to read and copy.
+fn write_script(out: &Path, db: &str) -> anyhow::Result<()> {
+    let bin = std::env::current_exe().context("cannot tell where this binary is")?;
+    // The database as the script sees it, from inside OUT.
+    let db = match db.strip_prefix("sqlite://") {
+        Some(file) => {
+            let absolute = std::fs::canonicalize(out)
+                .map(|o| o.join("incentive.db"))
+                .unwrap_or_else(|_| Path::new(file).to_path_buf());
+            format!("sqlite://{}", absolute.display())
+        }
+        None => db.to_owned(),
+    };
+    let script = format!(
+        r##"#!/usr/bin/env bash
+# Written by `incentive demo`: serves the demo's database on a free port and makes the calls a
+# platform (the meter app's backend) makes, printing each request and answer. Read it, copy it.
+set -euo pipefail
+cd "$(dirname "$0")"
+source ./keys.env
+bin=${{INCENTIVE_BIN:-{bin}}}
+"$bin" serve --db '{db}' --addr 127.0.0.1:0 >serve.out 2>serve.log &
+server=$!
+trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do grep -q "listening on" serve.out 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^listening on //p' serve.out)
+# Each call is printed with the key's name in place of the key.
+call() {{ echo; echo "\$ curl ${{*//$PLATFORM_KEY/\$PLATFORM_KEY}}"; curl -sS --fail-with-body "$@"; echo; }}
+json=(-H 'content-type: application/json')
+
+# Enrol a member (PUT is an upsert: running this again changes nothing).
+call -X PUT "$URL/v1/members/NEW001" -H "authorization: Bearer $PLATFORM_KEY" "${{json[@]}}" \
+  -d '{{"age": 58, "sex": "female", "region": "Guizhou-Suiyang", "diabetes_type": "type2", "insulin": false, "enrolled_on": "2026-03-01"}}'
+
+# A week of finger-stick readings: each is accepted, a duplicate, or rejected with its reason.
+readings=$(for d in 02 03 04 05 06 07 08; do
+  printf '{{"time": "2026-03-%sT07:10:00+08:00", "glucose_mmol_l": 6.1, "context": "fasting", "source": "smbg"}},' "$d"
+  printf '{{"time": "2026-03-%sT09:30:00+08:00", "glucose_mmol_l": 8.4, "context": "post_meal", "source": "smbg"}},' "$d"
+done)
+call -X POST "$URL/v1/members/NEW001/readings" -H "authorization: Bearer $PLATFORM_KEY" "${{json[@]}}" \
+  -d '{{"readings": ['"${{readings%,}}"']}}' 
+
+# March's payout, with an Idempotency-Key: the decision, what it posted, and why.
+payout='{{"member_id": "NEW001", "policy_id": "tangdaifu-smbg", "period": "2026-03"}}'
+call -X POST "$URL/v1/payouts" -H "authorization: Bearer $PLATFORM_KEY" "${{json[@]}}" \
+  -H 'idempotency-key: pay-NEW001-2026-03' -d "$payout"
+
+# The same request again (the platform did not hear the answer): the same answer, paid once.
+call -X POST "$URL/v1/payouts" -H "authorization: Bearer $PLATFORM_KEY" "${{json[@]}}" \
+  -H 'idempotency-key: pay-NEW001-2026-03' -d "$payout"
+
+# The member's decisions, as the app would show them.
+call "$URL/v1/members/NEW001/decisions" -H "authorization: Bearer $PLATFORM_KEY"
+"##,
+        bin = bin.display(),
+    );
+    let path = out.join("serve-and-call.sh");
+    std::fs::write(&path, script).with_context(|| format!("cannot write `{}`", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
+}
+
 fn print_summary(
     args: &DemoArgs,
     db: &str,
@@ -550,6 +618,7 @@ fn print_summary(
          \x20 {out}/report.html   the actuary's report (open it in a browser)\n\
          \x20 {out}/summary.json  its figures\n\
          \x20 {out}/keys.env      the demo's API keys, one per role\n\
+         \x20 {out}/serve-and-call.sh  serves this database and calls it as a platform would\n\
          \x20 incentive serve --db {db}\n\
          \x20 incentive ledger verify --db {db}\n\
          \x20 incentive ledger replay --db {db} --tenant {TENANT} --all",
