@@ -115,6 +115,56 @@ async fn the_demo_runs_in_a_fresh_directory_and_what_it_prints_is_what_it_wrote(
 }
 
 #[test]
+fn a_whole_demo_logged_at_trace_holds_no_key_reading_or_member_attribute() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_incentive"))
+        .args(["demo", "--members", "12", "--replications", "2"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let demo = dir.path().join("incentive-demo");
+    let logs = std::fs::read_to_string(demo.join("server.log")).unwrap();
+    assert!(
+        logs.contains("/v1/payouts") && logs.contains("/v1/readings"),
+        "the logs name the routes the demo called"
+    );
+    let keys = std::fs::read_to_string(demo.join("keys.env")).unwrap();
+    let mut secrets: Vec<String> = keys
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(_, k)| k.to_owned()))
+        .collect();
+    assert_eq!(secrets.len(), 5);
+    // Member attributes and readings as the demo sent them.
+    for s in [
+        "Guizhou-Suiyang",
+        "Guizhou-other",
+        "\"age\"",
+        "glucose_mg_dl",
+        "hba1c_percent",
+        "+08:00",
+    ] {
+        secrets.push(s.to_owned());
+    }
+    let printed = String::from_utf8_lossy(&out.stdout);
+    for secret in &secrets {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "`{secret}` is in the server's logs"
+        );
+        assert!(
+            !printed.contains(secret.as_str()),
+            "`{secret}` is in what the demo printed"
+        );
+    }
+}
+
+#[test]
 fn bad_demo_flags_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     for (args, says) in [

@@ -53,6 +53,18 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         Some(url) => url.clone(),
         None => fresh_sqlite(&args.out)?,
     };
+    // The in-process server logs as `incentive serve` does (JSON lines, `RUST_LOG`, `info` by
+    // default), into OUT/server.log rather than over the demo's own output.
+    let log = args.out.join("server.log");
+    let file =
+        std::fs::File::create(&log).with_context(|| format!("cannot write `{}`", log.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
     super::operator::block_on(async { demo(args, &db).await })
 }
 
@@ -618,6 +630,7 @@ fn print_summary(
          \x20 {out}/report.html   the actuary's report (open it in a browser)\n\
          \x20 {out}/summary.json  its figures\n\
          \x20 {out}/keys.env      the demo's API keys, one per role\n\
+         \x20 {out}/server.log    the API's logs (JSON lines; RUST_LOG sets how much)\n\
          \x20 {out}/serve-and-call.sh  serves this database and calls it as a platform would\n\
          \x20 incentive serve --db {db}\n\
          \x20 incentive ledger verify --db {db}\n\
