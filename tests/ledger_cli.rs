@@ -468,26 +468,6 @@ async fn two_serve_processes_on_one_postgresql_pay_each_member_once() {
 
 /// One request on its own connection, or `None` if the server would not take it (it is
 /// shutting down): what a client that retries would see.
-fn try_http(addr: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Option<(u16, String)> {
-    use std::io::{Read, Write};
-    let mut socket = std::net::TcpStream::connect(addr).ok()?;
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    socket.write_all(request.as_bytes()).ok()?;
-    let mut response = String::new();
-    socket.read_to_string(&mut response).ok()?;
-    let status = response.get(9..12)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n")?.1.to_owned();
-    Some((status, body))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_a_stream_of_payouts_loses_no_acknowledged_payout() {
     for db in databases().await {

@@ -63,3 +63,29 @@ pub fn spawn_serve_with(db: &TestDb, flags: &[&str]) -> (std::process::Child, St
         .to_owned();
     (child, addr)
 }
+
+/// A POST on a fresh connection; `None` if the server is not there or hung up.
+pub fn try_http(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).ok()?;
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    socket.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    socket.read_to_string(&mut response).ok()?;
+    let status = response.get(9..12)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n")?.1.to_owned();
+    Some((status, body))
+}

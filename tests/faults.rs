@@ -1,0 +1,216 @@
+//! Faults, on a real `serve` process: killed outright (SIGKILL) under a stream of payouts and
+//! started again, with every client retrying with its keys; and clients that hang up half-way
+//! through a request, or before reading the answer. After each: no acknowledged payout lost,
+//! none doubled, the ledger verifies, and the service carries on without a hand on it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+#[path = "../store/tests/common/mod.rs"]
+mod common;
+mod serve;
+
+use common::*;
+use incentive_store::tenants::Role;
+use serve::*;
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+
+fn payout_body(member: &str) -> String {
+    format!("{{\"member_id\":\"{member}\",\"policy_id\":\"{PLAN}\",\"period\":\"2026-03\"}}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_under_payouts_then_a_restart_and_retries_lose_nothing_and_double_nothing() {
+    for db in databases().await {
+        let store = store_with_plan(&db, str::to_owned).await;
+        let members: Vec<String> = (0..200).map(|i| format!("K{i:03}")).collect();
+        for m in &members {
+            let id = enrol(&store, m).await;
+            store
+                .add_readings(TENANT, &id, controlled_march(20))
+                .await
+                .unwrap();
+        }
+        let key = store
+            .create_key(TENANT, Role::Platform)
+            .await
+            .unwrap()
+            .secret;
+        let auth = format!("Bearer {key}");
+        let (mut child, addr) = spawn_serve(&db);
+        // member → the decision its 2xx answer named.
+        let acknowledged = Arc::new(Mutex::new(BTreeMap::<String, String>::new()));
+        let mut clients = Vec::new();
+        for slice in members.chunks(25) {
+            let (slice, addr, auth, acknowledged) = (
+                slice.to_vec(),
+                addr.clone(),
+                auth.clone(),
+                acknowledged.clone(),
+            );
+            clients.push(std::thread::spawn(move || {
+                for m in slice {
+                    let headers = [
+                        ("authorization", auth.as_str()),
+                        ("idempotency-key", m.as_str()),
+                    ];
+                    match try_http(&addr, "/v1/payouts", &headers, &payout_body(&m)) {
+                        Some((status, answer)) if status < 300 => {
+                            let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+                            let id = v["decision"]["id"].as_str().unwrap().to_owned();
+                            acknowledged.lock().unwrap().insert(m, id);
+                        }
+                        Some((status, answer)) => {
+                            assert!(status < 500 || status == 503, "{status}: {answer}")
+                        }
+                        None => return,
+                    }
+                }
+            }));
+        }
+        while acknowledged.lock().unwrap().len() < 30 {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        child.kill().unwrap(); // SIGKILL: no drain, no destructor, no flush.
+        child.wait().unwrap();
+        for c in clients {
+            c.join().unwrap();
+        }
+        let acknowledged = acknowledged.lock().unwrap().clone();
+
+        // Started again, with no repair step; every client retries every payout with its key.
+        let (mut child, addr) = spawn_serve(&db);
+        for m in &members {
+            let headers = [
+                ("authorization", auth.as_str()),
+                ("idempotency-key", m.as_str()),
+            ];
+            let (status, answer) =
+                try_http(&addr, "/v1/payouts", &headers, &payout_body(m)).unwrap();
+            assert!(status < 300, "{}: {m}: {status} {answer}", db.label);
+            let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+            if let Some(first) = acknowledged.get(m) {
+                assert_eq!(
+                    v["decision"]["id"],
+                    first.as_str(),
+                    "{}: {m} answered anew",
+                    db.label
+                );
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        let decisions = store.decisions(TENANT, None).await.unwrap();
+        assert_eq!(
+            decisions.len(),
+            members.len(),
+            "{}: one decision a member, none doubled",
+            db.label
+        );
+        for (m, id) in &acknowledged {
+            assert!(
+                decisions.iter().any(|d| &d.id == id && &d.member_id == m),
+                "{}: acknowledged payout {id} of {m} is missing",
+                db.label
+            );
+        }
+        let report = store.verify(Some(TENANT), &[]).await.unwrap();
+        assert!(report.ok(), "{}: {report:?}", db.label);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_hang_up_mid_request_cost_nothing_and_the_server_carries_on() {
+    for db in databases().await {
+        let store = store_with_plan(&db, str::to_owned).await;
+        for m in ["H1", "H2"] {
+            let id = enrol(&store, m).await;
+            store
+                .add_readings(TENANT, &id, controlled_march(20))
+                .await
+                .unwrap();
+        }
+        let key = store
+            .create_key(TENANT, Role::Platform)
+            .await
+            .unwrap()
+            .secret;
+        let auth = format!("Bearer {key}");
+        let (mut child, addr) = spawn_serve(&db);
+
+        // Half a body, then gone: nothing is decided.
+        for _ in 0..20 {
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            let body = payout_body("H1");
+            let head = format!(
+                "POST /v1/payouts HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\nidempotency-key: half\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            s.write_all(head.as_bytes()).unwrap();
+            s.write_all(&body.as_bytes()[..body.len() / 2]).unwrap();
+            drop(s);
+        }
+        // A whole request, then gone before the answer: it may be decided; a retry with the
+        // key gets that decision, never a second one.
+        for _ in 0..5 {
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            let body = payout_body("H2");
+            let request = format!(
+                "POST /v1/payouts HTTP/1.1\r\nhost: x\r\nauthorization: {auth}\r\nidempotency-key: gone\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            s.write_all(request.as_bytes()).unwrap();
+            drop(s);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(
+            http(&addr, "GET", "/readyz", &[], "").0,
+            200,
+            "{}",
+            db.label
+        );
+        assert!(
+            store
+                .decisions(TENANT, Some("H1"))
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}: half a request decided something",
+            db.label
+        );
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("idempotency-key", "gone"),
+        ];
+        let (status, answer) =
+            try_http(&addr, "/v1/payouts", &headers, &payout_body("H2")).unwrap();
+        assert!(status < 300, "{status} {answer}");
+        let h2 = store.decisions(TENANT, Some("H2")).await.unwrap();
+        assert_eq!(h2.len(), 1, "{}: {h2:?}", db.label);
+        // And the first member is paid normally afterwards.
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("idempotency-key", "whole"),
+        ];
+        assert_eq!(
+            try_http(&addr, "/v1/payouts", &headers, &payout_body("H1"))
+                .unwrap()
+                .0,
+            201
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(store.verify(Some(TENANT), &[]).await.unwrap().ok());
+        store.close().await;
+        db.cleanup().await;
+    }
+}
