@@ -42,8 +42,26 @@ pub fn spawn_serve(db: &TestDb) -> (std::process::Child, String) {
 }
 
 pub fn spawn_serve_with(db: &TestDb, flags: &[&str]) -> (std::process::Child, String) {
+    spawn_serve_under(db, flags, &[])
+}
+
+/// `serve` started through `wrapper` (e.g. `faketime -f +2h`), if one is given.
+pub fn spawn_serve_under(
+    db: &TestDb,
+    flags: &[&str],
+    wrapper: &[&str],
+) -> (std::process::Child, String) {
     use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_incentive"))
+    let bin = env!("CARGO_BIN_EXE_incentive");
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    let mut child = command
         .args(["serve", "--db", &db.url, "--addr", "127.0.0.1:0"])
         .args(flags)
         .env_remove("INCENTIVE_DB")
