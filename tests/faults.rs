@@ -295,3 +295,91 @@ async fn two_servers_whose_clocks_disagree_by_hours_pay_each_member_once_and_the
     store.close().await;
     db.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_that_fills_mid_stream_refuses_payouts_whole_and_the_same_process_recovers_once_it_has_room()
+ {
+    let db = sqlite_db().await;
+    let store = store_with_plan(&db, str::to_owned).await;
+    let members: Vec<String> = (0..150).map(|i| format!("D{i:03}")).collect();
+    for m in &members {
+        let id = enrol(&store, m).await;
+        store
+            .add_readings(TENANT, &id, controlled_march(20))
+            .await
+            .unwrap();
+    }
+    let key = store
+        .create_key(TENANT, Role::Platform)
+        .await
+        .unwrap()
+        .secret;
+    let auth = format!("Bearer {key}");
+    // The server may write no file past 256 KiB: its write-ahead log fills after a few dozen
+    // payouts, as a full disk would (SIGXFSZ ignored, so the write fails with EFBIG instead).
+    // The log is emptied first, so the server's writes start at its beginning.
+    raw(&db, "PRAGMA wal_checkpoint(TRUNCATE)").await.unwrap();
+    let script = "trap '' XFSZ; ulimit -S -f 256; exec \"$0\" \"$@\"".to_owned();
+    let wrapper = ["bash", "-c", script.as_str()];
+    let (mut child, addr) = spawn_serve_under(&db, &[], &wrapper);
+    let mut acknowledged = BTreeMap::new();
+    let mut refused = 0;
+    for m in &members {
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("idempotency-key", m.as_str()),
+        ];
+        let (status, answer) = try_http(&addr, "/v1/payouts", &headers, &payout_body(m)).unwrap();
+        if status < 300 {
+            let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+            acknowledged.insert(m.clone(), v["decision"]["id"].as_str().unwrap().to_owned());
+        } else {
+            assert!(status >= 500, "{status}: {answer}");
+            assert!(
+                !answer.contains("EFBIG") && !answer.contains("disk"),
+                "{answer}"
+            );
+            refused += 1;
+        }
+    }
+    assert!(
+        refused > 0 && !acknowledged.is_empty(),
+        "{refused} refused, {} paid",
+        acknowledged.len()
+    );
+    assert_eq!(
+        http(&addr, "GET", "/healthz", &[], "").0,
+        200,
+        "the process is still there"
+    );
+
+    // Room again, for the same process: every payout retried with its key.
+    let pid = child.id().to_string();
+    let lifted = std::process::Command::new("prlimit")
+        .args(["--pid", &pid, "--fsize=unlimited"])
+        .status()
+        .unwrap();
+    assert!(lifted.success());
+    for m in &members {
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("idempotency-key", m.as_str()),
+        ];
+        let (status, answer) = try_http(&addr, "/v1/payouts", &headers, &payout_body(m)).unwrap();
+        assert!(
+            status < 300,
+            "{m} after the disk has room: {status} {answer}"
+        );
+        if let Some(first) = acknowledged.get(m) {
+            let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+            assert_eq!(v["decision"]["id"], first.as_str());
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let decisions = store.decisions(TENANT, None).await.unwrap();
+    assert_eq!(decisions.len(), members.len(), "none lost, none doubled");
+    assert!(store.verify(Some(TENANT), &[]).await.unwrap().ok());
+    store.close().await;
+    db.cleanup().await;
+}

@@ -15,7 +15,7 @@ use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
-use sqlx::{Database, Decode, Encode, Type};
+use sqlx::{Connection as _, Database, Decode, Encode, Type};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -158,9 +158,15 @@ impl Pool {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_millis(limits.sqlite_busy_timeout_ms));
+            // A connection still in a transaction when it is taken from the pool is out of
+            // step with its database: when a COMMIT fails because the disk is full, SQLite has
+            // already rolled the transaction back, the driver's ROLLBACK then fails, and its
+            // count of open transactions stays at one — every later BEGIN on that connection
+            // would fail. Such a connection is closed and replaced (tests/faults.rs).
             let pool = SqlitePoolOptions::new()
                 .max_connections(limits.pool_connections_max.max(1))
                 .acquire_timeout(acquire)
+                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                 .connect_with(options)
                 .await
                 .map_err(|e| StoreError::connect(url, e))?;
@@ -173,6 +179,7 @@ impl Pool {
             let pool = PgPoolOptions::new()
                 .max_connections(limits.pool_connections_max.max(1))
                 .acquire_timeout(acquire)
+                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                 .connect_with(options)
                 .await
                 .map_err(|e| StoreError::connect(url, e))?;
