@@ -10,8 +10,17 @@ use incentive_engine::policy::{
     Decision, EvaluationInput, History, MemberProfile, Policy, PriorOutcome,
 };
 use incentive_engine::{LabResult, Period, Readings};
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
+
+/// One member's inputs for a period, for [`Book::decide_many`].
+#[derive(Clone, Copy, Debug)]
+pub struct MemberInput<'a> {
+    pub profile: &'a MemberProfile,
+    pub readings: &'a Readings,
+    pub labs: &'a [LabResult],
+}
 
 /// A plan's books over `members` members.
 #[derive(Debug)]
@@ -64,12 +73,12 @@ impl<'p> Book<'p> {
         readings: &Readings,
         labs: &[LabResult],
     ) -> Result<Decision, SimError> {
-        let (Some(history), Some(paid)) = (self.histories.get_mut(m), self.paid.get_mut(m)) else {
-            return Err(SimError::Config(format!(
+        let history = self.histories.get_mut(m).ok_or_else(|| {
+            SimError::Config(format!(
                 "member index {m} is outside the book's {} members",
                 self.paid.len()
-            )));
-        };
+            ))
+        })?;
         history.pool_paid = self
             .policy
             .manifest
@@ -85,11 +94,85 @@ impl<'p> Book<'p> {
                 labs,
                 history,
             })
-            .map_err(|e| SimError::Evaluation {
-                policy: self.policy.manifest.id.clone(),
-                period: period.to_string(),
-                message: e.to_string(),
+            .map_err(|e| self.evaluation_error(period, &e))?;
+        self.book(m, period, &decision)?;
+        Ok(decision)
+    }
+
+    fn evaluation_error(&self, period: Period, e: &dyn std::fmt::Display) -> SimError {
+        SimError::Evaluation {
+            policy: self.policy.manifest.id.clone(),
+            period: period.to_string(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Decides, for the open period, the members `first`, `first + 1`, … in order, as
+    /// [`Book::decide`] would one after the other — on every core.
+    ///
+    /// Only the pool links members: each member's own history is theirs alone, and a script
+    /// cannot see what the pool has paid (the engine applies the pool's cap after it). So every
+    /// member is first decided in parallel with no pool cap; then, in member order, a decision
+    /// whose reward fits in what is left of the pool is exactly what the sequential decision
+    /// would have been (the cap does not bind), and any other is decided again with the pool
+    /// as it stands. The totals are the sequential run's, byte for byte.
+    pub fn decide_many(
+        &mut self,
+        first: usize,
+        period: Period,
+        members: &[MemberInput<'_>],
+    ) -> Result<(), SimError> {
+        let policy = self.policy;
+        let count = self.paid.len();
+        let histories = self
+            .histories
+            .get_mut(first..first + members.len())
+            .ok_or_else(|| {
+                SimError::Config(format!(
+                    "members {first}–{} are outside the book's {count}",
+                    first + members.len()
+                ))
             })?;
+        let speculative: Vec<_> = histories
+            .par_iter_mut()
+            .zip(members.par_iter())
+            .map(|(history, input)| {
+                history.pool_paid = None;
+                policy.evaluate(&EvaluationInput {
+                    member: input.profile,
+                    period,
+                    readings: input.readings,
+                    labs: input.labs,
+                    history,
+                })
+            })
+            .collect();
+        let budget = policy.manifest.caps.pool_budget;
+        for (i, (spec, input)) in speculative.into_iter().zip(members).enumerate() {
+            let m = first + i;
+            let left = budget.map(|b| (b - self.pool_paid).max(Decimal::ZERO));
+            match spec {
+                Ok(decision) if left.is_none_or(|l| decision.reward <= l) => {
+                    self.book(m, period, &decision)?;
+                }
+                // The pool may cut it (or it failed): decide it as the sequential run would.
+                _ => {
+                    self.decide(m, input.profile, period, input.readings, input.labs)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Books member `m`'s decision for `period`: their history, what they and the pool have
+    /// paid, the plan's totals.
+    fn book(&mut self, m: usize, period: Period, decision: &Decision) -> Result<(), SimError> {
+        let (Some(history), Some(paid)) = (self.histories.get_mut(m), self.paid.get_mut(m)) else {
+            return Err(SimError::Config(format!(
+                "member index {m} is outside the book's {} members",
+                self.paid.len()
+            )));
+        };
         history.outcomes.push(PriorOutcome {
             period,
             reward: decision.reward,
@@ -114,7 +197,7 @@ impl<'p> Book<'p> {
         if let Some(last) = t.reward_by_period.last_mut() {
             *last += decision.reward;
         }
-        Ok(decision)
+        Ok(())
     }
 
     /// Closes period `k` (0-based): notes it if the pool has run out by its end.

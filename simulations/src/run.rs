@@ -6,7 +6,7 @@
 //! does not depend on how many threads made it.
 
 use crate::SimError;
-use crate::book::Book;
+use crate::book::{Book, MemberInput};
 use crate::breakdown::cohort_keys;
 use crate::members::MemberTotals;
 use crate::population::Population;
@@ -66,6 +66,9 @@ pub struct Config {
     pub first_period: Period,
     pub shard: Shard,
 }
+
+/// Members drawn and decided together, on every core, before the next.
+const MEMBERS_PER_CHUNK: usize = 2048;
 
 /// Members, periods and replications a run may ask for at most.
 pub const MEMBERS_MAX: u64 = 10_000_000;
@@ -256,29 +259,50 @@ fn replicate(
         for book in &mut books {
             book.start_period();
         }
-        for (m, who) in members.iter().enumerate() {
+        // Members a chunk at a time: their readings drawn on every core, then each plan's
+        // decisions (also on every core; see `Book::decide_many`). Chunks keep the memory of a
+        // period's readings small whatever the population.
+        for (c, chunk) in members.chunks(MEMBERS_PER_CHUNK).enumerate() {
             if watch.stop.load(Ordering::Relaxed) {
                 return Err(SimError::Stopped);
             }
-            let draw = Draw {
-                seed: config.seed,
-                member: m as u64,
-                replication: r,
-            };
-            let data = period_data(model, who, draw, k as u64, period, zone)?;
-            if let (Some(lab), Some(l)) = (data.lab, labs.get_mut(m)) {
-                l.push(lab);
+            let first = c * MEMBERS_PER_CHUNK;
+            let data = chunk
+                .par_iter()
+                .enumerate()
+                .map(|(i, who)| {
+                    let draw = Draw {
+                        seed: config.seed,
+                        member: (first + i) as u64,
+                        replication: r,
+                    };
+                    period_data(model, who, draw, k as u64, period, zone)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let chunk_labs = labs.get_mut(first..first + chunk.len()).unwrap_or_default();
+            let chunk_measured = measured
+                .get_mut(first..first + chunk.len())
+                .unwrap_or_default();
+            for ((d, l), x) in data.iter().zip(chunk_labs.iter_mut()).zip(chunk_measured) {
+                if let Some(lab) = d.lab {
+                    l.push(lab);
+                }
+                *x |= d.measured;
             }
-            if data.measured
-                && let Some(x) = measured.get_mut(m)
-            {
-                *x = true;
-            }
-            let member_labs = labs.get(m).map_or(&[][..], Vec::as_slice);
+            let inputs: Vec<MemberInput> = chunk
+                .iter()
+                .zip(&data)
+                .zip(chunk_labs.iter())
+                .map(|((who, d), l)| MemberInput {
+                    profile: &who.profile,
+                    readings: &d.readings,
+                    labs: l,
+                })
+                .collect();
             for book in &mut books {
-                book.decide(m, &who.profile, period, &data.readings, member_labs)?;
+                book.decide_many(first, period, &inputs)?;
             }
-            (watch.progress)(1);
+            (watch.progress)(chunk.len() as u64);
         }
         for book in &mut books {
             book.end_period(k);

@@ -1,0 +1,90 @@
+//! Deciding a period's members on every core gives the books one-by-one deciding gives, byte
+//! for byte — also when the pool runs out in the middle of them, under either of the plan's
+//! ways of handling a short pool (cut the reward, or refuse it).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+mod common;
+
+use common::*;
+use incentive_engine::Period;
+use incentive_simulations::Population;
+use incentive_simulations::book::{Book, MemberInput};
+use incentive_simulations::synth::{Draw, member, period_data};
+
+fn books_agree(manifest_edit: impl Fn(&str) -> String) -> incentive_simulations::run::PlanTotals {
+    let policy = package_with(&repo().join("policies/tangdaifu-smbg"), manifest_edit);
+    let model = Population::default();
+    let first = Period::parse("2026-01").unwrap();
+    let who: Vec<_> = (0..300)
+        .map(|m| member(&model, 5, m, 0, first.first_day().unwrap()).unwrap())
+        .collect();
+    let mut one_by_one = Book::new(&policy, who.len());
+    let mut together = Book::new(&policy, who.len());
+    let mut period = first;
+    for k in 0..4 {
+        let data: Vec<_> = who
+            .iter()
+            .enumerate()
+            .map(|(m, w)| {
+                let draw = Draw {
+                    seed: 5,
+                    member: m as u64,
+                    replication: 0,
+                };
+                period_data(&model, w, draw, k, period, policy.manifest.timezone).unwrap()
+            })
+            .collect();
+        one_by_one.start_period();
+        together.start_period();
+        for (m, (w, d)) in who.iter().zip(&data).enumerate() {
+            one_by_one
+                .decide(m, &w.profile, period, &d.readings, &[])
+                .unwrap();
+        }
+        // In two uneven chunks, as a run splits a population.
+        let inputs: Vec<MemberInput> = who
+            .iter()
+            .zip(&data)
+            .map(|(w, d)| MemberInput {
+                profile: &w.profile,
+                readings: &d.readings,
+                labs: &[],
+            })
+            .collect();
+        together.decide_many(0, period, &inputs[..117]).unwrap();
+        together.decide_many(117, period, &inputs[117..]).unwrap();
+        one_by_one.end_period(k as usize);
+        together.end_period(k as usize);
+        period = period.next();
+    }
+    let (a, a_members) = one_by_one.finish(0);
+    let (b, b_members) = together.finish(0);
+    assert_eq!(a, b);
+    assert_eq!(a_members, b_members);
+    a
+}
+
+#[test]
+fn a_pool_that_runs_out_mid_period_is_cut_as_one_by_one_cuts_it() {
+    let t = books_agree(|m| m.replace("pool_budget = 200000000.00", "pool_budget = 310.00"));
+    assert_eq!(t.pool_exhausted_in, Some(0), "{t:?}");
+}
+
+#[test]
+fn a_pool_that_runs_out_mid_period_refuses_as_one_by_one_refuses() {
+    let t = books_agree(|m| {
+        m.replace(
+            "pool_budget = 200000000.00",
+            "pool_budget = 315.00\nwhen_short = \"refuse\"",
+        )
+    });
+    // 5 left in the pool, less than any reward: every later one is refused whole.
+    assert_eq!(t.reward, rust_decimal::Decimal::from(310), "{t:?}");
+    assert!(t.reward_by_period[1..].iter().all(|r| r.is_zero()), "{t:?}");
+}
