@@ -9,10 +9,10 @@
 use crate::SimError;
 use crate::book::Book;
 use crate::columnar::{Column, Table};
-use crate::report::PlanInfo;
+use crate::report::{PlanInfo, write};
 use crate::run::TierTotals;
 use incentive_engine::policy::{MemberProfile, Policy};
-use incentive_engine::{LabResult, Period, Readings};
+use incentive_engine::{LabResult, Period, Readings, Window};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -137,22 +137,31 @@ impl<'p> Backtest<'p> {
         &self.periods
     }
 
-    /// Opens period `k` (0-based); periods are decided in order, every member of one before
-    /// the next, as the pool is spent.
-    pub fn start_period(&mut self, k: usize) -> Result<(), SimError> {
+    /// Opens period `k` (0-based) and returns its bounds in the policy's time zone: the
+    /// readings to hand in. Periods are decided in order, every member of one before the next,
+    /// as the pool is spent.
+    pub fn start_period(&mut self, k: usize) -> Result<Window, SimError> {
         let expected = self.current.map_or(0, |c| c + 1);
-        if k != expected || k >= self.periods.len() {
-            return Err(SimError::Config(format!(
-                "period {k} opened out of order (expected {expected} of {})",
-                self.periods.len()
-            )));
-        }
+        let period = self
+            .periods
+            .get(k)
+            .copied()
+            .filter(|_| k == expected)
+            .ok_or_else(|| {
+                SimError::Config(format!(
+                    "period {k} opened out of order (expected {expected} of {})",
+                    self.periods.len()
+                ))
+            })?;
+        let window = period
+            .window(self.book.policy().manifest.timezone)
+            .map_err(|e| SimError::Config(format!("period {period}: {e}")))?;
         if let Some(c) = self.current {
             self.book.end_period(c);
         }
         self.current = Some(k);
         self.book.start_period();
-        Ok(())
+        Ok(window)
     }
 
     /// Decides the member `profile.id` for the open period.
@@ -378,13 +387,6 @@ fn members_table(
         columns.push(Column::Money("reward_difference", difference));
     }
     Table { columns }
-}
-
-fn write(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
-    std::fs::write(path, bytes).map_err(|e| SimError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })
 }
 
 /// Where the history came from.

@@ -106,7 +106,7 @@ fn share(part: u64, whole: u64) -> Decimal {
     }
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
     std::fs::write(path, bytes).map_err(|e| SimError::Io {
         path: path.display().to_string(),
         message: e.to_string(),

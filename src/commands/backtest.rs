@@ -68,15 +68,7 @@ fn from_database(
         let bar = progress((ids.len() * periods.len()) as u64);
         let mut run = Backtest::new(policy, ids, periods);
         for k in 0..run.periods().len() {
-            let Some(window) = run
-                .periods()
-                .get(k)
-                .map(|p| p.window(policy.manifest.timezone))
-                .transpose()?
-            else {
-                break;
-            };
-            run.start_period(k)?;
+            let window = run.start_period(k)?;
             let ids = run.members().to_vec();
             for chunk in ids.chunks(MEMBERS_PER_READ) {
                 let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
@@ -129,15 +121,7 @@ fn from_file(
     let bar = progress((ids.len() * periods.len()) as u64);
     let mut run = Backtest::new(policy, ids, periods);
     for k in 0..run.periods().len() {
-        let Some(window) = run
-            .periods()
-            .get(k)
-            .map(|p| p.window(policy.manifest.timezone))
-            .transpose()?
-        else {
-            break;
-        };
-        run.start_period(k)?;
+        let window = run.start_period(k)?;
         for (member, readings) in &loaded.members {
             // A readings file knows nothing of the member but the id.
             let profile = MemberProfile::new(member.clone());
