@@ -55,3 +55,23 @@ fn a_script_larger_than_its_limit_is_refused_before_it_is_parsed() {
         "{text}"
     );
 }
+
+/// Found by `fuzz/fuzz_targets/policy_script.rs`: rust_decimal's `tan` panics where the
+/// tangent is infinite, and Rhai's math package called it unchecked.
+#[test]
+fn a_tangent_where_it_is_infinite_is_an_arithmetic_error_not_a_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/tangdaifu-smbg");
+    let mut source = common::package(&dir);
+    source.files.retain(|f| f.name == "policy.toml");
+    source.files.push(incentive_engine::policy::SourceFile::new(
+        "rules.rhai",
+        "fn decide(record, member, history) {\n    let t = tan(PI() / 2);\n    #{ reward: 0 }\n}\n",
+    ));
+    let text = load(&source).unwrap_err().to_string();
+    assert!(
+        text.contains("rules.rhai:2:")
+            && text.contains("arithmetic error: tan(")
+            && text.contains("is undefined or too large for a decimal"),
+        "{text}"
+    );
+}

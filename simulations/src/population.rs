@@ -10,6 +10,11 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The most finger-stick readings a member takes in a month: one an hour, day and night, for
+/// 31 days. A model may not ask for more on average, and a member drawn far above the average
+/// (a Gamma tail) takes this many, so one member-period never holds more readings than this.
+pub const FINGER_STICK_READINGS_PER_MONTH_MAX: f64 = 744.0;
+
 /// The whole model.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -439,6 +444,12 @@ impl Population {
                 out.push(format!("{name} = {v} is outside {lo} to {hi}"));
             }
         }
+        let readings = self.measuring.readings_per_measuring_month;
+        if readings > FINGER_STICK_READINGS_PER_MONTH_MAX {
+            out.push(format!(
+                "measuring.readings_per_measuring_month = {readings} is more than {FINGER_STICK_READINGS_PER_MONTH_MAX}, a reading every hour of a 31-day month"
+            ));
+        }
         if self.members.age_bands.is_empty() {
             out.push("members.age_bands is empty".into());
         }
@@ -501,6 +512,25 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("members.female_share = 1.5"));
         assert!(problems[1].starts_with("measuring.readings_rate_shape = 0"));
+    }
+
+    /// Found by `fuzz/fuzz_targets/population_toml.rs` (`fuzz/corpus/population_toml/
+    /// regression-readings-per-month`): 2e12 readings a month were accepted, and drawing one
+    /// member's month asked for 44 TB.
+    #[test]
+    fn a_model_asking_more_readings_a_month_than_hours_in_it_is_refused_by_name() {
+        let text = "[measuring]\nreadings_per_measuring_month=2e12\n";
+        let Err(PopulationError::Invalid { problems, .. }) = Population::from_toml(text, "p.toml")
+        else {
+            panic!("accepted")
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(
+                "measuring.readings_per_measuring_month = 2000000000000 is more than 744"
+            ),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! readings from (seed, member, replication, period).
 
 use crate::SimError;
-use crate::population::Population;
+use crate::population::{FINGER_STICK_READINGS_PER_MONTH_MAX, Population};
 use crate::stream::{Purpose, stream};
 use chrono::{Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
@@ -165,7 +165,10 @@ pub fn period_data(
     let fasting_mean = member.fasting_mean_mmol_l
         * (1.0 + g.yearly_drift_share * (months_elapsed / 12.0).min(1.0))
         * (1.0 + r.glucose_shift_share);
-    let rate = member.readings_per_month * (1.0 + r.measuring_uplift_share);
+    // A member's rate is a Gamma draw, unbounded above: without the cap one member drawn far
+    // in its tail would take billions of readings in a month, and the run its memory and time.
+    let rate = (member.readings_per_month * (1.0 + r.measuring_uplift_share))
+        .min(FINGER_STICK_READINGS_PER_MONTH_MAX);
 
     if member.cgm {
         // A wearer's 24-hour mean: fasting most of the day, higher after meals.
@@ -185,8 +188,8 @@ pub fn period_data(
             let n = Poisson::new(rate.max(1e-9))
                 .map_err(|e| dist_error("readings in a month", e))?
                 .sample(&mut rng);
-            // A month the member measures has at least one reading.
-            count += (n as u64).max(1);
+            // A month the member measures has at least one reading, and at most the cap.
+            count += (n as u64).clamp(1, FINGER_STICK_READINGS_PER_MONTH_MAX as u64);
         }
     }
     let noise = LogNormal::new(0.0, g.within_member_cv).map_err(|e| dist_error("noise", e))?;
@@ -260,4 +263,41 @@ fn lab_result(
         }),
         None => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by `fuzz/fuzz_targets/population_toml.rs`: a member's rate is a Gamma draw with no
+    /// upper bound, and every reading drawn was allocated and generated.
+    #[test]
+    fn a_member_drawn_far_above_the_average_rate_takes_at_most_a_reading_an_hour() {
+        let model = Population::default();
+        let draw = Draw {
+            seed: 7,
+            member: 1,
+            replication: 0,
+        };
+        let enrolled_on = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let mut who = member(
+            &model,
+            draw.seed,
+            draw.member,
+            draw.replication,
+            enrolled_on,
+        )
+        .unwrap();
+        who.cgm = false;
+        who.measure_probability = 1.0;
+        who.readings_per_month = 1e6;
+        let march = Period::parse("2026-03").unwrap();
+        let data = period_data(&model, &who, draw, 0, march, chrono_tz::Asia::Shanghai).unwrap();
+        assert!(data.measured);
+        assert!(
+            data.readings.len() as f64 <= FINGER_STICK_READINGS_PER_MONTH_MAX,
+            "{} readings in a month",
+            data.readings.len()
+        );
+    }
 }

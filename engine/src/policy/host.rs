@@ -189,10 +189,38 @@ fn build_engine() -> Engine {
         past_deadline().then(|| Dynamic::from(ImmutableString::from("wall-clock")))
     });
 
+    register_checked_trigonometry(&mut engine);
     register_record(&mut engine);
     register_member_and_history(&mut engine);
     register_tables(&mut engine);
     engine
+}
+
+/// `sin`, `cos` and `tan` of a decimal that fail with an arithmetic error where the result
+/// cannot be had, e.g. `tan(PI() / 2)`. Rhai's math package calls rust_decimal's unchecked
+/// versions, which panic there; functions registered on the engine itself are found before a
+/// package's, so these replace them.
+fn register_checked_trigonometry(engine: &mut Engine) {
+    use rust_decimal::MathematicalOps;
+    type Checked = fn(&Decimal) -> Option<Decimal>;
+    let functions: [(&str, Checked); 3] = [
+        ("sin", Decimal::checked_sin),
+        ("cos", Decimal::checked_cos),
+        ("tan", Decimal::checked_tan),
+    ];
+    for (name, checked) in functions {
+        engine.register_fn(
+            name,
+            move |x: Decimal| -> Result<Decimal, Box<EvalAltResult>> {
+                checked(&x).ok_or_else(|| {
+                    Box::new(EvalAltResult::ErrorArithmetic(
+                        format!("{name}({x}) is undefined or too large for a decimal"),
+                        Position::NONE,
+                    ))
+                })
+            },
+        );
+    }
 }
 
 fn register_record(engine: &mut Engine) {
