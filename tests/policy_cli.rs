@@ -275,14 +275,16 @@ fn a_directory_that_is_not_a_package_is_named_in_the_error() {
 }
 
 #[test]
-fn the_readmes_first_command_decides_a_member_and_explains_why() {
+fn the_readmes_evaluate_example_decides_a_member_and_explains_why() {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let first = readme
+    // The command as written, its `\` continuation lines joined.
+    let joined = readme.replace("\\\n", " ");
+    let example = joined
         .lines()
-        .find(|l| l.starts_with("cargo run --release -- "))
+        .find(|l| l.starts_with("cargo run --release -- evaluate "))
         .unwrap();
-    let args: Vec<&str> = first
+    let args: Vec<&str> = example
         .trim_start_matches("cargo run --release -- ")
         .split_whitespace()
         .collect();
