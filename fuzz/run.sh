@@ -75,6 +75,7 @@ for target in $targets; do
         summary="0"
     fi
     rows+=("| $target | $seconds | ${executions:-?} | $summary |")
+    echo "-- $target: ${executions:-?} executions, findings: $summary" >&2
 done
 
 echo

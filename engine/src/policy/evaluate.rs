@@ -486,7 +486,11 @@ impl Policy {
             }
         };
         if let Some(cap) = &m.caps.per_year {
-            let left = (cap.amount - history.payouts_this_year).max(Decimal::ZERO);
+            // Saturating: the history is data, and a sum of it may be as large as a decimal.
+            let left = cap
+                .amount
+                .saturating_sub(history.payouts_this_year)
+                .max(Decimal::ZERO);
             short(
                 rounding.money_down(left),
                 &|| {
@@ -500,7 +504,7 @@ impl Policy {
             );
         }
         if let (Some(budget), Some(paid)) = (m.caps.pool_budget, history.pool_paid) {
-            let left = (budget - paid).max(Decimal::ZERO);
+            let left = budget.saturating_sub(paid).max(Decimal::ZERO);
             short(
                 rounding.money_down(left),
                 &|| format!("the pool of {budget} {cur} has {left} {cur} left"),
@@ -546,19 +550,21 @@ impl Policy {
             ));
             adj = hi;
         }
-        let after = loading + adj;
+        // Saturating: the loading comes with the history and the adjustment from the script,
+        // either as large as a decimal holds.
+        let after = loading.saturating_add(adj);
         if let Some(floor) = limits.loading_floor_percent
             && after < floor
         {
-            let new = (floor - loading).min(Decimal::ZERO).max(adj);
+            let new = floor.saturating_sub(loading).min(Decimal::ZERO).max(adj);
             why.push(format!("premium loading kept at or above its floor of {floor}% (loading {loading}%, adjustment {adj}% → {new}%)"));
             adj = new;
         }
-        let after = loading + adj;
+        let after = loading.saturating_add(adj);
         if let Some(cap) = limits.loading_cap_percent
             && after > cap
         {
-            let new = (cap - loading).max(Decimal::ZERO).min(adj);
+            let new = cap.saturating_sub(loading).max(Decimal::ZERO).min(adj);
             why.push(format!("premium loading kept at or below its cap of {cap}% (loading {loading}%, adjustment {adj}% → {new}%)"));
             adj = new;
         }

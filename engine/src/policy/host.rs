@@ -3,7 +3,8 @@
 //! Built from `Engine::new_raw` (no packages at all), then given arithmetic, logic, strings,
 //! arrays, maps, ranges and decimal maths — and nothing that reads a clock, draws random
 //! numbers, sleeps, prints, touches files or the network, evaluates text as code (`eval` is
-//! disabled) or imports modules (the `no_module` feature removes `import`). Numbers are
+//! disabled), curries function pointers (`curry` is disabled: curried arguments escape the size
+//! limits) or imports modules (the `no_module` feature removes `import`). Numbers are
 //! decimals and integers only (`decimal` + `no_float`). Every limit is set explicitly below;
 //! Rhai's defaults are unlimited. A wall-clock budget per evaluation backs up the operation
 //! count, so even a limit we forgot cannot hang a payout.
@@ -181,6 +182,11 @@ fn build_engine() -> Engine {
         .set_fail_on_invalid_map_property(true)
         .set_optimization_level(rhai::OptimizationLevel::None);
     engine.disable_symbol("eval");
+    // `curry` copies every argument curried before into the new function pointer, and a
+    // function pointer's arguments escape the size limits: a loop of `f = f.curry(array)`
+    // copied ever more arrays each operation, minutes of work and gigabytes before the
+    // wall-clock check. Closures capture variables without it.
+    engine.disable_symbol("curry");
     engine.on_progress(|ops| {
         // Reading the clock every operation would cost more than the rest of the script.
         if ops % 256 != 0 {

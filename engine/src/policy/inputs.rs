@@ -91,7 +91,9 @@ pub struct HistorySummary {
 }
 
 impl History {
-    /// Summarises the outcomes before `period`.
+    /// Summarises the outcomes before `period`. The history is data a caller sends (a case
+    /// file, a platform), so its sums saturate rather than overflow: a total too large for its
+    /// type is held at the largest value, which every yearly cap reads as spent.
     pub fn as_of(&self, period: Period) -> HistorySummary {
         let mut before: Vec<&PriorOutcome> = self
             .outcomes
@@ -127,10 +129,10 @@ impl History {
                         && o.period != period
                 })
                 .map(|o| o.reward)
-                .sum(),
-            points_this_year: this_year().map(|o| o.points).sum(),
+                .fold(Decimal::ZERO, Decimal::saturating_add),
+            points_this_year: this_year().map(|o| o.points).fold(0, i64::saturating_add),
             qualified_periods_this_year: this_year().filter(|o| o.qualified).count() as i64,
-            points_last_year: last_year().map(|o| o.points).sum(),
+            points_last_year: last_year().map(|o| o.points).fold(0, i64::saturating_add),
             tier_last_year: last_year().next_back().and_then(|o| o.tier.clone()),
             premium_loading_percent: self.premium_loading_percent,
             pool_paid: self.pool_paid,
