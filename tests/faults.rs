@@ -255,32 +255,42 @@ async fn two_servers_whose_clocks_disagree_by_hours_pay_each_member_once_and_the
     // One server three hours ahead, one two hours behind.
     let (mut ahead, addr_ahead) = spawn_serve_under(&db, &[], &[faketime, "-f", "+3h"]);
     let (mut behind, addr_behind) = spawn_serve_under(&db, &[], &[faketime, "-f", "-2h"]);
-    let mut threads = Vec::new();
-    for addr in [addr_ahead, addr_behind] {
-        let (members, auth) = (members.clone(), format!("Bearer {key}"));
-        threads.push(std::thread::spawn(move || {
-            members
-                .iter()
-                .map(|m| {
-                    let headers = [
-                        ("authorization", auth.as_str()),
-                        ("idempotency-key", m.as_str()),
-                    ];
-                    let (status, answer) =
-                        try_http(&addr, "/v1/payouts", &headers, &payout_body(m)).unwrap();
-                    assert!(status < 300, "{status} {answer}");
-                    let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
-                    (m.clone(), v["decision"]["id"].as_str().unwrap().to_owned())
-                })
-                .collect::<BTreeMap<_, _>>()
-        }));
-    }
-    let answers: Vec<BTreeMap<String, String>> =
-        threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let auth = format!("Bearer {key}");
+    // Each server first pays five members of its own, so both clocks write entries whoever
+    // wins the race below (one server can win every key of a race when it starts sooner).
+    let pay = |addr: &str, members: &[String]| -> BTreeMap<String, String> {
+        members
+            .iter()
+            .map(|m| {
+                let headers = [
+                    ("authorization", auth.as_str()),
+                    ("idempotency-key", m.as_str()),
+                ];
+                let (status, answer) =
+                    try_http(addr, "/v1/payouts", &headers, &payout_body(m)).unwrap();
+                assert!(status < 300, "{status} {answer}");
+                let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+                let id = v.pointer("/decision/id").and_then(|v| v.as_str());
+                (m.clone(), id.unwrap().to_owned())
+            })
+            .collect()
+    };
+    let first_ahead = pay(&addr_ahead, &members[..5]);
+    let first_behind = pay(&addr_behind, &members[5..10]);
+    // Then both race over every key, from opposite ends, replaying the first ten.
+    let reversed: Vec<String> = members.iter().rev().cloned().collect();
+    let (answers_ahead, answers_behind) = std::thread::scope(|s| {
+        let a = s.spawn(|| pay(&addr_ahead, &members));
+        let b = s.spawn(|| pay(&addr_behind, &reversed));
+        (a.join().unwrap(), b.join().unwrap())
+    });
     assert_eq!(
-        answers[0], answers[1],
+        answers_ahead, answers_behind,
         "both servers answer each key with the same decision"
     );
+    for (m, id) in first_ahead.iter().chain(&first_behind) {
+        assert_eq!(answers_ahead.get(m), Some(id), "{m}: a replay decided anew");
+    }
     for child in [&mut ahead, &mut behind] {
         child.kill().unwrap();
         child.wait().unwrap();
