@@ -66,7 +66,11 @@ async fn a_simulation_over_http_serves_the_summary_incentive_simulate_computes()
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{}: {started}", db.label);
         let id = started["id"].as_str().unwrap().to_owned();
-        assert!(id.starts_with("sim_"));
+        let hex = id.strip_prefix("sim_").unwrap();
+        assert!(
+            hex.len() == 24 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+            "a simulation id is sim_ and 24 hex digits: {id}"
+        );
         assert_eq!(started["member_periods_total"], 12 * 3 * 4);
         assert_eq!(started["request"]["policy_id"], PLAN);
 

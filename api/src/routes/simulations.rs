@@ -130,17 +130,18 @@ pub async fn start(
         );
     }
     let request_json = serde_json::to_string(&body).map_err(|_| ApiError::Internal)?;
-    let id = format!(
-        "sim_{}",
-        &sha256_hex(
-            format!(
-                "{tenant}\n{request_json}\n{}\n{}",
-                chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(),
-                state.next_simulation()
-            )
-            .as_bytes()
-        )[..24]
+    let digest = sha256_hex(
+        format!(
+            "{tenant}\n{request_json}\n{}\n{}",
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(),
+            state.next_simulation()
+        )
+        .as_bytes(),
     );
+    // `sim_` and 24 hex digits, as decisions are `dec_` and 24: the digest without its
+    // `sha256:` label.
+    let hex = digest.strip_prefix("sha256:").unwrap_or(&digest);
+    let id = format!("sim_{}", hex.get(..24).unwrap_or(hex));
     let job = Job {
         id,
         tenant,
