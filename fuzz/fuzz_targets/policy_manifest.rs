@@ -1,20 +1,8 @@
-//! `policy::load` with a fuzzed `policy.toml` and the real tangdaifu-smbg script. Diagnostics
-//! are answers; a panic is a bug.
+//! `policy_manifest`: what it fuzzes and what counts as a bug are said in
+//! `fuzz/harness/src/` (`incentive_fuzz_harness::policy::manifest`), which the stable test suite also
+//! runs over this target's corpus.
 #![no_main]
 
-use incentive_engine::policy::{PolicySource, SourceFile, load};
 use libfuzzer_sys::fuzz_target;
 
-const SCRIPT: &str = include_str!("../../policies/tangdaifu-smbg/rules.rhai");
-
-fuzz_target!(|data: &[u8]| {
-    let manifest = String::from_utf8_lossy(data).into_owned();
-    let source = PolicySource {
-        name: "fuzz".into(),
-        files: vec![
-            SourceFile::new("policy.toml", manifest),
-            SourceFile::new("rules.rhai", SCRIPT),
-        ],
-    };
-    let _ = load(&source);
-});
+fuzz_target!(|data: &[u8]| incentive_fuzz_harness::policy::manifest(data));

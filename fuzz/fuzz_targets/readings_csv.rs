@@ -1,33 +1,8 @@
-//! `read_readings_csv` over arbitrary bytes: skipping bad rows, failing on the first, and with a
-//! unit given for a plain `glucose` column. Errors are answers; a panic is a bug.
+//! `readings_csv`: what it fuzzes and what counts as a bug are said in
+//! `fuzz/harness/src/` (`incentive_fuzz_harness::readings_csv::run`), which the stable test suite also
+//! runs over this target's corpus.
 #![no_main]
 
-use incentive_engine::GlucoseUnit;
-use incentive_engine::ingest::{BadRows, CsvOptions, read_readings_csv};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    for (unit, bad_rows) in [
-        (None, BadRows::Skip),
-        (None, BadRows::Fail),
-        (Some(GlucoseUnit::MmolL), BadRows::Skip),
-    ] {
-        let options = CsvOptions {
-            source_name: "fuzz.csv".into(),
-            unit,
-            window: None,
-            bad_rows,
-        };
-        let mut skipped = 0_u64;
-        if let Ok(loaded) = read_readings_csv(data, &options, &mut |_| skipped += 1) {
-            let r = &loaded.report;
-            // The report's own invariant: every row is accounted for exactly once.
-            assert_eq!(
-                r.rows,
-                r.accepted + r.duplicates + r.outside_window + r.skipped,
-                "{r:?}"
-            );
-            assert_eq!(r.skipped, skipped);
-        }
-    }
-});
+fuzz_target!(|data: &[u8]| incentive_fuzz_harness::readings_csv::run(data));
