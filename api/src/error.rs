@@ -114,6 +114,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, _) = self.status_and_code();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // "Retry" said in HTTP's own words too, for clients and proxies that read it.
+            return (status, [("retry-after", "1")], Json(self.body())).into_response();
+        }
         (status, Json(self.body())).into_response()
     }
 }
@@ -137,6 +141,10 @@ impl From<StoreError> for ApiError {
             | S::PolicyWrongStatus { .. }
             | S::PolicyOverlap { .. }
             | S::AlreadyReversed { .. } => Self::Conflict(e.to_string()),
+            _ if e.is_transient() => {
+                tracing::warn!(error = %e, "store unavailable; the client may retry");
+                Self::Unavailable
+            }
             S::ShuttingDown => Self::Unavailable,
             S::BadUrl { .. }
             | S::Connect { .. }

@@ -76,6 +76,19 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the same request may well succeed if sent again in a moment: the database is
+    /// unreachable or restarting, out of room or connections, busy, or chose this transaction
+    /// to abort. The API answers these 503 ("retry"), and other database errors 500. An
+    /// Idempotency-Key makes the retry safe even when a COMMIT's outcome was lost with its
+    /// connection.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::ShuttingDown => true,
+            Self::Database(e) => transient_sqlx(e),
+            _ => false,
+        }
+    }
+
     /// A connection failure, with any password in the URL left out of the message.
     pub(crate) fn connect(url: &str, e: sqlx::Error) -> Self {
         Self::Connect {
@@ -83,6 +96,48 @@ impl StoreError {
             reason: e.to_string(),
         }
     }
+}
+
+fn transient_sqlx(e: &sqlx::Error) -> bool {
+    use sqlx::Error as E;
+    match e {
+        E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed | E::Protocol(_) => true,
+        E::Database(db) => {
+            let Some(code) = db.code() else {
+                return false;
+            };
+            if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                transient_sqlstate(&code)
+            } else {
+                transient_sqlite_code(&code)
+            }
+        }
+        _ => false,
+    }
+}
+
+/// SQLite result codes that say "not now" rather than "never". sqlx gives the extended code,
+/// whose low byte is the primary one: SQLITE_BUSY 5, SQLITE_LOCKED 6, SQLITE_NOMEM 7,
+/// SQLITE_IOERR 10 (a write the disk refused), SQLITE_FULL 13, SQLITE_PROTOCOL 15.
+fn transient_sqlite_code(code: &str) -> bool {
+    code.parse::<u32>()
+        .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 10 | 13 | 15))
+}
+
+/// PostgreSQL SQLSTATEs that say "not now": 08 connection exception; 53 insufficient
+/// resources (disk full, out of memory, too many connections); 57P01–57P03 the server shutting
+/// down, crashed, or still starting; 40001, 40P01 serialisation failure, deadlock; 55P03 lock
+/// not available; 58030 I/O error.
+fn transient_sqlstate(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "40001" | "40P01" | "55P03" | "58030"
+        )
 }
 
 fn first_error(d: &Diagnostics) -> String {
@@ -108,7 +163,28 @@ pub(crate) fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{redact, transient_sqlite_code, transient_sqlstate};
+
+    #[test]
+    fn database_codes_that_say_not_now_are_transient_and_the_rest_are_not() {
+        for code in [
+            "08006", "08001", "53100", "53300", "57P01", "57P03", "40001", "40P01",
+        ] {
+            assert!(transient_sqlstate(code), "{code}");
+        }
+        // Unique and check violations, a syntax error, an undefined table.
+        for code in ["23505", "23514", "42601", "42P01"] {
+            assert!(!transient_sqlstate(code), "{code}");
+        }
+        // Busy, locked, I/O error (and its extended write code), disk full.
+        for code in ["5", "517", "6", "10", "778", "13"] {
+            assert!(transient_sqlite_code(code), "{code}");
+        }
+        // Constraint (and the extended unique code), corrupt, a plain error, not a number.
+        for code in ["19", "2067", "11", "1", "busy"] {
+            assert!(!transient_sqlite_code(code), "{code}");
+        }
+    }
 
     #[test]
     fn a_password_in_a_database_url_never_reaches_a_message() {

@@ -41,6 +41,16 @@ impl TestDb {
     pub fn is_postgres(&self) -> bool {
         self.pg.is_some()
     }
+
+    /// A database someone else made and removes (a test's own PostgreSQL server, say).
+    pub fn kept_by_caller(url: String, label: &'static str) -> Self {
+        Self {
+            url,
+            label,
+            _dir: None,
+            pg: None,
+        }
+    }
 }
 
 static NEXT_DB: AtomicU64 = AtomicU64::new(0);
