@@ -1,6 +1,6 @@
 //! Faults, on a real `serve` process: killed outright (SIGKILL) under a stream of payouts and
 //! started again, with every client retrying with its keys; its PostgreSQL server crashing and
-//! coming back under the same stream; and clients that hang up half-way through a request, or
+//! coming back under the same stream, or filling its disk; and clients that hang up half-way through a request, or
 //! before reading the answer. After each: no acknowledged payout lost,
 //! none doubled, the ledger verifies, and the service carries on without a hand on it.
 #![allow(
@@ -534,5 +534,130 @@ async fn postgresql_crashing_under_keyed_payouts_and_coming_back_loses_nothing_d
     }
     let report = store.verify(Some(TENANT), &[]).await.unwrap();
     assert!(report.ok(), "{report:?}");
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_disk_that_fills_mid_stream_refuses_payouts_whole_with_503_and_the_same_process_pays_once_there_is_room()
+ {
+    let Some(cluster) = pg_cluster::Cluster::start() else {
+        return;
+    };
+    // The database's tables live on a 24 MiB tmpfs (its write-ahead log stays on the big
+    // disk): ENOSPC there is PostgreSQL's "could not extend file", SQLSTATE 53100.
+    let Some(disk) = cluster.small_tablespace("small", 24) else {
+        return;
+    };
+    let admin = sqlx::PgPool::connect(&cluster.url("postgres"))
+        .await
+        .unwrap();
+    for sql in [
+        format!("CREATE TABLESPACE small LOCATION '{}'", disk.path.display()),
+        "CREATE DATABASE incentive TABLESPACE small".to_owned(),
+    ] {
+        sqlx::raw_sql(&sql).execute(&admin).await.unwrap();
+    }
+    admin.close().await;
+    let db = TestDb::kept_by_caller(cluster.url("incentive"), "PostgreSQL on a small disk");
+    let store = store_with_plan(&db, str::to_owned).await;
+    let members: Vec<String> = (0..150).map(|i| format!("F{i:03}")).collect();
+    for m in &members {
+        let id = enrol(&store, m).await;
+        store
+            .add_readings(TENANT, &id, controlled_march(20))
+            .await
+            .unwrap();
+    }
+    let key = store
+        .create_key(TENANT, Role::Platform)
+        .await
+        .unwrap()
+        .secret;
+    let auth = format!("Bearer {key}");
+
+    // Fill the disk with tables of about 240 KiB until one does not fit, then drop one: room
+    // for a few dozen payouts, not for 150.
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let mut fillers = 0;
+    loop {
+        let fill = format!(
+            "CREATE TABLE filler_{fillers} AS SELECT repeat('x', 900) AS pad FROM generate_series(1, 256)"
+        );
+        match sqlx::raw_sql(&fill).execute(&pool).await {
+            Ok(_) => fillers += 1,
+            Err(e) => {
+                let code = e.as_database_error().and_then(|d| d.code());
+                assert_eq!(code.as_deref(), Some("53100"), "{e}");
+                break;
+            }
+        }
+        assert!(fillers < 200, "24 MiB never filled");
+    }
+    sqlx::raw_sql("DROP TABLE filler_0")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let (mut child, addr) = spawn_serve(&db);
+    let pay = |m: &str| {
+        let headers = [("authorization", auth.as_str()), ("idempotency-key", m)];
+        try_http(&addr, "/v1/payouts", &headers, &payout_body(m)).unwrap()
+    };
+    let mut acknowledged = BTreeMap::new();
+    let mut refused = Vec::new();
+    for m in &members {
+        let (status, answer) = pay(m);
+        if status < 300 {
+            let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+            let id = v.pointer("/decision/id").and_then(|v| v.as_str());
+            acknowledged.insert(m.clone(), id.unwrap().to_owned());
+        } else {
+            // A full disk is "not now": 503, and the platform retries.
+            assert_eq!(status, 503, "{m}: {answer}");
+            refused.push(m.clone());
+        }
+    }
+    eprintln!(
+        "{} fillers; acknowledged with the disk filling: {}; refused: {}",
+        fillers,
+        acknowledged.len(),
+        refused.len()
+    );
+    assert!(
+        !acknowledged.is_empty() && !refused.is_empty(),
+        "the disk filled mid-stream"
+    );
+    // Refused whole: nothing decided or posted for a refused payout.
+    for m in &refused {
+        let decided = store.decisions(TENANT, Some(m)).await.unwrap();
+        assert!(decided.is_empty(), "{m}: refused yet decided: {decided:?}");
+    }
+    assert!(store.verify(Some(TENANT), &[]).await.unwrap().ok());
+
+    // Room again; the same process, every payout retried with its key.
+    for n in 1..fillers {
+        sqlx::raw_sql(&format!("DROP TABLE filler_{n}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+    for m in &members {
+        let (status, answer) = pay(m);
+        assert!(status < 300, "{m}: {status} {answer}");
+        let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        if let Some(first) = acknowledged.get(m) {
+            assert_eq!(
+                v.pointer("/decision/id").and_then(|v| v.as_str()),
+                Some(first.as_str()),
+                "{m} answered anew"
+            );
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let decisions = store.decisions(TENANT, None).await.unwrap();
+    assert_eq!(decisions.len(), members.len(), "one decision a member");
+    assert!(store.verify(Some(TENANT), &[]).await.unwrap().ok());
     store.close().await;
 }

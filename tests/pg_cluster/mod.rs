@@ -181,3 +181,47 @@ impl Drop for Cluster {
             .output();
     }
 }
+
+/// A small tmpfs mounted for the test (root only): a disk that fills. Unmounted when dropped.
+#[derive(Debug)]
+pub struct SmallDisk {
+    pub path: PathBuf,
+}
+
+impl Cluster {
+    /// A `size_mib` tmpfs the server may write in, as the tablespace `name`; `None` (and a line
+    /// saying so) where this process may not mount, unless INCENTIVE_TEST_REQUIRE_MOUNT is set.
+    pub fn small_tablespace(&self, name: &str, size_mib: u32) -> Option<SmallDisk> {
+        let path = self.dir.path().join(name);
+        std::fs::create_dir(&path).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size_mib}m"), "tmpfs"])
+            .arg(&path)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !mounted {
+            assert!(
+                std::env::var_os("INCENTIVE_TEST_REQUIRE_MOUNT").is_none(),
+                "mounting a tmpfs is required here (run as root)"
+            );
+            eprintln!("a full PostgreSQL disk: skipped (this process may not mount a tmpfs)");
+            return None;
+        }
+        let disk = SmallDisk { path };
+        if self.as_postgres_user {
+            self.check(
+                Command::new("chown")
+                    .args(["postgres:postgres"])
+                    .arg(&disk.path),
+            );
+        }
+        Some(disk)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        // Lazy: detached now, freed once the server (stopped next) lets go of its files.
+        let _ = Command::new("umount").arg("-l").arg(&self.path).output();
+    }
+}
