@@ -1,7 +1,7 @@
 //! Faults, on a real `serve` process: killed outright (SIGKILL) under a stream of payouts and
 //! started again, with every client retrying with its keys; its PostgreSQL server crashing and
-//! coming back under the same stream, or filling its disk; and clients that hang up half-way through a request, or
-//! before reading the answer. After each: no acknowledged payout lost,
+//! coming back under the same stream, or its disk filling; and clients that hang up half-way
+//! through a request, or before reading the answer. After each: no acknowledged payout lost,
 //! none doubled, the ledger verifies, and the service carries on without a hand on it.
 #![allow(
     clippy::unwrap_used,
