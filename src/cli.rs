@@ -92,6 +92,10 @@ pub struct ServeArgs {
     /// Database connections this process opens at most.
     #[arg(long, value_name = "N", env = "INCENTIVE_POOL_CONNECTIONS_MAX", default_value_t = PoolLimits::default().pool_connections_max)]
     pub pool_connections_max: u32,
+    /// How long a request waits for a database connection before it is answered 503; with the
+    /// database unreachable, how long each request keeps trying to reach it.
+    #[arg(long, value_name = "MS", env = "INCENTIVE_POOL_ACQUIRE_TIMEOUT_MS", default_value_t = PoolLimits::default().pool_acquire_timeout_ms, value_parser = clap::value_parser!(u64).range(1..))]
+    pub pool_acquire_timeout_ms: u64,
 }
 
 impl ServeArgs {

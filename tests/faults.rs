@@ -22,6 +22,7 @@ use serve::*;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 fn payout_body(member: &str) -> String {
     format!("{{\"member_id\":\"{member}\",\"policy_id\":\"{PLAN}\",\"period\":\"2026-03\"}}")
@@ -400,7 +401,31 @@ async fn a_disk_that_fills_mid_stream_refuses_payouts_whole_and_the_same_process
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgresql_crashing_under_keyed_payouts_and_coming_back_loses_nothing_doubles_nothing_and_needs_no_hand()
  {
-    use std::time::{Duration, Instant};
+    postgres_down_under_payouts(Duration::from_secs(2), &[], false).await;
+}
+
+/// Down for longer than a request may wait for a connection, and longer than a request may
+/// take: requests are answered 503 rather than held, and the process still comes back alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_down_longer_than_every_timeout_is_answered_503_and_the_same_process_comes_back()
+{
+    let flags = [
+        "--pool-acquire-timeout-ms",
+        "1000",
+        "--request-timeout-ms",
+        "2500",
+    ];
+    postgres_down_under_payouts(Duration::from_secs(6), &flags, true).await;
+}
+
+/// Eight clients paying 240 members with keys, retrying until acknowledged, while the test's
+/// own PostgreSQL server crashes and stays down for `outage`. With `refusals_expected`, the
+/// outage outlasts the server's timeouts, so some requests must have been answered 503.
+async fn postgres_down_under_payouts(
+    outage: Duration,
+    serve_flags: &[&str],
+    refusals_expected: bool,
+) {
     let started = Instant::now();
     let Some(cluster) = pg_cluster::Cluster::start() else {
         return;
@@ -431,7 +456,7 @@ async fn postgresql_crashing_under_keyed_payouts_and_coming_back_loses_nothing_d
         .secret;
     let auth = format!("Bearer {key}");
     eprintln!("members enrolled: {:?}", started.elapsed());
-    let (mut child, addr) = spawn_serve(&db);
+    let (mut child, addr) = spawn_serve_with(&db, serve_flags);
 
     // Eight clients, each paying its members in turn and retrying a payout with its key until
     // it is acknowledged, as a platform must. Every answer that is not one is counted by kind.
@@ -480,7 +505,6 @@ async fn postgresql_crashing_under_keyed_payouts_and_coming_back_loses_nothing_d
     // Down for real: the database refuses connections while the server keeps answering.
     let direct = <sqlx::PgConnection as sqlx::Connection>::connect(&cluster.url("incentive"));
     assert!(direct.await.is_err());
-    std::thread::sleep(Duration::from_secs(2));
     let asked = Instant::now();
     let ready_while_down = http(&addr, "GET", "/readyz", &[], "").0;
     assert!(
@@ -488,7 +512,8 @@ async fn postgresql_crashing_under_keyed_payouts_and_coming_back_loses_nothing_d
         "/readyz answered in {:?}: a probe wants an answer, not a wait",
         asked.elapsed()
     );
-    eprintln!("crashed at: {:?}", started.elapsed());
+    std::thread::sleep(outage.saturating_sub(asked.elapsed()));
+    eprintln!("down for: {:?}", outage.max(asked.elapsed()));
     cluster.start_again();
     eprintln!("restarted at: {:?}", started.elapsed());
     for c in clients {
@@ -502,6 +527,12 @@ async fn postgresql_crashing_under_keyed_payouts_and_coming_back_loses_nothing_d
          {failures:?}; /readyz while down: {ready_while_down}"
     );
     assert_eq!(ready_while_down, 503, "/readyz says the database is gone");
+    if refusals_expected {
+        assert!(
+            failures.get("503").is_some_and(|n| *n > 0),
+            "requests held past the timeouts rather than answered: {failures:?}"
+        );
+    }
     assert!(
         failures.keys().all(|k| k == "503" || k == "no answer"),
         "a database that is down is a 503 (retry), never a 500: {failures:?}"

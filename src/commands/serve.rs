@@ -18,6 +18,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         let options = incentive_store::StoreOptions {
             limits: incentive_store::PoolLimits {
                 pool_connections_max: args.pool_connections_max,
+                pool_acquire_timeout_ms: args.pool_acquire_timeout_ms,
                 ..incentive_store::PoolLimits::default()
             },
             ..incentive_store::StoreOptions::default()
