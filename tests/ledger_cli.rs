@@ -606,6 +606,20 @@ async fn serve_takes_its_limits_from_flags_and_answers_past_them_in_its_own_word
     store.close().await;
 }
 
+#[test]
+fn serve_refuses_a_limit_of_zero_or_not_a_number_naming_the_flag() {
+    for (flag, value) in [
+        ("--pool-acquire-timeout-ms", "0"),
+        ("--pool-acquire-timeout-ms", "soon"),
+        ("--request-timeout-ms", "-1"),
+    ] {
+        let given = format!("{flag}={value}");
+        let out = incentive(&["serve", "--db", "sqlite://unused.db", &given]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        assert!(stderr(&out).contains(flag), "{flag} {value}: {}", stderr(&out));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_servers_logs_name_routes_and_never_readings_attributes_or_keys() {
     use std::io::{BufRead, Read};
