@@ -15,6 +15,7 @@
 mod common;
 mod pg_cluster;
 mod serve;
+mod small_disk;
 
 use common::*;
 use incentive_store::tenants::Role;

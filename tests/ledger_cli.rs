@@ -616,7 +616,11 @@ fn serve_refuses_a_limit_of_zero_or_not_a_number_naming_the_flag() {
         let given = format!("{flag}={value}");
         let out = incentive(&["serve", "--db", "sqlite://unused.db", &given]);
         assert_eq!(out.status.code(), Some(2), "{flag} {value}");
-        assert!(stderr(&out).contains(flag), "{flag} {value}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(flag),
+            "{flag} {value}: {}",
+            stderr(&out)
+        );
     }
 }
 

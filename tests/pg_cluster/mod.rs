@@ -4,6 +4,7 @@
 //! (`/usr/lib/postgresql/N/bin`), which `.ci/run` installs; as root (CI), run as the `postgres`
 //! user, since PostgreSQL refuses to run as root.
 
+use crate::small_disk::SmallDisk;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -182,32 +183,11 @@ impl Drop for Cluster {
     }
 }
 
-/// A small tmpfs mounted for the test (root only): a disk that fills. Unmounted when dropped.
-#[derive(Debug)]
-pub struct SmallDisk {
-    pub path: PathBuf,
-}
-
 impl Cluster {
-    /// A `size_mib` tmpfs the server may write in, as the tablespace `name`; `None` (and a line
-    /// saying so) where this process may not mount, unless INCENTIVE_TEST_REQUIRE_MOUNT is set.
+    /// A `size_mib` disk the server may write in, as the tablespace `name`; `None` where this
+    /// process may not mount one (see `SmallDisk::mount`).
     pub fn small_tablespace(&self, name: &str, size_mib: u32) -> Option<SmallDisk> {
-        let path = self.dir.path().join(name);
-        std::fs::create_dir(&path).unwrap();
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size_mib}m"), "tmpfs"])
-            .arg(&path)
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !mounted {
-            assert!(
-                std::env::var_os("INCENTIVE_TEST_REQUIRE_MOUNT").is_none(),
-                "mounting a tmpfs is required here (run as root)"
-            );
-            eprintln!("a full PostgreSQL disk: skipped (this process may not mount a tmpfs)");
-            return None;
-        }
-        let disk = SmallDisk { path };
+        let disk = SmallDisk::mount(&self.dir.path().join(name), size_mib)?;
         if self.as_postgres_user {
             self.check(
                 Command::new("chown")
@@ -216,12 +196,5 @@ impl Cluster {
             );
         }
         Some(disk)
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        // Lazy: detached now, freed once the server (stopped next) lets go of its files.
-        let _ = Command::new("umount").arg("-l").arg(&self.path).output();
     }
 }
