@@ -64,6 +64,9 @@ pub enum EvaluationError {
         message: String,
         line: Option<usize>,
         column: Option<usize>,
+        /// Stopped by the sandbox's time or operations budget, not by something the script
+        /// got wrong on this record.
+        out_of_budget: bool,
     },
     #[error("policy `{policy}`: the decision {problem}")]
     BadDecision { policy: String, problem: String },
@@ -212,12 +215,17 @@ impl Policy {
             EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
             other => other.to_string(),
         };
+        let out_of_budget = matches!(
+            e.unwrap_inner(),
+            EvalAltResult::ErrorTooManyOperations(_) | EvalAltResult::ErrorTerminated(..)
+        );
         EvaluationError::Script {
             policy: self.manifest.id.clone(),
             at,
             message,
             line,
             column,
+            out_of_budget,
         }
     }
 

@@ -72,15 +72,85 @@ thread_local! {
     /// When the evaluation running on this thread must stop. The engine is shared by every
     /// thread; each evaluation runs on one thread, so its deadline lives there.
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// How fast the evaluation on this thread is going, as of the last clock read.
+    static PACE: Cell<Option<Pace>> = const { Cell::new(None) };
+    /// Operations left before the clock is read again.
+    static UNTIL_CLOCK_READ: Cell<u64> = const { Cell::new(u64::MAX) };
 }
+
+/// Reading the clock every operation would cost as much as the cheapest operations (~30 ns),
+/// and reading it every 256 let a script of costly operations (copying the largest arrays, ~1
+/// ms each) run well past its budget. So the interval follows the script's own pace: as many
+/// operations as took about `CLOCK_READ_EVERY_US` last time, between 1 and 256.
+///
+/// Operations are counted here, once a call of the engine's progress callback, rather than
+/// read from the count the engine passes: a closure called from a built-in function (`filter`,
+/// `map`, `sort` with a comparer) runs on a copy of the engine's counter, which starts again
+/// from the caller's count each call, so that count alone can stay below any check forever.
+#[derive(Clone, Copy, Debug)]
+struct Pace {
+    /// Operations between the last two clock reads.
+    interval_ops: u64,
+    last_at: Instant,
+}
+
+const CLOCK_READ_EVERY_US: u64 = 1_000;
+const CLOCK_READ_INTERVAL_OPS_MAX: u64 = 256;
 
 /// Runs `f` with the wall-clock budget armed.
 pub(crate) fn with_deadline<T>(f: impl FnOnce() -> T) -> T {
-    let deadline = Instant::now() + Duration::from_millis(LIMITS.eval_wall_clock_ms_max);
+    let now = Instant::now();
+    let deadline = now + Duration::from_millis(LIMITS.eval_wall_clock_ms_max);
     DEADLINE.with(|d| d.set(Some(deadline)));
+    PACE.with(|p| {
+        p.set(Some(Pace {
+            interval_ops: 1,
+            last_at: now,
+        }))
+    });
+    UNTIL_CLOCK_READ.with(|c| c.set(1));
     let out = f();
     DEADLINE.with(|d| d.set(None));
+    PACE.with(|p| p.set(None));
+    UNTIL_CLOCK_READ.with(|c| c.set(u64::MAX));
     out
+}
+
+/// Called by the engine after each operation: whether the evaluation is out of time, reading
+/// the clock only when the pace says so.
+fn out_of_time() -> bool {
+    // The common case, every operation: one thread-local counter counted down.
+    let left = UNTIL_CLOCK_READ.with(|c| {
+        let left = c.get().saturating_sub(1);
+        c.set(left);
+        left
+    });
+    if left > 0 {
+        return false;
+    }
+    let Some(pace) = PACE.with(|p| p.get()) else {
+        UNTIL_CLOCK_READ.with(|c| c.set(u64::MAX));
+        return false;
+    };
+    let now = Instant::now();
+    let per_op_ns = (now.saturating_duration_since(pace.last_at).as_nanos()
+        / u128::from(pace.interval_ops.max(1)))
+    .max(1);
+    let interval_ops = u64::try_from(
+        (u128::from(CLOCK_READ_EVERY_US) * 1_000 / per_op_ns)
+            .clamp(1, u128::from(CLOCK_READ_INTERVAL_OPS_MAX)),
+    )
+    .unwrap_or(1);
+    PACE.with(|p| {
+        p.set(Some(Pace {
+            interval_ops,
+            last_at: now,
+        }))
+    });
+    UNTIL_CLOCK_READ.with(|c| c.set(interval_ops));
+    DEADLINE
+        .with(|d| d.get())
+        .is_some_and(|deadline| now > deadline)
 }
 
 fn past_deadline() -> bool {
@@ -187,15 +257,11 @@ fn build_engine() -> Engine {
     // copied ever more arrays each operation, minutes of work and gigabytes before the
     // wall-clock check. Closures capture variables without it.
     engine.disable_symbol("curry");
-    engine.on_progress(|ops| {
-        // Reading the clock every operation would cost more than the rest of the script.
-        if ops % 256 != 0 {
-            return None;
-        }
-        past_deadline().then(|| Dynamic::from(ImmutableString::from("wall-clock")))
-    });
+    engine
+        .on_progress(|_| out_of_time().then(|| Dynamic::from(ImmutableString::from("wall-clock"))));
 
     register_checked_trigonometry(&mut engine);
+    super::sandbox_arrays::register(&mut engine);
     register_record(&mut engine);
     register_member_and_history(&mut engine);
     register_tables(&mut engine);

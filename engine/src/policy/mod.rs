@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod probes;
 pub mod record_view;
 pub mod reference;
+mod sandbox_arrays;
 pub mod script;
 pub mod tables;
 pub mod terms;

@@ -257,6 +257,17 @@ pub(crate) fn check(policy: &Policy, script: &SourceFile, diags: &mut Diagnostic
                     format!("fails on a probe record: {e}"),
                 )
                 .help(format!("the probe: {}", probe.description));
+            // A script that ran out of time or operations on one probe would on the next
+            // too: checking a package costs one evaluation's budget, not one a probe.
+            if matches!(
+                e,
+                EvaluationError::Script {
+                    out_of_budget: true,
+                    ..
+                }
+            ) {
+                break;
+            }
         }
     }
 }
