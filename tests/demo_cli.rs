@@ -48,10 +48,20 @@ async fn the_demo_runs_in_a_fresh_directory_and_what_it_prints_is_what_it_wrote(
     let demo = dir.path().join("incentive-demo");
     // Relative to where it ran, as a newcomer would type it next.
     let url = "sqlite://incentive-demo/incentive.db";
-    assert!(
-        stdout.contains(&format!("incentive ledger verify --db {url}")),
-        "{stdout}"
-    );
+    let verify_line = stdout
+        .lines()
+        .find(|l| l.contains(&format!("ledger verify --db {url}")))
+        .unwrap_or_else(|| panic!("no ledger verify line in:\n{stdout}"));
+    // And the command printed runs as printed, from where the demo ran: the binary named as
+    // this person can reach it (here, outside the project, by its full path).
+    let words: Vec<&str> = verify_line.split_whitespace().collect();
+    let printed_run = Command::new(words[0])
+        .args(&words[1..])
+        .current_dir(dir.path())
+        .env_remove("INCENTIVE_DB")
+        .output()
+        .unwrap();
+    assert!(printed_run.status.success(), "{verify_line}");
     let report = std::fs::read_to_string(demo.join("report.html")).unwrap();
     assert!(report.starts_with("<!DOCTYPE html>") && report.trim_end().ends_with("</html>"));
     assert!(report.matches("<svg").count() >= 3, "the report's charts");

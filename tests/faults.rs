@@ -25,6 +25,25 @@ use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Enrols each member with a controlled March of readings: every one is paid.
+async fn enrol_with_march(store: &incentive_store::Store, members: &[impl AsRef<str>]) {
+    for m in members {
+        let id = enrol(store, m.as_ref()).await;
+        store
+            .add_readings(TENANT, &id, controlled_march(20))
+            .await
+            .unwrap();
+    }
+}
+
+async fn platform_key(store: &incentive_store::Store) -> String {
+    store
+        .create_key(TENANT, Role::Platform)
+        .await
+        .unwrap()
+        .secret
+}
+
 fn payout_body(member: &str) -> String {
     format!("{{\"member_id\":\"{member}\",\"policy_id\":\"{PLAN}\",\"period\":\"2026-03\"}}")
 }
@@ -34,18 +53,8 @@ async fn sigkill_under_payouts_then_a_restart_and_retries_lose_nothing_and_doubl
     for db in databases().await {
         let store = store_with_plan(&db, str::to_owned).await;
         let members: Vec<String> = (0..200).map(|i| format!("K{i:03}")).collect();
-        for m in &members {
-            let id = enrol(&store, m).await;
-            store
-                .add_readings(TENANT, &id, controlled_march(20))
-                .await
-                .unwrap();
-        }
-        let key = store
-            .create_key(TENANT, Role::Platform)
-            .await
-            .unwrap()
-            .secret;
+        enrol_with_march(&store, &members).await;
+        let key = platform_key(&store).await;
         let auth = format!("Bearer {key}");
         let (mut child, addr) = spawn_serve(&db);
         // member → the decision its 2xx answer named.
@@ -136,18 +145,8 @@ async fn sigkill_under_payouts_then_a_restart_and_retries_lose_nothing_and_doubl
 async fn clients_that_hang_up_mid_request_cost_nothing_and_the_server_carries_on() {
     for db in databases().await {
         let store = store_with_plan(&db, str::to_owned).await;
-        for m in ["H1", "H2"] {
-            let id = enrol(&store, m).await;
-            store
-                .add_readings(TENANT, &id, controlled_march(20))
-                .await
-                .unwrap();
-        }
-        let key = store
-            .create_key(TENANT, Role::Platform)
-            .await
-            .unwrap()
-            .secret;
+        enrol_with_march(&store, &["H1", "H2"]).await;
+        let key = platform_key(&store).await;
         let auth = format!("Bearer {key}");
         let (mut child, addr) = spawn_serve(&db);
 
@@ -219,46 +218,41 @@ async fn clients_that_hang_up_mid_request_cost_nothing_and_the_server_carries_on
     }
 }
 
-/// `faketime` (Debian's package of libfaketime), which .ci/run installs; elsewhere the test
-/// says it was skipped.
-fn faketime() -> Option<&'static str> {
-    let found = std::process::Command::new("faketime")
-        .args(["-f", "+1h", "true"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
+/// libfaketime, from Debian's package `faketime`, which .ci/run installs; elsewhere the test
+/// says it was skipped. Preloaded through `env`, which becomes the server: the `faketime`
+/// program forks, so killing it would leave the server it started running.
+fn libfaketime() -> Option<String> {
+    let found = std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|arch| arch.path().join("faketime/libfaketime.so.1"))
+        .find(|lib| lib.exists());
+    if found.is_none() {
         assert!(
             std::env::var_os("INCENTIVE_TEST_REQUIRE_FAKETIME").is_none(),
-            "faketime is required here: apt-get install faketime"
+            "libfaketime is required here: apt-get install faketime"
         );
-        eprintln!("clock skew: skipped (faketime is not installed)");
+        eprintln!("clock skew: skipped (libfaketime is not installed)");
     }
-    found.then_some("faketime")
+    found.map(|lib| format!("LD_PRELOAD={}", lib.display()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_whose_clocks_disagree_by_hours_pay_each_member_once_and_the_ledger_verifies() {
-    let Some(faketime) = faketime() else { return };
+    let Some(preload) = libfaketime() else {
+        return;
+    };
     let Some(db) = postgres_db().await else {
         return;
     };
     let store = store_with_plan(&db, str::to_owned).await;
     let members: Vec<String> = (0..60).map(|i| format!("C{i:02}")).collect();
-    for m in &members {
-        let id = enrol(&store, m).await;
-        store
-            .add_readings(TENANT, &id, controlled_march(20))
-            .await
-            .unwrap();
-    }
-    let key = store
-        .create_key(TENANT, Role::Platform)
-        .await
-        .unwrap()
-        .secret;
+    enrol_with_march(&store, &members).await;
+    let key = platform_key(&store).await;
     // One server three hours ahead, one two hours behind.
-    let (mut ahead, addr_ahead) = spawn_serve_under(&db, &[], &[faketime, "-f", "+3h"]);
-    let (mut behind, addr_behind) = spawn_serve_under(&db, &[], &[faketime, "-f", "-2h"]);
+    let (mut ahead, addr_ahead) = spawn_serve_under(&db, &[], &["env", &preload, "FAKETIME=+3h"]);
+    let (mut behind, addr_behind) = spawn_serve_under(&db, &[], &["env", &preload, "FAKETIME=-2h"]);
     let auth = format!("Bearer {key}");
     // Each server first pays five members of its own, so both clocks write entries whoever
     // wins the race below (one server can win every key of a race when it starts sooner).
@@ -316,18 +310,8 @@ async fn a_disk_that_fills_mid_stream_refuses_payouts_whole_and_the_same_process
     let db = sqlite_db().await;
     let store = store_with_plan(&db, str::to_owned).await;
     let members: Vec<String> = (0..150).map(|i| format!("D{i:03}")).collect();
-    for m in &members {
-        let id = enrol(&store, m).await;
-        store
-            .add_readings(TENANT, &id, controlled_march(20))
-            .await
-            .unwrap();
-    }
-    let key = store
-        .create_key(TENANT, Role::Platform)
-        .await
-        .unwrap()
-        .secret;
+    enrol_with_march(&store, &members).await;
+    let key = platform_key(&store).await;
     let auth = format!("Bearer {key}");
     // The server may write no file past 256 KiB: its write-ahead log fills after a few dozen
     // payouts, as a full disk would (SIGXFSZ ignored, so the write fails with EFBIG instead).
@@ -443,18 +427,8 @@ async fn postgres_down_under_payouts(
     let db = TestDb::kept_by_caller(cluster.url("incentive"), "PostgreSQL of its own");
     let store = store_with_plan(&db, str::to_owned).await;
     let members: Vec<String> = (0..240).map(|i| format!("P{i:03}")).collect();
-    for m in &members {
-        let id = enrol(&store, m).await;
-        store
-            .add_readings(TENANT, &id, controlled_march(20))
-            .await
-            .unwrap();
-    }
-    let key = store
-        .create_key(TENANT, Role::Platform)
-        .await
-        .unwrap()
-        .secret;
+    enrol_with_march(&store, &members).await;
+    let key = platform_key(&store).await;
     let auth = format!("Bearer {key}");
     eprintln!("members enrolled: {:?}", started.elapsed());
     let (mut child, addr) = spawn_serve_with(&db, serve_flags);
@@ -593,18 +567,8 @@ async fn a_postgresql_disk_that_fills_mid_stream_refuses_payouts_whole_with_503_
     let db = TestDb::kept_by_caller(cluster.url("incentive"), "PostgreSQL on a small disk");
     let store = store_with_plan(&db, str::to_owned).await;
     let members: Vec<String> = (0..150).map(|i| format!("F{i:03}")).collect();
-    for m in &members {
-        let id = enrol(&store, m).await;
-        store
-            .add_readings(TENANT, &id, controlled_march(20))
-            .await
-            .unwrap();
-    }
-    let key = store
-        .create_key(TENANT, Role::Platform)
-        .await
-        .unwrap()
-        .secret;
+    enrol_with_march(&store, &members).await;
+    let key = platform_key(&store).await;
     let auth = format!("Bearer {key}");
 
     // Fill the disk with tables of about 240 KiB until one does not fit, then drop one: room

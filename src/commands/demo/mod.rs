@@ -518,6 +518,20 @@ fn write_keys(out: &Path, keys: &BTreeMap<&str, String>) -> anyhow::Result<()> {
     std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))
 }
 
+/// This binary as the person who ran the demo can run it again from where they are: after
+/// `cargo run --release -- demo` that is `target/release/incentive`, not an `incentive` on
+/// their PATH.
+fn invocation() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "incentive".into();
+    };
+    let here = std::env::current_dir().ok();
+    match here.as_deref().and_then(|dir| exe.strip_prefix(dir).ok()) {
+        Some(relative) => relative.display().to_string(),
+        None => exe.display().to_string(),
+    }
+}
+
 /// `OUT/serve-and-call.sh`: serves the demo's database and makes a platform's calls with curl,
 /// printing each, for an integrator to read and copy.
 fn write_script(out: &Path, db: &str) -> anyhow::Result<()> {
@@ -616,6 +630,7 @@ fn print_summary(
         )
     };
     let out = args.out.display();
+    let bin = invocation();
     println!(
         "\nsummary ({:.0} s)\n\
          \x20 members              {}\n\
@@ -632,9 +647,9 @@ fn print_summary(
          \x20 {out}/keys.env      the demo's API keys, one per role\n\
          \x20 {out}/server.log    the API's logs (JSON lines; RUST_LOG sets how much)\n\
          \x20 {out}/serve-and-call.sh  serves this database and calls it as a platform would\n\
-         \x20 incentive serve --db {db}\n\
-         \x20 incentive ledger verify --db {db}\n\
-         \x20 incentive ledger replay --db {db} --tenant {TENANT} --all",
+         \x20 {bin} serve --db {db}\n\
+         \x20 {bin} ledger verify --db {db}\n\
+         \x20 {bin} ledger replay --db {db} --tenant {TENANT} --all",
         started.elapsed().as_secs_f64(),
         args.members,
         t.readings_sent,
