@@ -1185,6 +1185,26 @@ async fn metrics_count_requests_by_route_template_and_payouts_by_outcome_with_no
 }
 
 #[tokio::test]
+async fn a_database_that_does_not_answer_is_a_503_that_says_when_to_retry() {
+    let db = sqlite_db().await;
+    let store = store_with_plan(&db, str::to_owned).await;
+    let app = incentive_api::router(store.clone(), incentive_api::Limits::default());
+    store.close().await;
+    let res = app
+        .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        res.headers().get("retry-after").map(|v| v.as_bytes()),
+        Some(&b"1"[..])
+    );
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
+}
+
+#[tokio::test]
 async fn past_its_limits_the_server_answers_503_in_its_own_words() {
     let db = sqlite_db().await;
     let store = store_with_plan(&db, str::to_owned).await;
