@@ -38,9 +38,11 @@ async fn caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or(ApiError::Unauthenticated)?;
+    // The scheme's name is case-insensitive (RFC 9110 §11.1): `bearer ik_…` is the same key.
     let secret = header
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, secret)| secret.trim())
         .filter(|s| !s.is_empty())
         .ok_or(ApiError::Unauthenticated)?;
     if let Some(caller) = state.key_cache.get(secret) {

@@ -52,19 +52,48 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         let bytes = read(req, state.limits.request_body_bytes_max).await?;
         let invalid =
             |e: String| ApiError::BadRequest(format!("the request body is not valid: {e}"));
-        let mut json = serde_json::Deserializer::from_slice(&bytes);
+        // RFC 8259 §8.1: a parser may ignore a byte-order mark, and some platforms' HTTP
+        // clients (and every Windows text editor) write one.
+        let json_bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let mut json = serde_json::Deserializer::from_slice(json_bytes);
         // The path of the field at fault, so a client is told `seed`, not only a column.
         let value = serde_path_to_error::deserialize(&mut json).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
+            let path = incentive_engine::text::excerpt(&e.path().to_string());
+            let inner = json_error(e.inner());
             invalid(if path == "." {
-                inner.to_string()
+                inner
             } else {
                 format!("field `{path}`: {inner}")
             })
         })?;
-        json.end().map_err(|e| invalid(e.to_string()))?;
+        json.end().map_err(|e| invalid(json_error(&e)))?;
         Ok(JsonBody(value))
+    }
+}
+
+/// serde_json's words for what is wrong, with any value it repeats cut short: it quotes a
+/// string of the wrong type whole (`invalid type: string "…8 MB…", expected u32`).
+pub fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    // serde_json ends its message with " at line L column C" when it knows where.
+    let place = format!(" at line {} column {}", e.line(), e.column());
+    match text.strip_suffix(&place) {
+        Some(what) if e.line() > 0 => format!("{}{place}", cut_quoted(what)),
+        _ => cut_quoted(&text),
+    }
+}
+
+/// The message with the value it quotes (between its first and last `"`) cut to an excerpt,
+/// keeping what comes after — "expected u32" is the part a client needs.
+fn cut_quoted(message: &str) -> String {
+    use incentive_engine::text::excerpt;
+    match (message.find('"'), message.rfind('"')) {
+        (Some(open), Some(close)) if close > open => {
+            let (head, rest) = message.split_at(open + 1);
+            let (quoted, tail) = rest.split_at(close - open - 1);
+            format!("{head}{}{tail}", excerpt(quoted))
+        }
+        _ => excerpt(message),
     }
 }
 
@@ -86,3 +115,55 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
             })
     }
 }
+
+/// A value a client sends as a number or as text (a glucose value, `"LO"`, an HbA1c), kept as
+/// the text it was written in. Anything else — an array, an object, `true`, `null` — is refused
+/// while the body is parsed, before it is built: a body of 8 MB of `[[],[],…]` would otherwise
+/// become hundreds of MB of JSON values only to be rejected, and the rejection would repeat it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scalar(pub String);
+
+impl<'de> serde::Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number or a string")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                // As serde_json prints a number it has read: the shortest text that reads back
+                // as the same f64 (`5.6`, not `5.599999…`).
+                Ok(Scalar(
+                    serde_json::Number::from_f64(v)
+                        .map_or_else(|| v.to_string(), |n| n.to_string()),
+                ))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
+                Ok(Scalar(v))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl utoipa::PartialSchema for Scalar {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Scalar {}

@@ -31,7 +31,7 @@ impl GlucoseUnit {
         match text.trim().to_ascii_lowercase().as_str() {
             "mg/dl" | "mgdl" | "mg_dl" => Ok(Self::MgDl),
             "mmol/l" | "mmoll" | "mmol_l" | "mmol" => Ok(Self::MmolL),
-            _ => Err(GlucoseError::UnknownUnit(text.to_owned())),
+            _ => Err(GlucoseError::UnknownUnit(crate::text::excerpt(text))),
         }
     }
 
@@ -160,9 +160,9 @@ impl GlucoseValue {
         }
         let value: f64 = text
             .parse()
-            .map_err(|_| GlucoseError::NotANumber(text.to_owned()))?;
+            .map_err(|_| GlucoseError::NotANumber(crate::text::excerpt(text)))?;
         if !value.is_finite() {
-            return Err(GlucoseError::NotFinite(text.to_owned()));
+            return Err(GlucoseError::NotFinite(crate::text::excerpt(text)));
         }
         let glucose = Glucose::new(value, unit)?;
         // A reading written in mmol/L is converted through its decimal text, the way a

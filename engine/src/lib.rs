@@ -35,6 +35,7 @@ pub mod period;
 pub mod reading;
 pub mod readings;
 pub mod record;
+pub mod text;
 pub mod time;
 
 pub use glucose::{Glucose, GlucoseError, GlucoseUnit, GlucoseValue, MG_DL_PER_MMOL_L};

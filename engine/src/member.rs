@@ -13,14 +13,15 @@ pub enum MemberIdError {
     Empty,
     #[error("member id is {bytes} bytes long; the limit is {MEMBER_ID_BYTES_MAX} bytes")]
     TooLong { bytes: usize },
-    #[error("member id `{0}` contains a control character")]
-    ControlCharacter(String),
+    #[error("member id `{id}` contains {character}, a character a reader cannot see")]
+    HiddenCharacter { id: String, character: String },
     #[error("member id `{0}` starts or ends with white space")]
     Padded(String),
 }
 
-/// A member's identifier: non-empty, at most [`MEMBER_ID_BYTES_MAX`] bytes, no control
-/// characters, no surrounding white space. Ordered bytewise so outputs sort the same everywhere.
+/// A member's identifier: non-empty, at most [`MEMBER_ID_BYTES_MAX`] bytes, no character a
+/// reader cannot see (controls, bidirectional overrides: [`crate::text::hidden_character`]),
+/// no surrounding white space. Ordered bytewise so outputs sort the same everywhere.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct MemberId(String);
@@ -33,10 +34,11 @@ impl MemberId {
         if text.len() > MEMBER_ID_BYTES_MAX {
             return Err(MemberIdError::TooLong { bytes: text.len() });
         }
-        if text.chars().any(char::is_control) {
-            return Err(MemberIdError::ControlCharacter(
-                text.escape_default().to_string(),
-            ));
+        if let Some(c) = crate::text::hidden_character(text) {
+            return Err(MemberIdError::HiddenCharacter {
+                id: text.escape_default().to_string(),
+                character: crate::text::describe_character(c),
+            });
         }
         if text.trim() != text {
             return Err(MemberIdError::Padded(text.to_owned()));
@@ -81,8 +83,14 @@ mod tests {
         ));
         assert!(matches!(
             MemberId::parse("a\tb"),
-            Err(MemberIdError::ControlCharacter(_))
+            Err(MemberIdError::HiddenCharacter { .. })
         ));
+        assert_eq!(
+            MemberId::parse("M1\u{202E}01").map_err(|e| e.to_string()),
+            Err(
+                "member id `M1\\u{202e}01` contains U+202E, a character a reader cannot see".into()
+            )
+        );
         assert!(matches!(
             MemberId::parse(" M1"),
             Err(MemberIdError::Padded(_))

@@ -44,15 +44,27 @@ pub enum PeriodError {
     Invalid(String),
     #[error("period {0} is outside the supported years 1900–9999")]
     OutOfRange(String),
+    #[error("period `{0}` has white space around it; write it alone, such as `2026-03`")]
+    Padded(String),
 }
 
-const YEAR_MIN: i32 = 1900;
-const YEAR_MAX: i32 = 9999;
+/// The first year a period, or a reading, may fall in.
+pub const YEAR_MIN: i32 = 1900;
+/// The last year a period, or a reading, may fall in.
+pub const YEAR_MAX: i32 = 9999;
 
 impl Period {
     pub fn parse(text: &str) -> Result<Self, PeriodError> {
-        let invalid = || PeriodError::Invalid(text.to_owned());
+        let invalid = || PeriodError::Invalid(crate::text::excerpt(text));
+        // Refused rather than trimmed: a period is also part of what makes two requests "the
+        // same" for an idempotency key, and `2026-03\n` must not be one request to the
+        // decision and another to the key.
         let text_trimmed = text.trim();
+        if text_trimmed != text {
+            return Err(PeriodError::Padded(crate::text::excerpt(
+                &text.escape_default().to_string(),
+            )));
+        }
         let (year_text, rest) = match text_trimmed.split_once('-') {
             Some((y, r)) => (y, Some(r)),
             None => (text_trimmed, None),
@@ -79,7 +91,7 @@ impl Period {
             }
         };
         if !(YEAR_MIN..=YEAR_MAX).contains(&year) {
-            return Err(PeriodError::OutOfRange(text.to_owned()));
+            return Err(PeriodError::OutOfRange(crate::text::excerpt(text)));
         }
         Ok(period)
     }
@@ -282,6 +294,17 @@ mod tests {
             Period::parse("1066"),
             Err(PeriodError::OutOfRange(_))
         ));
+    }
+
+    #[test]
+    fn a_period_with_white_space_around_it_is_refused_not_trimmed() {
+        for padded in ["2026-03 ", " 2026-03", "2026-03\n", "2026-Q1\t"] {
+            assert!(
+                matches!(Period::parse(padded), Err(PeriodError::Padded(_))),
+                "{}",
+                padded.escape_default()
+            );
+        }
     }
 
     #[test]

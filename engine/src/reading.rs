@@ -31,7 +31,7 @@ impl Source {
             "" | "unspecified" => Ok(Self::Unspecified),
             _ => Err(UnknownLabel {
                 what: "source",
-                text: text.to_owned(),
+                text: crate::text::excerpt(text),
                 expected: "smbg, cgm",
             }),
         }
@@ -79,7 +79,7 @@ impl Context {
             "" | "unknown" => Ok(Self::Unknown),
             _ => Err(UnknownLabel {
                 what: "context",
-                text: text.to_owned(),
+                text: crate::text::excerpt(text),
                 expected: "fasting, pre_meal, post_meal, bedtime, random",
             }),
         }

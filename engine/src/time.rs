@@ -1,6 +1,7 @@
 //! Timestamps as readings carry them: RFC 3339 with an explicit UTC offset.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use crate::period::{YEAR_MAX, YEAR_MIN};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime};
 
 /// Why a timestamp was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -11,6 +12,8 @@ pub enum TimeError {
     NoOffset(String),
     #[error("time `{0}` is not an RFC 3339 timestamp, e.g. `2026-03-01T08:00:00+08:00`")]
     Invalid(String),
+    #[error("time `{0}` is outside the years 1900–9999 that periods cover")]
+    OutOfRange(String),
 }
 
 /// Parses an RFC 3339 timestamp and insists on its offset: a reading without one cannot be
@@ -18,14 +21,18 @@ pub enum TimeError {
 pub fn parse_timestamp(text: &str) -> Result<DateTime<FixedOffset>, TimeError> {
     let text = text.trim();
     match DateTime::parse_from_rfc3339(text) {
+        // A reading no period can hold (year 0000, say) would be stored and never counted.
+        Ok(t) if !(YEAR_MIN..=YEAR_MAX).contains(&t.year()) => {
+            Err(TimeError::OutOfRange(crate::text::excerpt(text)))
+        }
         Ok(t) => Ok(t),
         Err(_) => {
             let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
                 .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"));
             if naive.is_ok() {
-                Err(TimeError::NoOffset(text.to_owned()))
+                Err(TimeError::NoOffset(crate::text::excerpt(text)))
             } else {
-                Err(TimeError::Invalid(text.to_owned()))
+                Err(TimeError::Invalid(crate::text::excerpt(text)))
             }
         }
     }
@@ -73,6 +80,10 @@ fn fixed_shape_parts(b: &[u8]) -> Option<(i64, i32)> {
         return None;
     };
     let year = number(&[y0, y1, y2, y3])?;
+    // Years no period covers go to chrono's path, which refuses them with the reason.
+    if year < i64::from(YEAR_MIN) {
+        return None;
+    }
     let (month, day) = (number(&[m0, m1])?, number(&[d0, d1])?);
     let (hour, minute, second) = (number(&[h0, h1])?, number(&[n0, n1])?, number(&[s0, s1])?);
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
@@ -184,7 +195,7 @@ mod tests {
             "2016-12-31T23:59:60Z",
             "2024-02-29T00:00:00+00:00",
             // Found by the property test: the offset's digits must not pad a short fraction.
-            "0000-01-01T00:00:00.0+10:00",
+            "1900-01-01T00:00:00.0+10:00",
             "2026-03-01T08:00:00.1+12:34",
         ] {
             let chrono =
@@ -199,6 +210,28 @@ mod tests {
         ] {
             assert!(parse_timestamp(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_reading_in_a_year_no_period_covers_is_refused_on_both_paths() {
+        for text in [
+            "0000-01-01T00:00:00Z",
+            "0000-01-01T00:00:00.0+10:00",
+            "1899-12-31T23:59:59+08:00",
+        ] {
+            assert_eq!(
+                parse_timestamp(text),
+                Err(TimeError::OutOfRange(text.into())),
+                "{text}"
+            );
+            assert_eq!(
+                parse_timestamp_parts(text),
+                Err(TimeError::OutOfRange(text.into())),
+                "{text}"
+            );
+        }
+        assert!(parse_timestamp_parts("1900-01-01T00:00:00+00:00").is_ok());
+        assert!(parse_timestamp_parts("9999-12-31T23:59:59+00:00").is_ok());
     }
 
     #[test]

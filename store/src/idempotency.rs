@@ -31,13 +31,19 @@ pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
     pub fn parse(key: &str) -> Result<Self, StoreError> {
-        if key.is_empty()
-            || key.chars().count() > IDEMPOTENCY_KEY_CHARS_MAX
-            || key.chars().any(char::is_control)
-        {
+        if key.is_empty() || key.chars().count() > IDEMPOTENCY_KEY_CHARS_MAX {
             return Err(StoreError::BadInput {
                 field: "Idempotency-Key".into(),
                 reason: format!("must be 1 to {IDEMPOTENCY_KEY_CHARS_MAX} printable characters"),
+            });
+        }
+        if let Some(c) = incentive_engine::text::hidden_character(key) {
+            return Err(StoreError::BadInput {
+                field: "Idempotency-Key".into(),
+                reason: format!(
+                    "contains {}, a character a reader cannot see; use printable characters only",
+                    incentive_engine::text::describe_character(c)
+                ),
             });
         }
         Ok(Self(key.to_owned()))

@@ -2,12 +2,12 @@
 
 use crate::AppState;
 use crate::auth::{Allowed, EraseMemberData, SendMemberData};
-use crate::body::JsonBody;
+use crate::body::{JsonBody, Scalar};
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{Path, State};
 use incentive_engine::policy::MemberProfile;
-use incentive_engine::policy::inputs::{AGE_YEARS_MAX, DIABETES_TYPES, SEXES};
+use incentive_engine::policy::inputs::{AGE_YEARS_MAX, DIABETES_TYPES, REGION_CHARS_MAX, SEXES};
 use incentive_engine::time::parse_timestamp;
 use incentive_engine::{
     Context, GlucoseUnit, GlucoseValue, Hba1c, LabResult, MemberId, Reading, Source,
@@ -36,7 +36,8 @@ fn member_id(text: &str) -> Result<MemberId, ApiError> {
 fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), ApiError> {
     match value {
         Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::BadRequest(format!(
-            "{field}: `{v}` is not one of {}",
+            "{field}: `{}` is not one of {}",
+            incentive_engine::text::excerpt(v),
             allowed.join(", ")
         ))),
         _ => Ok(()),
@@ -53,6 +54,20 @@ pub async fn put_member(
     let id = member_id(&id)?;
     one_of("sex", &body.sex, &SEXES)?;
     one_of("diabetes_type", &body.diabetes_type, &DIABETES_TYPES)?;
+    if let Some(region) = &body.region {
+        if region.chars().count() > REGION_CHARS_MAX {
+            return Err(ApiError::BadRequest(format!(
+                "region: {} characters, more than the {REGION_CHARS_MAX} a region may have",
+                region.chars().count()
+            )));
+        }
+        if let Some(c) = incentive_engine::text::hidden_character(region) {
+            return Err(ApiError::BadRequest(format!(
+                "region: contains {}, a character a reader cannot see",
+                incentive_engine::text::describe_character(c)
+            )));
+        }
+    }
     if let Some(age) = body.age
         && age > AGE_YEARS_MAX
     {
@@ -65,7 +80,10 @@ pub async fn put_member(
         .as_deref()
         .map(|d| {
             d.parse().map_err(|_| {
-                ApiError::BadRequest(format!("enrolled_on: `{d}` is not a date (YYYY-MM-DD)"))
+                ApiError::BadRequest(format!(
+                    "enrolled_on: `{}` is not a date (YYYY-MM-DD)",
+                    incentive_engine::text::excerpt(d)
+                ))
             })
         })
         .transpose()?;
@@ -89,8 +107,8 @@ pub async fn put_member(
 #[serde(deny_unknown_fields)]
 pub struct ReadingBody {
     pub time: String,
-    pub glucose_mg_dl: Option<Value>,
-    pub glucose_mmol_l: Option<Value>,
+    pub glucose_mg_dl: Option<Scalar>,
+    pub glucose_mmol_l: Option<Scalar>,
     pub context: Option<String>,
     pub source: Option<String>,
 }
@@ -123,16 +141,7 @@ pub(crate) fn reading(r: &ReadingBody) -> Result<Reading, String> {
         (None, Some(v)) => (v, GlucoseUnit::MmolL, "glucose_mmol_l"),
         _ => return Err("give exactly one of glucose_mg_dl and glucose_mmol_l".into()),
     };
-    let text = match value {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
-        other => {
-            return Err(format!(
-                "{field}: expected a number, \"LO\" or \"HI\", not {other}"
-            ));
-        }
-    };
-    let value = GlucoseValue::parse(&text, unit).map_err(|e| format!("{field}: {e}"))?;
+    let value = GlucoseValue::parse(&value.0, unit).map_err(|e| format!("{field}: {e}"))?;
     let context = match &r.context {
         Some(c) => Context::parse(c).map_err(|e| format!("context: {e}"))?,
         None => Context::Unknown,
@@ -206,8 +215,7 @@ pub async fn erase(
 pub struct LabBody {
     pub time: String,
     /// A number such as 6.8, or the same as text.
-    #[schema(value_type = f64)]
-    pub hba1c_percent: Value,
+    pub hba1c_percent: Scalar,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -218,15 +226,13 @@ pub struct LabsBody {
 
 fn lab(l: &LabBody) -> Result<LabResult, String> {
     let time = parse_timestamp(&l.time).map_err(|e| format!("time: {e}"))?;
-    let text = match &l.hba1c_percent {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
-        other => return Err(format!("hba1c_percent: expected a number, not {other}")),
-    };
-    let percent: Decimal = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("hba1c_percent: `{text}` is not a number"))?;
+    let text = &l.hba1c_percent.0;
+    let percent: Decimal = text.trim().parse().map_err(|_| {
+        format!(
+            "hba1c_percent: `{}` is not a number",
+            incentive_engine::text::excerpt(text)
+        )
+    })?;
     let hba1c = Hba1c::from_percent(percent).map_err(|e| format!("hba1c_percent: {e}"))?;
     Ok(LabResult { time, hba1c })
 }

@@ -151,8 +151,15 @@ pub async fn post_payout(
     let key = IdempotencyKey::parse(key)?;
     // A request that fails validation is not recorded against its key (nothing started).
     let request = request(tenant, &body)?;
-    // The request as parsed, fields in a fixed order: what "the same body" means.
-    let canonical = serde_json::to_vec(&body).map_err(|_| ApiError::Internal)?;
+    // The request as parsed and written back, fields in a fixed order: what "the same body"
+    // means. Built from the parsed values, not the text sent, so two bodies that decide the
+    // same payout (`2026-q1` and `2026-Q1`) are one request to the key as well.
+    let canonical = serde_json::to_vec(&PayoutBody {
+        member_id: request.member.to_string(),
+        policy_id: request.policy_id.clone(),
+        period: request.period.to_string(),
+    })
+    .map_err(|_| ApiError::Internal)?;
     let keyed = Keyed {
         request_hash: incentive_store::ledger::sha256_hex(&canonical),
         key,
@@ -235,6 +242,12 @@ pub fn request(tenant: &str, body: &PayoutBody) -> Result<PayoutRequest, ApiErro
         .map_err(|e| ApiError::BadRequest(format!("member_id: {e}")))?;
     let period =
         Period::parse(&body.period).map_err(|e| ApiError::BadRequest(format!("period: {e}")))?;
+    if !incentive_engine::policy::manifest::is_policy_id(&body.policy_id) {
+        return Err(ApiError::BadRequest(format!(
+            "policy_id: `{}` is not a policy id (1–64 lowercase letters, digits and `-`)",
+            incentive_engine::text::excerpt(&body.policy_id)
+        )));
+    }
     Ok(PayoutRequest {
         tenant: tenant.to_owned(),
         member,

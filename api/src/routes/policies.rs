@@ -43,6 +43,9 @@ fn source(body: PackageBody) -> Result<PolicySource, ApiError> {
             text.len()
         )));
     }
+    for name in body.files.keys() {
+        package_file_name(name)?;
+    }
     Ok(PolicySource {
         name: "package".into(),
         files: body
@@ -51,6 +54,43 @@ fn source(body: PackageBody) -> Result<PolicySource, ApiError> {
             .map(|(n, t)| SourceFile::new(n, t))
             .collect(),
     })
+}
+
+/// Bytes of a package file's name, with its folders.
+const PACKAGE_FILE_NAME_BYTES_MAX: usize = 200;
+
+/// A package file's name is a relative path of plain names, as on the author's disk:
+/// `policy.toml`, `cases/march.toml`, `locales/zh-CN.ftl`. Never `..`, an absolute path, a
+/// backslash, an empty part or a character a reader cannot see: the names are written out
+/// again wherever a package is exported, and must not reach outside its folder there.
+fn package_file_name(name: &str) -> Result<(), ApiError> {
+    let shown = incentive_engine::text::excerpt(&name.escape_default().to_string());
+    let refuse = |why: &str| {
+        Err(ApiError::BadRequest(format!(
+            "files: `{shown}` is not a package file name: {why}"
+        )))
+    };
+    if name.is_empty() || name.len() > PACKAGE_FILE_NAME_BYTES_MAX {
+        return refuse(&format!(
+            "a name is 1 to {PACKAGE_FILE_NAME_BYTES_MAX} bytes"
+        ));
+    }
+    if let Some(c) = incentive_engine::text::hidden_character(name) {
+        return refuse(&format!(
+            "it contains {}, a character a reader cannot see",
+            incentive_engine::text::describe_character(c)
+        ));
+    }
+    if name.starts_with('/') || name.contains('\\') || name.contains(':') {
+        return refuse("write a path relative to the package, with `/` between folders");
+    }
+    if name
+        .split('/')
+        .any(|part| part.is_empty() || part == "." || part == "..")
+    {
+        return refuse("no part of it may be empty, `.` or `..`");
+    }
+    Ok(())
 }
 
 fn invalid(diagnostics: &Diagnostics) -> ApiError {

@@ -50,8 +50,8 @@ impl UploadAnswer {
 struct NdjsonReading {
     member_id: String,
     time: String,
-    glucose_mg_dl: Option<serde_json::Value>,
-    glucose_mmol_l: Option<serde_json::Value>,
+    glucose_mg_dl: Option<crate::body::Scalar>,
+    glucose_mmol_l: Option<crate::body::Scalar>,
     context: Option<String>,
     source: Option<String>,
 }
@@ -133,6 +133,7 @@ fn read_csv(bytes: &[u8]) -> Result<(UploadAnswer, ByMember), ApiError> {
 fn read_ndjson(bytes: &[u8]) -> (UploadAnswer, ByMember) {
     let mut answer = UploadAnswer::default();
     let mut members = ByMember::new();
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
         let line_no = u64::try_from(i + 1).unwrap_or(u64::MAX);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -141,7 +142,12 @@ fn read_ndjson(bytes: &[u8]) -> (UploadAnswer, ByMember) {
         }
         answer.rows += 1;
         let parsed = serde_json::from_slice::<NdjsonReading>(line)
-            .map_err(|e| format!("line {line_no}: not a reading: {e}"))
+            .map_err(|e| {
+                format!(
+                    "line {line_no}: not a reading: {}",
+                    crate::body::json_error(&e)
+                )
+            })
             .and_then(|r| {
                 let member = MemberId::parse(&r.member_id)
                     .map_err(|e| format!("line {line_no}: member_id: {e}"))?;

@@ -76,6 +76,27 @@ impl World {
         (status, value)
     }
 
+    /// A call with the `Authorization` header written as given.
+    pub async fn call_with_authorization(
+        &self,
+        method: &str,
+        uri: &str,
+        authorization: &str,
+    ) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", authorization)
+            .body(Body::empty())
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+
     /// A body sent as it is, with its content type.
     pub async fn call_raw(
         &self,

@@ -362,6 +362,16 @@ impl Policy {
                 )))
             }
         };
+        let text = |name: &str, s: String| -> Result<String, EvaluationError> {
+            let limit = super::host::LIMITS.decision_text_bytes_max;
+            if s.len() > limit {
+                return Err(self.bad(format!(
+                    "gave a `{name}` text of {} bytes; each is at most {limit} (decision_text_bytes_max)",
+                    s.len()
+                )));
+            }
+            Ok(s)
+        };
         let strings = |name: &str, v: Option<Dynamic>| -> Result<Vec<String>, EvaluationError> {
             let Some(v) = v else { return Ok(Vec::new()) };
             let type_name = v.type_name();
@@ -370,12 +380,19 @@ impl Policy {
                     "field `{name}` must be an array of strings, not {type_name}"
                 )));
             };
+            let limit = super::host::LIMITS.decision_texts_max;
+            if items.len() > limit {
+                return Err(self.bad(format!(
+                    "gave {} {name}; a decision carries at most {limit} (decision_texts_max)",
+                    items.len()
+                )));
+            }
             items
                 .into_iter()
                 .map(|item| {
                     item.into_immutable_string()
-                        .map(|s| s.to_string())
                         .map_err(|t| self.bad(format!("field `{name}` must hold strings, not {t}")))
+                        .and_then(|s| text(name, s.to_string()))
                 })
                 .collect()
         };
@@ -403,8 +420,8 @@ impl Policy {
             Some(v) => Some(
                 v.clone()
                     .into_immutable_string()
-                    .map(|s| s.to_string())
-                    .map_err(|t| self.bad(format!("field `tier` must be a string, not {t}")))?,
+                    .map_err(|t| self.bad(format!("field `tier` must be a string, not {t}")))
+                    .and_then(|s| text("tier", s.to_string()))?,
             ),
         };
         let points = match map.get("points") {

@@ -48,6 +48,11 @@ pub struct Limits {
     pub eval_wall_clock_ms_max: u64,
     /// Bytes of `rules.rhai`.
     pub script_bytes_max: usize,
+    /// Reasons, and flags, one decision may carry: each is stored with the decision and shown
+    /// to members and staff, so a script must not be able to fill a row with 200,000 of them.
+    pub decision_texts_max: usize,
+    /// Bytes of any one reason, flag or tier a decision carries.
+    pub decision_text_bytes_max: usize,
 }
 
 pub const LIMITS: Limits = Limits {
@@ -62,6 +67,8 @@ pub const LIMITS: Limits = Limits {
     functions_max: 128,
     eval_wall_clock_ms_max: 250,
     script_bytes_max: 256 * 1024,
+    decision_texts_max: 64,
+    decision_text_bytes_max: 1_024,
 };
 
 /// Names the script entry point must have, and its parameters.

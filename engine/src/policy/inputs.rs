@@ -42,6 +42,9 @@ pub const SEXES: [&str; 3] = ["female", "male", "other"];
 pub const DIABETES_TYPES: [&str; 4] = ["type1", "type2", "gestational", "other"];
 /// Ages a policy is asked about; anything outside is a data error, not a member.
 pub const AGE_YEARS_MAX: u32 = 130;
+/// Characters of a member's region: a province and city in any script fit; the profile is
+/// copied into every decision's stored inputs, so it is no place for a document.
+pub const REGION_CHARS_MAX: usize = 64;
 
 /// The decision a member got for an earlier period of the same policy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

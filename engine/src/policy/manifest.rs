@@ -179,7 +179,21 @@ impl Manifest {
     }
 }
 
-fn is_policy_id(id: &str) -> bool {
+/// The longest version a policy may have: it is part of every URL and decision that names it.
+pub const VERSION_BYTES_MAX: usize = 32;
+
+/// A version names a policy in URLs, decisions and the ledger, so it holds only characters that
+/// read the same everywhere (no spaces, slashes or anything a reader cannot see).
+fn is_version(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= VERSION_BYTES_MAX
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'))
+}
+
+/// 1–64 lowercase ASCII letters, digits and `-`, not starting with `-`: an id read the same in
+/// URLs, files and the ledger.
+pub fn is_policy_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id
@@ -213,6 +227,21 @@ pub(crate) fn read_manifest(file: &SourceFile, diags: &mut Diagnostics) -> Optio
             .help("for example `tangdaifu-smbg`");
     }
     let version = r.required_string("version", "such as \"1.0.0\"", diags);
+    if let Some((v, span)) = version.clone()
+        && !is_version(v)
+    {
+        diags
+            .error(
+                "version",
+                file,
+                span,
+                format!(
+                    "version `{}` must be 1–{VERSION_BYTES_MAX} ASCII letters, digits, `.`, `-`, `+` or `_`",
+                    v.escape_default()
+                ),
+            )
+            .help("for example \"1.0.0\" or \"2026.1\"");
+    }
     let name = r.required_string("name", "the plan's name as members see it", diags);
     let insurer = r.required_string("insurer", "who offers the plan", diags);
     let currency = r.required_string("currency", "an ISO 4217 code such as CNY", diags);
