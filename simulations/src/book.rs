@@ -13,6 +13,7 @@ use incentive_engine::{LabResult, Period, Readings};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One member's inputs for a period, for [`Book::decide_many`].
 #[derive(Clone, Copy, Debug)]
@@ -122,6 +123,20 @@ impl<'p> Book<'p> {
         period: Period,
         members: &[MemberInput<'_>],
     ) -> Result<(), SimError> {
+        self.decide_many_until(first, period, members, &AtomicBool::new(false))
+    }
+
+    /// [`Book::decide_many`], stopping with [`SimError::Stopped`] once `stop` is set: it is
+    /// read before each member's decision, so a slow policy over a large chunk still lets go
+    /// within one decision. When it is not set, the books are [`Book::decide_many`]'s.
+    pub fn decide_many_until(
+        &mut self,
+        first: usize,
+        period: Period,
+        members: &[MemberInput<'_>],
+        stop: &AtomicBool,
+    ) -> Result<(), SimError> {
+        let stopped = || stop.load(Ordering::Relaxed);
         let policy = self.policy;
         let count = self.paid.len();
         let histories = self
@@ -137,16 +152,19 @@ impl<'p> Book<'p> {
             .par_iter_mut()
             .zip(members.par_iter())
             .map(|(history, input)| {
+                if stopped() {
+                    return Err(SimError::Stopped);
+                }
                 history.pool_paid = None;
-                policy.evaluate(&EvaluationInput {
+                Ok(policy.evaluate(&EvaluationInput {
                     member: input.profile,
                     period,
                     readings: input.readings,
                     labs: input.labs,
                     history,
-                })
+                }))
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let budget = policy.manifest.caps.pool_budget;
         for (i, (spec, input)) in speculative.into_iter().zip(members).enumerate() {
             let m = first + i;
@@ -157,6 +175,9 @@ impl<'p> Book<'p> {
                 }
                 // The pool may cut it (or it failed): decide it as the sequential run would.
                 _ => {
+                    if stopped() {
+                        return Err(SimError::Stopped);
+                    }
                     self.decide(m, input.profile, period, input.readings, input.labs)?;
                 }
             }

@@ -8,6 +8,7 @@
 //! - [`backtest`]: a policy over real history, beside what was actually paid;
 //! - [`book`]: one plan run over a population period by period, history and pool carried;
 //! - [`run`]: the Monte Carlo, through `incentive_engine`'s one evaluation path;
+//! - [`footprint`]: a run's peak memory, estimated before it starts;
 //! - [`members`]: each member's results gathered over replications, in memory that does not
 //!   grow with them;
 //! - [`stats`]: distributions of money totals, exact where they can be;
@@ -21,6 +22,7 @@ pub mod breakdown;
 pub mod calibration;
 pub mod cgm;
 pub mod columnar;
+pub mod footprint;
 pub mod html;
 pub mod members;
 pub mod population;
@@ -54,4 +56,17 @@ pub enum SimError {
     Merge(String),
     #[error("the run was stopped before it finished")]
     Stopped,
+    #[error(
+        "the run would take about {} of memory at its peak ({detail}), more than {limit} allows: {}",
+        footprint::describe_bytes(*estimate_bytes),
+        footprint::describe_bytes(*limit_bytes)
+    )]
+    Memory {
+        estimate_bytes: u64,
+        limit_bytes: u64,
+        /// The limit's name where it is set: a server's setting, a command's flag.
+        limit: String,
+        /// What the figure is made of.
+        detail: String,
+    },
 }

@@ -8,12 +8,40 @@
 //! 54.55 % over a year). `calibration::measure` shows how close the default comes, and a test
 //! holds it there; `cargo run --release -p incentive-simulations --example calibrate` prints it.
 
+use incentive_engine::PeriodKind;
 use serde::{Deserialize, Serialize};
 
 /// The most finger-stick readings a member takes in a month: one an hour, day and night, for
 /// 31 days. A model may not ask for more on average, and a member drawn far above the average
 /// (a Gamma tail) takes this many, so one member-period never holds more readings than this.
 pub const FINGER_STICK_READINGS_PER_MONTH_MAX: f64 = 744.0;
+
+/// The most readings one member-period may hold: what the policy sandbox hands a script at
+/// most (`host::LIMITS.array_items_max`, which a year of 5-minute sensor readings fits), so a
+/// script reading a member's readings never fails for want of room; and it bounds one member's
+/// share of a run's memory (about 4.4 MB). A sensor reading every minute all year (527,040) is
+/// past it; every 3 minutes is not.
+pub const READINGS_PER_MEMBER_PERIOD_MAX: u64 = 200_000;
+
+/// Minutes in the longest period of a kind: a 31-day month, a 92-day quarter, a 366-day year,
+/// each with the hour a daylight-saving change can add.
+fn minutes_in_longest(kind: PeriodKind) -> u64 {
+    let days = match kind {
+        PeriodKind::Monthly => 31,
+        PeriodKind::Quarterly => 92,
+        PeriodKind::Annual => 366,
+    };
+    days * 24 * 60 + 60
+}
+
+/// Months in a period of a kind.
+fn months_in(kind: PeriodKind) -> u64 {
+    match kind {
+        PeriodKind::Monthly => 1,
+        PeriodKind::Quarterly => 3,
+        PeriodKind::Annual => 12,
+    }
+}
 
 /// The whole model.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -477,6 +505,71 @@ impl Population {
         }
         out
     }
+
+    /// The most readings one member can have in a period of `kind`: a sensor wearer's trace
+    /// with the sensor on throughout (a reading every `cgm.interval_minutes`), or a finger-stick
+    /// member at the cap every month — whichever the model can give.
+    pub fn readings_per_member_period_max(&self, kind: PeriodKind) -> u64 {
+        let sensor = if self.cgm.wearing_share > 0.0 {
+            minutes_in_longest(kind) / u64::from(self.cgm.interval_minutes.max(1))
+        } else {
+            0
+        };
+        let finger_stick = if self.cgm.wearing_share < 1.0 {
+            // 744 a month: a whole number, so the conversion is exact.
+            FINGER_STICK_READINGS_PER_MONTH_MAX as u64 * months_in(kind)
+        } else {
+            0
+        };
+        sensor.max(finger_stick)
+    }
+
+    /// The readings a member has in a period of `kind` on average: wearers on `wear_share` of
+    /// the time, finger-stick members measuring as the model says, with the reward's uplift
+    /// (and the cap a month).
+    pub fn readings_per_member_period_mean(&self, kind: PeriodKind) -> f64 {
+        let wearers = self.cgm.wearing_share.clamp(0.0, 1.0);
+        let sensor = minutes_in_longest(kind) as f64 / f64::from(self.cgm.interval_minutes.max(1))
+            * self.cgm.wear_share.clamp(0.0, 1.0);
+        let m = &self.measuring;
+        let per_month = (m.readings_per_measuring_month
+            * (1.0 + self.response.measuring_uplift_share.max(0.0)))
+        .min(FINGER_STICK_READINGS_PER_MONTH_MAX)
+            * m.monthly_measuring_probability();
+        let finger_stick = per_month * months_in(kind) as f64;
+        wearers * sensor + (1.0 - wearers) * finger_stick
+    }
+
+    /// [`Population::problems`], and what the model cannot give in periods of `kind`: more
+    /// readings in a member-period than [`READINGS_PER_MEMBER_PERIOD_MAX`].
+    pub fn problems_for(&self, kind: PeriodKind) -> Vec<String> {
+        let mut out = self.problems();
+        let most = self.readings_per_member_period_max(kind);
+        if most > READINGS_PER_MEMBER_PERIOD_MAX {
+            // The shortest interval that fits, in whole minutes (rounded up).
+            let fits = minutes_in_longest(kind).div_ceil(READINGS_PER_MEMBER_PERIOD_MAX);
+            out.push(format!(
+                "cgm.interval_minutes = {} gives a sensor wearer up to {most} readings in a{} {} period, more than {READINGS_PER_MEMBER_PERIOD_MAX}, the most one member-period may hold (readings_per_member_period_max); set cgm.interval_minutes to {fits} or more, or simulate a shorter period",
+                self.cgm.interval_minutes,
+                if kind == PeriodKind::Annual { "n" } else { "" },
+                kind.as_str(),
+            ));
+        }
+        out
+    }
+
+    /// Checks the model for a run of periods of `kind`; `file` names it in the error.
+    pub fn check_for(&self, kind: PeriodKind, file: &str) -> Result<(), PopulationError> {
+        let problems = self.problems_for(kind);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(PopulationError::Invalid {
+                file: file.to_owned(),
+                problems,
+            })
+        }
+    }
 }
 
 #[cfg(test)]
@@ -531,6 +624,55 @@ mod tests {
             ),
             "{problems:?}"
         );
+    }
+
+    /// The security review's model: it passed `from_toml` (which cannot know the period) and
+    /// asked ~20 GB a year for a chunk of members. A period's length is known once the run
+    /// is: then it is refused by field and limit, with the interval that would fit.
+    #[test]
+    fn a_sensor_reading_every_minute_fits_a_month_but_not_a_year() {
+        let text = "[cgm]\nwearing_share = 1\nwear_share = 1\ninterval_minutes = 1\n";
+        let model = Population::from_toml(text, "p.toml").unwrap();
+        assert_eq!(
+            model.readings_per_member_period_max(PeriodKind::Monthly),
+            44_700
+        );
+        assert!(model.check_for(PeriodKind::Monthly, "p.toml").is_ok());
+        assert!(model.check_for(PeriodKind::Quarterly, "p.toml").is_ok());
+        let Err(PopulationError::Invalid { file, problems }) =
+            model.check_for(PeriodKind::Annual, "p.toml")
+        else {
+            panic!("accepted")
+        };
+        assert_eq!(file, "p.toml");
+        assert_eq!(
+            problems,
+            [
+                "cgm.interval_minutes = 1 gives a sensor wearer up to 527100 readings in an annual period, more than 200000, the most one member-period may hold (readings_per_member_period_max); set cgm.interval_minutes to 3 or more, or simulate a shorter period"
+            ]
+        );
+        let every_three = Population::from_toml(
+            "[cgm]\nwearing_share = 1\nwear_share = 1\ninterval_minutes = 3\n",
+            "p.toml",
+        )
+        .unwrap();
+        assert!(every_three.check_for(PeriodKind::Annual, "p.toml").is_ok());
+        // With nobody wearing a sensor, the interval gives no reading at all.
+        let nobody = Population::from_toml("[cgm]\ninterval_minutes = 1\n", "p.toml").unwrap();
+        assert!(nobody.check_for(PeriodKind::Annual, "p.toml").is_ok());
+    }
+
+    #[test]
+    fn a_members_mean_readings_are_the_sensor_share_of_a_trace_and_the_rest_finger_sticks() {
+        let mut model = Population::default();
+        let smbg = model.readings_per_member_period_mean(PeriodKind::Monthly);
+        // 7.2 a measuring month, 10 % more with the reward, measuring in ~81 % of months.
+        assert!((6.0..7.0).contains(&smbg), "{smbg}");
+        model.cgm.wearing_share = 0.5;
+        let half = model.readings_per_member_period_mean(PeriodKind::Monthly);
+        // Half the members on a 5-minute sensor 85 % of a 31-day month.
+        let expected = 0.5 * 8_940.0 * 0.85 + 0.5 * smbg;
+        assert!((half - expected).abs() < 1e-6, "{half} {expected}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use crate::SimError;
 use crate::book::{Book, MemberInput};
 use crate::breakdown::cohort_keys;
+use crate::footprint;
 use crate::members::MemberTotals;
 use crate::population::Population;
 use crate::synth::{Draw, member, period_data};
@@ -66,9 +67,6 @@ pub struct Config {
     pub first_period: Period,
     pub shard: Shard,
 }
-
-/// Members drawn and decided together, on every core, before the next.
-const MEMBERS_PER_CHUNK: usize = 2048;
 
 /// Members, periods and replications a run may ask for at most.
 pub const MEMBERS_MAX: u64 = 10_000_000;
@@ -175,8 +173,11 @@ pub fn run(
     run_until(model, plans, config, progress, &AtomicBool::new(false))
 }
 
-/// [`run`], stopping with [`SimError::Stopped`] soon after `stop` is set (checked before each
-/// member-period): how a server lets go of a run when it shuts down.
+/// [`run`], stopping with [`SimError::Stopped`] soon after `stop` is set: how a server lets go
+/// of a run it cancels, that has run past its time, or that it will not finish because it is
+/// shutting down. The flag is read before each member is drawn and before each decision, so a
+/// stop takes effect within one decision (a quarter of a second at most, the sandbox's budget)
+/// on each thread, whatever the size of the run; read or not, it changes no result.
 pub fn run_until(
     model: &Population,
     plans: &[&Policy],
@@ -184,7 +185,28 @@ pub fn run_until(
     progress: &(dyn Fn(u64) + Sync),
     stop: &AtomicBool,
 ) -> Result<Results, SimError> {
+    let kind = config.first_period.kind();
+    run_chunked(
+        model,
+        plans,
+        config,
+        &Watch { progress, stop },
+        footprint::members_per_chunk(model, kind),
+    )
+}
+
+/// [`run_until`] with `members_per_chunk` members drawn and decided together: how many changes
+/// the memory a run takes and never its results (a test holds a chunk of 7 to the default's
+/// bytes).
+fn run_chunked(
+    model: &Population,
+    plans: &[&Policy],
+    config: &Config,
+    watch: &Watch<'_>,
+    members_per_chunk: usize,
+) -> Result<Results, SimError> {
     config.check()?;
+    model.check_for(config.first_period.kind(), "the population model")?;
     let periods = config.periods();
     let enrolled = config
         .first_period
@@ -202,25 +224,36 @@ pub fn run_until(
             .map(|_| MemberTotals::new(n))
             .collect::<Vec<_>>(),
     );
-    let replications = mine
-        .par_iter()
-        .map(|&r| {
-            let (replication, totals) = replicate(
-                model,
-                plans,
-                config,
-                &periods,
-                enrolled,
-                r,
-                &Watch { progress, stop },
-            )?;
-            let mut all = members.lock().unwrap_or_else(PoisonError::into_inner);
-            for (m, t) in all.iter_mut().zip(&totals) {
-                m.add(t);
-            }
-            Ok(replication)
-        })
-        .collect::<Result<Vec<_>, SimError>>()?;
+    // As many replications at a time as there are threads, so no more than that many hold
+    // their members and readings at once: a thread waiting inside one replication's parallel
+    // work may otherwise start another (rayon steals while it waits), and the memory of a run
+    // would not be known before it starts (`footprint`). Results are kept in replication
+    // order either way.
+    let at_once = rayon::current_num_threads().max(1);
+    let mut replications = Vec::with_capacity(mine.len());
+    for batch in mine.chunks(at_once) {
+        let done = batch
+            .par_iter()
+            .map(|&r| {
+                let (replication, totals) = replicate(
+                    model,
+                    plans,
+                    config,
+                    &periods,
+                    enrolled,
+                    r,
+                    watch,
+                    members_per_chunk,
+                )?;
+                let mut all = members.lock().unwrap_or_else(PoisonError::into_inner);
+                for (m, t) in all.iter_mut().zip(&totals) {
+                    m.add(t);
+                }
+                Ok(replication)
+            })
+            .collect::<Result<Vec<_>, SimError>>()?;
+        replications.extend(done);
+    }
     Ok(Results {
         replications,
         members: members.into_inner().unwrap_or_else(PoisonError::into_inner),
@@ -233,6 +266,21 @@ struct Watch<'a> {
     stop: &'a AtomicBool,
 }
 
+impl Watch<'_> {
+    /// [`SimError::Stopped`] once the run has been told to stop.
+    fn check(&self) -> Result<(), SimError> {
+        if self.stop.load(Ordering::Relaxed) {
+            Err(SimError::Stopped)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one replication's inputs, each used; a struct would only rename them"
+)]
 fn replicate(
     model: &Population,
     plans: &[&Policy],
@@ -241,11 +289,16 @@ fn replicate(
     enrolled: chrono::NaiveDate,
     r: u64,
     watch: &Watch<'_>,
+    members_per_chunk: usize,
 ) -> Result<(Replication, Vec<Vec<Decimal>>), SimError> {
     let n = usize::try_from(config.members).unwrap_or(0);
+    let per_chunk = members_per_chunk.max(1);
     let mut books: Vec<Book> = plans.iter().map(|p| Book::new(p, n)).collect();
     let members: Vec<_> = (0..config.members)
-        .map(|m| member(model, config.seed, m, r, enrolled))
+        .map(|m| {
+            watch.check()?;
+            member(model, config.seed, m, r, enrolled)
+        })
         .collect::<Result<_, _>>()?;
     let mut labs: Vec<Vec<LabResult>> = vec![Vec::new(); n];
     let mut measured = vec![false; n];
@@ -261,16 +314,14 @@ fn replicate(
         }
         // Members a chunk at a time: their readings drawn on every core, then each plan's
         // decisions (also on every core; see `Book::decide_many`). Chunks keep the memory of a
-        // period's readings small whatever the population.
-        for (c, chunk) in members.chunks(MEMBERS_PER_CHUNK).enumerate() {
-            if watch.stop.load(Ordering::Relaxed) {
-                return Err(SimError::Stopped);
-            }
-            let first = c * MEMBERS_PER_CHUNK;
+        // period's readings small whatever the population (`footprint::members_per_chunk`).
+        for (c, chunk) in members.chunks(per_chunk).enumerate() {
+            let first = c * per_chunk;
             let data = chunk
                 .par_iter()
                 .enumerate()
                 .map(|(i, who)| {
+                    watch.check()?;
                     let draw = Draw {
                         seed: config.seed,
                         member: (first + i) as u64,
@@ -300,7 +351,7 @@ fn replicate(
                 })
                 .collect();
             for book in &mut books {
-                book.decide_many(first, period, &inputs)?;
+                book.decide_many_until(first, period, &inputs, watch.stop)?;
             }
             (watch.progress)(chunk.len() as u64);
         }
@@ -343,4 +394,78 @@ fn replicate(
         },
         member_totals,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::footprint::MEMBERS_PER_CHUNK_MAX;
+    use incentive_engine::policy::{PolicySource, SourceFile, load};
+
+    fn package(name: &str, edit: impl Fn(&str) -> String) -> Policy {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../policies")
+            .join(name);
+        let file = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+        load(&PolicySource {
+            name: name.to_owned(),
+            files: vec![
+                SourceFile::new("policy.toml", edit(&file("policy.toml"))),
+                SourceFile::new("rules.rhai", file("rules.rhai")),
+            ],
+        })
+        .unwrap()
+        .policy
+    }
+
+    fn chunked(model: &Population, plan: &Policy, config: &Config, chunk: usize) -> Results {
+        let stop = AtomicBool::new(false);
+        let watch = Watch {
+            progress: &|_| {},
+            stop: &stop,
+        };
+        run_chunked(model, &[plan], config, &watch, chunk).unwrap()
+    }
+
+    /// Chunks shrink when members have many readings (a sensor programme); members are still
+    /// decided in member order, and the pool's cap still binds on the same member.
+    #[test]
+    fn the_size_of_a_chunk_changes_no_result_even_when_the_pool_runs_out_mid_chunk() {
+        let mut cgm = Population::default();
+        cgm.cgm.wearing_share = 1.0;
+        let quarters = Config {
+            members: 23,
+            periods: 2,
+            replications: 2,
+            seed: 5,
+            first_period: Period::parse("2026-Q1").unwrap(),
+            shard: Shard::WHOLE,
+        };
+        let consensus = package("cgm-consensus", str::to_owned);
+        assert_eq!(
+            chunked(&cgm, &consensus, &quarters, 7),
+            chunked(&cgm, &consensus, &quarters, MEMBERS_PER_CHUNK_MAX)
+        );
+
+        let small_pool = package("tangdaifu-smbg", |m| {
+            m.replace("pool_budget = 200000000.00", "pool_budget = 50.00")
+        });
+        let months = Config {
+            members: 60,
+            periods: 3,
+            first_period: Period::parse("2026-01").unwrap(),
+            ..quarters
+        };
+        let one_by_one = chunked(&Population::default(), &small_pool, &months, 1);
+        assert_eq!(
+            one_by_one,
+            chunked(&Population::default(), &small_pool, &months, 7)
+        );
+        let plan = &one_by_one.replications[0].plans[0];
+        assert_eq!(
+            plan.pool_exhausted_in,
+            Some(0),
+            "the pool ran out in the first month, so its cap bound mid-chunk: {plan:?}"
+        );
+    }
 }
