@@ -21,6 +21,8 @@ pub enum SimulationStatus {
     Running,
     Succeeded,
     Failed,
+    /// Stopped at the tenant's request (`DELETE /v1/simulations/{id}`).
+    Cancelled,
 }
 
 impl SimulationStatus {
@@ -30,6 +32,7 @@ impl SimulationStatus {
             Self::Running => "running",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -39,6 +42,7 @@ impl SimulationStatus {
             "running" => Self::Running,
             "succeeded" => Self::Succeeded,
             "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
             other => {
                 return Err(StoreError::Corrupt(format!(
                     "a simulation has status `{other}`"
@@ -173,17 +177,47 @@ impl Store {
         Ok(())
     }
 
-    /// The runner is alive, and this far through the run.
-    pub async fn simulation_heartbeat(&self, id: &str, done: u64) -> Result<(), StoreError> {
-        on_pool!(&self.shared.pool, p => {
+    /// The runner is alive, and this far through the run. False when the run is no longer
+    /// open (cancelled from this process or another, or recorded failed): its runner should
+    /// stop.
+    pub async fn simulation_heartbeat(&self, id: &str, done: u64) -> Result<bool, StoreError> {
+        let changed = on_pool!(&self.shared.pool, p => {
             sqlx::query("UPDATE simulations SET member_periods_done = $2, heartbeat_ms = $3 WHERE id = $1 AND status IN ('queued', 'running')")
                 .bind(id)
                 .bind(count(done))
                 .bind(wall_ms())
                 .execute(p)
-                .await?;
+                .await?
+                .rows_affected()
         });
-        Ok(())
+        Ok(changed > 0)
+    }
+
+    /// Records one of `tenant`'s runs cancelled, if it is still queued or running; false if
+    /// it is not (it has finished, or is not the tenant's). Whichever process runs it stops on
+    /// its next heartbeat if it has not been told already.
+    pub async fn simulation_cancelled(
+        &self,
+        tenant: &str,
+        id: &str,
+        why: &str,
+    ) -> Result<bool, StoreError> {
+        let at = self.shared.now();
+        let changed = on_pool!(&self.shared.pool, p => {
+            sqlx::query(
+                "UPDATE simulations SET status = 'cancelled', error = $3, finished_at = $4, heartbeat_ms = $5 \
+                 WHERE tenant = $1 AND id = $2 AND status IN ('queued', 'running')",
+            )
+            .bind(tenant)
+            .bind(id)
+            .bind(why)
+            .bind(at)
+            .bind(wall_ms())
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed > 0)
     }
 
     /// The run finished: its results, or why it failed. The first word on a run stands.
