@@ -201,6 +201,106 @@ fn the_table_is_for_people_with_one_row_per_member() {
     assert!(table.contains("95.1"), "{table}");
 }
 
+/// Each header of the table and the JSON field it shows, written here apart from the table's
+/// own list so that a header over the wrong column is caught.
+const TABLE_FIELDS: [(&str, &str); 16] = [
+    ("member", "member_id"),
+    ("readings", "n_readings"),
+    ("days", "days_with_readings"),
+    ("readings/week", "readings_per_week"),
+    ("fasting in target %", "fasting_in_target_percent"),
+    ("mean mg/dL", "mean_mg_dl"),
+    ("SD", "sd_mg_dl"),
+    ("CV %", "cv_percent"),
+    ("GMI %", "gmi_percent"),
+    ("TIR %", "tir_percent"),
+    ("TBR %", "tbr_percent"),
+    ("TBR<54 %", "tbr_level2_percent"),
+    ("TAR %", "tar_percent"),
+    ("TAR>250 %", "tar_level2_percent"),
+    ("GRI", "gri"),
+    ("active %", "active_percent"),
+];
+
+/// The cells of each line of a table drawn with `UTF8_FULL_CONDENSED`, borders left out.
+fn table_rows(table: &str) -> Vec<Vec<String>> {
+    table
+        .lines()
+        .filter(|line| line.starts_with('│'))
+        .map(|line| {
+            line.trim_matches('│')
+                .split('┆')
+                .map(|cell| cell.trim().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// A JSON value as the table shows it: text and counts as they are, other numbers to one
+/// decimal, an undefined metric as `–`.
+fn as_the_table_shows(value: &Value) -> String {
+    match value {
+        Value::Null => "–".to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) if n.is_u64() => n.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(v) => format!("{v:.1}"),
+            None => panic!("{n} is not a number the table shows"),
+        },
+        other => panic!("no cell shows {other}"),
+    }
+}
+
+#[test]
+fn under_each_header_the_table_shows_the_json_value_of_that_field() {
+    // The README's own example (finger sticks, fasting readings) and a CGM file (active %).
+    for readings in [
+        &[
+            "--readings",
+            "examples/readings/smbg-mmol.csv",
+            "--tz",
+            "Asia/Shanghai",
+        ][..],
+        &["--readings", CGM_FIXTURE][..],
+    ] {
+        let run = |format: &str| {
+            let mut args = vec!["metrics"];
+            args.extend_from_slice(readings);
+            args.extend_from_slice(&["--format", format]);
+            incentive(&args, None)
+        };
+        let json = stdout_json(&run("json"));
+        let table = run("table");
+        assert!(table.status.success(), "{}", stderr(&table));
+        let table = String::from_utf8_lossy(&table.stdout).into_owned();
+        let rows = table_rows(&table);
+        let Some((headers, members)) = rows.split_first() else {
+            panic!("{readings:?}: no table\n{table}");
+        };
+        let expected: Vec<&str> = TABLE_FIELDS.iter().map(|(h, _)| *h).collect();
+        assert_eq!(headers, &expected, "{readings:?}: the headers\n{table}");
+        let Some(json) = json.as_array() else {
+            panic!("{readings:?}: not an array: {json}");
+        };
+        assert_eq!(
+            members.len(),
+            json.len(),
+            "{readings:?}: a row a member\n{table}"
+        );
+        for (row, member) in members.iter().zip(json) {
+            assert_eq!(row.len(), TABLE_FIELDS.len(), "{readings:?}: {row:?}");
+            for ((header, field), cell) in TABLE_FIELDS.iter().zip(row) {
+                assert_eq!(
+                    cell,
+                    &as_the_table_shows(&member[field]),
+                    "{readings:?}: member {}, under `{header}` (`{field}`)\n{table}",
+                    member["member_id"]
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn a_bad_row_stops_with_its_file_and_line_and_prints_no_partial_output() {
     let file = TempCsv::new(

@@ -128,48 +128,47 @@ fn window(from: Option<&str>, to: Option<&str>) -> anyhow::Result<Option<Window>
     }
 }
 
+/// One column of the table: its header and how a member's value is shown under it.
+type Column = (&'static str, fn(&Metrics) -> Cell);
+
+/// The table's columns, each header beside its value, so a header cannot be shown over
+/// another column's figure (they were two lists once, and drifted).
+const COLUMNS: [Column; 16] = [
+    ("member", |m| Cell::new(&m.member_id)),
+    ("readings", |m| count(m.n_readings)),
+    ("days", |m| count(m.days_with_readings)),
+    ("readings/week", |m| num(m.readings_per_week)),
+    ("fasting in target %", |m| num(m.fasting_in_target_percent)),
+    ("mean mg/dL", |m| num(m.mean_mg_dl)),
+    ("SD", |m| num(m.sd_mg_dl)),
+    ("CV %", |m| num(m.cv_percent)),
+    ("GMI %", |m| num(m.gmi_percent)),
+    ("TIR %", |m| num(m.tir_percent)),
+    ("TBR %", |m| num(m.tbr_percent)),
+    ("TBR<54 %", |m| num(m.tbr_level2_percent)),
+    ("TAR %", |m| num(m.tar_percent)),
+    ("TAR>250 %", |m| num(m.tar_level2_percent)),
+    ("GRI", |m| num(m.gri)),
+    ("active %", |m| num(m.active_percent)),
+];
+
+/// A figure rounded to one decimal for reading; `–` where the metric is undefined.
+fn num(v: Option<f64>) -> Cell {
+    Cell::new(v.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}")))
+        .set_alignment(CellAlignment::Right)
+}
+
+fn count(v: u64) -> Cell {
+    Cell::new(v).set_alignment(CellAlignment::Right)
+}
+
 fn table(metrics: &[Metrics]) -> Table {
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header([
-        "member",
-        "readings",
-        "days",
-        "mean mg/dL",
-        "SD",
-        "CV %",
-        "GMI %",
-        "TIR %",
-        "TBR %",
-        "TBR<54 %",
-        "TAR %",
-        "TAR>250 %",
-        "GRI",
-        "active %",
-    ]);
-    let num = |v: Option<f64>| {
-        Cell::new(v.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}")))
-            .set_alignment(CellAlignment::Right)
-    };
-    let count = |v: u64| Cell::new(v).set_alignment(CellAlignment::Right);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_header(COLUMNS.iter().map(|(header, _)| *header));
     for m in metrics {
-        table.add_row([
-            Cell::new(&m.member_id),
-            count(m.n_readings),
-            count(m.days_with_readings),
-            num(m.readings_per_week),
-            num(m.fasting_in_target_percent),
-            num(m.mean_mg_dl),
-            num(m.sd_mg_dl),
-            num(m.cv_percent),
-            num(m.gmi_percent),
-            num(m.tir_percent),
-            num(m.tbr_percent),
-            num(m.tbr_level2_percent),
-            num(m.tar_percent),
-            num(m.tar_level2_percent),
-            num(m.gri),
-            num(m.active_percent),
-        ]);
+        table.add_row(COLUMNS.iter().map(|(_, value)| value(m)));
     }
     table
 }
