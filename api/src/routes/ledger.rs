@@ -20,7 +20,10 @@ pub async fn verify(
 
 const PAGE_DEFAULT: i64 = 100;
 
+// Without `parameter_in`, utoipa declares each field `in: path, required: true`: the handler
+// reads them from the query string, and each may be left out.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EntriesQuery {
     /// Entries after this sequence number (0, the default, is the start of the chain).
@@ -74,6 +77,7 @@ pub async fn entries(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BalancesQuery {
     /// Only accounts whose names start with this, e.g. `pool:` or `member:M102:`.
