@@ -73,6 +73,18 @@ pub struct ServeArgs {
     /// How long a request may take before it gets 503.
     #[arg(long, value_name = "MS", env = "INCENTIVE_REQUEST_TIMEOUT_MS", default_value_t = Limits::default().request_timeout_ms)]
     pub request_timeout_ms: u64,
+    /// How long a connection may take to send a request's headers; past it the connection is
+    /// closed (an idle kept-alive connection too).
+    #[arg(long, value_name = "MS", env = "INCENTIVE_HEADER_READ_TIMEOUT_MS", default_value_t = Limits::default().header_read_timeout_ms, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_ms: u64,
+    /// How long a request's body may take to arrive whole; past it 408 and the connection is
+    /// closed.
+    #[arg(long, value_name = "MS", env = "INCENTIVE_BODY_READ_TIMEOUT_MS", default_value_t = Limits::default().body_read_timeout_ms, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout_ms: u64,
+    /// Connections open at once; more wait in the listen backlog until one closes. Keep it
+    /// below the process's open-files limit (`ulimit -n`).
+    #[arg(long, value_name = "N", env = "INCENTIVE_CONNECTIONS_MAX", default_value_t = Limits::default().connections_max, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub connections_max: usize,
     /// How long an API key is trusted once looked up: a revoked key keeps working in a
     /// running process for at most this long (0: look every key up every time).
     #[arg(long, value_name = "SECONDS", env = "INCENTIVE_KEY_CACHE_SECONDS", default_value_t = Limits::default().key_cache_seconds)]
@@ -105,6 +117,9 @@ impl ServeArgs {
             readings_per_batch_max: self.readings_per_batch_max,
             concurrent_requests_max: self.concurrent_requests_max,
             request_timeout_ms: self.request_timeout_ms,
+            header_read_timeout_ms: self.header_read_timeout_ms,
+            body_read_timeout_ms: self.body_read_timeout_ms,
+            connections_max: self.connections_max,
             key_cache_seconds: self.key_cache_seconds,
             simulations_running_max: self.simulations_running_max,
             simulations_waiting_max: self.simulations_waiting_max,

@@ -14,13 +14,15 @@ impl FromRequest<AppState> for RawBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        read(req, state.limits.request_body_bytes_max)
-            .await
-            .map(RawBody)
+        read(req, &state.limits).await.map(RawBody)
     }
 }
 
-async fn read(req: Request, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+/// The body, read whole within `body_read_timeout_ms` and up to `request_body_bytes_max`.
+/// While it arrives the request gives back its place and stops its clock
+/// ([`crate::observe::Claim`]): a client that sends slowly costs a connection, not a request.
+async fn read(req: Request, limits: &crate::Limits) -> Result<axum::body::Bytes, ApiError> {
+    let limit = limits.request_body_bytes_max;
     if let Some(length) = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
@@ -33,12 +35,50 @@ async fn read(req: Request, limit: usize) -> Result<axum::body::Bytes, ApiError>
             limit,
         });
     }
-    axum::body::to_bytes(req.into_body(), limit)
+    let claim = req
+        .extensions()
+        .get::<std::sync::Arc<crate::observe::Claim>>()
+        .cloned();
+    if let Some(claim) = &claim {
+        claim.lend();
+    }
+    let timeout = std::time::Duration::from_millis(limits.body_read_timeout_ms);
+    // On a timeout the body is dropped half read, and hyper closes the connection once the
+    // answer is written: the rest of the body is never waited for.
+    let bytes = tokio::time::timeout(timeout, collect(req.into_body(), limit))
         .await
-        .map_err(|_| ApiError::TooLarge {
-            bytes: limit + 1,
-            limit,
-        })
+        .map_err(|_| ApiError::BodyTimedOut {
+            limit_ms: limits.body_read_timeout_ms,
+        })??;
+    if let Some(claim) = &claim {
+        claim.take_back()?;
+    }
+    Ok(bytes)
+}
+
+/// The body's bytes, refused past `limit`.
+async fn collect(mut body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    use axum::body::HttpBody as _;
+    let mut bytes = Vec::new();
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        // The client hung up, or sent a chunked body hyper cannot read.
+        let frame = frame.map_err(|e| {
+            ApiError::BadRequest(format!("the request body could not be read: {e}"))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            let total = bytes.len().saturating_add(data.len());
+            if total > limit {
+                return Err(ApiError::TooLarge {
+                    bytes: total,
+                    limit,
+                });
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(bytes.into())
 }
 
 /// A JSON body of type `T`, and the bytes it came from.
@@ -49,7 +89,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let bytes = read(req, state.limits.request_body_bytes_max).await?;
+        let bytes = read(req, &state.limits).await?;
         let invalid =
             |e: String| ApiError::BadRequest(format!("the request body is not valid: {e}"));
         // RFC 8259 §8.1: a parser may ignore a byte-order mark, and some platforms' HTTP

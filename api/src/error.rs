@@ -17,7 +17,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, for programs: `unauthenticated`, `forbidden`, `not_found`, `bad_request`,
     /// `conflict`, `unprocessable`, `policy_invalid`, `too_large`, `overloaded`, `timed_out`,
-    /// `too_many_simulations`, `unavailable`, `internal`.
+    /// `body_timed_out`, `too_many_simulations`, `unavailable`, `internal`.
     pub code: String,
     /// For people: what was wrong, naming the field, file, line or limit.
     pub message: String,
@@ -60,6 +60,10 @@ pub enum ApiError {
     )]
     TimedOut { limit_ms: u64 },
     #[error(
+        "the request body did not arrive whole within the server's limit of {limit_ms} ms; send it again, at once"
+    )]
+    BodyTimedOut { limit_ms: u64 },
+    #[error(
         "this server runs {running} simulation(s) at once and queues {waiting}, and has as many as that; retry when one has finished"
     )]
     TooManySimulations { running: usize, waiting: usize },
@@ -88,6 +92,7 @@ impl ApiError {
             }
             Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::TimedOut { .. } => (StatusCode::SERVICE_UNAVAILABLE, "timed_out"),
+            Self::BodyTimedOut { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timed_out"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

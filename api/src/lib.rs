@@ -37,8 +37,19 @@ pub struct Limits {
     pub key_cache_seconds: u64,
     /// Requests answered at once; one more gets 503 at once rather than waiting.
     pub concurrent_requests_max: usize,
-    /// How long a request may take before it gets 503.
+    /// How long a request may take before it gets 503, not counting the wait for its body.
     pub request_timeout_ms: u64,
+    /// How long a connection may take to send a request's headers, from when it opens or its
+    /// previous answer was sent; past it the connection is closed unanswered (so a kept-alive
+    /// connection idle this long is closed too).
+    pub header_read_timeout_ms: u64,
+    /// How long a request's body may take to arrive whole once its route starts reading it;
+    /// past it 408 and the connection is closed. While it arrives the request holds no place
+    /// among `concurrent_requests_max` and its `request_timeout_ms` does not run.
+    pub body_read_timeout_ms: u64,
+    /// Connections open at once; past it new connections wait in the kernel's listen backlog
+    /// until one closes.
+    pub connections_max: usize,
     /// Simulations run at once; the rest wait.
     pub simulations_running_max: usize,
     /// Simulations waiting for a runner at most; one more gets 429.
@@ -57,6 +68,11 @@ impl Default for Limits {
             key_cache_seconds: 5,
             concurrent_requests_max: 512,
             request_timeout_ms: 30_000,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 30_000,
+            // Below the 1,024 open files a process is commonly allowed, with room for the
+            // database's: a flood meets this limit before the process runs out of descriptors.
+            connections_max: 960,
             simulations_running_max: 1,
             simulations_waiting_max: 4,
             // About ten minutes of `tangdaifu-smbg` on one core of the reference machine.
@@ -202,16 +218,128 @@ fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(simulations::report))
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then finishes the requests in
-/// flight and returns.
+/// Serves `router` on `listener` under the default [`Limits`] on connections until `shutdown`
+/// resolves, then finishes the requests in flight and returns. [`serve_with`] takes the limits.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, router, &Limits::default(), shutdown).await
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting, finishes the
+/// requests in flight and returns once every connection has closed. At most `connections_max`
+/// connections are open at once, and each must send its request headers within
+/// `header_read_timeout_ms` (`router` applies the other limits).
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: &Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use tokio::sync::{Semaphore, watch};
+    // axum::serve cannot time out a request's headers (hyper can, given a timer) nor cap
+    // connections, so connections are served with hyper's own builder.
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(std::time::Duration::from_millis(
+            limits.header_read_timeout_ms,
+        ));
+    let connections = Arc::new(Semaphore::new(limits.connections_max));
+    // `stopping` tells each connection to finish; every connection holds a receiver of `open`,
+    // so `open.closed()` resolves once the last one has closed.
+    let (stopping, stop) = watch::channel(false);
+    let (open, connection_open) = watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // A place first, then a connection: past `connections_max` new connections wait in
+        // the kernel's backlog (a client sees a slow connect, and is answered once a stalled
+        // connection is cut off) rather than being accepted only to be dropped.
+        let place = tokio::select! {
+            place = Arc::clone(&connections).acquire_owned() => match place {
+                Ok(place) => place,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) if is_connection_error(&e) => continue,
+                Err(e) => {
+                    // Out of file descriptors, most likely: waiting lets connections close
+                    // rather than spinning on an accept that cannot succeed.
+                    tracing::error!(error = %e, "cannot accept a connection");
+                    tokio::select! {
+                        () = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                        () = &mut shutdown => break,
+                    }
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Answers are small and often the whole exchange: no waiting to fill a packet.
+        let _ = stream.set_nodelay(true);
+        let http = http.clone();
+        let router = router.clone();
+        let mut stop = stop.clone();
+        let connection_open = connection_open.clone();
+        tokio::spawn(async move {
+            use hyper::service::Service as _;
+            // Whether a request has come on this connection yet: hyper counts a connection
+            // that has sent nothing as busy, and would keep shutdown waiting for it until its
+            // header timeout.
+            let asked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let router = hyper_util::service::TowerToHyperService::new(router);
+            let service = hyper::service::service_fn({
+                let asked = Arc::clone(&asked);
+                move |req| {
+                    asked.store(true, std::sync::atomic::Ordering::Relaxed);
+                    router.call(req)
+                }
+            });
+            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            let mut stopping = false;
+            loop {
+                tokio::select! {
+                    served = connection.as_mut() => {
+                        if let Err(e) = served {
+                            tracing::debug!(error = %e, "connection ended");
+                        }
+                        break;
+                    }
+                    _ = stop.wait_for(|stop| *stop), if !stopping => {
+                        stopping = true;
+                        if !asked.load(std::sync::atomic::Ordering::Relaxed) {
+                            // Nothing asked, nothing to finish: close it now.
+                            break;
+                        }
+                        // Finish the request in flight, then close; an idle kept-alive
+                        // connection closes now.
+                        connection.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+            drop((place, connection_open));
+        });
+    }
+    drop(listener);
+    let _ = stopping.send(true);
+    drop(connection_open);
+    open.closed().await;
+    Ok(())
+}
+
+/// An accept that failed for that one connection (the client gave up before it was accepted).
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

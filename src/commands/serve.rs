@@ -30,8 +30,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         // One line a script can wait for, with the port a `:0` address was given.
         say(&format!("listening on http://{addr}"));
-        let (router, simulations) = incentive_api::service(store.clone(), args.limits());
-        incentive_api::serve(listener, router, incentive_api::shutdown_signal()).await?;
+        let limits = args.limits();
+        let (router, simulations) = incentive_api::service(store.clone(), limits.clone());
+        incentive_api::serve_with(listener, router, &limits, incentive_api::shutdown_signal())
+            .await?;
         // Simulations still running are let go, and say so, rather than held up for.
         simulations.stop_all(&store).await;
         store.close().await;
