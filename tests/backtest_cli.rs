@@ -132,7 +132,8 @@ async fn history(store: &Store) -> (BTreeMap<String, Decimal>, String) {
     (paid, csv)
 }
 
-/// `members.csv` as member → (reward, paid_reward).
+/// `members.csv` as member (id, or pseudonym for a database's backtest) → (reward,
+/// paid_reward).
 fn members_csv(dir: &Path) -> BTreeMap<String, (Decimal, Option<Decimal>)> {
     let text = std::fs::read_to_string(dir.join("members.csv")).unwrap();
     let mut lines = text.lines();
@@ -142,7 +143,7 @@ fn members_csv(dir: &Path) -> BTreeMap<String, (Decimal, Option<Decimal>)> {
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
             (
-                f[col("member_id").unwrap()].to_owned(),
+                f[col("member_id").or(col("member_pseudonym")).unwrap()].to_owned(),
                 (
                     Decimal::from_str(f[col("reward").unwrap()]).unwrap(),
                     col("paid_reward").map(|c| Decimal::from_str(f[c]).unwrap()),
@@ -201,13 +202,43 @@ async fn the_policy_that_paid_backtested_over_its_history_would_have_paid_exactl
         );
         assert_eq!(s["members"], MEMBERS);
         assert_eq!(s["source"]["tenant"], TENANT);
+        // Members by the tenant's pseudonym, never by the platform's id: the tables are an
+        // actuary's.
+        let pseudonyms = store.pseudonyms(TENANT).await.unwrap();
+        let paid: BTreeMap<String, Decimal> = paid
+            .iter()
+            .map(|(id, amount)| (pseudonyms.of(id), *amount))
+            .collect();
         let members = members_csv(&out);
         assert_eq!(members.len() as u64, MEMBERS);
-        for (id, (would, actual)) in &members {
-            assert_eq!(*would, paid[id].normalize(), "{}: {id}", db.label);
-            assert_eq!(*actual, Some(paid[id].normalize()), "{}: {id}", db.label);
+        for (pseudonym, (would, actual)) in &members {
+            assert_eq!(
+                *would,
+                paid[pseudonym].normalize(),
+                "{}: {pseudonym}",
+                db.label
+            );
+            assert_eq!(
+                *actual,
+                Some(paid[pseudonym].normalize()),
+                "{}: {pseudonym}",
+                db.label
+            );
         }
         let rows = std::fs::read_to_string(out.join("member_periods.csv")).unwrap();
+        assert!(rows.starts_with("member_pseudonym,period,"), "{rows}");
+        for table in [
+            rows.clone(),
+            std::fs::read_to_string(out.join("members.csv")).unwrap(),
+        ] {
+            for id in store.member_ids(TENANT).await.unwrap() {
+                assert!(
+                    !table.contains(&format!("{id},")),
+                    "{}: `{id}` in a table",
+                    db.label
+                );
+            }
+        }
         assert_eq!(rows.lines().count() - 1, MEMBERS as usize * PERIODS);
         assert!(out.join("member_periods.parquet").is_file());
         assert!(

@@ -67,6 +67,14 @@ pub enum ApiError {
         "this server runs {running} simulation(s) at once and queues {waiting}, and has as many as that; retry when one has finished"
     )]
     TooManySimulations { running: usize, waiting: usize },
+    #[error(
+        "this server evaluates {running} policy run(s) at once and queues {waiting}, and has as many as that; retry shortly"
+    )]
+    EvaluationsBusy { running: usize, waiting: usize },
+    #[error(
+        "this tenant already has {queued} payouts waiting to be decided; retry shortly (the other tenants' are not held up)"
+    )]
+    TenantBusy { queued: usize },
     #[error("the service cannot serve this now; retry later")]
     Unavailable,
     #[error("an internal error occurred; it has been logged")]
@@ -90,7 +98,9 @@ impl ApiError {
             Self::TooManySimulations { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_simulations")
             }
-            Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::Overloaded { .. } | Self::EvaluationsBusy { .. } | Self::TenantBusy { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "overloaded")
+            }
             Self::TimedOut { .. } => (StatusCode::SERVICE_UNAVAILABLE, "timed_out"),
             Self::BodyTimedOut { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timed_out"),
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -146,6 +156,7 @@ impl From<StoreError> for ApiError {
             | S::PolicyWrongStatus { .. }
             | S::PolicyOverlap { .. }
             | S::AlreadyReversed { .. } => Self::Conflict(e.to_string()),
+            S::TenantBusy { queued } => Self::TenantBusy { queued },
             _ if e.is_transient() => {
                 tracing::warn!(error = %e, "store unavailable; the client may retry");
                 Self::Unavailable

@@ -201,10 +201,15 @@ impl<'p> Backtest<'p> {
 
     /// Closes the last period and writes the results to `out`, with what was actually paid
     /// (`None` for a readings file, which cannot say). Returns the summary it wrote.
+    ///
+    /// With `pseudonym`, the member-level tables name each member by it (column
+    /// `member_pseudonym`, rows in pseudonym order) and never by the platform's id: a
+    /// database's backtest goes to actuaries, who may not see members' data.
     pub fn finish(
         self,
         source: Source,
         actual: Option<&ActuallyPaid>,
+        pseudonym: Option<&dyn Fn(&str) -> String>,
         out: &Path,
     ) -> Result<BacktestSummary, SimError> {
         let Self {
@@ -285,14 +290,15 @@ impl<'p> Backtest<'p> {
             message: e.to_string(),
         })?;
         write(&out.join("summary.json"), format!("{json}\n").as_bytes())?;
+        let names = MemberNames::new(&members, pseudonym);
         let tables = [
             (
                 "member_periods",
-                member_periods_table(&members, &period_names, &rows, actual),
+                member_periods_table(&names, &period_names, &rows, actual),
             ),
             (
                 "members",
-                members_table(&members, &period_names, &member_rewards, actual),
+                members_table(&names, &period_names, &member_rewards, actual),
             ),
         ];
         for (name, table) in &tables {
@@ -303,13 +309,63 @@ impl<'p> Backtest<'p> {
     }
 }
 
+/// How the member-level tables name members: by id, or by pseudonym, in the order of the
+/// names shown (so the rows' order does not give away the ids' order either).
+struct MemberNames<'a> {
+    ids: &'a [String],
+    shown: Vec<String>,
+    /// Member indices in the order their rows are written.
+    order: Vec<usize>,
+    column: &'static str,
+}
+
+impl<'a> MemberNames<'a> {
+    fn new(ids: &'a [String], pseudonym: Option<&dyn Fn(&str) -> String>) -> Self {
+        let (shown, column): (Vec<String>, _) = match pseudonym {
+            Some(f) => (ids.iter().map(|id| f(id)).collect(), "member_pseudonym"),
+            None => (ids.to_vec(), "member_id"),
+        };
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_by(|a, b| shown.get(*a).cmp(&shown.get(*b)));
+        Self {
+            ids,
+            shown,
+            order,
+            column,
+        }
+    }
+
+    fn id(&self, member: usize) -> &str {
+        self.ids.get(member).map_or("", String::as_str)
+    }
+
+    fn shown(&self, member: usize) -> String {
+        self.shown.get(member).cloned().unwrap_or_default()
+    }
+
+    /// Each member's place in the written order.
+    fn rank(&self) -> Vec<usize> {
+        let mut rank = vec![0; self.order.len()];
+        for (place, member) in self.order.iter().enumerate() {
+            if let Some(r) = rank.get_mut(*member) {
+                *r = place;
+            }
+        }
+        rank
+    }
+}
+
 /// One row per member and period: what the policy decided, and what was actually posted.
 fn member_periods_table(
-    members: &[String],
+    names: &MemberNames<'_>,
     periods: &[String],
     rows: &[Row],
     actual: Option<&ActuallyPaid>,
 ) -> Table {
+    let rank = names.rank();
+    let mut sorted: Vec<&Row> = rows.iter().collect();
+    sorted.sort_by_key(|r| (rank.get(r.member).copied(), r.period));
+    let rows = sorted;
     let n = rows.len();
     let (mut ids, mut period_column, mut readings, mut qualified, mut tiers) = (
         Vec::with_capacity(n),
@@ -326,15 +382,15 @@ fn member_periods_table(
         Vec::with_capacity(n),
     );
     for r in rows {
-        let id = members.get(r.member).cloned().unwrap_or_default();
+        let id = names.id(r.member);
         let period = periods.get(r.period).cloned().unwrap_or_default();
         if let Some(a) = actual {
-            let x = a.of(&id, &period);
+            let x = a.of(id, &period);
             paid.push(x.reward.normalize());
             paid_premium.push(x.premium_adjustment_percent.normalize());
             difference.push((r.reward - x.reward).normalize());
         }
-        ids.push(id);
+        ids.push(names.shown(r.member));
         period_column.push(period);
         readings.push(i64::try_from(r.readings).unwrap_or(i64::MAX));
         qualified.push(if r.qualified { "true" } else { "false" }.to_owned());
@@ -343,7 +399,7 @@ fn member_periods_table(
         premiums.push(r.premium.normalize());
     }
     let mut columns = vec![
-        Column::Text("member_id", ids),
+        Column::Text(names.column, ids),
         Column::Text("period", period_column),
         Column::Integer("readings", readings),
         Column::Text("qualified", qualified),
@@ -364,23 +420,28 @@ fn member_periods_table(
 
 /// One row per member: the policy's total over the periods, and what was actually posted.
 fn members_table(
-    members: &[String],
+    names: &MemberNames<'_>,
     periods: &[String],
     would: &[Decimal],
     actual: Option<&ActuallyPaid>,
 ) -> Table {
     let mut paid = Vec::new();
     let mut difference = Vec::new();
-    if let Some(a) = actual {
-        for (id, w) in members.iter().zip(would) {
-            let total: Decimal = periods.iter().map(|p| a.of(id, p).reward).sum();
+    let mut shown = Vec::new();
+    let mut rewards = Vec::new();
+    for &m in &names.order {
+        let w = would.get(m).copied().unwrap_or_default();
+        shown.push(names.shown(m));
+        rewards.push(w);
+        if let Some(a) = actual {
+            let total: Decimal = periods.iter().map(|p| a.of(names.id(m), p).reward).sum();
             paid.push(total.normalize());
-            difference.push((*w - total).normalize());
+            difference.push((w - total).normalize());
         }
     }
     let mut columns = vec![
-        Column::Text("member_id", members.to_vec()),
-        Column::Money("reward", would.to_vec()),
+        Column::Text(names.column, shown),
+        Column::Money("reward", rewards),
     ];
     if actual.is_some() {
         columns.push(Column::Money("paid_reward", paid));

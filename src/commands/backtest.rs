@@ -83,8 +83,11 @@ fn from_database(
             backend: store.backend().name().to_owned(),
             tenant: tenant.to_owned(),
         };
+        // The tables go to actuaries: members by the tenant's pseudonym, never by id.
+        let pseudonyms = store.pseudonyms(tenant).await?;
         store.close().await;
-        Ok(run.finish(source, Some(&actual), &args.out)?)
+        let pseudonym = |id: &str| pseudonyms.of(id);
+        Ok(run.finish(source, Some(&actual), Some(&pseudonym), &args.out)?)
     })
 }
 
@@ -130,7 +133,8 @@ fn from_file(
         }
     }
     bar.finish_and_clear();
-    Ok(run.finish(Source::ReadingsFile { name }, None, &args.out)?)
+    // A readings file's ids are the file owner's own: the tables keep them.
+    Ok(run.finish(Source::ReadingsFile { name }, None, None, &args.out)?)
 }
 
 fn progress(len: u64) -> indicatif::ProgressBar {

@@ -73,6 +73,10 @@ pub enum StoreError {
     AlreadyReversed { decision: String, seq: i64 },
     #[error("the store is shutting down; the payout was not made")]
     ShuttingDown,
+    #[error(
+        "this tenant already has {queued} payouts waiting to be decided (payout_queue_max); the payout was not made, retry shortly"
+    )]
+    TenantBusy { queued: usize },
 }
 
 impl StoreError {
@@ -83,7 +87,7 @@ impl StoreError {
     /// connection.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::ShuttingDown => true,
+            Self::ShuttingDown | Self::TenantBusy { .. } => true,
             Self::Database(e) => transient_sqlx(e),
             _ => false,
         }

@@ -1,12 +1,13 @@
 //! One group of payouts, decided and posted in one transaction with a handful of statements
 //! however many payouts it holds.
 //!
-//! The writer hands a group here with the tenants' chain heads locked. Everything the group
-//! reads — versions in effect, profiles, readings, labs, earlier decisions, balances — is
-//! loaded in a few set-based queries; the payouts are then decided one after another *in
-//! memory*, each seeing what the ones before it in the group posted (so two payouts to the
-//! same pool in one group still cannot both spend its last yuan); and what they post is
-//! written with multi-row inserts. Round trips, not arithmetic, are what a payout costs on
+//! Everything the group reads — versions in effect, profiles, readings, labs, earlier
+//! decisions, balances — is loaded in a few set-based queries of a read transaction; the
+//! payouts are then decided one after another *in memory*, on a blocking thread, each seeing
+//! what the ones before it in the group posted (so two payouts to the same pool in one group
+//! still cannot both spend its last yuan); and, with the chain heads locked and found where
+//! they were read, what they post is written with multi-row inserts ([`decide_group`] says
+//! what happens when a head has moved). Round trips, not arithmetic, are what a payout costs on
 //! either backend (SQLite's driver runs each statement on a thread of its own), so this is
 //! what makes group commit pay.
 
@@ -74,26 +75,138 @@ struct TenantData {
     new_keys: Vec<NewKey>,
 }
 
+/// A payout of a group, owned, so the group can be decided on a thread of its own.
+type Item = (PayoutRequest, Option<Keyed>);
+
+/// Everything a group reads, loaded up front, and what deciding it adds.
+struct Loaded {
+    data: BTreeMap<String, TenantData>,
+    versions: HashMap<(String, String, Period), Option<InEffect>>,
+    /// Each tenant's chain head when the group was loaded: if it has not moved by the time
+    /// the group is posted, nothing the group read about that tenant's ledger has changed.
+    heads_read: BTreeMap<String, (i64, String)>,
+}
+
 /// Decides and posts a group; returns each payout's result in order. `Err` means a statement
 /// failed and nothing of the group was written.
+///
+/// The group is read and decided *outside* the write lock: a read transaction loads it, the
+/// payouts are decided on a blocking thread (policy code may run for its whole sandbox budget
+/// and must hold neither an async worker nor the database), and only then is the write lock
+/// taken and each tenant's chain head locked. If every head is where it was when the group
+/// was read, nothing the decisions depended on has moved — caps, pools, earlier decisions and
+/// keys are all behind the head — and the prepared entries are written as they are. If a head
+/// moved (another process paid, an auditor reversed), the group is read and decided again
+/// under the lock, as before: correct whatever happened, slower only when it must be.
+/// Readings sent meanwhile are not behind the head: the payout is decided on the record as it
+/// stood when it was read, as if it had been asked for a moment earlier.
 pub(crate) async fn decide_group(
     shared: &Shared,
     items: &[(&PayoutRequest, Option<&Keyed>)],
     mode: Mode,
 ) -> Result<Vec<Result<KeyedPayout, StoreError>>, StoreError> {
-    let requests: Vec<&PayoutRequest> = items.iter().map(|(r, _)| *r).collect();
+    let items: Vec<Item> = items
+        .iter()
+        .map(|(r, k)| ((*r).clone(), k.cloned()))
+        .collect();
     let t0 = std::time::Instant::now();
-    let mut tx = shared.pool.begin().await?;
     let at = shared.now();
 
+    let mut read = shared.pool.begin_read().await?;
+    let loaded = load(shared, &mut read, &items, Heads::Read).await?;
+    drop(read);
+    let t1 = t0.elapsed();
+    let (mut loaded, items, results) = decide_off_runtime(loaded, items, at).await?;
+    let results = results?;
+    let t2 = t0.elapsed();
+    if mode == Mode::DryRun {
+        // Decided exactly as a payout would be, and nothing kept.
+        return Ok(results);
+    }
+
+    let mut tx = shared.pool.begin().await?;
+    let mut unmoved = true;
+    for (tenant, head) in &loaded.heads_read {
+        unmoved &= ledger::lock_head(&mut tx, tenant).await? == *head;
+    }
+    let results = if unmoved {
+        results
+    } else {
+        tracing::debug!(
+            "a chain head moved while the group was decided; deciding it again under the lock"
+        );
+        let reloaded = load(shared, &mut tx, &items, Heads::Locked).await?;
+        let (again, _, results) = decide_off_runtime(reloaded, items.clone(), at).await?;
+        loaded = again;
+        results?
+    };
+    let t3 = t0.elapsed();
+    write_all(&mut tx, &loaded, at).await?;
+    tx.commit().await?;
+    tracing::debug!(
+        payouts = items.len(),
+        load_us = t1.as_micros(),
+        decide_us = (t2 - t1).as_micros(),
+        decided_again = !unmoved,
+        lock_us = (t3 - t2).as_micros(),
+        write_and_commit_us = (t0.elapsed() - t3).as_micros(),
+        "payout group committed"
+    );
+    Ok(results)
+}
+
+/// [`decide_all`] on a blocking thread: policy code may run for its whole sandbox budget a
+/// decision, and must not hold an async worker meanwhile.
+type Decided = (
+    Loaded,
+    Vec<Item>,
+    Result<Vec<Result<KeyedPayout, StoreError>>, StoreError>,
+);
+
+async fn decide_off_runtime(
+    mut loaded: Loaded,
+    items: Vec<Item>,
+    at: Instant,
+) -> Result<Decided, StoreError> {
+    tokio::task::spawn_blocking(move || {
+        let results = decide_all(&mut loaded, &items, at);
+        (loaded, items, results)
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("deciding a payout group failed: {e}")))
+}
+
+/// Whether [`load`] reads the chain heads or locks them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Heads {
+    Read,
+    Locked,
+}
+
+/// Loads what the group reads, in a few set-based queries per tenant.
+async fn load(
+    shared: &Shared,
+    tx: &mut Tx,
+    items: &[Item],
+    heads: Heads,
+) -> Result<Loaded, StoreError> {
     // Heads are locked in tenant order, so two processes never wait on each other in a cycle.
-    let tenants: BTreeSet<&str> = requests.iter().map(|r| r.tenant.as_str()).collect();
-    let mut data: BTreeMap<&str, TenantData> = BTreeMap::new();
+    let tenants: BTreeSet<&str> = items.iter().map(|(r, _)| r.tenant.as_str()).collect();
+    let mut loaded = Loaded {
+        data: BTreeMap::new(),
+        versions: HashMap::new(),
+        heads_read: BTreeMap::new(),
+    };
     for tenant in &tenants {
-        match ledger::lock_head(&mut tx, tenant).await {
+        let head = match heads {
+            Heads::Locked => ledger::lock_head(tx, tenant).await,
+            Heads::Read => ledger::read_head(tx, tenant).await,
+        };
+        match head {
             Ok(head) => {
-                data.insert(
-                    tenant,
+                loaded.heads_read.insert((*tenant).to_owned(), head.clone());
+                loaded.data.insert(
+                    (*tenant).to_owned(),
                     TenantData {
                         head,
                         ..TenantData::default()
@@ -106,34 +219,37 @@ pub(crate) async fn decide_group(
     }
 
     // The version in effect for each (tenant, policy, period), and its compiled policy.
-    let mut versions: HashMap<(&str, &str, Period), Option<InEffect>> = HashMap::new();
-    for r in &requests {
-        let key = (r.tenant.as_str(), r.policy_id.as_str(), r.period);
-        if versions.contains_key(&key) || !data.contains_key(r.tenant.as_str()) {
+    for (r, _) in items {
+        let key = (r.tenant.clone(), r.policy_id.clone(), r.period);
+        if loaded.versions.contains_key(&key) || !loaded.data.contains_key(&r.tenant) {
             continue;
         }
-        let found = match version_in_effect(&mut tx, &r.tenant, &r.policy_id, r.period).await {
+        let found = match version_in_effect(tx, &r.tenant, &r.policy_id, r.period).await {
             Ok(v) => {
-                let policy = compiled_policy(shared, &mut tx, &r.tenant, &r.policy_id, &v).await?;
+                let policy = compiled_policy(shared, tx, &r.tenant, &r.policy_id, &v).await?;
                 Some((v, policy))
             }
             Err(StoreError::NoVersionInEffect { .. }) => None,
             Err(e) => return Err(e),
         };
-        versions.insert(key, found);
+        loaded.versions.insert(key, found);
     }
 
-    for (tenant, d) in data.iter_mut() {
-        let mine: Vec<&&PayoutRequest> = requests.iter().filter(|r| r.tenant == *tenant).collect();
+    for (tenant, d) in loaded.data.iter_mut() {
+        let mine: Vec<&PayoutRequest> = items
+            .iter()
+            .map(|(r, _)| r)
+            .filter(|r| r.tenant == *tenant)
+            .collect();
         let keys: Vec<&str> = items
             .iter()
             .filter(|(r, _)| r.tenant == *tenant)
-            .filter_map(|(_, k)| k.map(|k| k.key.as_str()))
+            .filter_map(|(_, k)| k.as_ref().map(|k| k.key.as_str()))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
         if !keys.is_empty() {
-            d.keys = load_keys(&mut tx, tenant, &keys).await?;
+            d.keys = load_keys(tx, tenant, &keys).await?;
         }
         let members: Vec<&str> = mine
             .iter()
@@ -146,7 +262,9 @@ pub(crate) async fn decide_group(
         let mut accounts = BTreeSet::new();
         for r in &mine {
             let Some(Some((version, policy))) =
-                versions.get(&(r.tenant.as_str(), r.policy_id.as_str(), r.period))
+                loaded
+                    .versions
+                    .get(&(r.tenant.clone(), r.policy_id.clone(), r.period))
             else {
                 continue;
             };
@@ -157,17 +275,17 @@ pub(crate) async fn decide_group(
             accounts.extend(accounts_of(r, version, &policy.manifest.currency));
         }
         let ta = std::time::Instant::now();
-        d.profiles = load_profiles(&mut tx, tenant, &members).await?;
+        d.profiles = load_profiles(tx, tenant, &members).await?;
         let tb = ta.elapsed();
         if let Some((start, end)) = span {
-            d.readings = load_readings(&mut tx, tenant, &members, start, end).await?;
-            d.labs = load_labs(&mut tx, tenant, &members, end).await?;
+            d.readings = load_readings(tx, tenant, &members, start, end).await?;
+            d.labs = load_labs(tx, tenant, &members, end).await?;
         }
         let tc = ta.elapsed();
-        d.decisions = load_decisions(&mut tx, tenant, &members).await?;
+        d.decisions = load_decisions(tx, tenant, &members).await?;
         let td = ta.elapsed();
         let accounts: Vec<(String, String)> = accounts.into_iter().collect();
-        d.balances = ledger::balances(&mut tx, tenant, &accounts).await?;
+        d.balances = ledger::balances(tx, tenant, &accounts).await?;
         tracing::trace!(
             tenant,
             members = members.len(),
@@ -178,14 +296,24 @@ pub(crate) async fn decide_group(
             "payout group loaded"
         );
     }
+    Ok(loaded)
+}
 
-    let t1 = t0.elapsed();
-
-    let mut results = Vec::with_capacity(requests.len());
+/// Decides every payout of the group in order, each seeing what the ones before it posted;
+/// pure computation on what [`load`] read.
+fn decide_all(
+    loaded: &mut Loaded,
+    items: &[Item],
+    at: Instant,
+) -> Result<Vec<Result<KeyedPayout, StoreError>>, StoreError> {
+    let mut results = Vec::with_capacity(items.len());
     for (r, keyed) in items {
+        let keyed = keyed.as_ref();
         let result = match (
-            data.get_mut(r.tenant.as_str()),
-            versions.get(&(r.tenant.as_str(), r.policy_id.as_str(), r.period)),
+            loaded.data.get_mut(r.tenant.as_str()),
+            loaded
+                .versions
+                .get(&(r.tenant.clone(), r.policy_id.clone(), r.period)),
         ) {
             (None, _) => Err(StoreError::UnknownTenant(r.tenant.clone())),
             (Some(d), version) => match keyed.and_then(|k| answered(d, r, k).transpose()) {
@@ -211,34 +339,23 @@ pub(crate) async fn decide_group(
         }
         results.push(result);
     }
+    Ok(results)
+}
 
-    let t2 = t0.elapsed();
-    for (tenant, d) in &data {
+/// Writes what the group decided: entries, balances, decisions and keys.
+async fn write_all(tx: &mut Tx, loaded: &Loaded, at: Instant) -> Result<(), StoreError> {
+    for (tenant, d) in &loaded.data {
         let balances: Vec<((String, String), Decimal)> = d
             .touched
             .iter()
             .map(|k| (k.clone(), d.balances.get(k).copied().unwrap_or_default()))
             .collect();
-        ledger::write(&mut tx, tenant, &d.entries, &balances, &d.head).await?;
-        insert_decisions(&mut tx, &d.new_decisions, at).await?;
-        insert_keys(&mut tx, tenant, &d.new_keys, at).await?;
+        // `d.head` is where deciding moved the head to: the group's last entry.
+        ledger::write(tx, tenant, &d.entries, &balances, &d.head).await?;
+        insert_decisions(tx, &d.new_decisions, at).await?;
+        insert_keys(tx, tenant, &d.new_keys, at).await?;
     }
-    let t3 = t0.elapsed();
-    if mode == Mode::DryRun {
-        // Decided exactly as a payout would be, and nothing kept.
-        drop(tx);
-        return Ok(results);
-    }
-    tx.commit().await?;
-    tracing::debug!(
-        payouts = requests.len(),
-        load_us = t1.as_micros(),
-        decide_us = (t2 - t1).as_micros(),
-        write_us = (t3 - t2).as_micros(),
-        commit_us = (t0.elapsed() - t3).as_micros(),
-        "payout group committed"
-    );
-    Ok(results)
+    Ok(())
 }
 
 /// What a key that has answered before answers now; `None` for a key not seen yet.
@@ -535,6 +652,7 @@ fn decide(
         points: decision.points,
         ledger_seq: entry.seq,
         created_at: at.to_rfc3339(),
+        reversed_by: None,
     };
     d.entries.push((entry, hash));
     d.new_decisions.push((stored.clone(), inputs.to_json()));
@@ -784,8 +902,8 @@ async fn load_decisions(
 ) -> Result<HashMap<(String, String), Vec<Known>>, StoreError> {
     let mut out: HashMap<(String, String), Vec<Known>> = HashMap::new();
     let select = format!(
-        "SELECT {DECISION_COLUMNS}, (SELECT erased_at FROM decision_inputs i WHERE i.decision_id = d.id), \
-         (SELECT ledger_seq FROM reversals r WHERE r.decision_id = d.id) FROM decisions d WHERE tenant = "
+        "SELECT {DECISION_COLUMNS}, (SELECT erased_at FROM decision_inputs i WHERE i.decision_id = decisions.id) \
+         FROM decisions WHERE tenant = "
     );
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<Known> = on_tx!(&mut *tx, c, Db => {
@@ -799,9 +917,9 @@ async fn load_decisions(
                 .iter()
                 .map(|r| {
                     let decision = decision_from_row!(r)?;
-                    let erased: Option<Instant> = r.try_get(21)?;
-                    let reversed: Option<i64> = r.try_get(22)?;
-                    Ok(Known { decision, erased: erased.is_some(), reversed: reversed.is_some() })
+                    let erased: Option<Instant> = r.try_get(22)?;
+                    let reversed = decision.reversed_by.is_some();
+                    Ok(Known { decision, erased: erased.is_some(), reversed })
                 })
                 .collect::<sqlx::Result<Vec<_>>>()?
         });

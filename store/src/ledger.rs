@@ -181,6 +181,18 @@ pub(crate) async fn lock_head(tx: &mut Tx, tenant: &str) -> Result<(i64, String)
     }
 }
 
+/// The tenant's chain head as it stands, without locking it: where a group read outside the
+/// write lock starts, to be compared with the locked head before anything is written.
+pub(crate) async fn read_head(tx: &mut Tx, tenant: &str) -> Result<(i64, String), StoreError> {
+    let row: Option<(i64, String)> = on_tx!(tx, c => {
+        sqlx::query_as("SELECT seq, hash FROM chain_heads WHERE tenant = $1")
+            .bind(tenant)
+            .fetch_optional(&mut *c)
+            .await?
+    });
+    row.ok_or_else(|| StoreError::UnknownTenant(tenant.to_owned()))
+}
+
 /// Places a draft after the tenant's head and moves the head to it; nothing is written yet.
 pub(crate) fn chain(
     tenant: &str,

@@ -28,6 +28,7 @@ pub mod ledger_view;
 pub mod members;
 pub mod payout;
 pub mod policies;
+pub mod pseudonyms;
 pub mod reversal;
 pub mod simulations;
 pub mod tenants;
@@ -63,7 +64,9 @@ pub struct StoreOptions {
     pub clock: Clock,
     /// Payouts the writer commits in one transaction at most.
     pub payout_batch_max: usize,
-    /// Payouts waiting for the writer at most; callers wait beyond that.
+    /// Payouts waiting for the writer at most, callers waiting beyond that; and payouts one
+    /// tenant's lane holds waiting at most, past which that tenant's payouts are refused
+    /// (`TenantBusy`) while the other tenants' go on.
     pub payout_queue_max: usize,
     /// How long the writer may wait for the callers of its last group to come back before it
     /// commits a much smaller one.
@@ -106,6 +109,8 @@ pub(crate) struct Shared {
     /// one is good for the life of the process.
     pub(crate) compiled: Mutex<HashMap<String, Arc<Policy>>>,
     pub(crate) payout_batch_max: usize,
+    /// Payouts one tenant's lane holds waiting at most.
+    pub(crate) payout_queue_max: usize,
     pub(crate) payout_linger: std::time::Duration,
     pub(crate) verify_page_entries: i64,
 }
@@ -142,6 +147,7 @@ impl Store {
             clock: options.clock,
             compiled: Mutex::new(HashMap::new()),
             payout_batch_max: options.payout_batch_max.max(1),
+            payout_queue_max: options.payout_queue_max.max(1),
             payout_linger: std::time::Duration::from_millis(options.payout_linger_ms),
             verify_page_entries: options.verify_page_entries.max(1),
         });

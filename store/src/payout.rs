@@ -1,15 +1,16 @@
 //! The one function that decides and posts a payout, and the writer that commits payouts in
 //! groups.
 //!
-//! Every payout goes through [`Store::pay`], which hands it to a single writer task per
-//! process. The writer takes up to `payout_batch_max` waiting payouts, opens one transaction,
-//! locks each tenant's chain head (PostgreSQL: `FOR UPDATE`, so several processes on one
-//! database queue behind each other; SQLite: the write lock of `BEGIN IMMEDIATE`), and for
-//! each payout, in order: finds the policy version in effect, reads the member's record and
-//! history *inside the lock*, evaluates, and appends the decision and its ledger entry. One
-//! commit (one fsync) acknowledges the whole group. Because history — what the pool and the
-//! member have been paid — is read under the lock, the engine's caps are applied to the true
-//! totals: concurrent payouts can never together pass a budget or a cap.
+//! Every payout goes through [`Store::pay`], which hands it to the writer task of the process,
+//! and the writer to its tenant's lane. A lane takes up to `payout_batch_max` of its tenant's
+//! waiting payouts, reads what they need (the policy version in effect, the members' records
+//! and history) and decides them off the lock, then locks the tenant's chain head (PostgreSQL:
+//! `FOR UPDATE`, so several processes on one database queue behind each other; SQLite: the
+//! write lock of `BEGIN IMMEDIATE`) and appends the decisions and their ledger entries if the
+//! head is where it was read — or reads and decides them again under the lock if it is not.
+//! One commit (one fsync) acknowledges the whole group. Because every payment moves the head,
+//! what the pool and the member have been paid is the true total when a group is posted: the
+//! engine's caps hold, and concurrent payouts can never together pass a budget or a cap.
 //!
 //! A failed statement aborts the group; the writer then retries each payout of the group in a
 //! transaction of its own, so one bad request never takes others down with it.
@@ -21,6 +22,7 @@ use crate::idempotency::{Keyed, KeyedPayout};
 use incentive_engine::{MemberId, Period};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -88,6 +90,11 @@ pub struct StoredDecision {
     pub points: i64,
     pub ledger_seq: i64,
     pub created_at: String,
+    /// The ledger entry that reversed this decision's postings, if an auditor reversed it.
+    /// A reversed decision stays on record: asking for its period again with the same data
+    /// answers with it (a payment reversed as erroneous is not simply paid again); different
+    /// data decides again and posts the new amount in full.
+    pub reversed_by: Option<i64>,
 }
 
 pub(crate) struct Job {
@@ -156,7 +163,40 @@ fn unkeyed(answer: KeyedPayout) -> Result<PayoutOutcome, StoreError> {
     }
 }
 
+/// Hands each payout to its tenant's lane. A lane is a writer of its own: one tenant's groups
+/// are decided and committed in order, while another tenant's go on beside them, so a tenant
+/// whose policy is slow to decide delays only its own payouts. (Groups are decided outside
+/// the database's write lock, `group::decide_group`, so lanes contend only for the moment
+/// each commits.)
 pub(crate) async fn run_writer(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
+    let mut lanes: HashMap<String, mpsc::Sender<Job>> = HashMap::new();
+    while let Some(job) = jobs.recv().await {
+        let tenant = job.request.tenant.clone();
+        let lane = lanes.entry(tenant).or_insert_with(|| {
+            let (lane, queue) = mpsc::channel(shared.payout_queue_max.max(1));
+            tokio::spawn(run_lane(Arc::clone(&shared), queue));
+            lane
+        });
+        // A full lane refuses rather than waits: waiting here would hold every other tenant's
+        // payouts behind this one's queue.
+        if let Err(e) = lane.try_send(job) {
+            let (job, busy) = match e {
+                mpsc::error::TrySendError::Full(job) => (job, true),
+                mpsc::error::TrySendError::Closed(job) => (job, false),
+            };
+            let _ = job.reply.send(Err(if busy {
+                StoreError::TenantBusy {
+                    queued: shared.payout_queue_max,
+                }
+            } else {
+                StoreError::ShuttingDown
+            }));
+        }
+    }
+}
+
+/// One tenant's payouts, committed a group at a time.
+async fn run_lane(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
     let max = shared.payout_batch_max;
     let mut batch = Vec::with_capacity(max);
     let mut last_group = 1;
@@ -214,7 +254,8 @@ async fn commit_group(shared: &Shared, jobs: Vec<Job>) {
 
 pub(crate) const DECISION_COLUMNS: &str = "id, tenant, member_id, policy_id, policy_version, period, ordinal, supersedes, \
      input_hash, data_hash, decision_hash, body, reward, premium_adjustment_percent, reward_posted, \
-     premium_posted, qualified, tier, points, ledger_seq, created_at";
+     premium_posted, qualified, tier, points, ledger_seq, created_at, \
+     (SELECT r.ledger_seq FROM reversals r WHERE r.decision_id = decisions.id) AS reversed_by";
 
 macro_rules! decision_from_row {
     ($r:expr) => {{
@@ -241,6 +282,7 @@ macro_rules! decision_from_row {
             points: sqlx::Row::try_get(r, 18)?,
             ledger_seq: sqlx::Row::try_get(r, 19)?,
             created_at: sqlx::Row::try_get::<$crate::db::Instant, _>(r, 20)?.to_rfc3339(),
+            reversed_by: sqlx::Row::try_get(r, 21)?,
         })
     }};
 }

@@ -88,10 +88,12 @@ impl Store {
         source: &PolicySource,
     ) -> Result<PolicyVersion, StoreError> {
         self.require_tenant(tenant).await?;
-        let package = policy::load(source).map_err(|diagnostics| StoreError::PolicyInvalid {
-            policy: source.name.clone(),
-            diagnostics,
-        })?;
+        let package = load_off_runtime(source.clone())
+            .await?
+            .map_err(|diagnostics| StoreError::PolicyInvalid {
+                policy: source.name.clone(),
+                diagnostics,
+            })?;
         let m = &package.policy.manifest;
         let version = PolicyVersion {
             policy_id: m.id.clone(),
@@ -355,10 +357,14 @@ pub(crate) async fn compiled_policy(
         return Ok(Arc::clone(p));
     }
     let source = source_from_json(&format!("{policy_id}@{version}"), &files)?;
-    let package = policy::load(&source).map_err(|diagnostics| StoreError::PolicyInvalid {
-        policy: source.name.clone(),
-        diagnostics,
-    })?;
+    let name = source.name.clone();
+    let package =
+        load_off_runtime(source)
+            .await?
+            .map_err(|diagnostics| StoreError::PolicyInvalid {
+                policy: name,
+                diagnostics,
+            })?;
     if package.policy.content_hash != content_hash {
         return Err(StoreError::Corrupt(format!(
             "policy `{policy_id}` version {version}: its files hash to {}, not the {content_hash} on record",
@@ -368,6 +374,17 @@ pub(crate) async fn compiled_policy(
     let policy = Arc::new(package.policy);
     cache(shared)?.insert(content_hash, Arc::clone(&policy));
     Ok(policy)
+}
+
+/// `policy::load` on a blocking thread: loading compiles the script and runs it on the probe
+/// members, policy code that may take the sandbox's whole budget a probe, which must hold
+/// neither an async worker (other requests, `/healthz`) nor, for long, anything else.
+async fn load_off_runtime(
+    source: PolicySource,
+) -> Result<Result<policy::Package, policy::Diagnostics>, StoreError> {
+    tokio::task::spawn_blocking(move || policy::load(&source))
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("loading a policy failed: {e}")))
 }
 
 fn cache(

@@ -80,7 +80,7 @@ pub fn check_tenant_name(name: &str) -> Result<(), StoreError> {
     }
 }
 
-fn random_hex(bytes: usize) -> Result<String, StoreError> {
+pub(crate) fn random_hex(bytes: usize) -> Result<String, StoreError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf)
         .map_err(|e| StoreError::Corrupt(format!("the system's random source failed: {e}")))?;

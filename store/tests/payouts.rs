@@ -379,3 +379,49 @@ async fn concurrent_payouts_to_one_member_never_pay_past_the_yearly_cap() {
         db.cleanup().await;
     }
 }
+
+/// Groups are decided outside the write lock and posted only if the tenant's chain head has
+/// not moved since they were read. Here two stores (two processes' writers) decide a payout
+/// each while the head is held, both against a pool with room for one; whichever posts second
+/// finds the head moved, decides again under the lock and pays nothing. Without that, both
+/// would pay and the pool would go 30 past its budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_decided_while_another_writer_posted_is_decided_again_and_the_pool_holds() {
+    for db in databases().await {
+        let a = store_with_plan(&db, |m| {
+            m.replace("pool_budget = 200000000.00", "pool_budget = 30.00")
+        })
+        .await;
+        let b = incentive_store::Store::open(&db.url, options())
+            .await
+            .unwrap();
+        for id in ["M1", "M2"] {
+            let m = enrol(&a, id).await;
+            a.add_readings(TENANT, &m, controlled_march(20))
+                .await
+                .unwrap();
+        }
+        let held = hold_chain_head(&db, TENANT).await;
+        let (one, two) = (a.clone(), b.clone());
+        let first = tokio::spawn(async move { one.pay(request(&member("M1"))).await });
+        let second = tokio::spawn(async move { two.pay(request(&member("M2"))).await });
+        // Both read the pool as full and decide 30 each, then wait for the head.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        held.release().await;
+        let rewards: Vec<Decimal> = [first.await.unwrap(), second.await.unwrap()]
+            .into_iter()
+            .map(|r| r.unwrap().decision.reward_posted)
+            .collect();
+        let total: Decimal = rewards.iter().sum();
+        assert_eq!(total, Decimal::from(30), "{}: {rewards:?}", db.label);
+        assert!(
+            rewards.contains(&Decimal::ZERO),
+            "{}: {rewards:?}",
+            db.label
+        );
+        assert!(a.verify(None, &[]).await.unwrap().ok(), "{}", db.label);
+        b.close().await;
+        a.close().await;
+        db.cleanup().await;
+    }
+}
