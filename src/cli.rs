@@ -89,6 +89,20 @@ pub struct ServeArgs {
     /// running process for at most this long (0: look every key up every time).
     #[arg(long, value_name = "SECONDS", env = "INCENTIVE_KEY_CACHE_SECONDS", default_value_t = Limits::default().key_cache_seconds)]
     pub key_cache_seconds: u64,
+    /// Threads that run policy code (trials, dry runs, policy tests and checks), off the
+    /// threads that answer requests; by default all cores but one.
+    #[arg(long, value_name = "N", env = "INCENTIVE_EVALUATION_THREADS", default_value_t = Limits::default().evaluation_threads, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub evaluation_threads: usize,
+    /// Evaluations waiting for one of those threads at most; one more gets 503 at once.
+    #[arg(long, value_name = "N", env = "INCENTIVE_EVALUATIONS_WAITING_MAX", default_value_t = Limits::default().evaluations_waiting_max)]
+    pub evaluations_waiting_max: usize,
+    /// Cases one `POST /v1/policies/test` may run (each may take the sandbox's 250 ms).
+    #[arg(long, value_name = "N", env = "INCENTIVE_POLICY_CASES_MAX", default_value_t = Limits::default().policy_cases_max, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub policy_cases_max: usize,
+    /// The longest a policy may take to decide one member-period, measured on probe members
+    /// when it is published; a slower one is refused.
+    #[arg(long, value_name = "MS", env = "INCENTIVE_POLICY_DECISION_MS_MAX", default_value_t = Limits::default().policy_decision_ms_max, value_parser = clap::value_parser!(u64).range(1..))]
+    pub policy_decision_ms_max: u64,
     /// Simulations (POST /v1/simulations) run at once; the rest wait.
     #[arg(long, value_name = "N", env = "INCENTIVE_SIMULATIONS_RUNNING_MAX", default_value_t = Limits::default().simulations_running_max)]
     pub simulations_running_max: usize,
@@ -98,6 +112,18 @@ pub struct ServeArgs {
     /// Members × periods × replications × plans one simulation may ask for.
     #[arg(long, value_name = "N", env = "INCENTIVE_SIMULATION_MEMBER_PERIODS_MAX", default_value_t = Limits::default().simulation_member_periods_max)]
     pub simulation_member_periods_max: u64,
+    /// Simulations one tenant may have running or waiting at once; one more gets 429 while
+    /// other tenants' runs are still taken.
+    #[arg(long, value_name = "N", env = "INCENTIVE_SIMULATIONS_PER_TENANT_MAX", default_value_t = Limits::default().simulations_per_tenant_max, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub simulations_per_tenant_max: usize,
+    /// How long one simulation may run once started; past it the run is stopped and recorded
+    /// failed.
+    #[arg(long, value_name = "SECONDS", env = "INCENTIVE_SIMULATION_WALL_CLOCK_SECONDS_MAX", default_value_t = Limits::default().simulation_wall_clock_seconds_max, value_parser = clap::value_parser!(u64).range(1..))]
+    pub simulation_wall_clock_seconds_max: u64,
+    /// The memory one simulation may be estimated to need at its peak; a run estimated above
+    /// it gets 400 with the estimate.
+    #[arg(long, value_name = "BYTES", env = "INCENTIVE_SIMULATION_MEMORY_BYTES_MAX", default_value_t = Limits::default().simulation_memory_bytes_max, value_parser = clap::value_parser!(u64).range(1..))]
+    pub simulation_memory_bytes_max: u64,
     /// Threads each running simulation uses.
     #[arg(long, value_name = "N", env = "INCENTIVE_SIMULATION_THREADS", default_value_t = Limits::default().simulation_threads)]
     pub simulation_threads: usize,
@@ -121,9 +147,16 @@ impl ServeArgs {
             body_read_timeout_ms: self.body_read_timeout_ms,
             connections_max: self.connections_max,
             key_cache_seconds: self.key_cache_seconds,
+            evaluation_threads: self.evaluation_threads,
+            evaluations_waiting_max: self.evaluations_waiting_max,
+            policy_cases_max: self.policy_cases_max,
+            policy_decision_ms_max: self.policy_decision_ms_max,
             simulations_running_max: self.simulations_running_max,
             simulations_waiting_max: self.simulations_waiting_max,
             simulation_member_periods_max: self.simulation_member_periods_max,
+            simulations_per_tenant_max: self.simulations_per_tenant_max,
+            simulation_wall_clock_seconds_max: self.simulation_wall_clock_seconds_max,
+            simulation_memory_bytes_max: self.simulation_memory_bytes_max,
             simulation_threads: self.simulation_threads,
         }
     }
@@ -423,6 +456,9 @@ pub struct BacktestArgs {
     pub out: PathBuf,
 }
 
+/// `incentive simulate --memory-bytes-max` by default: 8 GiB, what a workstation can spare.
+pub const SIMULATE_MEMORY_BYTES_MAX: u64 = 8 * 1024 * 1024 * 1024;
+
 #[derive(Debug, Args)]
 pub struct SimulateRun {
     /// The policy package to price (plan A).
@@ -450,9 +486,14 @@ pub struct SimulateRun {
     /// Run only shard I of N (its replications), writing mergeable partial results.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
-    /// Threads (default: every core). The results do not depend on it.
+    /// Threads (default: every core). The results do not depend on it; the memory does (each
+    /// thread holds a replication).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// The memory the run may be estimated to need at its peak; a run estimated above it is
+    /// refused before it starts, with the estimate. Raise it if the machine has the memory.
+    #[arg(long, value_name = "BYTES", default_value_t = SIMULATE_MEMORY_BYTES_MAX)]
+    pub memory_bytes_max: u64,
     #[arg(long, value_name = "DIR", required = true)]
     pub out: Option<PathBuf>,
 }

@@ -612,6 +612,12 @@ fn serve_refuses_a_limit_of_zero_or_not_a_number_naming_the_flag() {
         ("--pool-acquire-timeout-ms", "0"),
         ("--pool-acquire-timeout-ms", "soon"),
         ("--request-timeout-ms", "-1"),
+        ("--simulations-per-tenant-max", "0"),
+        ("--simulation-wall-clock-seconds-max", "0"),
+        ("--simulation-memory-bytes-max", "lots"),
+        ("--evaluation-threads", "0"),
+        ("--policy-cases-max", "0"),
+        ("--policy-decision-ms-max", "0"),
     ] {
         let given = format!("{flag}={value}");
         let out = incentive(&["serve", "--db", "sqlite://unused.db", &given]);

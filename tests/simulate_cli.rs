@@ -154,6 +154,64 @@ fn bad_flags_and_a_bad_population_file_are_refused_by_name() {
     assert!(text(&out).contains("partial.json"), "{}", text(&out));
 }
 
+#[test]
+fn a_run_estimated_past_memory_bytes_max_is_refused_with_both_figures_until_the_flag_is_raised() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out = simulate(&["--memory-bytes-max", "1000000"], &out_dir);
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(
+        said.contains("the run would take about")
+            && said.contains("of memory at its peak")
+            && said.contains("more than --memory-bytes-max allows: 1.0 MB (1,000,000 bytes)"),
+        "{said}"
+    );
+    assert!(
+        !out_dir.join("summary.json").exists(),
+        "a refused run wrote results"
+    );
+    let out = simulate(&["--memory-bytes-max", "1000000000"], &out_dir);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(out_dir.join("summary.json").exists());
+}
+
+/// The security review's model, a sensor reading every minute, over a year: more readings in
+/// a member-period than one may hold, refused by field and limit before anything is drawn.
+#[test]
+fn a_sensor_reading_every_minute_over_a_year_is_refused_naming_the_field_and_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let population = dir.path().join("every-minute.toml");
+    std::fs::write(
+        &population,
+        "[cgm]\nwearing_share = 1\nwear_share = 1\ninterval_minutes = 1\n",
+    )
+    .unwrap();
+    let out = incentive(&[
+        "simulate",
+        "--policy",
+        "policies/vitality-status",
+        "--population",
+        population.to_str().unwrap(),
+        "--members",
+        "2048",
+        "--periods",
+        "1",
+        "--replications",
+        "1",
+        "--seed",
+        "1",
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(
+        said.contains("every-minute.toml: 1 problem(s): cgm.interval_minutes = 1 gives a sensor wearer up to 527100 readings in an annual period, more than 200000"),
+        "{said}"
+    );
+}
+
 /// `deploy/shard.sh` and `deploy/merge.sh`, run as a Slurm array's tasks and as an Indexed
 /// Job's pods would run them (the scheduler's variables set by hand), give the unsharded bytes.
 #[test]

@@ -147,8 +147,11 @@ access! {
     AuthorPolicies: [Author, Admin] => "write or publish policies";
     /// Read policies (an actuary prices them, an auditor checks them).
     ReadPolicies: [Author, Actuary, Auditor, Admin] => "read policies";
-    /// Evaluate a member-period without posting anything.
-    DryRun: [Platform, Actuary, Author, Admin] => "evaluate without paying";
+    /// Evaluate a real member's period without posting anything: reads the member's stored
+    /// readings, labs and attributes, so only the roles that may see them.
+    DryRunOnMember: [Platform, Admin] => "evaluate a member's stored data";
+    /// Try a policy on a record the caller supplies (no member's stored data is read).
+    TryPolicies: [Platform, Author, Actuary, Admin] => "try policies";
     /// Reverse a decision's postings.
     ReverseDecisions: [Auditor, Admin] => "reverse decisions";
     /// Erase a member's readings on the member's request.

@@ -68,6 +68,10 @@ pub enum ApiError {
     )]
     TooManySimulations { running: usize, waiting: usize },
     #[error(
+        "this tenant has {limit} simulation(s) running or waiting, as many as one tenant may (simulations_per_tenant_max); retry when one has finished, or cancel one with DELETE /v1/simulations/{{simulation_id}}"
+    )]
+    TenantSimulationsMax { limit: usize },
+    #[error(
         "this server evaluates {running} policy run(s) at once and queues {waiting}, and has as many as that; retry shortly"
     )]
     EvaluationsBusy { running: usize, waiting: usize },
@@ -95,7 +99,7 @@ impl ApiError {
             }
             Self::PolicyInvalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "policy_invalid"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            Self::TooManySimulations { .. } => {
+            Self::TooManySimulations { .. } | Self::TenantSimulationsMax { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_simulations")
             }
             Self::Overloaded { .. } | Self::EvaluationsBusy { .. } | Self::TenantBusy { .. } => {

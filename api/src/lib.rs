@@ -9,6 +9,8 @@
 
 pub mod auth;
 pub mod body;
+pub mod compute;
+pub mod disclosure;
 pub mod error;
 pub mod observe;
 pub mod routes;
@@ -50,12 +52,33 @@ pub struct Limits {
     /// Connections open at once; past it new connections wait in the kernel's listen backlog
     /// until one closes.
     pub connections_max: usize,
+    /// Threads that run policy code (payout trials, dry runs, policy tests and checks) off the
+    /// async runtime, so a slow policy never holds `/healthz` or another tenant's reads.
+    pub evaluation_threads: usize,
+    /// Evaluations waiting for one of those threads at most; one more gets 503 at once.
+    pub evaluations_waiting_max: usize,
+    /// Cases one `policies/test` request may run: each may take the sandbox's whole budget
+    /// (250 ms), so this bounds the request's work to within its time limit.
+    pub policy_cases_max: usize,
+    /// The longest a published policy may take to decide one member-period, measured on
+    /// probe members when it is published: a slower one is refused, since each of its
+    /// decisions holds its tenant's payouts.
+    pub policy_decision_ms_max: u64,
     /// Simulations run at once; the rest wait.
     pub simulations_running_max: usize,
     /// Simulations waiting for a runner at most; one more gets 429.
     pub simulations_waiting_max: usize,
     /// Members × periods × replications × plans one simulation may ask for.
     pub simulation_member_periods_max: u64,
+    /// Simulations one tenant may have running or waiting at once; one more gets 429, while
+    /// other tenants' runs are still taken.
+    pub simulations_per_tenant_max: usize,
+    /// How long one simulation may run (from when it starts, not while it waits); past it the
+    /// run is stopped and recorded failed.
+    pub simulation_wall_clock_seconds_max: u64,
+    /// The memory one simulation is estimated to need at its peak, at most
+    /// (`incentive_simulations::footprint`); a run estimated above it gets 400.
+    pub simulation_memory_bytes_max: u64,
     /// Threads each running simulation uses (the rest of the machine keeps answering).
     pub simulation_threads: usize,
 }
@@ -73,10 +96,27 @@ impl Default for Limits {
             // Below the 1,024 open files a process is commonly allowed, with room for the
             // database's: a flood meets this limit before the process runs out of descriptors.
             connections_max: 960,
+            // One core for async work (the database, other tenants' reads), the rest for
+            // policy code; at least one.
+            evaluation_threads: std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            evaluations_waiting_max: 64,
+            // 100 × 250 ms = 25 s, inside the default 30 s request limit.
+            policy_cases_max: 100,
+            // The reference policies decide in about a millisecond in a release build, a CGM
+            // quarter's metrics included; the sandbox stops any decision at 250 ms.
+            policy_decision_ms_max: 100,
             simulations_running_max: 1,
             simulations_waiting_max: 4,
             // About ten minutes of `tangdaifu-smbg` on one core of the reference machine.
             simulation_member_periods_max: 20_000_000,
+            // Two, so one tenant's runs leave the other places of the queue to other tenants.
+            simulations_per_tenant_max: 2,
+            // An hour: several times the longest run `simulation_member_periods_max` allows.
+            simulation_wall_clock_seconds_max: 3_600,
+            // 4 GiB a run; with `simulations_running_max` runs at once, what simulations may
+            // take of the machine together.
+            simulation_memory_bytes_max: 4 * 1024 * 1024 * 1024,
             simulation_threads: 1,
         }
     }
@@ -96,6 +136,8 @@ pub struct AppState {
     pub key_cache: Arc<auth::KeyCache>,
     /// Simulations this process runs.
     pub simulations: Arc<simulations::Runner>,
+    /// The threads policy code runs on.
+    pub compute: Arc<compute::Compute>,
     simulations_started: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -147,12 +189,12 @@ pub fn service(store: Store, limits: Limits) -> (Router, Arc<simulations::Runner
         key_cache: Arc::new(auth::KeyCache::new(std::time::Duration::from_secs(
             limits.key_cache_seconds,
         ))),
-        simulations: Arc::new(simulations::Runner::new(
-            limits.simulations_running_max,
-            limits.simulations_waiting_max,
-            limits.simulation_threads,
-        )),
+        simulations: Arc::new(simulations::Runner::new(&limits)),
         simulations_started: Arc::default(),
+        compute: Arc::new(compute::Compute::new(
+            limits.evaluation_threads,
+            limits.evaluations_waiting_max,
+        )),
         limits: Arc::new(limits),
         metrics: Arc::new(observe::Metrics::default()),
     };
@@ -183,6 +225,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     openapi_router().split_for_parts().1
 }
 
+/// A keyed route: `routes!` with the handler's roles and data classes in its document
+/// ([`disclosure::described`]). One handler each, so each operation gets its own.
+macro_rules! keyed {
+    ($handler:path) => {
+        disclosure::described(routes!($handler), $handler)
+    };
+}
+
 fn openapi_router() -> OpenApiRouter<AppState> {
     use routes::{
         audit, evaluations, health, ledger, members, payouts, policies, simulations, uploads,
@@ -191,31 +241,36 @@ fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(observe::metrics))
-        .routes(routes!(members::put_member))
-        .routes(routes!(uploads::upload))
-        .routes(routes!(members::post_labs))
-        .routes(routes!(members::post_readings, members::erase))
-        .routes(routes!(payouts::member_decisions))
-        .routes(routes!(policies::list, policies::create))
-        .routes(routes!(policies::check))
-        .routes(routes!(policies::test))
-        .routes(routes!(policies::versions))
-        .routes(routes!(policies::publish))
-        .routes(routes!(policies::retire))
-        .routes(routes!(evaluations::evaluate))
-        .routes(routes!(payouts::post_payout))
-        .routes(routes!(payouts::get_decision))
-        .routes(routes!(audit::reverse))
-        .routes(routes!(audit::replay))
-        .routes(routes!(ledger::verify))
-        .routes(routes!(ledger::entries))
-        .routes(routes!(ledger::balances))
-        .routes(routes!(audit::checkpoint))
-        .routes(routes!(audit::export))
-        .routes(routes!(simulations::start, simulations::list))
-        .routes(routes!(simulations::get))
-        .routes(routes!(simulations::summary))
-        .routes(routes!(simulations::report))
+        .routes(keyed!(members::put_member))
+        .routes(keyed!(uploads::upload))
+        .routes(keyed!(members::post_labs))
+        .routes(keyed!(members::post_readings))
+        .routes(keyed!(members::erase))
+        .routes(keyed!(payouts::member_decisions))
+        .routes(keyed!(policies::list))
+        .routes(keyed!(policies::create))
+        .routes(keyed!(policies::check))
+        .routes(keyed!(policies::test))
+        .routes(keyed!(policies::versions))
+        .routes(keyed!(policies::publish))
+        .routes(keyed!(policies::retire))
+        .routes(keyed!(evaluations::evaluate))
+        .routes(keyed!(evaluations::trial))
+        .routes(keyed!(payouts::post_payout))
+        .routes(keyed!(payouts::get_decision))
+        .routes(keyed!(audit::reverse))
+        .routes(keyed!(audit::replay))
+        .routes(keyed!(ledger::verify))
+        .routes(keyed!(ledger::entries))
+        .routes(keyed!(ledger::balances))
+        .routes(keyed!(audit::checkpoint))
+        .routes(keyed!(audit::export))
+        .routes(keyed!(simulations::start))
+        .routes(keyed!(simulations::list))
+        .routes(keyed!(simulations::get))
+        .routes(keyed!(simulations::cancel))
+        .routes(keyed!(simulations::summary))
+        .routes(keyed!(simulations::report))
 }
 
 /// Serves `router` on `listener` under the default [`Limits`] on connections until `shutdown`

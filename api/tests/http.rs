@@ -42,10 +42,11 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
             .unwrap();
         assert_eq!(bogus.status(), StatusCode::UNAUTHORIZED);
 
-        let matrix: [(&str, &str, &[&str]); 28] = [
+        let matrix: [(&str, &str, &[&str]); 30] = [
             ("POST", "/v1/simulations", &["actuary", "admin"]),
             ("GET", "/v1/simulations", &["actuary", "admin"]),
             ("GET", "/v1/simulations/sim_x", &["actuary", "admin"]),
+            ("DELETE", "/v1/simulations/sim_x", &["actuary", "admin"]),
             (
                 "GET",
                 "/v1/simulations/sim_x/summary",
@@ -71,9 +72,10 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
                 &["platform", "auditor", "admin"],
             ),
             ("DELETE", "/v1/members/M1/readings", &["platform", "admin"]),
+            ("POST", "/v1/evaluations", &["platform", "admin"]),
             (
                 "POST",
-                "/v1/evaluations",
+                "/v1/evaluations/trial",
                 &["platform", "actuary", "author", "admin"],
             ),
             (
@@ -749,7 +751,7 @@ async fn a_dry_run_decides_as_a_payout_would_and_posts_nothing() {
             .call(
                 "POST",
                 "/v1/evaluations",
-                Some("actuary"),
+                Some("platform"),
                 &[],
                 Some(payout()),
             )
@@ -1229,7 +1231,8 @@ async fn past_its_limits_the_server_answers_503_in_its_own_words() {
         serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
     assert_eq!(body["error"]["code"], "overloaded", "{body}");
 
-    // Another process holds SQLite's write lock: a dry run waits for it past the time limit.
+    // Another process holds SQLite's write lock: a payout waits for it past the time limit.
+    // (A dry run no longer does: it reads and decides outside the write lock.)
     enrol(&store, "M1").await;
     let key = store
         .create_key(TENANT, Role::Platform)
@@ -1249,8 +1252,9 @@ async fn past_its_limits_the_server_answers_503_in_its_own_words() {
             ..incentive_api::Limits::default()
         },
     );
-    let request = Request::post("/v1/evaluations")
+    let request = Request::post("/v1/payouts")
         .header("authorization", format!("Bearer {key}"))
+        .header("idempotency-key", "k-hasty")
         .body(Body::from(payout().to_string()))
         .unwrap();
     let res = hasty.oneshot(request).await.unwrap();
@@ -1291,7 +1295,7 @@ async fn the_openapi_document_lists_every_route_and_every_route_it_lists_answers
             }
         }
     }
-    assert_eq!(operations.len(), 31, "{operations:?}");
+    assert_eq!(operations.len(), 33, "{operations:?}");
     let payout = &paths["/v1/payouts"]["post"];
     assert!(
         payout["parameters"]

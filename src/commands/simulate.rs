@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 use incentive_engine::Period;
 use incentive_engine::policy::Policy;
 use incentive_simulations::report::{self, PARTIAL_FORMAT, Partial, PlanInfo, RunInfo};
-use incentive_simulations::{Config, Population, Shard};
+use incentive_simulations::{Config, Population, Shard, footprint};
 use std::path::Path;
 
 pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
@@ -37,18 +37,20 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
         Some(dir) => Some(load_or_report(dir, ReportFormat::Text)?.1.policy),
         None => None,
     };
-    let model = match &args.population {
+    let (model, model_name) = match &args.population {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            Population::from_toml(&text, &path.display().to_string())?
+            let name = path.display().to_string();
+            (Population::from_toml(&text, &name)?, name)
         }
-        None => Population::default(),
+        None => (Population::default(), "the default population".to_owned()),
     };
     let first_period = match &args.first_period {
         Some(text) => Period::parse(text).map_err(|e| anyhow::anyhow!("--first-period: {e}"))?,
         None => Period::containing_day(a.manifest.period, a.manifest.effective_from),
     };
+    model.check_for(first_period.kind(), &model_name)?;
     let shard = match &args.shard {
         Some(text) => Shard::parse(text)?,
         None => Shard::WHOLE,
@@ -82,6 +84,14 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
         .num_threads(threads)
         .build()
         .context("cannot start the worker threads")?;
+    // Refused before anything is drawn, rather than killed by the system half-way through.
+    footprint::estimate(&model, plans.len(), &config, pool.current_num_threads())
+        .check(args.memory_bytes_max, "--memory-bytes-max")
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e}; raise --memory-bytes-max if this machine has the memory, or run fewer --threads, --members or --periods"
+            )
+        })?;
     let results =
         pool.install(|| incentive_simulations::run(&model, &plans, &config, &|n| bar.inc(n)))?;
     bar.finish_and_clear();

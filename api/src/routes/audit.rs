@@ -4,11 +4,12 @@
 use crate::AppState;
 use crate::auth::{Allowed, AuditLedger, ReverseDecisions};
 use crate::body::JsonBody;
+use crate::disclosure::{Answered, Shown};
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use incentive_store::{Checkpoint, Replay, Reversal};
 use serde::Deserialize;
 
@@ -26,14 +27,14 @@ pub async fn reverse(
     caller: Allowed<ReverseDecisions>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ReversalBody>,
-) -> Result<Json<Reversal>, ApiError> {
+) -> Result<Shown<ReverseDecisions, Json<Reversal>>, ApiError> {
     let by = format!("{} ({})", caller.0.key_id, caller.0.role.as_str());
     let reversal = state
         .store
         .reverse(caller.tenant(), &id, &body.reason, &by)
         .await?;
     state.metrics.ledger_appends.inc();
-    Ok(Json(reversal))
+    Ok(caller.show(Json(reversal)))
 }
 
 /// `POST /v1/decisions/{decision_id}/replay`: re-runs it from its stored inputs.
@@ -42,9 +43,10 @@ pub async fn replay(
     State(state): State<AppState>,
     caller: Allowed<AuditLedger>,
     Path(id): Path<String>,
-) -> Result<Json<Replay>, ApiError> {
+) -> Result<Shown<AuditLedger, Json<Replay>>, ApiError> {
     let decision = state.store.decision(caller.tenant(), &id).await?;
-    Ok(Json(state.store.replay(&decision).await?))
+    let replayed = state.store.replay(&decision).await?;
+    Ok(caller.show(Json(replayed)))
 }
 
 /// `GET /v1/ledger/checkpoint`: where the caller's chain stands.
@@ -52,8 +54,9 @@ pub async fn replay(
 pub async fn checkpoint(
     State(state): State<AppState>,
     caller: Allowed<AuditLedger>,
-) -> Result<Json<Vec<Checkpoint>>, ApiError> {
-    Ok(Json(state.store.checkpoint(Some(caller.tenant())).await?))
+) -> Result<Shown<AuditLedger, Json<Vec<Checkpoint>>>, ApiError> {
+    let checkpoint = state.store.checkpoint(Some(caller.tenant())).await?;
+    Ok(caller.show(Json(checkpoint)))
 }
 
 /// `GET /v1/ledger/export`: the caller's postings as CSV.
@@ -61,11 +64,26 @@ pub async fn checkpoint(
 pub async fn export(
     State(state): State<AppState>,
     caller: Allowed<AuditLedger>,
-) -> Result<Response, ApiError> {
+) -> Result<Shown<AuditLedger, Answered<LedgerExport>>, ApiError> {
     let mut csv = Vec::new();
     state
         .store
         .export_csv(Some(caller.tenant()), &mut csv)
         .await?;
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
+    Ok(caller.show(Answered::new(
+        ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response(),
+    )))
+}
+
+/// The postings as CSV.
+#[derive(Debug)]
+pub struct LedgerExport;
+
+crate::discloses! {
+    // A reversal is a ledger entry undoing a decision's postings.
+    Reversal => [LedgerPostings, Decisions];
+    // The decision recomputed from its stored inputs, beside the one on record.
+    Replay => [Decisions, Metrics];
+    Checkpoint => [LedgerPostings];
+    LedgerExport => [LedgerPostings];
 }

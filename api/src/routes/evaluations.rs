@@ -1,25 +1,159 @@
-//! `POST /v1/evaluations`: what a member would get for a period if paid now; nothing moves.
+//! Evaluations that post nothing. `POST /v1/evaluations`: what a real member would get for a
+//! period if paid now, read from the member's stored data — so only for the roles that may see
+//! it (platform, admin). `POST /v1/evaluations/trial`: a policy run on a record the caller
+//! writes in the body, as a case file does — what an author or an actuary uses to try a plan,
+//! with no member's data read and no ids, ledger positions or hashes of anyone's record shown.
 
 use crate::AppState;
-use crate::auth::{Allowed, DryRun};
+use crate::auth::{Allowed, DryRunOnMember, TryPolicies};
 use crate::body::JsonBody;
+use crate::disclosure::Shown;
 use crate::error::ApiError;
+use crate::routes::members::{LabBody, MemberBody, ReadingBody, Rejected, lab, profile, reading};
 use crate::routes::payouts::{PayoutAnswer, PayoutBody, request};
 use axum::Json;
 use axum::extract::State;
+use incentive_engine::policy::{EvaluationInput, History};
+use incentive_engine::readings::ReadingsBuilder;
+use incentive_engine::{MemberId, Period};
+use serde::{Deserialize, Serialize};
 
-#[utoipa::path(post, path = "/v1/evaluations", tag = "payouts", request_body = PayoutBody, security(("api_key" = [])), responses((status = 200, description = "What a payout would decide now; nothing is posted", body = PayoutAnswer), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/evaluations", tag = "payouts", request_body = PayoutBody, security(("api_key" = [])), responses((status = 200, description = "What a payout would decide now from the member's stored data; nothing is posted", body = PayoutAnswer), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn evaluate(
     State(state): State<AppState>,
-    caller: Allowed<DryRun>,
+    caller: Allowed<DryRunOnMember>,
     JsonBody(body): JsonBody<PayoutBody>,
-) -> Result<Json<PayoutAnswer>, ApiError> {
+) -> Result<Shown<DryRunOnMember, Json<PayoutAnswer>>, ApiError> {
     let outcome = state
         .store
         .dry_run(request(caller.tenant(), &body)?)
         .await?;
-    Ok(Json(PayoutAnswer {
+    Ok(caller.show(Json(PayoutAnswer {
         kind: outcome.kind,
         decision: outcome.decision.into(),
-    }))
+    })))
+}
+
+/// A record to try a policy on, written by the caller as a case file's inputs are.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrialBody {
+    pub policy_id: String,
+    /// A stored version, a draft too; by default the published version in effect in `period`.
+    pub version: Option<String>,
+    /// `2026-03`, `2026-Q1` or `2026`, of the policy's kind.
+    pub period: String,
+    /// The member as the policy sees them; every attribute may be absent.
+    pub member: Option<MemberBody>,
+    #[serde(default)]
+    pub readings: Vec<ReadingBody>,
+    #[serde(default)]
+    pub labs: Vec<LabBody>,
+    /// Earlier outcomes, the premium loading and what the pool has paid, as in a case file's
+    /// `[history]`.
+    #[schema(value_type = Option<Object>)]
+    pub history: Option<History>,
+}
+
+/// What the policy decided for the record supplied.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TrialAnswer {
+    pub policy_id: String,
+    pub version: String,
+    pub period: String,
+    /// The engine's decision with its explanation, as `incentive evaluate` prints it.
+    #[schema(value_type = Object)]
+    pub decision: serde_json::Value,
+}
+
+crate::discloses! {
+    TrialAnswer => [TrialDecisions];
+}
+
+/// The member id a trial record carries: not anyone's.
+const TRIAL_MEMBER: &str = "trial";
+
+/// `POST /v1/evaluations/trial`: a policy version run on the record in the body.
+#[utoipa::path(post, path = "/v1/evaluations/trial", tag = "policies", request_body = TrialBody, security(("api_key" = [])), responses((status = 200, description = "The decision for the record supplied; nothing is read or posted", body = TrialAnswer), (status = 400, description = "Bad request: every bad reading or lab named", body = crate::error::ErrorBody), (status = 413, description = "Too many readings or bytes", body = crate::error::ErrorBody), (status = 422, description = "The policy could not decide, or no version is in effect", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+pub async fn trial(
+    State(state): State<AppState>,
+    caller: Allowed<TryPolicies>,
+    JsonBody(body): JsonBody<TrialBody>,
+) -> Result<Shown<TryPolicies, Json<TrialAnswer>>, ApiError> {
+    let period =
+        Period::parse(&body.period).map_err(|e| ApiError::BadRequest(format!("period: {e}")))?;
+    let max = state.limits.readings_per_batch_max;
+    for count in [body.readings.len(), body.labs.len()] {
+        if count > max {
+            return Err(ApiError::TooManyReadings { count, limit: max });
+        }
+    }
+    let member = MemberId::parse(TRIAL_MEMBER).map_err(|_| ApiError::Internal)?;
+    let member = profile(member, body.member.unwrap_or_default())?;
+    let mut rejected = Vec::new();
+    let mut builder = ReadingsBuilder::with_capacity(body.readings.len());
+    for (index, r) in body.readings.iter().enumerate() {
+        match reading(r) {
+            Ok(r) => builder.push(r),
+            Err(reason) => rejected.push(Rejected {
+                index,
+                reason: format!("readings[{index}]: {reason}"),
+            }),
+        }
+    }
+    let mut labs = Vec::with_capacity(body.labs.len());
+    for (index, l) in body.labs.iter().enumerate() {
+        match lab(l) {
+            Ok(l) => labs.push(l),
+            Err(reason) => rejected.push(Rejected {
+                index,
+                reason: format!("labs[{index}]: {reason}"),
+            }),
+        }
+    }
+    if !rejected.is_empty() {
+        // A trial is for seeing what a record decides; deciding on part of it would mislead.
+        let listed: Vec<String> = rejected.iter().take(20).map(|r| r.reason.clone()).collect();
+        return Err(ApiError::BadRequest(format!(
+            "{} of the record's readings and labs cannot be read: {}{}",
+            rejected.len(),
+            listed.join("; "),
+            if rejected.len() > listed.len() {
+                "; …"
+            } else {
+                ""
+            }
+        )));
+    }
+    let (version, policy) = state
+        .store
+        .policy_for_trial(
+            caller.tenant(),
+            &body.policy_id,
+            body.version.as_deref(),
+            period,
+        )
+        .await?;
+    let readings = builder.finish().readings;
+    let history = body.history.unwrap_or_default();
+    let decision = state
+        .compute
+        .run(move || {
+            policy.evaluate(&EvaluationInput {
+                member: &member,
+                period,
+                readings: &readings,
+                labs: &labs,
+                history: &history,
+            })
+        })
+        .await?
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let decision = serde_json::from_str(&decision.to_json()).map_err(|_| ApiError::Internal)?;
+    Ok(caller.show(Json(TrialAnswer {
+        policy_id: body.policy_id,
+        version,
+        period: period.to_string(),
+        decision,
+    })))
 }

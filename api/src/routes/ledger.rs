@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::auth::{Allowed, AuditLedger};
 use crate::body::ApiQuery;
+use crate::disclosure::Shown;
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::State;
@@ -14,8 +15,9 @@ use serde::{Deserialize, Serialize};
 pub async fn verify(
     State(state): State<AppState>,
     caller: Allowed<AuditLedger>,
-) -> Result<Json<VerifyReport>, ApiError> {
-    Ok(Json(state.store.verify(Some(caller.tenant()), &[]).await?))
+) -> Result<Shown<AuditLedger, Json<VerifyReport>>, ApiError> {
+    let report = state.store.verify(Some(caller.tenant()), &[]).await?;
+    Ok(caller.show(Json(report)))
 }
 
 const PAGE_DEFAULT: i64 = 100;
@@ -56,7 +58,7 @@ pub async fn entries(
     State(state): State<AppState>,
     caller: Allowed<AuditLedger>,
     ApiQuery(q): ApiQuery<EntriesQuery>,
-) -> Result<Json<EntriesPage>, ApiError> {
+) -> Result<Shown<AuditLedger, Json<EntriesPage>>, ApiError> {
     let limit = limit(q.limit);
     let after = q.after.unwrap_or(0);
     if after < 0 {
@@ -70,10 +72,10 @@ pub async fn entries(
         .await?;
     let full = i64::try_from(entries.len()).is_ok_and(|n| n == limit);
     let next_after = entries.last().filter(|_| full).map(|e| e.entry.seq);
-    Ok(Json(EntriesPage {
+    Ok(caller.show(Json(EntriesPage {
         entries,
         next_after,
-    }))
+    })))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -104,7 +106,7 @@ pub async fn balances(
     State(state): State<AppState>,
     caller: Allowed<AuditLedger>,
     ApiQuery(q): ApiQuery<BalancesQuery>,
-) -> Result<Json<BalancesPage>, ApiError> {
+) -> Result<Shown<AuditLedger, Json<BalancesPage>>, ApiError> {
     let limit = limit(q.limit);
     let balances = state
         .store
@@ -117,8 +119,15 @@ pub async fn balances(
         .await?;
     let full = i64::try_from(balances.len()).is_ok_and(|n| n == limit);
     let next_after = balances.last().filter(|_| full).map(|b| b.account.clone());
-    Ok(Json(BalancesPage {
+    Ok(caller.show(Json(BalancesPage {
         balances,
         next_after,
-    }))
+    })))
+}
+
+crate::discloses! {
+    // Balances by account, members' accounts included.
+    VerifyReport => [LedgerPostings];
+    EntriesPage => [LedgerPostings];
+    BalancesPage => [LedgerPostings];
 }

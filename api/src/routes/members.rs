@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::auth::{Allowed, EraseMemberData, SendMemberData};
 use crate::body::{JsonBody, Scalar};
+use crate::disclosure::Shown;
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -14,10 +15,9 @@ use incentive_engine::{
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// `PUT /v1/members/{member_id}`: the attributes policies read. Every field may be absent.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberBody {
     pub age: Option<u32>,
@@ -44,14 +44,8 @@ fn one_of(field: &str, value: &Option<String>, allowed: &[&str]) -> Result<(), A
     }
 }
 
-#[utoipa::path(put, path = "/v1/members/{member_id}", tag = "members", params(("member_id" = String, Path)), request_body = MemberBody, security(("api_key" = [])), responses((status = 200, description = "Enrolled or updated"), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
-pub async fn put_member(
-    State(state): State<AppState>,
-    caller: Allowed<SendMemberData>,
-    Path(id): Path<String>,
-    JsonBody(body): JsonBody<MemberBody>,
-) -> Result<Json<Value>, ApiError> {
-    let id = member_id(&id)?;
+/// A member's attributes, each checked by name: what enrolment stores and a trial evaluates.
+pub(crate) fn profile(id: MemberId, body: MemberBody) -> Result<MemberProfile, ApiError> {
     one_of("sex", &body.sex, &SEXES)?;
     one_of("diabetes_type", &body.diabetes_type, &DIABETES_TYPES)?;
     if let Some(region) = &body.region {
@@ -87,17 +81,35 @@ pub async fn put_member(
             })
         })
         .transpose()?;
-    let profile = MemberProfile {
-        id: id.clone(),
+    Ok(MemberProfile {
+        id,
         age: body.age,
         sex: body.sex,
         region: body.region,
         diabetes_type: body.diabetes_type,
         insulin: body.insulin,
         enrolled_on,
-    };
+    })
+}
+
+#[utoipa::path(put, path = "/v1/members/{member_id}", tag = "members", params(("member_id" = String, Path)), request_body = MemberBody, security(("api_key" = [])), responses((status = 200, description = "Enrolled or updated"), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+pub async fn put_member(
+    State(state): State<AppState>,
+    caller: Allowed<SendMemberData>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<MemberBody>,
+) -> Result<Shown<SendMemberData, Json<Enrolled>>, ApiError> {
+    let profile = profile(member_id(&id)?, body)?;
     state.store.upsert_member(caller.tenant(), &profile).await?;
-    Ok(Json(serde_json::json!({ "member_id": id.as_str() })))
+    Ok(caller.show(Json(Enrolled {
+        member_id: profile.id.as_str().to_owned(),
+    })))
+}
+
+/// A member enrolled or updated.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Enrolled {
+    pub member_id: String,
 }
 
 /// One reading as the platform sends it: a value in exactly one unit (a number, or the
@@ -166,7 +178,7 @@ pub async fn post_readings(
     caller: Allowed<SendMemberData>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ReadingsBody>,
-) -> Result<Json<ReadingsAnswer>, ApiError> {
+) -> Result<Shown<SendMemberData, Json<ReadingsAnswer>>, ApiError> {
     let id = member_id(&id)?;
     let max = state.limits.readings_per_batch_max;
     if body.readings.len() > max {
@@ -184,11 +196,11 @@ pub async fn post_readings(
         }
     }
     let added = state.store.add_readings(caller.tenant(), &id, good).await?;
-    Ok(Json(ReadingsAnswer {
+    Ok(caller.show(Json(ReadingsAnswer {
         accepted: added.accepted,
         duplicate: added.duplicate,
         rejected,
-    }))
+    })))
 }
 
 /// `DELETE /v1/members/{member_id}/readings`: erases the member's readings and lab results on
@@ -199,14 +211,13 @@ pub async fn erase(
     State(state): State<AppState>,
     caller: Allowed<EraseMemberData>,
     Path(id): Path<String>,
-) -> Result<Json<incentive_store::Erasure>, ApiError> {
+) -> Result<Shown<EraseMemberData, Json<incentive_store::Erasure>>, ApiError> {
     let id = member_id(&id)?;
-    Ok(Json(
-        state
-            .store
-            .erase_member_data(caller.tenant(), id.as_str())
-            .await?,
-    ))
+    let erased = state
+        .store
+        .erase_member_data(caller.tenant(), id.as_str())
+        .await?;
+    Ok(caller.show(Json(erased)))
 }
 
 /// One HbA1c result: when the sample was taken (with its UTC offset) and the value in percent.
@@ -224,7 +235,7 @@ pub struct LabsBody {
     pub labs: Vec<LabBody>,
 }
 
-fn lab(l: &LabBody) -> Result<LabResult, String> {
+pub(crate) fn lab(l: &LabBody) -> Result<LabResult, String> {
     let time = parse_timestamp(&l.time).map_err(|e| format!("time: {e}"))?;
     let text = &l.hba1c_percent.0;
     let percent: Decimal = text.trim().parse().map_err(|_| {
@@ -245,7 +256,7 @@ pub async fn post_labs(
     caller: Allowed<SendMemberData>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<LabsBody>,
-) -> Result<Json<ReadingsAnswer>, ApiError> {
+) -> Result<Shown<SendMemberData, Json<ReadingsAnswer>>, ApiError> {
     let id = member_id(&id)?;
     let max = state.limits.readings_per_batch_max;
     if body.labs.len() > max {
@@ -263,9 +274,16 @@ pub async fn post_labs(
         }
     }
     let added = state.store.add_labs(caller.tenant(), &id, &good).await?;
-    Ok(Json(ReadingsAnswer {
+    Ok(caller.show(Json(ReadingsAnswer {
         accepted: added.accepted,
         duplicate: added.duplicate,
         rejected,
-    }))
+    })))
+}
+
+crate::discloses! {
+    Enrolled => [Operational];
+    // Rejections quote what was sent.
+    ReadingsAnswer => [Readings, Labs];
+    incentive_store::Erasure => [Operational];
 }

@@ -8,6 +8,7 @@
 use crate::AppState;
 use crate::auth::{Allowed, ReadDecisions, RequestPayouts};
 use crate::body::JsonBody;
+use crate::disclosure::{Answered, Shown};
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -52,6 +53,10 @@ pub struct DecisionView {
     pub created_at: String,
     pub input_hash: String,
     pub decision_hash: String,
+    /// Whether an auditor reversed this decision's postings; what it posted no longer stands.
+    pub reversed: bool,
+    /// The ledger entry that reversed it.
+    pub reversed_by_entry: Option<i64>,
     pub decision: serde_json::Value,
 }
 
@@ -77,6 +82,8 @@ impl From<StoredDecision> for DecisionView {
             created_at: d.created_at,
             input_hash: d.input_hash,
             decision_hash: d.decision_hash,
+            reversed: d.reversed_by.is_some(),
+            reversed_by_entry: d.reversed_by,
         }
     }
 }
@@ -137,7 +144,7 @@ pub async fn post_payout(
     allowed: Allowed<RequestPayouts>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<PayoutBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Shown<RequestPayouts, Answered<PayoutAnswer>>, ApiError> {
     let tenant = allowed.tenant();
     let key = headers
         .get("idempotency-key")
@@ -185,12 +192,12 @@ pub async fn post_payout(
                 .idempotency_record_error(tenant, &keyed, status.as_u16(), &body)
                 .await?
             {
-                None => return Ok(json_response(status, body)),
+                None => return Ok(allowed.show(Answered::new(json_response(status, body)))),
                 Some(first) => first,
             }
         }
     };
-    respond(&state, &keyed, answer)
+    respond(&state, &keyed, answer).map(|r| allowed.show(Answered::new(r)))
 }
 
 fn respond(state: &AppState, keyed: &Keyed, answer: KeyedPayout) -> Result<Response, ApiError> {
@@ -262,14 +269,14 @@ pub async fn member_decisions(
     State(state): State<AppState>,
     caller: Allowed<ReadDecisions>,
     Path(member): Path<String>,
-) -> Result<Json<Vec<DecisionView>>, ApiError> {
+) -> Result<Shown<ReadDecisions, Json<Vec<DecisionView>>>, ApiError> {
     let decisions = state
         .store
         .decisions(caller.tenant(), Some(&member))
         .await?;
-    Ok(Json(
+    Ok(caller.show(Json(
         decisions.into_iter().map(DecisionView::from).collect(),
-    ))
+    )))
 }
 
 /// `GET /v1/decisions/{decision_id}`.
@@ -278,8 +285,13 @@ pub async fn get_decision(
     State(state): State<AppState>,
     caller: Allowed<ReadDecisions>,
     Path(id): Path<String>,
-) -> Result<Json<DecisionView>, ApiError> {
-    Ok(Json(
-        state.store.decision(caller.tenant(), &id).await?.into(),
-    ))
+) -> Result<Shown<ReadDecisions, Json<DecisionView>>, ApiError> {
+    let decision = state.store.decision(caller.tenant(), &id).await?;
+    Ok(caller.show(Json(decision.into())))
+}
+
+crate::discloses! {
+    // A decision's explanation states the member's metrics (and HbA1c) that decided it.
+    DecisionView => [Decisions, Metrics];
+    PayoutAnswer => [Decisions, Metrics];
 }

@@ -6,6 +6,7 @@
 use crate::AppState;
 use crate::auth::{Allowed, AuthorPolicies, ReadPolicies};
 use crate::body::JsonBody;
+use crate::disclosure::Shown;
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -104,30 +105,72 @@ fn invalid(diagnostics: &Diagnostics) -> ApiError {
 /// nothing is stored.
 #[utoipa::path(post, path = "/v1/policies/check", tag = "policies", request_body = PackageBody, security(("api_key" = [])), responses((status = 200, description = "Every diagnostic with file, line and column"), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn check(
-    _caller: Allowed<AuthorPolicies>,
+    State(state): State<AppState>,
+    caller: Allowed<AuthorPolicies>,
     JsonBody(body): JsonBody<PackageBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Shown<AuthorPolicies, Json<PolicyAnswer>>, ApiError> {
     let source = source(body)?;
-    Ok(Json(match policy::load(&source) {
-        Ok(package) => json!({ "ok": true, "diagnostics": package.warnings }),
-        Err(diagnostics) => json!({ "ok": false, "diagnostics": diagnostics }),
-    }))
+    // Checking runs the script on probe records: policy code, so on the evaluation threads.
+    let checked = state
+        .compute
+        .run(move || match policy::load(&source) {
+            Ok(package) => json!({ "ok": true, "diagnostics": package.warnings }),
+            Err(diagnostics) => json!({ "ok": false, "diagnostics": diagnostics }),
+        })
+        .await?;
+    Ok(caller.show(Json(PolicyAnswer(checked))))
+}
+
+/// A policy-shaped answer: diagnostics, a status.
+#[derive(Debug, serde::Serialize)]
+#[serde(transparent)]
+pub struct PolicyAnswer(pub Value);
+
+/// Each case of a package, decided: records the author wrote, no member's.
+#[derive(Debug, serde::Serialize)]
+#[serde(transparent)]
+pub struct CaseResults(pub Value);
+
+crate::discloses! {
+    PolicyAnswer => [Policies];
+    CaseResults => [Policies, TrialDecisions];
+    PolicyVersion => [Policies];
+    Vec<String> => [Policies];
 }
 
 /// `POST /v1/policies/test`: runs the package's cases; nothing is stored.
 #[utoipa::path(post, path = "/v1/policies/test", tag = "policies", request_body = PackageBody, security(("api_key" = [])), responses((status = 200, description = "Each case, passed or with its mismatches"), (status = 422, description = "The package does not load", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn test(
-    _caller: Allowed<AuthorPolicies>,
+    State(state): State<AppState>,
+    caller: Allowed<AuthorPolicies>,
     JsonBody(body): JsonBody<PackageBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Shown<AuthorPolicies, Json<CaseResults>>, ApiError> {
     let source = source(body)?;
-    let package = policy::load(&source).map_err(|d| invalid(&d))?;
-    let (outcomes, failed) = package.run_cases();
-    Ok(Json(json!({
-        "passed": outcomes.len() - failed,
-        "failed": failed,
-        "cases": outcomes,
-    })))
+    // Each case may take the sandbox's whole budget: their number bounds the request's work.
+    let cases_max = state.limits.policy_cases_max;
+    let cases = source
+        .files
+        .iter()
+        .filter(|f| f.name.starts_with("cases/") && f.name.ends_with(".toml"))
+        .count();
+    if cases > cases_max {
+        return Err(ApiError::BadRequest(format!(
+            "files: the package has {cases} cases, more than the {cases_max} one request may run (policy_cases_max); run them with `incentive policy test`, or in parts"
+        )));
+    }
+    let tested = state
+        .compute
+        .run(move || {
+            let package = policy::load(&source).map_err(|d| invalid(&d))?;
+            let (outcomes, failed) = package.run_cases();
+            Ok::<_, ApiError>(json!({
+                "passed": outcomes.len() - failed,
+                "failed": failed,
+                "cases": outcomes,
+            }))
+        })
+        .await??;
+    Ok(caller.show(Json(CaseResults(tested))))
 }
 
 /// `POST /v1/policies`: stores a checked package as a draft version (replacing a draft of the
@@ -137,10 +180,10 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Allowed<AuthorPolicies>,
     JsonBody(body): JsonBody<PackageBody>,
-) -> Result<(StatusCode, Json<PolicyVersion>), ApiError> {
+) -> Result<Shown<AuthorPolicies, (StatusCode, Json<PolicyVersion>)>, ApiError> {
     let source = source(body)?;
     match state.store.put_policy(caller.tenant(), &source).await {
-        Ok(v) => Ok((StatusCode::CREATED, Json(v))),
+        Ok(v) => Ok(caller.show((StatusCode::CREATED, Json(v)))),
         Err(incentive_store::StoreError::PolicyInvalid { diagnostics, .. }) => {
             Err(invalid(&diagnostics))
         }
@@ -149,18 +192,62 @@ pub async fn create(
 }
 
 /// `POST /v1/policies/{policy_id}/versions/{version}/publish`.
-#[utoipa::path(post, path = "/v1/policies/{policy_id}/versions/{version}/publish", tag = "policies", params(("policy_id" = String, Path), ("version" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "Published: immutable from now on"), (status = 409, description = "Not a draft, or overlapping dates", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/policies/{policy_id}/versions/{version}/publish", tag = "policies", params(("policy_id" = String, Path), ("version" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "Published: immutable from now on"), (status = 409, description = "Not a draft, or overlapping dates", body = crate::error::ErrorBody), (status = 422, description = "Slower to decide than policy_decision_ms_max", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn publish(
     State(state): State<AppState>,
     caller: Allowed<AuthorPolicies>,
     Path((policy_id, version)): Path<(String, String)>,
-) -> Result<Json<PolicyVersion>, ApiError> {
+) -> Result<Shown<AuthorPolicies, Json<PolicyVersion>>, ApiError> {
+    let policy = state
+        .store
+        .policy_version_compiled(caller.tenant(), &policy_id, &version)
+        .await?;
+    let limit_ms = state.limits.policy_decision_ms_max;
+    let slowest = state.compute.run(move || slowest_probe(&policy)).await?;
+    if let Some((ms, probe)) = slowest
+        && ms > limit_ms
+    {
+        return Err(ApiError::Unprocessable(format!(
+            "policy `{policy_id}` version {version} took {ms} ms to decide the probe member `{probe}`, more than the {limit_ms} ms a decision may take on this server (policy_decision_ms_max): every payout of the tenant waits behind its decisions; make it cheaper, or ask the operator to raise the limit"
+        )));
+    }
     let published = state
         .store
         .publish_policy(caller.tenant(), &policy_id, &version)
         .await?;
     state.metrics.ledger_appends.inc();
-    Ok(Json(published))
+    Ok(caller.show(Json(published)))
+}
+
+/// How long a policy takes to decide, measured on the probe members `check` runs it on: the
+/// slowest probe's time in whole milliseconds (each probe's best of three runs, so a busy
+/// machine's pause is not charged to the policy), and which probe it was.
+fn slowest_probe(policy: &incentive_engine::policy::Policy) -> Option<(u64, &'static str)> {
+    use incentive_engine::policy::EvaluationInput;
+    incentive_engine::policy::probes::probes(policy)
+        .iter()
+        .map(|probe| {
+            let best = (0..3)
+                .map(|_| {
+                    let started = std::time::Instant::now();
+                    // A probe that fails is `check`'s business; its cost still counts.
+                    let _ = policy.evaluate(&EvaluationInput {
+                        member: &probe.member,
+                        period: probe.period,
+                        readings: &probe.readings,
+                        labs: &probe.labs,
+                        history: &probe.history,
+                    });
+                    started.elapsed()
+                })
+                .min()
+                .unwrap_or_default();
+            (
+                u64::try_from(best.as_millis()).unwrap_or(u64::MAX),
+                probe.description,
+            )
+        })
+        .max()
 }
 
 /// `POST /v1/policies/{policy_id}/versions/{version}/retire`.
@@ -169,14 +256,14 @@ pub async fn retire(
     State(state): State<AppState>,
     caller: Allowed<AuthorPolicies>,
     Path((policy_id, version)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Shown<AuthorPolicies, Json<PolicyAnswer>>, ApiError> {
     state
         .store
         .retire_policy(caller.tenant(), &policy_id, &version)
         .await?;
-    Ok(Json(
+    Ok(caller.show(Json(PolicyAnswer(
         json!({ "policy_id": policy_id, "version": version, "status": "retired" }),
-    ))
+    ))))
 }
 
 /// `GET /v1/policies`: the tenant's policy ids.
@@ -184,8 +271,9 @@ pub async fn retire(
 pub async fn list(
     State(state): State<AppState>,
     caller: Allowed<ReadPolicies>,
-) -> Result<Json<Vec<String>>, ApiError> {
-    Ok(Json(state.store.policies(caller.tenant()).await?))
+) -> Result<Shown<ReadPolicies, Json<Vec<String>>>, ApiError> {
+    let ids = state.store.policies(caller.tenant()).await?;
+    Ok(caller.show(Json(ids)))
 }
 
 /// `GET /v1/policies/{policy_id}/versions`, oldest effective date first.
@@ -194,7 +282,7 @@ pub async fn versions(
     State(state): State<AppState>,
     caller: Allowed<ReadPolicies>,
     Path(policy_id): Path<String>,
-) -> Result<Json<Vec<PolicyVersion>>, ApiError> {
+) -> Result<Shown<ReadPolicies, Json<Vec<PolicyVersion>>>, ApiError> {
     let versions = state
         .store
         .policy_versions(caller.tenant(), &policy_id)
@@ -204,5 +292,5 @@ pub async fn versions(
             "policy `{policy_id}` does not exist"
         )));
     }
-    Ok(Json(versions))
+    Ok(caller.show(Json(versions)))
 }

@@ -1,17 +1,19 @@
 //! Simulations for actuaries over HTTP: `POST /v1/simulations` starts one in the background and
 //! answers 202 at once; `GET /v1/simulations/{id}` tells how far it has got; its
 //! `summary` (summary.json) and `report` (report.html) are served once it has finished — the
-//! very bytes `incentive simulate` writes for the same request.
+//! very bytes `incentive simulate` writes for the same request; `DELETE /v1/simulations/{id}`
+//! cancels one still queued or running.
 
 use crate::AppState;
 use crate::auth::{Allowed, RunSimulations};
 use crate::body::JsonBody;
+use crate::disclosure::{Answered, Shown};
 use crate::error::ApiError;
 use crate::simulations::{Job, effective_status};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use incentive_engine::Period;
 use incentive_simulations::{Config, Population, Shard};
 use incentive_store::ledger::sha256_hex;
@@ -46,7 +48,7 @@ pub struct SimulationBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SimulationView {
     pub id: String,
-    /// `queued`, `running`, `succeeded` or `failed`.
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
     pub status: String,
     pub request: serde_json::Value,
     pub member_periods_done: u64,
@@ -86,12 +88,12 @@ pub struct SimulationList {
 }
 
 /// `POST /v1/simulations`
-#[utoipa::path(post, path = "/v1/simulations", tag = "simulations", request_body = SimulationBody, security(("api_key" = [])), responses((status = 202, description = "Accepted: the run has started or is queued", body = SimulationView), (status = 400, description = "Bad request: a field, the population model or a limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody), (status = 422, description = "No published version in effect", body = crate::error::ErrorBody), (status = 429, description = "As many simulations as the server takes are running or waiting", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/simulations", tag = "simulations", request_body = SimulationBody, security(("api_key" = [])), responses((status = 202, description = "Accepted: the run has started or is queued", body = SimulationView), (status = 400, description = "Bad request: a field, the population model or a limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody), (status = 422, description = "No published version in effect", body = crate::error::ErrorBody), (status = 429, description = "As many simulations as the server takes, or as the caller's tenant may have, are running or waiting", body = crate::error::ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
     caller: Allowed<RunSimulations>,
     JsonBody(body): JsonBody<SimulationBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Shown<RunSimulations, (StatusCode, Json<SimulationView>)>, ApiError> {
     let tenant = caller.tenant().to_owned();
     let first_period = match &body.first_period {
         Some(text) => {
@@ -115,6 +117,11 @@ pub async fn start(
             .map_err(|e| ApiError::BadRequest(e.to_string()))?,
         None => Population::default(),
     };
+    // What the model gives in periods of this length: a sensor reading every minute fits a
+    // month, not a year.
+    model
+        .check_for(first_period.kind(), "population")
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let mut plans = vec![
         state
             .store
@@ -157,8 +164,23 @@ pub async fn start(
             job.member_periods()
         )));
     }
+    incentive_simulations::footprint::estimate(
+        &job.model,
+        job.plans.len(),
+        &job.config,
+        state.limits.simulation_threads,
+    )
+    .check(
+        state.limits.simulation_memory_bytes_max,
+        "simulation_memory_bytes_max",
+    )
+    .map_err(|e| {
+        ApiError::BadRequest(format!(
+            "{e}; ask for fewer members or periods, or run it with `incentive simulate`"
+        ))
+    })?;
     let record = state.simulations.start(&state.store, job).await?;
-    Ok((StatusCode::ACCEPTED, Json(SimulationView::from(record))).into_response())
+    Ok(caller.show((StatusCode::ACCEPTED, Json(SimulationView::from(record)))))
 }
 
 /// The first period of the latest published version of `policy_id`.
@@ -194,11 +216,11 @@ async fn first_published_period(
 pub async fn list(
     State(state): State<AppState>,
     caller: Allowed<RunSimulations>,
-) -> Result<Json<SimulationList>, ApiError> {
+) -> Result<Shown<RunSimulations, Json<SimulationList>>, ApiError> {
     let records = state.store.simulations(caller.tenant()).await?;
-    Ok(Json(SimulationList {
+    Ok(caller.show(Json(SimulationList {
         simulations: records.into_iter().map(SimulationView::from).collect(),
-    }))
+    })))
 }
 
 /// `GET /v1/simulations/{simulation_id}`
@@ -207,12 +229,26 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Allowed<RunSimulations>,
     Path(simulation_id): Path<String>,
-) -> Result<Json<SimulationView>, ApiError> {
+) -> Result<Shown<RunSimulations, Json<SimulationView>>, ApiError> {
     let record = state
         .store
         .simulation(caller.tenant(), &simulation_id)
         .await?;
-    Ok(Json(record.into()))
+    Ok(caller.show(Json(record.into())))
+}
+
+/// `DELETE /v1/simulations/{simulation_id}`
+#[utoipa::path(delete, path = "/v1/simulations/{simulation_id}", tag = "simulations", params(("simulation_id" = String, Path, description = "`sim_…`")), security(("api_key" = [])), responses((status = 200, description = "Cancelled: the run has stopped and is recorded `cancelled`", body = SimulationView), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody), (status = 409, description = "The run has already finished (succeeded, failed or cancelled)", body = crate::error::ErrorBody)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Allowed<RunSimulations>,
+    Path(simulation_id): Path<String>,
+) -> Result<Shown<RunSimulations, Json<SimulationView>>, ApiError> {
+    let record = state
+        .simulations
+        .cancel(&state.store, caller.tenant(), &simulation_id)
+        .await?;
+    Ok(caller.show(Json(record.into())))
 }
 
 /// `GET /v1/simulations/{simulation_id}/summary`
@@ -221,7 +257,7 @@ pub async fn summary(
     State(state): State<AppState>,
     caller: Allowed<RunSimulations>,
     Path(simulation_id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Shown<RunSimulations, Answered<SimulationResults>>, ApiError> {
     let text = result(
         &state,
         caller.tenant(),
@@ -229,7 +265,9 @@ pub async fn summary(
         SimulationResult::Summary,
     )
     .await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
+    Ok(caller.show(Answered::new(
+        ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
+    )))
 }
 
 /// `GET /v1/simulations/{simulation_id}/report`
@@ -238,7 +276,7 @@ pub async fn report(
     State(state): State<AppState>,
     caller: Allowed<RunSimulations>,
     Path(simulation_id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Shown<RunSimulations, Answered<SimulationResults>>, ApiError> {
     let text = result(
         &state,
         caller.tenant(),
@@ -246,7 +284,9 @@ pub async fn report(
         SimulationResult::Report,
     )
     .await?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], text).into_response())
+    Ok(caller.show(Answered::new(
+        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], text).into_response(),
+    )))
 }
 
 async fn result(
@@ -265,6 +305,9 @@ async fn result(
             "simulation `{id}` failed: {}",
             error.unwrap_or_else(|| "no reason was recorded".into())
         ),
+        SimulationStatus::Cancelled => {
+            format!("simulation `{id}` was cancelled before it finished; it has no results")
+        }
         _ => format!(
             "simulation `{id}` is {}: {} of {} member-periods done; poll /v1/simulations/{id}",
             status.as_str(),
@@ -272,4 +315,15 @@ async fn result(
             record.member_periods_total
         ),
     }))
+}
+
+/// A run's summary or report: totals and distributions over a synthetic population, and its
+/// members' rows under synthetic ids.
+#[derive(Debug)]
+pub struct SimulationResults;
+
+crate::discloses! {
+    SimulationView => [Aggregates];
+    SimulationList => [Aggregates];
+    SimulationResults => [Aggregates, PseudonymousRows];
 }

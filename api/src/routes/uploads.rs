@@ -6,6 +6,7 @@
 use crate::AppState;
 use crate::auth::{Allowed, SendMemberData};
 use crate::body::RawBody;
+use crate::disclosure::Shown;
 use crate::error::ApiError;
 use crate::routes::members::{ReadingBody, Rejected, reading};
 use axum::Json;
@@ -80,7 +81,7 @@ pub async fn upload(
     caller: Allowed<SendMemberData>,
     headers: HeaderMap,
     RawBody(bytes): RawBody,
-) -> Result<Json<UploadAnswer>, ApiError> {
+) -> Result<Shown<SendMemberData, Json<UploadAnswer>>, ApiError> {
     let (mut answer, members) = if is_ndjson(&headers) {
         read_ndjson(&bytes)
     } else {
@@ -103,7 +104,7 @@ pub async fn upload(
             ),
         );
     }
-    Ok(Json(answer))
+    Ok(caller.show(Json(answer)))
 }
 
 type ByMember = BTreeMap<MemberId, Vec<Reading>>;
@@ -167,4 +168,9 @@ fn read_ndjson(bytes: &[u8]) -> (UploadAnswer, ByMember) {
         }
     }
     (answer, members)
+}
+
+crate::discloses! {
+    // Rejections quote the rows sent.
+    UploadAnswer => [Readings];
 }

@@ -1,6 +1,8 @@
 //! The world the API tests share: a store with two tenants, a key per role, and a caller.
 #![allow(dead_code, reason = "each test file uses a part")]
 
+pub mod real_server;
+
 use crate::common::*;
 use axum::Router;
 use axum::body::Body;
@@ -42,7 +44,16 @@ pub async fn world(db: &TestDb) -> World {
         "other-admin",
         store.create_key("other", Role::Admin).await.unwrap().secret,
     );
-    let app = incentive_api::router(store.clone(), incentive_api::Limits::default());
+    let app = incentive_api::router(
+        store.clone(),
+        incentive_api::Limits {
+            // Probes of the reference policies take a few ms in a release build and tens in
+            // a test build on a busy machine; the limit itself is tested in
+            // api/tests/disclosure.rs with a policy made to exceed it.
+            policy_decision_ms_max: 2_000,
+            ..incentive_api::Limits::default()
+        },
+    );
     World { store, app, keys }
 }
 
