@@ -127,6 +127,10 @@ pub struct ServeArgs {
     /// Threads each running simulation uses.
     #[arg(long, value_name = "N", env = "INCENTIVE_SIMULATION_THREADS", default_value_t = Limits::default().simulation_threads)]
     pub simulation_threads: usize,
+    /// Time one group of a tenant's payouts may spend deciding before it is committed; the
+    /// payouts it did not get to go to the next group.
+    #[arg(long, value_name = "MS", env = "INCENTIVE_PAYOUT_GROUP_DECIDE_MS_MAX", default_value_t = incentive_store::StoreOptions::default().payout_group_decide_ms_max, value_parser = clap::value_parser!(u64).range(1..))]
+    pub payout_group_decide_ms_max: u64,
     /// Database connections this process opens at most.
     #[arg(long, value_name = "N", env = "INCENTIVE_POOL_CONNECTIONS_MAX", default_value_t = PoolLimits::default().pool_connections_max)]
     pub pool_connections_max: u32,

@@ -618,6 +618,7 @@ fn serve_refuses_a_limit_of_zero_or_not_a_number_naming_the_flag() {
         ("--evaluation-threads", "0"),
         ("--policy-cases-max", "0"),
         ("--policy-decision-ms-max", "0"),
+        ("--payout-group-decide-ms-max", "0"),
     ] {
         let given = format!("{flag}={value}");
         let out = incentive(&["serve", "--db", "sqlite://unused.db", &given]);

@@ -21,6 +21,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
                 pool_acquire_timeout_ms: args.pool_acquire_timeout_ms,
                 ..incentive_store::PoolLimits::default()
             },
+            payout_group_decide_ms_max: args.payout_group_decide_ms_max,
             ..incentive_store::StoreOptions::default()
         };
         let store = incentive_store::Store::open(&args.db.db, options).await?;

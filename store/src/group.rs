@@ -116,7 +116,8 @@ pub(crate) async fn decide_group(
     let loaded = load(shared, &mut read, &items, Heads::Read).await?;
     drop(read);
     let t1 = t0.elapsed();
-    let (mut loaded, items, results) = decide_off_runtime(loaded, items, at).await?;
+    let budget = shared.payout_group_decide;
+    let (mut loaded, items, results) = decide_off_runtime(loaded, items, at, budget).await?;
     let results = results?;
     let t2 = t0.elapsed();
     if mode == Mode::DryRun {
@@ -136,7 +137,7 @@ pub(crate) async fn decide_group(
             "a chain head moved while the group was decided; deciding it again under the lock"
         );
         let reloaded = load(shared, &mut tx, &items, Heads::Locked).await?;
-        let (again, _, results) = decide_off_runtime(reloaded, items.clone(), at).await?;
+        let (again, _, results) = decide_off_runtime(reloaded, items.clone(), at, budget).await?;
         loaded = again;
         results?
     };
@@ -167,9 +168,10 @@ async fn decide_off_runtime(
     mut loaded: Loaded,
     items: Vec<Item>,
     at: Instant,
+    budget: std::time::Duration,
 ) -> Result<Decided, StoreError> {
     tokio::task::spawn_blocking(move || {
-        let results = decide_all(&mut loaded, &items, at);
+        let results = decide_all(&mut loaded, &items, at, budget);
         (loaded, items, results)
     })
     .await
@@ -299,15 +301,21 @@ async fn load(
     Ok(loaded)
 }
 
-/// Decides every payout of the group in order, each seeing what the ones before it posted;
-/// pure computation on what [`load`] read.
+/// Decides the payouts of the group in order, each seeing what the ones before it posted;
+/// pure computation on what [`load`] read. Past `budget`, it stops: the results cover the
+/// first payouts only (always at least one), and the writer hands the rest to the next group.
 fn decide_all(
     loaded: &mut Loaded,
     items: &[Item],
     at: Instant,
+    budget: std::time::Duration,
 ) -> Result<Vec<Result<KeyedPayout, StoreError>>, StoreError> {
+    let started = std::time::Instant::now();
     let mut results = Vec::with_capacity(items.len());
     for (r, keyed) in items {
+        if !results.is_empty() && started.elapsed() > budget {
+            break;
+        }
         let keyed = keyed.as_ref();
         let result = match (
             loaded.data.get_mut(r.tenant.as_str()),

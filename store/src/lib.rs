@@ -71,6 +71,10 @@ pub struct StoreOptions {
     /// How long the writer may wait for the callers of its last group to come back before it
     /// commits a much smaller one.
     pub payout_linger_ms: u64,
+    /// Time one group may spend deciding before it is committed: payouts not yet decided
+    /// then go to the next group, so a slow policy's payouts are committed (and answered)
+    /// every so often rather than after the whole group.
+    pub payout_group_decide_ms_max: u64,
     /// Ledger entries `verify` reads from the database at a time, so a ledger of any length
     /// verifies in bounded memory (apart from the per-decision and per-account maps).
     pub verify_page_entries: i64,
@@ -84,6 +88,8 @@ impl Default for StoreOptions {
             payout_batch_max: 256,
             payout_queue_max: 4096,
             payout_linger_ms: 2,
+            // Four decisions at the sandbox's budget; thousands of ordinary ones.
+            payout_group_decide_ms_max: 1_000,
             verify_page_entries: 5_000,
         }
     }
@@ -96,6 +102,10 @@ impl std::fmt::Debug for StoreOptions {
             .field("payout_batch_max", &self.payout_batch_max)
             .field("payout_queue_max", &self.payout_queue_max)
             .field("payout_linger_ms", &self.payout_linger_ms)
+            .field(
+                "payout_group_decide_ms_max",
+                &self.payout_group_decide_ms_max,
+            )
             .field("verify_page_entries", &self.verify_page_entries)
             .finish_non_exhaustive()
     }
@@ -112,6 +122,7 @@ pub(crate) struct Shared {
     /// Payouts one tenant's lane holds waiting at most.
     pub(crate) payout_queue_max: usize,
     pub(crate) payout_linger: std::time::Duration,
+    pub(crate) payout_group_decide: std::time::Duration,
     pub(crate) verify_page_entries: i64,
 }
 
@@ -149,6 +160,9 @@ impl Store {
             payout_batch_max: options.payout_batch_max.max(1),
             payout_queue_max: options.payout_queue_max.max(1),
             payout_linger: std::time::Duration::from_millis(options.payout_linger_ms),
+            payout_group_decide: std::time::Duration::from_millis(
+                options.payout_group_decide_ms_max.max(1),
+            ),
             verify_page_entries: options.verify_page_entries.max(1),
         });
         let (writer, jobs) = mpsc::channel(options.payout_queue_max.max(1));

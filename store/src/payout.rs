@@ -198,9 +198,24 @@ pub(crate) async fn run_writer(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job
 /// One tenant's payouts, committed a group at a time.
 async fn run_lane(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
     let max = shared.payout_batch_max;
-    let mut batch = Vec::with_capacity(max);
+    let mut batch: Vec<Job> = Vec::with_capacity(max);
     let mut last_group = 1;
-    while jobs.recv_many(&mut batch, max).await > 0 {
+    loop {
+        if batch.is_empty() {
+            if jobs.recv_many(&mut batch, max).await == 0 {
+                // The queue is closed and nothing is left.
+                return;
+            }
+        } else {
+            // Payouts the last group had no time to decide go first; those waiting join them,
+            // but nobody is waited for.
+            while batch.len() < max {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
         // A group much smaller than the last one is usually a straggler: the callers the last
         // commit answered are about to ask again. Waiting a moment for them makes one commit
         // (one fsync) of what would be two. A lone caller never waits: its last group was 1.
@@ -215,18 +230,24 @@ async fn run_lane(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
             }
         }
         last_group = batch.len();
-        commit_group(&shared, std::mem::take(&mut batch)).await;
+        batch = commit_group(&shared, std::mem::take(&mut batch)).await;
     }
 }
 
-async fn commit_group(shared: &Shared, jobs: Vec<Job>) {
+/// Commits a group; returns the payouts it did not get to (its time to decide ran out).
+async fn commit_group(shared: &Shared, jobs: Vec<Job>) -> Vec<Job> {
     let requests: Vec<(&PayoutRequest, Option<&Keyed>)> =
         jobs.iter().map(|j| (&j.request, j.key.as_ref())).collect();
     match crate::group::decide_group(shared, &requests, crate::group::Mode::Post).await {
         Ok(results) => {
-            for (job, result) in jobs.into_iter().zip(results) {
-                let _ = job.reply.send(result);
+            let mut jobs = jobs.into_iter();
+            // Results first: `zip` would take (and drop) the first job without a result.
+            for result in results {
+                if let Some(job) = jobs.next() {
+                    let _ = job.reply.send(result);
+                }
             }
+            return jobs.collect();
         }
         Err(e) if jobs.len() == 1 => {
             if let Some(job) = jobs.into_iter().next() {
@@ -250,6 +271,7 @@ async fn commit_group(shared: &Shared, jobs: Vec<Job>) {
             }
         }
     }
+    Vec::new()
 }
 
 pub(crate) const DECISION_COLUMNS: &str = "id, tenant, member_id, policy_id, policy_version, period, ordinal, supersedes, \

@@ -425,3 +425,72 @@ async fn a_group_decided_while_another_writer_posted_is_decided_again_and_the_po
         db.cleanup().await;
     }
 }
+
+/// A group stops deciding once its time is spent (`payout_group_decide_ms_max`) and commits
+/// what it has; the rest go to the next group. With a policy taking milliseconds a decision and
+/// a budget of one, five payouts queued together are committed in five groups (five clock
+/// readings: the test clock moves a millisecond each time a group reads it), each answered as
+/// soon as its own group is in — not all after the last.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_whose_time_to_decide_is_spent_commits_what_it_has_and_the_rest_follow() {
+    for db in databases().await {
+        let store = incentive_store::Store::open(
+            &db.url,
+            incentive_store::StoreOptions {
+                payout_group_decide_ms_max: 1,
+                ..options()
+            },
+        )
+        .await
+        .unwrap();
+        store.create_tenant(TENANT).await.unwrap();
+        let mut source = policy(PLAN);
+        for f in &mut source.files {
+            if f.name == "rules.rhai" {
+                f.text = f.text.replace(
+                    "fn decide(record, member, history) {",
+                    "fn decide(record, member, history) {\n    let x = 0;\n    for i in 0..20000 { x += 1; }",
+                );
+            }
+        }
+        let v = store.put_policy(TENANT, &source).await.unwrap();
+        store
+            .publish_policy(TENANT, PLAN, &v.version)
+            .await
+            .unwrap();
+        for i in 0..6 {
+            let m = enrol(&store, &format!("M{i}")).await;
+            store
+                .add_readings(TENANT, &m, controlled_march(20))
+                .await
+                .unwrap();
+        }
+        // The first payout waits at the held head; the other five queue behind it as one group.
+        let held = hold_chain_head(&db, TENANT).await;
+        let pay = |i: usize| {
+            let store = store.clone();
+            tokio::spawn(async move { store.pay(request(&member(&format!("M{i}")))).await })
+        };
+        let first = pay(0);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let rest: Vec<_> = (1..6).map(pay).collect();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        held.release().await;
+        first.await.unwrap().unwrap();
+        let mut times = std::collections::BTreeSet::new();
+        for p in rest {
+            let d = p.await.unwrap().unwrap().decision;
+            assert_eq!(d.reward_posted, Decimal::from(30), "{}", db.label);
+            times.insert(d.created_at);
+        }
+        assert_eq!(
+            times.len(),
+            5,
+            "{}: five groups, not one: {times:?}",
+            db.label
+        );
+        assert!(store.verify(None, &[]).await.unwrap().ok(), "{}", db.label);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
