@@ -211,6 +211,15 @@ async fn bad_simulation_requests_are_refused_by_field_or_limit() {
             "simulation_member_periods_max",
         ),
         (
+            "periods past the plan's effective dates",
+            with(&|v| {
+                v["periods"] = json!(24);
+                v["first_period"] = json!("2026-01");
+            }),
+            StatusCode::BAD_REQUEST,
+            "reach 2027-01, outside it; ask for at most 12 period(s) from 2026-01",
+        ),
+        (
             "a bad first period",
             with(&|v| v["first_period"] = json!("2026-13")),
             StatusCode::BAD_REQUEST,

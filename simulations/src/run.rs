@@ -108,6 +108,45 @@ impl Config {
     }
 }
 
+/// Refuses, before any work, a run whose periods reach past a plan's effective dates: every
+/// member-period outside them would fail to decide, and the run would stop there after pricing
+/// the periods before (`--periods 24` of a plan for 2026 used to fail at 2027-01 after the
+/// whole first year). A renewal is priced by running the renewed version's own dates.
+pub fn check_horizon(plans: &[&Policy], config: &Config) -> Result<(), SimError> {
+    let periods = config.periods();
+    let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+        return Ok(());
+    };
+    for plan in plans {
+        let covered = periods
+            .iter()
+            .take_while(|p| plan.check_period(**p).is_ok())
+            .count();
+        if let Some(outside) = periods.get(covered) {
+            let m = &plan.manifest;
+            let to = m
+                .effective_to
+                .map_or_else(|| "open-ended".to_owned(), |d| d.to_string());
+            let ask = if covered == 0 {
+                format!(
+                    "start the run (--first-period) within {} to {to}",
+                    m.effective_from
+                )
+            } else {
+                format!("ask for at most {covered} period(s) from {first}")
+            };
+            return Err(SimError::Config(format!(
+                "policy `{}` version {} is in effect {} to {to}, but the run's {} periods from {first} to {last} reach {outside}, outside it; {ask}, or simulate a renewal with a version whose dates cover the periods",
+                m.id,
+                m.version,
+                m.effective_from,
+                periods.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// One plan's outcome in one replication.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanTotals {
@@ -206,6 +245,7 @@ fn run_chunked(
     members_per_chunk: usize,
 ) -> Result<Results, SimError> {
     config.check()?;
+    check_horizon(plans, config)?;
     model.check_for(config.first_period.kind(), "the population model")?;
     let periods = config.periods();
     let enrolled = config

@@ -136,6 +136,9 @@ pub async fn start(
                 .await?,
         );
     }
+    let refs: Vec<&incentive_engine::policy::Policy> = plans.iter().map(|p| p.as_ref()).collect();
+    incentive_simulations::run::check_horizon(&refs, &config)
+        .map_err(|e| ApiError::BadRequest(e.to_string().replace("--", "")))?;
     let request_json = serde_json::to_string(&body).map_err(|_| ApiError::Internal)?;
     let digest = sha256_hex(
         format!(

@@ -229,10 +229,12 @@ impl Policy {
         }
     }
 
-    /// Decides one member-period.
-    pub fn evaluate(&self, input: &EvaluationInput<'_>) -> Result<Decision, EvaluationError> {
+    /// Whether this version can decide `period`: of its kind, and within its effective dates
+    /// (its first day on or after `effective_from`, on or before `effective_to`). What
+    /// [`Policy::evaluate`] checks first, for callers that must know before any work — a
+    /// simulation's horizon.
+    pub fn check_period(&self, period: Period) -> Result<(), EvaluationError> {
         let m = &self.manifest;
-        let period = input.period;
         if period.kind() != m.period {
             return Err(EvaluationError::WrongPeriodKind {
                 policy: m.id.clone(),
@@ -254,6 +256,15 @@ impl Policy {
                     .map_or_else(|| "open-ended".to_owned(), |d| d.to_string()),
             });
         }
+        Ok(())
+    }
+
+    /// Decides one member-period.
+    pub fn evaluate(&self, input: &EvaluationInput<'_>) -> Result<Decision, EvaluationError> {
+        let m = &self.manifest;
+        let period = input.period;
+        self.check_period(period)?;
+        let first = period.first_day();
         let window = period
             .window(m.timezone)
             .map_err(|e| EvaluationError::Arithmetic {
