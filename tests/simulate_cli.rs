@@ -115,7 +115,10 @@ fn bad_flags_and_a_bad_population_file_are_refused_by_name() {
             "measuring.regular_share = 2 is not a share between 0 and 1",
         ),
         (vec!["--first-period", "2026-13"], "--first-period"),
-        (vec!["--first-period", "2027-01"], "is not in effect"),
+        (
+            vec!["--first-period", "2027-01"],
+            "is in effect 2026-01-01 to 2026-12-31, but the run's 3 periods from 2027-01 to 2027-03 reach 2027-01, outside it; start the run (--first-period) within 2026-01-01 to 2026-12-31",
+        ),
     ] {
         let out = simulate(&extra, &out_dir);
         assert!(!out.status.success(), "{extra:?}");
