@@ -58,9 +58,51 @@ impl Compute {
             ApiError::Internal
         })
     }
+}
 
-    /// Evaluations running now (for tests and metrics).
-    pub fn running(&self) -> usize {
-        self.threads - self.running.available_permits()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_pool_refuses_at_once_and_never_runs_more_than_its_threads() {
+        let pool = Arc::new(Compute::new(1, 1));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let job = |running: Arc<AtomicUsize>, most: Arc<AtomicUsize>| {
+            move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(300));
+                running.fetch_sub(1, Ordering::SeqCst);
+            }
+        };
+        // One runs, one waits: both admitted.
+        let (a, b) = (Arc::clone(&pool), Arc::clone(&pool));
+        let first = tokio::spawn({
+            let work = job(Arc::clone(&running), Arc::clone(&most));
+            async move { a.run(work).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = tokio::spawn({
+            let work = job(Arc::clone(&running), Arc::clone(&most));
+            async move { b.run(work).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // A third finds the pool and its queue full: refused at once, naming both.
+        let started = std::time::Instant::now();
+        let refused = pool.run(|| ()).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert_eq!(
+            refused.to_string(),
+            "this server evaluates 1 policy run(s) at once and queues 1, and has as many as that; retry shortly"
+        );
+        first.await.unwrap().unwrap();
+        second.await.unwrap().unwrap();
+        assert_eq!(most.load(Ordering::SeqCst), 1, "never two at once");
+        // With the queue empty again, work is taken.
+        assert_eq!(pool.run(|| 7).await.unwrap(), 7);
     }
 }

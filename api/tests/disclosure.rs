@@ -385,5 +385,33 @@ async fn a_trial_names_every_reading_it_cannot_read_and_decides_nothing() {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+    // A record may carry no more readings than a batch may (readings_per_batch_max): 413.
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let few = incentive_api::router(
+        w.store.clone(),
+        incentive_api::Limits {
+            readings_per_batch_max: 2,
+            ..incentive_api::Limits::default()
+        },
+    );
+    let reading = json!({ "time": "2026-03-02T07:00:00+08:00", "glucose_mmol_l": 5.5 });
+    let request = axum::http::Request::post("/v1/evaluations/trial")
+        .header("authorization", format!("Bearer {}", w.keys["author"]))
+        .body(Body::from(
+            json!({ "policy_id": PLAN, "period": "2026-03", "readings": [reading, reading, reading] })
+                .to_string(),
+        ))
+        .unwrap();
+    let res = few.oneshot(request).await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: serde_json::Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "the batch has 3 readings, more than the 2 one batch may carry; send it in parts"
+    );
     w.store.close().await;
 }

@@ -32,6 +32,18 @@ pub fn describe_character(c: char) -> String {
     format!("U+{:04X}", u32::from(c))
 }
 
+/// `text` unless it holds a character a reader cannot see; the refusal names it by code point:
+/// "contains U+202E, a character a reader cannot see".
+pub fn visible(text: &str) -> Result<&str, String> {
+    match hidden_character(text) {
+        Some(c) => Err(format!(
+            "contains {}, a character a reader cannot see",
+            describe_character(c)
+        )),
+        None => Ok(text),
+    }
+}
+
 /// Characters of a client's value an error message repeats at most.
 pub const EXCERPT_CHARS_MAX: usize = 100;
 
@@ -90,6 +102,15 @@ mod tests {
         assert_eq!(
             cut.chars().count(),
             EXCERPT_CHARS_MAX + "… (15000 bytes in all)".chars().count()
+        );
+    }
+
+    #[test]
+    fn visible_text_passes_and_hidden_text_is_refused_naming_the_character() {
+        assert_eq!(visible("M102"), Ok("M102"));
+        assert_eq!(
+            visible("M1\u{202E}"),
+            Err("contains U+202E, a character a reader cannot see".to_owned())
         );
     }
 

@@ -37,15 +37,10 @@ impl IdempotencyKey {
                 reason: format!("must be 1 to {IDEMPOTENCY_KEY_CHARS_MAX} printable characters"),
             });
         }
-        if let Some(c) = incentive_engine::text::hidden_character(key) {
-            return Err(StoreError::BadInput {
-                field: "Idempotency-Key".into(),
-                reason: format!(
-                    "contains {}, a character a reader cannot see; use printable characters only",
-                    incentive_engine::text::describe_character(c)
-                ),
-            });
-        }
+        incentive_engine::text::visible(key).map_err(|why| StoreError::BadInput {
+            field: "Idempotency-Key".into(),
+            reason: format!("{why}; use printable characters only"),
+        })?;
         Ok(Self(key.to_owned()))
     }
 

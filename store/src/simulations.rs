@@ -152,25 +152,6 @@ impl Store {
         Ok(policy)
     }
 
-    /// The version a trial runs, compiled: the one named (a draft too: trying a draft is what
-    /// an author does before publishing it), or the published one in effect in `period`.
-    pub async fn policy_for_trial(
-        &self,
-        tenant: &str,
-        policy_id: &str,
-        version: Option<&str>,
-        period: Period,
-    ) -> Result<(String, Arc<Policy>), StoreError> {
-        let mut tx = self.shared.pool.begin_read().await?;
-        let version = match version {
-            Some(v) => v.to_owned(),
-            None => version_in_effect(&mut tx, tenant, policy_id, period).await?,
-        };
-        let policy = compiled_policy(&self.shared, &mut tx, tenant, policy_id, &version).await?;
-        tx.commit().await?;
-        Ok((version, policy))
-    }
-
     /// Records a simulation accepted, queued.
     pub async fn create_simulation(
         &self,

@@ -494,3 +494,61 @@ async fn a_group_whose_time_to_decide_is_spent_commits_what_it_has_and_the_rest_
         db.cleanup().await;
     }
 }
+
+/// A tenant's lane holds `payout_queue_max` payouts waiting at most; one more is refused at
+/// once (`TenantBusy`, which the API answers 503) rather than held, and those taken are paid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenants_full_lane_refuses_the_next_payout_at_once_and_pays_those_it_took() {
+    for db in databases().await {
+        let store = incentive_store::Store::open(
+            &db.url,
+            incentive_store::StoreOptions {
+                payout_queue_max: 1,
+                ..options()
+            },
+        )
+        .await
+        .unwrap();
+        store.create_tenant(TENANT).await.unwrap();
+        let v = store.put_policy(TENANT, &policy(PLAN)).await.unwrap();
+        store
+            .publish_policy(TENANT, PLAN, &v.version)
+            .await
+            .unwrap();
+        for i in 0..3 {
+            let m = enrol(&store, &format!("M{i}")).await;
+            store
+                .add_readings(TENANT, &m, controlled_march(20))
+                .await
+                .unwrap();
+        }
+        let held = hold_chain_head(&db, TENANT).await;
+        let pay = |i: usize| {
+            let store = store.clone();
+            tokio::spawn(async move { store.pay(request(&member(&format!("M{i}")))).await })
+        };
+        // The first is taken by the lane and waits at the head; the second waits in the lane.
+        let first = pay(0);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let second = pay(1);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let third = pay(2).await.unwrap();
+        assert!(
+            matches!(third, Err(StoreError::TenantBusy { queued: 1 })),
+            "{}: {third:?}",
+            db.label
+        );
+        assert!(third.unwrap_err().is_transient());
+        held.release().await;
+        for p in [first, second] {
+            assert_eq!(
+                p.await.unwrap().unwrap().decision.reward_posted,
+                Decimal::from(30),
+                "{}",
+                db.label
+            );
+        }
+        store.close().await;
+        db.cleanup().await;
+    }
+}

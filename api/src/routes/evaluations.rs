@@ -9,7 +9,7 @@ use crate::auth::{Allowed, DryRunOnMember, TryPolicies};
 use crate::body::JsonBody;
 use crate::disclosure::Shown;
 use crate::error::ApiError;
-use crate::routes::members::{LabBody, MemberBody, ReadingBody, Rejected, lab, profile, reading};
+use crate::routes::members::{LabBody, MemberBody, ReadingBody, lab, profile, read_each, reading};
 use crate::routes::payouts::{PayoutAnswer, PayoutBody, request};
 use axum::Json;
 use axum::extract::State;
@@ -90,30 +90,15 @@ pub async fn trial(
     }
     let member = MemberId::parse(TRIAL_MEMBER).map_err(|_| ApiError::Internal)?;
     let member = profile(member, body.member.unwrap_or_default())?;
-    let mut rejected = Vec::new();
-    let mut builder = ReadingsBuilder::with_capacity(body.readings.len());
-    for (index, r) in body.readings.iter().enumerate() {
-        match reading(r) {
-            Ok(r) => builder.push(r),
-            Err(reason) => rejected.push(Rejected {
-                index,
-                reason: format!("readings[{index}]: {reason}"),
-            }),
-        }
-    }
-    let mut labs = Vec::with_capacity(body.labs.len());
-    for (index, l) in body.labs.iter().enumerate() {
-        match lab(l) {
-            Ok(l) => labs.push(l),
-            Err(reason) => rejected.push(Rejected {
-                index,
-                reason: format!("labs[{index}]: {reason}"),
-            }),
-        }
-    }
+    let (good, bad_readings) = read_each(&body.readings, reading);
+    let (labs, bad_labs) = read_each(&body.labs, lab);
+    let rejected: Vec<String> = (bad_readings.iter().map(|r| ("readings", r)))
+        .chain(bad_labs.iter().map(|r| ("labs", r)))
+        .map(|(what, r)| format!("{what}[{}]: {}", r.index, r.reason))
+        .collect();
     if !rejected.is_empty() {
         // A trial is for seeing what a record decides; deciding on part of it would mislead.
-        let listed: Vec<String> = rejected.iter().take(20).map(|r| r.reason.clone()).collect();
+        let listed: Vec<&str> = rejected.iter().take(20).map(String::as_str).collect();
         return Err(ApiError::BadRequest(format!(
             "{} of the record's readings and labs cannot be read: {}{}",
             rejected.len(),
@@ -125,15 +110,25 @@ pub async fn trial(
             }
         )));
     }
-    let (version, policy) = state
-        .store
-        .policy_for_trial(
-            caller.tenant(),
-            &body.policy_id,
-            body.version.as_deref(),
-            period,
-        )
-        .await?;
+    let policy = match body.version.as_deref() {
+        Some(version) => {
+            state
+                .store
+                .policy_version_compiled(caller.tenant(), &body.policy_id, version)
+                .await?
+        }
+        None => {
+            state
+                .store
+                .policy_in_effect(caller.tenant(), &body.policy_id, period)
+                .await?
+        }
+    };
+    let version = policy.manifest.version.clone();
+    let mut builder = ReadingsBuilder::with_capacity(good.len());
+    for r in good {
+        builder.push(r);
+    }
     let readings = builder.finish().readings;
     let history = body.history.unwrap_or_default();
     let decision = state

@@ -55,12 +55,8 @@ pub(crate) fn profile(id: MemberId, body: MemberBody) -> Result<MemberProfile, A
                 region.chars().count()
             )));
         }
-        if let Some(c) = incentive_engine::text::hidden_character(region) {
-            return Err(ApiError::BadRequest(format!(
-                "region: contains {}, a character a reader cannot see",
-                incentive_engine::text::describe_character(c)
-            )));
-        }
+        incentive_engine::text::visible(region)
+            .map_err(|why| ApiError::BadRequest(format!("region: {why}")))?;
     }
     if let Some(age) = body.age
         && age > AGE_YEARS_MAX
@@ -146,6 +142,22 @@ pub struct ReadingsAnswer {
     pub rejected: Vec<Rejected>,
 }
 
+/// Each item of a batch read by `read`: those read, and those not, with their index and reason.
+pub(crate) fn read_each<B, T>(
+    items: &[B],
+    read: impl Fn(&B) -> Result<T, String>,
+) -> (Vec<T>, Vec<Rejected>) {
+    let mut good = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        match read(item) {
+            Ok(value) => good.push(value),
+            Err(reason) => rejected.push(Rejected { index, reason }),
+        }
+    }
+    (good, rejected)
+}
+
 pub(crate) fn reading(r: &ReadingBody) -> Result<Reading, String> {
     let time = parse_timestamp(&r.time).map_err(|e| format!("time: {e}"))?;
     let (value, unit, field) = match (&r.glucose_mg_dl, &r.glucose_mmol_l) {
@@ -187,14 +199,7 @@ pub async fn post_readings(
             limit: max,
         });
     }
-    let mut good = Vec::with_capacity(body.readings.len());
-    let mut rejected = Vec::new();
-    for (index, r) in body.readings.iter().enumerate() {
-        match reading(r) {
-            Ok(reading) => good.push(reading),
-            Err(reason) => rejected.push(Rejected { index, reason }),
-        }
-    }
+    let (good, rejected) = read_each(&body.readings, reading);
     let added = state.store.add_readings(caller.tenant(), &id, good).await?;
     Ok(caller.show(Json(ReadingsAnswer {
         accepted: added.accepted,
@@ -265,14 +270,7 @@ pub async fn post_labs(
             limit: max,
         });
     }
-    let mut good = Vec::with_capacity(body.labs.len());
-    let mut rejected = Vec::new();
-    for (index, l) in body.labs.iter().enumerate() {
-        match lab(l) {
-            Ok(lab) => good.push(lab),
-            Err(reason) => rejected.push(Rejected { index, reason }),
-        }
-    }
+    let (good, rejected) = read_each(&body.labs, lab);
     let added = state.store.add_labs(caller.tenant(), &id, &good).await?;
     Ok(caller.show(Json(ReadingsAnswer {
         accepted: added.accepted,

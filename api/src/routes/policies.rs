@@ -76,11 +76,8 @@ fn package_file_name(name: &str) -> Result<(), ApiError> {
             "a name is 1 to {PACKAGE_FILE_NAME_BYTES_MAX} bytes"
         ));
     }
-    if let Some(c) = incentive_engine::text::hidden_character(name) {
-        return refuse(&format!(
-            "it contains {}, a character a reader cannot see",
-            incentive_engine::text::describe_character(c)
-        ));
+    if let Err(why) = incentive_engine::text::visible(name) {
+        return refuse(&format!("it {why}"));
     }
     if name.starts_with('/') || name.contains('\\') || name.contains(':') {
         return refuse("write a path relative to the package, with `/` between folders");
