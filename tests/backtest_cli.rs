@@ -18,6 +18,7 @@ use common::*;
 use incentive_engine::Period;
 use incentive_engine::policy::PolicySource;
 use incentive_simulations::Population;
+use incentive_simulations::response::Behaviour;
 use incentive_simulations::synth::{Draw, member, period_data};
 use incentive_store::{PayoutRequest, Store};
 use rust_decimal::Decimal;
@@ -91,7 +92,8 @@ async fn history(store: &Store) -> (BTreeMap<String, Decimal>, String) {
                 member: m as u64,
                 replication: 0,
             };
-            let data = period_data(&model, w, draw, k as u64, period, zone).unwrap();
+            let data =
+                period_data(&model, w, &Behaviour::NONE, draw, k as u64, period, zone).unwrap();
             for r in data.readings.iter() {
                 let incentive_engine::GlucoseValue::Measured(g) = r.value else {
                     continue;

@@ -42,6 +42,15 @@ async fn a_simulated_population_paid_through_the_store_gets_the_simulations_tota
     };
     let simulated = run(&model, &[&policy], &config, &|_| {}).unwrap();
     let sim = &simulated.replications[0].plans[0];
+    // Members behave as the run drew them: answering to what the plan puts at stake.
+    let behaviour = simulated.stakes[0]
+        .as_ref()
+        .expect("the default model measures a stake")
+        .behaviour(&model);
+    assert!(
+        behaviour.readings_factor > 1.0,
+        "the plan pays, so members measure more: {behaviour:?}"
+    );
     // With one replication, each member's sum is what the member was paid.
     let sim_members = &simulated.members[0].sum;
     assert!(
@@ -69,7 +78,8 @@ async fn a_simulated_population_paid_through_the_store_gets_the_simulations_tota
                     member: m as u64,
                     replication: 0,
                 };
-                let data = period_data(&model, w, draw, k as u64, period, zone).unwrap();
+                let data =
+                    period_data(&model, w, &behaviour, draw, k as u64, period, zone).unwrap();
                 store
                     .add_readings(TENANT, &w.profile.id, data.readings.iter())
                     .await

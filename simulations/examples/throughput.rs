@@ -13,6 +13,7 @@
 use incentive_engine::policy::{PolicySource, SourceFile, load};
 use incentive_simulations::book::Book;
 use incentive_simulations::report::{PlanInfo, RunInfo};
+use incentive_simulations::response::Behaviour;
 use incentive_simulations::synth::{Draw, member, period_data};
 use incentive_simulations::{Config, Population, Shard, run};
 use std::time::Instant;
@@ -57,6 +58,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let member_periods = members * u64::from(periods) * replications;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let zone = policy.manifest.timezone;
+    // Members drawn as the run draws them: answering to the plan's stake.
+    let behaviour = incentive_simulations::run::plan_stakes(&model, &[&policy], &config)?
+        .first()
+        .cloned()
+        .flatten()
+        .map_or_else(
+            || Behaviour::under_plan(&model, 1.0),
+            |s| s.behaviour(&model),
+        );
     let enrolled = first.first_day().ok_or("no first day")?;
     let period_list = config.periods();
 
@@ -73,7 +83,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             let mut data = Vec::with_capacity(period_list.len());
             for (k, p) in period_list.iter().enumerate() {
-                data.push(period_data(&model, &who, draw, k as u64, *p, zone)?);
+                data.push(period_data(
+                    &model, &who, &behaviour, draw, k as u64, *p, zone,
+                )?);
             }
             drawn.push((who, data));
         }

@@ -52,6 +52,7 @@ impl<'p> Book<'p> {
                 pool_exhausted_in: None,
                 by_tier: BTreeMap::new(),
                 by_cohort: BTreeMap::new(),
+                outcomes: Vec::new(),
             },
         }
     }

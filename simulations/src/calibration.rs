@@ -4,6 +4,7 @@
 
 use crate::SimError;
 use crate::population::Population;
+use crate::response::Behaviour;
 use crate::synth::{Draw, member, period_data};
 use incentive_engine::{Context, Period};
 use serde::Serialize;
@@ -54,9 +55,36 @@ fn share(part: usize, whole: usize) -> f64 {
     }
 }
 
-/// Draws `members` members for twelve months from `first` and measures the figures.
+/// How the pilot's members behaved: as members behave under `plan` (the pilot's plan:
+/// `policies/tangdaifu-smbg` models it) with the stake a run of `members` would measure, or as
+/// the `fixed` response model says.
+pub fn behaviour_under(
+    model: &Population,
+    plan: &incentive_engine::policy::Policy,
+    members: u64,
+    seed: u64,
+    first: Period,
+) -> Result<Behaviour, SimError> {
+    let config = crate::Config {
+        members,
+        periods: 12,
+        replications: 1,
+        seed,
+        first_period: first,
+        shard: crate::Shard::WHOLE,
+    };
+    let stake = crate::run::plan_stakes(model, &[plan], &config)?
+        .into_iter()
+        .next()
+        .flatten();
+    Ok(stake.map_or_else(|| Behaviour::under_plan(model, 1.0), |s| s.behaviour(model)))
+}
+
+/// Draws `members` members for twelve months from `first`, behaving as `behaviour` says (the
+/// pilot's plan's: see `run::stakes`), and measures the figures.
 pub fn measure(
     model: &Population,
+    behaviour: &Behaviour,
     members: u64,
     seed: u64,
     first: Period,
@@ -80,7 +108,7 @@ pub fn measure(
                 member: m,
                 replication: 0,
             };
-            let data = period_data(model, &who, draw, k as u64, period, zone)?;
+            let data = period_data(model, &who, behaviour, draw, k as u64, period, zone)?;
             let r = &data.readings;
             count += r.len();
             if !r.is_empty() {

@@ -2,6 +2,11 @@
 //! populations many times, with the distribution of what it pays.
 //!
 //! - [`population`]: the population model, every assumption named, with defaults and ranges;
+//! - [`response`]: how members behave under a plan — what it puts at stake, the response it
+//!   buys — and with none;
+//! - [`outcomes`]: the health of each arm (the no-plan arm, each plan's), period by period;
+//! - [`savings`]: a model from HbA1c saved to claims saved, discounted; net cost;
+//! - [`effects`]: what a plan buys over the replications, against the no-plan arm;
 //! - [`stream`]: counter-based random streams keyed by (seed, member, replication, period,
 //!   purpose), so results never depend on threads, order or sharding;
 //! - [`synth`]: members and their readings drawn from the model ([`cgm`]: sensor traces);
@@ -22,12 +27,16 @@ pub mod breakdown;
 pub mod calibration;
 pub mod cgm;
 pub mod columnar;
+pub mod effects;
 pub mod footprint;
 pub mod html;
 pub mod members;
+pub mod outcomes;
 pub mod population;
 pub mod report;
+pub mod response;
 pub mod run;
+pub mod savings;
 pub mod stats;
 pub mod stream;
 pub mod synth;

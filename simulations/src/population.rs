@@ -3,12 +3,14 @@
 //! comes from, so it can be written next to the results (ASOP 56).
 //!
 //! A model is a TOML file (`--population FILE`); anything it leaves out takes the default,
-//! which is calibrated to the Guizhou pilot figures in the design notes (6.5 readings a member a
+//! which is calibrated — its members answering to the pilot's plan, `policies/tangdaifu-smbg` —
+//! to the Guizhou pilot figures in the design notes (6.5 readings a member a
 //! month province-wide, 69 % measuring at least monthly, hyperglycaemia falling from 82.89 % to
 //! 54.55 % over a year). `calibration::measure` shows how close the default comes, and a test
 //! holds it there; `cargo run --release -p incentive-simulations --example calibrate` prints it.
 
 use incentive_engine::PeriodKind;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// The most finger-stick readings a member takes in a month: one an hour, day and night, for
@@ -52,6 +54,7 @@ pub struct Population {
     pub glycaemia: Glycaemia,
     pub cgm: Cgm,
     pub response: Response,
+    pub savings: Savings,
 }
 
 /// An age band and its share of members.
@@ -139,8 +142,8 @@ pub struct Measuring {
     pub regular_monthly_probability: f64,
     /// Everyone else's chance of measuring in a given month.
     pub irregular_monthly_probability: f64,
-    /// Readings in a month a member measures, on average, before the reward's uplift
-    /// (province-wide 6.5 a member a month with the programme on).
+    /// Readings in a month a member measures, on average, with no plan (province-wide 6.5 a
+    /// member a month with the pilot's plan on, whose reward raises it by its response).
     pub readings_per_measuring_month: f64,
     /// Spread of that between members: the shape of a Gamma distribution (lower: more spread;
     /// sets how many reach the national frequency standard, 28.5 % in the pilot).
@@ -156,7 +159,7 @@ impl Default for Measuring {
             regular_share: 0.735,
             regular_monthly_probability: 0.995,
             irregular_monthly_probability: 0.30,
-            readings_per_measuring_month: 7.2,
+            readings_per_measuring_month: 7.45,
             readings_rate_shape: 1.5,
             fasting_share: 0.45,
         }
@@ -183,15 +186,17 @@ pub struct Glycaemia {
     pub within_member_cv: f64,
     /// How much higher a post-meal reading runs than a fasting one, mmol/L.
     pub post_meal_rise_mmol_l: f64,
-    /// Change in a member's mean glucose over a year of the programme, as a share of it
-    /// (pilot: hyperglycaemia 82.89 % → 54.55 % in a year).
+    /// Change in a member's mean glucose over a year, as a share of it, with or without a plan
+    /// (the pilot's hyperglycaemia fell from 82.89 % to 54.55 % in a year; its plan's own
+    /// response accounts for a small part of that, and this for the rest: the meter, the
+    /// attention, regression to the mean — an uncontrolled before/after figure cannot tell).
     pub yearly_drift_share: f64,
 }
 
 impl Default for Glycaemia {
     fn default() -> Self {
         Self {
-            fasting_median_mmol_l: 8.9,
+            fasting_median_mmol_l: 8.6,
             fasting_log_sd: 0.20,
             within_member_cv: 0.15,
             post_meal_rise_mmol_l: 0.7,
@@ -234,28 +239,113 @@ impl Default for Cgm {
     }
 }
 
-/// How a reward offered changes behaviour.
+/// How members answer to a plan: the `reward` model (the default) scales their response with
+/// what the plan puts at stake for them; the `fixed` model gives every plan the same response,
+/// whatever it pays — the model before the reward response, kept so earlier figures can be
+/// reproduced byte for byte (and a plan that pays nothing still "buys" that response there).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseModel {
+    #[default]
+    Reward,
+    Fixed,
+}
+
+/// How a plan changes behaviour. Sources and ranges: docs/research/behaviour-evidence.md (the
+/// P-numbers below are its table's).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Response {
-    /// Readings go up by this share when a reward is offered.
+    pub model: ResponseModel,
+    /// `fixed` model: readings go up by this share under every plan.
     pub measuring_uplift_share: f64,
-    /// Members' mean glucose moves by this share when a reward is offered.
+    /// `fixed` model: members' mean glucose moves by this share under every plan.
     pub glucose_shift_share: f64,
+    /// `reward` model: the premium a member pays a year, against which the reward at stake is
+    /// measured (the stake is a share of it).
+    pub annual_premium: Decimal,
+    /// `reward` model: the reward at stake, as a share of the annual premium, that buys half
+    /// the largest response (P3); the response is `1 − 2^(−stake / this)`, rising steeply at
+    /// first and then flattening (diminishing returns: P3, P4).
+    pub reward_half_effect_share: f64,
+    /// `reward` model: the most readings go up by, as a share, at a large stake (P7).
+    pub readings_uplift_max_share: f64,
+    /// `reward` model: the most an engaged member's HbA1c falls, in percentage points, at a
+    /// large stake, against what it would have been with no plan (P1).
+    pub hba1c_fall_max_points: f64,
+    /// `reward` model: members whose HbA1c at the start is below this respond in measuring but
+    /// not in glucose (P2)…
+    pub hba1c_effect_from_percent: f64,
+    /// …and members at or above this respond in full; in between, in proportion (P2).
+    pub hba1c_full_effect_percent: f64,
+    /// `reward` model: months for the glucose response to build up to its full size (P1 reads
+    /// it at months 6–12).
+    pub effect_ramp_months: u32,
+    /// `reward` model: the share of the glucose response kept after the first year while the
+    /// plan still runs (P9: relapse).
+    pub later_years_effect_share: f64,
+}
+
+impl Response {
+    /// The most readings go up by under any plan: the model's uplift, at the largest stake.
+    pub fn readings_uplift_most(&self) -> f64 {
+        match self.model {
+            ResponseModel::Fixed => self.measuring_uplift_share,
+            ResponseModel::Reward => self.readings_uplift_max_share,
+        }
+        .max(0.0)
+    }
 }
 
 impl Default for Response {
     fn default() -> Self {
         Self {
+            model: ResponseModel::Reward,
             measuring_uplift_share: 0.10,
             glucose_shift_share: -0.03,
+            annual_premium: Decimal::new(1200, 0),
+            reward_half_effect_share: 0.10,
+            readings_uplift_max_share: 0.35,
+            hba1c_fall_max_points: 0.3,
+            hba1c_effect_from_percent: 7.5,
+            hba1c_full_effect_percent: 8.0,
+            effect_ramp_months: 6,
+            later_years_effect_share: 0.75,
+        }
+    }
+}
+
+/// What a point of HbA1c saved is worth to the insurer, and when: a model, not a forecast.
+/// Sources and ranges: docs/research/behaviour-evidence.md (P13–P15, P17).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Savings {
+    /// Medical cost a member-year per percentage point of HbA1c, in the plan's currency (P13:
+    /// +4.4 % of diabetes cost a point, on ~14,600 CNY a year).
+    pub cost_per_hba1c_point_year: Decimal,
+    /// Share of that medical cost the insurer bears (P15).
+    pub insurer_share: Decimal,
+    /// Share of the saving seen in the programme's first year; all of it from the second (P14:
+    /// utilisation falls from the year after the improvement).
+    pub first_year_realised_share: Decimal,
+    /// Yearly rate rewards and savings are discounted at to the start of the run (P17).
+    pub discount_rate_year: Decimal,
+}
+
+impl Default for Savings {
+    fn default() -> Self {
+        Self {
+            cost_per_hba1c_point_year: Decimal::new(600, 0),
+            insurer_share: Decimal::new(20, 2),
+            first_year_realised_share: Decimal::new(25, 2),
+            discount_rate_year: Decimal::new(5, 2),
         }
     }
 }
 
 /// Where each assumption's default comes from, written next to the results (ASOP 56 asks
 /// that every assumption and its source be disclosed). Keys are `section.field`.
-pub const SOURCES: [(&str, &str); 23] = [
+pub const SOURCES: [(&str, &str); 37] = [
     (
         "members.age_bands",
         "judgement: adults with diabetes in a county programme, mostly 45 and over",
@@ -345,8 +435,64 @@ pub const SOURCES: [(&str, &str); 23] = [
         "simglucose (UVA/Padova) adult trace: lag-1h autocorrelation 0.31 of log glucose",
     ),
     (
-        "response.*",
-        "judgement, no source: how much a reward changes measuring and control; vary it",
+        "response.model",
+        "judgement: members answer to what a plan pays (reward); fixed reproduces the earlier model",
+    ),
+    (
+        "response.measuring_uplift_share",
+        "judgement, no source (fixed model only): how much any plan raises measuring",
+    ),
+    (
+        "response.glucose_shift_share",
+        "judgement, no source (fixed model only): how much any plan lowers mean glucose",
+    ),
+    (
+        "response.annual_premium",
+        "the example plans' premium: 100 CNY a month (tangdaifu-smbg's terms)",
+    ),
+    (
+        "response.reward_half_effect_share",
+        "assumption (P3, range 5–25 %): saturation at low amounts in Jones, Molitor & Reif 2019 (QJE) and Sen et al. 2014; no source states it as a share of premium",
+    ),
+    (
+        "response.readings_uplift_max_share",
+        "Sen et al. 2014 (J Gen Intern Med): adherent days 58 % → 77–81 % with pay for testing; Wong et al. 2017 (P7, range 15–50 %)",
+    ),
+    (
+        "response.hba1c_fall_max_points",
+        "RCTs of glucose-target rewards against control: Long 2012 −0.45 (NS), Guo 2014 (China) −0.35 to −0.40, Wong 2017 0, Prigozin 2026 −0.7 (P1, range 0–0.7)",
+    ),
+    (
+        "response.hba1c_effect_from_percent",
+        "SMBG meta-analysis (2009): the effect only with baseline HbA1c ≥ 8 % (P2)",
+    ),
+    (
+        "response.hba1c_full_effect_percent",
+        "SMBG meta-analysis (2009): the effect only with baseline HbA1c ≥ 8 % (P2)",
+    ),
+    (
+        "response.effect_ramp_months",
+        "the trials read HbA1c at 3–6 months (Long 2012, Guo 2014): full by month 6 (P1)",
+    ),
+    (
+        "response.later_years_effect_share",
+        "Misra-Hebert 2016: the first year's effect largest, later cohorts not significant; Zhang 2024 (P9, range 50–100 %)",
+    ),
+    (
+        "savings.cost_per_hba1c_point_year",
+        "+4.4 % diabetes cost a point (J Med Econ 2011, US) × ~14,600 CNY a year (Liu, Zhang & Chen 2023) (P13, range 200–1,500); a transfer of a US elasticity",
+    ),
+    (
+        "savings.insurer_share",
+        "assumption, no source (P15, range 5–50 %): basic medical insurance pays most",
+    ),
+    (
+        "savings.first_year_realised_share",
+        "Wagner et al. 2001 (JAMA): utilisation lower from the year after improvement; Bansal 2018 (P14, range 0–75 %)",
+    ),
+    (
+        "savings.discount_rate_year",
+        "China Guidelines for Pharmacoeconomic Evaluations 2020: 5 % (P17, range 3–8 %)",
     ),
 ];
 
@@ -467,9 +613,87 @@ impl Population {
                 -0.5,
                 0.5,
             ),
+            (
+                "response.reward_half_effect_share",
+                self.response.reward_half_effect_share,
+                0.001,
+                10.0,
+            ),
+            (
+                "response.readings_uplift_max_share",
+                self.response.readings_uplift_max_share,
+                0.0,
+                5.0,
+            ),
+            (
+                "response.hba1c_fall_max_points",
+                self.response.hba1c_fall_max_points,
+                -1.0,
+                3.0,
+            ),
+            (
+                "response.hba1c_effect_from_percent",
+                self.response.hba1c_effect_from_percent,
+                4.0,
+                20.0,
+            ),
+            (
+                "response.hba1c_full_effect_percent",
+                self.response.hba1c_full_effect_percent,
+                4.0,
+                20.0,
+            ),
+            (
+                "response.effect_ramp_months",
+                f64::from(self.response.effect_ramp_months),
+                0.0,
+                120.0,
+            ),
+            (
+                "response.later_years_effect_share",
+                self.response.later_years_effect_share,
+                0.0,
+                1.0,
+            ),
         ] {
             if !(lo..=hi).contains(&v) {
                 out.push(format!("{name} = {v} is outside {lo} to {hi}"));
+            }
+        }
+        let r = &self.response;
+        if r.hba1c_full_effect_percent < r.hba1c_effect_from_percent {
+            out.push(format!(
+                "response.hba1c_full_effect_percent = {} is below response.hba1c_effect_from_percent = {}",
+                r.hba1c_full_effect_percent, r.hba1c_effect_from_percent
+            ));
+        }
+        if r.annual_premium <= Decimal::ZERO {
+            out.push(format!(
+                "response.annual_premium = {} must be above 0",
+                r.annual_premium
+            ));
+        }
+        let sv = &self.savings;
+        for (name, v, hi) in [
+            (
+                "savings.cost_per_hba1c_point_year",
+                sv.cost_per_hba1c_point_year,
+                Decimal::new(1_000_000_000, 0),
+            ),
+            ("savings.insurer_share", sv.insurer_share, Decimal::ONE),
+            (
+                "savings.first_year_realised_share",
+                sv.first_year_realised_share,
+                Decimal::ONE,
+            ),
+            (
+                "savings.discount_rate_year",
+                sv.discount_rate_year,
+                Decimal::ONE,
+            ),
+        ] {
+            if !(Decimal::ZERO..=hi).contains(&v) {
+                out.push(format!("{name} = {v} is outside 0 to {hi}"));
             }
         }
         let readings = self.measuring.readings_per_measuring_month;
@@ -533,7 +757,7 @@ impl Population {
             * self.cgm.wear_share.clamp(0.0, 1.0);
         let m = &self.measuring;
         let per_month = (m.readings_per_measuring_month
-            * (1.0 + self.response.measuring_uplift_share.max(0.0)))
+            * (1.0 + self.response.readings_uplift_most()))
         .min(FINGER_STICK_READINGS_PER_MONTH_MAX)
             * m.monthly_measuring_probability();
         let finger_stick = per_month * months_in(kind) as f64;
@@ -666,8 +890,8 @@ mod tests {
     fn a_members_mean_readings_are_the_sensor_share_of_a_trace_and_the_rest_finger_sticks() {
         let mut model = Population::default();
         let smbg = model.readings_per_member_period_mean(PeriodKind::Monthly);
-        // 7.2 a measuring month, 10 % more with the reward, measuring in ~81 % of months.
-        assert!((6.0..7.0).contains(&smbg), "{smbg}");
+        // 7.45 a measuring month, at most 35 % more with a reward, measuring in ~81 % of months.
+        assert!((7.5..8.5).contains(&smbg), "{smbg}");
         model.cgm.wearing_share = 0.5;
         let half = model.readings_per_member_period_mean(PeriodKind::Monthly);
         // Half the members on a 5-minute sensor 85 % of a 31-day month.

@@ -83,6 +83,8 @@ struct PlanSummary<'a> {
     by_tier: Vec<crate::breakdown::TierRow>,
     /// Members, mean reward and earning rate by age band, region, diabetes type and insulin.
     by_cohort: BTreeMap<String, Vec<crate::breakdown::CohortRow>>,
+    /// What the plan buys against the no-plan arm: health, claims saved, net cost.
+    outcomes: crate::effects::PlanOutcomes,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,6 +92,8 @@ struct Summary<'a> {
     format: &'static str,
     run: &'a RunInfo,
     plans: Vec<PlanSummary<'a>>,
+    /// The same members with no plan: the counterfactual each plan's outcomes are against.
+    no_plan: crate::effects::NoPlan,
     /// Plan A − plan B per replication, on the same members and readings.
     difference_a_minus_b: Option<Distribution>,
     /// Where each assumption's default comes from (`run.assumptions` has the values used).
@@ -104,6 +108,17 @@ fn share(part: u64, whole: u64) -> Decimal {
             .round_dp(4)
             .normalize()
     }
+}
+
+/// Months in each of a run's periods.
+pub(crate) fn months_in(info: &RunInfo) -> Result<u32, SimError> {
+    let first = info
+        .periods
+        .first()
+        .ok_or_else(|| SimError::Config("the run has no periods".into()))?;
+    let period = incentive_engine::Period::parse(first)
+        .map_err(|e| SimError::Config(format!("the run's first period `{first}`: {e}")))?;
+    Ok(crate::synth::months(period))
 }
 
 pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
@@ -146,6 +161,7 @@ pub fn write_results(out: &Path, info: &RunInfo, results: &Results) -> Result<()
 pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimError> {
     let replications = results.replications.as_slice();
     let n = replications.len() as u64;
+    let months_in = months_in(info)?;
     let mut plans = Vec::new();
     for (p, plan) in info.plans.iter().enumerate() {
         let of = |f: &dyn Fn(&crate::run::PlanTotals) -> Decimal| -> Vec<Decimal> {
@@ -197,6 +213,15 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
             ),
             by_tier: crate::breakdown::tiers(replications, p),
             by_cohort: crate::breakdown::cohorts(replications, p),
+            outcomes: crate::effects::plan(
+                &info.assumptions,
+                &info.periods,
+                months_in,
+                replications,
+                info.members,
+                p,
+                results.stakes.get(p).and_then(Option::as_ref),
+            ),
         });
     }
     let difference = (info.plans.len() == 2).then(|| {
@@ -210,6 +235,7 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
         format: "incentive-simulation-v1",
         run: info,
         plans,
+        no_plan: crate::effects::no_plan(&info.periods, replications, info.members),
         difference_a_minus_b: difference,
         assumption_sources: crate::population::SOURCES.into_iter().collect(),
     };
@@ -296,9 +322,11 @@ pub struct Partial {
     pub replications: Vec<Replication>,
     /// Each plan's per-member results over the shard's replications.
     pub members: Vec<MemberTotals>,
+    /// Each plan's stake: the same in every shard (measured on the same pilot).
+    pub stakes: Vec<Option<crate::response::Stake>>,
 }
 
-pub const PARTIAL_FORMAT: &str = "incentive-simulation-partial-v2";
+pub const PARTIAL_FORMAT: &str = "incentive-simulation-partial-v3";
 
 /// Writes one shard's `partial.json`.
 pub fn write_partial(out: &Path, partial: &Partial) -> Result<(), SimError> {
@@ -319,6 +347,7 @@ pub fn merge(dirs: &[&Path], out: &Path) -> Result<(), SimError> {
     let mut run: Option<RunInfo> = None;
     let mut all: Vec<Replication> = Vec::new();
     let mut members: Option<Vec<MemberTotals>> = None;
+    let mut stakes: Option<Vec<Option<crate::response::Stake>>> = None;
     for dir in dirs {
         let path = dir.join("partial.json");
         let text = std::fs::read_to_string(&path).map_err(|e| SimError::Io {
@@ -341,6 +370,16 @@ pub fn merge(dirs: &[&Path], out: &Path) -> Result<(), SimError> {
             Some(first) if *first != partial.run => {
                 return Err(SimError::Merge(format!(
                     "{} is from another run (members, periods, replications, seed, policies or assumptions differ)",
+                    path.display()
+                )));
+            }
+            Some(_) => {}
+        }
+        match &stakes {
+            None => stakes = Some(partial.stakes),
+            Some(first) if *first != partial.stakes => {
+                return Err(SimError::Merge(format!(
+                    "{} measured another stake for a plan than the first shard: it is from another build or run",
                     path.display()
                 )));
             }
@@ -390,6 +429,7 @@ pub fn merge(dirs: &[&Path], out: &Path) -> Result<(), SimError> {
         &Results {
             replications: all,
             members: members.unwrap_or_default(),
+            stakes: stakes.unwrap_or_default(),
         },
     )
 }

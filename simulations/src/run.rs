@@ -10,8 +10,10 @@ use crate::book::{Book, MemberInput};
 use crate::breakdown::cohort_keys;
 use crate::footprint;
 use crate::members::MemberTotals;
-use crate::population::Population;
-use crate::synth::{Draw, member, period_data};
+use crate::outcomes::{PeriodOutcomes, judge};
+use crate::population::{Population, ResponseModel};
+use crate::response::{Behaviour, Stake};
+use crate::synth::{Draw, Member, member, months, period_data};
 use incentive_engine::policy::Policy;
 use incentive_engine::{LabResult, Period};
 use rayon::prelude::*;
@@ -168,6 +170,8 @@ pub struct PlanTotals {
     /// Members, rewards and members earning by cohort, for each dimension (`age_band`,
     /// `region`, `diabetes_type`, `insulin`).
     pub by_cohort: BTreeMap<String, BTreeMap<String, CohortTotals>>,
+    /// The plan's members' health, period by period.
+    pub outcomes: Vec<PeriodOutcomes>,
 }
 
 /// What one cohort of a plan came to in a replication.
@@ -186,20 +190,57 @@ pub struct TierTotals {
     pub premium_points: Decimal,
 }
 
-/// One replication: each plan's totals, in the order the plans were given.
+/// One replication: each plan's totals, in the order the plans were given, and the health of
+/// the same members with no plan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replication {
     pub replication: u64,
     pub plans: Vec<PlanTotals>,
+    /// The no-plan arm, period by period: the same members and random numbers, no rewards.
+    pub no_plan: Vec<PeriodOutcomes>,
 }
 
 /// A run's results: each replication's totals, in replication order, and each plan's
 /// per-member results gathered over them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Results {
     pub replications: Vec<Replication>,
     /// By plan.
     pub members: Vec<MemberTotals>,
+    /// By plan: what it puts at stake for a member and the response that buys (the `reward`
+    /// response model; none under the `fixed` one).
+    pub stakes: Vec<Option<Stake>>,
+}
+
+/// Members a plan's stake is measured over at most: the first of the run's own members.
+pub const STAKE_PILOT_MEMBERS_MAX: u64 = 1_000;
+
+/// How the arms of a run behave: the no-plan arm's first, then each different behaviour of a
+/// plan; plans that behave alike share an arm, so their members' readings are drawn once.
+#[derive(Clone, Debug)]
+struct Arms {
+    behaviours: Vec<Behaviour>,
+    /// By plan: its arm.
+    of_plan: Vec<usize>,
+}
+
+impl Arms {
+    fn new(plans: &[Behaviour]) -> Self {
+        let mut behaviours = vec![Behaviour::NONE];
+        let of_plan = plans
+            .iter()
+            .map(|b| {
+                behaviours.iter().position(|x| x == b).unwrap_or_else(|| {
+                    behaviours.push(*b);
+                    behaviours.len() - 1
+                })
+            })
+            .collect();
+        Self {
+            behaviours,
+            of_plan,
+        }
+    }
 }
 
 /// Runs the replications of `config.shard`, calling `progress` with each member-period done.
@@ -252,6 +293,16 @@ fn run_chunked(
         .first_period
         .first_day()
         .ok_or_else(|| SimError::Config("the first period has no first day".into()))?;
+    let stakes = stakes(model, plans, config, watch)?;
+    let arms = Arms::new(
+        &stakes
+            .iter()
+            .map(|s| match s {
+                Some(s) => s.behaviour(model),
+                None => Behaviour::under_plan(model, 1.0),
+            })
+            .collect::<Vec<_>>(),
+    );
     let mine: Vec<u64> = (0..config.replications)
         .filter(|r| config.shard.owns(*r))
         .collect();
@@ -278,6 +329,7 @@ fn run_chunked(
                 let (replication, totals) = replicate(
                     model,
                     plans,
+                    &arms,
                     config,
                     &periods,
                     enrolled,
@@ -297,7 +349,84 @@ fn run_chunked(
     Ok(Results {
         replications,
         members: members.into_inner().unwrap_or_else(PoisonError::into_inner),
+        stakes,
     })
+}
+
+/// What each plan puts at stake for a member under `model` (see [`stakes`]), for a run of
+/// `config`: how a caller draws members as the run would (a test paying them through a
+/// store, the calibration).
+pub fn plan_stakes(
+    model: &Population,
+    plans: &[&Policy],
+    config: &Config,
+) -> Result<Vec<Option<Stake>>, SimError> {
+    let stop = AtomicBool::new(false);
+    stakes(
+        model,
+        plans,
+        config,
+        &Watch {
+            progress: &|_| {},
+            stop: &stop,
+        },
+    )
+}
+
+/// What each plan puts at stake for a member, under the `reward` response model: the plan run
+/// over a pilot — the run's first [`STAKE_PILOT_MEMBERS_MAX`] members of replication 0, for up
+/// to a year, behaving as with no plan — and what it paid them a year on average. A plan that
+/// pays nothing there has a stake of nothing, and its members behave as with no plan.
+fn stakes(
+    model: &Population,
+    plans: &[&Policy],
+    config: &Config,
+    watch: &Watch<'_>,
+) -> Result<Vec<Option<Stake>>, SimError> {
+    if model.response.model == ResponseModel::Fixed {
+        return Ok(vec![None; plans.len()]);
+    }
+    let months_in = months(config.first_period);
+    let periods_a_year = (12 / months_in.max(1)).max(1);
+    let pilot = Config {
+        members: config.members.min(STAKE_PILOT_MEMBERS_MAX),
+        periods: config.periods.min(periods_a_year),
+        replications: 1,
+        shard: Shard::WHOLE,
+        ..config.clone()
+    };
+    let periods = pilot.periods();
+    let enrolled = pilot
+        .first_period
+        .first_day()
+        .ok_or_else(|| SimError::Config("the first period has no first day".into()))?;
+    let quiet = Watch {
+        progress: &|_| {},
+        stop: watch.stop,
+    };
+    let arms = Arms::new(&[Behaviour::NONE]);
+    let mut out = Vec::with_capacity(plans.len());
+    for plan in plans {
+        let (replication, _) = replicate(
+            model,
+            &[*plan],
+            &arms,
+            &pilot,
+            &periods,
+            enrolled,
+            0,
+            &quiet,
+            footprint::members_per_chunk(model, config.first_period.kind()),
+        )?;
+        let paid = replication
+            .plans
+            .first()
+            .map_or(Decimal::ZERO, |t| t.reward);
+        let member_years = Decimal::from(pilot.members) * Decimal::from(pilot.periods)
+            / Decimal::from(periods_a_year);
+        out.push(Some(Stake::of(model, paid / member_years)));
+    }
+    Ok(out)
 }
 
 /// Who hears of a run's progress, and the flag that stops it.
@@ -324,6 +453,7 @@ impl Watch<'_> {
 fn replicate(
     model: &Population,
     plans: &[&Policy],
+    arms: &Arms,
     config: &Config,
     periods: &[Period],
     enrolled: chrono::NaiveDate,
@@ -340,8 +470,8 @@ fn replicate(
             member(model, config.seed, m, r, enrolled)
         })
         .collect::<Result<_, _>>()?;
-    let mut labs: Vec<Vec<LabResult>> = vec![Vec::new(); n];
-    let mut measured = vec![false; n];
+    // By arm: each member's labs so far, whether they ever measured, and the arm's outcomes.
+    let mut arm = vec![ArmState::new(n); arms.behaviours.len()];
     // Readings are drawn in the first plan's time zone, so plans compare on the same ones.
     let zone = plans
         .first()
@@ -352,46 +482,46 @@ fn replicate(
         for book in &mut books {
             book.start_period();
         }
-        // Members a chunk at a time: their readings drawn on every core, then each plan's
-        // decisions (also on every core; see `Book::decide_many`). Chunks keep the memory of a
-        // period's readings small whatever the population (`footprint::members_per_chunk`).
+        for state in &mut arm {
+            state.outcomes.push(PeriodOutcomes::default());
+        }
+        // Members a chunk at a time: their readings drawn on every core, arm by arm, then each
+        // plan of the arm decided (also on every core; see `Book::decide_many`). Chunks keep the
+        // memory of a period's readings small whatever the population
+        // (`footprint::members_per_chunk`); one arm's readings are held at a time.
         for (c, chunk) in members.chunks(per_chunk).enumerate() {
             let first = c * per_chunk;
-            let data = chunk
-                .par_iter()
-                .enumerate()
-                .map(|(i, who)| {
-                    watch.check()?;
-                    let draw = Draw {
-                        seed: config.seed,
-                        member: (first + i) as u64,
-                        replication: r,
-                    };
-                    period_data(model, who, draw, k as u64, period, zone)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let chunk_labs = labs.get_mut(first..first + chunk.len()).unwrap_or_default();
-            let chunk_measured = measured
-                .get_mut(first..first + chunk.len())
-                .unwrap_or_default();
-            for ((d, l), x) in data.iter().zip(chunk_labs.iter_mut()).zip(chunk_measured) {
-                if let Some(lab) = d.lab {
-                    l.push(lab);
+            for (a, (behaviour, state)) in arms.behaviours.iter().zip(&mut arm).enumerate() {
+                let at = Chunk {
+                    first,
+                    k: k as u64,
+                    period,
+                    zone,
+                    replication: r,
+                };
+                let data = state.draw(model, config.seed, chunk, behaviour, &at, watch)?;
+                let inputs: Vec<MemberInput> = chunk
+                    .iter()
+                    .zip(&data)
+                    .zip(
+                        state
+                            .labs
+                            .get(first..first + chunk.len())
+                            .unwrap_or_default(),
+                    )
+                    .map(|((who, d), l)| MemberInput {
+                        profile: &who.profile,
+                        readings: &d.readings,
+                        labs: l,
+                    })
+                    .collect();
+                for (book, _) in books
+                    .iter_mut()
+                    .zip(&arms.of_plan)
+                    .filter(|(_, of)| **of == a)
+                {
+                    book.decide_many_until(first, period, &inputs, watch.stop)?;
                 }
-                *x |= d.measured;
-            }
-            let inputs: Vec<MemberInput> = chunk
-                .iter()
-                .zip(&data)
-                .zip(chunk_labs.iter())
-                .map(|((who, d), l)| MemberInput {
-                    profile: &who.profile,
-                    readings: &d.readings,
-                    labs: l,
-                })
-                .collect();
-            for book in &mut books {
-                book.decide_many_until(first, period, &inputs, watch.stop)?;
             }
             (watch.progress)(chunk.len() as u64);
         }
@@ -399,15 +529,17 @@ fn replicate(
             book.end_period(k);
         }
     }
-    let measuring = measured.iter().filter(|x| **x).count() as u64;
     let cohorts: Vec<[(&str, String); 4]> = members
         .iter()
         .map(|who| cohort_keys(model, &who.profile))
         .collect();
     let mut plans_totals = Vec::with_capacity(books.len());
     let mut member_totals = Vec::with_capacity(books.len());
-    for book in books {
+    for (book, a) in books.into_iter().zip(&arms.of_plan) {
+        let state = arm.get(*a);
+        let measuring = state.map_or(0, |s| s.measured.iter().filter(|x| **x).count() as u64);
         let (mut totals, paid) = book.finish(measuring);
+        totals.outcomes = state.map(|s| s.outcomes.clone()).unwrap_or_default();
         for (keys, reward) in cohorts.iter().zip(&paid) {
             for (dimension, cohort) in keys {
                 let c = totals
@@ -427,13 +559,100 @@ fn replicate(
         plans_totals.push(totals);
         member_totals.push(paid);
     }
+    let no_plan = arm
+        .into_iter()
+        .next()
+        .map(|s| s.outcomes)
+        .unwrap_or_default();
     Ok((
         Replication {
             replication: r,
             plans: plans_totals,
+            no_plan,
         },
         member_totals,
     ))
+}
+
+/// Where a chunk of members is in a replication.
+struct Chunk {
+    /// The index of its first member.
+    first: usize,
+    /// The period's index and the period.
+    k: u64,
+    period: Period,
+    zone: chrono_tz::Tz,
+    replication: u64,
+}
+
+/// One arm of a replication as it goes: each member's labs so far, whether they have measured,
+/// and the arm's outcomes by period.
+#[derive(Clone, Debug)]
+struct ArmState {
+    labs: Vec<Vec<LabResult>>,
+    measured: Vec<bool>,
+    outcomes: Vec<PeriodOutcomes>,
+}
+
+impl ArmState {
+    fn new(members: usize) -> Self {
+        Self {
+            labs: vec![Vec::new(); members],
+            measured: vec![false; members],
+            outcomes: Vec::new(),
+        }
+    }
+
+    /// Draws a chunk's period on every core as the arm behaves, and counts it in: labs, who
+    /// measured, the period's outcomes (added in member order, so the sums never depend on the
+    /// threads).
+    fn draw(
+        &mut self,
+        model: &Population,
+        seed: u64,
+        chunk: &[Member],
+        behaviour: &Behaviour,
+        at: &Chunk,
+        watch: &Watch<'_>,
+    ) -> Result<Vec<crate::synth::PeriodData>, SimError> {
+        let months_in = months(at.period);
+        let drawn = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, who)| {
+                watch.check()?;
+                let draw = Draw {
+                    seed,
+                    member: (at.first + i) as u64,
+                    replication: at.replication,
+                };
+                let data = period_data(model, who, behaviour, draw, at.k, at.period, at.zone)?;
+                let outcome = judge(model, who, behaviour, at.k, months_in, data.measured);
+                Ok((data, outcome))
+            })
+            .collect::<Result<Vec<_>, SimError>>()?;
+        let range = at.first..at.first + chunk.len();
+        let labs = self.labs.get_mut(range.clone()).unwrap_or_default();
+        let measured = self.measured.get_mut(range).unwrap_or_default();
+        let outcomes = self.outcomes.last_mut();
+        let mut sums = PeriodOutcomes::default();
+        let mut data = Vec::with_capacity(drawn.len());
+        for (((d, o), l), x) in drawn.into_iter().zip(labs).zip(measured) {
+            if let Some(lab) = d.lab {
+                l.push(lab);
+            }
+            *x |= d.measured;
+            sums.add(&o);
+            data.push(d);
+        }
+        if let Some(period) = outcomes {
+            period.measuring += sums.measuring;
+            period.in_control += sums.in_control;
+            period.hyperglycaemic += sums.hyperglycaemic;
+            period.hba1c_sum += sums.hba1c_sum;
+        }
+        Ok(data)
+    }
 }
 
 #[cfg(test)]

@@ -142,6 +142,54 @@ impl Distribution {
     }
 }
 
+/// A ratio of two means over paired replications, `mean(x) / mean(y)`, with a 95 % interval
+/// by the delta method: the standard error of the mean of `x − ratio × y`, over `|mean(y)|`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ratio {
+    pub mean: Decimal,
+    pub mean_ci95: [Decimal; 2],
+}
+
+impl Ratio {
+    /// The ratio of `x`'s mean to `y`'s, pairing them by replication; none when `y`'s mean is 0.
+    pub fn of(x: &[Decimal], y: &[Decimal]) -> Option<Self> {
+        let n = x.len().min(y.len());
+        if n == 0 {
+            return None;
+        }
+        let count = Decimal::from(n as u64);
+        let mx = x.iter().take(n).sum::<Decimal>() / count;
+        let my = y.iter().take(n).sum::<Decimal>() / count;
+        if my.is_zero() {
+            return None;
+        }
+        let ratio = mx / my;
+        let half = if n > 1 {
+            let variance = x
+                .iter()
+                .zip(y)
+                .map(|(a, b)| {
+                    let d = *a - ratio * *b;
+                    let centred = d - (mx - ratio * my);
+                    centred * centred
+                })
+                .sum::<Decimal>()
+                / Decimal::from(n as u64 - 1);
+            let se = variance.sqrt().unwrap_or_default()
+                / count.sqrt().unwrap_or(Decimal::ONE)
+                / my.abs();
+            Decimal::new(196, 2) * se
+        } else {
+            Decimal::ZERO
+        };
+        let r = |d: Decimal| d.round_dp(PLACES).normalize();
+        Some(Self {
+            mean: r(ratio),
+            mean_ci95: [r(ratio - half), r(ratio + half)],
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 
 use crate::SimError;
 use crate::population::{FINGER_STICK_READINGS_PER_MONTH_MAX, Population};
+use crate::response::{ADAG_MMOL_L_PER_HBA1C_POINT, Behaviour, hba1c_of_mean_glucose};
 use crate::stream::{Purpose, stream};
 use chrono::{Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
@@ -28,6 +29,48 @@ pub struct Member {
     pub fasting_mean_mmol_l: f64,
     /// Wears a continuous glucose monitor instead of finger-sticking.
     pub cgm: bool,
+}
+
+impl Member {
+    /// The member's HbA1c at the start, in percent: through the ADAG relation from the mean of
+    /// their fasting and post-meal glucose (as their lab results are drawn).
+    pub fn baseline_hba1c_percent(&self, model: &Population) -> f64 {
+        hba1c_of_mean_glucose(day_mean(model, self.fasting_mean_mmol_l))
+    }
+}
+
+/// The mean of a member's readings over a day, fasting and post-meal in the model's shares, from
+/// their mean fasting glucose.
+pub fn day_mean(model: &Population, fasting_mean_mmol_l: f64) -> f64 {
+    fasting_mean_mmol_l
+        + model.glycaemia.post_meal_rise_mmol_l * (1.0 - model.measuring.fasting_share)
+}
+
+/// A member's mean fasting glucose in the period `period_index` periods after the first, of
+/// `months_in` months, under `behaviour`: their own level, the population's drift over the
+/// first year, and the plan's response. What their readings and lab results are drawn around,
+/// and what the outcomes judge them by.
+pub fn fasting_mean(
+    model: &Population,
+    member: &Member,
+    behaviour: &Behaviour,
+    period_index: u64,
+    months_in: u32,
+) -> f64 {
+    let months_elapsed = f64::from(months_in) * period_index as f64;
+    let level = member.fasting_mean_mmol_l
+        * (1.0 + model.glycaemia.yearly_drift_share * (months_elapsed / 12.0).min(1.0))
+        * behaviour.glucose_factor;
+    if behaviour.hba1c_fall_points == 0.0 {
+        return level;
+    }
+    // The response is read at the period's middle.
+    let fall = behaviour.fall_points(
+        model,
+        member.baseline_hba1c_percent(model),
+        months_elapsed + f64::from(months_in) / 2.0,
+    );
+    level - ADAG_MMOL_L_PER_HBA1C_POINT * fall
 }
 
 /// Member ids: `S0000001`… — the same in every replication, plan and shard.
@@ -127,7 +170,7 @@ pub struct PeriodData {
 }
 
 /// Months in a period of this kind.
-fn months(period: Period) -> u32 {
+pub fn months(period: Period) -> u32 {
     match period.kind() {
         incentive_engine::PeriodKind::Monthly => 1,
         incentive_engine::PeriodKind::Quarterly => 3,
@@ -135,11 +178,12 @@ fn months(period: Period) -> u32 {
     }
 }
 
-/// Draws a member's readings in the period `period_index` periods after the first, with the
-/// reward offered (the response assumptions apply).
+/// Draws a member's readings in the period `period_index` periods after the first, behaving as
+/// `behaviour` says (under a plan, or with none).
 pub fn period_data(
     model: &Population,
     member: &Member,
+    behaviour: &Behaviour,
     draw: Draw,
     period_index: u64,
     period: Period,
@@ -159,15 +203,11 @@ pub fn period_data(
         .num_days()
         .max(1);
     let months_in = months(period);
-    let months_elapsed = f64::from(months_in) * period_index as f64;
     let g = &model.glycaemia;
-    let r = &model.response;
-    let fasting_mean = member.fasting_mean_mmol_l
-        * (1.0 + g.yearly_drift_share * (months_elapsed / 12.0).min(1.0))
-        * (1.0 + r.glucose_shift_share);
+    let fasting_mean = fasting_mean(model, member, behaviour, period_index, months_in);
     // A member's rate is a Gamma draw, unbounded above: without the cap one member drawn far
     // in its tail would take billions of readings in a month, and the run its memory and time.
-    let rate = (member.readings_per_month * (1.0 + r.measuring_uplift_share))
+    let rate = (member.readings_per_month * behaviour.readings_factor)
         .min(FINGER_STICK_READINGS_PER_MONTH_MAX);
 
     if member.cgm {
@@ -242,13 +282,11 @@ fn lab_result(
     zone: Tz,
     rng: &mut impl Rng,
 ) -> Result<Option<LabResult>, SimError> {
-    let g = &model.glycaemia;
     let lab_chance = f64::from(months_in) / 3.0;
     if rng.random::<f64>() >= lab_chance {
         return Ok(None);
     }
-    let mean = fasting_mean + g.post_meal_rise_mmol_l * (1.0 - model.measuring.fasting_share);
-    let percent = ((mean + 2.59) / 1.59 * 10.0).round() / 10.0;
+    let percent = (hba1c_of_mean_glucose(day_mean(model, fasting_mean)) * 10.0).round() / 10.0;
     let percent = Decimal::from_f64_retain(percent.clamp(3.0, 20.0))
         .map(|d| d.round_dp(1))
         .ok_or_else(|| SimError::Model("an HbA1c value".into()))?;
@@ -292,7 +330,16 @@ mod tests {
         who.measure_probability = 1.0;
         who.readings_per_month = 1e6;
         let march = Period::parse("2026-03").unwrap();
-        let data = period_data(&model, &who, draw, 0, march, chrono_tz::Asia::Shanghai).unwrap();
+        let data = period_data(
+            &model,
+            &who,
+            &Behaviour::under_plan(&model, 1.0),
+            draw,
+            0,
+            march,
+            chrono_tz::Asia::Shanghai,
+        )
+        .unwrap();
         assert!(data.measured);
         assert!(
             data.readings.len() as f64 <= FINGER_STICK_READINGS_PER_MONTH_MAX,

@@ -15,6 +15,7 @@ use common::*;
 use incentive_engine::Period;
 use incentive_simulations::Population;
 use incentive_simulations::book::{Book, MemberInput};
+use incentive_simulations::response::Behaviour;
 use incentive_simulations::synth::{Draw, member, period_data};
 
 fn books_agree(manifest_edit: impl Fn(&str) -> String) -> incentive_simulations::run::PlanTotals {
@@ -37,7 +38,16 @@ fn books_agree(manifest_edit: impl Fn(&str) -> String) -> incentive_simulations:
                     member: m as u64,
                     replication: 0,
                 };
-                period_data(&model, w, draw, k, period, policy.manifest.timezone).unwrap()
+                period_data(
+                    &model,
+                    w,
+                    &Behaviour::NONE,
+                    draw,
+                    k,
+                    period,
+                    policy.manifest.timezone,
+                )
+                .unwrap()
             })
             .collect();
         one_by_one.start_period();

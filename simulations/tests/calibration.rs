@@ -1,14 +1,21 @@
 //! The default population reproduces the Guizhou pilot's figures within stated tolerances
 //! (4,000 members, a fixed seed; the sampling error of a share is then about 0.008).
 
+#![allow(clippy::unwrap_used, reason = "tests")]
+
+mod common;
+
 use incentive_simulations::Population;
-use incentive_simulations::calibration::{PILOT, measure};
+use incentive_simulations::calibration::{PILOT, behaviour_under, measure};
 
 #[test]
 fn the_default_population_reproduces_the_guizhou_pilot_figures()
 -> Result<(), Box<dyn std::error::Error>> {
     let first = incentive_engine::Period::parse("2026-01")?;
-    let got = measure(&Population::default(), 4_000, 20_151_101, first)?;
+    let model = Population::default();
+    // The pilot's members answered to its plan: tangdaifu-smbg models it.
+    let behaviour = behaviour_under(&model, &common::tangdaifu(), 1_000, 20_151_101, first)?;
+    let got = measure(&model, &behaviour, 4_000, 20_151_101, first)?;
     let checks = [
         (
             "readings a member a month",

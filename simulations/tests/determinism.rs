@@ -88,6 +88,7 @@ fn three_shards_merged_are_the_unsharded_run_byte_for_byte() {
                 shard: [i, 3],
                 replications: results.replications,
                 members: results.members,
+                stakes: results.stakes,
             },
         )
         .unwrap();

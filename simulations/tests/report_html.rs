@@ -141,20 +141,24 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
         pool_exhausted_in: exhausted,
         by_tier: Default::default(),
         by_cohort: Default::default(),
+        outcomes: Vec::new(),
     };
     let replications = vec![
         Replication {
             replication: 0,
             plans: vec![totals(Some(1))],
+            no_plan: Vec::new(),
         },
         Replication {
             replication: 1,
             plans: vec![totals(None)],
+            no_plan: Vec::new(),
         },
     ];
     let results = Results {
         replications,
         members: vec![incentive_simulations::members::MemberTotals::new(2)],
+        stakes: vec![None],
     };
     let page = html::render(&info, &results).unwrap();
     assert!(page.contains("&lt;b&gt;pay&amp;go&lt;/b&gt;") && !page.contains("<b>pay"));
@@ -165,6 +169,7 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
     let none = Results {
         replications: Vec::new(),
         members: Vec::new(),
+        stakes: Vec::new(),
     };
     assert!(html::render(&info, &none).unwrap().contains("<svg"));
     info.periods.clear();

@@ -110,6 +110,7 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
                 shard: [shard.index, shard.count],
                 replications: results.replications,
                 members: results.members,
+                stakes: results.stakes,
             },
         )?;
         println!(

@@ -34,5 +34,15 @@ pub fn run(data: &[u8]) {
     ) else {
         return;
     };
-    let _ = period_data(&model, &who, draw, 2, period, chrono_tz::Asia::Shanghai);
+    // The largest response the model allows: the most readings and the largest fall.
+    let behaviour = incentive_simulations::response::Behaviour::under_plan(&model, 1.0);
+    let _ = period_data(
+        &model,
+        &who,
+        &behaviour,
+        draw,
+        2,
+        period,
+        chrono_tz::Asia::Shanghai,
+    );
 }

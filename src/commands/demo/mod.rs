@@ -16,6 +16,7 @@ use anyhow::{Context as _, bail};
 use client::Caller;
 use incentive_engine::Period;
 use incentive_simulations::Population;
+use incentive_simulations::response::Behaviour;
 use incentive_simulations::synth::{Draw, Member, member, period_data};
 use incentive_store::tenants::Role;
 use incentive_store::{Store, StoreOptions};
@@ -297,6 +298,8 @@ async fn months(
 ) -> anyhow::Result<Totals> {
     let mut totals = Totals::default();
     let zone = chrono_tz::Asia::Shanghai;
+    // Members answer to the plans as the default model's members do to a large reward.
+    let behaviour = Behaviour::under_plan(model, 1.0);
     let bar = bar(
         population.len() as u64 * u64::from(MONTHS),
         "member-months sent and paid",
@@ -311,7 +314,7 @@ async fn months(
                 member: m as u64,
                 replication: 0,
             };
-            let data = period_data(model, who, draw, u64::from(k), period, zone)?;
+            let data = period_data(model, who, &behaviour, draw, u64::from(k), period, zone)?;
             let id = who.profile.id.as_str();
             for r in data.readings.iter() {
                 let value = match r.value {

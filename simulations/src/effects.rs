@@ -1,0 +1,206 @@
+//! What a plan buys, over the replications of a run: its members' health against the no-plan
+//! arm (the same members and random numbers with no rewards), what that saves in claims, and
+//! its net cost — the figures `summary.json` carries under each plan's `outcomes`, and the
+//! report shows first.
+
+use crate::outcomes::PeriodOutcomes;
+use crate::population::Population;
+use crate::response::Stake;
+use crate::run::Replication;
+use crate::savings::value;
+use crate::stats::{Distribution, Ratio};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// What the intervals of the outcome figures include.
+pub const INTERVALS_INCLUDE: &str = "process variance only: each replication draws the members and their readings anew; every assumption is held at its value in run.assumptions, so the intervals leave out what is not known about the assumptions themselves";
+
+/// One period of an arm, averaged over replications.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PeriodRow {
+    pub period: String,
+    /// Share of members with a reading in the period.
+    pub measuring_share: Decimal,
+    pub in_control_share: Decimal,
+    pub hyperglycaemic_share: Decimal,
+    pub mean_hba1c_percent: Decimal,
+}
+
+/// The no-plan arm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NoPlan {
+    /// Share of members in control at the horizon (the last period).
+    pub in_control_share: Distribution,
+    pub mean_hba1c_percent: Distribution,
+    pub by_period: Vec<PeriodRow>,
+}
+
+/// What one plan buys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlanOutcomes {
+    /// What the intervals include.
+    pub intervals_include: &'static str,
+    /// What the plan puts at stake for a member and the response that buys (`reward` response
+    /// model); null under the `fixed` model, where every plan buys the same response.
+    pub stake: Option<Stake>,
+    /// Share of the plan's members in control at the horizon (the last period).
+    pub in_control_share: Distribution,
+    /// Members in control at the horizon under the plan, less those with no plan.
+    pub members_into_control: Distribution,
+    /// Total reward over members brought into control (ratio of the means, interval by the
+    /// delta method); null when no replication brought anyone into control.
+    pub cost_per_member_into_control: Option<Ratio>,
+    /// Mean HbA1c at the horizon under the plan less with no plan, percentage points (below 0 is
+    /// better).
+    pub hba1c_change: Distribution,
+    /// HbA1c points saved at the horizon, summed over members, per 10,000 of rewards.
+    pub hba1c_points_per_10000: Option<Ratio>,
+    /// Claims saved over the run, discounted to its start (a model: see `savings`).
+    pub claims_savings: Distribution,
+    /// Rewards over the run, discounted to its start.
+    pub rewards_present_value: Distribution,
+    /// Discounted rewards less discounted savings.
+    pub net_cost: Distribution,
+    /// Discounted savings over discounted rewards.
+    pub return_on_rewards: Option<Ratio>,
+    /// Share of replications in which savings had paid back rewards by the horizon…
+    pub paid_back_share: Decimal,
+    /// …and the first period by which half of them had, if any.
+    pub payback_period: Option<String>,
+    pub by_period: Vec<PeriodRow>,
+}
+
+fn share(part: u64, whole: u64) -> Decimal {
+    if whole == 0 {
+        Decimal::ZERO
+    } else {
+        (Decimal::from(part) / Decimal::from(whole))
+            .round_dp(4)
+            .normalize()
+    }
+}
+
+fn mean_hba1c(o: &PeriodOutcomes, members: u64) -> Decimal {
+    (o.hba1c_sum / Decimal::from(members.max(1)))
+        .round_dp(4)
+        .normalize()
+}
+
+/// An arm's periods, averaged over replications.
+fn by_period(periods: &[String], arms: &[&[PeriodOutcomes]], members: u64) -> Vec<PeriodRow> {
+    let n = arms.len() as u64;
+    periods
+        .iter()
+        .enumerate()
+        .map(|(k, period)| {
+            let mut sum = PeriodOutcomes::default();
+            for o in arms.iter().filter_map(|a| a.get(k)) {
+                sum.measuring += o.measuring;
+                sum.in_control += o.in_control;
+                sum.hyperglycaemic += o.hyperglycaemic;
+                sum.hba1c_sum += o.hba1c_sum;
+            }
+            PeriodRow {
+                period: period.clone(),
+                measuring_share: share(sum.measuring, members * n),
+                in_control_share: share(sum.in_control, members * n),
+                hyperglycaemic_share: share(sum.hyperglycaemic, members * n),
+                mean_hba1c_percent: mean_hba1c(&sum, members * n),
+            }
+        })
+        .collect()
+}
+
+/// The no-plan arm of a run.
+pub fn no_plan(periods: &[String], replications: &[Replication], members: u64) -> NoPlan {
+    let arms: Vec<&[PeriodOutcomes]> = replications.iter().map(|r| r.no_plan.as_slice()).collect();
+    let last: Vec<&PeriodOutcomes> = arms.iter().filter_map(|a| a.last()).collect();
+    NoPlan {
+        in_control_share: Distribution::of(
+            &last
+                .iter()
+                .map(|o| share(o.in_control, members))
+                .collect::<Vec<_>>(),
+        ),
+        mean_hba1c_percent: Distribution::of(
+            &last
+                .iter()
+                .map(|o| mean_hba1c(o, members))
+                .collect::<Vec<_>>(),
+        ),
+        by_period: by_period(periods, &arms, members),
+    }
+}
+
+/// What plan `p` of a run buys.
+pub fn plan(
+    model: &Population,
+    periods: &[String],
+    months_in: u32,
+    replications: &[Replication],
+    members: u64,
+    p: usize,
+    stake: Option<&Stake>,
+) -> PlanOutcomes {
+    let pairs: Vec<(&crate::run::PlanTotals, &[PeriodOutcomes])> = replications
+        .iter()
+        .filter_map(|r| Some((r.plans.get(p)?, r.no_plan.as_slice())))
+        .collect();
+    let (mut in_control, mut into, mut change) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut rewards, mut points) = (Vec::new(), Vec::new());
+    let (mut saved, mut paid, mut net) = (Vec::new(), Vec::new(), Vec::new());
+    let mut payback: Vec<Option<usize>> = Vec::new();
+    for (totals, none) in &pairs {
+        let (Some(at), Some(without)) = (totals.outcomes.last(), none.last()) else {
+            continue;
+        };
+        in_control.push(share(at.in_control, members));
+        let gained = i64::try_from(at.in_control).unwrap_or(i64::MAX)
+            - i64::try_from(without.in_control).unwrap_or(i64::MAX);
+        into.push(Decimal::from(gained));
+        change.push(mean_hba1c(at, members) - mean_hba1c(without, members));
+        rewards.push(totals.reward);
+        points.push(without.hba1c_sum - at.hba1c_sum);
+        let v = value(
+            model,
+            months_in,
+            &totals.reward_by_period,
+            &totals.outcomes,
+            none,
+        );
+        saved.push(v.claims_savings);
+        paid.push(v.rewards_present_value);
+        net.push(v.net_cost);
+        payback.push(v.payback_period);
+    }
+    let n = payback.len() as u64;
+    let paid_back = payback.iter().filter(|p| p.is_some()).count() as u64;
+    // The first period by whose end at least half the replications had paid back.
+    let payback_period = (0..periods.len())
+        .find(|k| {
+            2 * payback
+                .iter()
+                .filter(|p| p.is_some_and(|e| e <= *k))
+                .count() as u64
+                >= n.max(1)
+        })
+        .and_then(|k| periods.get(k).cloned());
+    let per_10000: Vec<Decimal> = points.iter().map(|p| *p * Decimal::from(10_000)).collect();
+    let arms: Vec<&[PeriodOutcomes]> = pairs.iter().map(|(t, _)| t.outcomes.as_slice()).collect();
+    PlanOutcomes {
+        intervals_include: INTERVALS_INCLUDE,
+        stake: stake.cloned(),
+        in_control_share: Distribution::of(&in_control),
+        members_into_control: Distribution::of(&into),
+        cost_per_member_into_control: Ratio::of(&rewards, &into),
+        hba1c_change: Distribution::of(&change),
+        hba1c_points_per_10000: Ratio::of(&per_10000, &rewards),
+        claims_savings: Distribution::of(&saved),
+        rewards_present_value: Distribution::of(&paid),
+        net_cost: Distribution::of(&net),
+        return_on_rewards: Ratio::of(&saved, &paid),
+        paid_back_share: share(paid_back, n),
+        payback_period,
+        by_period: by_period(periods, &arms, members),
+    }
+}
