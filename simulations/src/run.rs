@@ -120,12 +120,20 @@ pub fn check_horizon(plans: &[&Policy], config: &Config) -> Result<(), SimError>
         return Ok(());
     };
     for plan in plans {
+        let m = &plan.manifest;
+        if m.period != first.kind() {
+            return Err(SimError::Config(format!(
+                "policy `{}` decides {} periods, but the run's periods are {} (from {first}); plans compared in one run must decide periods of one kind",
+                m.id,
+                m.period.as_str(),
+                first.kind().as_str()
+            )));
+        }
         let covered = periods
             .iter()
             .take_while(|p| plan.check_period(**p).is_ok())
             .count();
         if let Some(outside) = periods.get(covered) {
-            let m = &plan.manifest;
             let to = m
                 .effective_to
                 .map_or_else(|| "open-ended".to_owned(), |d| d.to_string());

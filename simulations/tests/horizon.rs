@@ -75,3 +75,24 @@ fn a_run_past_the_plans_effective_dates_is_refused_before_any_member_period_is_d
     assert_eq!(results.replications.len(), 2);
     assert!(done.load(Ordering::Relaxed) > 0);
 }
+
+/// A monthly plan compared with an annual one used to be refused as "outside" dates it was
+/// inside: the periods were of the wrong kind, not the wrong dates.
+#[test]
+fn plans_of_another_period_kind_are_refused_for_their_kind_not_their_dates() {
+    let annual = common::package(&common::repo().join("policies/vitality-status"));
+    let err = run(
+        &Population::default(),
+        &[&common::tangdaifu(), &annual],
+        &months("2026-01", 6),
+        &|_| {},
+    )
+    .unwrap_err();
+    let SimError::Config(message) = err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        message,
+        "policy `vitality-status` decides annual periods, but the run's periods are monthly (from 2026-01); plans compared in one run must decide periods of one kind"
+    );
+}
