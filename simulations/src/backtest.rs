@@ -9,8 +9,9 @@
 use crate::SimError;
 use crate::book::Book;
 use crate::columnar::{Column, Table};
-use crate::report::{PlanInfo, write};
-use crate::run::TierTotals;
+use crate::info::PlanInfo;
+use crate::report::write;
+use crate::totals::TierTotals;
 use incentive_engine::policy::{MemberProfile, Policy};
 use incentive_engine::{LabResult, Period, Readings, Window};
 use rust_decimal::Decimal;

@@ -5,7 +5,7 @@
 //! both decide through the engine's `Policy::evaluate` in exactly the same way.
 
 use crate::SimError;
-use crate::run::{PlanTotals, TierTotals};
+use crate::totals::{PlanTotals, TierTotals};
 use incentive_engine::policy::{
     Decision, EvaluationInput, History, MemberProfile, Policy, PriorOutcome,
 };

@@ -3,7 +3,7 @@
 //! (never a record per member), which these add up.
 
 use crate::population::Population;
-use crate::run::{CohortTotals, Replication};
+use crate::totals::{CohortTotals, Replication};
 use incentive_engine::policy::MemberProfile;
 use rust_decimal::Decimal;
 use serde::Serialize;

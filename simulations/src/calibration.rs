@@ -65,13 +65,13 @@ pub fn behaviour_under(
     seed: u64,
     first: Period,
 ) -> Result<Behaviour, SimError> {
-    let config = crate::Config {
+    let config = crate::config::Config {
         members,
         periods: 12,
         replications: 1,
         seed,
         first_period: first,
-        shard: crate::Shard::WHOLE,
+        shard: crate::config::Shard::WHOLE,
     };
     let stake = crate::run::plan_stakes(model, &[plan], &config)?
         .into_iter()

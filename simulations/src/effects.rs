@@ -6,9 +6,9 @@
 use crate::outcomes::PeriodOutcomes;
 use crate::population::Population;
 use crate::response::Stake;
-use crate::run::Replication;
 use crate::savings::value;
 use crate::stats::{Distribution, Ratio};
+use crate::totals::{PlanTotals, Replication};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -142,7 +142,7 @@ pub fn plan(
     p: usize,
     stake: Option<&Stake>,
 ) -> PlanOutcomes {
-    let pairs: Vec<(&crate::run::PlanTotals, &[PeriodOutcomes])> = replications
+    let pairs: Vec<(&PlanTotals, &[PeriodOutcomes])> = replications
         .iter()
         .filter_map(|r| Some((r.plans.get(p)?, r.no_plan.as_slice())))
         .collect();

@@ -17,8 +17,8 @@
 //! estimate above the measured peak and within a small multiple of it.
 
 use crate::SimError;
+use crate::config::Config;
 use crate::population::Population;
-use crate::run::Config;
 use incentive_engine::PeriodKind;
 
 /// Members drawn and decided together, on every core, when their readings are few.
@@ -175,7 +175,7 @@ fn group_thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::Shard;
+    use crate::config::Shard;
     use incentive_engine::Period;
 
     fn config(members: u64, periods: u32, first: &str) -> Config {

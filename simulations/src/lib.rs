@@ -12,6 +12,8 @@
 //! - [`synth`]: members and their readings drawn from the model ([`cgm`]: sensor traces);
 //! - [`backtest`]: a policy over real history, beside what was actually paid;
 //! - [`book`]: one plan run over a population period by period, history and pool carried;
+//! - [`config`]: what a run is asked for; [`totals`]: what it gives; [`info`]: how results
+//!   name what was run;
 //! - [`run`]: the Monte Carlo, through `incentive_engine`'s one evaluation path;
 //! - [`footprint`]: a run's peak memory, estimated before it starts;
 //! - [`members`]: each member's results gathered over replications, in memory that does not
@@ -27,9 +29,11 @@ pub mod breakdown;
 pub mod calibration;
 pub mod cgm;
 pub mod columnar;
+pub mod config;
 pub mod effects;
 pub mod footprint;
 pub mod html;
+pub mod info;
 pub mod members;
 pub mod outcomes;
 pub mod population;
@@ -40,9 +44,12 @@ pub mod savings;
 pub mod stats;
 pub mod stream;
 pub mod synth;
+pub mod totals;
 
+pub use config::{Config, Shard};
 pub use population::{Population, PopulationError};
-pub use run::{Config, Replication, Results, Shard, run, run_until};
+pub use run::{run, run_until};
+pub use totals::{Replication, Results};
 
 /// Why a simulation could not run, in the actuary's words.
 #[derive(Debug, thiserror::Error)]

@@ -6,62 +6,14 @@
 
 use crate::SimError;
 use crate::columnar::{Column, Table};
+pub use crate::info::{PlanInfo, RunInfo};
 use crate::members::MemberTotals;
-use crate::population::Population;
-use crate::run::{Config, Replication, Results};
 use crate::stats::Distribution;
+use crate::totals::{Replication, Results};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// A plan as the results name it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanInfo {
-    pub policy_id: String,
-    pub version: String,
-    pub content_hash: String,
-    pub currency: String,
-    pub pool_budget: Option<Decimal>,
-}
-
-impl PlanInfo {
-    /// How the results name `policy`.
-    pub fn of(policy: &incentive_engine::policy::Policy) -> Self {
-        Self {
-            policy_id: policy.manifest.id.clone(),
-            version: policy.manifest.version.clone(),
-            content_hash: policy.content_hash.clone(),
-            currency: policy.manifest.currency.clone(),
-            pool_budget: policy.manifest.caps.pool_budget,
-        }
-    }
-}
-
-/// Everything about a run but its replications: what a shard's partial carries so that merge
-/// can check the shards belong together.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunInfo {
-    pub members: u64,
-    pub periods: Vec<String>,
-    pub replications: u64,
-    pub seed: u64,
-    pub plans: Vec<PlanInfo>,
-    pub assumptions: Population,
-}
-
-impl RunInfo {
-    pub fn new(config: &Config, plans: Vec<PlanInfo>, model: &Population) -> Self {
-        Self {
-            members: config.members,
-            periods: config.periods().iter().map(ToString::to_string).collect(),
-            replications: config.replications,
-            seed: config.seed,
-            plans,
-            assumptions: model.clone(),
-        }
-    }
-}
 
 #[derive(Debug, Serialize)]
 struct PlanSummary<'a> {
@@ -164,14 +116,14 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
     let months_in = months_in(info)?;
     let mut plans = Vec::new();
     for (p, plan) in info.plans.iter().enumerate() {
-        let of = |f: &dyn Fn(&crate::run::PlanTotals) -> Decimal| -> Vec<Decimal> {
+        let of = |f: &dyn Fn(&crate::totals::PlanTotals) -> Decimal| -> Vec<Decimal> {
             replications
                 .iter()
                 .filter_map(|r| r.plans.get(p))
                 .map(f)
                 .collect()
         };
-        let totals: Vec<&crate::run::PlanTotals> =
+        let totals: Vec<&crate::totals::PlanTotals> =
             replications.iter().filter_map(|r| r.plans.get(p)).collect();
         let earning: u64 = totals.iter().map(|t| t.members_earning).sum();
         let measuring: u64 = totals.iter().map(|t| t.members_measuring).sum();

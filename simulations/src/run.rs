@@ -8,107 +8,21 @@
 use crate::SimError;
 use crate::book::{Book, MemberInput};
 use crate::breakdown::cohort_keys;
+pub use crate::config::{Config, MEMBERS_MAX, PERIODS_MAX, REPLICATIONS_MAX, Shard};
 use crate::footprint;
 use crate::members::MemberTotals;
 use crate::outcomes::{PeriodOutcomes, judge};
 use crate::population::{Population, ResponseModel};
 use crate::response::{Behaviour, Stake};
 use crate::synth::{Draw, Member, member, months, period_data};
+pub use crate::totals::{CohortTotals, PlanTotals, Replication, Results, TierTotals};
 use incentive_engine::policy::Policy;
 use incentive_engine::{LabResult, Period};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
-
-/// The part of the replications a run makes: `index` of `count` (1-based), replication `r`
-/// belonging to shard `r mod count + 1`. A replication is never split, so a shard's results
-/// are exact and shards merge by concatenation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Shard {
-    pub index: u64,
-    pub count: u64,
-}
-
-impl Shard {
-    pub const WHOLE: Self = Self { index: 1, count: 1 };
-
-    /// `I/N`, 1 ≤ I ≤ N.
-    pub fn parse(text: &str) -> Result<Self, SimError> {
-        let bad = || {
-            SimError::Config(format!(
-                "--shard `{text}`: expected I/N with 1 ≤ I ≤ N, such as 2/8"
-            ))
-        };
-        let (i, n) = text.split_once('/').ok_or_else(bad)?;
-        let (index, count): (u64, u64) = (
-            i.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        );
-        if count == 0 || index == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Self { index, count })
-    }
-
-    pub fn owns(self, replication: u64) -> bool {
-        replication % self.count + 1 == self.index
-    }
-}
-
-/// What to run.
-#[derive(Clone, Debug, Serialize)]
-pub struct Config {
-    pub members: u64,
-    pub periods: u32,
-    pub replications: u64,
-    pub seed: u64,
-    /// The first period simulated; the plans must be in effect from it for `periods` periods.
-    pub first_period: Period,
-    pub shard: Shard,
-}
-
-/// Members, periods and replications a run may ask for at most.
-pub const MEMBERS_MAX: u64 = 10_000_000;
-pub const PERIODS_MAX: u32 = 120;
-pub const REPLICATIONS_MAX: u64 = 1_000_000;
-
-impl Config {
-    pub fn check(&self) -> Result<(), SimError> {
-        let mut problems = Vec::new();
-        if !(1..=MEMBERS_MAX).contains(&self.members) {
-            problems.push(format!(
-                "--members {} is outside 1 to {MEMBERS_MAX}",
-                self.members
-            ));
-        }
-        if !(1..=PERIODS_MAX).contains(&self.periods) {
-            problems.push(format!(
-                "--periods {} is outside 1 to {PERIODS_MAX}",
-                self.periods
-            ));
-        }
-        if !(1..=REPLICATIONS_MAX).contains(&self.replications) {
-            problems.push(format!(
-                "--replications {} is outside 1 to {REPLICATIONS_MAX}",
-                self.replications
-            ));
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(SimError::Config(problems.join("; ")))
-        }
-    }
-
-    pub fn periods(&self) -> Vec<Period> {
-        std::iter::successors(Some(self.first_period), |p| Some(p.next()))
-            .take(usize::try_from(self.periods).unwrap_or(0))
-            .collect()
-    }
-}
 
 /// Refuses, before any work, a run whose periods reach past a plan's effective dates: every
 /// member-period outside them would fail to decide, and the run would stop there after pricing
@@ -155,69 +69,6 @@ pub fn check_horizon(plans: &[&Policy], config: &Config) -> Result<(), SimError>
         }
     }
     Ok(())
-}
-
-/// One plan's outcome in one replication.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanTotals {
-    /// Every reward paid, in the policy's currency.
-    pub reward: Decimal,
-    /// Premium adjustments summed over member-periods, in percentage points.
-    pub premium_points: Decimal,
-    /// Members paid anything.
-    pub members_earning: u64,
-    /// Members who measured at least once.
-    pub members_measuring: u64,
-    /// Paid in each period.
-    pub reward_by_period: Vec<Decimal>,
-    /// The first period (0-based) in which the pool had nothing left, if it ran out.
-    pub pool_exhausted_in: Option<u32>,
-    /// Member-periods, rewards and premium adjustments by the tier decided (`none` for a
-    /// decision without one).
-    pub by_tier: BTreeMap<String, TierTotals>,
-    /// Members, rewards and members earning by cohort, for each dimension (`age_band`,
-    /// `region`, `diabetes_type`, `insulin`).
-    pub by_cohort: BTreeMap<String, BTreeMap<String, CohortTotals>>,
-    /// The plan's members' health, period by period.
-    pub outcomes: Vec<PeriodOutcomes>,
-}
-
-/// What one cohort of a plan came to in a replication.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CohortTotals {
-    pub members: u64,
-    pub reward: Decimal,
-    pub members_earning: u64,
-}
-
-/// What one tier of a plan came to in a replication.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TierTotals {
-    pub member_periods: u64,
-    pub reward: Decimal,
-    pub premium_points: Decimal,
-}
-
-/// One replication: each plan's totals, in the order the plans were given, and the health of
-/// the same members with no plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Replication {
-    pub replication: u64,
-    pub plans: Vec<PlanTotals>,
-    /// The no-plan arm, period by period: the same members and random numbers, no rewards.
-    pub no_plan: Vec<PeriodOutcomes>,
-}
-
-/// A run's results: each replication's totals, in replication order, and each plan's
-/// per-member results gathered over them.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Results {
-    pub replications: Vec<Replication>,
-    /// By plan.
-    pub members: Vec<MemberTotals>,
-    /// By plan: what it puts at stake for a member and the response that buys (the `reward`
-    /// response model; none under the `fixed` one).
-    pub stakes: Vec<Option<Stake>>,
 }
 
 /// Members a plan's stake is measured over at most: the first of the run's own members.

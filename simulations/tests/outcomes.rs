@@ -123,7 +123,12 @@ fn summary_json_gives_each_outcome_figure_with_its_mean_and_interval() {
     // Into control may be none at all with the default response: then there is no cost a member.
     let cost = &outcomes["cost_per_member_into_control"];
     assert!(cost.is_null() || cost["mean_ci95"].is_array(), "{cost}");
-    assert!(outcomes["intervals_include"].as_str().unwrap().contains("process variance"));
+    assert!(
+        outcomes["intervals_include"]
+            .as_str()
+            .unwrap()
+            .contains("process variance")
+    );
     assert_eq!(outcomes["by_period"].as_array().unwrap().len(), 4);
     assert_eq!(s["no_plan"]["by_period"].as_array().unwrap().len(), 4);
 }

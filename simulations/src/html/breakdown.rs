@@ -2,7 +2,7 @@
 //! figures summary.json gives (`crate::breakdown`).
 
 use crate::breakdown::{cohorts, tiers};
-use crate::run::Replication;
+use crate::totals::Replication;
 use std::fmt::Write as _;
 
 /// Writes plan `p`'s tier and cohort tables; `esc` escapes text for HTML.

@@ -11,9 +11,9 @@ mod charts;
 mod tables;
 
 use crate::SimError;
-use crate::report::{PlanInfo, RunInfo};
-use crate::run::{PlanTotals, Replication, Results};
+use crate::info::{PlanInfo, RunInfo};
 use crate::stats::Distribution;
+use crate::totals::{PlanTotals, Replication, Results};
 use charts::{ecdf, histogram, period_bars, period_lines};
 use rust_decimal::Decimal;
 use std::fmt::Write as _;

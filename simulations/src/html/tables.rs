@@ -2,7 +2,7 @@
 
 use super::esc;
 use crate::SimError;
-use crate::report::RunInfo;
+use crate::info::RunInfo;
 use crate::stats::Distribution;
 use serde_json::Value;
 use std::fmt::Write as _;
