@@ -164,7 +164,9 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
     assert!(page.contains("&lt;b&gt;pay&amp;go&lt;/b&gt;") && !page.contains("<b>pay"));
     assert!(page.contains("&lt;script&gt;") && !page.contains("<script"));
     assert!(page.contains("Pool budget exhaustion"));
-    assert_eq!(page.matches("<svg").count(), 4);
+    // Shares in control and measuring by period; the total's histogram and CDF; its mean by
+    // period; the pool.
+    assert_eq!(page.matches("<svg").count(), 6);
 
     let none = Results {
         replications: Vec::new(),
@@ -208,4 +210,89 @@ fn the_report_breaks_each_plan_down_by_tier_and_cohort_as_the_summary_does() {
             "{cohort} {mean}"
         );
     }
+}
+
+/// The value at a path such as `plans[1].outcomes.net_cost.mean` of a JSON document.
+fn at<'a>(value: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    path.split('.')
+        .fold(value, |v, part| match part.split_once('[') {
+            Some((name, index)) => &v[name][index.trim_end_matches(']').parse::<usize>().unwrap()],
+            None => &v[part],
+        })
+}
+
+/// Every figure of the report's opening names the `summary.json` figure it shows and holds it
+/// exactly; and shows it formatted as money, a percentage or points.
+#[test]
+fn the_opening_figures_of_the_report_are_those_of_summary_json() {
+    let generous = common::package_with(&common::repo().join("policies/tangdaifu-smbg"), |m| {
+        m.replace("value = 30 }", "value = 60 }")
+            .replace("per_period = 30.00", "per_period = 60.00")
+            .replace(
+                "per_year = [300.00, \"25% of annual_premium_for_caps\"]",
+                "per_year = 600.00",
+            )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    simulate(&[&tangdaifu(), &generous], &config(200, 6, 4), dir.path());
+    let (page, summary) = read(dir.path());
+    let opening = page
+        .split("<h2>At a glance</h2>")
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .expect("the report opens with the glance");
+    let mut checked = Vec::new();
+    for cell in opening.split("<td").skip(1) {
+        let Some(rest) = cell.split("data-key=\"").nth(1) else {
+            continue;
+        };
+        let key = rest.split('"').next().unwrap();
+        let value = rest
+            .split("data-value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let shown = cell.split('>').nth(1).unwrap().split('<').next().unwrap();
+        let want = at(&summary, key);
+        if value == "null" {
+            assert!(
+                want.is_null(),
+                "{key}: the report shows none, summary.json {want}"
+            );
+            continue;
+        }
+        assert_eq!(want.as_str(), Some(value), "{key}");
+        let d: Decimal = value.parse().unwrap();
+        let formatted = [
+            html::money(d, "CNY"),
+            html::percent(d),
+            format!("{:.3}", d.round_dp(3)).replace('-', "−"),
+            html::grouped(d).trim_end_matches(".00").replace('-', "−"),
+        ];
+        assert!(
+            formatted.contains(&shown.to_owned()),
+            "{key}: {value} shown as `{shown}`"
+        );
+        checked.push(key.to_owned());
+    }
+    for key in [
+        "plans[0].total_reward.mean",
+        "plans[1].total_reward.mean",
+        "no_plan.in_control_share.mean",
+        "plans[1].outcomes.in_control_share.mean",
+        "plans[1].outcomes.members_into_control.mean",
+        "plans[1].outcomes.hba1c_change.mean",
+        "plans[1].outcomes.claims_savings.mean",
+        "plans[1].outcomes.net_cost.mean",
+        "plans[1].outcomes.stake.response_share",
+        "plans[1].outcomes.paid_back_share",
+    ] {
+        assert!(
+            checked.iter().any(|k| k == key),
+            "{key} is not in the opening: {checked:?}"
+        );
+    }
+    assert!(page.contains("Share of members in control in each period"));
 }

@@ -8,7 +8,10 @@
 
 mod breakdown;
 mod charts;
+mod glance;
 mod tables;
+
+pub use glance::{grouped, money, percent};
 
 use crate::SimError;
 use crate::info::{PlanInfo, RunInfo};
@@ -47,6 +50,36 @@ pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
         esc(&title)
     );
     run_line(&mut out, info);
+    let months_in = crate::report::months_in(info).unwrap_or(1);
+    let no_plan = crate::effects::no_plan(&info.periods, replications, info.members);
+    let mut rewards = Vec::with_capacity(info.plans.len());
+    let mut outcomes = Vec::with_capacity(info.plans.len());
+    for p in 0..info.plans.len() {
+        let totals: Vec<Decimal> = replications
+            .iter()
+            .filter_map(|r| Some(r.plans.get(p)?.reward))
+            .collect();
+        rewards.push(Distribution::of(&totals));
+        outcomes.push(crate::effects::plan(
+            &info.assumptions,
+            &info.periods,
+            months_in,
+            replications,
+            info.members,
+            p,
+            results.stakes.get(p).and_then(Option::as_ref),
+        ));
+    }
+    let glances: Vec<glance::PlanGlance> = rewards
+        .iter()
+        .zip(&outcomes)
+        .map(|(total_reward, outcomes)| glance::PlanGlance {
+            total_reward,
+            outcomes,
+        })
+        .collect();
+    glance::section(&mut out, info, &glances, &no_plan);
+    outcome_charts(&mut out, info, &outcomes, &no_plan)?;
     for (p, plan) in info.plans.iter().enumerate() {
         let totals: Vec<&PlanTotals> = replications.iter().filter_map(|r| r.plans.get(p)).collect();
         plan_section(&mut out, info, p, plan, &totals)?;
@@ -160,6 +193,48 @@ fn plan_section(
         "Mean reward paid in each period, over replications.",
         &svg,
     );
+    Ok(())
+}
+
+/// Each arm's share in control and share measuring by period: the no-plan arm and each plan.
+fn outcome_charts(
+    out: &mut String,
+    info: &RunInfo,
+    plans: &[crate::effects::PlanOutcomes],
+    no_plan: &crate::effects::NoPlan,
+) -> Result<(), SimError> {
+    if info.periods.is_empty() {
+        return Ok(());
+    }
+    for (title, of) in [
+        (
+            "in control",
+            (|r: &crate::effects::PeriodRow| r.in_control_share)
+                as fn(&crate::effects::PeriodRow) -> Decimal,
+        ),
+        ("measuring", |r: &crate::effects::PeriodRow| {
+            r.measuring_share
+        }),
+    ] {
+        let mut series = vec![(
+            "no plan".to_owned(),
+            no_plan.by_period.iter().map(of).collect::<Vec<_>>(),
+        )];
+        for (p, (plan, o)) in info.plans.iter().zip(plans).enumerate() {
+            series.push((
+                format!("{} {}", letter(p), plan.policy_id),
+                o.by_period.iter().map(of).collect(),
+            ));
+        }
+        let svg = period_lines(&info.periods, &series, &format!("share {title}"))?;
+        figure(
+            out,
+            &format!(
+                "Share of members {title} in each period, mean over replications, with no plan and under each plan."
+            ),
+            &svg,
+        );
+    }
     Ok(())
 }
 
