@@ -23,6 +23,8 @@ pub struct PeriodRow {
     pub measuring_share: Decimal,
     pub in_control_share: Decimal,
     pub hyperglycaemic_share: Decimal,
+    /// Share with HbA1c below 7.0 %.
+    pub hba1c_target_share: Decimal,
     pub mean_hba1c_percent: Decimal,
 }
 
@@ -31,6 +33,8 @@ pub struct PeriodRow {
 pub struct NoPlan {
     /// Share of members in control at the horizon (the last period).
     pub in_control_share: Distribution,
+    /// Share with HbA1c below 7.0 % at the horizon.
+    pub hba1c_target_share: Distribution,
     pub mean_hba1c_percent: Distribution,
     pub by_period: Vec<PeriodRow>,
 }
@@ -50,6 +54,12 @@ pub struct PlanOutcomes {
     /// Total reward over members brought into control (ratio of the means, interval by the
     /// delta method); null when no replication brought anyone into control.
     pub cost_per_member_into_control: Option<Ratio>,
+    /// Share with HbA1c below 7.0 % at the horizon…
+    pub hba1c_target_share: Distribution,
+    /// …members brought below it against the no-plan arm…
+    pub members_into_hba1c_target: Distribution,
+    /// …and the total reward over them.
+    pub cost_per_member_into_hba1c_target: Option<Ratio>,
     /// Mean HbA1c at the horizon under the plan less with no plan, percentage points (below 0 is
     /// better).
     pub hba1c_change: Distribution,
@@ -95,16 +105,14 @@ fn by_period(periods: &[String], arms: &[&[PeriodOutcomes]], members: u64) -> Ve
         .map(|(k, period)| {
             let mut sum = PeriodOutcomes::default();
             for o in arms.iter().filter_map(|a| a.get(k)) {
-                sum.measuring += o.measuring;
-                sum.in_control += o.in_control;
-                sum.hyperglycaemic += o.hyperglycaemic;
-                sum.hba1c_sum += o.hba1c_sum;
+                sum.absorb(o);
             }
             PeriodRow {
                 period: period.clone(),
                 measuring_share: share(sum.measuring, members * n),
                 in_control_share: share(sum.in_control, members * n),
                 hyperglycaemic_share: share(sum.hyperglycaemic, members * n),
+                hba1c_target_share: share(sum.at_hba1c_target, members * n),
                 mean_hba1c_percent: mean_hba1c(&sum, members * n),
             }
         })
@@ -120,6 +128,12 @@ pub fn no_plan(periods: &[String], replications: &[Replication], members: u64) -
             &last
                 .iter()
                 .map(|o| share(o.in_control, members))
+                .collect::<Vec<_>>(),
+        ),
+        hba1c_target_share: Distribution::of(
+            &last
+                .iter()
+                .map(|o| share(o.at_hba1c_target, members))
                 .collect::<Vec<_>>(),
         ),
         mean_hba1c_percent: Distribution::of(
@@ -147,6 +161,7 @@ pub fn plan(
         .filter_map(|r| Some((r.plans.get(p)?, r.no_plan.as_slice())))
         .collect();
     let (mut in_control, mut into, mut change) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut target, mut into_target) = (Vec::new(), Vec::new());
     let (mut rewards, mut points) = (Vec::new(), Vec::new());
     let (mut saved, mut paid, mut net) = (Vec::new(), Vec::new(), Vec::new());
     let mut payback: Vec<Option<usize>> = Vec::new();
@@ -158,6 +173,9 @@ pub fn plan(
         let gained = i64::try_from(at.in_control).unwrap_or(i64::MAX)
             - i64::try_from(without.in_control).unwrap_or(i64::MAX);
         into.push(Decimal::from(gained));
+        target.push(share(at.at_hba1c_target, members));
+        into_target
+            .push(Decimal::from(at.at_hba1c_target) - Decimal::from(without.at_hba1c_target));
         change.push(mean_hba1c(at, members) - mean_hba1c(without, members));
         rewards.push(totals.reward);
         points.push(without.hba1c_sum - at.hba1c_sum);
@@ -193,6 +211,9 @@ pub fn plan(
         in_control_share: Distribution::of(&in_control),
         members_into_control: Distribution::of(&into),
         cost_per_member_into_control: Ratio::of(&rewards, &into),
+        hba1c_target_share: Distribution::of(&target),
+        members_into_hba1c_target: Distribution::of(&into_target),
+        cost_per_member_into_hba1c_target: Ratio::of(&rewards, &into_target),
         hba1c_change: Distribution::of(&change),
         hba1c_points_per_10000: Ratio::of(&per_10000, &rewards),
         claims_savings: Distribution::of(&saved),

@@ -505,10 +505,7 @@ impl ArmState {
             data.push(d);
         }
         if let Some(period) = outcomes {
-            period.measuring += sums.measuring;
-            period.in_control += sums.in_control;
-            period.hyperglycaemic += sums.hyperglycaemic;
-            period.hba1c_sum += sums.hba1c_sum;
+            period.absorb(&sums);
         }
         Ok(data)
     }

@@ -194,7 +194,7 @@ pub(super) fn section(
         },
     );
     row(
-        "In control at the horizon",
+        "In the fasting target at the horizon",
         distribution_cell(
             "no_plan.in_control_share",
             &no_plan.in_control_share,
@@ -208,13 +208,17 @@ pub(super) fn section(
             )
         },
     );
-    row("Members brought into control", BLANK.into(), &|p, g| {
-        distribution_cell(
-            &key(p, "outcomes.members_into_control"),
-            &g.outcomes.members_into_control,
-            Shown::Count,
-        )
-    });
+    row(
+        "Members brought into the fasting target",
+        BLANK.into(),
+        &|p, g| {
+            distribution_cell(
+                &key(p, "outcomes.members_into_control"),
+                &g.outcomes.members_into_control,
+                Shown::Count,
+            )
+        },
+    );
     row(
         "Cost a member brought into control",
         BLANK.into(),
@@ -222,6 +226,39 @@ pub(super) fn section(
             ratio_cell(
                 &key(p, "outcomes.cost_per_member_into_control"),
                 g.outcomes.cost_per_member_into_control.as_ref(),
+                money,
+            )
+        },
+    );
+    row(
+        "HbA1c below 7.0 % at the horizon",
+        distribution_cell(
+            "no_plan.hba1c_target_share",
+            &no_plan.hba1c_target_share,
+            Shown::Percent,
+        ),
+        &|p, g| {
+            distribution_cell(
+                &key(p, "outcomes.hba1c_target_share"),
+                &g.outcomes.hba1c_target_share,
+                Shown::Percent,
+            )
+        },
+    );
+    row("Members brought below 7.0 %", BLANK.into(), &|p, g| {
+        distribution_cell(
+            &key(p, "outcomes.members_into_hba1c_target"),
+            &g.outcomes.members_into_hba1c_target,
+            Shown::Count,
+        )
+    });
+    row(
+        "Cost a member brought below 7.0 %",
+        BLANK.into(),
+        &|p, g| {
+            ratio_cell(
+                &key(p, "outcomes.cost_per_member_into_hba1c_target"),
+                g.outcomes.cost_per_member_into_hba1c_target.as_ref(),
                 money,
             )
         },
