@@ -498,6 +498,10 @@ pub struct SimulateRun {
     /// refused before it starts, with the estimate. Raise it if the machine has the memory.
     #[arg(long, value_name = "BYTES", default_value_t = SIMULATE_MEMORY_BYTES_MAX)]
     pub memory_bytes_max: u64,
+    /// Also run each sourced assumption at its low and at its high, one at a time (a tornado):
+    /// ten more runs of this size, written into summary.json and report.html.
+    #[arg(long)]
+    pub tornado: bool,
     #[arg(long, value_name = "DIR", required = true)]
     pub out: Option<PathBuf>,
 }

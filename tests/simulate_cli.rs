@@ -286,3 +286,27 @@ fn the_deploy_scripts_run_shards_as_slurm_and_kubernetes_would_and_merge_them() 
         text(&out)
     );
 }
+
+#[test]
+fn tornado_runs_each_assumption_at_its_low_and_high_into_the_summary_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t");
+    let run = simulate(&["--tornado"], &out);
+    assert!(run.status.success(), "{}", text(&run));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let bars = summary["sensitivity"]["bars"].as_array().unwrap();
+    assert_eq!(bars.len(), 9, "{bars:?}");
+    assert!(bars.iter().all(|b| b["at_low"][0]["net_cost"].is_string()));
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("Sensitivity: one assumption at a time"));
+    assert!(page.contains("response.hba1c_fall_max_points"));
+
+    let sharded = simulate(&["--tornado", "--shard", "1/2"], &dir.path().join("s"));
+    assert!(!sharded.status.success());
+    assert!(
+        text(&sharded).contains("run it without --shard"),
+        "{}",
+        text(&sharded)
+    );
+}

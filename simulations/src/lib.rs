@@ -7,6 +7,7 @@
 //! - [`outcomes`]: the health of each arm (the no-plan arm, each plan's), period by period;
 //! - [`savings`]: a model from HbA1c saved to claims saved, discounted; net cost;
 //! - [`effects`]: what a plan buys over the replications, against the no-plan arm;
+//! - [`tornado`]: one-at-a-time sensitivity over each sourced assumption's low and high;
 //! - [`stream`]: counter-based random streams keyed by (seed, member, replication, period,
 //!   purpose), so results never depend on threads, order or sharding;
 //! - [`synth`]: members and their readings drawn from the model ([`cgm`]: sensor traces);
@@ -44,6 +45,7 @@ pub mod savings;
 pub mod stats;
 pub mod stream;
 pub mod synth;
+pub mod tornado;
 pub mod totals;
 
 pub use config::{Config, Shard};

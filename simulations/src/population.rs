@@ -11,7 +11,10 @@
 
 use incentive_engine::PeriodKind;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The most finger-stick readings a member takes in a month: one an hour, day and night, for
 /// 31 days. A model may not ask for more on average, and a member drawn far above the average
@@ -55,7 +58,25 @@ pub struct Population {
     pub cgm: Cgm,
     pub response: Response,
     pub savings: Savings,
+    /// Low and high of an assumption, by `section.field`, where they differ from [`RANGES`]:
+    /// what the sensitivity analysis (the tornado) runs at.
+    pub ranges: BTreeMap<String, [f64; 2]>,
 }
+
+/// Every assumption the sensitivity analysis varies, with its low and high from the evidence
+/// (docs/research/behaviour-evidence.md §6, by P-number). Low and high are values, not
+/// directions: a lower `reward_half_effect_share` is a stronger response.
+pub const RANGES: [(&str, f64, f64); 9] = [
+    ("response.hba1c_fall_max_points", 0.0, 0.7),
+    ("response.reward_half_effect_share", 0.05, 0.25),
+    ("response.readings_uplift_max_share", 0.15, 0.5),
+    ("response.hba1c_effect_from_percent", 7.0, 8.0),
+    ("response.later_years_effect_share", 0.5, 1.0),
+    ("savings.cost_per_hba1c_point_year", 200.0, 1500.0),
+    ("savings.insurer_share", 0.05, 0.5),
+    ("savings.first_year_realised_share", 0.0, 0.75),
+    ("savings.discount_rate_year", 0.03, 0.08),
+];
 
 /// An age band and its share of members.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -696,6 +717,25 @@ impl Population {
                 out.push(format!("{name} = {v} is outside 0 to {hi}"));
             }
         }
+        for key in self.ranges.keys() {
+            if !RANGES.iter().any(|(k, _, _)| k == key) {
+                out.push(format!(
+                    "ranges.\"{key}\" is not an assumption the sensitivity analysis varies; it varies {}",
+                    RANGES.map(|(k, _, _)| k).join(", ")
+                ));
+            }
+        }
+        for (key, _, _) in RANGES {
+            let Some([low, high]) = self.range(key) else {
+                continue;
+            };
+            let base = self.value(key).unwrap_or(f64::NAN);
+            if !(low.is_finite() && high.is_finite() && low <= base && base <= high) {
+                out.push(format!(
+                    "{key} = {base} is outside its range {low} to {high} (ranges.\"{key}\")"
+                ));
+            }
+        }
         let readings = self.measuring.readings_per_measuring_month;
         if readings > FINGER_STICK_READINGS_PER_MONTH_MAX {
             out.push(format!(
@@ -728,6 +768,63 @@ impl Population {
             }
         }
         out
+    }
+
+    /// The low and high of a varied assumption: this model's own, or [`RANGES`]'s.
+    pub fn range(&self, key: &str) -> Option<[f64; 2]> {
+        self.ranges.get(key).copied().or_else(|| {
+            RANGES
+                .iter()
+                .find(|(k, _, _)| *k == key)
+                .map(|(_, low, high)| [*low, *high])
+        })
+    }
+
+    /// The value of an assumption by `section.field`, as a number.
+    pub fn value(&self, key: &str) -> Option<f64> {
+        let (section, field) = key.split_once('.')?;
+        let v = serde_json::to_value(self).ok()?;
+        let slot = v.get(section)?.get(field)?;
+        match slot {
+            Value::String(text) => text.parse::<Decimal>().ok()?.to_f64(),
+            other => other.as_f64(),
+        }
+    }
+
+    /// This model with one assumption set to `value`, checked as a file would be.
+    pub fn with(&self, key: &str, value: f64) -> Result<Self, PopulationError> {
+        let invalid = |message: String| PopulationError::Invalid {
+            file: format!("{key} = {value}"),
+            problems: vec![message],
+        };
+        let (section, field) = key
+            .split_once('.')
+            .ok_or_else(|| invalid(format!("`{key}` is not section.field")))?;
+        let mut v = serde_json::to_value(self).map_err(|e| invalid(e.to_string()))?;
+        let slot = v
+            .get_mut(section)
+            .and_then(|s| s.get_mut(field))
+            .ok_or_else(|| invalid(format!("the model has no assumption `{key}`")))?;
+        *slot = match slot {
+            // Money and shares kept as decimals: the value to ten places.
+            Value::String(_) => Value::String(
+                Decimal::from_f64(value)
+                    .map(|d| d.round_dp(10).normalize().to_string())
+                    .ok_or_else(|| invalid(format!("{value} is not a number")))?,
+            ),
+            Value::Number(n) if n.is_u64() => Value::from(value.round().max(0.0) as u64),
+            _ => Value::from(value),
+        };
+        let model: Self = serde_json::from_value(v).map_err(|e| invalid(e.to_string()))?;
+        let problems = model.problems();
+        if problems.is_empty() {
+            Ok(model)
+        } else {
+            Err(PopulationError::Invalid {
+                file: format!("{key} = {value}"),
+                problems,
+            })
+        }
     }
 
     /// The most readings one member can have in a period of `kind`: a sensor wearer's trace

@@ -48,6 +48,9 @@ struct Summary<'a> {
     no_plan: crate::effects::NoPlan,
     /// Plan A − plan B per replication, on the same members and readings.
     difference_a_minus_b: Option<Distribution>,
+    /// Each varied assumption at its low and high, one at a time (`--tornado`); null when not
+    /// asked for.
+    sensitivity: Option<&'a crate::tornado::Sensitivity>,
     /// Where each assumption's default comes from (`run.assumptions` has the values used).
     assumption_sources: BTreeMap<&'static str, &'static str>,
 }
@@ -189,6 +192,7 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
         plans,
         no_plan: crate::effects::no_plan(&info.periods, replications, info.members),
         difference_a_minus_b: difference,
+        sensitivity: results.sensitivity.as_ref(),
         assumption_sources: crate::population::SOURCES.into_iter().collect(),
     };
     let json = serde_json::to_string_pretty(&summary).map_err(|e| SimError::Io {
@@ -382,6 +386,7 @@ pub fn merge(dirs: &[&Path], out: &Path) -> Result<(), SimError> {
             replications: all,
             members: members.unwrap_or_default(),
             stakes: stakes.unwrap_or_default(),
+            sensitivity: None,
         },
     )
 }

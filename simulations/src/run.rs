@@ -209,6 +209,7 @@ fn run_chunked(
         replications,
         members: members.into_inner().unwrap_or_else(PoisonError::into_inner),
         stakes,
+        sensitivity: None,
     })
 }
 

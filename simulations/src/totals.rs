@@ -70,4 +70,6 @@ pub struct Results {
     /// By plan: what it puts at stake for a member and the response that buys (the `reward`
     /// response model; none under the `fixed` one).
     pub stakes: Vec<Option<Stake>>,
+    /// The one-at-a-time sensitivity of the run, when it was asked for.
+    pub sensitivity: Option<crate::tornado::Sensitivity>,
 }

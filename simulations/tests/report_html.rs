@@ -159,6 +159,7 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
         replications,
         members: vec![incentive_simulations::members::MemberTotals::new(2)],
         stakes: vec![None],
+        sensitivity: None,
     };
     let page = html::render(&info, &results).unwrap();
     assert!(page.contains("&lt;b&gt;pay&amp;go&lt;/b&gt;") && !page.contains("<b>pay"));
@@ -172,6 +173,7 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
         replications: Vec::new(),
         members: Vec::new(),
         stakes: Vec::new(),
+        sensitivity: None,
     };
     assert!(html::render(&info, &none).unwrap().contains("<svg"));
     info.periods.clear();

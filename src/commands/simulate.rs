@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 use incentive_engine::Period;
 use incentive_engine::policy::Policy;
 use incentive_simulations::report::{self, PARTIAL_FORMAT, Partial, PlanInfo, RunInfo};
-use incentive_simulations::{Config, Population, Shard, footprint};
+use incentive_simulations::{Config, Population, Shard, footprint, tornado};
 use std::path::Path;
 
 pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
@@ -79,6 +79,14 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    if args.tornado && shard != Shard::WHOLE {
+        bail!(
+            "--tornado runs the whole run again with each assumption at its low and its high; run it without --shard"
+        );
+    }
+    if args.tornado {
+        bar.set_length(mine * members * u64::from(periods) * (1 + tornado::runs_needed() as u64));
+    }
     let threads = args.threads.unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -92,8 +100,14 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
                 "{e}; raise --memory-bytes-max if this machine has the memory, or run fewer --threads, --members or --periods"
             )
         })?;
-    let results =
+    let mut results =
         pool.install(|| incentive_simulations::run(&model, &plans, &config, &|n| bar.inc(n)))?;
+    if args.tornado {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        results.sensitivity = Some(pool.install(|| {
+            tornado::tornado(&model, &plans, &config, &results, &|n| bar.inc(n), &stop)
+        })?);
+    }
     bar.finish_and_clear();
     if shard == Shard::WHOLE {
         report::write_results(out, &info, &results)?;

@@ -277,3 +277,78 @@ pub(super) fn period_lines(
         Ok(())
     })
 }
+
+/// A tornado: for each row (an assumption), a bar from its value at the low end to its value at
+/// the high end, about the base's line; rows top to bottom as given.
+pub(super) fn tornado(
+    rows: &[(String, Decimal, Decimal)],
+    base: Decimal,
+    x_desc: &str,
+) -> Result<String, SimError> {
+    let xs = rows
+        .iter()
+        .flat_map(|(_, lo, hi)| [coord(*lo), coord(*hi)])
+        .chain([coord(base)]);
+    let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    let x = span(lo, hi);
+    let n = rows.len().max(1) as f64;
+    let mut out = String::new();
+    {
+        let height = u32::try_from(rows.len()).unwrap_or(40).min(40) * 28 + 70;
+        let root = SVGBackend::with_string(&mut out, (SIZE.0, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(250)
+            .build_cartesian_2d(x.0..x.1, -0.5..n - 0.5)
+            .map_err(chart_error)?;
+        let name = |y: &f64| {
+            let k = y.round();
+            if (y - k).abs() > 1e-9 || k < 0.0 {
+                return String::new();
+            }
+            // Row 0 at the top.
+            rows.len()
+                .checked_sub(1 + k as usize)
+                .and_then(|i| rows.get(i))
+                .map(|(name, _, _)| name.clone())
+                .unwrap_or_default()
+        };
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .disable_y_mesh()
+            .y_labels(rows.len().max(1))
+            .y_label_formatter(&name)
+            .label_style((FONT, 12))
+            .axis_desc_style((FONT, 13))
+            .draw()
+            .map_err(chart_error)?;
+        let low_colour = RGBColor(90, 140, 200);
+        let high_colour = RGBColor(220, 130, 60);
+        let b = coord(base);
+        chart
+            .draw_series(rows.iter().enumerate().flat_map(|(i, (_, lo, hi))| {
+                let y = n - 1.0 - i as f64;
+                [
+                    Rectangle::new([(b, y - 0.35), (coord(*lo), y + 0.35)], low_colour.filled()),
+                    Rectangle::new(
+                        [(b, y - 0.35), (coord(*hi), y + 0.35)],
+                        high_colour.filled(),
+                    ),
+                ]
+            }))
+            .map_err(chart_error)?;
+        chart
+            .draw_series(LineSeries::new(
+                [(b, -0.5), (b, n - 0.5)],
+                BLACK.stroke_width(1),
+            ))
+            .map_err(chart_error)?;
+        root.present().map_err(chart_error)?;
+    }
+    Ok(out)
+}

@@ -104,6 +104,9 @@ pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
             &svg,
         );
     }
+    if let Some(sensitivity) = &results.sensitivity {
+        tornado_section(&mut out, info, sensitivity)?;
+    }
     assumptions(&mut out, info)?;
     out.push_str("</body>\n</html>\n");
     Ok(out)
@@ -193,6 +196,76 @@ fn plan_section(
         "Mean reward paid in each period, over replications.",
         &svg,
     );
+    Ok(())
+}
+
+/// The tornado: each plan's net cost with each varied assumption at its low (blue) and high
+/// (orange), one at a time, and a table of every figure.
+fn tornado_section(
+    out: &mut String,
+    info: &RunInfo,
+    sensitivity: &crate::tornado::Sensitivity,
+) -> Result<(), SimError> {
+    out.push_str(
+        "<h2>Sensitivity: one assumption at a time</h2>\n<p>Each bar is the run again with one \
+         assumption at its low (blue) and at its high (orange), everything else as it is, on the \
+         same members and random numbers; the line is the run as it is. Net cost is discounted \
+         rewards less discounted claims savings.</p>\n",
+    );
+    for (p, plan) in info.plans.iter().enumerate() {
+        let currency = plan.currency.as_str();
+        let rows: Vec<(String, Decimal, Decimal)> = sensitivity
+            .bars
+            .iter()
+            .filter_map(|b| {
+                Some((
+                    b.assumption.clone(),
+                    b.at_low.get(p)?.net_cost,
+                    b.at_high.get(p)?.net_cost,
+                ))
+            })
+            .collect();
+        let base = sensitivity
+            .base
+            .get(p)
+            .map_or(Decimal::ZERO, |f| f.net_cost);
+        let svg = charts::tornado(&rows, base, &format!("net cost ({currency})"))?;
+        figure(
+            out,
+            &format!(
+                "Plan {} {}: net cost with each assumption at its low and high.",
+                letter(p),
+                plan.policy_id
+            ),
+            &svg,
+        );
+        let _ = writeln!(
+            out,
+            "<table>\n<tr><th>Assumption</th><th>Value</th><th>Low</th><th>High</th>\
+             <th>Net cost at low</th><th>Net cost at high</th>\
+             <th>Below 7.0 % at low</th><th>Below 7.0 % at high</th></tr>"
+        );
+        for b in &sensitivity.bars {
+            let (Some(lo), Some(hi)) = (b.at_low.get(p), b.at_high.get(p)) else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                esc(&b.assumption),
+                b.value,
+                b.low,
+                b.high,
+                glance::money(lo.net_cost, currency),
+                glance::money(hi.net_cost, currency),
+                lo.members_into_hba1c_target,
+                hi.members_into_hba1c_target
+            );
+        }
+        out.push_str("</table>\n");
+    }
     Ok(())
 }
 
