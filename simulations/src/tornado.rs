@@ -128,7 +128,7 @@ pub fn tornado(
         _ => Decimal::ZERO,
     };
     // Widest first; equal swings in the order of RANGES (the sort is stable).
-    bars.sort_by(|a, b| swing(b).cmp(&swing(a)));
+    bars.sort_by_key(|b| std::cmp::Reverse(swing(b)));
     Ok(Sensitivity {
         base: figures(model, config, base),
         bars,
