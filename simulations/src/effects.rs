@@ -12,8 +12,18 @@ use crate::totals::{PlanTotals, Replication};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-/// What the intervals of the outcome figures include.
-pub const INTERVALS_INCLUDE: &str = "process variance only: each replication draws the members and their readings anew; every assumption is held at its value in run.assumptions, so the intervals leave out what is not known about the assumptions themselves";
+/// What the intervals of the outcome figures include, when the assumptions are held…
+pub const INTERVALS_INCLUDE_HELD: &str = "process variance only: each replication draws the members and their readings anew; every assumption is held at its value in run.assumptions, so the intervals leave out what is not known about the assumptions themselves";
+/// …and when each replication draws them.
+pub const INTERVALS_INCLUDE_DRAWN: &str = "process and parameter variance: each replication draws the members and their readings anew, and each varied assumption from a triangular distribution between its low and high with its value in run.assumptions the most likely";
+
+/// What the intervals of a run under `model` include.
+pub fn intervals_include(model: &Population) -> &'static str {
+    match model.uncertainty.assumptions {
+        crate::population::AssumptionsAre::Held => INTERVALS_INCLUDE_HELD,
+        crate::population::AssumptionsAre::Drawn => INTERVALS_INCLUDE_DRAWN,
+    }
+}
 
 /// One period of an arm, averaged over replications.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -42,7 +52,7 @@ pub struct NoPlan {
 /// What one plan buys.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PlanOutcomes {
-    /// What the intervals include.
+    /// What the intervals include: process variance alone, or parameter variance too.
     pub intervals_include: &'static str,
     /// What the plan puts at stake for a member and the response that buys (`reward` response
     /// model); null under the `fixed` model, where every plan buys the same response.
@@ -146,7 +156,8 @@ pub fn no_plan(periods: &[String], replications: &[Replication], members: u64) -
     }
 }
 
-/// What plan `p` of a run buys.
+/// What plan `p` of a run buys; each replication's savings valued under the assumptions it ran
+/// on.
 pub fn plan(
     model: &Population,
     periods: &[String],
@@ -155,17 +166,17 @@ pub fn plan(
     members: u64,
     p: usize,
     stake: Option<&Stake>,
-) -> PlanOutcomes {
-    let pairs: Vec<(&PlanTotals, &[PeriodOutcomes])> = replications
+) -> Result<PlanOutcomes, crate::SimError> {
+    let pairs: Vec<(&PlanTotals, &[PeriodOutcomes], &Replication)> = replications
         .iter()
-        .filter_map(|r| Some((r.plans.get(p)?, r.no_plan.as_slice())))
+        .filter_map(|r| Some((r.plans.get(p)?, r.no_plan.as_slice(), r)))
         .collect();
     let (mut in_control, mut into, mut change) = (Vec::new(), Vec::new(), Vec::new());
     let (mut target, mut into_target) = (Vec::new(), Vec::new());
     let (mut rewards, mut points) = (Vec::new(), Vec::new());
     let (mut saved, mut paid, mut net) = (Vec::new(), Vec::new(), Vec::new());
     let mut payback: Vec<Option<usize>> = Vec::new();
-    for (totals, none) in &pairs {
+    for (totals, none, replication) in &pairs {
         let (Some(at), Some(without)) = (totals.outcomes.last(), none.last()) else {
             continue;
         };
@@ -179,6 +190,13 @@ pub fn plan(
         change.push(mean_hba1c(at, members) - mean_hba1c(without, members));
         rewards.push(totals.reward);
         points.push(without.hba1c_sum - at.hba1c_sum);
+        let drawn;
+        let model = if replication.assumptions.is_empty() {
+            model
+        } else {
+            drawn = model.with_all(&replication.assumptions)?;
+            &drawn
+        };
         let v = value(
             model,
             months_in,
@@ -204,9 +222,12 @@ pub fn plan(
         })
         .and_then(|k| periods.get(k).cloned());
     let per_10000: Vec<Decimal> = points.iter().map(|p| *p * Decimal::from(10_000)).collect();
-    let arms: Vec<&[PeriodOutcomes]> = pairs.iter().map(|(t, _)| t.outcomes.as_slice()).collect();
-    PlanOutcomes {
-        intervals_include: INTERVALS_INCLUDE,
+    let arms: Vec<&[PeriodOutcomes]> = pairs
+        .iter()
+        .map(|(t, _, _)| t.outcomes.as_slice())
+        .collect();
+    Ok(PlanOutcomes {
+        intervals_include: intervals_include(model),
         stake: stake.cloned(),
         in_control_share: Distribution::of(&in_control),
         members_into_control: Distribution::of(&into),
@@ -223,5 +244,5 @@ pub fn plan(
         paid_back_share: share(paid_back, n),
         payback_period,
         by_period: by_period(periods, &arms, members),
-    }
+    })
 }

@@ -61,6 +61,26 @@ pub struct Population {
     /// Low and high of an assumption, by `section.field`, where they differ from [`RANGES`]:
     /// what the sensitivity analysis (the tornado) runs at.
     pub ranges: BTreeMap<String, [f64; 2]>,
+    pub uncertainty: Uncertainty,
+}
+
+/// Which uncertainty a run's intervals include.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Uncertainty {
+    pub assumptions: AssumptionsAre,
+}
+
+/// `held`: every replication runs on the assumptions as they are, so the intervals are process
+/// variance alone. `drawn`: each replication draws each varied assumption from a triangular
+/// distribution between its low and high with its value as the most likely, so the intervals
+/// include what is not known about the assumptions too (parameter uncertainty).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssumptionsAre {
+    #[default]
+    Held,
+    Drawn,
 }
 
 /// Every assumption the sensitivity analysis varies, with its low and high from the evidence
@@ -789,6 +809,34 @@ impl Population {
             Value::String(text) => text.parse::<Decimal>().ok()?.to_f64(),
             other => other.as_f64(),
         }
+    }
+
+    /// The assumptions replication `replication` of a run seeded `seed` runs on: none when
+    /// they are held; each varied assumption drawn from its triangular distribution when they
+    /// are drawn, in the order of [`RANGES`].
+    pub fn draws(&self, seed: u64, replication: u64) -> Vec<(String, f64)> {
+        if self.uncertainty.assumptions == AssumptionsAre::Held {
+            return Vec::new();
+        }
+        let mut rng =
+            crate::stream::stream(seed, 0, replication, 0, crate::stream::Purpose::Assumptions);
+        RANGES
+            .iter()
+            .filter_map(|(key, _, _)| {
+                let [low, high] = self.range(key)?;
+                let mode = self.value(key)?;
+                let drawn = rand_distr::Triangular::new(low, high, mode)
+                    .map_or(mode, |t| rand_distr::Distribution::sample(&t, &mut rng));
+                Some(((*key).to_owned(), drawn))
+            })
+            .collect()
+    }
+
+    /// This model with each of `values` set, checked as a file would be.
+    pub fn with_all(&self, values: &[(String, f64)]) -> Result<Self, PopulationError> {
+        values
+            .iter()
+            .try_fold(self.clone(), |model, (key, value)| model.with(key, *value))
     }
 
     /// This model with one assumption set to `value`, checked as a file would be.

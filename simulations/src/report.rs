@@ -176,7 +176,7 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
                 info.members,
                 p,
                 results.stakes.get(p).and_then(Option::as_ref),
-            ),
+            )?,
         });
     }
     let difference = (info.plans.len() == 2).then(|| {

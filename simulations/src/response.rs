@@ -110,6 +110,8 @@ pub struct Stake {
 impl Stake {
     /// The stake of a plan paying `reward_per_member_year`, under `model`.
     pub fn of(model: &Population, reward_per_member_year: Decimal) -> Self {
+        // Rounded first, so the stake a result records gives the same response again.
+        let reward_per_member_year = reward_per_member_year.round_dp(4);
         let premium = model.response.annual_premium;
         let share = if premium > Decimal::ZERO {
             (reward_per_member_year / premium).max(Decimal::ZERO)

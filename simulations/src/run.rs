@@ -153,15 +153,7 @@ fn run_chunked(
         .first_day()
         .ok_or_else(|| SimError::Config("the first period has no first day".into()))?;
     let stakes = stakes(model, plans, config, watch)?;
-    let arms = Arms::new(
-        &stakes
-            .iter()
-            .map(|s| match s {
-                Some(s) => s.behaviour(model),
-                None => Behaviour::under_plan(model, 1.0),
-            })
-            .collect::<Vec<_>>(),
-    );
+    let arms = arms_of(model, &stakes);
     let mine: Vec<u64> = (0..config.replications)
         .filter(|r| config.shard.owns(*r))
         .collect();
@@ -185,8 +177,24 @@ fn run_chunked(
         let done = batch
             .par_iter()
             .map(|&r| {
-                let (replication, totals) = replicate(
-                    model,
+                // Drawn assumptions change how members answer to a plan: the arms are this
+                // replication's own, from each plan's stake under its assumptions.
+                let draws = model.draws(config.seed, r);
+                let (model, arms) = if draws.is_empty() {
+                    (
+                        std::borrow::Cow::Borrowed(model),
+                        std::borrow::Cow::Borrowed(&arms),
+                    )
+                } else {
+                    let drawn = model.with_all(&draws)?;
+                    let arms = arms_of(&drawn, &stakes);
+                    (
+                        std::borrow::Cow::Owned(drawn),
+                        std::borrow::Cow::Owned(arms),
+                    )
+                };
+                let (mut replication, totals) = replicate(
+                    &model,
                     plans,
                     &arms,
                     config,
@@ -196,6 +204,7 @@ fn run_chunked(
                     watch,
                     members_per_chunk,
                 )?;
+                replication.assumptions = draws;
                 let mut all = members.lock().unwrap_or_else(PoisonError::into_inner);
                 for (m, t) in all.iter_mut().zip(&totals) {
                     m.add(t);
@@ -211,6 +220,19 @@ fn run_chunked(
         stakes,
         sensitivity: None,
     })
+}
+
+/// The arms of a run under `model`: each plan's behaviour at its stake, or the `fixed` model's.
+fn arms_of(model: &Population, stakes: &[Option<Stake>]) -> Arms {
+    Arms::new(
+        &stakes
+            .iter()
+            .map(|s| match s {
+                Some(s) => Stake::of(model, s.reward_per_member_year).behaviour(model),
+                None => Behaviour::under_plan(model, 1.0),
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// What each plan puts at stake for a member under `model` (see [`stakes`]), for a run of
@@ -429,6 +451,7 @@ fn replicate(
             replication: r,
             plans: plans_totals,
             no_plan,
+            assumptions: Vec::new(),
         },
         member_totals,
     ))

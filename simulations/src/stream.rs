@@ -16,6 +16,8 @@ pub enum Purpose {
     Readings = 2,
     /// Whether a member wears a CGM (its own stream, so finger-stick draws are unchanged).
     Cgm = 3,
+    /// A replication's assumptions, when they are drawn (`[uncertainty] assumptions = "drawn"`).
+    Assumptions = 4,
 }
 
 /// SplitMix64's finaliser: a bijection on u64 that spreads every input bit over the output.

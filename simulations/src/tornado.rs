@@ -51,7 +51,11 @@ pub struct Sensitivity {
 }
 
 /// Each plan's figures in `results` of a run of `config` under `model`.
-pub fn figures(model: &Population, config: &Config, results: &Results) -> Vec<Figures> {
+pub fn figures(
+    model: &Population,
+    config: &Config,
+    results: &Results,
+) -> Result<Vec<Figures>, SimError> {
     let periods: Vec<String> = config.periods().iter().map(ToString::to_string).collect();
     let months_in = months(config.first_period);
     let replications = results.replications.as_slice();
@@ -69,14 +73,14 @@ pub fn figures(model: &Population, config: &Config, results: &Results) -> Vec<Fi
                 config.members,
                 p,
                 results.stakes.get(p).and_then(Option::as_ref),
-            );
-            Figures {
+            )?;
+            Ok(Figures {
                 total_reward: Distribution::of(&rewards).mean,
                 claims_savings: o.claims_savings.mean,
                 net_cost: o.net_cost.mean,
                 members_into_hba1c_target: o.members_into_hba1c_target.mean,
                 hba1c_change: o.hba1c_change.mean,
-            }
+            })
         })
         .collect()
 }
@@ -108,9 +112,9 @@ pub fn tornado(
             let varied = model.with(key, v)?;
             if simulated(key) {
                 let results = run_until(&varied, plans, config, progress, stop)?;
-                Ok(figures(&varied, config, &results))
+                figures(&varied, config, &results)
             } else {
-                Ok(figures(&varied, config, base))
+                figures(&varied, config, base)
             }
         };
         let (at_low, at_high) = (at(low)?, at(high)?);
@@ -130,7 +134,7 @@ pub fn tornado(
     // Widest first; equal swings in the order of RANGES (the sort is stable).
     bars.sort_by_key(|b| std::cmp::Reverse(swing(b)));
     Ok(Sensitivity {
-        base: figures(model, config, base),
+        base: figures(model, config, base)?,
         bars,
     })
 }

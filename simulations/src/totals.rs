@@ -52,12 +52,16 @@ pub struct TierTotals {
 
 /// One replication: each plan's totals, in the order the plans were given, and the health of
 /// the same members with no plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Replication {
     pub replication: u64,
     pub plans: Vec<PlanTotals>,
     /// The no-plan arm, period by period: the same members and random numbers, no rewards.
     pub no_plan: Vec<PeriodOutcomes>,
+    /// The assumptions this replication drew, by `section.field`, when they are drawn
+    /// (`[uncertainty] assumptions = "drawn"`); empty when they are held.
+    #[serde(default)]
+    pub assumptions: Vec<(String, f64)>,
 }
 
 /// A run's results: each replication's totals, in replication order, and each plan's

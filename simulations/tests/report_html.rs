@@ -148,11 +148,13 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
             replication: 0,
             plans: vec![totals(Some(1))],
             no_plan: Vec::new(),
+            assumptions: Vec::new(),
         },
         Replication {
             replication: 1,
             plans: vec![totals(None)],
             no_plan: Vec::new(),
+            assumptions: Vec::new(),
         },
     ];
     let results = Results {

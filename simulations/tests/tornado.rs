@@ -31,7 +31,7 @@ fn each_bar_is_the_run_with_that_assumption_at_its_low_and_at_its_high() {
         &AtomicBool::new(false),
     )
     .unwrap();
-    assert_eq!(sensitivity.base, figures(&model, &config, &base));
+    assert_eq!(sensitivity.base, figures(&model, &config, &base).unwrap());
     let mut named: Vec<&str> = sensitivity
         .bars
         .iter()
@@ -54,7 +54,7 @@ fn each_bar_is_the_run_with_that_assumption_at_its_low_and_at_its_high() {
             let varied = model.with(key, value).unwrap();
             let by_hand = run(&varied, &[&plan], &config, &|_| {}).unwrap();
             assert_eq!(
-                &figures(&varied, &config, &by_hand),
+                &figures(&varied, &config, &by_hand).unwrap(),
                 shown,
                 "{key} = {value}"
             );

@@ -127,7 +127,7 @@ pub(super) fn section(
          the value of an HbA1c point and its timing are assumptions, sourced and ranged in the \
          assumptions below; the intervals are ",
     );
-    out.push_str(&esc(crate::effects::INTERVALS_INCLUDE));
+    out.push_str(&esc(crate::effects::intervals_include(&info.assumptions)));
     out.push_str(
         ". The population is calibrated to one uncontrolled before/after pilot (Guizhou, \
          2015–2016).</p>\n<table>\n<tr><th></th><th>No plan</th>",

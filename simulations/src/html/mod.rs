@@ -68,7 +68,7 @@ pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
             info.members,
             p,
             results.stakes.get(p).and_then(Option::as_ref),
-        ));
+        )?);
     }
     let glances: Vec<glance::PlanGlance> = rewards
         .iter()
