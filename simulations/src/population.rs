@@ -386,7 +386,7 @@ impl Default for Savings {
 
 /// Where each assumption's default comes from, written next to the results (ASOP 56 asks
 /// that every assumption and its source be disclosed). Keys are `section.field`.
-pub const SOURCES: [(&str, &str); 37] = [
+pub const SOURCES: [(&str, &str); 38] = [
     (
         "members.age_bands",
         "judgement: adults with diabetes in a county programme, mostly 45 and over",
@@ -530,6 +530,10 @@ pub const SOURCES: [(&str, &str); 37] = [
     (
         "savings.first_year_realised_share",
         "Wagner et al. 2001 (JAMA): utilisation lower from the year after improvement; Bansal 2018 (P14, range 0–75 %)",
+    ),
+    (
+        "uncertainty.assumptions",
+        "the actuary's choice: held gives process variance alone; drawn adds what is not known about the varied assumptions (ASOP 56)",
     ),
     (
         "savings.discount_rate_year",
