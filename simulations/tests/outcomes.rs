@@ -62,7 +62,7 @@ fn the_share_in_control_with_no_plan_is_the_log_normal_share_in_the_fasting_targ
 #[test]
 fn the_hba1c_change_and_the_savings_of_a_full_response_are_their_closed_forms() {
     let model = Population::from_toml(
-        "[response]\nhba1c_fall_max_points = 0.5\nhba1c_effect_from_percent = 4.0\nhba1c_full_effect_percent = 4.0\neffect_ramp_months = 0\n",
+        "[response]\nhba1c_fall_max_points = 0.5\nhba1c_effect_from_percent = 4.0\nhba1c_full_effect_percent = 4.0\neffect_ramp_months = 0\n[ranges]\n\"response.hba1c_effect_from_percent\" = [4.0, 8.0]\n",
         "full.toml",
     )
     .unwrap();

@@ -80,7 +80,7 @@ fn a_plan_that_pays_nothing_gives_exactly_the_no_plan_arm_draw_for_draw() {
 #[test]
 fn a_more_generous_plan_brings_at_least_as_many_members_into_control_on_the_same_draws() {
     let model = Population::from_toml(
-        "[response]\nhba1c_fall_max_points = 0.7\nhba1c_effect_from_percent = 4.0\nhba1c_full_effect_percent = 4.0\n",
+        "[response]\nhba1c_fall_max_points = 0.7\nhba1c_effect_from_percent = 4.0\nhba1c_full_effect_percent = 4.0\n[ranges]\n\"response.hba1c_effect_from_percent\" = [4.0, 8.0]\n",
         "strong.toml",
     )
     .unwrap();
