@@ -37,13 +37,15 @@ fn meal_shape(minutes: f64) -> f64 {
 
 /// Pushes the period's trace of a wearer whose 24-hour mean glucose is `mean_mmol_l` into
 /// `builder`; returns how many readings it pushed.
+/// With no `builder`, it stops at the first reading the trace would have and returns 1 (or 0
+/// if it has none): whether the wearer measured, from the very draws the whole trace makes.
 pub fn trace(
     model: &Population,
     mean_mmol_l: f64,
     period: Period,
     zone: Tz,
     rng: &mut impl Rng,
-    builder: &mut ReadingsBuilder,
+    mut builder: Option<&mut ReadingsBuilder>,
 ) -> Result<u64, SimError> {
     let c = &model.cgm;
     let bad = |what: &str, e: &dyn std::fmt::Display| SimError::Model(format!("cgm {what}: {e}"));
@@ -108,6 +110,9 @@ pub fn trace(
         if !on {
             continue;
         }
+        let Some(builder) = builder.as_deref_mut() else {
+            return Ok(1);
+        };
         // Integer milliseconds: chrono's calendar arithmetic at every reading would cost more
         // than drawing it.
         let t_ms = start_ms + k * step_ms;
@@ -160,7 +165,7 @@ mod tests {
             period,
             chrono_tz::Asia::Shanghai,
             &mut rng,
-            &mut b,
+            Some(&mut b),
         )
         .unwrap();
         let readings = b.finish().readings;

@@ -14,7 +14,7 @@ use crate::members::MemberTotals;
 use crate::outcomes::{PeriodOutcomes, judge};
 use crate::population::{Population, ResponseModel};
 use crate::response::{Behaviour, Stake};
-use crate::synth::{Draw, Member, member, months, period_data};
+use crate::synth::{Draw, Member, PeriodData, measured, member, months, period_data};
 pub use crate::totals::{CohortTotals, PlanTotals, Replication, Results, TierTotals};
 use incentive_engine::policy::Policy;
 use incentive_engine::{LabResult, Period};
@@ -381,7 +381,9 @@ fn replicate(
                     zone,
                     replication: r,
                 };
-                let data = state.draw(model, config.seed, chunk, behaviour, &at, watch)?;
+                // An arm no plan decides needs only who measured, not their readings.
+                let whole = arms.of_plan.contains(&a);
+                let data = state.draw(model, config.seed, chunk, behaviour, &at, whole, watch)?;
                 let inputs: Vec<MemberInput> = chunk
                     .iter()
                     .zip(&data)
@@ -486,9 +488,13 @@ impl ArmState {
         }
     }
 
-    /// Draws a chunk's period on every core as the arm behaves, and counts it in: labs, who
-    /// measured, the period's outcomes (added in member order, so the sums never depend on the
-    /// threads).
+    /// Draws a chunk's period on every core as the arm behaves — its readings when `whole`, who
+    /// measured only otherwise — and counts it in: labs, who measured, the period's outcomes
+    /// (added in member order, so the sums never depend on the threads).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a chunk's draw: the arm, its members, where they are, what to draw"
+    )]
     fn draw(
         &mut self,
         model: &Population,
@@ -496,8 +502,9 @@ impl ArmState {
         chunk: &[Member],
         behaviour: &Behaviour,
         at: &Chunk,
+        whole: bool,
         watch: &Watch<'_>,
-    ) -> Result<Vec<crate::synth::PeriodData>, SimError> {
+    ) -> Result<Vec<PeriodData>, SimError> {
         let months_in = months(at.period);
         let drawn = chunk
             .par_iter()
@@ -509,7 +516,15 @@ impl ArmState {
                     member: (at.first + i) as u64,
                     replication: at.replication,
                 };
-                let data = period_data(model, who, behaviour, draw, at.k, at.period, at.zone)?;
+                let data = if whole {
+                    period_data(model, who, behaviour, draw, at.k, at.period, at.zone)?
+                } else {
+                    PeriodData {
+                        measured: measured(model, who, behaviour, draw, at.k, at.period, at.zone)?,
+                        readings: incentive_engine::ReadingsBuilder::new().finish().readings,
+                        lab: None,
+                    }
+                };
                 let outcome = judge(model, who, behaviour, at.k, months_in, data.measured);
                 Ok((data, outcome))
             })

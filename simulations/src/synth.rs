@@ -189,6 +189,51 @@ pub fn period_data(
     period: Period,
     zone: Tz,
 ) -> Result<PeriodData, SimError> {
+    drawn(
+        model,
+        member,
+        behaviour,
+        draw,
+        (period_index, period),
+        zone,
+        true,
+    )
+}
+
+/// Whether a member measured in the period, as [`period_data`] would draw it — from the very
+/// same random numbers, stopping at the first reading: what an arm no plan decides needs.
+pub fn measured(
+    model: &Population,
+    member: &Member,
+    behaviour: &Behaviour,
+    draw: Draw,
+    period_index: u64,
+    period: Period,
+    zone: Tz,
+) -> Result<bool, SimError> {
+    Ok(drawn(
+        model,
+        member,
+        behaviour,
+        draw,
+        (period_index, period),
+        zone,
+        false,
+    )?
+    .measured)
+}
+
+/// [`period_data`], or with `whole` false only as far as the first reading (no readings kept,
+/// no lab drawn).
+fn drawn(
+    model: &Population,
+    member: &Member,
+    behaviour: &Behaviour,
+    draw: Draw,
+    (period_index, period): (u64, Period),
+    zone: Tz,
+    whole: bool,
+) -> Result<PeriodData, SimError> {
     let mut rng = stream(
         draw.seed,
         draw.member,
@@ -214,7 +259,21 @@ pub fn period_data(
         // A wearer's 24-hour mean: fasting most of the day, higher after meals.
         let mean = fasting_mean + g.post_meal_rise_mmol_l * 0.5;
         let mut builder = ReadingsBuilder::new();
-        let count = crate::cgm::trace(model, mean, period, zone, &mut rng, &mut builder)?;
+        let count = crate::cgm::trace(
+            model,
+            mean,
+            period,
+            zone,
+            &mut rng,
+            whole.then_some(&mut builder),
+        )?;
+        if !whole {
+            return Ok(PeriodData {
+                measured: count > 0,
+                readings: builder.finish().readings,
+                lab: None,
+            });
+        }
         let lab = lab_result(model, fasting_mean, months_in, first, days, zone, &mut rng)?;
         return Ok(PeriodData {
             measured: count > 0,
@@ -230,7 +289,21 @@ pub fn period_data(
                 .sample(&mut rng);
             // A month the member measures has at least one reading, and at most the cap.
             count += (n as u64).clamp(1, FINGER_STICK_READINGS_PER_MONTH_MAX as u64);
+            if !whole {
+                return Ok(PeriodData {
+                    measured: true,
+                    readings: ReadingsBuilder::new().finish().readings,
+                    lab: None,
+                });
+            }
         }
+    }
+    if !whole {
+        return Ok(PeriodData {
+            measured: false,
+            readings: ReadingsBuilder::new().finish().readings,
+            lab: None,
+        });
     }
     let noise = LogNormal::new(0.0, g.within_member_cv).map_err(|e| dist_error("noise", e))?;
     let mut builder = ReadingsBuilder::with_capacity(usize::try_from(count).unwrap_or(0));
@@ -306,6 +379,39 @@ fn lab_result(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The no-plan arm, when no plan decides it, draws only as far as a member's first reading;
+    /// whether they measured must be what the whole draw says, finger-stick or sensor.
+    #[test]
+    fn whether_a_member_measured_is_the_same_drawn_to_the_first_reading_or_in_full() {
+        let mut model = Population::default();
+        model.measuring.regular_share = 0.3;
+        let mut seen = [0_u32; 2];
+        for wearing in [0.0, 1.0] {
+            model.cgm.wearing_share = wearing;
+            model.cgm.wear_share = 0.3;
+            let behaviour = Behaviour::NONE;
+            let enrolled = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            for m in 0..150 {
+                let who = member(&model, 3, m, 0, enrolled).unwrap();
+                let draw = Draw {
+                    seed: 3,
+                    member: m,
+                    replication: 0,
+                };
+                let month = Period::parse("2026-02").unwrap();
+                let zone = chrono_tz::Asia::Shanghai;
+                let whole = period_data(&model, &who, &behaviour, draw, 1, month, zone).unwrap();
+                let first = measured(&model, &who, &behaviour, draw, 1, month, zone).unwrap();
+                assert_eq!(first, whole.measured, "member {m}, sensor share {wearing}");
+                seen[usize::from(first)] += 1;
+            }
+        }
+        assert!(
+            seen[0] > 0 && seen[1] > 0,
+            "both kinds of member drawn: {seen:?}"
+        );
+    }
 
     /// Found by `fuzz/fuzz_targets/population_toml.rs`: a member's rate is a Gamma draw with no
     /// upper bound, and every reading drawn was allocated and generated.

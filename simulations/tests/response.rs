@@ -42,6 +42,19 @@ fn twice_as_generous() -> Policy {
 }
 
 #[test]
+fn the_no_plan_arm_is_the_same_whether_a_plan_shares_it_or_not() {
+    let model = Population::default();
+    let (plan, nothing) = (tangdaifu(), paying_nothing());
+    let config = config(200, 3, 2, Shard::WHOLE);
+    let alone = run(&model, &[&plan], &config, &|_| {}).unwrap();
+    let shared = run(&model, &[&plan, &nothing], &config, &|_| {}).unwrap();
+    for (a, b) in alone.replications.iter().zip(&shared.replications) {
+        assert_eq!(a.no_plan, b.no_plan);
+        assert_eq!(b.plans[1].outcomes, b.no_plan);
+    }
+}
+
+#[test]
 fn a_plan_that_pays_nothing_gives_exactly_the_no_plan_arm_draw_for_draw() {
     let model = Population::default();
     let nothing = paying_nothing();
