@@ -18,7 +18,9 @@ pub struct Distribution {
     pub sd: Decimal,
     /// Monte Carlo standard error of the mean: sd / √n.
     pub standard_error: Decimal,
-    /// 95 % confidence interval of the mean: mean ± 1.96 standard errors.
+    /// 95 % confidence interval of the mean: mean ± t standard errors, t the 97.5 % point of
+    /// Student's t with n − 1 degrees of freedom (12.71 at 2 replications, 2.09 at 20, 1.96 in
+    /// the limit); no width with one replication, which gives no spread to measure.
     pub mean_ci95: [Decimal; 2],
     pub min: Decimal,
     pub p50: Decimal,
@@ -32,6 +34,27 @@ pub struct Distribution {
     /// Tail value at risk: the mean of the totals at or above each VaR.
     pub tvar95: Decimal,
     pub tvar99: Decimal,
+    /// Replications at or above each VaR: what each TVaR is the mean of.
+    pub tail_replications_95: u64,
+    pub tail_replications_99: u64,
+    /// What a reader should know before trusting a figure: a tail figure resting on fewer than
+    /// [`TAIL_REPLICATIONS_MIN`] replications.
+    pub warnings: Vec<String>,
+}
+
+/// Replications a tail figure (VaR, TVaR) should rest on at least before it is read without a
+/// warning.
+pub const TAIL_REPLICATIONS_MIN: u64 = 10;
+
+/// The 97.5 % point of Student's t with `df` degrees of freedom, to four places.
+pub fn t_975(df: u64) -> Decimal {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    let t = StudentsT::new(0.0, 1.0, df.max(1) as f64)
+        .map(|t| t.inverse_cdf(0.975))
+        .unwrap_or(1.96);
+    Decimal::from_f64_retain(t)
+        .unwrap_or(Decimal::new(196, 2))
+        .round_dp(4)
 }
 
 /// Values with how many times each occurs, ascending: a sorted list, kept short.
@@ -65,6 +88,15 @@ impl Counted<'_> {
         let a = self.nth(i);
         let b = self.nth((i + 1).min(self.n - 1));
         (a + (h - lo) * (b - a)).round_dp(PLACES).normalize()
+    }
+
+    /// How many values are at or above `from`.
+    fn tail_count(&self, from: Decimal) -> u64 {
+        self.values
+            .iter()
+            .filter(|(v, _)| *v >= from)
+            .map(|(_, c)| c)
+            .sum()
     }
 
     /// The mean of the values at or above `from`.
@@ -110,7 +142,11 @@ impl Distribution {
         };
         let sd = variance.sqrt().unwrap_or_default();
         let se = sd / count.sqrt().unwrap_or(Decimal::ONE);
-        let half = Decimal::new(196, 2) * se;
+        let half = if n > 1 {
+            t_975(n - 1) * se
+        } else {
+            Decimal::ZERO
+        };
         let r = |d: Decimal| d.round_dp(PLACES).normalize();
         let q = |p: i64| counted.quantile(Decimal::new(p, 2));
         let (var95, var99) = (q(95), q(99));
@@ -138,12 +174,34 @@ impl Distribution {
             var99,
             tvar95: counted.tail_mean(var95),
             tvar99: counted.tail_mean(var99),
+            tail_replications_95: counted.tail_count(var95),
+            tail_replications_99: counted.tail_count(var99),
+            warnings: tail_warnings(n, counted.tail_count(var95), counted.tail_count(var99)),
         }
     }
 }
 
+/// Warnings for the tail figures of `n` values, `tail_95` and `tail_99` of them in the tails.
+fn tail_warnings(n: u64, tail_95: u64, tail_99: u64) -> Vec<String> {
+    if n == 0 {
+        return Vec::new();
+    }
+    // Replications for the 99 % tail to hold TAIL_REPLICATIONS_MIN of them.
+    let enough = TAIL_REPLICATIONS_MIN * 100;
+    [("95", tail_95, TAIL_REPLICATIONS_MIN * 20), ("99", tail_99, enough)]
+        .into_iter()
+        .filter(|(_, tail, _)| *tail < TAIL_REPLICATIONS_MIN)
+        .map(|(level, tail, needed)| {
+            format!(
+                "VaR and TVaR {level} % rest on {tail} replication(s) of {n}: read them as indications; about {needed} replications put {TAIL_REPLICATIONS_MIN} in that tail"
+            )
+        })
+        .collect()
+}
+
 /// A ratio of two means over paired replications, `mean(x) / mean(y)`, with a 95 % interval
-/// by the delta method: the standard error of the mean of `x − ratio × y`, over `|mean(y)|`.
+/// by the delta method: the standard error of the mean of `x − ratio × y`, over `|mean(y)|`,
+/// times Student's t as for a mean.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Ratio {
     pub mean: Decimal,
@@ -178,7 +236,7 @@ impl Ratio {
             let se = variance.sqrt().unwrap_or_default()
                 / count.sqrt().unwrap_or(Decimal::ONE)
                 / my.abs();
-            Decimal::new(196, 2) * se
+            t_975(n as u64 - 1) * se
         } else {
             Decimal::ZERO
         };
@@ -212,6 +270,26 @@ mod tests {
         assert_eq!(s.sd, Decimal::new(30277, 4));
         assert_eq!(s.tvar95, d(10));
         assert_eq!((s.min, s.max), (d(1), d(10)));
+    }
+
+    #[test]
+    fn the_interval_of_a_mean_uses_students_t_and_tails_on_few_replications_are_flagged() {
+        // R: qt(0.975, c(1, 9, 19)) = 12.7062 2.2622 2.0930
+        assert_eq!(t_975(1), Decimal::new(127062, 4));
+        assert_eq!(t_975(9), Decimal::new(22622, 4));
+        assert_eq!(t_975(19), Decimal::new(20930, 4));
+        let values: Vec<Decimal> = (1..=10).map(d).collect();
+        let s = Distribution::of(&values);
+        // mean 5.5, se = 3.02765 / √10 = 0.957427; × 2.2622 = 2.16589
+        assert_eq!(
+            s.mean_ci95,
+            [Decimal::new(33341, 4), Decimal::new(76659, 4)]
+        );
+        assert_eq!((s.tail_replications_95, s.tail_replications_99), (1, 1));
+        assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
+        assert!(s.warnings[1].starts_with("VaR and TVaR 99 % rest on 1 replication(s) of 10"));
+        let many: Vec<Decimal> = (1..=1000).map(d).collect();
+        assert!(Distribution::of(&many).warnings.is_empty());
     }
 
     #[test]

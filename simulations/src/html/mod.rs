@@ -28,7 +28,7 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ddd;padding:.25em .6em;\
 text-align:left;vertical-align:top}td.num{text-align:right;font-variant-numeric:tabular-nums}\
 figure{margin:1em 0}figcaption{color:#555;font-size:.9em}svg{max-width:100%;height:auto}\
-code{font-size:.85em;word-break:break-all}.run{color:#444}";
+code{font-size:.85em;word-break:break-all}.run{color:#444}.warn{color:#8a4b00}";
 
 /// The HTML page of a run, from the same inputs as `summary.json`.
 pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {

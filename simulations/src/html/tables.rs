@@ -14,7 +14,10 @@ pub(super) fn distribution_table(out: &mut String, d: &Distribution, currency: &
         ("Mean", d.mean.to_string()),
         ("Standard deviation", d.sd.to_string()),
         ("Standard error of the mean", d.standard_error.to_string()),
-        ("95 % CI of the mean", format!("{ci_lo} to {ci_hi}")),
+        (
+            "95 % CI of the mean (Student's t)",
+            format!("{ci_lo} to {ci_hi}"),
+        ),
         ("Minimum", d.min.to_string()),
         ("P50 (median)", d.p50.to_string()),
         ("P90", d.p90.to_string()),
@@ -38,6 +41,9 @@ pub(super) fn distribution_table(out: &mut String, d: &Distribution, currency: &
         );
     }
     out.push_str("</table>\n");
+    for warning in &d.warnings {
+        let _ = writeln!(out, "<p class=\"warn\">⚠ {}</p>", esc(warning));
+    }
 }
 
 /// Every assumption of the population model, as `section.field` → value.
