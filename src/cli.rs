@@ -498,6 +498,15 @@ pub struct SimulateRun {
     /// refused before it starts, with the estimate. Raise it if the machine has the memory.
     #[arg(long, value_name = "BYTES", default_value_t = SIMULATE_MEMORY_BYTES_MAX)]
     pub memory_bytes_max: u64,
+    /// The book of members the plans' pool budgets are for: the run gets each pool's share for
+    /// its own `--members` (a pool for 100,000 members is a hundredth in a run of 1,000), and
+    /// the budget is given for the book too.
+    #[arg(long, value_name = "N")]
+    pub book_members: Option<u64>,
+    /// The confidence the budget is read at: the total the rewards stay within in this share of
+    /// replications (0 to 1, exclusive).
+    #[arg(long, value_name = "SHARE", default_value = "0.95")]
+    pub confidence: rust_decimal::Decimal,
     /// Also run each sourced assumption at its low and at its high, one at a time (a tornado):
     /// ten more runs of this size, written into summary.json and report.html.
     #[arg(long)]

@@ -310,3 +310,30 @@ fn tornado_runs_each_assumption_at_its_low_and_high_into_the_summary_and_the_rep
         text(&sharded)
     );
 }
+
+#[test]
+fn book_members_and_confidence_give_the_budget_for_the_book_and_bad_values_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b");
+    let run = simulate(&["--book-members", "1200", "--confidence", "0.9"], &out);
+    assert!(run.status.success(), "{}", text(&run));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["run"]["book_members"], 1200);
+    // The pool of 200,000,000.00 for 1,200 members is a hundredth in a run of 12.
+    assert_eq!(summary["run"]["plans"][0]["pool_budget"], "2000000.00");
+    let budget = &summary["plans"][0]["budget"];
+    assert_eq!(budget["confidence"], "0.9");
+    assert_eq!(budget["for_book"]["members"], 1200);
+    for (flags, says) in [
+        (
+            ["--confidence", "1"],
+            "--confidence 1 is not a share between 0 and 1",
+        ),
+        (["--book-members", "0"], "--book-members 0"),
+    ] {
+        let bad = simulate(&flags, &dir.path().join("x"));
+        assert!(!bad.status.success());
+        assert!(text(&bad).contains(says), "{}", text(&bad));
+    }
+}

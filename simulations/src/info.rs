@@ -28,6 +28,10 @@ impl PlanInfo {
     }
 }
 
+fn confidence_default() -> Decimal {
+    crate::budget::CONFIDENCE_DEFAULT
+}
+
 /// Everything about a run but its replications: what a shard's partial carries so that merge
 /// can check the shards belong together.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,6 +42,13 @@ pub struct RunInfo {
     pub seed: u64,
     pub plans: Vec<PlanInfo>,
     pub assumptions: Population,
+    /// The book of members each plan's pool is for (`--book-members`): the pools in `plans` are
+    /// their share for the run's members.
+    #[serde(default)]
+    pub book_members: Option<u64>,
+    /// The confidence the budget is read at (`--confidence`).
+    #[serde(default = "confidence_default")]
+    pub confidence: Decimal,
 }
 
 impl RunInfo {
@@ -49,6 +60,16 @@ impl RunInfo {
             seed: config.seed,
             plans,
             assumptions: model.clone(),
+            book_members: None,
+            confidence: crate::budget::CONFIDENCE_DEFAULT,
         }
+    }
+
+    /// The run's budget read at `confidence`, its pools for a book of `book_members`.
+    #[must_use]
+    pub fn with_budget(mut self, book_members: Option<u64>, confidence: Decimal) -> Self {
+        self.book_members = book_members;
+        self.confidence = confidence;
+        self
     }
 }

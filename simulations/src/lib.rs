@@ -8,6 +8,7 @@
 //! - [`savings`]: a model from HbA1c saved to claims saved, discounted; net cost;
 //! - [`effects`]: what a plan buys over the replications, against the no-plan arm;
 //! - [`tornado`]: one-at-a-time sensitivity over each sourced assumption's low and high;
+//! - [`budget`]: a pool scaled to the book, the budget at a confidence, the reserve;
 //! - [`stream`]: counter-based random streams keyed by (seed, member, replication, period,
 //!   purpose), so results never depend on threads, order or sharding;
 //! - [`synth`]: members and their readings drawn from the model ([`cgm`]: sensor traces);
@@ -27,6 +28,7 @@
 pub mod backtest;
 pub mod book;
 pub mod breakdown;
+pub mod budget;
 pub mod calibration;
 pub mod cgm;
 pub mod columnar;

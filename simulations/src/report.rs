@@ -37,6 +37,8 @@ struct PlanSummary<'a> {
     by_cohort: BTreeMap<String, Vec<crate::breakdown::CohortRow>>,
     /// What the plan buys against the no-plan arm: health, claims saved, net cost.
     outcomes: crate::effects::PlanOutcomes,
+    /// What to hold: the total at the run's confidence, a member, for the book; the reserve.
+    budget: crate::budget::Budget,
 }
 
 #[derive(Debug, Serialize)]
@@ -168,6 +170,12 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
             ),
             by_tier: crate::breakdown::tiers(replications, p),
             by_cohort: crate::breakdown::cohorts(replications, p),
+            budget: crate::budget::budget(
+                &totals,
+                info.members,
+                info.confidence,
+                info.book_members,
+            ),
             outcomes: crate::effects::plan(
                 &info.assumptions,
                 &info.periods,

@@ -113,6 +113,20 @@ impl Counted<'_> {
     }
 }
 
+/// The `q` quantile of `values` by R's type 7, as [`Distribution`]'s percentiles are.
+pub fn quantile(values: &[Decimal], q: Decimal) -> Decimal {
+    let mut counts: BTreeMap<Decimal, u64> = BTreeMap::new();
+    for v in values {
+        *counts.entry(*v).or_default() += 1;
+    }
+    let values: Vec<(Decimal, u64)> = counts.into_iter().collect();
+    Counted {
+        n: values.iter().map(|(_, c)| c).sum(),
+        values: &values,
+    }
+    .quantile(q)
+}
+
 impl Distribution {
     pub fn of(values: &[Decimal]) -> Self {
         let mut counts: BTreeMap<Decimal, u64> = BTreeMap::new();

@@ -130,6 +130,8 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
             pool_budget: Some(Decimal::from(100)),
         }],
         assumptions: Population::default(),
+        book_members: None,
+        confidence: Decimal::new(95, 2),
     };
     info.assumptions.members.regions[0].name = "<script>x</script>".into();
     let totals = |exhausted| PlanTotals {
@@ -292,6 +294,8 @@ fn the_opening_figures_of_the_report_are_those_of_summary_json() {
         "plans[1].outcomes.net_cost.mean",
         "plans[1].outcomes.stake.response_share",
         "plans[1].outcomes.paid_back_share",
+        "plans[0].budget.total",
+        "plans[1].budget.reserve",
     ] {
         assert!(
             checked.iter().any(|k| k == key),

@@ -6,7 +6,8 @@ use anyhow::{Context as _, bail};
 use incentive_engine::Period;
 use incentive_engine::policy::Policy;
 use incentive_simulations::report::{self, PARTIAL_FORMAT, Partial, PlanInfo, RunInfo};
-use incentive_simulations::{Config, Population, Shard, footprint, tornado};
+use incentive_simulations::{Config, Population, Shard, budget, footprint, tornado};
+use rust_decimal::Decimal;
 use std::path::Path;
 
 pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
@@ -64,12 +65,27 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
         shard,
     };
     config.check()?;
+    if !(Decimal::ZERO < args.confidence && args.confidence < Decimal::ONE) {
+        bail!(
+            "--confidence {} is not a share between 0 and 1 (exclusive), such as 0.95",
+            args.confidence
+        );
+    }
+    let (a, b) = match args.book_members {
+        Some(0) => bail!("--book-members 0: the book needs at least one member"),
+        Some(book) => (
+            budget::scaled_to_run(&a, members, book),
+            b.map(|b| budget::scaled_to_run(&b, members, book)),
+        ),
+        None => (a, b),
+    };
     let plans: Vec<&Policy> = std::iter::once(&a).chain(b.as_ref()).collect();
     let info = RunInfo::new(
         &config,
         plans.iter().map(|p| PlanInfo::of(p)).collect(),
         &model,
-    );
+    )
+    .with_budget(args.book_members, args.confidence);
 
     let mine = (0..replications).filter(|r| shard.owns(*r)).count() as u64;
     let bar = indicatif::ProgressBar::new(mine * members * u64::from(periods));

@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 pub(super) struct PlanGlance<'a> {
     pub total_reward: &'a Distribution,
     pub outcomes: &'a PlanOutcomes,
+    pub budget: &'a crate::budget::Budget,
 }
 
 /// `1234567.891` → `1,234,567.89`: two decimals, half away from zero, thousands separated.
@@ -169,6 +170,27 @@ pub(super) fn section(
             percent(share)
         )
     });
+    let level = percent(info.confidence);
+    row(
+        &format!("Budget at {level} confidence"),
+        BLANK.into(),
+        &|p, g| value_cell(&key(p, "budget.total"), g.budget.total, money),
+    );
+    row(
+        &format!("Reserve at a period's end, {level}"),
+        BLANK.into(),
+        &|p, g| value_cell(&key(p, "budget.reserve"), g.budget.reserve, money),
+    );
+    if let Some(book) = info.book_members {
+        let name = format!(
+            "Budget for the book of {} members, {level}",
+            show(Decimal::from(book), Shown::Count)
+        );
+        row(&name, BLANK.into(), &|p, g| match &g.budget.for_book {
+            Some(b) => value_cell(&key(p, "budget.for_book.total"), b.total, money),
+            None => BLANK.into(),
+        });
+    }
     row(
         "Reward at stake a member-year",
         BLANK.into(),

@@ -54,11 +54,17 @@ pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
     let no_plan = crate::effects::no_plan(&info.periods, replications, info.members);
     let mut rewards = Vec::with_capacity(info.plans.len());
     let mut outcomes = Vec::with_capacity(info.plans.len());
+    let mut budgets = Vec::with_capacity(info.plans.len());
     for p in 0..info.plans.len() {
-        let totals: Vec<Decimal> = replications
-            .iter()
-            .filter_map(|r| Some(r.plans.get(p)?.reward))
-            .collect();
+        let plan_totals: Vec<&PlanTotals> =
+            replications.iter().filter_map(|r| r.plans.get(p)).collect();
+        budgets.push(crate::budget::budget(
+            &plan_totals,
+            info.members,
+            info.confidence,
+            info.book_members,
+        ));
+        let totals: Vec<Decimal> = plan_totals.iter().map(|t| t.reward).collect();
         rewards.push(Distribution::of(&totals));
         outcomes.push(crate::effects::plan(
             &info.assumptions,
@@ -73,9 +79,11 @@ pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
     let glances: Vec<glance::PlanGlance> = rewards
         .iter()
         .zip(&outcomes)
-        .map(|(total_reward, outcomes)| glance::PlanGlance {
+        .zip(&budgets)
+        .map(|((total_reward, outcomes), budget)| glance::PlanGlance {
             total_reward,
             outcomes,
+            budget,
         })
         .collect();
     glance::section(&mut out, info, &glances, &no_plan);
