@@ -53,6 +53,9 @@ impl<'p> Book<'p> {
                 by_tier: BTreeMap::new(),
                 by_cohort: BTreeMap::new(),
                 outcomes: Vec::new(),
+                flags: BTreeMap::new(),
+                unpaid_not_qualified: 0,
+                unpaid_qualified: 0,
             },
         }
     }
@@ -218,6 +221,16 @@ impl<'p> Book<'p> {
         tier.premium_points += decision.premium_adjustment_percent;
         if let Some(last) = t.reward_by_period.last_mut() {
             *last += decision.reward;
+        }
+        for flag in &decision.flags {
+            *t.flags.entry(flag.clone()).or_default() += 1;
+        }
+        if decision.reward.is_zero() {
+            if decision.qualified {
+                t.unpaid_qualified += 1;
+            } else {
+                t.unpaid_not_qualified += 1;
+            }
         }
         Ok(())
     }

@@ -39,6 +39,11 @@ struct PlanSummary<'a> {
     outcomes: crate::effects::PlanOutcomes,
     /// What to hold: the total at the run's confidence, a member, for the book; the reserve.
     budget: crate::budget::Budget,
+    /// Member-periods flagged a replication, by flag (`clinician_follow_up`, …), on average.
+    mean_flagged_member_periods: BTreeMap<String, Decimal>,
+    /// Member-periods paid nothing a replication, on average, by why: not qualified, or
+    /// qualified and their reward came to nothing.
+    mean_unpaid_member_periods: BTreeMap<&'static str, Decimal>,
 }
 
 #[derive(Debug, Serialize)]
@@ -55,6 +60,13 @@ struct Summary<'a> {
     sensitivity: Option<&'a crate::tornado::Sensitivity>,
     /// Where each assumption's default comes from (`run.assumptions` has the values used).
     assumption_sources: BTreeMap<&'static str, &'static str>,
+}
+
+/// A count summed over `n` replications, a replication.
+fn mean_count(sum: u64, n: u64) -> Decimal {
+    (Decimal::from(sum) / Decimal::from(n.max(1)))
+        .round_dp(4)
+        .normalize()
 }
 
 fn share(part: u64, whole: u64) -> Decimal {
@@ -176,6 +188,27 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
                 info.confidence,
                 info.book_members,
             ),
+            mean_flagged_member_periods: {
+                let mut sums: BTreeMap<String, u64> = BTreeMap::new();
+                for (flag, count) in totals.iter().flat_map(|t| &t.flags) {
+                    *sums.entry(flag.clone()).or_default() += count;
+                }
+                sums.into_iter()
+                    .map(|(flag, sum)| (flag, mean_count(sum, n)))
+                    .collect()
+            },
+            mean_unpaid_member_periods: [
+                (
+                    "not_qualified",
+                    mean_count(totals.iter().map(|t| t.unpaid_not_qualified).sum(), n),
+                ),
+                (
+                    "qualified_but_nothing",
+                    mean_count(totals.iter().map(|t| t.unpaid_qualified).sum(), n),
+                ),
+            ]
+            .into_iter()
+            .collect(),
             outcomes: crate::effects::plan(
                 &info.assumptions,
                 &info.periods,

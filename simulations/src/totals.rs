@@ -32,6 +32,16 @@ pub struct PlanTotals {
     pub by_cohort: BTreeMap<String, BTreeMap<String, CohortTotals>>,
     /// The plan's members' health, period by period.
     pub outcomes: Vec<PeriodOutcomes>,
+    /// Member-periods flagged, by flag (`clinician_follow_up`, …).
+    #[serde(default)]
+    pub flags: BTreeMap<String, u64>,
+    /// Member-periods paid nothing because the plan did not qualify them…
+    #[serde(default)]
+    pub unpaid_not_qualified: u64,
+    /// …and because, qualified, their reward came to nothing (a step paying 0, or a cap or the
+    /// pool spent).
+    #[serde(default)]
+    pub unpaid_qualified: u64,
 }
 
 /// What one cohort of a plan came to in a replication.

@@ -132,3 +132,24 @@ fn summary_json_gives_each_outcome_figure_with_its_mean_and_interval() {
     assert_eq!(outcomes["by_period"].as_array().unwrap().len(), 4);
     assert_eq!(s["no_plan"]["by_period"].as_array().unwrap().len(), 4);
 }
+
+/// Members far above the target, measuring a lot: most are paid nothing because they do not
+/// qualify, and readings above 13.9 mmol/L three days running flag some for a clinician.
+#[test]
+fn unpaid_member_periods_are_counted_by_why_and_flags_by_name() {
+    let model = Population::from_toml(
+        "[glycaemia]\nfasting_median_mmol_l = 15.0\n[measuring]\nreadings_per_measuring_month = 60\nregular_share = 1.0\n",
+        "high.toml",
+    )
+    .unwrap();
+    let s = summary(&model, 200, 3, 2);
+    let plan = &s["plans"][0];
+    let flagged = number(&plan["mean_flagged_member_periods"]["clinician_follow_up"]);
+    assert!(flagged > 10.0, "{plan}");
+    let not_qualified = number(&plan["mean_unpaid_member_periods"]["not_qualified"]);
+    let nothing = number(&plan["mean_unpaid_member_periods"]["qualified_but_nothing"]);
+    assert!(
+        not_qualified > 0.9 * 600.0 && not_qualified + nothing <= 600.0,
+        "{plan}"
+    );
+}

@@ -204,7 +204,47 @@ fn plan_section(
         "Mean reward paid in each period, over replications.",
         &svg,
     );
+    unpaid_and_flagged(out, totals);
     Ok(())
+}
+
+/// Member-periods a replication paid nothing, by why, and flagged, by flag: the figures of
+/// `summary.json`'s `mean_unpaid_member_periods` and `mean_flagged_member_periods`.
+fn unpaid_and_flagged(out: &mut String, totals: &[&PlanTotals]) {
+    let n = Decimal::from(totals.len().max(1) as u64);
+    let mean = |sum: u64| (Decimal::from(sum) / n).round_dp(4).normalize();
+    let mut flags: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for (flag, count) in totals.iter().flat_map(|t| &t.flags) {
+        *flags.entry(flag.as_str()).or_default() += count;
+    }
+    out.push_str(
+        "<h3>Paid nothing, and flagged</h3>\n<table>\n<tr><th>Member-periods a replication</th>\
+         <th>Mean</th></tr>\n",
+    );
+    let rows = [
+        (
+            "paid nothing: not qualified".to_owned(),
+            mean(totals.iter().map(|t| t.unpaid_not_qualified).sum()),
+        ),
+        (
+            "paid nothing: qualified, the reward came to nothing (a step of 0, a cap, the pool)"
+                .to_owned(),
+            mean(totals.iter().map(|t| t.unpaid_qualified).sum()),
+        ),
+    ]
+    .into_iter()
+    .chain(
+        flags
+            .into_iter()
+            .map(|(flag, sum)| (format!("flagged <code>{}</code>", esc(flag)), mean(sum))),
+    );
+    for (name, value) in rows {
+        let _ = writeln!(
+            out,
+            "<tr><td>{name}</td><td class=\"num\">{value}</td></tr>"
+        );
+    }
+    out.push_str("</table>\n");
 }
 
 /// The tornado: each plan's net cost with each varied assumption at its low (blue) and high
