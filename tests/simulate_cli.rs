@@ -89,7 +89,7 @@ fn simulate_writes_its_results_and_merge_joins_shards_into_the_same_bytes() {
         merged.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    for file in ["summary.json", "replications.csv", "members.csv"] {
+    for file in ["summary.json", "replications.csv", "member_slots.csv"] {
         assert_eq!(
             std::fs::read(whole.join(file)).unwrap(),
             std::fs::read(merged.join(file)).unwrap(),
@@ -266,7 +266,7 @@ fn the_deploy_scripts_run_shards_as_slurm_and_kubernetes_would_and_merge_them() 
             .output()
             .unwrap();
         assert!(out.status.success(), "{scheduler}: {}", text(&out));
-        for file in ["summary.json", "replications.csv", "members.csv"] {
+        for file in ["summary.json", "replications.csv", "member_slots.csv"] {
             assert_eq!(
                 std::fs::read(whole.join(file)).unwrap(),
                 std::fs::read(results.join("merged").join(file)).unwrap(),

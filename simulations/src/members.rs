@@ -1,6 +1,6 @@
 //! What each member was paid, gathered over replications as they finish, so a run's memory
 //! does not grow with its replications: by member, the sum and the largest total (for
-//! `members.csv`); over all member-replications, how many totals had each value (for the
+//! `member_slots.csv`); over all member-replications, how many totals had each value (for the
 //! distribution of one member's total — exact quantiles from counts, since totals are few
 //! distinct amounts). Sums of decimals are exact, so the order replications are added in,
 //! and how a run was sharded, change nothing.

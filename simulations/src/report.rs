@@ -29,8 +29,9 @@ struct PlanSummary<'a> {
     pool_exhausted_by_period: Option<Vec<Decimal>>,
     /// Mean paid in each period.
     mean_reward_by_period: Vec<Decimal>,
-    /// The distribution of one member's total (all members of all replications).
-    member_reward: Distribution,
+    /// The distribution of one member's total in one replication, over every member of every
+    /// replication: its `replications` counts member-replications.
+    member_replication_reward: Distribution,
     /// Member-periods, reward and premium adjustment by the tier decided, per replication.
     by_tier: Vec<crate::breakdown::TierRow>,
     /// Members, mean reward and earning rate by age band, region, diabetes type and insulin.
@@ -112,7 +113,7 @@ pub fn write_results(out: &Path, info: &RunInfo, results: &Results) -> Result<()
             "replications",
             replications_table(info, &results.replications),
         ),
-        ("members", members_table(info, &results.members)),
+        ("member_slots", member_slots_table(info, &results.members)),
     ];
     for (name, table) in &tables {
         write(&out.join(format!("{name}.csv")), table.to_csv().as_bytes())?;
@@ -176,7 +177,7 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
                 .and_then(|v| v.last().copied()),
             pool_exhausted_by_period: exhausted_by_period,
             mean_reward_by_period: mean_by_period,
-            member_reward: results.members.get(p).map_or_else(
+            member_replication_reward: results.members.get(p).map_or_else(
                 || Distribution::of(&[]),
                 |m| Distribution::of_counts(&m.counts),
             ),
@@ -281,8 +282,10 @@ fn replications_table(info: &RunInfo, replications: &[Replication]) -> Table {
     }
 }
 
-/// One row per member and plan: the member's mean and largest total over the replications.
-fn members_table(info: &RunInfo, members: &[MemberTotals]) -> Table {
+/// One row per member slot and plan: the mean and largest total over the replications of the
+/// member drawn `member_slot`-th — a different synthetic person in each replication, so a row
+/// is a slot of the run, not one person.
+fn member_slots_table(info: &RunInfo, members: &[MemberTotals]) -> Table {
     let mut index = Vec::new();
     let mut policy = Vec::new();
     let mut means = Vec::new();
@@ -297,7 +300,7 @@ fn members_table(info: &RunInfo, members: &[MemberTotals]) -> Table {
     }
     Table {
         columns: vec![
-            Column::Integer("member_index", index),
+            Column::Integer("member_slot", index),
             Column::Text("policy_id", policy),
             Column::Money("mean_reward", means),
             Column::Money("max_reward", maxima),

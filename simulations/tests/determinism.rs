@@ -43,9 +43,9 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     [
         "summary.json",
         "replications.csv",
-        "members.csv",
+        "member_slots.csv",
         "replications.parquet",
-        "members.parquet",
+        "member_slots.parquet",
     ]
     .iter()
     .map(|f| ((*f).to_owned(), std::fs::read(dir.join(f)).unwrap()))

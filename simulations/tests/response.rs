@@ -216,7 +216,7 @@ fn with_the_response_fixed_as_before_the_cost_figures_are_the_earlier_builds_byt
             "{name}: replications.csv"
         );
         assert_eq!(
-            read(out.path(), "members.csv"),
+            read(out.path(), "member_slots.csv").replacen("member_slot,", "member_index,", 1),
             read(&golden, "members.csv"),
             "{name}: members.csv"
         );
@@ -224,8 +224,14 @@ fn with_the_response_fixed_as_before_the_cost_figures_are_the_earlier_builds_byt
         let then: Value = serde_json::from_str(&read(&golden, "summary.json")).unwrap();
         // Every figure as it was but the intervals of means, which now use Student's t.
         for (key, value) in then["plans"][0].as_object().unwrap() {
+            // Renamed for what it is: one member's total in one replication.
+            let now_key = if key == "member_reward" {
+                "member_replication_reward"
+            } else {
+                key.as_str()
+            };
             assert_eq!(
-                without_intervals(&now["plans"][0][key]),
+                without_intervals(&now["plans"][0][now_key]),
                 without_intervals(value),
                 "{name}: summary.json plans[0].{key}"
             );
