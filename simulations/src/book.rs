@@ -53,6 +53,7 @@ impl<'p> Book<'p> {
                 by_tier: BTreeMap::new(),
                 by_cohort: BTreeMap::new(),
                 outcomes: Vec::new(),
+                by_amount: BTreeMap::new(),
                 flags: BTreeMap::new(),
                 unpaid_not_qualified: 0,
                 unpaid_qualified: 0,
@@ -224,6 +225,9 @@ impl<'p> Book<'p> {
         }
         for flag in &decision.flags {
             *t.flags.entry(flag.clone()).or_default() += 1;
+        }
+        if decision.reward > Decimal::ZERO {
+            *t.by_amount.entry(decision.reward.normalize()).or_default() += 1;
         }
         if decision.reward.is_zero() {
             if decision.qualified {

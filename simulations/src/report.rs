@@ -40,11 +40,22 @@ struct PlanSummary<'a> {
     outcomes: crate::effects::PlanOutcomes,
     /// What to hold: the total at the run's confidence, a member, for the book; the reserve.
     budget: crate::budget::Budget,
+    /// Member-periods paid each amount a replication, and what they cost, on average: for a
+    /// plan paying by steps, its cost by step.
+    by_amount_paid: Vec<AmountRow>,
     /// Member-periods flagged a replication, by flag (`clinician_follow_up`, …), on average.
     mean_flagged_member_periods: BTreeMap<String, Decimal>,
     /// Member-periods paid nothing a replication, on average, by why: not qualified, or
     /// qualified and their reward came to nothing.
     mean_unpaid_member_periods: BTreeMap<&'static str, Decimal>,
+}
+
+/// Member-periods paid one amount, a replication on average.
+#[derive(Debug, Serialize)]
+struct AmountRow {
+    amount: Decimal,
+    mean_member_periods: Decimal,
+    mean_cost: Decimal,
 }
 
 #[derive(Debug, Serialize)]
@@ -189,6 +200,21 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
                 info.confidence,
                 info.book_members,
             ),
+            by_amount_paid: {
+                let mut sums: BTreeMap<Decimal, u64> = BTreeMap::new();
+                for (amount, count) in totals.iter().flat_map(|t| &t.by_amount) {
+                    *sums.entry(*amount).or_default() += count;
+                }
+                sums.into_iter()
+                    .map(|(amount, count)| AmountRow {
+                        amount,
+                        mean_member_periods: mean_count(count, n),
+                        mean_cost: (amount * Decimal::from(count) / Decimal::from(n.max(1)))
+                            .round_dp(4)
+                            .normalize(),
+                    })
+                    .collect()
+            },
             mean_flagged_member_periods: {
                 let mut sums: BTreeMap<String, u64> = BTreeMap::new();
                 for (flag, count) in totals.iter().flat_map(|t| &t.flags) {

@@ -32,6 +32,9 @@ pub struct PlanTotals {
     pub by_cohort: BTreeMap<String, BTreeMap<String, CohortTotals>>,
     /// The plan's members' health, period by period.
     pub outcomes: Vec<PeriodOutcomes>,
+    /// Member-periods paid, by the amount paid: for a plan paying by steps, its cost by step.
+    #[serde(default)]
+    pub by_amount: BTreeMap<Decimal, u64>,
     /// Member-periods flagged, by flag (`clinician_follow_up`, …).
     #[serde(default)]
     pub flags: BTreeMap<String, u64>,

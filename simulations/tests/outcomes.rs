@@ -153,3 +153,28 @@ fn unpaid_member_periods_are_counted_by_why_and_flags_by_name() {
         "{plan}"
     );
 }
+
+/// tangdaifu-smbg pays 10, 20 or 30 CNY a month: its cost by amount is its cost by step, and
+/// adds up to what it paid.
+#[test]
+fn the_cost_by_amount_paid_is_the_cost_by_step_and_adds_up_to_the_total() {
+    let plan = tangdaifu();
+    let config = config(300, 3, 2, Shard::WHOLE);
+    let results = run(&Population::default(), &[&plan], &config, &|_| {}).unwrap();
+    for r in &results.replications {
+        let t = &r.plans[0];
+        let steps: Vec<Decimal> = t.by_amount.keys().copied().collect();
+        assert!(
+            steps
+                .iter()
+                .all(|a| [10, 20, 30].contains(&a.to_i64().unwrap())),
+            "{steps:?}"
+        );
+        let sum: Decimal = t
+            .by_amount
+            .iter()
+            .map(|(a, c)| *a * Decimal::from(*c))
+            .sum();
+        assert_eq!(sum, t.reward);
+    }
+}

@@ -217,6 +217,27 @@ fn unpaid_and_flagged(out: &mut String, totals: &[&PlanTotals]) {
     for (flag, count) in totals.iter().flat_map(|t| &t.flags) {
         *flags.entry(flag.as_str()).or_default() += count;
     }
+    let mut amounts: std::collections::BTreeMap<Decimal, u64> = std::collections::BTreeMap::new();
+    for (amount, count) in totals.iter().flat_map(|t| &t.by_amount) {
+        *amounts.entry(*amount).or_default() += count;
+    }
+    if !amounts.is_empty() {
+        out.push_str(
+            "<h3>Cost by amount paid</h3>\n<p>For a plan that pays by steps, its cost by step: \
+             member-periods paid each amount, and what they cost, a replication on average.</p>\n\
+             <table>\n<tr><th>Amount</th><th>Member-periods</th><th>Cost</th></tr>\n",
+        );
+        for (amount, count) in &amounts {
+            let _ = writeln!(
+                out,
+                "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                glance::grouped(*amount),
+                mean(*count),
+                glance::grouped((*amount * Decimal::from(*count) / n).round_dp(4))
+            );
+        }
+        out.push_str("</table>\n");
+    }
     out.push_str(
         "<h3>Paid nothing, and flagged</h3>\n<table>\n<tr><th>Member-periods a replication</th>\
          <th>Mean</th></tr>\n",
