@@ -7,7 +7,7 @@ use crate::outcomes::PeriodOutcomes;
 use crate::population::Population;
 use crate::response::Stake;
 use crate::savings::value;
-use crate::stats::{Distribution, Ratio};
+use crate::stats::{Distribution, Ratio, share};
 use crate::totals::{PlanTotals, Replication};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -90,16 +90,6 @@ pub struct PlanOutcomes {
     pub by_period: Vec<PeriodRow>,
 }
 
-fn share(part: u64, whole: u64) -> Decimal {
-    if whole == 0 {
-        Decimal::ZERO
-    } else {
-        (Decimal::from(part) / Decimal::from(whole))
-            .round_dp(4)
-            .normalize()
-    }
-}
-
 fn mean_hba1c(o: &PeriodOutcomes, members: u64) -> Decimal {
     (o.hba1c_sum / Decimal::from(members.max(1)))
         .round_dp(4)
@@ -154,6 +144,23 @@ pub fn no_plan(periods: &[String], replications: &[Replication], members: u64) -
         ),
         by_period: by_period(periods, &arms, members),
     }
+}
+
+/// What plan `p` of the run `info` gave `results` buys: [`plan`] with the run's own figures.
+pub fn of_run(
+    info: &crate::info::RunInfo,
+    results: &crate::totals::Results,
+    p: usize,
+) -> Result<PlanOutcomes, crate::SimError> {
+    plan(
+        &info.assumptions,
+        &info.periods,
+        crate::report::months_in(info)?,
+        &results.replications,
+        info.members,
+        p,
+        results.stakes.get(p).and_then(Option::as_ref),
+    )
 }
 
 /// What plan `p` of a run buys; each replication's savings valued under the assumptions it ran

@@ -8,7 +8,7 @@ use crate::SimError;
 use crate::columnar::{Column, Table};
 pub use crate::info::{PlanInfo, RunInfo};
 use crate::members::MemberTotals;
-use crate::stats::Distribution;
+use crate::stats::{Distribution, share};
 use crate::totals::{Replication, Results};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -81,16 +81,6 @@ fn mean_count(sum: u64, n: u64) -> Decimal {
         .normalize()
 }
 
-fn share(part: u64, whole: u64) -> Decimal {
-    if whole == 0 {
-        Decimal::ZERO
-    } else {
-        (Decimal::from(part) / Decimal::from(whole))
-            .round_dp(4)
-            .normalize()
-    }
-}
-
 /// Months in each of a run's periods.
 pub(crate) fn months_in(info: &RunInfo) -> Result<u32, SimError> {
     let first = info
@@ -142,7 +132,6 @@ pub fn write_results(out: &Path, info: &RunInfo, results: &Results) -> Result<()
 pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimError> {
     let replications = results.replications.as_slice();
     let n = replications.len() as u64;
-    let months_in = months_in(info)?;
     let mut plans = Vec::new();
     for (p, plan) in info.plans.iter().enumerate() {
         let of = |f: &dyn Fn(&crate::totals::PlanTotals) -> Decimal| -> Vec<Decimal> {
@@ -236,15 +225,7 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
             ]
             .into_iter()
             .collect(),
-            outcomes: crate::effects::plan(
-                &info.assumptions,
-                &info.periods,
-                months_in,
-                replications,
-                info.members,
-                p,
-                results.stakes.get(p).and_then(Option::as_ref),
-            )?,
+            outcomes: crate::effects::of_run(info, results, p)?,
         });
     }
     let difference = (info.plans.len() == 2).then(|| {

@@ -519,11 +519,9 @@ impl ArmState {
                 let data = if whole {
                     period_data(model, who, behaviour, draw, at.k, at.period, at.zone)?
                 } else {
-                    PeriodData {
-                        measured: measured(model, who, behaviour, draw, at.k, at.period, at.zone)?,
-                        readings: incentive_engine::ReadingsBuilder::new().finish().readings,
-                        lab: None,
-                    }
+                    PeriodData::measured_only(measured(
+                        model, who, behaviour, draw, at.k, at.period, at.zone,
+                    )?)
                 };
                 let outcome = judge(model, who, behaviour, at.k, months_in, data.measured);
                 Ok((data, outcome))

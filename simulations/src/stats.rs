@@ -113,6 +113,17 @@ impl Counted<'_> {
     }
 }
 
+/// `part` of `whole` as a share, to four places (0 of nothing).
+pub fn share(part: u64, whole: u64) -> Decimal {
+    if whole == 0 {
+        Decimal::ZERO
+    } else {
+        (Decimal::from(part) / Decimal::from(whole))
+            .round_dp(PLACES)
+            .normalize()
+    }
+}
+
 /// The `q` quantile of `values` by R's type 7, as [`Distribution`]'s percentiles are.
 pub fn quantile(values: &[Decimal], q: Decimal) -> Decimal {
     let mut counts: BTreeMap<Decimal, u64> = BTreeMap::new();

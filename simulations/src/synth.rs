@@ -169,6 +169,17 @@ pub struct PeriodData {
     pub measured: bool,
 }
 
+impl PeriodData {
+    /// Whether the member measured, and nothing else: no readings, no lab.
+    pub fn measured_only(measured: bool) -> Self {
+        Self {
+            readings: ReadingsBuilder::new().finish().readings,
+            lab: None,
+            measured,
+        }
+    }
+}
+
 /// Months in a period of this kind.
 pub fn months(period: Period) -> u32 {
     match period.kind() {
@@ -268,11 +279,7 @@ fn drawn(
             whole.then_some(&mut builder),
         )?;
         if !whole {
-            return Ok(PeriodData {
-                measured: count > 0,
-                readings: builder.finish().readings,
-                lab: None,
-            });
+            return Ok(PeriodData::measured_only(count > 0));
         }
         let lab = lab_result(model, fasting_mean, months_in, first, days, zone, &mut rng)?;
         return Ok(PeriodData {
@@ -290,20 +297,12 @@ fn drawn(
             // A month the member measures has at least one reading, and at most the cap.
             count += (n as u64).clamp(1, FINGER_STICK_READINGS_PER_MONTH_MAX as u64);
             if !whole {
-                return Ok(PeriodData {
-                    measured: true,
-                    readings: ReadingsBuilder::new().finish().readings,
-                    lab: None,
-                });
+                return Ok(PeriodData::measured_only(true));
             }
         }
     }
     if !whole {
-        return Ok(PeriodData {
-            measured: false,
-            readings: ReadingsBuilder::new().finish().readings,
-            lab: None,
-        });
+        return Ok(PeriodData::measured_only(false));
     }
     let noise = LogNormal::new(0.0, g.within_member_cv).map_err(|e| dist_error("noise", e))?;
     let mut builder = ReadingsBuilder::with_capacity(usize::try_from(count).unwrap_or(0));

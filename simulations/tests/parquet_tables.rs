@@ -91,7 +91,7 @@ fn the_parquet_tables_hold_the_csv_tables_values_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let info = RunInfo::new(&c, vec![PlanInfo::of(&a), PlanInfo::of(&b)], &model);
     report::write_results(dir.path(), &info, &results).unwrap();
-    for table in ["replications", "members"] {
+    for table in ["replications", "member_slots"] {
         let (p_names, p_rows) = parquet_rows(&dir.path().join(format!("{table}.parquet")));
         let (c_names, c_rows) = csv_rows(&dir.path().join(format!("{table}.csv")));
         assert_eq!(p_names, c_names, "{table}: columns");

@@ -50,7 +50,6 @@ pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
         esc(&title)
     );
     run_line(&mut out, info);
-    let months_in = crate::report::months_in(info).unwrap_or(1);
     let no_plan = crate::effects::no_plan(&info.periods, replications, info.members);
     let mut rewards = Vec::with_capacity(info.plans.len());
     let mut outcomes = Vec::with_capacity(info.plans.len());
@@ -66,15 +65,7 @@ pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
         ));
         let totals: Vec<Decimal> = plan_totals.iter().map(|t| t.reward).collect();
         rewards.push(Distribution::of(&totals));
-        outcomes.push(crate::effects::plan(
-            &info.assumptions,
-            &info.periods,
-            months_in,
-            replications,
-            info.members,
-            p,
-            results.stakes.get(p).and_then(Option::as_ref),
-        )?);
+        outcomes.push(crate::effects::of_run(info, results, p)?);
     }
     let glances: Vec<glance::PlanGlance> = rewards
         .iter()
