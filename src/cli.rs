@@ -463,6 +463,13 @@ pub struct BacktestArgs {
 /// `incentive simulate --memory-bytes-max` by default: 8 GiB, what a workstation can spare.
 pub const SIMULATE_MEMORY_BYTES_MAX: u64 = 8 * 1024 * 1024 * 1024;
 
+/// How a simulation prices plans past their effective dates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Renewal {
+    /// Each plan renewed as it is.
+    Unchanged,
+}
+
 #[derive(Debug, Args)]
 pub struct SimulateRun {
     /// The policy package to price (plan A).
@@ -507,6 +514,11 @@ pub struct SimulateRun {
     /// replications (0 to 1, exclusive).
     #[arg(long, value_name = "SHARE", default_value = "0.95")]
     pub confidence: rust_decimal::Decimal,
+    /// Price the plans past their effective dates as renewed: `unchanged`, each renewed as it
+    /// is (its terms, tables and caps carry on; yearly caps start again each year). Without it,
+    /// a run past a plan's dates is refused before it starts.
+    #[arg(long, value_name = "HOW")]
+    pub renewal: Option<Renewal>,
     /// Also run each sourced assumption at its low and at its high, one at a time (a tornado):
     /// ten more runs of this size, written into summary.json and report.html.
     #[arg(long)]

@@ -337,3 +337,53 @@ fn book_members_and_confidence_give_the_budget_for_the_book_and_bad_values_are_r
         assert!(text(&bad).contains(says), "{}", text(&bad));
     }
 }
+
+#[test]
+fn a_plan_past_its_dates_is_priced_only_under_the_renewal_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let two_years = [
+        "simulate",
+        "--policy",
+        "policies/tangdaifu-smbg",
+        "--members",
+        "20",
+        "--periods",
+        "24",
+        "--replications",
+        "2",
+        "--seed",
+        "3",
+    ];
+    let out = dir.path().join("refused");
+    let mut args = two_years.to_vec();
+    args.extend(["--out", out.to_str().unwrap()]);
+    let refused = incentive(&args);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("(--renewal unchanged)"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!out.exists(), "nothing written");
+
+    let out = dir.path().join("renewed");
+    let mut args = two_years.to_vec();
+    args.extend(["--renewal", "unchanged", "--out", out.to_str().unwrap()]);
+    let renewed = incentive(&args);
+    assert!(renewed.status.success(), "{}", text(&renewed));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["run"]["renewal"], "unchanged");
+    let by_period = summary["plans"][0]["mean_reward_by_period"]
+        .as_array()
+        .unwrap();
+    assert_eq!(by_period.len(), 24);
+    let second_year: f64 = by_period[12..]
+        .iter()
+        .map(|v| v.as_str().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!(
+        second_year > 0.0,
+        "the renewed plan pays in its second year"
+    );
+}

@@ -49,6 +49,10 @@ pub struct RunInfo {
     /// The confidence the budget is read at (`--confidence`).
     #[serde(default = "confidence_default")]
     pub confidence: Decimal,
+    /// How plans are priced past their effective dates: `unchanged` (`--renewal unchanged`,
+    /// each renewed as it is), or none (a run past them is refused).
+    #[serde(default)]
+    pub renewal: Option<String>,
 }
 
 impl RunInfo {
@@ -62,6 +66,7 @@ impl RunInfo {
             assumptions: model.clone(),
             book_members: None,
             confidence: crate::budget::CONFIDENCE_DEFAULT,
+            renewal: None,
         }
     }
 

@@ -24,6 +24,17 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+/// `policy` renewed as it is at its end date for as long as a run asks: the explicit assumption
+/// (`--renewal unchanged`) under which a plan is priced past its effective dates. Its terms,
+/// tables and caps carry on, its yearly caps start again each year as the engine's always do,
+/// and its content hash is the version's own (the renewal is the run's assumption, recorded in
+/// its results, not a new version).
+pub fn renewed_unchanged(policy: &Policy) -> Policy {
+    let mut renewed = policy.clone();
+    renewed.manifest.effective_to = None;
+    renewed
+}
+
 /// Refuses, before any work, a run whose periods reach past a plan's effective dates: every
 /// member-period outside them would fail to decide, and the run would stop there after pricing
 /// the periods before (`--periods 24` of a plan for 2026 used to fail at 2027-01 after the
@@ -60,7 +71,7 @@ pub fn check_horizon(plans: &[&Policy], config: &Config) -> Result<(), SimError>
                 format!("ask for at most {covered} period(s) from {first}")
             };
             return Err(SimError::Config(format!(
-                "policy `{}` version {} is in effect {} to {to}, but the run's {} periods from {first} to {last} reach {outside}, outside it; {ask}, or simulate a renewal with a version whose dates cover the periods",
+                "policy `{}` version {} is in effect {} to {to}, but the run's {} periods from {first} to {last} reach {outside}, outside it; {ask}, simulate a renewal with a version whose dates cover the periods, or price the plan renewed as it is (--renewal unchanged)",
                 m.id,
                 m.version,
                 m.effective_from,

@@ -132,6 +132,7 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
         assumptions: Population::default(),
         book_members: None,
         confidence: Decimal::new(95, 2),
+        renewal: None,
     };
     info.assumptions.members.regions[0].name = "<script>x</script>".into();
     let totals = |exhausted| PlanTotals {

@@ -1,7 +1,7 @@
 //! `incentive simulate` and `incentive simulate merge`.
 
 use super::policy::load_or_report;
-use crate::cli::{ReportFormat, SimulateArgs, SimulateCommand, SimulateRun};
+use crate::cli::{Renewal, ReportFormat, SimulateArgs, SimulateCommand, SimulateRun};
 use anyhow::{Context as _, bail};
 use incentive_engine::Period;
 use incentive_engine::policy::Policy;
@@ -71,6 +71,11 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
             args.confidence
         );
     }
+    let renew = |p: Policy| match args.renewal {
+        Some(Renewal::Unchanged) => incentive_simulations::run::renewed_unchanged(&p),
+        None => p,
+    };
+    let (a, b) = (renew(a), b.map(renew));
     let (a, b) = match args.book_members {
         Some(0) => bail!("--book-members 0: the book needs at least one member"),
         Some(book) => (
@@ -86,6 +91,10 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
         &model,
     )
     .with_budget(args.book_members, args.confidence);
+    let info = RunInfo {
+        renewal: args.renewal.map(|_| "unchanged".to_owned()),
+        ..info
+    };
 
     let mine = (0..replications).filter(|r| shard.owns(*r)).count() as u64;
     let bar = indicatif::ProgressBar::new(mine * members * u64::from(periods));
