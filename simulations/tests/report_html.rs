@@ -109,6 +109,7 @@ fn two_plans_add_the_paired_difference() {
     let (html, summary) = read(dir.path());
     assert!(html.matches("<svg").count() >= 4);
     assert!(html.contains("Paired difference A − B"));
+    assert!(html.contains("Plan A&#39;s and plan B&#39;s totals on one chart"));
     // A plan against itself: the difference is zero throughout, and still drawn.
     assert_eq!(summary["difference_a_minus_b"]["mean"], "0");
     assert_offline(&html);

@@ -182,14 +182,60 @@ pub(super) fn histogram(values: &[Decimal], x_desc: &str) -> Result<String, SimE
 
 /// The empirical CDF as a step line, at most `MAX_STEPS` steps (evenly spaced ranks beyond).
 pub(super) fn ecdf(values: &[Decimal], x_desc: &str) -> Result<String, SimError> {
+    let x = value_range(values.iter());
+    let points = ecdf_points(values, x);
+    let desc = (x_desc, "share of replications");
+    chart((x, (0.0, 1.0)), desc, None, false, &|chart| {
+        chart
+            .draw_series(LineSeries::new(points.iter().copied(), BAR.stroke_width(2)))
+            .map_err(chart_error)?;
+        Ok(())
+    })
+}
+
+/// Several empirical CDFs on one chart, with a legend: plan A's total beside plan B's.
+pub(super) fn ecdf_overlay(
+    series: &[(String, Vec<Decimal>)],
+    x_desc: &str,
+) -> Result<String, SimError> {
+    let x = value_range(series.iter().flat_map(|(_, v)| v));
+    let desc = (x_desc, "share of replications");
+    chart((x, (0.0, 1.0)), desc, None, true, &|chart| {
+        for (i, (name, values)) in series.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            chart
+                .draw_series(LineSeries::new(
+                    ecdf_points(values, x),
+                    color.stroke_width(2),
+                ))
+                .map_err(chart_error)?
+                .label(name.as_str())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color));
+        }
+        Ok(())
+    })
+}
+
+/// The axis range of some values, with a margin.
+fn value_range<'a>(values: impl Iterator<Item = &'a Decimal>) -> (f64, f64) {
+    let (lo, hi) = values
+        .map(|v| coord(*v))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if lo.is_finite() && hi.is_finite() {
+        span(lo, hi)
+    } else {
+        (0.0, 1.0)
+    }
+}
+
+/// The steps of an empirical CDF of `values` across `x`, at most [`MAX_STEPS`] of them.
+fn ecdf_points(values: &[Decimal], x: (f64, f64)) -> Vec<(f64, f64)> {
     let mut sorted = values.to_vec();
     sorted.sort();
     let xs: Vec<f64> = sorted.iter().map(|v| coord(*v)).collect();
     let n = xs.len();
-    let x = match (xs.first(), xs.last()) {
-        (Some(a), Some(b)) => span(*a, *b),
-        _ => (0.0, 1.0),
-    };
     let ranks: Vec<usize> = if n <= MAX_STEPS {
         (0..n).collect()
     } else {
@@ -207,13 +253,7 @@ pub(super) fn ecdf(values: &[Decimal], x_desc: &str) -> Result<String, SimError>
     if n > 0 {
         points.push((x.1, 1.0));
     }
-    let desc = (x_desc, "share of replications");
-    chart((x, (0.0, 1.0)), desc, None, false, &|chart| {
-        chart
-            .draw_series(LineSeries::new(points.iter().copied(), BAR.stroke_width(2)))
-            .map_err(chart_error)?;
-        Ok(())
-    })
+    points
 }
 
 /// Period index `k` sits at x = k.

@@ -95,6 +95,24 @@ pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
             "<h2>Paired difference A − B</h2>\n<p>Plan A's total minus plan B's, per \
              replication, on the same members and readings.</p>\n",
         );
+        let totals = |p: usize| -> Vec<Decimal> {
+            replications
+                .iter()
+                .filter_map(|r| Some(r.plans.get(p)?.reward))
+                .collect()
+        };
+        let series: Vec<(String, Vec<Decimal>)> = info
+            .plans
+            .iter()
+            .enumerate()
+            .map(|(p, plan)| (format!("{} {}", letter(p), plan.policy_id), totals(p)))
+            .collect();
+        let svg = charts::ecdf_overlay(&series, &format!("total reward ({currency})"))?;
+        figure(
+            &mut out,
+            "Plan A's and plan B's totals on one chart: the share of replications paying at most x.",
+            &svg,
+        );
         distribution_table(&mut out, &Distribution::of(&diffs), currency);
         let svg = histogram(&diffs, &format!("A − B per replication ({currency})"))?;
         figure(
