@@ -138,7 +138,7 @@ fn a_fixed_reward_for_a_month_with_a_reading_costs_what_the_model_says() {
     let expected = Decimal::from(members * u64::from(periods)) * Decimal::from(10) * p;
     let (mean, se) = (num(&total["mean"]), num(&total["standard_error"]));
     assert!(se > Decimal::ZERO, "{total}");
-    // Within four of the run's own standard errors (the CI is ±1.96).
+    // Within four of the run's own standard errors (the CI is about ±2).
     assert!(
         (mean - expected).abs() <= Decimal::from(4) * se,
         "mean {mean}, expected {expected}, standard error {se}"

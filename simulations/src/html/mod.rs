@@ -347,7 +347,8 @@ fn tornado_section(
     Ok(())
 }
 
-/// Each arm's share in control and share measuring by period: the no-plan arm and each plan.
+/// Each arm's share in control, below 7.0 % HbA1c and measuring by period: the no-plan arm and
+/// each plan.
 fn outcome_charts(
     out: &mut String,
     info: &RunInfo,
@@ -363,6 +364,9 @@ fn outcome_charts(
             (|r: &crate::effects::PeriodRow| r.in_control_share)
                 as fn(&crate::effects::PeriodRow) -> Decimal,
         ),
+        ("with HbA1c below 7.0 %", |r: &crate::effects::PeriodRow| {
+            r.hba1c_target_share
+        }),
         ("measuring", |r: &crate::effects::PeriodRow| {
             r.measuring_share
         }),
