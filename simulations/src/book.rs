@@ -33,6 +33,8 @@ pub struct Book<'p> {
     paid: Vec<Decimal>,
     /// What the plan has paid every member so far: the pool's spend.
     pool_paid: Decimal,
+    /// By member index: still in the plan (a member who lapses is decided no more).
+    active: Vec<bool>,
     totals: PlanTotals,
 }
 
@@ -43,6 +45,7 @@ impl<'p> Book<'p> {
             histories: (0..members).map(|_| History::default()).collect(),
             paid: vec![Decimal::ZERO; members],
             pool_paid: Decimal::ZERO,
+            active: vec![true; members],
             totals: PlanTotals {
                 reward: Decimal::ZERO,
                 premium_points: Decimal::ZERO,
@@ -54,6 +57,7 @@ impl<'p> Book<'p> {
                 by_cohort: BTreeMap::new(),
                 outcomes: Vec::new(),
                 by_amount: BTreeMap::new(),
+                members_lapsed: 0,
                 flags: BTreeMap::new(),
                 unpaid_not_qualified: 0,
                 unpaid_qualified: 0,
@@ -63,6 +67,23 @@ impl<'p> Book<'p> {
 
     pub fn policy(&self) -> &'p Policy {
         self.policy
+    }
+
+    /// What member `m` has been paid so far.
+    pub fn paid(&self, m: usize) -> Decimal {
+        self.paid.get(m).copied().unwrap_or_default()
+    }
+
+    /// Whether member `m` is still in the plan.
+    pub fn is_active(&self, m: usize) -> bool {
+        self.active.get(m).copied().unwrap_or(false)
+    }
+
+    /// Member `m` leaves the plan: from now on they are decided no more.
+    pub fn lapse(&mut self, m: usize) {
+        if let Some(a) = self.active.get_mut(m) {
+            *a = false;
+        }
     }
 
     /// Opens the next period's column of the totals; call before its first decision.
@@ -153,27 +174,38 @@ impl<'p> Book<'p> {
                     first + members.len()
                 ))
             })?;
+        let active = self
+            .active
+            .get(first..first + members.len())
+            .unwrap_or_default();
         let speculative: Vec<_> = histories
             .par_iter_mut()
             .zip(members.par_iter())
-            .map(|(history, input)| {
+            .zip(active.par_iter())
+            .map(|((history, input), active)| {
                 if stopped() {
                     return Err(SimError::Stopped);
                 }
+                if !active {
+                    return Ok(None);
+                }
                 history.pool_paid = None;
-                Ok(policy.evaluate(&EvaluationInput {
+                Ok(Some(policy.evaluate(&EvaluationInput {
                     member: input.profile,
                     period,
                     readings: input.readings,
                     labs: input.labs,
                     history,
-                }))
+                })))
             })
             .collect::<Result<_, _>>()?;
         let budget = policy.manifest.caps.pool_budget;
         for (i, (spec, input)) in speculative.into_iter().zip(members).enumerate() {
             let m = first + i;
             let left = budget.map(|b| (b - self.pool_paid).max(Decimal::ZERO));
+            let Some(spec) = spec else {
+                continue;
+            };
             match spec {
                 Ok(decision) if left.is_none_or(|l| decision.reward <= l) => {
                     self.book(m, period, &decision)?;
@@ -254,6 +286,7 @@ impl<'p> Book<'p> {
     pub fn finish(self, measuring: u64) -> (PlanTotals, Vec<Decimal>) {
         let mut t = self.totals;
         t.members_earning = self.paid.iter().filter(|p| **p > Decimal::ZERO).count() as u64;
+        t.members_lapsed = self.active.iter().filter(|a| !**a).count() as u64;
         t.members_measuring = measuring;
         t.reward = t.reward.normalize();
         t.premium_points = t.premium_points.normalize();

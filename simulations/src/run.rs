@@ -111,6 +111,17 @@ impl Arms {
             of_plan,
         }
     }
+
+    /// An arm for each plan, shared with none: when members leave a plan (`[lapse]`), who is
+    /// still in it is the plan's own, so its arm is too.
+    fn apart(plans: &[Behaviour]) -> Self {
+        Self {
+            behaviours: std::iter::once(Behaviour::NONE)
+                .chain(plans.iter().copied())
+                .collect(),
+            of_plan: (1..=plans.len()).collect(),
+        }
+    }
 }
 
 /// Runs the replications of `config.shard`, calling `progress` with each member-period done.
@@ -235,15 +246,60 @@ fn run_chunked(
 
 /// The arms of a run under `model`: each plan's behaviour at its stake, or the `fixed` model's.
 fn arms_of(model: &Population, stakes: &[Option<Stake>]) -> Arms {
-    Arms::new(
-        &stakes
-            .iter()
-            .map(|s| match s {
-                Some(s) => Stake::of(model, s.reward_per_member_year).behaviour(model),
-                None => Behaviour::under_plan(model, 1.0),
-            })
-            .collect::<Vec<_>>(),
-    )
+    let behaviours: Vec<Behaviour> = stakes
+        .iter()
+        .map(|s| match s {
+            Some(s) => Stake::of(model, s.reward_per_member_year).behaviour(model),
+            None => Behaviour::under_plan(model, 1.0),
+        })
+        .collect();
+    if lapsing(model) {
+        Arms::apart(&behaviours)
+    } else {
+        Arms::new(&behaviours)
+    }
+}
+
+/// Whether members leave the plans in a run under `model`.
+fn lapsing(model: &Population) -> bool {
+    model.lapse.yearly_share > 0.0
+}
+
+/// At the start of period `k` (after the first), each member still in a plan leaves it with
+/// the model's chance — greater if the plan paid them nothing the period before. One draw a
+/// member and period, the same for every plan (common random numbers).
+fn lapse_members(
+    model: &Population,
+    books: &mut [Book<'_>],
+    paid_before: &mut [Vec<Decimal>],
+    seed: u64,
+    r: u64,
+    k: u64,
+    months_in: u32,
+) {
+    if !lapsing(model) || k == 0 {
+        return;
+    }
+    for (book, before) in books.iter_mut().zip(paid_before.iter_mut()) {
+        for (m, last) in before.iter_mut().enumerate() {
+            let paid = book.paid(m);
+            let was_paid = paid > *last;
+            *last = paid;
+            if !book.is_active(m) {
+                continue;
+            }
+            let u: f64 = rand::Rng::random(&mut crate::stream::stream(
+                seed,
+                m as u64,
+                r,
+                k,
+                crate::stream::Purpose::Lapse,
+            ));
+            if u < model.lapse.hazard(months_in, was_paid) {
+                book.lapse(m);
+            }
+        }
+    }
 }
 
 /// What each plan puts at stake for a member under `model` (see [`stakes`]), for a run of
@@ -371,7 +427,17 @@ fn replicate(
         .map(|p| p.manifest.timezone)
         .ok_or_else(|| SimError::Config("no policy to simulate".into()))?;
 
+    let mut paid_before = vec![vec![Decimal::ZERO; n]; books.len()];
     for (k, &period) in periods.iter().enumerate() {
+        lapse_members(
+            model,
+            &mut books,
+            &mut paid_before,
+            config.seed,
+            r,
+            k as u64,
+            months(period),
+        );
         for book in &mut books {
             book.start_period();
         }
@@ -394,7 +460,22 @@ fn replicate(
                 };
                 // An arm no plan decides needs only who measured, not their readings.
                 let whole = arms.of_plan.contains(&a);
-                let data = state.draw(model, config.seed, chunk, behaviour, &at, whole, watch)?;
+                // A member who has left the arm's plan behaves as with no plan.
+                let left: Vec<bool> = match arms.of_plan.iter().position(|of| *of == a) {
+                    Some(p) if lapsing(model) => (first..first + chunk.len())
+                        .map(|m| books.get(p).is_some_and(|b| !b.is_active(m)))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let data = state.draw(
+                    model,
+                    config.seed,
+                    chunk,
+                    (behaviour, &left),
+                    &at,
+                    whole,
+                    watch,
+                )?;
                 let inputs: Vec<MemberInput> = chunk
                     .iter()
                     .zip(&data)
@@ -511,7 +592,7 @@ impl ArmState {
         model: &Population,
         seed: u64,
         chunk: &[Member],
-        behaviour: &Behaviour,
+        (behaviour, left): (&Behaviour, &[bool]),
         at: &Chunk,
         whole: bool,
         watch: &Watch<'_>,
@@ -526,6 +607,11 @@ impl ArmState {
                     seed,
                     member: (at.first + i) as u64,
                     replication: at.replication,
+                };
+                let behaviour = if left.get(i).copied().unwrap_or(false) {
+                    &Behaviour::NONE
+                } else {
+                    behaviour
                 };
                 let data = if whole {
                     period_data(model, who, behaviour, draw, at.k, at.period, at.zone)?

@@ -18,6 +18,9 @@ pub enum Purpose {
     Cgm = 3,
     /// A replication's assumptions, when they are drawn (`[uncertainty] assumptions = "drawn"`).
     Assumptions = 4,
+    /// Whether a member leaves the plans at the start of a period (`[lapse]`): one draw a
+    /// member-period, the same for every plan.
+    Lapse = 5,
 }
 
 /// SplitMix64's finaliser: a bijection on u64 that spreads every input bit over the output.

@@ -32,6 +32,9 @@ pub struct PlanTotals {
     pub by_cohort: BTreeMap<String, BTreeMap<String, CohortTotals>>,
     /// The plan's members' health, period by period.
     pub outcomes: Vec<PeriodOutcomes>,
+    /// Members who left the plan before the run's end (`[lapse]`).
+    #[serde(default)]
+    pub members_lapsed: u64,
     /// Member-periods paid, by the amount paid: for a plan paying by steps, its cost by step.
     #[serde(default)]
     pub by_amount: BTreeMap<Decimal, u64>,
