@@ -57,6 +57,7 @@ impl<'p> Book<'p> {
                 by_cohort: BTreeMap::new(),
                 outcomes: Vec::new(),
                 by_amount: BTreeMap::new(),
+                members_enrolled: members as u64,
                 members_lapsed: 0,
                 flags: BTreeMap::new(),
                 unpaid_not_qualified: 0,

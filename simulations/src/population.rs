@@ -63,6 +63,30 @@ pub struct Population {
     pub ranges: BTreeMap<String, [f64; 2]>,
     pub uncertainty: Uncertainty,
     pub lapse: Lapse,
+    pub enrolment: Enrolment,
+}
+
+/// Who of the population enrols in a plan. A member who does not is never decided and behaves
+/// as with no plan; the outcomes count every member of the population, enrolled or not.
+/// Research note P18–P19: healthier people enrol more (Jones, Molitor & Reif 2019).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Enrolment {
+    /// Share of the population that enrols (1: everyone, the population is the plan's members,
+    /// as the pilot's calibration assumes; P18's base is 0.30 of those eligible).
+    pub share: f64,
+    /// How much lower the enrolees' HbA1c at the start is than the population's, in points
+    /// (P19: 0 to 0.6, base 0.3): the chance to enrol tilts towards better control.
+    pub selection_hba1c_points: f64,
+}
+
+impl Default for Enrolment {
+    fn default() -> Self {
+        Self {
+            share: 1.0,
+            selection_hba1c_points: 0.0,
+        }
+    }
 }
 
 /// Members leaving a plan. A member who lapses is decided no more and behaves as with no plan
@@ -423,7 +447,7 @@ impl Default for Savings {
 
 /// Where each assumption's default comes from, written next to the results (ASOP 56 asks
 /// that every assumption and its source be disclosed). Keys are `section.field`.
-pub const SOURCES: [(&str, &str); 40] = [
+pub const SOURCES: [(&str, &str); 42] = [
     (
         "members.age_bands",
         "judgement: adults with diabetes in a county programme, mostly 45 and over",
@@ -567,6 +591,14 @@ pub const SOURCES: [(&str, &str); 40] = [
     (
         "savings.first_year_realised_share",
         "Wagner et al. 2001 (JAMA): utilisation lower from the year after improvement; Bansal 2018 (P14, range 0–75 %)",
+    ),
+    (
+        "enrolment.share",
+        "1 by default, as the calibration assumes; P18: 10–60 % of those eligible enrol, base 30 % (Illinois ~56 %, Vitality 62 %, Misra-Hebert 7–50 %)",
+    ),
+    (
+        "enrolment.selection_hba1c_points",
+        "P19, range 0–0.6, base 0.3: direction from Jones, Molitor & Reif 2019 (healthier people enrol); the size is an assumption",
     ),
     (
         "lapse.yearly_share",
@@ -746,6 +778,13 @@ impl Population {
                 1.0,
             ),
             ("lapse.yearly_share", self.lapse.yearly_share, 0.0, 1.0),
+            ("enrolment.share", self.enrolment.share, 0.01, 1.0),
+            (
+                "enrolment.selection_hba1c_points",
+                self.enrolment.selection_hba1c_points,
+                0.0,
+                2.0,
+            ),
             (
                 "lapse.unpaid_multiple",
                 self.lapse.unpaid_multiple,

@@ -40,6 +40,8 @@ struct PlanSummary<'a> {
     outcomes: crate::effects::PlanOutcomes,
     /// What to hold: the total at the run's confidence, a member, for the book; the reserve.
     budget: crate::budget::Budget,
+    /// Members who enrolled, a replication on average (`[enrolment]`).
+    mean_members_enrolled: Decimal,
     /// Members who left the plan before the run's end, a replication on average (`[lapse]`).
     mean_members_lapsed: Decimal,
     /// Member-periods paid each amount a replication, and what they cost, on average: for a
@@ -191,6 +193,7 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
                 info.confidence,
                 info.book_members,
             ),
+            mean_members_enrolled: mean_count(totals.iter().map(|t| t.members_enrolled).sum(), n),
             mean_members_lapsed: mean_count(totals.iter().map(|t| t.members_lapsed).sum(), n),
             by_amount_paid: {
                 let mut sums: BTreeMap<Decimal, u64> = BTreeMap::new();

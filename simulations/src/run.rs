@@ -260,9 +260,65 @@ fn arms_of(model: &Population, stakes: &[Option<Stake>]) -> Arms {
     }
 }
 
-/// Whether members leave the plans in a run under `model`.
+/// Whether some members are not in the plans in a run under `model`: some never enrol, or
+/// some leave.
 fn lapsing(model: &Population) -> bool {
-    model.lapse.yearly_share > 0.0
+    model.lapse.yearly_share > 0.0 || model.enrolment.share < 1.0
+}
+
+/// Who enrols, before the first period: each member with the chance `enrolment.share`, tilted
+/// towards members with a lower HbA1c at the start so that enrolees' mean is about
+/// `selection_hba1c_points` below the population's (an exponential tilt of the standardised
+/// HbA1c: for a normal population it moves the mean by exactly that; the chance is capped at 1).
+/// One draw a member, the same for every plan.
+pub fn enrolled(model: &Population, members: &[Member], seed: u64, r: u64) -> Vec<bool> {
+    let e = &model.enrolment;
+    if e.share >= 1.0 {
+        return vec![true; members.len()];
+    }
+    let h: Vec<f64> = members
+        .iter()
+        .map(|w| w.baseline_hba1c_percent(model))
+        .collect();
+    let n = h.len().max(1) as f64;
+    let mean = h.iter().sum::<f64>() / n;
+    let sd = (h.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let theta = if sd > 0.0 {
+        e.selection_hba1c_points / sd
+    } else {
+        0.0
+    };
+    h.iter()
+        .enumerate()
+        .map(|(m, x)| {
+            let z = if sd > 0.0 { (x - mean) / sd } else { 0.0 };
+            let chance = (e.share * (-theta * z - theta * theta / 2.0).exp()).min(1.0);
+            let u: f64 = rand::Rng::random(&mut crate::stream::stream(
+                seed,
+                m as u64,
+                r,
+                0,
+                crate::stream::Purpose::Enrolment,
+            ));
+            u < chance
+        })
+        .collect()
+}
+
+/// Takes the members who do not enrol out of every plan; returns how many they are.
+fn enrol(model: &Population, books: &mut [Book<'_>], members: &[Member], seed: u64, r: u64) -> u64 {
+    let mut declined = 0;
+    for (m, _) in enrolled(model, members, seed, r)
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !**e)
+    {
+        declined += 1;
+        for book in books.iter_mut() {
+            book.lapse(m);
+        }
+    }
+    declined
 }
 
 /// At the start of period `k` (after the first), each member still in a plan leaves it with
@@ -427,6 +483,7 @@ fn replicate(
         .map(|p| p.manifest.timezone)
         .ok_or_else(|| SimError::Config("no policy to simulate".into()))?;
 
+    let declined = enrol(model, &mut books, &members, config.seed, r);
     let mut paid_before = vec![vec![Decimal::ZERO; n]; books.len()];
     for (k, &period) in periods.iter().enumerate() {
         lapse_members(
@@ -515,6 +572,9 @@ fn replicate(
         let state = arm.get(*a);
         let measuring = state.map_or(0, |s| s.measured.iter().filter(|x| **x).count() as u64);
         let (mut totals, paid) = book.finish(measuring);
+        // Members who never enrolled did not leave.
+        totals.members_lapsed = totals.members_lapsed.saturating_sub(declined);
+        totals.members_enrolled = config.members.saturating_sub(declined);
         totals.outcomes = state.map(|s| s.outcomes.clone()).unwrap_or_default();
         for (keys, reward) in cohorts.iter().zip(&paid) {
             for (dimension, cohort) in keys {

@@ -21,6 +21,8 @@ pub enum Purpose {
     /// Whether a member leaves the plans at the start of a period (`[lapse]`): one draw a
     /// member-period, the same for every plan.
     Lapse = 5,
+    /// Whether a member enrols in the plans (`[enrolment]`), the same for every plan.
+    Enrolment = 6,
 }
 
 /// SplitMix64's finaliser: a bijection on u64 that spreads every input bit over the output.

@@ -32,6 +32,9 @@ pub struct PlanTotals {
     pub by_cohort: BTreeMap<String, BTreeMap<String, CohortTotals>>,
     /// The plan's members' health, period by period.
     pub outcomes: Vec<PeriodOutcomes>,
+    /// Members who enrolled in the plan (`[enrolment]`; every member by default).
+    #[serde(default)]
+    pub members_enrolled: u64,
     /// Members who left the plan before the run's end (`[lapse]`).
     #[serde(default)]
     pub members_lapsed: u64,

@@ -77,3 +77,52 @@ fn a_plan_paying_nothing_still_gives_the_no_plan_arm_when_its_members_leave() {
         assert!(plan.hba1c_sum <= none.hba1c_sum);
     }
 }
+
+/// With 30 % enrolling and a selection of 0.3 points, about 30 % enrol, their HbA1c at the start
+/// about 0.3 points below the population's; the rest are never paid and behave as with no plan.
+#[test]
+fn enrolees_are_the_share_enrolling_tilted_towards_better_control() {
+    let model = Population::from_toml(
+        "[enrolment]\nshare = 0.3\nselection_hba1c_points = 0.3\n",
+        "enrolment.toml",
+    )
+    .unwrap();
+    let config = config(3_000, 2, 1, Shard::WHOLE);
+    let enrolled_on = config.first_period.first_day().unwrap();
+    let members: Vec<_> = (0..config.members)
+        .map(|m| {
+            incentive_simulations::synth::member(&model, config.seed, m, 0, enrolled_on).unwrap()
+        })
+        .collect();
+    let enrolled = incentive_simulations::run::enrolled(&model, &members, config.seed, 0);
+    let share = enrolled.iter().filter(|e| **e).count() as f64 / 3_000.0;
+    assert!((share - 0.3).abs() < 0.04, "{share}");
+    let mean = |keep: bool| {
+        let h: Vec<f64> = members
+            .iter()
+            .zip(&enrolled)
+            .filter(|(_, e)| **e == keep)
+            .map(|(w, _)| w.baseline_hba1c_percent(&model))
+            .collect();
+        h.iter().sum::<f64>() / h.len() as f64
+    };
+    let all = members
+        .iter()
+        .map(|w| w.baseline_hba1c_percent(&model))
+        .sum::<f64>()
+        / 3_000.0;
+    let gap = all - mean(true);
+    assert!(
+        (gap - 0.3).abs() < 0.08,
+        "enrolees {gap:.3} points below the population"
+    );
+
+    let results = run(&model, &[&tangdaifu()], &config, &|_| {}).unwrap();
+    let plan = &results.replications[0].plans[0];
+    assert_eq!(
+        plan.members_enrolled,
+        enrolled.iter().filter(|e| **e).count() as u64
+    );
+    assert_eq!(plan.members_lapsed, 0, "not enrolling is not leaving");
+    assert!(plan.members_earning <= plan.members_enrolled);
+}

@@ -147,6 +147,7 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
         by_cohort: Default::default(),
         outcomes: Vec::new(),
         by_amount: Default::default(),
+        members_enrolled: 2,
         members_lapsed: 0,
         flags: Default::default(),
         unpaid_not_qualified: 0,
