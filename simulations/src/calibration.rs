@@ -55,6 +55,44 @@ fn share(part: usize, whole: usize) -> f64 {
     }
 }
 
+/// Members a run's report measures its population's calibration on.
+pub const REPORT_MEMBERS: u64 = 1_000;
+
+/// A run's population beside the pilot, as its report shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Calibration {
+    /// What the figures are, and what they are not.
+    pub caveat: &'static str,
+    pub members: u64,
+    /// The run's population, its members behaving as under plan A, over twelve months.
+    pub model: Figures,
+    pub pilot: Figures,
+}
+
+/// What a reader should know of the calibration.
+pub const CAVEAT: &str = "one uncontrolled before/after pilot (Guizhou, 2015–2016, finger-stick meters): its figures are read as written in the design notes, the reward's part in its fall in hyperglycaemia cannot be told from the meter's, the attention's or regression to the mean, and a sensor programme or another province is outside what it shows";
+
+/// The run's population measured beside the pilot, its members behaving as under plan A (the
+/// stake the run measured for it, or the `fixed` model's response).
+pub fn for_run(
+    info: &crate::info::RunInfo,
+    results: &crate::totals::Results,
+) -> Result<Calibration, SimError> {
+    let model = &info.assumptions;
+    let behaviour = results
+        .stakes
+        .first()
+        .and_then(Option::as_ref)
+        .map_or_else(|| Behaviour::under_plan(model, 1.0), |s| s.behaviour(model));
+    let first = Period::parse("2026-01").map_err(|e| SimError::Model(e.to_string()))?;
+    Ok(Calibration {
+        caveat: CAVEAT,
+        members: REPORT_MEMBERS,
+        model: measure(model, &behaviour, REPORT_MEMBERS, info.seed, first)?,
+        pilot: PILOT,
+    })
+}
+
 /// How the pilot's members behaved: as members behave under `plan` (the pilot's plan:
 /// `policies/tangdaifu-smbg` models it) with the stake a run of `members` would measure, or as
 /// the `fixed` response model says.

@@ -74,6 +74,8 @@ struct Summary<'a> {
     /// Each varied assumption at its low and high, one at a time (`--tornado`); null when not
     /// asked for.
     sensitivity: Option<&'a crate::tornado::Sensitivity>,
+    /// The run's population beside the Guizhou pilot's figures, with its caveat.
+    calibration: crate::calibration::Calibration,
     /// Where each assumption's default comes from (`run.assumptions` has the values used).
     assumption_sources: BTreeMap<&'static str, &'static str>,
 }
@@ -248,6 +250,7 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
         no_plan: crate::effects::no_plan(&info.periods, replications, info.members),
         difference_a_minus_b: difference,
         sensitivity: results.sensitivity.as_ref(),
+        calibration: crate::calibration::for_run(info, results)?,
         assumption_sources: crate::population::SOURCES.into_iter().collect(),
     };
     let json = serde_json::to_string_pretty(&summary).map_err(|e| SimError::Io {

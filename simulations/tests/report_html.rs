@@ -73,6 +73,24 @@ fn the_report_is_one_file_with_its_charts_and_no_network() {
         "mean {mean} is not in the report"
     );
     assert!(html.contains("Guizhou pilot"));
+    // The run's population beside the pilot, the same figures in both files.
+    let calibration = &summary["calibration"];
+    assert_eq!(calibration["pilot"]["readings_per_member_month"], 6.5);
+    let readings = calibration["model"]["readings_per_member_month"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        html.contains(&format!(
+            "<tr><td>readings a member a month</td><td class=\"num\">{readings:.2}</td>"
+        )),
+        "{readings}"
+    );
+    assert!(
+        calibration["caveat"]
+            .as_str()
+            .unwrap()
+            .contains("uncontrolled")
+    );
     assert!(html.contains("members.age_bands") && html.contains("Guizhou-Suiyang"));
 }
 

@@ -124,6 +124,7 @@ pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
     if let Some(sensitivity) = &results.sensitivity {
         tornado_section(&mut out, info, sensitivity)?;
     }
+    calibration_section(&mut out, &crate::calibration::for_run(info, results)?);
     assumptions(&mut out, info)?;
     out.push_str("</body>\n</html>\n");
     Ok(out)
@@ -345,6 +346,58 @@ fn tornado_section(
         out.push_str("</table>\n");
     }
     Ok(())
+}
+
+/// The run's population beside the pilot's figures, and what they cannot say.
+fn calibration_section(out: &mut String, c: &crate::calibration::Calibration) {
+    let _ = writeln!(
+        out,
+        "<h2>Calibration</h2>\n<p>The population of this run ({} members, twelve months, behaving \
+         as under plan A) beside the pilot it is calibrated to. Caveat: {}.</p>\n<table>\n\
+         <tr><th>Figure</th><th>This population</th><th>Pilot</th></tr>",
+        c.members,
+        esc(c.caveat)
+    );
+    let (m, p) = (&c.model, &c.pilot);
+    let share = |v: f64| format!("{:.1} %", v * 100.0);
+    for (name, model, pilot) in [
+        (
+            "readings a member a month",
+            format!("{:.2}", m.readings_per_member_month),
+            format!("{:.2}", p.readings_per_member_month),
+        ),
+        (
+            "measuring every month",
+            share(m.measuring_every_month_share),
+            share(p.measuring_every_month_share),
+        ),
+        (
+            "at the frequency standard",
+            share(m.frequency_standard_share),
+            share(p.frequency_standard_share),
+        ),
+        (
+            "readings in target",
+            share(m.readings_in_target_share),
+            share(p.readings_in_target_share),
+        ),
+        (
+            "hyperglycaemic, first month",
+            share(m.hyperglycaemia_first_month_share),
+            share(p.hyperglycaemia_first_month_share),
+        ),
+        (
+            "hyperglycaemic, twelfth month",
+            share(m.hyperglycaemia_last_month_share),
+            share(p.hyperglycaemia_last_month_share),
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "<tr><td>{name}</td><td class=\"num\">{model}</td><td class=\"num\">{pilot}</td></tr>"
+        );
+    }
+    out.push_str("</table>\n");
 }
 
 /// Each arm's share in control, below 7.0 % HbA1c and measuring by period: the no-plan arm and
