@@ -296,7 +296,7 @@ fn tornado_runs_each_assumption_at_its_low_and_high_into_the_summary_and_the_rep
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let bars = summary["sensitivity"]["bars"].as_array().unwrap();
-    assert_eq!(bars.len(), 9, "{bars:?}");
+    assert_eq!(bars.len(), 10, "{bars:?}");
     assert!(bars.iter().all(|b| b["at_low"][0]["net_cost"].is_string()));
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(page.contains("Sensitivity: one assumption at a time"));

@@ -49,6 +49,7 @@ impl<'p> Book<'p> {
             totals: PlanTotals {
                 reward: Decimal::ZERO,
                 premium_points: Decimal::ZERO,
+                premium_loading_points: Decimal::ZERO,
                 members_earning: 0,
                 members_measuring: 0,
                 reward_by_period: Vec::new(),
@@ -246,6 +247,7 @@ impl<'p> Book<'p> {
         let t = &mut self.totals;
         t.reward += decision.reward;
         t.premium_points += decision.premium_adjustment_percent;
+        t.premium_loading_points += decision.premium_adjustment_percent.max(Decimal::ZERO);
         let tier = t
             .by_tier
             .entry(decision.tier.clone().unwrap_or_else(|| "none".into()))
@@ -291,6 +293,7 @@ impl<'p> Book<'p> {
         t.members_measuring = measuring;
         t.reward = t.reward.normalize();
         t.premium_points = t.premium_points.normalize();
+        t.premium_loading_points = t.premium_loading_points.normalize();
         for v in &mut t.reward_by_period {
             *v = v.normalize();
         }

@@ -147,9 +147,10 @@ pub enum AssumptionsAre {
 /// Every assumption the sensitivity analysis varies, with its low and high from the evidence
 /// (docs/research/behaviour-evidence.md §6, by P-number). Low and high are values, not
 /// directions: a lower `reward_half_effect_share` is a stronger response.
-pub const RANGES: [(&str, f64, f64); 9] = [
+pub const RANGES: [(&str, f64, f64); 10] = [
     ("response.hba1c_fall_max_points", 0.0, 0.7),
     ("response.reward_half_effect_share", 0.05, 0.25),
+    ("response.loss_framing_multiplier", 1.0, 3.0),
     ("response.readings_uplift_max_share", 0.15, 0.5),
     ("response.hba1c_effect_from_percent", 7.0, 8.0),
     ("response.later_years_effect_share", 0.5, 1.0),
@@ -386,6 +387,10 @@ pub struct Response {
     /// `reward` model: the share of the glucose response kept after the first year while the
     /// plan still runs (P9: relapse).
     pub later_years_effect_share: f64,
+    /// `reward` model: how many times a premium loading counts in the stake against a discount
+    /// or a reward of the same money (P5: loss framing moved behaviour where an equal gain did
+    /// not). A point of premium a plan changes is valued as a year of 1 % of `annual_premium`.
+    pub loss_framing_multiplier: f64,
 }
 
 impl Response {
@@ -413,6 +418,7 @@ impl Default for Response {
             hba1c_full_effect_percent: 8.0,
             effect_ramp_months: 6,
             later_years_effect_share: 0.75,
+            loss_framing_multiplier: 1.5,
         }
     }
 }
@@ -447,7 +453,7 @@ impl Default for Savings {
 
 /// Where each assumption's default comes from, written next to the results (ASOP 56 asks
 /// that every assumption and its source be disclosed). Keys are `section.field`.
-pub const SOURCES: [(&str, &str); 42] = [
+pub const SOURCES: [(&str, &str); 43] = [
     (
         "members.age_bands",
         "judgement: adults with diabetes in a county programme, mostly 45 and over",
@@ -579,6 +585,10 @@ pub const SOURCES: [(&str, &str); 42] = [
     (
         "response.later_years_effect_share",
         "Misra-Hebert 2016: the first year's effect largest, later cohorts not significant; Zhang 2024 (P9, range 50–100 %)",
+    ),
+    (
+        "response.loss_framing_multiplier",
+        "Patel et al. 2016 (Ann Intern Med): a loss-framed incentive raised goal days +16 points over control where the equal gain gave +5 (NS); Wong 2017 loss-framed yet null on HbA1c (P5, range 1–3); applied to the stake, not the largest effect, so a mixed plan has one stake",
     ),
     (
         "savings.cost_per_hba1c_point_year",
@@ -776,6 +786,12 @@ impl Population {
                 self.response.later_years_effect_share,
                 0.0,
                 1.0,
+            ),
+            (
+                "response.loss_framing_multiplier",
+                self.response.loss_framing_multiplier,
+                1.0,
+                10.0,
             ),
             ("lapse.yearly_share", self.lapse.yearly_share, 0.0, 1.0),
             ("enrolment.share", self.enrolment.share, 0.01, 1.0),

@@ -342,7 +342,7 @@ pub struct Partial {
     pub stakes: Vec<Option<crate::response::Stake>>,
 }
 
-pub const PARTIAL_FORMAT: &str = "incentive-simulation-partial-v3";
+pub const PARTIAL_FORMAT: &str = "incentive-simulation-partial-v4";
 
 /// Writes one shard's `partial.json`.
 pub fn write_partial(out: &Path, partial: &Partial) -> Result<(), SimError> {

@@ -101,30 +101,70 @@ pub struct Stake {
     /// What the plan pays a member a year on average when members behave as with no plan:
     /// measured by running the plan over a pilot of the run's own members before it starts.
     pub reward_per_member_year: Decimal,
-    /// That, as a share of `response.annual_premium`.
+    /// Points of premium the plan takes off a member's premium a year on average, on that
+    /// pilot (discounts, the adjustments below 0, as a positive number)…
+    pub premium_discount_points_per_member_year: Decimal,
+    /// …and points it adds (loadings, the adjustments above 0).
+    pub premium_loading_points_per_member_year: Decimal,
+    /// All of it as a share of `response.annual_premium`: the reward, plus a point of premium
+    /// as 1 %, a loading counted `loss_framing_multiplier` times.
     pub share_of_premium: Decimal,
     /// The share of the largest response it buys: `1 − 2^(−share / reward_half_effect_share)`.
     pub response_share: Decimal,
 }
 
+/// What a plan paid and changed, a member-year on average, on the stake's pilot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Paid {
+    pub reward: Decimal,
+    /// Points of premium taken off (a positive number).
+    pub discount_points: Decimal,
+    /// Points of premium added.
+    pub loading_points: Decimal,
+}
+
 impl Stake {
-    /// The stake of a plan paying `reward_per_member_year`, under `model`.
-    pub fn of(model: &Population, reward_per_member_year: Decimal) -> Self {
+    /// The stake of a plan that paid and changed `paid` a member-year, under `model`.
+    ///
+    /// A point of premium changed is valued as a year of 1 % of the premium: an adjustment
+    /// holds until the plan changes it again, at the next renewal for the plans that adjust
+    /// premium (an assumption; a plan adjusting every month is counted at a year a change too).
+    /// The framing multiplier weighs the stake, not the largest effect as the research note's
+    /// P5 reads: in the steep part of the response curve the two agree, and a plan that both
+    /// pays and loads keeps a single stake and a response of at most its largest.
+    pub fn of(model: &Population, paid: Paid) -> Self {
         // Rounded first, so the stake a result records gives the same response again.
-        let reward_per_member_year = reward_per_member_year.round_dp(4);
-        let premium = model.response.annual_premium;
-        let share = if premium > Decimal::ZERO {
-            (reward_per_member_year / premium).max(Decimal::ZERO)
+        let reward = paid.reward.round_dp(4);
+        let discount = paid.discount_points.max(Decimal::ZERO).round_dp(4);
+        let loading = paid.loading_points.max(Decimal::ZERO).round_dp(4);
+        let r = &model.response;
+        let framing = Decimal::from_f64_retain(r.loss_framing_multiplier)
+            .unwrap_or(Decimal::ONE)
+            .round_dp(6);
+        let share = if r.annual_premium > Decimal::ZERO {
+            (reward / r.annual_premium).max(Decimal::ZERO)
+                + (discount + framing * loading) / Decimal::ONE_HUNDRED
         } else {
             Decimal::ZERO
         };
         Self {
-            reward_per_member_year: reward_per_member_year.round_dp(4).normalize(),
+            reward_per_member_year: reward.normalize(),
+            premium_discount_points_per_member_year: discount.normalize(),
+            premium_loading_points_per_member_year: loading.normalize(),
             share_of_premium: share.round_dp(4).normalize(),
             response_share: Decimal::from_f64_retain(response_share(model, share))
                 .unwrap_or_default()
                 .round_dp(6)
                 .normalize(),
+        }
+    }
+
+    /// What the plan paid and changed a member-year, as this stake recorded it.
+    pub fn paid(&self) -> Paid {
+        Paid {
+            reward: self.reward_per_member_year,
+            discount_points: self.premium_discount_points_per_member_year,
+            loading_points: self.premium_loading_points_per_member_year,
         }
     }
 
@@ -165,6 +205,23 @@ mod tests {
         assert!((half - 0.5).abs() < 1e-12, "{half}");
         let double = response_share(&model, Decimal::new(20, 2));
         assert!((double - 0.75).abs() < 1e-12, "{double}");
+    }
+
+    #[test]
+    fn a_stake_adds_the_reward_a_point_of_premium_as_one_percent_and_a_loading_framed() {
+        let model = Population::default();
+        // 60 CNY of a 1,200 premium is 5 %; a point off is 1 %; two points on are 2 × 1.5 %.
+        let stake = Stake::of(
+            &model,
+            Paid {
+                reward: Decimal::new(60, 0),
+                discount_points: Decimal::ONE,
+                loading_points: Decimal::TWO,
+            },
+        );
+        assert_eq!(stake.share_of_premium, Decimal::new(9, 2));
+        assert_eq!(stake.paid().loading_points, Decimal::TWO);
+        assert_eq!(Stake::of(&model, stake.paid()), stake, "recorded, it gives itself");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::footprint;
 use crate::members::MemberTotals;
 use crate::outcomes::{PeriodOutcomes, judge};
 use crate::population::{Population, ResponseModel};
-use crate::response::{Behaviour, Stake};
+use crate::response::{Behaviour, Paid, Stake};
 use crate::synth::{Draw, Member, PeriodData, measured, member, months, period_data};
 pub use crate::totals::{CohortTotals, PlanTotals, Replication, Results, TierTotals};
 use incentive_engine::policy::Policy;
@@ -249,7 +249,7 @@ fn arms_of(model: &Population, stakes: &[Option<Stake>]) -> Arms {
     let behaviours: Vec<Behaviour> = stakes
         .iter()
         .map(|s| match s {
-            Some(s) => Stake::of(model, s.reward_per_member_year).behaviour(model),
+            Some(s) => Stake::of(model, s.paid()).behaviour(model),
             None => Behaviour::under_plan(model, 1.0),
         })
         .collect();
@@ -423,13 +423,15 @@ fn stakes(
             &quiet,
             footprint::members_per_chunk(model, config.first_period.kind()),
         )?;
-        let paid = replication
-            .plans
-            .first()
-            .map_or(Decimal::ZERO, |t| t.reward);
         let member_years = Decimal::from(pilot.members) * Decimal::from(pilot.periods)
             / Decimal::from(periods_a_year);
-        out.push(Some(Stake::of(model, paid / member_years)));
+        let per_member_year = |x: Decimal| x.checked_div(member_years).unwrap_or_default();
+        let paid = replication.plans.first().map_or(Paid::default(), |t| Paid {
+            reward: per_member_year(t.reward),
+            discount_points: per_member_year(t.premium_loading_points - t.premium_points),
+            loading_points: per_member_year(t.premium_loading_points),
+        });
+        out.push(Some(Stake::of(model, paid)));
     }
     Ok(out)
 }

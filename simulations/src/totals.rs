@@ -16,6 +16,10 @@ pub struct PlanTotals {
     pub reward: Decimal,
     /// Premium adjustments summed over member-periods, in percentage points.
     pub premium_points: Decimal,
+    /// The loadings among them (the adjustments above 0), summed: a member's premium going up
+    /// weighs more in the stake than one going down by as much (`loss_framing_multiplier`).
+    #[serde(default)]
+    pub premium_loading_points: Decimal,
     /// Members paid anything.
     pub members_earning: u64,
     /// Members who measured at least once.

@@ -157,6 +157,7 @@ fn edge_cases_render_without_panicking_and_input_text_is_escaped() {
     let totals = |exhausted| PlanTotals {
         reward: Decimal::ZERO,
         premium_points: Decimal::ZERO,
+        premium_loading_points: Decimal::ZERO,
         members_earning: 0,
         members_measuring: 0,
         reward_by_period: vec![Decimal::ZERO; 2],

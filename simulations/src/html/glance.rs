@@ -204,6 +204,18 @@ pub(super) fn section(
         },
     );
     row(
+        "Stake as a share of premium (premium changes valued)",
+        BLANK.into(),
+        &|p, g| match &g.outcomes.stake {
+            Some(s) => value_cell(
+                &key(p, "outcomes.stake.share_of_premium"),
+                s.share_of_premium,
+                Shown::Percent,
+            ),
+            None => BLANK.into(),
+        },
+    );
+    row(
         "Response bought",
         BLANK.into(),
         &|p, g| match &g.outcomes.stake {
