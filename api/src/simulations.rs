@@ -407,8 +407,9 @@ fn compute(job: &Job, threads: usize, progress: &Progress) -> Result<(String, St
         plans.iter().map(|p| PlanInfo::of(p)).collect(),
         &job.model,
     );
-    let summary = incentive_simulations::report::summary_json(&info, &results)?;
-    let report = incentive_simulations::html::render(&info, &results)?;
+    let derived = incentive_simulations::derived::Derived::of(&info, &results)?;
+    let summary = incentive_simulations::report::summary_json_of(&info, &results, &derived)?;
+    let report = incentive_simulations::html::render_of(&info, &results, &derived)?;
     Ok((summary, report))
 }
 

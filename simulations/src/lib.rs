@@ -22,6 +22,7 @@
 //!   grow with them;
 //! - [`stats`]: distributions of money totals, exact where they can be;
 //! - [`columnar`]: the per-replication and per-member tables, as CSV and Parquet;
+//! - [`derived`]: the figures `summary.json` and `report.html` both show, found once;
 //! - [`report`]: `summary.json`, the tables, `report.html`, and a shard's mergeable partial results;
 //! - [`html`]: `report.html`, one self-contained page with inline SVG charts.
 
@@ -33,6 +34,7 @@ pub mod calibration;
 pub mod cgm;
 pub mod columnar;
 pub mod config;
+pub mod derived;
 pub mod effects;
 pub mod footprint;
 pub mod html;

@@ -636,6 +636,29 @@ pub fn source(key: &str) -> &'static str {
         .map_or("", |(_, s)| s)
 }
 
+/// Sets assumption `key` (`section.field`) of a model written as JSON to `value`, in the
+/// field's own type.
+fn set(model: &mut Value, key: &str, value: f64) -> Result<(), String> {
+    let (section, field) = key
+        .split_once('.')
+        .ok_or_else(|| format!("`{key}` is not section.field"))?;
+    let slot = model
+        .get_mut(section)
+        .and_then(|s| s.get_mut(field))
+        .ok_or_else(|| format!("the model has no assumption `{key}`"))?;
+    *slot = match slot {
+        // Money and shares kept as decimals: the value to ten places.
+        Value::String(_) => Value::String(
+            Decimal::from_f64(value)
+                .map(|d| d.round_dp(10).normalize().to_string())
+                .ok_or_else(|| format!("{key} = {value} is not a number"))?,
+        ),
+        Value::Number(n) if n.is_u64() => Value::from(value.round().max(0.0) as u64),
+        _ => Value::from(value),
+    };
+    Ok(())
+}
+
 /// A model that cannot be used, naming the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum PopulationError {
@@ -943,47 +966,34 @@ impl Population {
             .collect()
     }
 
-    /// This model with each of `values` set, checked as a file would be.
+    /// This model with each of `values` set, checked once, as a file would be, with all of
+    /// them set: a draw may move two assumptions that bound each other.
     pub fn with_all(&self, values: &[(String, f64)]) -> Result<Self, PopulationError> {
-        values
+        let file = values
             .iter()
-            .try_fold(self.clone(), |model, (key, value)| model.with(key, *value))
-    }
-
-    /// This model with one assumption set to `value`, checked as a file would be.
-    pub fn with(&self, key: &str, value: f64) -> Result<Self, PopulationError> {
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let invalid = |message: String| PopulationError::Invalid {
-            file: format!("{key} = {value}"),
+            file: file.clone(),
             problems: vec![message],
         };
-        let (section, field) = key
-            .split_once('.')
-            .ok_or_else(|| invalid(format!("`{key}` is not section.field")))?;
         let mut v = serde_json::to_value(self).map_err(|e| invalid(e.to_string()))?;
-        let slot = v
-            .get_mut(section)
-            .and_then(|s| s.get_mut(field))
-            .ok_or_else(|| invalid(format!("the model has no assumption `{key}`")))?;
-        *slot = match slot {
-            // Money and shares kept as decimals: the value to ten places.
-            Value::String(_) => Value::String(
-                Decimal::from_f64(value)
-                    .map(|d| d.round_dp(10).normalize().to_string())
-                    .ok_or_else(|| invalid(format!("{value} is not a number")))?,
-            ),
-            Value::Number(n) if n.is_u64() => Value::from(value.round().max(0.0) as u64),
-            _ => Value::from(value),
-        };
+        for (key, value) in values {
+            set(&mut v, key, *value).map_err(invalid)?;
+        }
         let model: Self = serde_json::from_value(v).map_err(|e| invalid(e.to_string()))?;
         let problems = model.problems();
         if problems.is_empty() {
             Ok(model)
         } else {
-            Err(PopulationError::Invalid {
-                file: format!("{key} = {value}"),
-                problems,
-            })
+            Err(PopulationError::Invalid { file, problems })
         }
+    }
+
+    /// This model with one assumption set to `value`, checked as a file would be.
+    pub fn with(&self, key: &str, value: f64) -> Result<Self, PopulationError> {
+        self.with_all(&[(key.to_owned(), value)])
     }
 
     /// The most readings one member can have in a period of `kind`: a sensor wearer's trace
@@ -1085,6 +1095,62 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("members.female_share = 1.5"));
         assert!(problems[1].starts_with("measuring.readings_rate_shape = 0"));
+    }
+
+    #[test]
+    fn each_response_and_savings_problem_is_named_with_its_value_and_bound() {
+        let cases = [
+            (
+                "[response]\nhba1c_effect_from_percent = 8.5\n",
+                "response.hba1c_full_effect_percent = 8 is below response.hba1c_effect_from_percent = 8.5",
+            ),
+            (
+                "[response]\nannual_premium = 0\n",
+                "response.annual_premium = 0 must be above 0",
+            ),
+            (
+                "[response]\nloss_framing_multiplier = 0.5\n",
+                "response.loss_framing_multiplier = 0.5 is outside 1 to 10",
+            ),
+            (
+                "[savings]\ninsurer_share = 1.5\n",
+                "savings.insurer_share = 1.5 is outside 0 to 1",
+            ),
+        ];
+        for (text, expected) in cases {
+            let Err(PopulationError::Invalid { problems, .. }) =
+                Population::from_toml(text, "p.toml")
+            else {
+                panic!("accepted: {text}")
+            };
+            assert!(
+                problems.iter().any(|p| p == expected),
+                "{text}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn assumptions_set_together_are_checked_once_all_are_set() {
+        let model = Population::from_toml(
+            "[response]\nhba1c_full_effect_percent = 7.6\n",
+            "p.toml",
+        )
+        .unwrap();
+        // From 7.9 % is above the full effect's 7.6 % until the full effect moves too.
+        let both = [
+            ("response.hba1c_effect_from_percent".to_owned(), 7.9),
+            ("response.hba1c_full_effect_percent".to_owned(), 8.5),
+        ];
+        let set = model.with_all(&both).unwrap();
+        assert_eq!(set.response.hba1c_effect_from_percent, 7.9);
+        assert_eq!(set.response.hba1c_full_effect_percent, 8.5);
+        let Err(PopulationError::Invalid { file, problems }) = model.with_all(&both[..1]) else {
+            panic!("accepted")
+        };
+        assert_eq!(file, "response.hba1c_effect_from_percent = 7.9");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(model.with("response.colour", 1.0).is_err());
     }
 
     /// Found by `fuzz/fuzz_targets/population_toml.rs` (`fuzz/corpus/population_toml/

@@ -6,6 +6,7 @@
 
 use crate::SimError;
 use crate::columnar::{Column, Table};
+use crate::derived::Derived;
 pub use crate::info::{PlanInfo, RunInfo};
 use crate::members::MemberTotals;
 use crate::stats::{Distribution, share};
@@ -37,9 +38,9 @@ struct PlanSummary<'a> {
     /// Members, mean reward and earning rate by age band, region, diabetes type and insulin.
     by_cohort: BTreeMap<String, Vec<crate::breakdown::CohortRow>>,
     /// What the plan buys against the no-plan arm: health, claims saved, net cost.
-    outcomes: crate::effects::PlanOutcomes,
+    outcomes: &'a crate::effects::PlanOutcomes,
     /// What to hold: the total at the run's confidence, a member, for the book; the reserve.
-    budget: crate::budget::Budget,
+    budget: &'a crate::budget::Budget,
     /// Members who enrolled, a replication on average (`[enrolment]`).
     mean_members_enrolled: Decimal,
     /// Members who left the plan before the run's end, a replication on average (`[lapse]`).
@@ -68,14 +69,14 @@ struct Summary<'a> {
     run: &'a RunInfo,
     plans: Vec<PlanSummary<'a>>,
     /// The same members with no plan: the counterfactual each plan's outcomes are against.
-    no_plan: crate::effects::NoPlan,
+    no_plan: &'a crate::effects::NoPlan,
     /// Plan A − plan B per replication, on the same members and readings.
     difference_a_minus_b: Option<Distribution>,
     /// Each varied assumption at its low and high, one at a time (`--tornado`); null when not
     /// asked for.
     sensitivity: Option<&'a crate::tornado::Sensitivity>,
     /// The run's population beside the Guizhou pilot's figures, with its caveat.
-    calibration: crate::calibration::Calibration,
+    calibration: &'a crate::calibration::Calibration,
     /// Where each assumption's default comes from (`run.assumptions` has the values used).
     assumption_sources: BTreeMap<&'static str, &'static str>,
 }
@@ -111,9 +112,10 @@ pub fn write_results(out: &Path, info: &RunInfo, results: &Results) -> Result<()
         path: out.display().to_string(),
         message: e.to_string(),
     })?;
+    let derived = Derived::of(info, results)?;
     write(
         &out.join("summary.json"),
-        summary_json(info, results)?.as_bytes(),
+        summary_json_of(info, results, &derived)?.as_bytes(),
     )?;
     let tables = [
         (
@@ -128,7 +130,7 @@ pub fn write_results(out: &Path, info: &RunInfo, results: &Results) -> Result<()
     }
     write(
         &out.join("report.html"),
-        crate::html::render(info, results)?.as_bytes(),
+        crate::html::render_of(info, results, &derived)?.as_bytes(),
     )?;
     Ok(())
 }
@@ -136,6 +138,15 @@ pub fn write_results(out: &Path, info: &RunInfo, results: &Results) -> Result<()
 /// `summary.json`'s text: the figures of every plan, the difference A − B, and the
 /// assumptions with their sources.
 pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimError> {
+    summary_json_of(info, results, &Derived::of(info, results)?)
+}
+
+/// `summary.json`'s text, its derived figures found already (shown by the report too).
+pub fn summary_json_of(
+    info: &RunInfo,
+    results: &Results,
+    derived: &Derived,
+) -> Result<String, SimError> {
     let replications = results.replications.as_slice();
     let n = replications.len() as u64;
     let mut plans = Vec::new();
@@ -189,12 +200,7 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
             ),
             by_tier: crate::breakdown::tiers(replications, p),
             by_cohort: crate::breakdown::cohorts(replications, p),
-            budget: crate::budget::budget(
-                &totals,
-                info.members,
-                info.confidence,
-                info.book_members,
-            ),
+            budget: derived.budgets.get(p).ok_or_else(|| missing("budget", p))?,
             mean_members_enrolled: mean_count(totals.iter().map(|t| t.members_enrolled).sum(), n),
             mean_members_lapsed: mean_count(totals.iter().map(|t| t.members_lapsed).sum(), n),
             by_amount_paid: {
@@ -233,7 +239,7 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
             ]
             .into_iter()
             .collect(),
-            outcomes: crate::effects::of_run(info, results, p)?,
+            outcomes: derived.outcomes.get(p).ok_or_else(|| missing("outcomes", p))?,
         });
     }
     let difference = (info.plans.len() == 2).then(|| {
@@ -247,10 +253,10 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
         format: "incentive-simulation-v1",
         run: info,
         plans,
-        no_plan: crate::effects::no_plan(&info.periods, replications, info.members),
+        no_plan: &derived.no_plan,
         difference_a_minus_b: difference,
         sensitivity: results.sensitivity.as_ref(),
-        calibration: crate::calibration::for_run(info, results)?,
+        calibration: &derived.calibration,
         assumption_sources: crate::population::SOURCES.into_iter().collect(),
     };
     let json = serde_json::to_string_pretty(&summary).map_err(|e| SimError::Io {
@@ -258,6 +264,14 @@ pub fn summary_json(info: &RunInfo, results: &Results) -> Result<String, SimErro
         message: e.to_string(),
     })?;
     Ok(format!("{json}\n"))
+}
+
+/// The error of figures derived for fewer plans than the run has.
+fn missing(what: &str, plan: usize) -> SimError {
+    SimError::Model(format!(
+        "the report's {what} were found for fewer plans than the run has (plan {})",
+        plan + 1
+    ))
 }
 
 /// One row per replication and plan: what the plan paid in total.

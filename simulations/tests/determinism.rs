@@ -102,6 +102,31 @@ fn three_shards_merged_are_the_unsharded_run_byte_for_byte() {
     // Two shards of three are not the run: merge says which replications are missing.
     let err = report::merge(&refs[..2], &root.path().join("partial")).unwrap_err();
     assert!(err.to_string().contains("missing"), "{err}");
+
+    // A shard whose plan had another stake, or of another format, is refused by its path.
+    let third = dirs[2].join("partial.json");
+    let text = std::fs::read_to_string(&third).unwrap();
+    let mut partial: serde_json::Value = serde_json::from_str(&text).unwrap();
+    partial["stakes"][0]["reward_per_member_year"] = "1".into();
+    std::fs::write(&third, partial.to_string()).unwrap();
+    let err = report::merge(&refs, &root.path().join("stakes")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "cannot merge: {} measured another stake for a plan than the first shard: it is from another build or run",
+            third.display()
+        )
+    );
+    partial["format"] = "incentive-simulation-partial-v3".into();
+    std::fs::write(&third, partial.to_string()).unwrap();
+    let err = report::merge(&refs, &root.path().join("format")).unwrap_err();
+    assert!(
+        err.to_string().ends_with(&format!(
+            "format `incentive-simulation-partial-v3`, expected `{PARTIAL_FORMAT}`"
+        )),
+        "{err}"
+    );
+    assert!(!root.path().join("stakes").exists() && !root.path().join("format").exists());
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod tables;
 pub use glance::{grouped, money, percent};
 
 use crate::SimError;
+use crate::derived::Derived;
 use crate::info::{PlanInfo, RunInfo};
 use crate::stats::Distribution;
 use crate::totals::{PlanTotals, Replication, Results};
@@ -32,6 +33,11 @@ code{font-size:.85em;word-break:break-all}.run{color:#444}.warn{color:#8a4b00}";
 
 /// The HTML page of a run, from the same inputs as `summary.json`.
 pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
+    render_of(info, results, &Derived::of(info, results)?)
+}
+
+/// The HTML page of a run, its derived figures found already (shown by `summary.json` too).
+pub fn render_of(info: &RunInfo, results: &Results, derived: &Derived) -> Result<String, SimError> {
     let replications = results.replications.as_slice();
     let mut out = String::new();
     let title = info
@@ -50,35 +56,28 @@ pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
         esc(&title)
     );
     run_line(&mut out, info);
-    let no_plan = crate::effects::no_plan(&info.periods, replications, info.members);
-    let mut rewards = Vec::with_capacity(info.plans.len());
-    let mut outcomes = Vec::with_capacity(info.plans.len());
-    let mut budgets = Vec::with_capacity(info.plans.len());
-    for p in 0..info.plans.len() {
-        let plan_totals: Vec<&PlanTotals> =
-            replications.iter().filter_map(|r| r.plans.get(p)).collect();
-        budgets.push(crate::budget::budget(
-            &plan_totals,
-            info.members,
-            info.confidence,
-            info.book_members,
-        ));
-        let totals: Vec<Decimal> = plan_totals.iter().map(|t| t.reward).collect();
-        rewards.push(Distribution::of(&totals));
-        outcomes.push(crate::effects::of_run(info, results, p)?);
-    }
+    let (outcomes, no_plan) = (&derived.outcomes, &derived.no_plan);
+    let rewards: Vec<Distribution> = (0..info.plans.len())
+        .map(|p| {
+            let totals: Vec<Decimal> = replications
+                .iter()
+                .filter_map(|r| Some(r.plans.get(p)?.reward))
+                .collect();
+            Distribution::of(&totals)
+        })
+        .collect();
     let glances: Vec<glance::PlanGlance> = rewards
         .iter()
-        .zip(&outcomes)
-        .zip(&budgets)
+        .zip(outcomes)
+        .zip(&derived.budgets)
         .map(|((total_reward, outcomes), budget)| glance::PlanGlance {
             total_reward,
             outcomes,
             budget,
         })
         .collect();
-    glance::section(&mut out, info, &glances, &no_plan);
-    outcome_charts(&mut out, info, &outcomes, &no_plan)?;
+    glance::section(&mut out, info, &glances, no_plan);
+    outcome_charts(&mut out, info, outcomes, no_plan)?;
     for (p, plan) in info.plans.iter().enumerate() {
         let totals: Vec<&PlanTotals> = replications.iter().filter_map(|r| r.plans.get(p)).collect();
         plan_section(&mut out, info, p, plan, &totals)?;
@@ -124,7 +123,7 @@ pub fn render(info: &RunInfo, results: &Results) -> Result<String, SimError> {
     if let Some(sensitivity) = &results.sensitivity {
         tornado_section(&mut out, info, sensitivity)?;
     }
-    calibration_section(&mut out, &crate::calibration::for_run(info, results)?);
+    calibration_section(&mut out, &derived.calibration);
     assumptions(&mut out, info)?;
     out.push_str("</body>\n</html>\n");
     Ok(out)
