@@ -520,7 +520,8 @@ pub struct SimulateRun {
     #[arg(long, value_name = "HOW")]
     pub renewal: Option<Renewal>,
     /// Also run each sourced assumption at its low and at its high, one at a time (a tornado):
-    /// ten more runs of this size, written into summary.json and report.html.
+    /// two more runs of this size for each assumption that changes what members do (twelve),
+    /// written into summary.json and report.html.
     #[arg(long)]
     pub tornado: bool,
     #[arg(long, value_name = "DIR", required = true)]

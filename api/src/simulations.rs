@@ -18,7 +18,7 @@
 use crate::Limits;
 use crate::error::ApiError;
 use incentive_engine::policy::Policy;
-use incentive_simulations::report::{PlanInfo, RunInfo};
+use incentive_simulations::options::Options;
 use incentive_simulations::{Config, Population, SimError};
 use incentive_store::{NewSimulation, SimulationRecord, SimulationStatus, Store};
 use std::collections::HashMap;
@@ -45,6 +45,8 @@ pub struct Job {
     pub model: Population,
     pub plans: Vec<Arc<Policy>>,
     pub config: Config,
+    /// The book, the budget's confidence, a renewal, the tornado: the command's meaning.
+    pub options: Options,
 }
 
 impl Job {
@@ -54,6 +56,7 @@ impl Job {
             .saturating_mul(u64::from(self.config.periods))
             .saturating_mul(self.config.replications)
             .saturating_mul(self.plans.len() as u64)
+            .saturating_mul(self.options.runs())
     }
 }
 
@@ -400,13 +403,10 @@ fn compute(job: &Job, threads: usize, progress: &Progress) -> Result<(String, St
         progress.done.fetch_add(n, Ordering::Relaxed);
     };
     let results = pool.install(|| {
-        incentive_simulations::run_until(&job.model, &plans, &job.config, &count, &progress.stop)
+        job.options
+            .run(&job.model, &plans, &job.config, &count, &progress.stop)
     })?;
-    let info = RunInfo::new(
-        &job.config,
-        plans.iter().map(|p| PlanInfo::of(p)).collect(),
-        &job.model,
-    );
+    let info = job.options.info(&job.config, &plans, &job.model);
     let derived = incentive_simulations::derived::Derived::of(&info, &results)?;
     let summary = incentive_simulations::report::summary_json_of(&info, &results, &derived)?;
     let report = incentive_simulations::html::render_of(&info, &results, &derived)?;

@@ -21,6 +21,7 @@ use axum::http::StatusCode;
 use common::*;
 use incentive_engine::Period;
 use incentive_engine::policy::{PolicySource, SourceFile, load};
+use incentive_simulations::options::{Options, Renewal};
 use incentive_simulations::report::{PlanInfo, RunInfo, summary_json};
 use incentive_simulations::{Config, Population, Shard, run};
 use incentive_store::{NewSimulation, SimulationStatus, Store};
@@ -179,6 +180,75 @@ async fn a_simulation_over_http_serves_the_summary_incentive_simulate_computes()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_run_with_a_book_a_confidence_and_a_tornado_serves_what_the_command_computes() {
+    let db = sqlite_db().await;
+    let w = world(&db).await;
+    let mut body = small_run();
+    body["periods"] = json!(24);
+    body["renewal"] = json!("unchanged");
+    body["book_members"] = json!(1200);
+    body["confidence"] = json!("0.9");
+    body["tornado"] = json!(true);
+    let (status, started) = w
+        .call("POST", "/v1/simulations", Some("actuary"), &[], Some(body))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+    let runs = 1 + incentive_simulations::tornado::runs_needed() as u64;
+    assert_eq!(started["member_periods_total"], 12 * 24 * 4 * runs);
+    assert_eq!(started["request"]["renewal"], "unchanged");
+    let id = started["id"].as_str().unwrap().to_owned();
+    let done = finished(&w, &id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["member_periods_done"], done["member_periods_total"]);
+
+    // The command's meaning of the same options, through the same policy package.
+    let policy = load(&policy(PLAN)).unwrap().policy;
+    let model = Population::default();
+    let config = Config {
+        members: 12,
+        periods: 24,
+        replications: 4,
+        seed: 2015,
+        first_period: Period::parse("2026-01").unwrap(),
+        shard: Shard::WHOLE,
+    };
+    let options = Options {
+        book_members: Some(1200),
+        confidence: "0.9".parse().unwrap(),
+        renewal: Some(Renewal::Unchanged),
+        tornado: true,
+    };
+    let priced = options.plans_for(&[&policy], 12);
+    let plans: Vec<_> = priced.iter().collect();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let results = options
+        .run(&model, &plans, &config, &|_| {}, &stop)
+        .unwrap();
+    let expected = summary_json(&options.info(&config, &plans, &model), &results).unwrap();
+    let (status, summary) = w
+        .call(
+            "GET",
+            &format!("/v1/simulations/{id}/summary"),
+            Some("actuary"),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(summary, serde_json::from_str::<Value>(&expected).unwrap());
+    assert_eq!(summary["run"]["renewal"], "unchanged");
+    assert_eq!(summary["run"]["book_members"], 1200);
+    assert_eq!(summary["run"]["confidence"], "0.9");
+    assert_eq!(summary["run"]["periods"].as_array().unwrap().len(), 24);
+    assert_eq!(
+        summary["sensitivity"]["bars"].as_array().unwrap().len(),
+        incentive_simulations::population::RANGES.len()
+    );
+    w.store.close().await;
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_simulation_requests_are_refused_by_field_or_limit() {
     let db = sqlite_db().await;
     let w = world(&db).await;
@@ -218,6 +288,35 @@ async fn bad_simulation_requests_are_refused_by_field_or_limit() {
             }),
             StatusCode::BAD_REQUEST,
             "reach 2027-01, outside it; ask for at most 12 period(s) from 2026-01",
+        ),
+        (
+            "a confidence of one",
+            with(&|v| v["confidence"] = json!("1")),
+            StatusCode::BAD_REQUEST,
+            "confidence 1 is not a share between 0 and 1 (exclusive)",
+        ),
+        (
+            "a book of no members",
+            with(&|v| v["book_members"] = json!(0)),
+            StatusCode::BAD_REQUEST,
+            "book_members 0: the book needs at least one member",
+        ),
+        (
+            "a renewal the engine does not know",
+            with(&|v| v["renewal"] = json!("sometimes")),
+            StatusCode::BAD_REQUEST,
+            "unknown variant `sometimes`",
+        ),
+        (
+            "a tornado taking more member-periods than the server takes",
+            with(&|v| {
+                v["members"] = json!(200_000);
+                v["periods"] = json!(12);
+                v["replications"] = json!(1);
+                v["tornado"] = json!(true);
+            }),
+            StatusCode::BAD_REQUEST,
+            "= 31200000 member-periods, more than this server's limit",
         ),
         (
             "a bad first period",

@@ -16,6 +16,8 @@
 //! - [`book`]: one plan run over a population period by period, history and pool carried;
 //! - [`config`]: what a run is asked for; [`totals`]: what it gives; [`info`]: how results
 //!   name what was run;
+//! - [`options`]: what a run is asked for beside its size (book, confidence, renewal, tornado),
+//!   one meaning for the command and the HTTP API;
 //! - [`run`]: the Monte Carlo, through `incentive_engine`'s one evaluation path;
 //! - [`footprint`]: a run's peak memory, estimated before it starts;
 //! - [`members`]: each member's results gathered over replications, in memory that does not
@@ -40,6 +42,7 @@ pub mod footprint;
 pub mod html;
 pub mod info;
 pub mod members;
+pub mod options;
 pub mod outcomes;
 pub mod population;
 pub mod report;

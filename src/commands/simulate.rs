@@ -5,9 +5,9 @@ use crate::cli::{Renewal, ReportFormat, SimulateArgs, SimulateCommand, SimulateR
 use anyhow::{Context as _, bail};
 use incentive_engine::Period;
 use incentive_engine::policy::Policy;
-use incentive_simulations::report::{self, PARTIAL_FORMAT, Partial, PlanInfo, RunInfo};
-use incentive_simulations::{Config, Population, Shard, budget, footprint, tornado};
-use rust_decimal::Decimal;
+use incentive_simulations::report::{self, PARTIAL_FORMAT, Partial};
+use incentive_simulations::options::Options;
+use incentive_simulations::{Config, Population, Shard, footprint};
 use std::path::Path;
 
 pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
@@ -65,36 +65,19 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
         shard,
     };
     config.check()?;
-    if !(Decimal::ZERO < args.confidence && args.confidence < Decimal::ONE) {
-        bail!(
-            "--confidence {} is not a share between 0 and 1 (exclusive), such as 0.95",
-            args.confidence
-        );
-    }
-    let renew = |p: Policy| match args.renewal {
-        Some(Renewal::Unchanged) => incentive_simulations::run::renewed_unchanged(&p),
-        None => p,
+    let options = Options {
+        book_members: args.book_members,
+        confidence: args.confidence,
+        renewal: args.renewal.map(|r| match r {
+            Renewal::Unchanged => incentive_simulations::options::Renewal::Unchanged,
+        }),
+        tornado: args.tornado,
     };
-    let (a, b) = (renew(a), b.map(renew));
-    let (a, b) = match args.book_members {
-        Some(0) => bail!("--book-members 0: the book needs at least one member"),
-        Some(book) => (
-            budget::scaled_to_run(&a, members, book),
-            b.map(|b| budget::scaled_to_run(&b, members, book)),
-        ),
-        None => (a, b),
-    };
-    let plans: Vec<&Policy> = std::iter::once(&a).chain(b.as_ref()).collect();
-    let info = RunInfo::new(
-        &config,
-        plans.iter().map(|p| PlanInfo::of(p)).collect(),
-        &model,
-    )
-    .with_budget(args.book_members, args.confidence);
-    let info = RunInfo {
-        renewal: args.renewal.map(|_| "unchanged".to_owned()),
-        ..info
-    };
+    options.check(&|field| format!("--{}", field.replace('_', "-")))?;
+    let given: Vec<&Policy> = std::iter::once(&a).chain(b.as_ref()).collect();
+    let priced = options.plans_for(&given, members);
+    let plans: Vec<&Policy> = priced.iter().collect();
+    let info = options.info(&config, &plans, &model);
 
     let mine = (0..replications).filter(|r| shard.owns(*r)).count() as u64;
     let bar = indicatif::ProgressBar::new(mine * members * u64::from(periods));
@@ -109,9 +92,7 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
             "--tornado runs the whole run again with each assumption at its low and its high; run it without --shard"
         );
     }
-    if args.tornado {
-        bar.set_length(mine * members * u64::from(periods) * (1 + tornado::runs_needed() as u64));
-    }
+    bar.set_length(mine * members * u64::from(periods) * options.runs());
     let threads = args.threads.unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -125,14 +106,9 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
                 "{e}; raise --memory-bytes-max if this machine has the memory, or run fewer --threads, --members or --periods"
             )
         })?;
-    let mut results =
-        pool.install(|| incentive_simulations::run(&model, &plans, &config, &|n| bar.inc(n)))?;
-    if args.tornado {
-        let stop = std::sync::atomic::AtomicBool::new(false);
-        results.sensitivity = Some(pool.install(|| {
-            tornado::tornado(&model, &plans, &config, &results, &|n| bar.inc(n), &stop)
-        })?);
-    }
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let results =
+        pool.install(|| options.run(&model, &plans, &config, &|n| bar.inc(n), &stop))?;
     bar.finish_and_clear();
     if shard == Shard::WHOLE {
         report::write_results(out, &info, &results)?;

@@ -15,7 +15,11 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use incentive_engine::Period;
+use incentive_simulations::budget::CONFIDENCE_DEFAULT;
+use incentive_simulations::options::{Options, Renewal};
 use incentive_simulations::{Config, Population, Shard};
+use rust_decimal::Decimal;
+use std::sync::Arc;
 use incentive_store::ledger::sha256_hex;
 use incentive_store::{PolicyStatus, SimulationRecord, SimulationResult, SimulationStatus};
 use serde::{Deserialize, Serialize};
@@ -42,6 +46,24 @@ pub struct SimulationBody {
     /// Guizhou pilot).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub population: Option<String>,
+    /// The book of members the plans' pool budgets are for: the run gets each pool's share for
+    /// its own `members`, and the budget is given for the book too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub book_members: Option<u64>,
+    /// The share of replications the budget's total stays within, 0 to 1 exclusive, as a
+    /// decimal string (default "0.95").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "0.95")]
+    pub confidence: Option<Decimal>,
+    /// `unchanged`: price the plans past their effective dates renewed as they are; without
+    /// it a run past a plan's dates is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "unchanged")]
+    pub renewal: Option<Renewal>,
+    /// Also run each sourced assumption at its low and at its high, one at a time (a tornado):
+    /// more runs of this size, counted against the server's limits.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tornado: bool,
 }
 
 /// A simulation: what was asked, and where the run is.
@@ -112,6 +134,15 @@ pub async fn start(
     config
         .check()
         .map_err(|e| ApiError::BadRequest(e.to_string().replace("--", "")))?;
+    let options = Options {
+        book_members: body.book_members,
+        confidence: body.confidence.unwrap_or(CONFIDENCE_DEFAULT),
+        renewal: body.renewal,
+        tornado: body.tornado,
+    };
+    options
+        .check(&|field| field.to_owned())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let model = match &body.population {
         Some(text) => Population::from_toml(text, "population")
             .map_err(|e| ApiError::BadRequest(e.to_string()))?,
@@ -136,6 +167,12 @@ pub async fn start(
                 .await?,
         );
     }
+    let given: Vec<&incentive_engine::policy::Policy> = plans.iter().map(|p| p.as_ref()).collect();
+    let plans: Vec<Arc<incentive_engine::policy::Policy>> = options
+        .plans_for(&given, config.members)
+        .into_iter()
+        .map(Arc::new)
+        .collect();
     let refs: Vec<&incentive_engine::policy::Policy> = plans.iter().map(|p| p.as_ref()).collect();
     incentive_simulations::run::check_horizon(&refs, &config)
         .map_err(|e| ApiError::BadRequest(e.to_string().replace("--", "")))?;
@@ -159,11 +196,12 @@ pub async fn start(
         model,
         plans,
         config,
+        options,
     };
     let limit = state.limits.simulation_member_periods_max;
     if job.member_periods() > limit {
         return Err(ApiError::BadRequest(format!(
-            "members × periods × replications × plans = {} member-periods, more than this server's limit of {limit} (simulation_member_periods_max); run it with `incentive simulate`, sharded if need be",
+            "members × periods × replications × plans (× runs, with the tornado) = {} member-periods, more than this server's limit of {limit} (simulation_member_periods_max); run it with `incentive simulate`, sharded if need be",
             job.member_periods()
         )));
     }
