@@ -1,6 +1,7 @@
 //! One tenant never stalls another: tenant B's policy decides at the sandbox's whole budget
 //! (250 ms a decision) and B's clients keep paying, while tenant A's payouts — over real TCP to
-//! a real server — keep within twice their quiet latency, and `/healthz` keeps answering.
+//! a real server — keep within twice their quiet latency (and a tenth of a second, well under one
+//! of B's decisions, for the rest of the machine), and `/healthz` keeps answering.
 //! Before payouts were decided outside the write lock in a lane per tenant, A's payouts waited
 //! behind every one of B's decisions (seconds), and B's held SQLite's write lock throughout.
 //!
@@ -140,9 +141,15 @@ async fn a_tenant_whose_policy_decides_at_the_budget_does_not_slow_another_tenan
         b_total >= 8 && b_total as f64 <= (window.as_secs_f64() + 10.0) * 5.0,
         "B's payouts answered: {b_total}"
     );
+    // The stall this guards against is A waiting behind B's decisions, a quarter of a second
+    // each (seconds, with four clients of B queued). Twice the quiet latency alone was tighter
+    // than that: with B's lane taking one of two cores, any other process on the machine (a
+    // test runner's other binaries) pushed A's few milliseconds past it. The allowance is well
+    // under one of B's decisions, so waiting behind even one still fails.
+    let allowance = Duration::from_millis(100);
     assert!(
-        loaded <= quiet * 2,
-        "A's median payout took {loaded:?} while B's policy ran at the budget, against {quiet:?} quiet"
+        loaded <= quiet * 2 + allowance,
+        "A's median payout took {loaded:?} while B's policy ran at the budget, against {quiet:?} quiet (allowed: twice that and {allowance:?})"
     );
     eprintln!("A quiet {quiet:?}, loaded {loaded:?}; B answered {b_during} in {window:?}");
 

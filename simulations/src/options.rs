@@ -100,8 +100,12 @@ impl Options {
 
     /// How the results name the run: `plans` as [`Options::plans_for`] gave them.
     pub fn info(&self, config: &Config, plans: &[&Policy], model: &Population) -> RunInfo {
-        let info = RunInfo::new(config, plans.iter().map(|p| PlanInfo::of(p)).collect(), model)
-            .with_budget(self.book_members, self.confidence);
+        let info = RunInfo::new(
+            config,
+            plans.iter().map(|p| PlanInfo::of(p)).collect(),
+            model,
+        )
+        .with_budget(self.book_members, self.confidence);
         RunInfo {
             renewal: self.renewal.map(|r| r.name().to_owned()),
             ..info

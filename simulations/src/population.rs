@@ -1132,11 +1132,9 @@ mod tests {
 
     #[test]
     fn assumptions_set_together_are_checked_once_all_are_set() {
-        let model = Population::from_toml(
-            "[response]\nhba1c_full_effect_percent = 7.6\n",
-            "p.toml",
-        )
-        .unwrap();
+        let model =
+            Population::from_toml("[response]\nhba1c_full_effect_percent = 7.6\n", "p.toml")
+                .unwrap();
         // From 7.9 % is above the full effect's 7.6 % until the full effect moves too.
         let both = [
             ("response.hba1c_effect_from_percent".to_owned(), 7.9),

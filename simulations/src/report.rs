@@ -239,7 +239,10 @@ pub fn summary_json_of(
             ]
             .into_iter()
             .collect(),
-            outcomes: derived.outcomes.get(p).ok_or_else(|| missing("outcomes", p))?,
+            outcomes: derived
+                .outcomes
+                .get(p)
+                .ok_or_else(|| missing("outcomes", p))?,
         });
     }
     let difference = (info.plans.len() == 2).then(|| {

@@ -221,7 +221,11 @@ mod tests {
         );
         assert_eq!(stake.share_of_premium, Decimal::new(9, 2));
         assert_eq!(stake.paid().loading_points, Decimal::TWO);
-        assert_eq!(Stake::of(&model, stake.paid()), stake, "recorded, it gives itself");
+        assert_eq!(
+            Stake::of(&model, stake.paid()),
+            stake,
+            "recorded, it gives itself"
+        );
     }
 
     #[test]

@@ -19,9 +19,10 @@ use std::str::FromStr;
 
 /// The premium-only fixture, changing every member's premium by `change` points at renewal.
 fn premium_change(change: &str) -> Policy {
-    package_with(&repo().join("simulations/tests/fixtures/premium-only"), |m| {
-        m.replace("value = -2,", &format!("value = {change},"))
-    })
+    package_with(
+        &repo().join("simulations/tests/fixtures/premium-only"),
+        |m| m.replace("value = -2,", &format!("value = {change},")),
+    )
 }
 
 fn years(model: &Population, plan: &Policy, periods: u32) -> Results {

@@ -5,8 +5,8 @@ use crate::cli::{Renewal, ReportFormat, SimulateArgs, SimulateCommand, SimulateR
 use anyhow::{Context as _, bail};
 use incentive_engine::Period;
 use incentive_engine::policy::Policy;
-use incentive_simulations::report::{self, PARTIAL_FORMAT, Partial};
 use incentive_simulations::options::Options;
+use incentive_simulations::report::{self, PARTIAL_FORMAT, Partial};
 use incentive_simulations::{Config, Population, Shard, footprint};
 use std::path::Path;
 
@@ -107,8 +107,7 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
             )
         })?;
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let results =
-        pool.install(|| options.run(&model, &plans, &config, &|n| bar.inc(n), &stop))?;
+    let results = pool.install(|| options.run(&model, &plans, &config, &|n| bar.inc(n), &stop))?;
     bar.finish_and_clear();
     if shard == Shard::WHOLE {
         report::write_results(out, &info, &results)?;

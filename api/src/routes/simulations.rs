@@ -18,11 +18,11 @@ use incentive_engine::Period;
 use incentive_simulations::budget::CONFIDENCE_DEFAULT;
 use incentive_simulations::options::{Options, Renewal};
 use incentive_simulations::{Config, Population, Shard};
-use rust_decimal::Decimal;
-use std::sync::Arc;
 use incentive_store::ledger::sha256_hex;
 use incentive_store::{PolicyStatus, SimulationRecord, SimulationResult, SimulationStatus};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// A simulation to run: the policy (and a second to compare) as published in the caller's
 /// tenant, the size of the run, the seed, and optionally the population model.
