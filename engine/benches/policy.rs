@@ -386,6 +386,7 @@ mod tangdaifu_smbg {
                     qualified: raw.qualified,
                     flags: raw.flags,
                     metrics_used: MetricsUsed(raw.used),
+                    kept: MetricsUsed::default(),
                     explanation,
                 });
             }

@@ -285,6 +285,7 @@ fn history_of(priors: &[Prior]) -> Vec<PriorOutcome> {
             tier: Some("silver".to_owned()),
             points: p.points,
             qualified: p.qualified,
+            metrics: Default::default(),
         })
         .collect()
 }

@@ -126,6 +126,7 @@ fn build(package: &Package, m: &Member) -> Built {
                 tier: Some("silver".into()),
                 points,
                 qualified,
+                metrics: Default::default(),
             }
         })
         .collect();

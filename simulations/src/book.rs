@@ -240,6 +240,7 @@ impl<'p> Book<'p> {
             tier: decision.tier.clone(),
             points: decision.points,
             qualified: decision.qualified,
+            metrics: decision.kept.to_map(),
         });
         history.premium_loading_percent += decision.premium_adjustment_percent;
         *paid += decision.reward;

@@ -24,6 +24,7 @@ use crate::payout::{
 };
 use crate::policies::{compiled_policy, version_in_effect};
 use chrono::{DateTime, FixedOffset};
+use incentive_engine::policy::record_view::MetricValue;
 use incentive_engine::policy::{EvaluationInput, History, MemberProfile, Policy, PriorOutcome};
 use incentive_engine::{Hba1c, LabResult, MemberId, Period};
 use rust_decimal::Decimal;
@@ -521,7 +522,8 @@ fn decide(
     let standing = earlier.iter().filter(|k| !k.reversed);
     let posted_reward: Decimal = standing.clone().map(|k| k.decision.reward_posted).sum();
     let posted_premium: Decimal = standing.map(|k| k.decision.premium_posted).sum();
-    let (outcomes, premium_loading_percent) = prior_outcomes(known, &period)?;
+    let (outcomes, premium_loading_percent) =
+        prior_outcomes(known, &period, !m.history.is_empty())?;
 
     let pool = ledger::pool_account(&r.policy_id, version);
     let pool_key = (pool.clone(), m.currency.clone());
@@ -685,6 +687,7 @@ fn decide(
 fn prior_outcomes(
     known: &[Known],
     period: &str,
+    keeps_metrics: bool,
 ) -> Result<(Vec<PriorOutcome>, Decimal), StoreError> {
     let mut loading = Decimal::ZERO;
     let mut by_period: BTreeMap<&str, (PriorOutcome, Decimal)> = BTreeMap::new();
@@ -719,6 +722,7 @@ fn prior_outcomes(
                 tier: None,
                 points: 0,
                 qualified: false,
+                metrics: BTreeMap::new(),
             }
         } else {
             PriorOutcome {
@@ -728,11 +732,30 @@ fn prior_outcomes(
                 tier: d.tier.clone(),
                 points: d.points,
                 qualified: d.qualified,
+                // Read from the decision only for a policy that keeps metrics: the others
+                // never ask, and parsing every earlier decision would cost each payout.
+                metrics: if keeps_metrics {
+                    kept_metrics(&d.body)?
+                } else {
+                    BTreeMap::new()
+                },
             }
         };
         by_period.insert(&d.period, (outcome, net));
     }
     Ok((by_period.into_values().map(|(o, _)| o).collect(), loading))
+}
+
+/// The metrics a decision kept for later periods (`[history] keep`), from its canonical JSON.
+fn kept_metrics(body: &str) -> Result<BTreeMap<String, MetricValue>, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Kept {
+        #[serde(default)]
+        kept: BTreeMap<String, MetricValue>,
+    }
+    serde_json::from_str::<Kept>(body)
+        .map(|k| k.kept)
+        .map_err(|e| StoreError::Corrupt(format!("a stored decision's kept metrics: {e}")))
 }
 
 pub(crate) async fn load_profiles(

@@ -206,6 +206,7 @@ pub fn smbg_member_months(n: usize) -> Vec<MemberMonth> {
                         tier: None,
                         points: 0,
                         qualified: step > 0,
+                        metrics: Default::default(),
                     }
                 })
                 .collect();
@@ -661,6 +662,7 @@ pub fn native_evaluate(
         qualified: raw.qualified,
         flags: raw.flags,
         metrics_used: MetricsUsed(raw.used),
+        kept: MetricsUsed::default(),
         explanation,
     }
 }

@@ -27,7 +27,8 @@
 use super::diagnostics::{Diagnostics, SourceFile};
 use super::evaluate::{EvaluationInput, Policy};
 use super::inputs::{AGE_YEARS_MAX, DIABETES_TYPES, History, MemberProfile, PriorOutcome, SEXES};
-use super::toml_reader::{TableReader, parse};
+use super::record_view::{Metric, MetricValue};
+use super::toml_reader::{TableReader, decimal_of, integer_of, kind_of, parse};
 use crate::ingest::{CsvOptions, read_readings_csv};
 use crate::lab::{Hba1c, LabResult};
 use crate::member::MemberId;
@@ -36,6 +37,7 @@ use crate::readings::Readings;
 use crate::time::parse_timestamp;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
@@ -343,6 +345,10 @@ fn read_history(
                     .boolean("qualified", diags)
                     .map(|d| d.0)
                     .unwrap_or_default(),
+                metrics: or
+                    .table("metrics", diags)
+                    .map(|(t, _)| kept_metrics(file, t, diags))
+                    .unwrap_or_default(),
             });
             or.finish(diags);
             outcomes.extend(outcome);
@@ -354,6 +360,55 @@ fn read_history(
         premium_loading_percent,
         pool_paid,
     }
+}
+
+/// An earlier period's kept metrics in a case: `metrics = { tir_percent = 74.2 }`, each a
+/// metric of the record, a number.
+fn kept_metrics(
+    file: &SourceFile,
+    t: &DeTable<'_>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, MetricValue> {
+    let mut out = BTreeMap::new();
+    for (key, value) in t.iter() {
+        let name = key.get_ref().as_ref();
+        let Some(metric) = Metric::ALL.iter().find(|m| m.name() == name) else {
+            let d = diags.error(
+                "history",
+                file,
+                key.span(),
+                format!("`{name}` is not a metric of the record"),
+            );
+            if let Some(near) = super::kept::closest(name, Metric::ALL.iter().map(|m| m.name())) {
+                d.help(format!("did you mean `{near}`?"));
+            }
+            continue;
+        };
+        let v = match value.get_ref() {
+            DeValue::Integer(i) => integer_of(i).ok().map(MetricValue::Integer),
+            DeValue::Float(_) => decimal_of(value.get_ref())
+                .ok()
+                .map(|d| MetricValue::Decimal(d.normalize())),
+            _ => None,
+        };
+        match v {
+            Some(v) => {
+                out.insert(metric.name().to_owned(), v);
+            }
+            None => {
+                diags.error(
+                    "history",
+                    file,
+                    value.span(),
+                    format!(
+                        "`{name}` must be a number, not {}",
+                        kind_of(value.get_ref())
+                    ),
+                );
+            }
+        }
+    }
+    out
 }
 
 /// Parses CSV readings for one member; a file without a `member_id` column is all theirs.

@@ -18,6 +18,20 @@ pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct MetricsUsed(pub Vec<(&'static str, MetricValue)>);
 
+impl MetricsUsed {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// By name: how a later period's history holds the metrics kept.
+    pub fn to_map(&self) -> std::collections::BTreeMap<String, MetricValue> {
+        self.0
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), *value))
+            .collect()
+    }
+}
+
 impl Serialize for MetricsUsed {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
@@ -48,6 +62,9 @@ pub struct Decision {
     pub qualified: bool,
     pub flags: Vec<String>,
     pub metrics_used: MetricsUsed,
+    /// The metrics the policy keeps for later periods (`[history] keep`), this period's values.
+    #[serde(skip_serializing_if = "MetricsUsed::is_empty")]
+    pub kept: MetricsUsed,
     pub explanation: Vec<String>,
 }
 

@@ -211,6 +211,9 @@ impl Policy {
                 sig.replace("rust_decimal::decimal::Decimal", "decimal")
                     .replace("i64", "integer")
             ),
+            EvalAltResult::ErrorDotExpr(m, _) if m.ends_with("type '()'") => format!(
+                "{m}: the value before the dot is `()` (history.period(…) for a period the member has no decision for, or a metric without the readings for it); check it with `== ()` first"
+            ),
             EvalAltResult::ErrorArithmetic(m, _) => format!("arithmetic error: {m}"),
             EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
             other => other.to_string(),
@@ -295,7 +298,8 @@ impl Policy {
         };
         let view = RecordView::new(record, period, window);
         let member = MemberView(Arc::new((input.member.clone(), days_enrolled)));
-        let history_summary = input.history.as_of(period);
+        let mut history_summary = input.history.as_of(period);
+        history_summary.keep = Arc::clone(&m.history.keep);
         let history = HistoryView(Arc::new(history_summary.clone()));
 
         let mut scope = Scope::new();
@@ -319,6 +323,15 @@ impl Policy {
             history_summary.premium_loading_percent,
             &mut explanation,
         );
+        // Read before the kept metrics are computed, so it lists what the rules read.
+        let metrics_used = MetricsUsed(view.used());
+        let kept = MetricsUsed(
+            m.history
+                .keep
+                .iter()
+                .map(|k| (k.name(), view.get(*k)))
+                .collect(),
+        );
         Ok(Decision {
             member_id: input.member.id.as_str().to_owned(),
             policy_id: m.id.clone(),
@@ -334,7 +347,8 @@ impl Policy {
             points: raw.points,
             qualified: raw.qualified,
             flags: raw.flags,
-            metrics_used: MetricsUsed(view.used()),
+            metrics_used,
+            kept,
             explanation,
         })
     }

@@ -271,6 +271,7 @@ fn build_engine() -> Engine {
     super::sandbox_arrays::register(&mut engine);
     register_record(&mut engine);
     register_member_and_history(&mut engine);
+    super::kept::register(&mut engine);
     register_tables(&mut engine);
     engine
 }

@@ -1,10 +1,13 @@
 //! What a policy reads besides readings: the member's attributes and their earlier outcomes.
 
+use super::record_view::{Metric, MetricValue};
 use crate::member::MemberId;
 use crate::period::Period;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Attributes of an enrolled member that eligibility and cohort rules read. Each is optional:
 /// a platform may not know them all, and a script sees `()` for what is missing.
@@ -56,6 +59,9 @@ pub struct PriorOutcome {
     pub points: i64,
     /// Whether the member met the plan's target that period: what streaks count.
     pub qualified: bool,
+    /// The metrics the policy keeps (`[history] keep`), as the period's decision saw them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, MetricValue>,
 }
 
 /// Everything a policy may know about a member's past under it.
@@ -91,6 +97,16 @@ pub struct HistorySummary {
     pub tier_last_year: Option<String>,
     pub premium_loading_percent: Decimal,
     pub pool_paid: Option<Decimal>,
+    /// The period evaluated.
+    #[serde(skip)]
+    pub period: Period,
+    /// The outcomes of the periods before it of its kind, oldest first: what
+    /// `history.period(-1)` reads.
+    #[serde(skip)]
+    pub earlier: Arc<[PriorOutcome]>,
+    /// The metrics the policy keeps (set by the policy evaluating).
+    #[serde(skip)]
+    pub keep: Arc<[Metric]>,
 }
 
 impl History {
@@ -139,6 +155,9 @@ impl History {
             tier_last_year: last_year().next_back().and_then(|o| o.tier.clone()),
             premium_loading_percent: self.premium_loading_percent,
             pool_paid: self.pool_paid,
+            period,
+            earlier: before.into_iter().cloned().collect(),
+            keep: Arc::from([]),
         }
     }
 }
@@ -155,6 +174,7 @@ mod tests {
             tier: Some(format!("t{points}")),
             points,
             qualified,
+            metrics: BTreeMap::new(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! `policy.toml`: who offers the plan, when it applies, its terms, tables, caps and rounding.
 
 use super::diagnostics::{Diagnostics, SourceFile};
+use super::kept::{HistoryKeep, read_history};
 use super::tables::{StepTable, read_tables};
 use super::terms::{Term, TermKind, read_terms};
 use super::toml_reader::{TableReader, Value, decimal_of, parse};
@@ -163,6 +164,9 @@ pub struct Manifest {
     pub premium: PremiumLimits,
     pub terms: Vec<Term>,
     pub tables: Vec<StepTable>,
+    /// The metrics kept with each decision for later periods (`[history] keep`).
+    #[serde(skip_serializing_if = "HistoryKeep::is_empty")]
+    pub history: HistoryKeep,
 }
 
 fn serialize_tz<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
@@ -327,6 +331,10 @@ pub(crate) fn read_manifest(file: &SourceFile, diags: &mut Diagnostics) -> Optio
         .table("premium", diags)
         .map(|(t, span)| read_premium(file, t, span, diags))
         .unwrap_or_default();
+    let history = r
+        .table("history", diags)
+        .map(|(t, span)| read_history(file, t, span, diags))
+        .unwrap_or_default();
     r.finish(diags);
 
     if diags.errors().count() > before {
@@ -347,6 +355,7 @@ pub(crate) fn read_manifest(file: &SourceFile, diags: &mut Diagnostics) -> Optio
         premium,
         terms,
         tables,
+        history,
     })
 }
 

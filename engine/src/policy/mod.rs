@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod evaluate;
 pub mod host;
 pub mod inputs;
+pub mod kept;
 pub mod manifest;
 pub mod probes;
 pub mod record_view;

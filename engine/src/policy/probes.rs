@@ -6,6 +6,7 @@
 use super::diagnostics::{Diagnostics, SourceFile};
 use super::evaluate::{EvaluationError, EvaluationInput, Policy};
 use super::inputs::{History, MemberProfile, PriorOutcome};
+use super::record_view::MetricValue;
 use crate::glucose::{Glucose, GlucoseValue};
 use crate::lab::{Hba1c, LabResult};
 use crate::member::MemberId;
@@ -168,6 +169,21 @@ pub fn probes(policy: &Policy) -> Vec<Probe> {
             ),
             points: 100,
             qualified: i % 4 != 3,
+            // Each kept metric as a number, and once undefined, as a period without the
+            // readings for it has it.
+            metrics: m
+                .history
+                .keep
+                .iter()
+                .map(|k| {
+                    let v = if i == 2 {
+                        MetricValue::Missing
+                    } else {
+                        MetricValue::Integer(40 + i as i64)
+                    };
+                    (k.name().to_owned(), v)
+                })
+                .collect(),
         });
     }
     if let Some(member) = id("probe-smbg") {

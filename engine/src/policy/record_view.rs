@@ -25,7 +25,7 @@ use std::sync::{Arc, OnceLock};
 pub const METRIC_DECIMAL_PLACES: u32 = 6;
 
 /// A metric's value as a script sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum MetricValue {
     Integer(i64),

@@ -133,12 +133,35 @@ const DOCS: &[(&str, &str)] = &[
         "the member's premium loading now, %",
     ),
     (
+        "History.period",
+        "the member's outcome for an earlier period: `-1` the one just before, `-2` the one before that, or one named (`\"2026-Q1\"`); `()` when they have no decision for it (never an older period in its place)",
+    ),
+    ("Period.period", "the period, such as `2026-Q1`"),
+    (
+        "Period.reward",
+        "what was paid for it, in the policy's currency",
+    ),
+    (
+        "Period.premium_adjustment_percent",
+        "the premium change decided for it, %",
+    ),
+    ("Period.tier", "its tier; `()` if none"),
+    ("Period.points", "its points"),
+    (
+        "Period.qualified",
+        "whether the member met the target that period",
+    ),
+    (
+        "Period.index$get$",
+        "a metric the policy keeps (`[history] keep`) as the period had it, read as a property: `history.period(-1).tir_percent`; `()` when it had none",
+    ),
+    (
         "Table.lookup",
         "the value of the step (numeric key) or entry (text key) holding `key`; an error outside the table",
     ),
 ];
 
-const OUR_TYPES: [&str; 5] = ["Record", "Reading", "Member", "History", "Table"];
+const OUR_TYPES: [&str; 6] = ["Record", "Reading", "Member", "History", "Period", "Table"];
 
 fn clean_type(t: &str) -> String {
     let t = t.trim().trim_start_matches("&mut ");
@@ -234,14 +257,18 @@ pub fn function_reference() -> String {
                 .iter()
                 .find(|(k, _)| *k == format!("{t}.{name}"))
                 .map_or("**undocumented**", |(_, d)| d);
+            // A string indexer is read as any property no getter has (`.tir_percent`).
+            let indexer = name == "index$get$";
             let call = if *property {
                 format!("`.{name}`")
+            } else if indexer {
+                "`.METRIC`".to_owned()
             } else if ty == "Table" {
                 format!("`{name}(tables.NAME, key)`")
             } else {
                 format!("`.{name}(…)`")
             };
-            let takes = if *property {
+            let takes = if *property || indexer {
                 "—".to_owned()
             } else {
                 params.iter().cloned().collect::<Vec<_>>().join(" or ")
