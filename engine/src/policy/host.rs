@@ -13,6 +13,7 @@ use super::inputs::{HistorySummary, MemberProfile};
 use super::record_view::{Metric, MetricValue, RecordView};
 use super::tables::StepTable;
 use super::terms::TermValue;
+use crate::period::PeriodKind;
 use crate::reading::Context;
 use rhai::packages::{
     ArithmeticPackage, BasicArrayPackage, BasicFnPackage, BasicIteratorPackage, BasicMapPackage,
@@ -317,6 +318,19 @@ fn register_record(engine: &mut Engine) {
         let w = r.window();
         (w.end - w.start).num_days() as INT
     });
+    for (name, kind) in [
+        ("months", PeriodKind::Monthly),
+        ("quarters", PeriodKind::Quarterly),
+    ] {
+        engine.register_fn(
+            name,
+            move |r: &mut RecordView| -> Result<rhai::Array, Box<EvalAltResult>> {
+                r.sub_periods(kind)
+                    .map(|parts| parts.into_iter().map(Dynamic::from).collect())
+                    .map_err(runtime_error)
+            },
+        );
+    }
     engine.register_fn("readings_spaced", |r: &mut RecordView, gap_minutes: INT| {
         r.readings_spaced(gap_minutes)
     });

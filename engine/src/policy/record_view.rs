@@ -14,9 +14,9 @@ use crate::metrics::distribution::{Tally, percent_above, percent_below, percent_
 use crate::metrics::thresholds::{FASTING_TARGET_MG_DL, POST_MEAL_TARGET_BELOW_MG_DL};
 use crate::metrics::thresholds::{HYPER_LEVEL2_MG_DL, HYPER_MG_DL, HYPO_LEVEL2_MG_DL, HYPO_MG_DL};
 use crate::metrics::{context_share, coverage, daily, episodes, risk};
-use crate::period::{Period, Window};
+use crate::period::{Period, PeriodKind, Window};
 use crate::reading::Context;
-use crate::record::Record;
+use crate::record::{DayBoundary, Record};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::sync::{Arc, OnceLock};
@@ -157,6 +157,47 @@ impl RecordView {
 
     pub fn window(&self) -> &Window {
         &self.0.window
+    }
+
+    /// The record of each period of `kind` inside this one, in order: the months of a quarter
+    /// or a year, the quarters of a year (a period of `kind` is its own only one). Days count in
+    /// the same zone, and each one's HbA1c look-back ends with it. The error says why a period
+    /// has no such parts (a month has no quarters).
+    pub fn sub_periods(&self, kind: PeriodKind) -> Result<Vec<RecordView>, String> {
+        let period = self.period();
+        let rank = |k: PeriodKind| match k {
+            PeriodKind::Monthly => 0,
+            PeriodKind::Quarterly => 1,
+            PeriodKind::Annual => 2,
+        };
+        if rank(kind) > rank(period.kind()) {
+            return Err(format!(
+                "{period} is a {} period: it has no {} periods inside it",
+                period.kind().as_str(),
+                kind.as_str()
+            ));
+        }
+        let DayBoundary::Zone(zone) = self.record().day_boundary() else {
+            return Err(format!("{period} has no time zone to cut it by"));
+        };
+        let (Some(first), Some(last)) = (period.first_day(), period.last_day()) else {
+            return Err(format!("{period} is outside the calendar"));
+        };
+        let mut part = Period::containing_day(kind, first);
+        let mut out = Vec::new();
+        while part.first_day().is_some_and(|d| d <= last) {
+            let window = part.window(zone).map_err(|e| e.to_string())?;
+            let record = Record::new(
+                self.record().member().clone(),
+                self.record().readings().within(&window),
+                self.record().labs().to_vec(),
+            )
+            .within(window)
+            .with_day_boundary(DayBoundary::Zone(zone));
+            out.push(RecordView::new(record, part, window));
+            part = part.next();
+        }
+        Ok(out)
     }
 
     fn values(&self) -> &[f64] {

@@ -51,6 +51,14 @@ const DOCS: &[(&str, &str)] = &[
         "HbA1c results in the `days` before the period ends",
     ),
     (
+        "Record.months",
+        "the record of each month inside the period, in order, each with every metric and call of a record (`record.months()[0].fasting_in_target_percent`); a month's HbA1c look-back ends with the month",
+    ),
+    (
+        "Record.quarters",
+        "the record of each quarter inside the period (an annual plan's four); an error for a month",
+    ),
+    (
         "Record.readings",
         "the period's readings, oldest first, for rules the metrics do not cover",
     ),

@@ -1,0 +1,137 @@
+//! Months and quarters inside a period, without a loop over readings: `record.months()` and
+//! `record.quarters()` give a record for each, with every metric, cut in the policy's zone.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+
+mod common;
+
+use incentive_engine::Period;
+use incentive_engine::policy::{
+    EvaluationInput, History, MemberProfile, Policy, PolicySource, SourceFile, load,
+};
+
+fn policy(kind: &str, expression: &str) -> Policy {
+    let manifest = format!(
+        "id = \"parts\"\nversion = \"1\"\nname = \"parts\"\ninsurer = \"Example\"\ncurrency = \"CNY\"\ntimezone = \"Asia/Shanghai\"\nperiod = \"{kind}\"\neffective_from = 2026-01-01\n\n[rounding]\nminor_unit = 0.01\n"
+    );
+    // Only member M1 reads the expression, so the probes a package is loaded with pass.
+    let rules = format!(
+        "fn decide(record, member, history) {{\n    let said = if member.id == \"M1\" {{ {expression} }} else {{ 0 }};\n    #{{ reward: 0, reasons: [`${{said}}`] }}\n}}\n"
+    );
+    let source = PolicySource {
+        name: "parts".into(),
+        files: vec![
+            SourceFile::new("policy.toml", manifest),
+            SourceFile::new("rules.rhai", rules),
+        ],
+    };
+    load(&source).unwrap().policy
+}
+
+/// Fasting readings: 5.5 mmol/L on 3 January, 9.0 on 10 February, none in March; and 5.0 at
+/// 23:30 on 31 March in Shanghai, which is still March there though April 1st is near.
+const READINGS: &str = "member_id,time,glucose_mmol_l,context
+M1,2026-01-03T07:00:00+08:00,5.5,fasting
+M1,2026-02-10T07:00:00+08:00,9.0,fasting
+M1,2026-03-31T23:30:00+08:00,5.0,fasting
+M1,2026-11-02T07:00:00+08:00,6.0,fasting
+";
+
+fn said(kind: &str, period: &str, expression: &str) -> Result<String, String> {
+    let member = MemberProfile::new(common::member_id("M1"));
+    let readings = common::readings_of(READINGS, "M1");
+    let history = History::default();
+    let input = EvaluationInput {
+        member: &member,
+        period: Period::parse(period).unwrap(),
+        readings: &readings,
+        labs: &[],
+        history: &history,
+    };
+    policy(kind, expression)
+        .evaluate(&input)
+        .map(|d| d.explanation.join(" | "))
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn each_part_of_a_period_is_a_record_of_its_own() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("quarterly", "2026-Q1", "record.months().len()", "3"),
+        (
+            "quarterly",
+            "2026-Q1",
+            "record.months()[0].period",
+            "2026-01",
+        ),
+        (
+            "quarterly",
+            "2026-Q1",
+            "record.months()[2].period",
+            "2026-03",
+        ),
+        (
+            "quarterly",
+            "2026-Q1",
+            "record.months().map(|m| m.fasting_n)",
+            "[1, 1, 1]",
+        ),
+        (
+            "quarterly",
+            "2026-Q1",
+            "record.months().filter(|m| m.fasting_in_target_percent != () && m.fasting_in_target_percent >= 70).len()",
+            "2",
+        ),
+        (
+            "quarterly",
+            "2026-Q1",
+            "record.months()[1].fasting_in_target_percent",
+            "0",
+        ),
+        (
+            "quarterly",
+            "2026-Q1",
+            "record.months()[1].period_days",
+            "28",
+        ),
+        ("quarterly", "2026-Q1", "record.quarters().len()", "1"),
+        ("annual", "2026", "record.months().len()", "12"),
+        ("annual", "2026", "record.months()[10].fasting_n", "1"),
+        ("annual", "2026", "record.months()[11].n_readings", "0"),
+        (
+            "annual",
+            "2026",
+            "record.months()[11].fasting_in_target_percent == ()",
+            "true",
+        ),
+        (
+            "annual",
+            "2026",
+            "record.quarters().map(|q| q.n_readings)",
+            "[3, 0, 0, 1]",
+        ),
+        ("monthly", "2026-03", "record.months()[0].fasting_n", "1"),
+    ];
+    for (kind, period, expression, expected) in cases {
+        assert_eq!(
+            said(kind, period, expression).as_deref(),
+            Ok(*expected),
+            "{kind} {period}: {expression}"
+        );
+    }
+}
+
+#[test]
+fn a_month_has_no_quarters_and_says_so() {
+    let err = said("monthly", "2026-03", "record.quarters()").unwrap_err();
+    assert!(
+        err.contains("rules.rhai:2:")
+            && err.contains("2026-03 is a monthly period: it has no quarterly periods inside it"),
+        "{err}"
+    );
+}
