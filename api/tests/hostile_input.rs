@@ -384,3 +384,51 @@ async fn package_file_names_that_could_reach_outside_the_package_are_refused() {
     }
     w.store.close().await;
 }
+
+#[tokio::test]
+async fn member_attributes_are_refused_by_name_kind_and_limit() {
+    let db = sqlite_db().await;
+    let w = world(&db).await;
+    let many: serde_json::Map<String, serde_json::Value> =
+        (0..33).map(|i| (format!("a{i}"), json!("x"))).collect();
+    let cases = [
+        (
+            json!({ "monthly_premium": 80.5 }),
+            "80.5 is a fractional number; an attribute is a string, a whole number or true/false",
+        ),
+        (
+            json!({ "monthly_premium": "80.50" }),
+            "attributes: `monthly_premium` is not an attribute any published policy of this tenant declares",
+        ),
+        (
+            serde_json::Value::Object(many),
+            "attributes: 33 attributes, more than the 32 a member may carry",
+        ),
+        (
+            json!({ "Bad Name": "x" }),
+            "attributes: attribute name `Bad Name` is not a name a policy can declare",
+        ),
+        (
+            json!({ "family_id": "x".repeat(10_000) }),
+            "attributes: attribute `family_id`: 10000 characters, more than the 128",
+        ),
+        (
+            json!({ "family_id": { "nested": true } }),
+            "a string, a whole number or true/false",
+        ),
+    ];
+    for (attributes, says) in cases {
+        let (status, body) = w
+            .call(
+                "PUT",
+                "/v1/members/M7",
+                Some("platform"),
+                &[],
+                Some(json!({ "age": 50, "attributes": attributes })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{says}: {body}");
+        assert!(message(&body).contains(says), "{says}\n  got: {body}");
+    }
+    w.store.close().await;
+}

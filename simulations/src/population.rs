@@ -10,6 +10,7 @@
 //! holds it there; `cargo run --release -p incentive-simulations --example calibrate` prints it.
 
 use incentive_engine::PeriodKind;
+use incentive_engine::policy::attributes::AttributeValue;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use serde::{Deserialize, Serialize};
@@ -190,6 +191,10 @@ pub struct Members {
     pub type2_share: f64,
     /// Share of type 2 members on insulin (type 1 always is).
     pub type2_insulin_share: f64,
+    /// The attributes a plan declares (`[attributes]` in its policy.toml), the same for every
+    /// member: `attributes = { monthly_premium = "100.00" }`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, AttributeValue>,
 }
 
 impl Default for Members {
@@ -230,6 +235,7 @@ impl Default for Members {
             ],
             type2_share: 0.93,
             type2_insulin_share: 0.22,
+            attributes: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -453,7 +459,7 @@ impl Default for Savings {
 
 /// Where each assumption's default comes from, written next to the results (ASOP 56 asks
 /// that every assumption and its source be disclosed). Keys are `section.field`.
-pub const SOURCES: [(&str, &str); 43] = [
+pub const SOURCES: [(&str, &str); 44] = [
     (
         "members.age_bands",
         "judgement: adults with diabetes in a county programme, mostly 45 and over",
@@ -473,6 +479,10 @@ pub const SOURCES: [(&str, &str); 43] = [
     (
         "members.type2_insulin_share",
         "judgement: a minority of type 2 patients on insulin",
+    ),
+    (
+        "members.attributes",
+        "the plan's own member data, as the actuary states it: every member carries these values",
     ),
     (
         "measuring.regular_share",
@@ -895,6 +905,11 @@ impl Population {
             out.push(format!(
                 "measuring.readings_per_measuring_month = {readings} is more than {FINGER_STICK_READINGS_PER_MONTH_MAX}, a reading every hour of a 31-day month"
             ));
+        }
+        if let Err(why) =
+            incentive_engine::policy::attributes::check_attributes(&self.members.attributes)
+        {
+            out.push(format!("members.attributes: {why}"));
         }
         if self.members.age_bands.is_empty() {
             out.push("members.age_bands is empty".into());

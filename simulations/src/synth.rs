@@ -142,6 +142,7 @@ pub fn member(
             diabetes_type: Some(if type2 { "type2" } else { "type1" }.into()),
             insulin: Some(insulin),
             enrolled_on: Some(enrolled_on),
+            attributes: model.members.attributes.clone(),
         },
         measure_probability,
         readings_per_month: rate.sample(&mut rng),

@@ -771,12 +771,13 @@ pub(crate) async fn load_profiles(
         Option<String>,
         Option<bool>,
         Option<String>,
+        Option<String>,
     );
     let mut rows: Vec<Row> = Vec::new();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         rows.extend(on_tx!(&mut *tx, c, Db => {
             let mut q = sqlx::QueryBuilder::<Db>::new(
-                "SELECT member_id, age, sex, region, diabetes_type, insulin, enrolled_on FROM members WHERE tenant = ",
+                "SELECT member_id, age, sex, region, diabetes_type, insulin, enrolled_on, attributes FROM members WHERE tenant = ",
             );
             q.push_bind(tenant);
             push_in!(q, "member_id", chunk);
@@ -784,13 +785,13 @@ pub(crate) async fn load_profiles(
                 .fetch_all(&mut *c)
                 .await?
                 .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?)))
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?)))
                 .collect::<sqlx::Result<Vec<Row>>>()?
         }));
     }
     rows.into_iter()
         .map(
-            |(id, age, sex, region, diabetes_type, insulin, enrolled_on)| {
+            |(id, age, sex, region, diabetes_type, insulin, enrolled_on, attributes)| {
                 let corrupt =
                     |what: &str| StoreError::Corrupt(format!("member `{id}`: bad {what}"));
                 let profile = MemberProfile {
@@ -807,6 +808,11 @@ pub(crate) async fn load_profiles(
                         .map(|d| d.parse())
                         .transpose()
                         .map_err(|_| corrupt("enrolment date"))?,
+                    attributes: attributes
+                        .map(|a| serde_json::from_str(&a))
+                        .transpose()
+                        .map_err(|_| corrupt("attributes"))?
+                        .unwrap_or_default(),
                 };
                 Ok((id, profile))
             },

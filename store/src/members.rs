@@ -7,8 +7,11 @@ use crate::error::StoreError;
 use crate::inputs::{StoredReading, from_engine};
 use crate::ledger::INSERT_ROWS_MAX;
 use incentive_engine::policy::MemberProfile;
+use incentive_engine::policy::attributes::{AttributeDecl, AttributeValue, check_attributes};
+use incentive_engine::policy::kept::closest;
 use incentive_engine::{LabResult, MemberId, Reading};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// What happened to a batch of readings.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -35,15 +38,24 @@ impl Store {
         profile: &MemberProfile,
     ) -> Result<(), StoreError> {
         self.require_tenant(tenant).await?;
+        let attributes = if profile.attributes.is_empty() {
+            None
+        } else {
+            self.check_declared(tenant, &profile.attributes).await?;
+            Some(
+                serde_json::to_string(&profile.attributes)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            )
+        };
         let at = self.shared.now();
         let mut tx = self.shared.pool.begin().await?;
         on_tx!(&mut tx, c => {
             sqlx::query(
-                "INSERT INTO members (tenant, member_id, age, sex, region, diabetes_type, insulin, enrolled_on, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                "INSERT INTO members (tenant, member_id, age, sex, region, diabetes_type, insulin, enrolled_on, updated_at, attributes) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (tenant, member_id) DO UPDATE SET age = excluded.age, sex = excluded.sex, \
                  region = excluded.region, diabetes_type = excluded.diabetes_type, insulin = excluded.insulin, \
-                 enrolled_on = excluded.enrolled_on, updated_at = excluded.updated_at",
+                 enrolled_on = excluded.enrolled_on, updated_at = excluded.updated_at, attributes = excluded.attributes",
             )
             .bind(tenant)
             .bind(profile.id.as_str())
@@ -54,10 +66,64 @@ impl Store {
             .bind(profile.insulin)
             .bind(profile.enrolled_on.map(|d| d.to_string()))
             .bind(at)
+            .bind(&attributes)
             .execute(c)
             .await?;
         });
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether each attribute a member is sent with is one a published policy of the tenant
+    /// declares, of the kind it declares: an attribute no policy reads is a typo or data that
+    /// has no business here, and one of the wrong kind would fail the member's next payout.
+    async fn check_declared(
+        &self,
+        tenant: &str,
+        attributes: &BTreeMap<String, AttributeValue>,
+    ) -> Result<(), StoreError> {
+        let bad = |reason: String| StoreError::BadInput {
+            field: "attributes".into(),
+            reason,
+        };
+        check_attributes(attributes).map_err(bad)?;
+        let mut tx = self.shared.pool.begin_read().await?;
+        let published: Vec<(String, String)> = on_tx!(&mut tx, c => {
+            sqlx::query_as(
+                "SELECT policy_id, version FROM policy_versions WHERE tenant = $1 AND status = 'published' ORDER BY policy_id, version",
+            )
+            .bind(tenant)
+            .fetch_all(c)
+            .await?
+        });
+        let mut declared: Vec<(String, AttributeDecl)> = Vec::new();
+        for (policy_id, version) in &published {
+            let policy =
+                crate::policies::compiled_policy(&self.shared, &mut tx, tenant, policy_id, version)
+                    .await?;
+            for d in policy.manifest.attributes.0.iter() {
+                declared.push((format!("{policy_id} {version}"), d.clone()));
+            }
+        }
+        tx.commit().await?;
+        for (name, value) in attributes {
+            let mine: Vec<&(String, AttributeDecl)> =
+                declared.iter().filter(|(_, d)| &d.name == name).collect();
+            if mine.is_empty() {
+                let names = declared.iter().map(|(_, d)| d.name.as_str());
+                let hint = closest(name, names)
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_default();
+                return Err(bad(format!(
+                    "`{name}` is not an attribute any published policy of this tenant declares{hint}"
+                )));
+            }
+            for (policy, d) in mine {
+                d.kind.check(value).map_err(|why| {
+                    bad(format!("`{name}`: {why}, as policy {policy} declares it"))
+                })?;
+            }
+        }
         Ok(())
     }
 

@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{Path, State};
 use incentive_engine::policy::MemberProfile;
+use incentive_engine::policy::attributes::AttributeValue;
 use incentive_engine::policy::inputs::{AGE_YEARS_MAX, DIABETES_TYPES, REGION_CHARS_MAX, SEXES};
 use incentive_engine::time::parse_timestamp;
 use incentive_engine::{
@@ -27,6 +28,12 @@ pub struct MemberBody {
     pub insulin: Option<bool>,
     /// `YYYY-MM-DD`.
     pub enrolled_on: Option<String>,
+    /// Attributes the tenant's published policies declare (`[attributes]`): strings, whole
+    /// numbers and flags, money as a string such as "100.00", a date as "2026-01-31". Each
+    /// must be declared by a published policy, as the kind it declares.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub attributes: Option<std::collections::BTreeMap<String, AttributeValue>>,
 }
 
 fn member_id(text: &str) -> Result<MemberId, ApiError> {
@@ -85,6 +92,7 @@ pub(crate) fn profile(id: MemberId, body: MemberBody) -> Result<MemberProfile, A
         diabetes_type: body.diabetes_type,
         insulin: body.insulin,
         enrolled_on,
+        attributes: body.attributes.unwrap_or_default(),
     })
 }
 

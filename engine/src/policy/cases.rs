@@ -24,6 +24,7 @@
 //! explanation_includes = ["12 days"]
 //! ```
 
+use super::attributes::AttributeValue;
 use super::diagnostics::{Diagnostics, SourceFile};
 use super::evaluate::{EvaluationInput, Policy};
 use super::inputs::{AGE_YEARS_MAX, DIABETES_TYPES, History, MemberProfile, PriorOutcome, SEXES};
@@ -286,6 +287,10 @@ fn read_member(
     let region = r.string("region", diags).map(|(s, _)| s.to_owned());
     let insulin = r.boolean("insulin", diags).map(|(b, _)| b);
     let enrolled_on = r.date("enrolled_on", diags).map(|(d, _)| d);
+    let attributes = r
+        .table("attributes", diags)
+        .map(|(t, span)| case_attributes(file, t, span, diags))
+        .unwrap_or_default();
     r.finish(diags);
     Some(MemberProfile {
         id: id?,
@@ -295,6 +300,7 @@ fn read_member(
         diabetes_type,
         insulin,
         enrolled_on,
+        attributes,
     })
 }
 
@@ -360,6 +366,46 @@ fn read_history(
         premium_loading_percent,
         pool_paid,
     }
+}
+
+/// A case member's declared attributes: `attributes = { monthly_premium = "80.00" }`, each a
+/// string, a whole number or a flag, as the platform sends them (a date or money as a string).
+fn case_attributes(
+    file: &SourceFile,
+    t: &DeTable<'_>,
+    span: Range<usize>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, AttributeValue> {
+    let mut out = BTreeMap::new();
+    for (key, value) in t.iter() {
+        let v = match value.get_ref() {
+            DeValue::String(s) => Some(AttributeValue::Text(s.to_string())),
+            DeValue::Integer(i) => integer_of(i).ok().map(AttributeValue::Integer),
+            DeValue::Boolean(b) => Some(AttributeValue::Flag(*b)),
+            _ => None,
+        };
+        match v {
+            Some(v) => {
+                out.insert(key.get_ref().to_string(), v);
+            }
+            None => {
+                diags.error(
+                    "member",
+                    file,
+                    value.span(),
+                    format!(
+                        "attribute `{}` must be a string, a whole number or true/false (money as a string such as \"80.00\"), not {}",
+                        key.get_ref(),
+                        kind_of(value.get_ref())
+                    ),
+                );
+            }
+        }
+    }
+    if let Err(why) = super::attributes::check_attributes(&out) {
+        diags.error("member", file, span, why);
+    }
+    out
 }
 
 /// An earlier period's kept metrics in a case: `metrics = { tir_percent = 74.2 }`, each a

@@ -3,7 +3,9 @@
 //! simulated member-period call [`Policy::evaluate`].
 
 use super::decision::{Decision, ENGINE_VERSION, MetricsUsed};
-use super::host::{ENTRY_POINT, HistoryView, LIMITS, MemberView, engine, with_deadline};
+use super::host::{
+    ENTRY_POINT, HistoryView, LIMITS, MemberSeen, MemberView, engine, with_deadline,
+};
 use super::inputs::{History, MemberProfile};
 use super::manifest::{Cap, Manifest, WhenShort};
 use super::record_view::RecordView;
@@ -72,6 +74,13 @@ pub enum EvaluationError {
     BadDecision { policy: String, problem: String },
     #[error("policy `{policy}`: {problem}")]
     Arithmetic { policy: String, problem: String },
+    /// The member lacks an attribute the policy declares, or has one that is not its kind.
+    #[error("policy `{policy}`: member `{member}` {problem}")]
+    MemberAttribute {
+        policy: String,
+        member: String,
+        problem: String,
+    },
 }
 
 #[expect(clippy::indexing_slicing, reason = "a nibble is always below 16")]
@@ -290,6 +299,14 @@ impl Policy {
         )
         .within(window)
         .with_day_boundary(DayBoundary::Zone(m.timezone));
+        let attributes = m
+            .attributes
+            .resolve(&input.member.attributes)
+            .map_err(|problem| EvaluationError::MemberAttribute {
+                policy: m.id.clone(),
+                member: input.member.id.as_str().to_owned(),
+                problem,
+            })?;
         let labs = record.labs();
         let input_hash = input_hash(input, record.readings(), labs);
         let days_enrolled = match (input.member.enrolled_on, first) {
@@ -297,7 +314,12 @@ impl Policy {
             _ => 0,
         };
         let view = RecordView::new(record, period, window);
-        let member = MemberView(Arc::new((input.member.clone(), days_enrolled)));
+        let member = MemberView(Arc::new(MemberSeen {
+            profile: input.member.clone(),
+            days_enrolled,
+            attributes,
+            declared: m.attributes.clone(),
+        }));
         let mut history_summary = input.history.as_of(period);
         history_summary.keep = Arc::clone(&m.history.keep);
         let history = HistoryView(Arc::new(history_summary.clone()));

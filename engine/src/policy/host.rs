@@ -188,7 +188,17 @@ pub fn engine() -> &'static Engine {
 
 /// Member attributes as a script sees them.
 #[derive(Clone, Debug)]
-pub struct MemberView(pub Arc<(MemberProfile, i64)>);
+pub struct MemberView(pub Arc<MemberSeen>);
+
+/// What a script reads of a member: the profile, the days since enrolment, and the attributes
+/// the policy declares, read as their kinds (`()` for an optional one missing).
+#[derive(Debug)]
+pub struct MemberSeen {
+    pub profile: MemberProfile,
+    pub days_enrolled: i64,
+    pub attributes: std::collections::BTreeMap<String, Dynamic>,
+    pub declared: super::attributes::Declared,
+}
 
 /// Earlier outcomes as a script sees them.
 #[derive(Clone, Debug)]
@@ -464,33 +474,47 @@ fn register_record(engine: &mut Engine) {
 fn register_member_and_history(engine: &mut Engine) {
     engine.register_type_with_name::<MemberView>("Member");
     engine.register_get("id", |m: &mut MemberView| {
-        ImmutableString::from(m.0.0.id.as_str())
+        ImmutableString::from(m.0.profile.id.as_str())
     });
     engine.register_get("age", |m: &mut MemberView| {
-        m.0.0
+        m.0.profile
             .age
             .map_or(Dynamic::UNIT, |a| Dynamic::from_int(INT::from(a)))
     });
-    engine.register_get("sex", |m: &mut MemberView| opt_string(&m.0.0.sex));
-    engine.register_get("region", |m: &mut MemberView| opt_string(&m.0.0.region));
+    engine.register_get("sex", |m: &mut MemberView| opt_string(&m.0.profile.sex));
+    engine.register_get("region", |m: &mut MemberView| {
+        opt_string(&m.0.profile.region)
+    });
     engine.register_get("diabetes_type", |m: &mut MemberView| {
-        opt_string(&m.0.0.diabetes_type)
+        opt_string(&m.0.profile.diabetes_type)
     });
     engine.register_get("insulin", |m: &mut MemberView| {
-        m.0.0.insulin.map_or(Dynamic::UNIT, Dynamic::from_bool)
+        m.0.profile
+            .insulin
+            .map_or(Dynamic::UNIT, Dynamic::from_bool)
     });
     engine.register_get("enrolled_on", |m: &mut MemberView| {
-        m.0.0.enrolled_on.map_or(Dynamic::UNIT, |d| {
+        m.0.profile.enrolled_on.map_or(Dynamic::UNIT, |d| {
             Dynamic::from(ImmutableString::from(d.to_string()))
         })
     });
     engine.register_get("days_enrolled", |m: &mut MemberView| {
-        if m.0.0.enrolled_on.is_some() {
-            Dynamic::from_int(m.0.1)
+        if m.0.profile.enrolled_on.is_some() {
+            Dynamic::from_int(m.0.days_enrolled)
         } else {
             Dynamic::UNIT
         }
     });
+    // A property no getter above has falls back to this: `member.monthly_premium`, one the
+    // policy declares in [attributes].
+    engine.register_indexer_get(
+        |m: &mut MemberView, name: ImmutableString| -> Result<Dynamic, Box<EvalAltResult>> {
+            m.0.attributes
+                .get(name.as_str())
+                .cloned()
+                .ok_or_else(|| runtime_error(super::attributes::undeclared(&m.0.declared, &name)))
+        },
+    );
 
     engine.register_type_with_name::<HistoryView>("History");
     engine.register_get("streak", |h: &mut HistoryView| h.0.streak);

@@ -1,5 +1,6 @@
 //! What a policy reads besides readings: the member's attributes and their earlier outcomes.
 
+use super::attributes::AttributeValue;
 use super::record_view::{Metric, MetricValue};
 use crate::member::MemberId;
 use crate::period::Period;
@@ -24,6 +25,9 @@ pub struct MemberProfile {
     /// Whether the member uses insulin.
     pub insulin: Option<bool>,
     pub enrolled_on: Option<NaiveDate>,
+    /// Attributes the tenant's policies declare (`[attributes]`), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, AttributeValue>,
 }
 
 impl MemberProfile {
@@ -37,6 +41,7 @@ impl MemberProfile {
             diabetes_type: None,
             insulin: None,
             enrolled_on: None,
+            attributes: BTreeMap::new(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `policy.toml`: who offers the plan, when it applies, its terms, tables, caps and rounding.
 
+use super::attributes::{Declared, read_attributes};
 use super::diagnostics::{Diagnostics, SourceFile};
 use super::kept::{HistoryKeep, read_history};
 use super::tables::{StepTable, read_tables};
@@ -167,6 +168,9 @@ pub struct Manifest {
     /// The metrics kept with each decision for later periods (`[history] keep`).
     #[serde(skip_serializing_if = "HistoryKeep::is_empty")]
     pub history: HistoryKeep,
+    /// What else the policy reads of a member (`[attributes]`).
+    #[serde(skip_serializing_if = "Declared::is_empty")]
+    pub attributes: Declared,
 }
 
 fn serialize_tz<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
@@ -335,6 +339,10 @@ pub(crate) fn read_manifest(file: &SourceFile, diags: &mut Diagnostics) -> Optio
         .table("history", diags)
         .map(|(t, span)| read_history(file, t, span, diags))
         .unwrap_or_default();
+    let attributes = r
+        .table("attributes", diags)
+        .map(|(t, _)| read_attributes(file, t, diags))
+        .unwrap_or_default();
     r.finish(diags);
 
     if diags.errors().count() > before {
@@ -356,6 +364,7 @@ pub(crate) fn read_manifest(file: &SourceFile, diags: &mut Diagnostics) -> Optio
         terms,
         tables,
         history,
+        attributes,
     })
 }
 

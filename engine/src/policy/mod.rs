@@ -5,6 +5,7 @@
 //! with the decision each must produce). [`load`] checks all of it and returns every problem
 //! at once; the resulting [`Policy`] evaluates members on any thread without re-compiling.
 
+pub mod attributes;
 pub mod cases;
 pub mod decision;
 pub mod diagnostics;

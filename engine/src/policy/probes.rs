@@ -3,6 +3,7 @@
 //! readings, a lookup outside a table) is found when the policy is checked, not when a
 //! member is paid. The property tests go further with random records.
 
+use super::attributes::{AttributeKind, AttributeValue};
 use super::diagnostics::{Diagnostics, SourceFile};
 use super::evaluate::{EvaluationError, EvaluationInput, Policy};
 use super::inputs::{History, MemberProfile, PriorOutcome};
@@ -197,6 +198,7 @@ pub fn probes(policy: &Policy) -> Vec<Probe> {
                 diabetes_type: Some("type2".to_owned()),
                 insulin: Some(true),
                 enrolled_on: Some(m.effective_from - Duration::days(400)),
+                attributes: Default::default(),
             },
             period,
             readings: smbg.finish().readings,
@@ -233,7 +235,30 @@ pub fn probes(policy: &Policy) -> Vec<Probe> {
             history: History::default(),
         });
     }
+    // Every probe has the attributes the policy declares; the bare member lacks the optional
+    // ones, so a script reading one unchecked fails here, not on a member.
+    for probe in &mut out {
+        let bare = probe.member.id.as_str() == "probe-empty";
+        probe.member.attributes = m
+            .attributes
+            .0
+            .iter()
+            .filter(|d| !(bare && d.optional))
+            .map(|d| (d.name.clone(), sample(d.kind)))
+            .collect();
+    }
     out
+}
+
+/// A plausible value of an attribute of `kind`.
+fn sample(kind: AttributeKind) -> AttributeValue {
+    match kind {
+        AttributeKind::Money => AttributeValue::Text("100.00".to_owned()),
+        AttributeKind::Text => AttributeValue::Text("probe".to_owned()),
+        AttributeKind::Count => AttributeValue::Integer(3),
+        AttributeKind::Date => AttributeValue::Text("2025-06-30".to_owned()),
+        AttributeKind::Flag => AttributeValue::Flag(true),
+    }
 }
 
 /// Runs the policy on every probe and reports each failure at the script line it came from.

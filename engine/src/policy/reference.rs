@@ -141,6 +141,10 @@ const DOCS: &[(&str, &str)] = &[
         "the member's premium loading now, %",
     ),
     (
+        "Member.index$get$",
+        "an attribute the policy declares in `[attributes]`, read as a property: `member.monthly_premium`, as its kind (money a decimal, a date `2026-01-31`); `()` for an optional one the member lacks",
+    ),
+    (
         "History.period",
         "the member's outcome for an earlier period: `-1` the one just before, `-2` the one before that, or one named (`\"2026-Q1\"`); `()` when they have no decision for it (never an older period in its place)",
     ),
