@@ -11,7 +11,7 @@
 
 use super::inputs::{HistorySummary, MemberProfile};
 use super::record_view::{Metric, MetricValue, RecordView};
-use super::tables::StepTable;
+use super::tables::{Key, StepTable};
 use super::terms::TermValue;
 use crate::period::PeriodKind;
 use crate::reading::Context;
@@ -545,6 +545,31 @@ fn register_member_and_history(engine: &mut Engine) {
     });
 }
 
+/// A script's key for a table lookup: a number or text; `()` (an undefined metric) is an error
+/// that says so.
+fn table_key(t: &StepTable, key: Dynamic) -> Result<Key, Box<EvalAltResult>> {
+    if key.is_unit() {
+        return Err(runtime_error(format!(
+            "looked up `()` in table `{}`: the metric is undefined for this record; check it with `== ()` first",
+            t.name
+        )));
+    }
+    if let Ok(d) = key.as_decimal() {
+        return Ok(Key::Number(d));
+    }
+    if let Ok(i) = key.as_int() {
+        return Ok(Key::Number(Decimal::from(i)));
+    }
+    if let Some(s) = key.clone().try_cast::<ImmutableString>() {
+        return Ok(Key::Text(s.to_string()));
+    }
+    Err(runtime_error(format!(
+        "table `{}` is looked up by numbers or text, not {}",
+        t.name,
+        key.type_name()
+    )))
+}
+
 fn register_tables(engine: &mut Engine) {
     engine.register_type_with_name::<Arc<StepTable>>("Table");
     engine.register_fn(
@@ -567,6 +592,15 @@ fn register_tables(engine: &mut Engine) {
         "lookup",
         |t: Arc<StepTable>, key: ImmutableString| -> Result<Dynamic, Box<EvalAltResult>> {
             t.lookup_text(&key)
+                .map(term_dynamic)
+                .map_err(|e| runtime_error(e.to_string()))
+        },
+    );
+    engine.register_fn(
+        "lookup",
+        |t: Arc<StepTable>, key: Dynamic, second: Dynamic| -> Result<Dynamic, Box<EvalAltResult>> {
+            let keys = [table_key(&t, key)?, table_key(&t, second)?];
+            t.lookup(&keys)
                 .map(term_dynamic)
                 .map_err(|e| runtime_error(e.to_string()))
         },

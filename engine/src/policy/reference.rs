@@ -169,7 +169,7 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "Table.lookup",
-        "the value of the step (numeric key) or entry (text key) holding `key`; an error outside the table",
+        "the value of the step (numeric key) or entry (text key) holding `key`; for a table with two keys, `lookup(tables.NAME, key, second_key)`; an error outside the table",
     ),
 ];
 

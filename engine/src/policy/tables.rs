@@ -17,8 +17,20 @@
 //! entries = { platinum = -2, gold = 0, silver = 1, bronze = 2 }
 //! ```
 //!
-//! Steps must follow one another with no gap and no overlap; loading checks that, so a
-//! lookup inside the table's range always finds exactly one step.
+//! A table with two keys (`second_key`) holds a table by the second key in each row — text
+//! entries, or steps of their own:
+//!
+//! ```toml
+//! [tables.reward_by_tier_and_insulin]
+//! key = "text"
+//! second_key = "text"
+//! value = "money"
+//! entries = { gold = { insulin = 40, no_insulin = 30 }, silver = { insulin = 25, no_insulin = 20 } }
+//! ```
+//!
+//! Steps must follow one another with no gap and no overlap, in every row of a two-key table
+//! too, and every row of text entries names the same second keys; loading checks that, so a
+//! lookup inside the table's range always finds exactly one cell.
 
 use super::diagnostics::{Diagnostics, SourceFile};
 use super::terms::{TermKind, TermValue, is_identifier};
@@ -34,7 +46,15 @@ use toml::de::{DeTable, DeValue};
 pub struct Step {
     pub from: Option<Decimal>,
     pub to: Option<Decimal>,
-    pub value: TermValue,
+    pub value: Cell,
+}
+
+/// What a row holds: the value, or in a two-key table, the row's table by the second key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Cell {
+    Value(TermValue),
+    Inner(TableRows),
 }
 
 /// How a table is keyed.
@@ -44,7 +64,7 @@ pub enum TableRows {
     /// Numeric keys in half-open steps, in ascending order.
     Steps(Vec<Step>),
     /// Text keys, matched exactly.
-    Entries(Vec<(String, TermValue)>),
+    Entries(Vec<(String, Cell)>),
 }
 
 /// A named lookup table of a policy.
@@ -52,8 +72,18 @@ pub enum TableRows {
 pub struct StepTable {
     pub name: String,
     pub key: TermKind,
+    /// The second key's kind, for a table with two.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_key: Option<TermKind>,
     pub value: TermKind,
     pub rows: TableRows,
+}
+
+/// A key a script looks a table up by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Key {
+    Number(Decimal),
+    Text(String),
 }
 
 /// Why a lookup found nothing.
@@ -77,46 +107,88 @@ pub enum LookupError {
         expected: &'static str,
         found: &'static str,
     },
+    #[error(
+        "table `{table}` has {has} key(s), looked up with {given}: write lookup(tables.{table}, {example})"
+    )]
+    KeyCount {
+        table: String,
+        has: usize,
+        given: usize,
+        example: &'static str,
+    },
 }
 
 impl StepTable {
-    /// The value of the step holding `key`.
+    /// The value of the step holding `key`, in a table with one numeric key.
     pub fn lookup_number(&self, key: Decimal) -> Result<&TermValue, LookupError> {
-        match &self.rows {
-            TableRows::Steps(steps) => steps
+        self.lookup(&[Key::Number(key)])
+    }
+
+    /// The value of the entry named `key`, in a table with one text key.
+    pub fn lookup_text(&self, key: &str) -> Result<&TermValue, LookupError> {
+        self.lookup(&[Key::Text(key.to_owned())])
+    }
+
+    /// The value at `keys`: one for a table with one key, two for one with two.
+    pub fn lookup(&self, keys: &[Key]) -> Result<&TermValue, LookupError> {
+        let has = if self.second_key.is_some() { 2 } else { 1 };
+        if keys.len() != has {
+            return Err(LookupError::KeyCount {
+                table: self.name.clone(),
+                has,
+                given: keys.len(),
+                example: if has == 2 { "key, second_key" } else { "key" },
+            });
+        }
+        let mut rows = &self.rows;
+        let mut found = None;
+        for key in keys {
+            let cell = self.find(rows, key)?;
+            match cell {
+                Cell::Value(v) => found = Some(v),
+                Cell::Inner(inner) => rows = inner,
+            }
+        }
+        // Loading gives a two-key table inner tables and a one-key table values, so the last
+        // key always lands on a value.
+        found.ok_or_else(|| LookupError::KeyCount {
+            table: self.name.clone(),
+            has: 2,
+            given: keys.len(),
+            example: "key, second_key",
+        })
+    }
+
+    fn find<'r>(&self, rows: &'r TableRows, key: &Key) -> Result<&'r Cell, LookupError> {
+        match (rows, key) {
+            (TableRows::Steps(steps), Key::Number(key)) => steps
                 .iter()
-                .find(|s| s.from.is_none_or(|f| f <= key) && s.to.is_none_or(|t| key < t))
+                .find(|s| s.from.is_none_or(|f| f <= *key) && s.to.is_none_or(|t| *key < t))
                 .map(|s| &s.value)
                 .ok_or_else(|| LookupError::OutOfRange {
                     table: self.name.clone(),
-                    key,
-                    covers: self.covers(),
+                    key: *key,
+                    covers: covers(rows),
                 }),
-            TableRows::Entries(_) => Err(LookupError::WrongKey {
-                table: self.name.clone(),
-                expected: "text",
-                found: "a number",
-            }),
-        }
-    }
-
-    /// The value of the entry named `key`.
-    pub fn lookup_text(&self, key: &str) -> Result<&TermValue, LookupError> {
-        match &self.rows {
-            TableRows::Entries(entries) => entries
+            (TableRows::Entries(entries), Key::Text(key)) => entries
                 .iter()
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v)
                 .ok_or_else(|| LookupError::NoEntry {
                     table: self.name.clone(),
-                    key: key.to_owned(),
+                    key: key.clone(),
                     keys: entries
                         .iter()
                         .map(|(k, _)| format!("`{k}`"))
                         .collect::<Vec<_>>()
                         .join(", "),
                 }),
-            TableRows::Steps(_) => Err(LookupError::WrongKey {
+            (TableRows::Entries(_), Key::Number(_)) => Err(LookupError::WrongKey {
+                table: self.name.clone(),
+                expected: "text",
+                found: "a number",
+            }),
+            (TableRows::Steps(_), Key::Text(_)) => Err(LookupError::WrongKey {
                 table: self.name.clone(),
                 expected: "numbers",
                 found: "text",
@@ -126,19 +198,24 @@ impl StepTable {
 
     /// The range of keys the table covers, in words.
     pub fn covers(&self) -> String {
-        match &self.rows {
-            TableRows::Steps(steps) => {
-                let lo = steps.first().and_then(|s| s.from);
-                let hi = steps.last().and_then(|s| s.to);
-                match (lo, hi) {
-                    (None, None) => "every key".to_owned(),
-                    (Some(lo), None) => format!("{lo} and above"),
-                    (None, Some(hi)) => format!("below {hi}"),
-                    (Some(lo), Some(hi)) => format!("{lo} up to (not including) {hi}"),
-                }
+        covers(&self.rows)
+    }
+}
+
+/// The range of keys `rows` cover, in words.
+fn covers(rows: &TableRows) -> String {
+    match rows {
+        TableRows::Steps(steps) => {
+            let lo = steps.first().and_then(|s| s.from);
+            let hi = steps.last().and_then(|s| s.to);
+            match (lo, hi) {
+                (None, None) => "every key".to_owned(),
+                (Some(lo), None) => format!("{lo} and above"),
+                (None, Some(hi)) => format!("below {hi}"),
+                (Some(lo), Some(hi)) => format!("{lo} up to (not including) {hi}"),
             }
-            TableRows::Entries(entries) => format!("{} entries", entries.len()),
         }
+        TableRows::Entries(entries) => format!("{} entries", entries.len()),
     }
 }
 
@@ -228,12 +305,36 @@ fn read_table(
 ) -> Option<StepTable> {
     let mut reader = TableReader::new(file, format!("table `{name}`"), spec, span.clone());
     let key = kind_named(&mut reader, "key", diags);
+    let second_key = if reader.table.get("second_key").is_some() {
+        Some(kind_named(&mut reader, "second_key", diags))
+    } else {
+        None
+    };
     let value = kind_named(&mut reader, "value", diags);
     let steps = reader.array("steps", diags);
     let entries = reader.table("entries", diags);
     let label = reader.label.clone();
     reader.finish(diags);
     let (key, value) = (key?, value?);
+    let second_key = match second_key {
+        Some(k) => Some(k?),
+        None => None,
+    };
+    if let Some(second) = second_key
+        && second != TermKind::Text
+        && !KEY_KINDS.contains(&second)
+    {
+        diags.error(
+            "table-type",
+            file,
+            span,
+            format!("{label}: `second_key` {} cannot key a table (text, or a number: percent, count, decimal, glucose, days, money)", second.name()),
+        );
+        return None;
+    }
+    let cell = |label: &str, raw: &super::toml_reader::Value<'_>, diags: &mut Diagnostics| {
+        read_cell(file, label, second_key, value, raw, diags)
+    };
     let rows = match (steps, entries) {
         (Some((steps, _)), None) => {
             if !KEY_KINDS.contains(&key) {
@@ -245,7 +346,13 @@ fn read_table(
                 );
                 return None;
             }
-            TableRows::Steps(read_steps(file, &label, value, steps, &span, diags)?)
+            let steps = read_steps(file, &label, steps, &span, &cell, diags)?;
+            let rows: Vec<(String, Cell)> = steps
+                .iter()
+                .map(|s| (s.to_string(), s.value.clone()))
+                .collect();
+            same_second_keys(file, &label, &rows, span.clone(), diags);
+            TableRows::Steps(steps)
         }
         (None, Some((entries, _))) => {
             if key != TermKind::Text {
@@ -262,18 +369,12 @@ fn read_table(
             }
             let mut rows = Vec::new();
             for (k, v) in entries.iter() {
-                match cell_value(value, v.get_ref()) {
-                    Ok(val) => rows.push((k.get_ref().to_string(), val)),
-                    Err(problem) => {
-                        diags.error(
-                            "table-value",
-                            file,
-                            v.span(),
-                            format!("entry `{}` of {label}: {problem}", k.get_ref()),
-                        );
-                    }
+                let row = format!("entry `{}` of {label}", k.get_ref());
+                if let Some(c) = cell(&row, v, diags) {
+                    rows.push((k.get_ref().to_string(), c));
                 }
             }
+            same_second_keys(file, &label, &rows, span.clone(), diags);
             TableRows::Entries(rows)
         }
         (Some(_), Some(_)) => {
@@ -295,9 +396,112 @@ fn read_table(
     Some(StepTable {
         name,
         key,
+        second_key,
         value,
         rows,
     })
+}
+
+/// One row's cell: its value, or in a two-key table, its table by the second key — text
+/// entries (`{ insulin = 40, no_insulin = 30 }`) or steps of their own, checked as any steps.
+fn read_cell(
+    file: &SourceFile,
+    row: &str,
+    second_key: Option<TermKind>,
+    value: TermKind,
+    raw: &super::toml_reader::Value<'_>,
+    diags: &mut Diagnostics,
+) -> Option<Cell> {
+    let plain = |label: &str, raw: &super::toml_reader::Value<'_>, diags: &mut Diagnostics| {
+        match cell_value(value, raw.get_ref()) {
+            Ok(v) => Some(Cell::Value(v)),
+            Err(problem) => {
+                diags.error(
+                    "table-value",
+                    file,
+                    raw.span(),
+                    format!("{label}: {problem}"),
+                );
+                None
+            }
+        }
+    };
+    match (second_key, raw.get_ref()) {
+        (None, _) => plain(row, raw, diags),
+        (Some(TermKind::Text), DeValue::Table(t)) => {
+            let mut entries = Vec::new();
+            for (k, v) in t.iter() {
+                let label = format!("`{}` in {row}", k.get_ref());
+                if let Some(c) = plain(&label, v, diags) {
+                    entries.push((k.get_ref().to_string(), c));
+                }
+            }
+            Some(Cell::Inner(TableRows::Entries(entries)))
+        }
+        (Some(TermKind::Text), other) => {
+            diags.error(
+                "table-shape",
+                file,
+                raw.span(),
+                format!("{row} must be a table by the second key, such as `{{ insulin = 40, no_insulin = 30 }}`, not {}", kind_of(other)),
+            );
+            None
+        }
+        (Some(_), DeValue::Array(steps)) => {
+            let label = format!("the second key's steps in {row}");
+            read_steps(file, &label, steps, &raw.span(), &plain, diags)
+                .map(|s| Cell::Inner(TableRows::Steps(s)))
+        }
+        (Some(_), other) => {
+            diags.error(
+                "table-shape",
+                file,
+                raw.span(),
+                format!("{row} must be steps by the second key, such as `[{{ to = 65, value = 10 }}, {{ from = 65, value = 15 }}]`, not {}", kind_of(other)),
+            );
+            None
+        }
+    }
+}
+
+/// Every row of a two-key table with text entries by the second key names the same ones: a
+/// cell one row lacks would fail a member at payout.
+fn same_second_keys(
+    file: &SourceFile,
+    label: &str,
+    rows: &[(String, Cell)],
+    span: Range<usize>,
+    diags: &mut Diagnostics,
+) {
+    let names = |c: &Cell| -> Option<Vec<String>> {
+        match c {
+            Cell::Inner(TableRows::Entries(e)) => {
+                let mut n: Vec<String> = e.iter().map(|(k, _)| k.clone()).collect();
+                n.sort();
+                Some(n)
+            }
+            _ => None,
+        }
+    };
+    let Some((first_row, first)) = rows.first().and_then(|(k, c)| Some((k, names(c)?))) else {
+        return;
+    };
+    for (row, cell) in rows.iter().skip(1) {
+        if let Some(these) = names(cell)
+            && these != first
+        {
+            diags.error(
+                "table-gap",
+                file,
+                span.clone(),
+                format!(
+                    "{label}: row `{row}` has second keys `{}`, but row `{first_row}` has `{}`; every row needs the same",
+                    these.join("`, `"),
+                    first.join("`, `")
+                ),
+            );
+        }
+    }
 }
 
 /// A table cell's value, by the table's declared value type.
@@ -325,12 +529,16 @@ fn cell_value(kind: TermKind, raw: &DeValue<'_>) -> Result<TermValue, String> {
     }
 }
 
+/// What one row of a table holds, read by the table's kinds.
+type ReadCell<'c> =
+    dyn Fn(&str, &super::toml_reader::Value<'_>, &mut Diagnostics) -> Option<Cell> + 'c;
+
 fn read_steps(
     file: &SourceFile,
     label: &str,
-    value_kind: TermKind,
     raw: &[super::toml_reader::Value<'_>],
     table_span: &Range<usize>,
+    cell: &ReadCell<'_>,
     diags: &mut Diagnostics,
 ) -> Option<Vec<Step>> {
     let before = diags.len();
@@ -344,18 +552,8 @@ fn read_steps(
         let from = r.decimal("from", diags).map(|(d, _)| d);
         let to = r.decimal("to", diags).map(|(d, _)| d);
         let value = r.required("value", "the step's value", diags);
-        let value = value.and_then(|v| match cell_value(value_kind, v.get_ref()) {
-            Ok(val) => Some(val),
-            Err(problem) => {
-                diags.error(
-                    "table-value",
-                    file,
-                    v.span(),
-                    format!("step {} of {label}: {problem}", i + 1),
-                );
-                None
-            }
-        });
+        let row = format!("step {} of {label}", i + 1);
+        let value = value.and_then(|v| cell(&row, v, diags));
         r.finish(diags);
         if let (Some(f), Some(t)) = (from, to)
             && f >= t
