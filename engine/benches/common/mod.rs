@@ -329,7 +329,12 @@ impl NativePlan {
             hyper_alert_days: integer(term(m, "hyper_alert_days")),
             steps: steps
                 .iter()
-                .map(|s| (s.from, s.to, s.value.clone()))
+                .filter_map(|s| match &s.value {
+                    incentive_engine::policy::tables::Cell::Value(v) => {
+                        Some((s.from, s.to, v.clone()))
+                    }
+                    incentive_engine::policy::tables::Cell::Inner(_) => None,
+                })
                 .collect(),
         }
     }
