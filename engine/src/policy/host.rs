@@ -380,6 +380,29 @@ fn register_record(engine: &mut Engine) {
             r.percent_in_range(lo as f64, hi as f64).to_dynamic()
         },
     );
+    engine.register_fn(
+        "percent_in_range",
+        |r: &mut RecordView,
+         context: &str,
+         lo: Decimal,
+         hi: Decimal|
+         -> Result<Dynamic, Box<EvalAltResult>> {
+            let c = Context::parse(context).map_err(|e| runtime_error(e.to_string()))?;
+            Ok(r.percent_in_range_for(c, mg_dl_arg(lo), mg_dl_arg(hi))
+                .to_dynamic())
+        },
+    );
+    engine.register_fn(
+        "percent_in_range",
+        |r: &mut RecordView,
+         context: &str,
+         lo: INT,
+         hi: INT|
+         -> Result<Dynamic, Box<EvalAltResult>> {
+            let c = Context::parse(context).map_err(|e| runtime_error(e.to_string()))?;
+            Ok(r.percent_in_range_for(c, lo as f64, hi as f64).to_dynamic())
+        },
+    );
     engine.register_fn("percent_below", |r: &mut RecordView, t: Decimal| {
         r.percent_below(mg_dl_arg(t)).to_dynamic()
     });

@@ -364,6 +364,20 @@ impl RecordView {
         i64::from(daily::longest_run_of_days(&days, |d| d.all_below(mg_dl)))
     }
 
+    /// `% of readings tagged `context` with `lo ≤ g ≤ hi` mg/dL: a target by context, such as
+    /// ADA's fasting 80–130 mg/dL; `()` without readings of that context.
+    pub fn percent_in_range_for(&self, context: Context, lo: f64, hi: f64) -> MetricValue {
+        let contexts = self.0.record.readings().contexts();
+        let of_context: Vec<f64> = self
+            .values()
+            .iter()
+            .zip(contexts)
+            .filter(|(_, c)| **c == context)
+            .map(|(v, _)| *v)
+            .collect();
+        MetricValue::of_f64(percent_in_range(&of_context, lo, hi))
+    }
+
     pub fn percent_in_range(&self, lo: f64, hi: f64) -> MetricValue {
         MetricValue::of_f64(percent_in_range(self.values(), lo, hi))
     }

@@ -28,7 +28,7 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "Record.percent_in_range",
-        "% of readings with `lo ≤ g ≤ hi` mg/dL; `()` without readings",
+        "% of readings with `lo ≤ g ≤ hi` mg/dL; `()` without readings. With a context first, `record.percent_in_range(\"fasting\", 80, 130)`, % of the readings tagged with it (a target by context, such as ADA's fasting 80–130 mg/dL); `()` without readings of that context",
     ),
     (
         "Record.percent_below",
