@@ -6,13 +6,14 @@ use super::decision::{Decision, ENGINE_VERSION, MetricsUsed};
 use super::host::{
     ENTRY_POINT, HistoryView, LIMITS, MemberSeen, MemberView, engine, with_deadline,
 };
-use super::inputs::{History, MemberProfile};
-use super::manifest::{Cap, Manifest, WhenShort};
+use super::inputs::{History, MemberProfile, YearStart};
+use super::manifest::{Cap, CapYear, Manifest, WhenShort};
 use super::record_view::RecordView;
 use crate::lab::LabResult;
 use crate::period::Period;
 use crate::readings::Readings;
 use crate::record::{DayBoundary, Record};
+use chrono::Datelike;
 use rhai::{AST, CallFnOptions, Dynamic, EvalAltResult, Map, Scope};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -320,7 +321,21 @@ impl Policy {
             attributes,
             declared: m.attributes.clone(),
         }));
-        let mut history_summary = input.history.as_of(period);
+        let start = match (m.caps.year, input.member.enrolled_on) {
+            (CapYear::Calendar, _) => YearStart::Calendar,
+            (CapYear::Enrolment, Some(on)) => YearStart::Anniversary {
+                month: on.month(),
+                day: on.day(),
+            },
+            (CapYear::Enrolment, None) => {
+                return Err(EvaluationError::MemberAttribute {
+                    policy: m.id.clone(),
+                    member: input.member.id.as_str().to_owned(),
+                    problem: "has no enrolment date, which the plan's year starts from ([caps] year = \"enrolment\"); send enrolled_on with the member".into(),
+                });
+            }
+        };
+        let mut history_summary = input.history.as_of_in(period, start);
         history_summary.keep = Arc::clone(&m.history.keep);
         let history = HistoryView(Arc::new(history_summary.clone()));
 
@@ -565,12 +580,17 @@ impl Policy {
                 .max(Decimal::ZERO);
             short(
                 rounding.money_down(left),
-                &|| {
-                    format!(
+                &|| match m.caps.year {
+                    CapYear::Calendar => format!(
                         "the plan pays at most {} a year and {} {cur} was paid earlier this year",
                         describe(cap),
                         history.payouts_this_year
-                    )
+                    ),
+                    CapYear::Enrolment => format!(
+                        "the plan pays at most {} a policy year (from the member's enrolment anniversary) and {} {cur} was paid earlier this policy year",
+                        describe(cap),
+                        history.payouts_this_year
+                    ),
                 },
                 &mut amount,
             );

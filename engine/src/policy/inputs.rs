@@ -82,6 +82,34 @@ pub struct History {
     pub pool_paid: Option<Decimal>,
 }
 
+/// Where a member's year starts, for yearly caps and sums.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum YearStart {
+    /// The first of January.
+    Calendar,
+    /// Each year on this month and day: a member's enrolment anniversary (29 February counts
+    /// from the first of March in other years).
+    Anniversary { month: u32, day: u32 },
+}
+
+impl YearStart {
+    /// The year `period` belongs to: the one its first day is in, named by the calendar year
+    /// in which it starts.
+    pub fn year_of(self, period: Period) -> i32 {
+        match (self, period.first_day()) {
+            (Self::Anniversary { month, day }, Some(first)) => {
+                use chrono::Datelike;
+                if (first.month(), first.day()) < (month, day) {
+                    first.year() - 1
+                } else {
+                    first.year()
+                }
+            }
+            _ => period.year(),
+        }
+    }
+}
+
 /// The history as of one period, summarised the way rules ask about it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HistorySummary {
@@ -119,6 +147,12 @@ impl History {
     /// file, a platform), so its sums saturate rather than overflow: a total too large for its
     /// type is held at the largest value, which every yearly cap reads as spent.
     pub fn as_of(&self, period: Period) -> HistorySummary {
+        self.as_of_in(period, YearStart::Calendar)
+    }
+
+    /// [`History::as_of`], "this year" and "last year" counted from `start`: the calendar's
+    /// first of January, or a member's enrolment anniversary.
+    pub fn as_of_in(&self, period: Period, start: YearStart) -> HistorySummary {
         let mut before: Vec<&PriorOutcome> = self
             .outcomes
             .iter()
@@ -134,9 +168,13 @@ impl History {
             streak += 1;
             expected = expected.previous();
         }
-        let year = period.year();
-        let this_year = || before.iter().filter(|o| o.period.year() == year);
-        let last_year = || before.iter().filter(|o| o.period.year() == year - 1);
+        let year = start.year_of(period);
+        let this_year = || before.iter().filter(|o| start.year_of(o.period) == year);
+        let last_year = || {
+            before
+                .iter()
+                .filter(|o| start.year_of(o.period) == year - 1)
+        };
         HistorySummary {
             streak,
             previous_tier: before.last().and_then(|o| o.tier.clone()),
@@ -149,7 +187,7 @@ impl History {
                 .iter()
                 .filter(|o| {
                     o.period.kind() == period.kind()
-                        && o.period.year() == year
+                        && start.year_of(o.period) == year
                         && o.period != period
                 })
                 .map(|o| o.reward)

@@ -120,6 +120,26 @@ pub struct Caps {
     pub pool_budget: Option<Decimal>,
     /// What to pay when the member's yearly cap or the pool has less left than the reward.
     pub when_short: WhenShort,
+    /// Which year `per_year` (and history's "this year") counts: the calendar's, or the
+    /// member's policy year from their enrolment anniversary.
+    #[serde(skip_serializing_if = "CapYear::is_calendar")]
+    pub year: CapYear,
+}
+
+/// `[caps] year`: `calendar` (the default) or `enrolment`, each member's policy year from the
+/// anniversary of their enrolment date. A period belongs to the year its first day is in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapYear {
+    #[default]
+    Calendar,
+    Enrolment,
+}
+
+impl CapYear {
+    pub fn is_calendar(&self) -> bool {
+        *self == Self::Calendar
+    }
 }
 
 /// `[caps] when_short`: a reward that would cross the yearly cap or the pool budget is cut to
@@ -460,6 +480,19 @@ fn read_caps(
         }
         Some(d)
     });
+    let year = match t.string("year", diags) {
+        None | Some(("calendar", _)) => CapYear::Calendar,
+        Some(("enrolment", _)) => CapYear::Enrolment,
+        Some((other, span)) => {
+            diags.error(
+                "cap",
+                file,
+                span,
+                format!("year `{other}` must be calendar or enrolment (each member's policy year from their enrolment anniversary)"),
+            );
+            CapYear::Calendar
+        }
+    };
     let when_short = match t.string("when_short", diags) {
         None | Some(("cut", _)) => WhenShort::Cut,
         Some(("refuse", _)) => WhenShort::Refuse,
@@ -479,6 +512,7 @@ fn read_caps(
         per_year,
         pool_budget,
         when_short,
+        year,
     }
 }
 

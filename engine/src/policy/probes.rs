@@ -238,6 +238,11 @@ pub fn probes(policy: &Policy) -> Vec<Probe> {
     // Every probe has the attributes the policy declares; the bare member lacks the optional
     // ones, so a script reading one unchecked fails here, not on a member.
     for probe in &mut out {
+        // A plan whose year runs from enrolment cannot decide a member without the date.
+        if m.caps.year == super::manifest::CapYear::Enrolment && probe.member.enrolled_on.is_none()
+        {
+            probe.member.enrolled_on = Some(m.effective_from - Duration::days(100));
+        }
         let bare = probe.member.id.as_str() == "probe-empty";
         probe.member.attributes = m
             .attributes
