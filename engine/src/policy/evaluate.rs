@@ -531,6 +531,16 @@ impl Policy {
                 rounding.minor_unit
             ));
         }
+        if let Some(unit) = rounding.reward_unit
+            && !(amount % unit).is_zero()
+        {
+            return Err(EvaluationError::BadDecision {
+                policy: m.id.clone(),
+                problem: format!(
+                    "gives a reward of {amount} {cur}, not a whole number of the plan's {unit} {cur} units ([rounding] reward_unit)"
+                ),
+            });
+        }
         // The words are built only when a cap binds: most decisions meet no cap.
         let mut hold = |limit: Decimal, what: &dyn Fn() -> String, amount: &mut Decimal| {
             if *amount > limit {
@@ -602,6 +612,17 @@ impl Policy {
                 &|| format!("the pool of {budget} {cur} has {left} {cur} left"),
                 &mut amount,
             );
+        }
+        // A cap may leave part of a unit: a voucher is paid whole or not at all.
+        if let Some(unit) = rounding.reward_unit {
+            let mut whole = (amount / unit).floor() * unit;
+            whole.rescale(rounding.places());
+            if whole != amount {
+                why.push(format!(
+                    "{whole} {cur} paid: rewards are paid in whole units of {unit} {cur}, and the {amount} {cur} the caps left is not a whole number of them"
+                ));
+                amount = whole;
+            }
         }
         // INVARIANT: `amount` is a whole number of minor units here; rescale only fixes how it
         // is written (30 → 30.00), so equal rewards serialise to equal bytes.

@@ -48,6 +48,10 @@ pub struct Rounding {
     pub mode: RoundingMode,
     /// Decimal places kept in a premium adjustment percentage.
     pub premium_percent_places: u32,
+    /// Rewards are paid in whole units of this (vouchers): a cap that leaves less than one
+    /// unit pays none of it rather than part of a voucher.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reward_unit: Option<Decimal>,
 }
 
 impl Rounding {
@@ -450,11 +454,25 @@ fn read_rounding(r: &mut TableReader<'_, '_>, diags: &mut Diagnostics) -> Option
             }
         },
     };
+    let reward_unit = t.decimal("reward_unit", diags).and_then(|(d, span)| {
+        let fits = unit.is_some_and(|u| !u.is_zero() && (d % u).is_zero());
+        if d <= Decimal::ZERO || !fits {
+            diags.error(
+                "rounding",
+                file,
+                span,
+                format!("reward_unit {d} must be above 0 and a whole number of minor units"),
+            );
+            return None;
+        }
+        Some(d)
+    });
     t.finish(diags);
     Some(Rounding {
         minor_unit: unit?,
         mode: mode?,
         premium_percent_places: places?,
+        reward_unit,
     })
 }
 
