@@ -155,11 +155,28 @@ fn a_member_without_a_required_attribute_or_with_one_of_another_kind_is_not_deci
 #[test]
 fn an_attribute_the_policy_does_not_declare_says_where_to_declare_it() {
     let m = member(&[("monthly_premium", text("80"))]);
-    let err = said("member.family_idd", &m).unwrap_err();
+    // Through a variable, past what loading checks.
+    let err = said("{ let m = member; m.family_idd }", &m).unwrap_err();
     assert!(
         err.contains("rules.rhai:2:")
             && err.contains("`member.family_idd` is not an attribute this policy declares: declare it in policy.toml [attributes]; did you mean `family_id`?"),
         "{err}"
+    );
+    // Written out, it is refused when the package loads.
+    let source = PolicySource {
+        name: "attributes-fixture".into(),
+        files: vec![
+            SourceFile::new("policy.toml", MANIFEST),
+            SourceFile::new(
+                "rules.rhai",
+                "fn decide(record, member, history) {\n    #{ reward: 0, reasons: [member.family_idd] }\n}\n",
+            ),
+        ],
+    };
+    let text = load(&source).unwrap_err().to_string();
+    assert!(
+        text.contains("rules.rhai:2:36: error: `member.family_idd` is not an attribute of the member: declare it in policy.toml [attributes] to read it"),
+        "{text}"
     );
 }
 

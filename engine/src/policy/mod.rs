@@ -15,6 +15,7 @@ pub mod inputs;
 pub mod kept;
 pub mod manifest;
 pub mod probes;
+mod properties;
 pub mod record_view;
 pub mod reference;
 mod sandbox_arrays;

@@ -148,6 +148,7 @@ pub(crate) fn compile(
     }
     if let Some(manifest) = manifest {
         check_names(file, &ast, manifest, diags);
+        super::properties::check(file, &ast, manifest, diags);
     }
     if diags.errors().count() > before {
         return None;
@@ -230,6 +231,13 @@ fn check_names(file: &SourceFile, ast: &AST, manifest: &Manifest, diags: &mut Di
                                     )
                                     .help(if list.is_empty() {
                                         format!("policy.toml declares no {}", v.1)
+                                    } else if let Some(near) =
+                                        super::kept::closest(name, list.iter().copied())
+                                    {
+                                        format!(
+                                            "did you mean `{near}`? declared: {}",
+                                            list.join(", ")
+                                        )
                                     } else {
                                         format!("declared: {}", list.join(", "))
                                     });
