@@ -24,6 +24,8 @@ use std::sync::Arc;
 pub struct Policy {
     pub manifest: Manifest,
     pub(crate) ast: Arc<AST>,
+    /// Where failures without a position of their own are reported.
+    pub(crate) sites: super::sites::Sites,
     /// `sha256:` of policy.toml and rules.rhai.
     pub content_hash: String,
 }
@@ -72,7 +74,14 @@ pub enum EvaluationError {
         out_of_budget: bool,
     },
     #[error("policy `{policy}`: the decision {problem}")]
-    BadDecision { policy: String, problem: String },
+    BadDecision {
+        policy: String,
+        problem: String,
+        /// Where the decision was most likely built: the one map literal `decide` returns, or
+        /// `fn decide` (a value has no line of its own).
+        line: Option<usize>,
+        column: Option<usize>,
+    },
     #[error("policy `{policy}`: {problem}")]
     Arithmetic { policy: String, problem: String },
     /// The member lacks an attribute the policy declares, or has one that is not its kind.
@@ -193,7 +202,19 @@ impl Policy {
 
     fn script_error(&self, e: &EvalAltResult) -> EvaluationError {
         let pos = innermost_position(e);
-        let (line, column) = (pos.line(), pos.position());
+        let (line, column) = if pos.is_none() {
+            // Rhai gives no position for these: the script's likeliest place instead.
+            let guess = match e.unwrap_inner() {
+                EvalAltResult::ErrorStackOverflow(_) => self.sites.too_deep(),
+                EvalAltResult::ErrorTooManyOperations(_) | EvalAltResult::ErrorTerminated(..) => {
+                    self.sites.out_of_budget()
+                }
+                _ => self.sites.decide,
+            };
+            (guess.map(|g| g.0), guess.map(|g| g.1))
+        } else {
+            (pos.line(), pos.position())
+        };
         let at = line.map_or_else(String::new, |l| format!(":{l}:{}", column.unwrap_or(1)));
         let message = match e.unwrap_inner() {
             EvalAltResult::ErrorTooManyOperations(_) => format!(
@@ -391,9 +412,12 @@ impl Policy {
     }
 
     fn bad(&self, problem: String) -> EvaluationError {
+        let at = self.sites.bad_decision();
         EvaluationError::BadDecision {
             policy: self.manifest.id.clone(),
             problem,
+            line: at.map(|a| a.0),
+            column: at.map(|a| a.1),
         }
     }
 
@@ -534,12 +558,9 @@ impl Policy {
         if let Some(unit) = rounding.reward_unit
             && !(amount % unit).is_zero()
         {
-            return Err(EvaluationError::BadDecision {
-                policy: m.id.clone(),
-                problem: format!(
-                    "gives a reward of {amount} {cur}, not a whole number of the plan's {unit} {cur} units ([rounding] reward_unit)"
-                ),
-            });
+            return Err(self.bad(format!(
+                "gives a reward of {amount} {cur}, not a whole number of the plan's {unit} {cur} units ([rounding] reward_unit)"
+            )));
         }
         // The words are built only when a cap binds: most decisions meet no cap.
         let mut hold = |limit: Decimal, what: &dyn Fn() -> String, amount: &mut Decimal| {

@@ -20,6 +20,7 @@ pub mod record_view;
 pub mod reference;
 mod sandbox_arrays;
 pub mod script;
+mod sites;
 pub mod tables;
 pub mod terms;
 mod toml_reader;
@@ -86,7 +87,7 @@ pub fn load(source: &PolicySource) -> Result<Package, Diagnostics> {
         }
     }
     let manifest = manifest_file.and_then(|f| manifest::read_manifest(f, &mut diags));
-    let ast = script_file.and_then(|f| script::compile(f, manifest.as_ref(), &mut diags));
+    let compiled = script_file.and_then(|f| script::compile(f, manifest.as_ref(), &mut diags));
     let mut cases = Vec::new();
     for f in source
         .files
@@ -98,7 +99,8 @@ pub fn load(source: &PolicySource) -> Result<Package, Diagnostics> {
         }
     }
     cases.sort_by(|a, b| a.name.cmp(&b.name));
-    let (Some(manifest), Some(ast), Some(script_file)) = (manifest, ast, script_file) else {
+    let (Some(manifest), Some((ast, sites)), Some(script_file)) = (manifest, compiled, script_file)
+    else {
         return Err(diags.sorted());
     };
     let policy = Policy {
@@ -108,6 +110,7 @@ pub fn load(source: &PolicySource) -> Result<Package, Diagnostics> {
         ),
         manifest,
         ast: Arc::new(ast),
+        sites,
     };
     probes::check(&policy, script_file, &mut diags);
     if cases.is_empty() && !diags.has_errors() {

@@ -289,6 +289,11 @@ pub(crate) fn check(policy: &Policy, script: &SourceFile, diags: &mut Diagnostic
                     line: Some(l),
                     column,
                     ..
+                }
+                | EvaluationError::BadDecision {
+                    line: Some(l),
+                    column,
+                    ..
                 } => {
                     let at = script.offset_of(*l, column.unwrap_or(1));
                     at..at

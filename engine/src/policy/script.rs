@@ -56,7 +56,7 @@ pub(crate) fn compile(
     file: &SourceFile,
     manifest: Option<&Manifest>,
     diags: &mut Diagnostics,
-) -> Option<AST> {
+) -> Option<(AST, super::sites::Sites)> {
     if file.text.len() > LIMITS.script_bytes_max {
         diags.error(
             "script-size",
@@ -150,6 +150,7 @@ pub(crate) fn compile(
         check_names(file, &ast, manifest, diags);
         super::properties::check(file, &ast, manifest, diags);
     }
+    let sites = super::sites::read(file, &ast, diags);
     if diags.errors().count() > before {
         return None;
     }
@@ -163,7 +164,7 @@ pub(crate) fn compile(
         }
         true
     });
-    (diags.errors().count() == before).then_some(ast)
+    (diags.errors().count() == before).then_some((ast, sites))
 }
 
 /// Reports `terms`/`tables` used other than as `terms.NAME` or `lookup(tables.NAME, key)`.
