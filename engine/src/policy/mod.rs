@@ -87,7 +87,10 @@ pub fn load(source: &PolicySource) -> Result<Package, Diagnostics> {
         }
     }
     let manifest = manifest_file.and_then(|f| manifest::read_manifest(f, &mut diags));
-    let compiled = script_file.and_then(|f| script::compile(f, manifest.as_ref(), &mut diags));
+    let compiled = script_file.and_then(|f| {
+        let with_file = manifest.as_ref().zip(manifest_file);
+        script::compile(f, with_file, &mut diags)
+    });
     let mut cases = Vec::new();
     for f in source
         .files

@@ -54,7 +54,7 @@ fn scope_of(manifest: &Manifest) -> Scope<'static> {
 /// Compiles and checks the script; `None` if it cannot run (the reasons are in `diags`).
 pub(crate) fn compile(
     file: &SourceFile,
-    manifest: Option<&Manifest>,
+    manifest: Option<(&Manifest, &SourceFile)>,
     diags: &mut Diagnostics,
 ) -> Option<(AST, super::sites::Sites)> {
     if file.text.len() > LIMITS.script_bytes_max {
@@ -71,7 +71,7 @@ pub(crate) fn compile(
         return None;
     }
     let engine = engine();
-    let scope = manifest.map_or_else(
+    let scope = manifest.map(|(m, _)| m).map_or_else(
         || {
             // Without a manifest, still check the script's syntax: declare the names empty.
             let mut s = Scope::new();
@@ -146,8 +146,9 @@ pub(crate) fn compile(
         }
         Some(_) => {}
     }
-    if let Some(manifest) = manifest {
-        check_names(file, &ast, manifest, diags);
+    if let Some((manifest, manifest_file)) = manifest {
+        let used = check_names(file, &ast, manifest, diags);
+        unused(manifest_file, manifest, &used, diags);
         super::properties::check(file, &ast, manifest, diags);
     }
     let sites = super::sites::read(file, &ast, diags);
@@ -200,9 +201,16 @@ fn known_functions() -> &'static BTreeSet<String> {
     })
 }
 
-fn check_names(file: &SourceFile, ast: &AST, manifest: &Manifest, diags: &mut Diagnostics) {
+/// Checks the names a script reads; gives the `terms` and `tables` names it reads.
+fn check_names(
+    file: &SourceFile,
+    ast: &AST,
+    manifest: &Manifest,
+    diags: &mut Diagnostics,
+) -> BTreeSet<(String, String)> {
     let script_fns: BTreeSet<String> = ast.iter_functions().map(|f| f.name.to_owned()).collect();
     let known = known_functions();
+    let mut used: BTreeSet<(String, String)> = BTreeSet::new();
     ast.walk(&mut |path: &[ASTNode]| {
         match path.last() {
             Some(ASTNode::Expr(Expr::Dot(x, _, pos))) => {
@@ -212,6 +220,7 @@ fn check_names(file: &SourceFile, ast: &AST, manifest: &Manifest, diags: &mut Di
                     match &x.rhs {
                         Expr::Property(p, ppos) => {
                             let name = p.2.as_str();
+                            used.insert((v.1.to_string(), name.to_owned()));
                             let exists = if v.1 == "terms" {
                                 manifest.term(name).is_some()
                             } else {
@@ -280,4 +289,46 @@ fn check_names(file: &SourceFile, ast: &AST, manifest: &Manifest, diags: &mut Di
         }
         true
     });
+    used
+}
+
+/// Warns of terms and tables nothing reads: a rule that was meant to use one, or a leftover
+/// that confuses the next reader. A term a cap names is read by the engine.
+fn unused(
+    file: &SourceFile,
+    manifest: &Manifest,
+    used: &BTreeSet<(String, String)>,
+    diags: &mut Diagnostics,
+) {
+    let by_caps: BTreeSet<&str> = [&manifest.caps.per_period, &manifest.caps.per_year]
+        .into_iter()
+        .flatten()
+        .flat_map(|cap| cap.limits.iter())
+        .filter_map(|l| match l {
+            super::manifest::CapLimit::PercentOf { term, .. } => Some(term.as_str()),
+            super::manifest::CapLimit::Amount(_) => None,
+        })
+        .collect();
+    for t in &manifest.terms {
+        if !used.contains(&("terms".to_owned(), t.name.clone()))
+            && !by_caps.contains(t.name.as_str())
+        {
+            diags.warning(
+                "unused",
+                file,
+                t.span.clone(),
+                format!("term `{}` is declared but no rule reads it", t.name),
+            );
+        }
+    }
+    for t in &manifest.tables {
+        if !used.contains(&("tables".to_owned(), t.name.clone())) {
+            diags.warning(
+                "unused",
+                file,
+                t.span.clone(),
+                format!("table `{}` is declared but no rule looks it up", t.name),
+            );
+        }
+    }
 }

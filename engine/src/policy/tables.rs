@@ -77,6 +77,9 @@ pub struct StepTable {
     pub second_key: Option<TermKind>,
     pub value: TermKind,
     pub rows: TableRows,
+    /// Where policy.toml declares it.
+    #[serde(skip)]
+    pub span: Range<usize>,
 }
 
 /// A key a script looks a table up by.
@@ -393,13 +396,59 @@ fn read_table(
             return None;
         }
     };
+    if key == TermKind::Percent
+        && let TableRows::Steps(steps) = &rows
+    {
+        short_of_a_share(file, &label, steps, span.clone(), diags);
+    }
     Some(StepTable {
         name,
         key,
         second_key,
         value,
         rows,
+        span,
     })
+}
+
+/// Warns of a table keyed by a percentage whose steps leave part of 0–100 % uncovered: a
+/// share there fails the member's decision. `to` is exclusive, so a last step `to = 100` leaves
+/// out exactly 100 %.
+fn short_of_a_share(
+    file: &SourceFile,
+    label: &str,
+    steps: &[Step],
+    span: Range<usize>,
+    diags: &mut Diagnostics,
+) {
+    if let Some(from) = steps.first().and_then(|s| s.from)
+        && from > Decimal::ZERO
+    {
+        diags
+            .warning(
+                "table-short",
+                file,
+                span.clone(),
+                format!("{label} starts at {from}%: a share below it finds no step"),
+            )
+            .help("leave `from` off the first step");
+    }
+    if let Some(to) = steps.last().and_then(|s| s.to)
+        && to <= Decimal::ONE_HUNDRED
+    {
+        diags
+            .warning(
+                "table-short",
+                file,
+                span,
+                if to == Decimal::ONE_HUNDRED {
+                    format!("{label} stops below 100% (`to` is exclusive): a share of exactly 100% finds no step")
+                } else {
+                    format!("{label} stops below {to}%: a share from {to}% up to 100% finds no step")
+                },
+            )
+            .help("leave `to` off the last step");
+    }
 }
 
 /// One row's cell: its value, or in a two-key table, its table by the second key — text

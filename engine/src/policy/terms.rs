@@ -183,14 +183,17 @@ pub(crate) fn read_terms(
             continue;
         }
         match term_value(kind, unit, raw.get_ref()) {
-            Ok(value) => terms.push(Term {
-                name,
-                kind,
-                value,
-                unit,
-                description,
-                span: key.span(),
-            }),
+            Ok(value) => {
+                plausible(file, &name, kind, unit, &value, raw.span(), diags);
+                terms.push(Term {
+                    name,
+                    kind,
+                    value,
+                    unit,
+                    description,
+                    span: key.span(),
+                })
+            }
             Err(problem) => {
                 diags.error(
                     "term-value",
@@ -205,6 +208,64 @@ pub(crate) fn read_terms(
         }
     }
     terms
+}
+
+/// Glucose a meter reads: outside it a term is a unit slip (54 written as mmol/L is 972 mg/dL).
+const GLUCOSE_PLAUSIBLE_MG_DL: (i64, i64) = (20, 600);
+
+/// Warns of a value a term can hold but an author is unlikely to mean: glucose beyond what a
+/// meter reads in the unit given, a percent outside 0–100.
+fn plausible(
+    file: &SourceFile,
+    name: &str,
+    kind: TermKind,
+    unit: Option<GlucoseUnit>,
+    value: &TermValue,
+    span: Range<usize>,
+    diags: &mut Diagnostics,
+) {
+    let TermValue::Decimal(v) = value else {
+        return;
+    };
+    let (lo, hi) = GLUCOSE_PLAUSIBLE_MG_DL;
+    match kind {
+        TermKind::Glucose if *v < Decimal::from(lo) || *v > Decimal::from(hi) => {
+            let d = diags.warning(
+                "term-plausible",
+                file,
+                span,
+                format!(
+                    "term `{name}` is {} mg/dL, outside the {lo}–{hi} mg/dL a meter reads",
+                    v.round_dp(1).normalize()
+                ),
+            );
+            match unit {
+                Some(GlucoseUnit::MmolL) => {
+                    let written = (*v / Decimal::from(MG_DL_PER_MMOL_L as i64))
+                        .round_dp(2)
+                        .normalize();
+                    d.help(format!(
+                        "if you meant {written} mg/dL, write unit = \"mg/dL\""
+                    ))
+                }
+                _ => d.help(format!(
+                    "if you meant {} mmol/L, write unit = \"mmol/L\"",
+                    v.normalize()
+                )),
+            };
+        }
+        TermKind::Percent if *v < Decimal::ZERO || *v > Decimal::ONE_HUNDRED => {
+            diags
+                .warning(
+                    "term-plausible",
+                    file,
+                    span,
+                    format!("term `{name}` is {v}%, outside 0–100%"),
+                )
+                .help("a change rather than a share (a premium adjustment) is a `decimal` term");
+        }
+        _ => {}
+    }
 }
 
 fn term_value(
