@@ -35,3 +35,33 @@ fn every_reference_policy_passes_its_cases() {
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
 }
+
+/// A step no case reaches is a threshold nothing shows the plan pays as the contract says:
+/// every reference package's cases reach every cell of every table.
+#[test]
+fn every_reference_policys_cases_reach_every_cell_of_its_tables() {
+    for dir in common::policy_dirs() {
+        let package = load(&common::package(&dir)).unwrap();
+        let (_, failed, missed) = package.run_cases_covered();
+        assert_eq!(failed, 0, "{}", dir.display());
+        assert!(missed.is_empty(), "{}: {missed:?}", dir.display());
+    }
+}
+
+#[test]
+fn the_cells_no_case_reaches_are_named_by_step_and_entry() {
+    let dir = common::policies_dir().join("tangdaifu-smbg");
+    let mut source = common::package(&dir);
+    // Only the case that pays the top step.
+    source
+        .files
+        .retain(|f| !f.name.starts_with("cases/") || f.name.contains("full-rebate"));
+    let package = load(&source).unwrap();
+    let (outcomes, _, missed) = package.run_cases_covered();
+    assert!(!outcomes.is_empty());
+    assert!(
+        missed
+            .contains(&"table `rebate_percent_by_fasting_in_target`: step 1 (below 50)".to_owned()),
+        "{missed:?}"
+    );
+}

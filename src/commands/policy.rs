@@ -158,11 +158,11 @@ pub fn check(args: &PolicyArgs) -> anyhow::Result<()> {
 
 pub fn test(args: &PolicyArgs) -> anyhow::Result<()> {
     let (source, package) = load_or_report(&args.dir, args.format)?;
-    let (outcomes, failed) = package.run_cases();
+    let (outcomes, failed, missed) = package.run_cases_covered();
     match args.format {
         ReportFormat::Json => println!(
             "{}",
-            serde_json::json!({ "policy": source.name, "passed": outcomes.len() - failed, "failed": failed, "cases": outcomes })
+            serde_json::json!({ "policy": source.name, "passed": outcomes.len() - failed, "failed": failed, "cases": outcomes, "cells_no_case_reaches": missed })
         ),
         ReportFormat::Text => {
             for o in &outcomes {
@@ -179,6 +179,9 @@ pub fn test(args: &PolicyArgs) -> anyhow::Result<()> {
                         println!("         {line}");
                     }
                 }
+            }
+            for m in &missed {
+                println!("warning: no case reaches {m}");
             }
             println!(
                 "{}: {} passed, {failed} failed",

@@ -64,6 +64,25 @@ impl Package {
         let failed = outcomes.iter().filter(|o| !o.passed()).count();
         (outcomes, failed)
     }
+
+    /// [`Package::run_cases`], and each table cell no case's lookup reached, in words
+    /// ("table `rebate`: step 4 (90 and above)"): a step no case reaches is a threshold nothing
+    /// shows the plan pays as the contract says.
+    pub fn run_cases_covered(&self) -> (Vec<cases::CaseOutcome>, usize, Vec<String>) {
+        let ((outcomes, failed), hits) = tables::recording_hits(|| self.run_cases());
+        let missed = self
+            .policy
+            .manifest
+            .tables
+            .iter()
+            .flat_map(|t| {
+                t.cells_missed(&hits)
+                    .into_iter()
+                    .map(move |c| format!("table `{}`: {c}", t.name))
+            })
+            .collect();
+        (outcomes, failed, missed)
+    }
 }
 
 /// Loads and checks a package: manifest, script (compiled once), cases, and a run of the

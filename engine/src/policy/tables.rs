@@ -37,6 +37,8 @@ use super::terms::{TermKind, TermValue, is_identifier};
 use super::toml_reader::{TableReader, decimal_of, integer_of, kind_of};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
 use toml::de::{DeTable, DeValue};
@@ -145,13 +147,16 @@ impl StepTable {
         }
         let mut rows = &self.rows;
         let mut found = None;
+        let mut path = Vec::with_capacity(keys.len());
         for key in keys {
-            let cell = self.find(rows, key)?;
+            let (index, cell) = self.find(rows, key)?;
+            path.push(index);
             match cell {
                 Cell::Value(v) => found = Some(v),
                 Cell::Inner(inner) => rows = inner,
             }
         }
+        record_hit(&self.name, path);
         // Loading gives a two-key table inner tables and a one-key table values, so the last
         // key always lands on a value.
         found.ok_or_else(|| LookupError::KeyCount {
@@ -162,12 +167,13 @@ impl StepTable {
         })
     }
 
-    fn find<'r>(&self, rows: &'r TableRows, key: &Key) -> Result<&'r Cell, LookupError> {
+    fn find<'r>(&self, rows: &'r TableRows, key: &Key) -> Result<(usize, &'r Cell), LookupError> {
         match (rows, key) {
             (TableRows::Steps(steps), Key::Number(key)) => steps
                 .iter()
-                .find(|s| s.from.is_none_or(|f| f <= *key) && s.to.is_none_or(|t| *key < t))
-                .map(|s| &s.value)
+                .enumerate()
+                .find(|(_, s)| s.from.is_none_or(|f| f <= *key) && s.to.is_none_or(|t| *key < t))
+                .map(|(i, s)| (i, &s.value))
                 .ok_or_else(|| LookupError::OutOfRange {
                     table: self.name.clone(),
                     key: *key,
@@ -175,8 +181,9 @@ impl StepTable {
                 }),
             (TableRows::Entries(entries), Key::Text(key)) => entries
                 .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v)
+                .enumerate()
+                .find(|(_, (k, _))| k == key)
+                .map(|(i, (_, v))| (i, v))
                 .ok_or_else(|| LookupError::NoEntry {
                     table: self.name.clone(),
                     key: key.clone(),
@@ -202,6 +209,80 @@ impl StepTable {
     /// The range of keys the table covers, in words.
     pub fn covers(&self) -> String {
         covers(&self.rows)
+    }
+
+    /// Each cell no lookup in `hits` reached, in words: `step 4 (90 and above)`, `entry
+    /// \`gold\`, \`insulin\``.
+    pub fn cells_missed(&self, hits: &Hits) -> Vec<String> {
+        let mut out = Vec::new();
+        missed(
+            &self.name,
+            &self.rows,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            hits,
+            &mut out,
+        );
+        out
+    }
+}
+
+/// The cells lookups reached: (table, index of the row at each key).
+pub type Hits = BTreeSet<(String, Vec<usize>)>;
+
+thread_local! {
+    /// While cases run: the cells their lookups reach, to tell the author which none reaches.
+    static HITS: RefCell<Option<Hits>> = const { RefCell::new(None) };
+}
+
+fn record_hit(table: &str, path: Vec<usize>) {
+    HITS.with(|h| {
+        if let Some(hits) = h.borrow_mut().as_mut() {
+            hits.insert((table.to_owned(), path));
+        }
+    });
+}
+
+/// Runs `f` noting every table cell its lookups reach on this thread.
+pub fn recording_hits<R>(f: impl FnOnce() -> R) -> (R, Hits) {
+    HITS.with(|h| *h.borrow_mut() = Some(Hits::new()));
+    let out = f();
+    let hits = HITS.with(|h| h.borrow_mut().take()).unwrap_or_default();
+    (out, hits)
+}
+
+fn missed(
+    table: &str,
+    rows: &TableRows,
+    path: &mut Vec<usize>,
+    words: &mut Vec<String>,
+    hits: &Hits,
+    out: &mut Vec<String>,
+) {
+    let cells: Vec<(String, &Cell)> = match rows {
+        TableRows::Steps(steps) => steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("step {} ({s})", i + 1), &s.value))
+            .collect(),
+        TableRows::Entries(entries) => entries
+            .iter()
+            .map(|(k, v)| (format!("entry `{k}`"), v))
+            .collect(),
+    };
+    for (i, (word, cell)) in cells.into_iter().enumerate() {
+        path.push(i);
+        words.push(word);
+        match cell {
+            Cell::Value(_) => {
+                if !hits.contains(&(table.to_owned(), path.clone())) {
+                    out.push(words.join(", "));
+                }
+            }
+            Cell::Inner(inner) => missed(table, inner, path, words, hits, out),
+        }
+        path.pop();
+        words.pop();
     }
 }
 
