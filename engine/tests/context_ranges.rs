@@ -5,10 +5,7 @@
 
 mod common;
 
-use incentive_engine::Period;
-use incentive_engine::policy::{
-    EvaluationInput, History, MemberProfile, PolicySource, SourceFile, load,
-};
+use incentive_engine::policy::{History, MemberProfile, load};
 
 /// Fasting at 85, 125 and 140 mg/dL, a post-meal reading at 200.
 const READINGS: &str = "member_id,time,glucose_mg_dl,context
@@ -18,32 +15,16 @@ M1,2026-03-03T07:00:00+08:00,140,fasting
 M1,2026-03-03T10:00:00+08:00,200,post_meal
 ";
 
+const TERMS: &str = "\n[terms]\nada_fasting_low = { type = \"glucose\", value = 80, unit = \"mg/dL\" }\nada_fasting_high = { type = \"glucose\", value = 130, unit = \"mg/dL\" }\n";
+
 fn said(expression: &str) -> Result<String, String> {
-    let manifest = "id = \"ctx\"\nversion = \"1\"\nname = \"ctx\"\ninsurer = \"Example\"\ncurrency = \"CNY\"\ntimezone = \"Asia/Shanghai\"\nperiod = \"monthly\"\neffective_from = 2026-01-01\n\n[terms]\nada_fasting_low = { type = \"glucose\", value = 80, unit = \"mg/dL\" }\nada_fasting_high = { type = \"glucose\", value = 130, unit = \"mg/dL\" }\n\n[rounding]\nminor_unit = 0.01\n";
-    let rules = format!(
-        "fn decide(record, member, history) {{\n    let said = if member.id == \"M1\" {{ {expression} }} else {{ 0 }};\n    #{{ reward: 0, reasons: [`${{said}}`] }}\n}}\n"
-    );
-    let source = PolicySource {
-        name: "ctx".into(),
-        files: vec![
-            SourceFile::new("policy.toml", manifest),
-            SourceFile::new("rules.rhai", rules),
-        ],
-    };
-    let policy = load(&source).unwrap().policy;
+    let manifest = common::manifest("ctx", "monthly", TERMS);
+    let policy = load(&common::saying(&manifest, expression, "0"))
+        .unwrap()
+        .policy;
     let member = MemberProfile::new(common::member_id("M1"));
     let readings = common::readings_of(READINGS, "M1");
-    let history = History::default();
-    policy
-        .evaluate(&EvaluationInput {
-            member: &member,
-            period: Period::parse("2026-03").unwrap(),
-            readings: &readings,
-            labs: &[],
-            history: &history,
-        })
-        .map(|d| d.explanation.join(" | "))
-        .map_err(|e| e.to_string())
+    common::said(&policy, &member, "2026-03", &readings, &History::default())
 }
 
 #[test]

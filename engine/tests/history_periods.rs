@@ -14,42 +14,19 @@ mod common;
 use incentive_engine::Period;
 use incentive_engine::policy::record_view::MetricValue;
 use incentive_engine::policy::{
-    EvaluationInput, History, MemberProfile, Policy, PolicySource, PriorOutcome, SourceFile, load,
+    EvaluationInput, History, MemberProfile, Policy, PriorOutcome, load,
 };
 use incentive_engine::readings::Readings;
 use rust_decimal::Decimal;
 
-const MANIFEST: &str = r#"id = "history-fixture"
-version = "1"
-name = "history fixture"
-insurer = "Example"
-currency = "CNY"
-timezone = "Asia/Shanghai"
-period = "quarterly"
-effective_from = 2026-01-01
-
-[history]
-keep = ["tir_percent", "days_with_readings"]
-
-[rounding]
-minor_unit = 0.01
-"#;
+const KEEPING: &str = "\n[history]\nkeep = [\"tir_percent\", \"days_with_readings\"]\n";
 
 /// A policy whose reasons are `expression`'s value, as text.
 fn policy_saying(expression: &str) -> Policy {
-    let rules = format!(
-        "fn decide(record, member, history) {{\n    let said = if member.id == \"M1\" {{ {expression} }} else {{ 0 }};\n    #{{ reward: 0, reasons: [`${{said}}`] }}\n}}\n"
-    );
-    let source = PolicySource {
-        name: "history-fixture".into(),
-        files: vec![
-            SourceFile::new("policy.toml", MANIFEST),
-            SourceFile::new("rules.rhai", rules),
-        ],
-    };
-    // Only member M1 reads the expression: the probes that check a package as it loads would
-    // fail on the expressions that fail on purpose.
-    load(&source).unwrap().policy
+    let manifest = common::manifest("history-fixture", "quarterly", KEEPING);
+    load(&common::saying(&manifest, expression, "0"))
+        .unwrap()
+        .policy
 }
 
 fn outcome(period: &str, tir: Option<i64>) -> PriorOutcome {
@@ -82,20 +59,14 @@ fn history() -> History {
 }
 
 fn said(expression: &str, history: &History) -> Result<String, String> {
-    let policy = policy_saying(expression);
     let member = MemberProfile::new(common::member_id("M1"));
-    let readings = Readings::default();
-    let input = EvaluationInput {
-        member: &member,
-        period: Period::parse("2026-Q4").unwrap(),
-        readings: &readings,
-        labs: &[],
+    common::said(
+        &policy_saying(expression),
+        &member,
+        "2026-Q4",
+        &Readings::default(),
         history,
-    };
-    match policy.evaluate(&input) {
-        Ok(d) => Ok(d.explanation.join(" | ")),
-        Err(e) => Err(e.to_string()),
-    }
+    )
 }
 
 #[test]

@@ -20,37 +20,22 @@ use incentive_engine::policy::{
 use incentive_engine::readings::Readings;
 use std::collections::BTreeMap;
 
-const MANIFEST: &str = r#"id = "attributes-fixture"
-version = "1"
-name = "attributes fixture"
-insurer = "Example"
-currency = "CNY"
-timezone = "Asia/Shanghai"
-period = "monthly"
-effective_from = 2026-01-01
-
+const ATTRIBUTES: &str = r#"
 [attributes]
 monthly_premium = { type = "money", description = "the member's own premium a month" }
 family_id = { type = "text", optional = true }
 children = { type = "count", optional = true }
 renewal_on = { type = "date", optional = true }
 smoker = { type = "flag", optional = true }
-
-[rounding]
-minor_unit = 0.01
 "#;
 
+fn manifest() -> String {
+    common::manifest("attributes-fixture", "monthly", ATTRIBUTES)
+}
+
 fn policy(expression: &str) -> Policy {
-    let rules = format!(
-        "fn decide(record, member, history) {{\n    let said = if member.id == \"M1\" {{ {expression} }} else {{ member.monthly_premium }};\n    #{{ reward: 0, reasons: [`${{said}}`] }}\n}}\n"
-    );
-    let source = PolicySource {
-        name: "attributes-fixture".into(),
-        files: vec![
-            SourceFile::new("policy.toml", MANIFEST),
-            SourceFile::new("rules.rhai", rules),
-        ],
-    };
+    // The probes read the one attribute every member has.
+    let source = common::saying(&manifest(), expression, "member.monthly_premium");
     load(&source).unwrap().policy
 }
 
@@ -66,17 +51,13 @@ fn member(attributes: &[(&str, AttributeValue)]) -> MemberProfile {
 
 fn said(expression: &str, member: &MemberProfile) -> Result<String, String> {
     let readings = Readings::default();
-    let history = History::default();
-    policy(expression)
-        .evaluate(&EvaluationInput {
-            member,
-            period: Period::parse("2026-03").unwrap(),
-            readings: &readings,
-            labs: &[],
-            history: &history,
-        })
-        .map(|d| d.explanation.join(" | "))
-        .map_err(|e| e.to_string())
+    common::said(
+        &policy(expression),
+        member,
+        "2026-03",
+        &readings,
+        &History::default(),
+    )
 }
 
 fn text(s: &str) -> AttributeValue {
@@ -166,7 +147,7 @@ fn an_attribute_the_policy_does_not_declare_says_where_to_declare_it() {
     let source = PolicySource {
         name: "attributes-fixture".into(),
         files: vec![
-            SourceFile::new("policy.toml", MANIFEST),
+            SourceFile::new("policy.toml", manifest()),
             SourceFile::new(
                 "rules.rhai",
                 "fn decide(record, member, history) {\n    #{ reward: 0, reasons: [member.family_idd] }\n}\n",

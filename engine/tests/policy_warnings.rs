@@ -74,3 +74,25 @@ fn each_likely_slip_is_a_warning_at_its_line_and_the_package_still_loads() {
     // `premium` is read by the cap, not by a rule: no warning.
     assert!(!text.contains("`premium` is declared"), "{text}");
 }
+
+/// Only `decide` knows its parameters for what they are: a helper whose parameter is called
+/// `record` may be given anything, and its properties are not checked as the record's.
+#[test]
+fn a_helpers_parameter_named_record_is_not_taken_for_the_record() {
+    let rules = "fn label(record) { record.title }
+fn decide(record, member, history) {
+    let shown = label(#{ title: \"x\" });
+    #{ reward: 0, reasons: [shown] }
+}
+";
+    let manifest = "id = \"helper\"\nversion = \"1\"\nname = \"helper\"\ninsurer = \"Example\"\ncurrency = \"CNY\"\ntimezone = \"Asia/Shanghai\"\nperiod = \"monthly\"\neffective_from = 2026-01-01\n\n[rounding]\nminor_unit = 0.01\n";
+    let source = PolicySource {
+        name: "helper".into(),
+        files: vec![
+            SourceFile::new("policy.toml", manifest),
+            SourceFile::new("rules.rhai", rules),
+        ],
+    };
+    let package = load(&source).unwrap();
+    assert!(!package.warnings.has_errors());
+}

@@ -10,27 +10,13 @@
 
 mod common;
 
-use incentive_engine::Period;
-use incentive_engine::policy::{
-    EvaluationInput, History, MemberProfile, Policy, PolicySource, SourceFile, load,
-};
+use incentive_engine::policy::{History, MemberProfile, Policy, load};
 
 fn policy(kind: &str, expression: &str) -> Policy {
-    let manifest = format!(
-        "id = \"parts\"\nversion = \"1\"\nname = \"parts\"\ninsurer = \"Example\"\ncurrency = \"CNY\"\ntimezone = \"Asia/Shanghai\"\nperiod = \"{kind}\"\neffective_from = 2026-01-01\n\n[rounding]\nminor_unit = 0.01\n"
-    );
-    // Only member M1 reads the expression, so the probes a package is loaded with pass.
-    let rules = format!(
-        "fn decide(record, member, history) {{\n    let said = if member.id == \"M1\" {{ {expression} }} else {{ 0 }};\n    #{{ reward: 0, reasons: [`${{said}}`] }}\n}}\n"
-    );
-    let source = PolicySource {
-        name: "parts".into(),
-        files: vec![
-            SourceFile::new("policy.toml", manifest),
-            SourceFile::new("rules.rhai", rules),
-        ],
-    };
-    load(&source).unwrap().policy
+    let manifest = common::manifest("parts", kind, "");
+    load(&common::saying(&manifest, expression, "0"))
+        .unwrap()
+        .policy
 }
 
 /// Fasting readings: 5.5 mmol/L on 3 January, 9.0 on 10 February, none in March; and 5.0 at
@@ -45,18 +31,13 @@ M1,2026-11-02T07:00:00+08:00,6.0,fasting
 fn said(kind: &str, period: &str, expression: &str) -> Result<String, String> {
     let member = MemberProfile::new(common::member_id("M1"));
     let readings = common::readings_of(READINGS, "M1");
-    let history = History::default();
-    let input = EvaluationInput {
-        member: &member,
-        period: Period::parse(period).unwrap(),
-        readings: &readings,
-        labs: &[],
-        history: &history,
-    };
-    policy(kind, expression)
-        .evaluate(&input)
-        .map(|d| d.explanation.join(" | "))
-        .map_err(|e| e.to_string())
+    common::said(
+        &policy(kind, expression),
+        &member,
+        period,
+        &readings,
+        &History::default(),
+    )
 }
 
 #[test]

@@ -11,10 +11,7 @@
 
 mod common;
 
-use incentive_engine::Period;
-use incentive_engine::policy::{
-    EvaluationInput, History, MemberProfile, Policy, PolicySource, SourceFile, load,
-};
+use incentive_engine::policy::{History, MemberProfile, Policy, PolicySource, load};
 use incentive_engine::readings::Readings;
 
 const TABLES: &str = r#"
@@ -41,19 +38,11 @@ entries = { gold = [{ to = 65, value = 30 }, { from = 65, value = 35 }], silver 
 "#;
 
 fn source(tables: &str, expression: &str) -> PolicySource {
-    let manifest = format!(
-        "id = \"two-keys\"\nversion = \"1\"\nname = \"two keys\"\ninsurer = \"Example\"\ncurrency = \"CNY\"\ntimezone = \"Asia/Shanghai\"\nperiod = \"monthly\"\neffective_from = 2026-01-01\n{tables}\n[rounding]\nminor_unit = 0.01\n"
-    );
-    let rules = format!(
-        "fn decide(record, member, history) {{\n    let said = if member.id == \"M1\" {{ {expression} }} else {{ 0 }};\n    #{{ reward: 0, reasons: [`${{said}}`] }}\n}}\n"
-    );
-    PolicySource {
-        name: "two-keys".into(),
-        files: vec![
-            SourceFile::new("policy.toml", manifest),
-            SourceFile::new("rules.rhai", rules),
-        ],
-    }
+    common::saying(
+        &common::manifest("two-keys", "monthly", tables),
+        expression,
+        "0",
+    )
 }
 
 fn policy(expression: &str) -> Policy {
@@ -62,18 +51,13 @@ fn policy(expression: &str) -> Policy {
 
 fn said(expression: &str) -> Result<String, String> {
     let member = MemberProfile::new(common::member_id("M1"));
-    let readings = Readings::default();
-    let history = History::default();
-    policy(expression)
-        .evaluate(&EvaluationInput {
-            member: &member,
-            period: Period::parse("2026-03").unwrap(),
-            readings: &readings,
-            labs: &[],
-            history: &history,
-        })
-        .map(|d| d.explanation.join(" | "))
-        .map_err(|e| e.to_string())
+    common::said(
+        &policy(expression),
+        &member,
+        "2026-03",
+        &Readings::default(),
+        &History::default(),
+    )
 }
 
 #[test]

@@ -86,9 +86,10 @@ pub(crate) fn check(file: &SourceFile, ast: &AST, manifest: &Manifest, diags: &m
     };
     // Only `decide` knows its parameters for what they are: a helper's `record` may be
     // anything its caller passed.
-    let only_decide = ast.clone_functions_only_filtered(|_, _, _, name, _| name == ENTRY_POINT);
-    only_decide.walk(&mut |nodes: &[ASTNode]| {
-        if let Some(ASTNode::Expr(Expr::Dot(x, ..))) = nodes.last()
+    let functions = super::sites::Functions::of(ast);
+    ast.walk(&mut |nodes: &[ASTNode]| {
+        if let Some(ASTNode::Expr(Expr::Dot(x, _, pos))) = nodes.last()
+            && functions.owner(*pos) == Some(ENTRY_POINT)
             && let Expr::Variable(v, ..) = &x.lhs
         {
             let var = v.1.as_str();

@@ -61,35 +61,65 @@ fn span(file: &SourceFile, pos: Position) -> std::ops::Range<usize> {
     }
 }
 
+/// Which of a script's functions each place is in, by the span of its body: a walk of the
+/// whole AST does not say which function a node belongs to.
+pub(crate) struct Functions(Vec<(String, At, At)>);
+
+impl Functions {
+    pub(crate) fn of(ast: &AST) -> Self {
+        Self(
+            ast.iter_fn_def()
+                .filter_map(|f| {
+                    let start = at(f.body.start_position())?;
+                    let end = at(f.body.end_position())?;
+                    Some((f.name.to_string(), start, end))
+                })
+                .collect(),
+        )
+    }
+
+    /// The function whose body holds `pos`.
+    pub(crate) fn owner(&self, pos: Position) -> Option<&str> {
+        let here = at(pos)?;
+        self.0
+            .iter()
+            .find(|(_, start, end)| *start <= here && here <= *end)
+            .map(|(name, ..)| name.as_str())
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, ..)| n == name)
+    }
+}
+
 /// Reads the script for its sites, and checks the decision literals `decide` returns.
 pub(crate) fn read(file: &SourceFile, ast: &AST, diags: &mut Diagnostics) -> Sites {
-    let functions: BTreeSet<String> = ast.iter_functions().map(|f| f.name.to_owned()).collect();
+    let functions = Functions::of(ast);
     let mut calls: BTreeMap<String, Vec<(String, Position)>> = BTreeMap::new();
     let mut loops: Vec<At> = Vec::new();
-    for name in &functions {
-        let only = ast.clone_functions_only_filtered(|_, _, _, n, _| n == name.as_str());
-        let mine = calls.entry(name.clone()).or_default();
-        only.walk(&mut |path: &[ASTNode]| {
-            match path.last() {
-                Some(ASTNode::Stmt(
-                    Stmt::While(_, pos) | Stmt::Do(_, _, pos) | Stmt::For(_, pos),
-                )) => loops.extend(at(*pos)),
-                Some(ASTNode::Expr(Expr::FnCall(call, pos)))
-                    if functions.contains(call.name.as_str()) =>
-                {
-                    mine.push((call.name.to_string(), *pos));
-                }
-                _ => {}
+    ast.walk(&mut |path: &[ASTNode]| {
+        match path.last() {
+            Some(ASTNode::Stmt(Stmt::While(_, pos) | Stmt::Do(_, _, pos) | Stmt::For(_, pos))) => {
+                loops.extend(at(*pos));
             }
-            true
-        });
-    }
+            Some(ASTNode::Expr(Expr::FnCall(call, pos))) if functions.has(call.name.as_str()) => {
+                if let Some(from) = functions.owner(*pos) {
+                    calls
+                        .entry(from.to_owned())
+                        .or_default()
+                        .push((call.name.to_string(), *pos));
+                }
+            }
+            _ => {}
+        }
+        true
+    });
     loops.sort_unstable();
     let decide = file.text.lines().enumerate().find_map(|(i, line)| {
         line.find(&format!("fn {ENTRY_POINT}("))
             .map(|c| (i + 1, c + 1))
     });
-    let decision = check_decisions(file, ast, diags);
+    let decision = check_decisions(file, ast, &functions, diags);
     Sites {
         decide,
         decision,
@@ -121,13 +151,20 @@ fn recursive_call(calls: &BTreeMap<String, Vec<(String, Position)>>) -> Option<A
 /// Checks each map literal `decide` returns (in a `return`, or as its last expression) or
 /// that names `reward`: fields the engine knows, a `reward` that could be one. Gives the
 /// position of the literal when there is exactly one.
-fn check_decisions(file: &SourceFile, ast: &AST, diags: &mut Diagnostics) -> Option<At> {
-    let only = ast.clone_functions_only_filtered(|_, _, _, n, _| n == ENTRY_POINT);
+fn check_decisions(
+    file: &SourceFile,
+    ast: &AST,
+    functions: &Functions,
+    diags: &mut Diagnostics,
+) -> Option<At> {
     let mut literals: Vec<Position> = Vec::new();
-    only.walk(&mut |path: &[ASTNode]| {
+    ast.walk(&mut |path: &[ASTNode]| {
         let Some(ASTNode::Expr(Expr::Map(map, pos))) = path.last() else {
             return true;
         };
+        if functions.owner(*pos) != Some(ENTRY_POINT) {
+            return true;
+        }
         let returned = matches!(
             path.len().checked_sub(2).and_then(|i| path.get(i)),
             Some(ASTNode::Stmt(Stmt::Return(..)))

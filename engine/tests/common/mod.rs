@@ -109,3 +109,64 @@ pub fn policy_dirs() -> Vec<std::path::PathBuf> {
     dirs.sort();
     dirs
 }
+
+/// A manifest for a test policy `id` deciding `period` periods from 2026-01-01, with `extra`
+/// (terms, tables, [history], [attributes] …) before its [rounding].
+pub fn manifest(id: &str, period: &str, extra: &str) -> String {
+    format!(
+        "id = \"{id}\"\nversion = \"1\"\nname = \"{id}\"\ninsurer = \"Example\"\ncurrency = \"CNY\"\ntimezone = \"Asia/Shanghai\"\nperiod = \"{period}\"\neffective_from = 2026-01-01\n{extra}\n[rounding]\nminor_unit = 0.01\n"
+    )
+}
+
+/// A package of `manifest` whose `decide` gives, as its one reason, what `expression` is for
+/// member M1. Every other member — the probes a package is loaded with — reads `otherwise`
+/// instead, so an expression that fails on purpose fails only when a test asks.
+pub fn saying(
+    manifest: &str,
+    expression: &str,
+    otherwise: &str,
+) -> incentive_engine::policy::PolicySource {
+    use incentive_engine::policy::{PolicySource, SourceFile};
+    let rules = format!(
+        "fn decide(record, member, history) {{\n    let said = if member.id == \"M1\" {{ {expression} }} else {{ {otherwise} }};\n    #{{ reward: 0, reasons: [`${{said}}`] }}\n}}\n"
+    );
+    PolicySource {
+        name: "test-policy".into(),
+        files: vec![
+            SourceFile::new("policy.toml", manifest),
+            SourceFile::new("rules.rhai", rules),
+        ],
+    }
+}
+
+/// The decision `policy` gives `member` for `period`, or the error as text.
+pub fn decide(
+    policy: &incentive_engine::policy::Policy,
+    member: &incentive_engine::policy::MemberProfile,
+    period: &str,
+    readings: &Readings,
+    history: &incentive_engine::policy::History,
+) -> Result<incentive_engine::policy::Decision, String> {
+    use incentive_engine::Period;
+    use incentive_engine::policy::EvaluationInput;
+    policy
+        .evaluate(&EvaluationInput {
+            member,
+            period: Period::parse(period).unwrap(),
+            readings,
+            labs: &[],
+            history,
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// What a policy made by [`saying`] says for `member`: its explanation, or the error as text.
+pub fn said(
+    policy: &incentive_engine::policy::Policy,
+    member: &incentive_engine::policy::MemberProfile,
+    period: &str,
+    readings: &Readings,
+    history: &incentive_engine::policy::History,
+) -> Result<String, String> {
+    decide(policy, member, period, readings, history).map(|d| d.explanation.join(" | "))
+}
