@@ -357,7 +357,11 @@ impl Policy {
             }
         };
         let mut history_summary = input.history.as_of_in(period, start);
-        history_summary.keep = Arc::clone(&m.history.keep);
+        // Only a script that reads earlier periods pays for gathering them.
+        if self.sites.reads_earlier_periods {
+            history_summary.earlier = Some(input.history.earlier_than(period));
+            history_summary.keep = Some(Arc::clone(&m.history.keep));
+        }
         let history = HistoryView(Arc::new(history_summary.clone()));
 
         let mut scope = Scope::new();

@@ -96,8 +96,11 @@ impl YearStart {
     /// The year `period` belongs to: the one its first day is in, named by the calendar year
     /// in which it starts.
     pub fn year_of(self, period: Period) -> i32 {
-        match (self, period.first_day()) {
-            (Self::Anniversary { month, day }, Some(first)) => {
+        let Self::Anniversary { month, day } = self else {
+            return period.year();
+        };
+        match period.first_day() {
+            Some(first) => {
                 use chrono::Datelike;
                 if (first.month(), first.day()) < (month, day) {
                     first.year() - 1
@@ -105,7 +108,7 @@ impl YearStart {
                     first.year()
                 }
             }
-            _ => period.year(),
+            None => period.year(),
         }
     }
 }
@@ -134,18 +137,30 @@ pub struct HistorySummary {
     #[serde(skip)]
     pub period: Period,
     /// The outcomes of the periods before it of its kind, oldest first: what
-    /// `history.period(-1)` reads.
+    /// `history.period(-1)` reads; gathered only for a script that reads earlier periods.
     #[serde(skip)]
-    pub earlier: Arc<[PriorOutcome]>,
+    pub earlier: Option<Arc<[PriorOutcome]>>,
     /// The metrics the policy keeps (set by the policy evaluating).
     #[serde(skip)]
-    pub keep: Arc<[Metric]>,
+    pub keep: Option<Arc<[Metric]>>,
 }
 
 impl History {
     /// Summarises the outcomes before `period`. The history is data a caller sends (a case
     /// file, a platform), so its sums saturate rather than overflow: a total too large for its
     /// type is held at the largest value, which every yearly cap reads as spent.
+    /// The outcomes of the periods before `period` of its kind, oldest first.
+    pub fn earlier_than(&self, period: Period) -> Arc<[PriorOutcome]> {
+        let mut before: Vec<PriorOutcome> = self
+            .outcomes
+            .iter()
+            .filter(|o| o.period.kind() == period.kind() && o.period < period)
+            .cloned()
+            .collect();
+        before.sort_by_key(|o| o.period);
+        before.into()
+    }
+
     pub fn as_of(&self, period: Period) -> HistorySummary {
         self.as_of_in(period, YearStart::Calendar)
     }
@@ -199,8 +214,8 @@ impl History {
             premium_loading_percent: self.premium_loading_percent,
             pool_paid: self.pool_paid,
             period,
-            earlier: before.into_iter().cloned().collect(),
-            keep: Arc::from([]),
+            earlier: None,
+            keep: None,
         }
     }
 }

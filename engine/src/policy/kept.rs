@@ -150,12 +150,14 @@ fn by_name(summary: &HistorySummary, name: &str) -> Result<Dynamic, Box<EvalAltR
 fn found(summary: &HistorySummary, wanted: Period) -> Dynamic {
     summary
         .earlier
+        .as_deref()
+        .unwrap_or_default()
         .iter()
         .find(|o| o.period == wanted)
         .map_or(Dynamic::UNIT, |o| {
             Dynamic::from(PeriodView {
                 outcome: o.clone(),
-                keep: Arc::clone(&summary.keep),
+                keep: summary.keep.clone().unwrap_or_else(|| Arc::from([])),
             })
         })
 }

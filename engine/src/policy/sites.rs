@@ -27,6 +27,9 @@ pub struct Sites {
     pub first_loop: Option<At>,
     /// A call that closes a cycle of the script's functions (a function calling itself).
     pub recursion: Option<At>,
+    /// Whether the script calls `period(…)`, reading earlier periods: only then does an
+    /// evaluation gather them.
+    pub reads_earlier_periods: bool,
 }
 
 impl Sites {
@@ -97,8 +100,14 @@ pub(crate) fn read(file: &SourceFile, ast: &AST, diags: &mut Diagnostics) -> Sit
     let functions = Functions::of(ast);
     let mut calls: BTreeMap<String, Vec<(String, Position)>> = BTreeMap::new();
     let mut loops: Vec<At> = Vec::new();
+    let mut reads_earlier_periods = false;
     ast.walk(&mut |path: &[ASTNode]| {
         match path.last() {
+            Some(ASTNode::Expr(Expr::MethodCall(call, _) | Expr::FnCall(call, _)))
+                if call.name == "period" =>
+            {
+                reads_earlier_periods = true;
+            }
             Some(ASTNode::Stmt(Stmt::While(_, pos) | Stmt::Do(_, _, pos) | Stmt::For(_, pos))) => {
                 loops.extend(at(*pos));
             }
@@ -125,6 +134,7 @@ pub(crate) fn read(file: &SourceFile, ast: &AST, diags: &mut Diagnostics) -> Sit
         decision,
         first_loop: loops.first().copied(),
         recursion: recursive_call(&calls),
+        reads_earlier_periods,
     }
 }
 

@@ -147,16 +147,19 @@ impl StepTable {
         }
         let mut rows = &self.rows;
         let mut found = None;
-        let mut path = Vec::with_capacity(keys.len());
-        for key in keys {
+        // At most two keys: the row reached at each, without allocating.
+        let mut path = [0_usize; 2];
+        for (depth, key) in keys.iter().enumerate() {
             let (index, cell) = self.find(rows, key)?;
-            path.push(index);
+            if let Some(slot) = path.get_mut(depth) {
+                *slot = index;
+            }
             match cell {
                 Cell::Value(v) => found = Some(v),
                 Cell::Inner(inner) => rows = inner,
             }
         }
-        record_hit(&self.name, path);
+        record_hit(&self.name, path.get(..keys.len()).unwrap_or_default());
         // Loading gives a two-key table inner tables and a one-key table values, so the last
         // key always lands on a value.
         found.ok_or_else(|| LookupError::KeyCount {
@@ -235,10 +238,10 @@ thread_local! {
     static HITS: RefCell<Option<Hits>> = const { RefCell::new(None) };
 }
 
-fn record_hit(table: &str, path: Vec<usize>) {
+fn record_hit(table: &str, path: &[usize]) {
     HITS.with(|h| {
         if let Some(hits) = h.borrow_mut().as_mut() {
-            hits.insert((table.to_owned(), path));
+            hits.insert((table.to_owned(), path.to_vec()));
         }
     });
 }
