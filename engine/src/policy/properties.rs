@@ -56,6 +56,11 @@ fn has(ty: &str, name: &str) -> bool {
     getters().get(ty).is_some_and(|g| g.contains(name))
 }
 
+/// The properties of `ty`, for a suggestion.
+fn names_of(ty: &str) -> impl Iterator<Item = &'static str> {
+    getters().get(ty).into_iter().flatten().map(String::as_str)
+}
+
 fn span(file: &SourceFile, pos: Position) -> std::ops::Range<usize> {
     match (pos.line(), pos.position()) {
         (Some(line), col) => {
@@ -126,11 +131,7 @@ fn check_record(file: &SourceFile, var: &str, name: &str, pos: Position, diags: 
     if has("Record", name) {
         return;
     }
-    let names = getters()
-        .get("Record")
-        .into_iter()
-        .flatten()
-        .map(String::as_str);
+    let names = names_of("Record");
     unknown(
         file,
         pos,
@@ -151,19 +152,15 @@ fn check_member(
     if has("Member", name) || manifest.attributes.get(name).is_some() {
         return;
     }
-    let builtin = getters()
-        .get("Member")
-        .into_iter()
-        .flatten()
-        .map(String::as_str);
-    let declared = manifest.attributes.0.iter().map(|d| d.name.as_str());
+    let mut names: Vec<&str> = names_of("Member").collect();
+    names.extend(manifest.attributes.0.iter().map(|d| d.name.as_str()));
     unknown(
         file,
         pos,
         format!(
             "`{var}.{name}` is not an attribute of the member: declare it in policy.toml [attributes] to read it"
         ),
-        closest(name, builtin.chain(declared)),
+        closest(name, names),
         diags,
     );
 }
@@ -186,11 +183,7 @@ fn check_history(
             if let Some((name, pos)) = property(rhs)
                 && !has("History", name)
             {
-                let names = getters()
-                    .get("History")
-                    .into_iter()
-                    .flatten()
-                    .map(String::as_str);
+                let names = names_of("History");
                 unknown(
                     file,
                     pos,
@@ -226,11 +219,7 @@ fn check_period(
             .help(format!("add \"{name}\" to [history] keep in policy.toml"));
         return;
     }
-    let fields = getters()
-        .get("Period")
-        .into_iter()
-        .flatten()
-        .map(String::as_str);
+    let fields = names_of("Period");
     let kept_names = kept.iter().map(|m| m.name());
     unknown(
         file,
