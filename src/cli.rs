@@ -356,6 +356,17 @@ pub struct EvaluateArgs {
     pub history: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = DecisionFormat::Json)]
     pub format: DecisionFormat,
+    /// With `--format text`: what the member is shown (`member`), or everything staff need
+    /// (`staff`: flags, metrics read and kept, hashes).
+    #[arg(long, value_enum, default_value_t = DecisionView::Member)]
+    pub view: DecisionView,
+}
+
+/// Who a text decision is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecisionView {
+    Member,
+    Staff,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -237,6 +237,54 @@ fn evaluate_reads_earlier_outcomes_from_a_history_file_and_explains_the_cap() {
 }
 
 #[test]
+fn evaluate_shows_a_member_what_they_get_and_why_and_staff_the_rest() {
+    let member = evaluate_m7(
+        "evaluate-member-view",
+        "2026-03",
+        None,
+        &["--format", "text"],
+    );
+    assert!(member.status.success(), "{}", text(&member.stderr));
+    let shown = text(&member.stdout);
+    assert!(
+        shown.starts_with("tangdaifu-smbg · 2026-03\nreward: 30.00 CNY\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("why:\n  - "), "{shown}");
+    for staff_only in [
+        "sha256:",
+        "metrics read",
+        "engine",
+        "M7",
+        "premium adjustment",
+    ] {
+        assert!(
+            !shown.contains(staff_only),
+            "`{staff_only}` in the member view:\n{shown}"
+        );
+    }
+    let staff = evaluate_m7(
+        "evaluate-staff-view",
+        "2026-03",
+        None,
+        &["--format", "text", "--view", "staff"],
+    );
+    assert!(staff.status.success(), "{}", text(&staff.stderr));
+    let shown = text(&staff.stdout);
+    for line in [
+        "M7 · 2026-03 · tangdaifu-smbg v1.0.0",
+        "metrics read: ",
+        "fasting_n = 12",
+        " · inputs sha256:",
+    ] {
+        assert!(
+            shown.contains(line),
+            "`{line}` missing from the staff view:\n{shown}"
+        );
+    }
+}
+
+#[test]
 fn evaluate_refuses_a_period_of_the_wrong_kind_by_name() {
     let out = evaluate_m7("evaluate-period", "2026-Q1", None, &[]);
     assert_eq!(out.status.code(), Some(1));

@@ -257,7 +257,10 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     let decision = policy.evaluate(&input)?;
     match args.format {
         crate::cli::DecisionFormat::Json => println!("{}", decision.to_json_pretty()),
-        crate::cli::DecisionFormat::Text => print!("{}", decision.to_text()),
+        crate::cli::DecisionFormat::Text => match args.view {
+            crate::cli::DecisionView::Member => print!("{}", decision.to_member_text()),
+            crate::cli::DecisionView::Staff => print!("{}", decision.to_text()),
+        },
     }
     Ok(())
 }

@@ -78,7 +78,39 @@ impl Decision {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// The decision for a person: the outcome, then why.
+    /// What the member is shown: what they get, the premium change where there is one, their
+    /// status and points, and why — no hashes, codes or clinician flags (those are staff's).
+    pub fn to_member_text(&self) -> String {
+        let mut out = format!(
+            "{} · {}\nreward: {} {}\n",
+            self.policy_id, self.period, self.reward, self.currency
+        );
+        if !self.premium_adjustment_percent.is_zero() {
+            out.push_str(&format!(
+                "premium change: {}{}%\n",
+                if self.premium_adjustment_percent.is_sign_positive() {
+                    "+"
+                } else {
+                    ""
+                },
+                self.premium_adjustment_percent
+            ));
+        }
+        if let Some(t) = &self.tier {
+            out.push_str(&format!("status: {t}\n"));
+        }
+        if self.points != 0 {
+            out.push_str(&format!("points: {}\n", self.points));
+        }
+        out.push_str("why:\n");
+        for line in &self.explanation {
+            out.push_str(&format!("  - {line}\n"));
+        }
+        out
+    }
+
+    /// The decision for staff: the outcome, flags, why, the metrics read and kept, and what
+    /// makes it replayable (member, version, hashes, engine).
     pub fn to_text(&self) -> String {
         let mut out = format!(
             "{} · {} · {} v{}\nreward: {} {}\npremium adjustment: {}%\n",
@@ -106,6 +138,16 @@ impl Decision {
         out.push_str("why:\n");
         for line in &self.explanation {
             out.push_str(&format!("  - {line}\n"));
+        }
+        for (label, metrics) in [("metrics read", &self.metrics_used), ("kept", &self.kept)] {
+            if !metrics.is_empty() {
+                let shown: Vec<String> = metrics
+                    .0
+                    .iter()
+                    .map(|(name, value)| format!("{name} = {}", value.shown()))
+                    .collect();
+                out.push_str(&format!("{label}: {}\n", shown.join(", ")));
+            }
         }
         out.push_str(&format!(
             "policy {} · inputs {} · engine {}\n",

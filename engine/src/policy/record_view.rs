@@ -46,6 +46,15 @@ impl MetricValue {
         Self::Integer(i64::try_from(n).unwrap_or(i64::MAX))
     }
 
+    /// The value as text: `()` when undefined, as a script sees it.
+    pub fn shown(self) -> String {
+        match self {
+            Self::Integer(i) => i.to_string(),
+            Self::Decimal(d) => d.to_string(),
+            Self::Missing => "()".to_owned(),
+        }
+    }
+
     pub fn to_dynamic(self) -> rhai::Dynamic {
         match self {
             Self::Integer(i) => rhai::Dynamic::from_int(i),
