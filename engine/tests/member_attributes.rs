@@ -194,3 +194,18 @@ fn a_fractional_number_is_refused_with_how_to_send_money() {
         "{err}"
     );
 }
+
+#[test]
+fn a_policy_declaring_more_attributes_than_a_member_may_carry_is_refused() {
+    let many: String = (0..33)
+        .map(|i| format!("a{i} = {{ type = \"text\", optional = true }}\n"))
+        .collect();
+    let manifest = common::manifest("many", "monthly", &format!("\n[attributes]\n{many}"));
+    let text = load(&common::saying(&manifest, "0", "0"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("33 attributes declared, more than the 32 a member may carry (attributes_per_member_max)"),
+        "{text}"
+    );
+}

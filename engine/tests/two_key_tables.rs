@@ -147,3 +147,12 @@ fn every_row_of_a_two_key_table_is_checked_as_a_table_of_its_own() {
         assert!(text.contains(expected), "{expected}\n  got: {text}");
     }
 }
+
+#[test]
+fn a_key_that_is_neither_a_number_nor_text_is_named() {
+    let err = said(r#"lookup(tables.by_tier_and_insulin, true, "insulin")"#).unwrap_err();
+    assert!(
+        err.contains("table `by_tier_and_insulin` is looked up by numbers or text, not bool"),
+        "{err}"
+    );
+}
