@@ -360,6 +360,10 @@ pub struct EvaluateArgs {
     /// (`staff`: flags, metrics read and kept, hashes).
     #[arg(long, value_enum, default_value_t = DecisionView::Member)]
     pub view: DecisionView,
+    /// With `--format text`: the language to show it in, such as zh-CN (else the member's
+    /// `locale` attribute, else the package's default, English where it has it).
+    #[arg(long, value_name = "TAG")]
+    pub locale: Option<String>,
 }
 
 /// Who a text decision is for.

@@ -29,6 +29,7 @@
 pub mod glucose;
 pub mod ingest;
 pub mod lab;
+pub mod locale;
 pub mod member;
 pub mod metrics;
 pub mod period;

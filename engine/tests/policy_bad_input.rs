@@ -77,7 +77,7 @@ fn a_tangent_where_it_is_infinite_is_an_arithmetic_error_not_a_panic() {
     );
 }
 
-/// A reference package's manifest and script with `cases` as its only cases.
+/// A reference package (manifest, script and catalogs) with `cases` as its only cases.
 fn package_with_cases(
     name: &str,
     cases: &[(&str, String)],
@@ -88,7 +88,7 @@ fn package_with_cases(
     let mut source = common::package(&dir);
     source
         .files
-        .retain(|f| f.name == "policy.toml" || f.name == "rules.rhai");
+        .retain(|f| !f.name.starts_with("cases/"));
     for (case, text) in cases {
         source.files.push(incentive_engine::policy::SourceFile::new(
             format!("cases/{case}.toml"),

@@ -171,7 +171,7 @@ fn agree<S: Strategy<Value = Case>>(policy: &str, strategy: S, model: impl Fn(&C
         if got != want {
             return Err(TestCaseError::fail(format!(
                 "{policy} decided {got:?}\nthe model says {want:?}\nthe decision's explanation:\n  {}",
-                decision.explanation.join("\n  ")
+                package.policy.catalogs.explanation(0, &decision).join("\n  ")
             )));
         }
         Ok(())

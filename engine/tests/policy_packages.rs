@@ -65,3 +65,31 @@ fn the_cells_no_case_reaches_are_named_by_step_and_entry() {
         "{missed:?}"
     );
 }
+
+/// The reference packages speak to members in English and Chinese: each ships both catalogs,
+/// every reason its script gives has text in both, and at least three cases check the Chinese.
+#[test]
+fn every_reference_policy_ships_english_and_chinese_text_for_every_reason() {
+    for dir in common::policy_dirs() {
+        let package = load(&common::package(&dir)).unwrap();
+        assert_eq!(
+            package.policy.catalogs.locales(),
+            ["en", "zh-CN"],
+            "{}",
+            dir.display()
+        );
+        let about_text: Vec<String> = package
+            .warnings
+            .iter()
+            .filter(|w| w.code.starts_with("locale"))
+            .map(ToString::to_string)
+            .collect();
+        assert!(about_text.is_empty(), "{}: {about_text:?}", dir.display());
+        let checked = package
+            .cases
+            .iter()
+            .filter(|c| c.expect.explanation_in.contains_key("zh-CN"))
+            .count();
+        assert!(checked >= 3, "{}: {checked} cases check the Chinese text", dir.display());
+    }
+}

@@ -51,21 +51,25 @@ pub fn read_package(dir: &Path) -> anyhow::Result<PolicySource> {
             read(&path, name.to_owned())?;
         }
     }
-    let cases = dir.join("cases");
-    if cases.is_dir() {
-        let mut entries: Vec<_> = std::fs::read_dir(&cases)?.collect::<Result<_, _>>()?;
+    // The cases, and the catalogs of member text (`locales/en.ftl`, `locales/zh-CN.ftl` …).
+    for (folder, extensions) in [("cases", &[".toml", ".csv"][..]), ("locales", &[".ftl"][..])] {
+        let path = dir.join(folder);
+        if !path.is_dir() {
+            continue;
+        }
+        let mut entries: Vec<_> = std::fs::read_dir(&path)?.collect::<Result<_, _>>()?;
         entries.sort_by_key(|e| e.file_name());
         if entries.len() > PACKAGE_FILES_MAX {
             bail!(
                 "`{}` has {} files, more than {PACKAGE_FILES_MAX}",
-                cases.display(),
+                path.display(),
                 entries.len()
             );
         }
         for e in entries {
             let name = e.file_name().to_string_lossy().into_owned();
-            if e.path().is_file() && (name.ends_with(".toml") || name.ends_with(".csv")) {
-                read(&e.path(), format!("cases/{name}"))?;
+            if e.path().is_file() && extensions.iter().any(|x| name.ends_with(x)) {
+                read(&e.path(), format!("{folder}/{name}"))?;
             }
         }
     }
@@ -257,10 +261,18 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     let decision = policy.evaluate(&input)?;
     match args.format {
         crate::cli::DecisionFormat::Json => println!("{}", decision.to_json_pretty()),
-        crate::cli::DecisionFormat::Text => match args.view {
-            crate::cli::DecisionView::Member => print!("{}", decision.to_member_text()),
-            crate::cli::DecisionView::Staff => print!("{}", decision.to_text()),
-        },
+        crate::cli::DecisionFormat::Text => {
+            let catalogs = &policy.catalogs;
+            let locale = catalogs.for_reader(args.locale.as_deref(), profile.locale(), &[]);
+            match args.view {
+                crate::cli::DecisionView::Member => {
+                    print!("{}", catalogs.member_view(locale, &decision).to_text());
+                }
+                crate::cli::DecisionView::Staff => {
+                    print!("{}", decision.to_text(&catalogs.explanation(locale, &decision)));
+                }
+            }
+        }
     }
     Ok(())
 }

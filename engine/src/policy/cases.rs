@@ -53,6 +53,9 @@ pub struct Expectation {
     pub qualified: Option<bool>,
     pub flags: Option<Vec<String>>,
     pub explanation_includes: Vec<String>,
+    /// Lines the explanation must have in other locales: `[expect.explanation_in]`,
+    /// `"zh-CN" = ["…"]`.
+    pub explanation_in: BTreeMap<String, Vec<String>>,
     /// The evaluation must fail with a message containing this.
     pub error_includes: Option<String>,
 }
@@ -185,20 +188,29 @@ impl Case {
                         ));
                     }
                 }
-                for want in &e.explanation_includes {
-                    if !d
-                        .explanation
-                        .iter()
-                        .any(|line| line.contains(want.as_str()))
-                    {
-                        mismatches.push(mismatch(
-                            "explanation",
-                            format!("a line containing `{want}`"),
-                            "none",
-                        ));
+                let catalogs = &policy.catalogs;
+                let default = catalogs.negotiate(&[]);
+                let wanted = std::iter::once((default, "explanation".to_owned(), &e.explanation_includes))
+                    .chain(e.explanation_in.iter().map(|(locale, want)| {
+                        (catalogs.negotiate(&[locale.as_str()]), format!("explanation[{locale}]"), want)
+                    }));
+                for (locale, field, wants) in wanted {
+                    let lines = catalogs.explanation(locale, &d);
+                    for want in wants {
+                        // A line matches by its words in that locale, or by its message id.
+                        let found = lines.iter().zip(&d.explanation).any(|(shown, line)| {
+                            shown.contains(want.as_str()) || line.message_id() == Some(want.as_str())
+                        });
+                        if !found {
+                            mismatches.push(mismatch(&field, format!("a line containing `{want}`"), "none"));
+                        }
                     }
                 }
-                d.explanation
+                // Every locale the package ships must be able to show the decision.
+                for problem in catalogs.problems_showing(&d) {
+                    mismatches.push(mismatch("explanation text", "every message and argument in every locale", problem));
+                }
+                catalogs.explanation(default, &d)
             }
         };
         CaseOutcome {
@@ -701,6 +713,7 @@ fn read_expect(
         qualified: r.boolean("qualified", diags).map(|d| d.0),
         flags: strings(&mut r, "flags", diags),
         explanation_includes: strings(&mut r, "explanation_includes", diags).unwrap_or_default(),
+        explanation_in: explanation_in(file, &mut r, diags),
         error_includes: r.string("error_includes", diags).map(|(s, _)| s.to_owned()),
     };
     r.finish(diags);
@@ -714,6 +727,54 @@ fn read_expect(
         return None;
     }
     Some(e)
+}
+
+/// `[expect.explanation_in]`: lines by locale, `"zh-CN" = ["…"]`.
+fn explanation_in(
+    file: &SourceFile,
+    r: &mut TableReader<'_, '_>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    let Some((table, _)) = r.table("explanation_in", diags) else {
+        return out;
+    };
+    for (locale, lines) in table {
+        if locale.get_ref().parse::<unic_langid::LanguageIdentifier>().is_err() {
+            diags.error(
+                "field-type",
+                file,
+                locale.span(),
+                format!("`{}` in [expect.explanation_in] is not a language tag such as `zh-CN`", locale.get_ref()),
+            );
+            continue;
+        }
+        let DeValue::Array(items) = lines.get_ref() else {
+            diags.error(
+                "field-type",
+                file,
+                lines.span(),
+                "[expect.explanation_in] gives each locale an array of strings",
+            );
+            continue;
+        };
+        let mut wants = Vec::new();
+        for item in items {
+            match item.get_ref() {
+                DeValue::String(s) => wants.push(s.to_string()),
+                _ => {
+                    diags.error(
+                        "field-type",
+                        file,
+                        item.span(),
+                        "[expect.explanation_in] holds strings only",
+                    );
+                }
+            }
+        }
+        out.insert(locale.get_ref().to_string(), wants);
+    }
+    out
 }
 
 /// Reads a member file (`evaluate --history`): optional `[member]` attributes, `[history]`

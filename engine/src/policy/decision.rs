@@ -6,6 +6,7 @@
 //! and rounding step the engine applied. Serialised with [`Decision::to_json`], the same inputs
 //! always give the same bytes.
 
+use super::explanation::Line;
 use super::record_view::MetricValue;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -65,7 +66,10 @@ pub struct Decision {
     /// The metrics the policy keeps for later periods (`[history] keep`), this period's values.
     #[serde(skip_serializing_if = "MetricsUsed::is_empty")]
     pub kept: MetricsUsed,
-    pub explanation: Vec<String>,
+    /// One line per rule step, then one per cap and rounding step: message ids with their
+    /// arguments (shown in the member's language by [`crate::locale::Catalogs`]), or text
+    /// as a script wrote it.
+    pub explanation: Vec<Line>,
 }
 
 impl Decision {
@@ -78,40 +82,11 @@ impl Decision {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// What the member is shown: what they get, the premium change where there is one, their
-    /// status and points, and why — no hashes, codes or clinician flags (those are staff's).
-    pub fn to_member_text(&self) -> String {
-        let mut out = format!(
-            "{} · {}\nreward: {} {}\n",
-            self.policy_id, self.period, self.reward, self.currency
-        );
-        if !self.premium_adjustment_percent.is_zero() {
-            out.push_str(&format!(
-                "premium change: {}{}%\n",
-                if self.premium_adjustment_percent.is_sign_positive() {
-                    "+"
-                } else {
-                    ""
-                },
-                self.premium_adjustment_percent
-            ));
-        }
-        if let Some(t) = &self.tier {
-            out.push_str(&format!("status: {t}\n"));
-        }
-        if self.points != 0 {
-            out.push_str(&format!("points: {}\n", self.points));
-        }
-        out.push_str("why:\n");
-        for line in &self.explanation {
-            out.push_str(&format!("  - {line}\n"));
-        }
-        out
-    }
-
     /// The decision for staff: the outcome, flags, why, the metrics read and kept, and what
-    /// makes it replayable (member, version, hashes, engine).
-    pub fn to_text(&self) -> String {
+    /// makes it replayable (member, version, hashes, engine). `why` is the explanation in the
+    /// reader's locale ([`crate::locale::Catalogs::explanation`]); what a member is shown is
+    /// [`crate::locale::MemberView`].
+    pub fn to_text(&self, why: &[String]) -> String {
         let mut out = format!(
             "{} · {} · {} v{}\nreward: {} {}\npremium adjustment: {}%\n",
             self.member_id,
@@ -136,7 +111,7 @@ impl Decision {
             out.push_str(&format!("flags: {}\n", self.flags.join(", ")));
         }
         out.push_str("why:\n");
-        for line in &self.explanation {
+        for line in why {
             out.push_str(&format!("  - {line}\n"));
         }
         for (label, metrics) in [("metrics read", &self.metrics_used), ("kept", &self.kept)] {

@@ -3,11 +3,12 @@
 //! simulated member-period call [`Policy::evaluate`].
 
 use super::decision::{Decision, ENGINE_VERSION, MetricsUsed};
+use super::explanation::{Line, Message};
 use super::host::{
     ENTRY_POINT, HistoryView, LIMITS, MemberSeen, MemberView, engine, with_deadline,
 };
 use super::inputs::{History, MemberProfile, YearStart};
-use super::manifest::{Cap, CapYear, Manifest, WhenShort};
+use super::manifest::{CapYear, Manifest, WhenShort};
 use super::record_view::RecordView;
 use crate::lab::LabResult;
 use crate::period::Period;
@@ -28,6 +29,9 @@ pub struct Policy {
     pub(crate) sites: super::sites::Sites,
     /// `sha256:` of policy.toml and rules.rhai.
     pub content_hash: String,
+    /// The package's catalogs (`locales/*.ftl`): the words its decisions are shown in, never
+    /// part of its content hash.
+    pub catalogs: Arc<crate::locale::Catalogs>,
 }
 
 /// What one evaluation reads.
@@ -181,7 +185,7 @@ struct ScriptDecision {
     tier: Option<String>,
     points: i64,
     qualified: bool,
-    reasons: Vec<String>,
+    reasons: Vec<Line>,
     flags: Vec<String>,
 }
 
@@ -535,29 +539,82 @@ impl Policy {
             tier,
             points,
             qualified,
-            reasons: strings("reasons", map.remove("reasons"))?,
+            reasons: self.reasons(map.remove("reasons"))?,
             flags: strings("flags", map.remove("flags"))?,
         })
     }
 
+    /// `reasons`: texts and `reason(…)` messages, as many and as long as a decision carries.
+    fn reasons(&self, v: Option<Dynamic>) -> Result<Vec<Line>, EvaluationError> {
+        let Some(v) = v else { return Ok(Vec::new()) };
+        let type_name = v.type_name();
+        let Some(items) = v.try_cast::<rhai::Array>() else {
+            return Err(self.bad(format!(
+                "field `reasons` must be an array of texts and reason(…) messages, not {type_name}"
+            )));
+        };
+        let limits = &super::host::LIMITS;
+        if items.len() > limits.decision_texts_max {
+            return Err(self.bad(format!(
+                "gave {} reasons; a decision carries at most {} (decision_texts_max)",
+                items.len(),
+                limits.decision_texts_max
+            )));
+        }
+        items
+            .into_iter()
+            .map(|item| {
+                let type_name = item.type_name();
+                let (line, bytes) = if let Some(m) = item.clone().try_cast::<Message>() {
+                    let bytes = m.bytes();
+                    (Line::Message(m), bytes)
+                } else if let Ok(t) = item.into_immutable_string() {
+                    (Line::Text(t.to_string()), t.len())
+                } else {
+                    return Err(self.bad(format!(
+                        "field `reasons` must hold texts and reason(…) messages, not {type_name}"
+                    )));
+                };
+                if bytes > limits.decision_text_bytes_max {
+                    return Err(self.bad(format!(
+                        "gave a reason of {bytes} bytes; each is at most {} (decision_text_bytes_max)",
+                        limits.decision_text_bytes_max
+                    )));
+                }
+                Ok(line)
+            })
+            .collect()
+    }
+
     /// Rounds the reward, then holds it within each cap (caps are whole minor units, so the
-    /// result never exceeds any of them), and says what each step did.
+    /// result never exceeds any of them), and says what each step did: an engine message with
+    /// the amounts, shown in the member's language (engine/locales/).
     fn apply_caps(
         &self,
         reward: Decimal,
         history: &super::inputs::HistorySummary,
-        why: &mut Vec<String>,
+        why: &mut Vec<Line>,
     ) -> Result<Decimal, EvaluationError> {
         let m = &self.manifest;
         let cur = &m.currency;
         let rounding = &m.rounding;
+        let say = |why: &mut Vec<Line>, id: &'static str, args: &[(&'static str, Decimal)]| {
+            let args: Vec<(&'static str, String)> =
+                args.iter().map(|(k, v)| (*k, v.to_string())).collect();
+            why.push(Line::Message(Message::engine(id, &args)));
+        };
         let mut amount = rounding.money(reward);
         if amount != reward {
-            why.push(format!(
-                "rounded {reward} {cur} to {amount} {cur} ({} to {})",
-                rounding.mode.name(),
-                rounding.minor_unit
-            ));
+            why.push(Line::Message(Message::engine(
+                "engine-rounded",
+                &[
+                    ("given", reward.to_string()),
+                    ("paid", amount.to_string()),
+                    ("currency", cur.clone()),
+                    ("mode", rounding.mode.name().to_owned()),
+                    ("unit", rounding.minor_unit.to_string()),
+                ],
+            )));
         }
         if let Some(unit) = rounding.reward_unit
             && !(amount % unit).is_zero()
@@ -566,86 +623,70 @@ impl Policy {
                 "gives a reward of {amount} {cur}, not a whole number of the plan's {unit} {cur} units ([rounding] reward_unit)"
             )));
         }
-        // The words are built only when a cap binds: most decisions meet no cap.
-        let mut hold = |limit: Decimal, what: &dyn Fn() -> String, amount: &mut Decimal| {
-            if *amount > limit {
-                why.push(format!(
-                    "capped at {limit} {cur}: {} (the rules gave {amount} {cur})",
-                    what()
-                ));
-                *amount = limit;
-            }
-        };
-        let describe = |cap: &Cap| cap.describe(cur);
-        if let Some(cap) = &m.caps.per_period {
-            hold(
-                cap.amount,
-                &|| format!("the plan pays at most {} a period", describe(cap)),
-                &mut amount,
+        if let Some(cap) = &m.caps.per_period
+            && amount > cap.amount
+        {
+            say(
+                why,
+                "engine-capped-period",
+                &[("paid", cap.amount), ("cap", cap.amount), ("given", amount)],
             );
+            amount = cap.amount;
         }
         // What is left of the yearly cap and of the pool: under `when_short = "refuse"` a
         // reward that does not fit is not paid at all.
-        let mut short = |limit: Decimal, what: &dyn Fn() -> String, amount: &mut Decimal| {
-            if *amount <= limit {
-                return;
-            }
-            match m.caps.when_short {
-                WhenShort::Cut => {
-                    why.push(format!(
-                        "capped at {limit} {cur}: {} (the rules gave {amount} {cur})",
-                        what()
-                    ));
-                    *amount = limit;
-                }
-                WhenShort::Refuse => {
-                    why.push(format!(
-                        "refused: {}, less than the {amount} {cur} the rules gave, and the plan pays nothing rather than part",
-                        what()
-                    ));
-                    *amount = Decimal::ZERO;
-                }
-            }
-        };
+        let refuse = m.caps.when_short == WhenShort::Refuse;
         if let Some(cap) = &m.caps.per_year {
             // Saturating: the history is data, and a sum of it may be as large as a decimal.
-            let left = cap
-                .amount
-                .saturating_sub(history.payouts_this_year)
-                .max(Decimal::ZERO);
-            short(
-                rounding.money_down(left),
-                &|| match m.caps.year {
-                    CapYear::Calendar => format!(
-                        "the plan pays at most {} a year and {} {cur} was paid earlier this year",
-                        describe(cap),
-                        history.payouts_this_year
-                    ),
-                    CapYear::Enrolment => format!(
-                        "the plan pays at most {} a policy year (from the member's enrolment anniversary) and {} {cur} was paid earlier this policy year",
-                        describe(cap),
-                        history.payouts_this_year
-                    ),
-                },
-                &mut amount,
+            let left = rounding.money_down(
+                cap.amount
+                    .saturating_sub(history.payouts_this_year)
+                    .max(Decimal::ZERO),
             );
+            if amount > left {
+                let id = match (m.caps.year, refuse) {
+                    (CapYear::Calendar, false) => "engine-capped-year",
+                    (CapYear::Enrolment, false) => "engine-capped-policy-year",
+                    (CapYear::Calendar, true) => "engine-refused-year",
+                    (CapYear::Enrolment, true) => "engine-refused-policy-year",
+                };
+                let paid = if refuse { Decimal::ZERO } else { left };
+                say(
+                    why,
+                    id,
+                    &[
+                        ("paid", paid),
+                        ("cap", cap.amount),
+                        ("earlier", history.payouts_this_year),
+                        ("given", amount),
+                    ],
+                );
+                amount = paid;
+            }
         }
-        if let (Some(budget), Some(paid)) = (m.caps.pool_budget, history.pool_paid) {
-            let left = budget.saturating_sub(paid).max(Decimal::ZERO);
-            short(
-                rounding.money_down(left),
-                &|| format!("the pool of {budget} {cur} has {left} {cur} left"),
-                &mut amount,
-            );
+        if let (Some(budget), Some(paid_before)) = (m.caps.pool_budget, history.pool_paid) {
+            let left = budget.saturating_sub(paid_before).max(Decimal::ZERO);
+            let fits = rounding.money_down(left);
+            if amount > fits {
+                let paid = if refuse { Decimal::ZERO } else { fits };
+                say(
+                    why,
+                    if refuse { "engine-refused-pool" } else { "engine-capped-pool" },
+                    &[("paid", paid), ("pool", budget), ("left", left), ("given", amount)],
+                );
+                amount = paid;
+            }
         }
         // A cap may leave part of a unit: a voucher is paid whole or not at all.
         if let Some(unit) = rounding.reward_unit {
             let mut whole = (amount / unit).floor() * unit;
             whole.rescale(rounding.places());
             if whole != amount {
-                why.push(format!(
-                    "{whole} {cur} paid: rewards are paid in whole units of {unit} {cur}, and the {amount} {cur} the caps left is not a whole number of them"
-                ));
+                say(
+                    why,
+                    "engine-whole-units",
+                    &[("paid", whole), ("unit", unit), ("left", amount)],
+                );
                 amount = whole;
             }
         }
@@ -661,31 +702,34 @@ impl Policy {
         &self,
         adjustment: Decimal,
         loading: Decimal,
-        why: &mut Vec<String>,
+        why: &mut Vec<Line>,
     ) -> Decimal {
+        let say = |why: &mut Vec<Line>, id: &'static str, args: &[(&'static str, Decimal)]| {
+            let args: Vec<(&'static str, String)> =
+                args.iter().map(|(k, v)| (*k, v.to_string())).collect();
+            why.push(Line::Message(Message::engine(id, &args)));
+        };
         let limits = &self.manifest.premium;
         let places = self.manifest.rounding.premium_percent_places;
         let mut adj =
             adjustment.round_dp_with_strategy(places, self.manifest.rounding.mode.strategy());
         if adj != adjustment {
-            why.push(format!(
-                "premium adjustment rounded from {adjustment}% to {adj}%"
-            ));
+            say(
+                why,
+                "engine-premium-rounded",
+                &[("given", adjustment), ("adjusted", adj)],
+            );
         }
         if let Some(lo) = limits.adjustment_min_percent
             && adj < lo
         {
-            why.push(format!(
-                "premium adjustment limited to {lo}% per period (the rules gave {adj}%)"
-            ));
+            say(why, "engine-premium-limited", &[("limit", lo), ("given", adj)]);
             adj = lo;
         }
         if let Some(hi) = limits.adjustment_max_percent
             && adj > hi
         {
-            why.push(format!(
-                "premium adjustment limited to {hi}% per period (the rules gave {adj}%)"
-            ));
+            say(why, "engine-premium-limited", &[("limit", hi), ("given", adj)]);
             adj = hi;
         }
         // Saturating: the loading comes with the history and the adjustment from the script,
@@ -695,7 +739,11 @@ impl Policy {
             && after < floor
         {
             let new = floor.saturating_sub(loading).min(Decimal::ZERO).max(adj);
-            why.push(format!("premium loading kept at or above its floor of {floor}% (loading {loading}%, adjustment {adj}% → {new}%)"));
+            say(
+                why,
+                "engine-loading-floor",
+                &[("floor", floor), ("loading", loading), ("given", adj), ("adjusted", new)],
+            );
             adj = new;
         }
         let after = loading.saturating_add(adj);
@@ -703,7 +751,11 @@ impl Policy {
             && after > cap
         {
             let new = cap.saturating_sub(loading).max(Decimal::ZERO).min(adj);
-            why.push(format!("premium loading kept at or below its cap of {cap}% (loading {loading}%, adjustment {adj}% → {new}%)"));
+            say(
+                why,
+                "engine-loading-cap",
+                &[("cap", cap), ("loading", loading), ("given", adj), ("adjusted", new)],
+            );
             adj = new;
         }
         let mut out = adj;

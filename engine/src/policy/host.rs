@@ -284,6 +284,7 @@ fn build_engine() -> Engine {
     register_member_and_history(&mut engine);
     super::kept::register(&mut engine);
     register_tables(&mut engine);
+    register_reasons(&mut engine);
     engine
 }
 
@@ -591,6 +592,20 @@ fn table_key(t: &StepTable, key: Dynamic) -> Result<Key, Box<EvalAltResult>> {
         t.name,
         key.type_name()
     )))
+}
+
+/// `reason("id")` and `reason("id", #{ name: value, … })`: an explanation line as a message
+/// of the package's catalogs (locales/*.ftl), shown in the member's language.
+fn register_reasons(engine: &mut Engine) {
+    engine.register_type_with_name::<super::explanation::Message>("Reason");
+    engine.register_fn("reason", super::explanation::reason);
+    engine.register_fn("reason", super::explanation::reason_with);
+    engine.register_fn("to_string", |m: &mut super::explanation::Message| {
+        super::explanation::Line::Message(m.clone()).plain()
+    });
+    engine.register_fn("to_debug", |m: &mut super::explanation::Message| {
+        super::explanation::Line::Message(m.clone()).plain()
+    });
 }
 
 fn register_tables(engine: &mut Engine) {

@@ -44,6 +44,15 @@ impl MemberProfile {
             attributes: BTreeMap::new(),
         }
     }
+
+    /// The language the member reads, where a policy declares a `locale` attribute and the
+    /// member has one (`zh-CN`).
+    pub fn locale(&self) -> Option<&str> {
+        match self.attributes.get("locale") {
+            Some(AttributeValue::Text(t)) => Some(t.as_str()),
+            _ => None,
+        }
+    }
 }
 
 pub const SEXES: [&str; 3] = ["female", "male", "other"];

@@ -10,6 +10,7 @@ pub mod cases;
 pub mod decision;
 pub mod diagnostics;
 pub mod evaluate;
+pub mod explanation;
 pub mod host;
 pub mod inputs;
 pub mod kept;
@@ -29,6 +30,7 @@ pub use cases::{Case, CaseOutcome, Expectation, Mismatch};
 pub use decision::{Decision, ENGINE_VERSION};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity, SourceFile};
 pub use evaluate::{EvaluationError, EvaluationInput, Policy, content_hash};
+pub use explanation::{Line, Message};
 pub use inputs::{History, HistorySummary, MemberProfile, PriorOutcome};
 pub use manifest::Manifest;
 
@@ -130,10 +132,33 @@ pub fn load(source: &PolicySource) -> Result<Package, Diagnostics> {
             &manifest_file.unwrap_or(&missing).text,
             &script_file.text,
         ),
+        catalogs: Arc::new(crate::locale::Catalogs::read(
+            &source.files,
+            &manifest.currency,
+            manifest.rounding.places(),
+            &mut diags,
+        )),
         manifest,
         ast: Arc::new(ast),
         sites,
     };
+    policy
+        .catalogs
+        .check_reasons(script_file, &policy.sites.reasons, &mut diags);
+    for (locale, id) in policy.catalogs.gaps() {
+        let file = source
+            .file(&format!("locales/{locale}.ftl"))
+            .cloned()
+            .unwrap_or_else(|| SourceFile::new(format!("locales/{locale}.ftl"), ""));
+        diags
+            .warning(
+                "locale-message",
+                &file,
+                0..0,
+                format!("locales/{locale}.ftl has no message `{id}`, which another locale has: members shown {locale} read it in {}", policy.catalogs.default_locale()),
+            )
+            .help(format!("add `{id} = …` to locales/{locale}.ftl"));
+    }
     probes::check(&policy, script_file, &mut diags);
     if cases.is_empty() && !diags.has_errors() {
         diags.warning(

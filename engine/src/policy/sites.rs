@@ -30,6 +30,9 @@ pub struct Sites {
     /// Whether the script calls `period(…)`, reading earlier periods: only then does an
     /// evaluation gather them.
     pub reads_earlier_periods: bool,
+    /// Each `reason("id", …)` naming its message by a literal, where it is: the ids checked
+    /// against the package's catalogs.
+    pub reasons: Vec<(String, At)>,
 }
 
 impl Sites {
@@ -101,8 +104,14 @@ pub(crate) fn read(file: &SourceFile, ast: &AST, diags: &mut Diagnostics) -> Sit
     let mut calls: BTreeMap<String, Vec<(String, Position)>> = BTreeMap::new();
     let mut loops: Vec<At> = Vec::new();
     let mut reads_earlier_periods = false;
+    let mut reasons = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
         match path.last() {
+            Some(ASTNode::Expr(Expr::FnCall(call, pos))) if call.name == "reason" => {
+                if let (Some(Expr::StringConstant(id, _)), Some(at)) = (call.args.first(), at(*pos)) {
+                    reasons.push((id.to_string(), at));
+                }
+            }
             Some(ASTNode::Expr(Expr::MethodCall(call, _) | Expr::FnCall(call, _)))
                 if call.name == "period" =>
             {
@@ -135,6 +144,7 @@ pub(crate) fn read(file: &SourceFile, ast: &AST, diags: &mut Diagnostics) -> Sit
         first_loop: loops.first().copied(),
         recursion: recursive_call(&calls),
         reads_earlier_periods,
+        reasons,
     }
 }
 
@@ -180,8 +190,14 @@ fn check_decisions(
             Some(ASTNode::Stmt(Stmt::Return(..)))
         ) || path.len() == 2
             && matches!(path.first(), Some(ASTNode::Stmt(Stmt::Expr(_))));
+        // A map passed to a call (`reason("paid", #{ reward: … })`) is an argument, not a
+        // decision, whatever its keys.
+        let an_argument = matches!(
+            path.len().checked_sub(2).and_then(|i| path.get(i)),
+            Some(ASTNode::Expr(Expr::FnCall(..) | Expr::MethodCall(..)))
+        );
         let fields = &map.0;
-        let names_reward = fields.iter().any(|(k, _)| k.name == "reward");
+        let names_reward = !an_argument && fields.iter().any(|(k, _)| k.name == "reward");
         if !(returned || names_reward) {
             return true;
         }

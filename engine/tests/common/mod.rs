@@ -75,15 +75,17 @@ pub fn package(dir: &std::path::Path) -> incentive_engine::policy::PolicySource 
             files.push(SourceFile::new(name, text));
         }
     }
-    if let Ok(entries) = std::fs::read_dir(dir.join("cases")) {
-        let mut entries: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
-        entries.sort();
-        for p in entries {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            files.push(SourceFile::new(
-                format!("cases/{name}"),
-                std::fs::read_to_string(&p).unwrap(),
-            ));
+    for folder in ["cases", "locales"] {
+        if let Ok(entries) = std::fs::read_dir(dir.join(folder)) {
+            let mut entries: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+            entries.sort();
+            for p in entries {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                files.push(SourceFile::new(
+                    format!("{folder}/{name}"),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
+            }
         }
     }
     PolicySource {
@@ -168,5 +170,7 @@ pub fn said(
     readings: &Readings,
     history: &incentive_engine::policy::History,
 ) -> Result<String, String> {
-    decide(policy, member, period, readings, history).map(|d| d.explanation.join(" | "))
+    let english = policy.catalogs.negotiate(&["en"]);
+    decide(policy, member, period, readings, history)
+        .map(|d| policy.catalogs.explanation(english, &d).join(" | "))
 }

@@ -1,0 +1,185 @@
+//! A line of a decision's explanation: a message id with its arguments, or text a script wrote
+//! as it is. The decision stores ids and arguments, never the words: the words come from the
+//! package's and the engine's Fluent catalogs when a decision is shown (crate::locale), in
+//! the member's language, so correcting a translation never changes a decision's bytes or hash.
+
+use rhai::{Dynamic, EvalAltResult, ImmutableString, Map};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Arguments a message may carry.
+pub const MESSAGE_ARGS_MAX: usize = 16;
+/// Bytes of a message id or an argument's name.
+pub const MESSAGE_NAME_BYTES_MAX: usize = 64;
+
+/// One line of an explanation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Line {
+    /// Text as the script wrote it, in whatever language that was.
+    Text(String),
+    /// A message of a catalog, shown in the member's language.
+    Message(Message),
+}
+
+/// A message id and its arguments. Each argument is kept as text: a number as its decimal
+/// digits (exactly as the rules computed it), so the stored bytes never depend on a locale.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
+}
+
+impl Message {
+    /// An engine message; its arguments are the engine's own, never a member's text.
+    pub(crate) fn engine(id: &'static str, args: &[(&'static str, String)]) -> Self {
+        Self {
+            id: id.to_owned(),
+            args: args
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// Bytes the message takes in a decision: its id and each argument's name and value.
+    pub fn bytes(&self) -> usize {
+        self.id.len()
+            + self
+                .args
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>()
+    }
+}
+
+impl Line {
+    /// The line without a catalog: the text, or `id (name: value, …)`.
+    pub fn plain(&self) -> String {
+        match self {
+            Line::Text(t) => t.clone(),
+            Line::Message(m) if m.args.is_empty() => m.id.clone(),
+            Line::Message(m) => {
+                let args: Vec<String> = m.args.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                format!("{} ({})", m.id, args.join(", "))
+            }
+        }
+    }
+
+    pub fn message_id(&self) -> Option<&str> {
+        match self {
+            Line::Message(m) => Some(&m.id),
+            Line::Text(_) => None,
+        }
+    }
+}
+
+/// Whether `name` is a Fluent identifier: a letter, then letters, digits, `_` and `-`.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= MESSAGE_NAME_BYTES_MAX
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn refuse(problem: String) -> Box<EvalAltResult> {
+    problem.into()
+}
+
+/// `reason("fasting-share")`: a message without arguments.
+pub(crate) fn reason(id: ImmutableString) -> Result<Message, Box<EvalAltResult>> {
+    reason_with(id, Map::new())
+}
+
+/// `reason("fasting-share", #{ share: 85.7, readings: 14 })`: a message and its arguments,
+/// each a number, a text or true/false.
+pub(crate) fn reason_with(id: ImmutableString, args: Map) -> Result<Message, Box<EvalAltResult>> {
+    if !is_identifier(&id) {
+        return Err(refuse(format!(
+            "reason(\"{}\"): a message id is a letter then letters, digits, `_` or `-`, at most {MESSAGE_NAME_BYTES_MAX} bytes (as in locales/*.ftl)",
+            crate::text::excerpt(&id)
+        )));
+    }
+    if args.len() > MESSAGE_ARGS_MAX {
+        return Err(refuse(format!(
+            "reason(\"{id}\") has {} arguments; a message takes at most {MESSAGE_ARGS_MAX}",
+            args.len()
+        )));
+    }
+    let mut out = BTreeMap::new();
+    for (name, value) in args {
+        if !is_identifier(&name) {
+            return Err(refuse(format!(
+                "reason(\"{id}\"): argument `{}` is not a name a message can use (a letter, then letters, digits, `_` or `-`)",
+                crate::text::excerpt(&name)
+            )));
+        }
+        let text = argument(&value).ok_or_else(|| {
+            refuse(if value.is_unit() {
+                format!(
+                    "reason(\"{id}\"): argument `{name}` is `()` (a metric without the readings for it?); check it with `== ()` first"
+                )
+            } else {
+                format!(
+                    "reason(\"{id}\"): argument `{name}` is {}; an argument is a number, a text or true/false",
+                    value.type_name()
+                )
+            })
+        })?;
+        out.insert(name.to_string(), text);
+    }
+    Ok(Message {
+        id: id.to_string(),
+        args: out,
+    })
+}
+
+fn argument(value: &Dynamic) -> Option<String> {
+    if let Ok(i) = value.as_int() {
+        return Some(i.to_string());
+    }
+    if let Some(d) = value.clone().try_cast::<Decimal>() {
+        return Some(d.to_string());
+    }
+    if let Ok(b) = value.as_bool() {
+        return Some(b.to_string());
+    }
+    value.clone().into_immutable_string().ok().map(|s| s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_stored_as_its_id_and_arguments_and_text_as_a_string() {
+        let lines = vec![
+            Line::Text("measured on 12 days".into()),
+            Line::Message(Message::engine(
+                "engine-capped-period",
+                &[("cap", "30.00".into()), ("given", "42.50".into())],
+            )),
+            Line::Message(Message::engine("fasting-gate", &[])),
+        ];
+        let json = serde_json::to_string(&lines).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"["measured on 12 days",{"id":"engine-capped-period","args":{"cap":"30.00","given":"42.50"}},{"id":"fasting-gate"}]"#
+        );
+        let back: Vec<Line> = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back, lines);
+    }
+
+    #[test]
+    fn message_ids_and_argument_names_are_fluent_identifiers() {
+        for good in ["a", "fasting-share", "tier_gold2"] {
+            assert!(is_identifier(good), "{good}");
+        }
+        for bad in ["", "1st", "-x", "a b", "a.b", "引", &"x".repeat(65)] {
+            assert!(!is_identifier(bad), "{bad}");
+        }
+    }
+}
