@@ -96,6 +96,21 @@ async fn the_demo_runs_in_a_fresh_directory_and_what_it_prints_is_what_it_wrote(
         format!("{} percentage points", premium.normalize())
     );
     assert!(printed(&stdout, "payouts").starts_with("480 ("), "{stdout}");
+    // A Chinese member reads their first decision in Chinese, the amount as the app shows it.
+    let member = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("member: "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let first = decisions
+        .iter()
+        .find(|d| d.member_id == member && d.period == "2026-01" && d.ordinal == 0)
+        .unwrap();
+    assert!(
+        stdout.contains("糖大夫月度控糖保费返还 · 2026-01")
+            && stdout.contains(&format!("奖励：¥{:.2}", first.reward)),
+        "{stdout}"
+    );
     let head = store.checkpoint(Some("demo")).await.unwrap();
     assert!(
         printed(&stdout, "ledger head").ends_with(&head[0].hash),

@@ -40,9 +40,12 @@ fn copy_package(from: &str, to: &Path) {
     for name in ["policy.toml", "rules.rhai"] {
         std::fs::copy(from.join(name), to.join(name)).unwrap();
     }
-    for e in std::fs::read_dir(from.join("cases")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, to.join("cases").join(p.file_name().unwrap())).unwrap();
+    for folder in ["cases", "locales"] {
+        std::fs::create_dir_all(to.join(folder)).unwrap();
+        for e in std::fs::read_dir(from.join(folder)).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, to.join(folder).join(p.file_name().unwrap())).unwrap();
+        }
     }
 }
 
@@ -247,7 +250,7 @@ fn evaluate_shows_a_member_what_they_get_and_why_and_staff_the_rest() {
     assert!(member.status.success(), "{}", text(&member.stderr));
     let shown = text(&member.stdout);
     assert!(
-        shown.starts_with("tangdaifu-smbg · 2026-03\nreward: 30.00 CNY\n"),
+        shown.starts_with("糖大夫 monthly glucose-control rebate · 2026-03\nreward: 30.00 CNY\n"),
         "{shown}"
     );
     assert!(shown.contains("why:\n  - "), "{shown}");
@@ -282,6 +285,24 @@ fn evaluate_shows_a_member_what_they_get_and_why_and_staff_the_rest() {
             "`{line}` missing from the staff view:\n{shown}"
         );
     }
+}
+
+#[test]
+fn evaluate_shows_a_chinese_member_their_decision_in_chinese_with_the_same_decision_bytes() {
+    let zh = evaluate_m7(
+        "evaluate-zh",
+        "2026-03",
+        None,
+        &["--format", "text", "--locale", "zh-CN"],
+    );
+    assert!(zh.status.success(), "{}", text(&zh.stderr));
+    assert_eq!(
+        text(&zh.stdout),
+        "糖大夫月度控糖保费返还 · 2026-03\n奖励：¥30.00\n原因：\n  - 本月您在 12 天内测量了 24 次，已达到测量要求\n  - 12 次空腹读数中有 100% 在 4.4–7.0 mmol/L 目标范围内：返还 ¥100.00 月保费的 30%\n"
+    );
+    // The decision itself (JSON) is the same bytes whatever language it is shown in.
+    let json = |extra: &[&str]| evaluate_m7("evaluate-zh-json", "2026-03", None, extra).stdout;
+    assert_eq!(json(&[]), json(&["--locale", "zh-CN"]));
 }
 
 #[test]

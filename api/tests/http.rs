@@ -945,13 +945,15 @@ fn package(name: &str, edit: impl Fn(&str) -> String) -> Value {
         };
         files.insert(file.into(), Value::String(text));
     }
-    for entry in std::fs::read_dir(dir.join("cases")).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        files.insert(
-            format!("cases/{name}"),
-            Value::String(std::fs::read_to_string(&path).unwrap()),
-        );
+    for folder in ["cases", "locales"] {
+        for entry in std::fs::read_dir(dir.join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            files.insert(
+                format!("{folder}/{name}"),
+                Value::String(std::fs::read_to_string(&path).unwrap()),
+            );
+        }
     }
     json!({ "files": files })
 }

@@ -77,9 +77,8 @@ fn the_engines_catalogs_have_every_engine_message_in_every_engine_locale_and_par
         ("zh-CN", include_str!("../locales/zh-CN.ftl")),
     ] {
         assert!(ENGINE_LOCALES.contains(&tag));
-        let resource = fluent_syntax::parser::parse(text).unwrap_or_else(|(_, e)| {
-            panic!("engine/locales/{tag}.ftl does not parse: {e:?}")
-        });
+        let resource = fluent_syntax::parser::parse(text)
+            .unwrap_or_else(|(_, e)| panic!("engine/locales/{tag}.ftl does not parse: {e:?}"));
         let ids: Vec<&str> = resource
             .body
             .iter()
@@ -92,7 +91,10 @@ fn the_engines_catalogs_have_every_engine_message_in_every_engine_locale_and_par
             assert!(ids.contains(&id), "engine/locales/{tag}.ftl lacks `{id}`");
         }
         for id in &ids {
-            assert!(ENGINE_MESSAGES.contains(id), "`{id}` in {tag} is not listed");
+            assert!(
+                ENGINE_MESSAGES.contains(id),
+                "`{id}` in {tag} is not listed"
+            );
         }
     }
 }
@@ -102,12 +104,16 @@ fn a_member_reads_the_reasons_the_engines_cap_and_their_status_in_their_language
     let package = load(&plan("42.50", &[("en", EN), ("zh-CN", ZH)])).unwrap();
     let d = decide(&package);
     let catalogs = &package.policy.catalogs;
-    let zh = catalogs.member_view(catalogs.negotiate(&["zh-CN"]), &d).to_text();
+    let zh = catalogs
+        .member_view(catalogs.negotiate(&["zh-CN"]), &d)
+        .to_text();
     assert_eq!(
         zh,
         "空腹控糖计划 · 2026-03\n奖励：¥30.00\n等级：金卡\n原因：\n  - 您的空腹读数有 85.7% 在目标范围内：返还 ¥42.50\n  - 按上限支付 ¥30.00：本计划每期最多支付 ¥30.00（规则计算为 ¥42.50）\n"
     );
-    let en = catalogs.member_view(catalogs.negotiate(&["en-GB"]), &d).to_text();
+    let en = catalogs
+        .member_view(catalogs.negotiate(&["en-GB"]), &d)
+        .to_text();
     assert_eq!(
         en,
         "Fasting plan · 2026-03\nreward: 30.00 CNY\nstatus: Gold\nwhy:\n  - 85.7% of your fasting readings were in target: 42.50 CNY back\n  - capped at 30.00 CNY: the plan pays at most 30.00 CNY a period (the rules gave 42.50 CNY)\n"
@@ -116,13 +122,19 @@ fn a_member_reads_the_reasons_the_engines_cap_and_their_status_in_their_language
 
 #[test]
 fn a_rounding_step_is_staffs_and_not_shown_to_the_member() {
-    let package = load(&plan("14.285714285714285714285714286", &[("en", EN), ("zh-CN", ZH)])).unwrap();
+    let package = load(&plan(
+        "14.285714285714285714285714286",
+        &[("en", EN), ("zh-CN", ZH)],
+    ))
+    .unwrap();
     let d = decide(&package);
     let catalogs = &package.policy.catalogs;
     let zh = catalogs.negotiate(&["zh-CN"]);
     let staff = catalogs.explanation(zh, &d);
     assert!(
-        staff.iter().any(|l| l.starts_with("14.285714285714285714285714286 CNY 舍入为 ¥14.29")),
+        staff
+            .iter()
+            .any(|l| l.starts_with("14.285714285714285714285714286 CNY 舍入为 ¥14.29")),
         "{staff:?}"
     );
     let member = catalogs.member_view(zh, &d);
@@ -138,7 +150,10 @@ fn the_locale_asked_for_wins_then_the_members_then_the_apps_then_english() {
     assert_eq!(tag(c.for_reader(Some("en"), Some("zh-CN"), &["zh"])), "en");
     assert_eq!(tag(c.for_reader(None, Some("zh-CN"), &["en-US"])), "zh-CN");
     assert_eq!(tag(c.for_reader(None, None, &["fr-FR", "zh"])), "zh-CN");
-    assert_eq!(tag(c.for_reader(None, None, &["fr-FR", "not a tag!"])), "en");
+    assert_eq!(
+        tag(c.for_reader(None, None, &["fr-FR", "not a tag!"])),
+        "en"
+    );
     assert_eq!(tag(c.for_reader(None, None, &[])), "en");
 }
 
@@ -181,12 +196,15 @@ fn a_reason_a_locale_lacks_is_a_warning_at_the_call_and_the_locale_missing_it_is
         "{w:?}"
     );
     assert!(
-        w.iter().any(|w| w.contains("locales/zh-CN.ftl has no message `fasting-share`")),
+        w.iter()
+            .any(|w| w.contains("locales/zh-CN.ftl has no message `fasting-share`")),
         "{w:?}"
     );
     let none = warnings(&plan("10", &[]));
     assert!(
-        none.iter().any(|w| w.contains("reason `fasting-share` has no text: the package has no locales/*.ftl")),
+        none.iter()
+            .any(|w| w
+                .contains("reason `fasting-share` has no text: the package has no locales/*.ftl")),
         "{none:?}"
     );
     assert!(warnings(&plan("10", &[("en", EN), ("zh-CN", ZH)])).is_empty());
@@ -197,24 +215,37 @@ fn a_broken_catalog_is_an_error_at_its_line_and_column() {
     let broken = "policy-name = Plan\nfasting-share = { $share\n";
     let e = errors(&plan("10", &[("en", broken)]));
     // The placeable left open is found where the file ends.
-    assert!(e.contains("locales/en.ftl:3:1: error: Expected a token starting with \"}\""), "{e}");
+    assert!(
+        e.contains("locales/en.ftl:3:1: error: Expected a token starting with \"}\""),
+        "{e}"
+    );
     let misspelt = format!("{EN}engine-caped-period = x\n");
     let e = errors(&plan("10", &[("en", &misspelt)]));
     assert!(
-        e.contains("locales/en.ftl:4:1") && e.contains("`engine-caped-period` is not one of the engine's messages"),
+        e.contains("locales/en.ftl:4:1")
+            && e.contains("`engine-caped-period` is not one of the engine's messages"),
         "{e}"
     );
     assert!(e.contains("did you mean `engine-capped-period`?"), "{e}");
     let e = errors(&plan("10", &[("english", EN)]));
-    assert!(e.contains("`locales/english.ftl` is not named by a language tag"), "{e}");
+    assert!(
+        e.contains("`locales/english.ftl` is not named by a language tag"),
+        "{e}"
+    );
     let e = errors(&plan("10", &[("zh-cn", ZH)]));
-    assert!(e.contains("`locales/zh-cn.ftl` names its locale `zh-cn`; write it `locales/zh-CN.ftl`"), "{e}");
+    assert!(
+        e.contains("`locales/zh-cn.ftl` names its locale `zh-cn`; write it `locales/zh-CN.ftl`"),
+        "{e}"
+    );
 }
 
 #[test]
 fn a_bad_reason_fails_the_evaluation_naming_the_id_or_argument() {
     for (call, want) in [
-        ("reason(\"1\" + \"st\")", "reason(\"1st\"): a message id is a letter"),
+        (
+            "reason(\"1\" + \"st\")",
+            "reason(\"1st\"): a message id is a letter",
+        ),
         ("reason(\"x\", #{ a: () })", "argument `a` is `()`"),
         ("reason(\"x\", #{ a: [1] })", "argument `a` is array"),
     ] {
@@ -267,7 +298,8 @@ fn a_reasons_argument_may_be_called_reward_without_being_taken_for_the_decision(
 #[test]
 fn a_reason_naming_no_possible_message_is_an_error_where_the_package_loads() {
     let manifest = common::manifest("bad", "monthly", "");
-    let rules = "fn decide(record, member, history) {\n    #{ reward: 0, reasons: [reason(\"1st\")] }\n}\n";
+    let rules =
+        "fn decide(record, member, history) {\n    #{ reward: 0, reasons: [reason(\"1st\")] }\n}\n";
     let e = errors(&PolicySource {
         name: "bad".into(),
         files: vec![
@@ -275,7 +307,10 @@ fn a_reason_naming_no_possible_message_is_an_error_where_the_package_loads() {
             SourceFile::new("rules.rhai", rules),
         ],
     });
-    assert!(e.contains("rules.rhai:2:") && e.contains("`1st` is not a message id"), "{e}");
+    assert!(
+        e.contains("rules.rhai:2:") && e.contains("`1st` is not a message id"),
+        "{e}"
+    );
 }
 
 proptest! {

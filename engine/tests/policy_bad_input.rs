@@ -86,9 +86,7 @@ fn package_with_cases(
         .join("../policies")
         .join(name);
     let mut source = common::package(&dir);
-    source
-        .files
-        .retain(|f| !f.name.starts_with("cases/"));
+    source.files.retain(|f| !f.name.starts_with("cases/"));
     for (case, text) in cases {
         source.files.push(incentive_engine::policy::SourceFile::new(
             format!("cases/{case}.toml"),

@@ -90,6 +90,10 @@ fn every_reference_policy_ships_english_and_chinese_text_for_every_reason() {
             .iter()
             .filter(|c| c.expect.explanation_in.contains_key("zh-CN"))
             .count();
-        assert!(checked >= 3, "{}: {checked} cases check the Chinese text", dir.display());
+        assert!(
+            checked >= 3,
+            "{}: {checked} cases check the Chinese text",
+            dir.display()
+        );
     }
 }

@@ -71,11 +71,17 @@ fn a_policy_year_counts_what_was_paid_since_the_members_enrolment_anniversary() 
     let paid = ["2025-08", "2025-09", "2025-12"];
     let policy_year = decide("enrolment", Some("2025-07-15"), "2026-03", &paid).unwrap();
     assert_eq!(policy_year.reward, Decimal::new(1000, 2));
-    let lines = policy_year.explanation.iter().map(|l| l.plain()).collect::<Vec<_>>();
+    let lines = policy_year
+        .explanation
+        .iter()
+        .map(|l| l.plain())
+        .collect::<Vec<_>>();
     assert!(
-        lines.iter().any(|l| l.starts_with("engine-capped-policy-year")
-            && l.contains("cap: 100.00")
-            && l.contains("earlier: 90")),
+        lines
+            .iter()
+            .any(|l| l.starts_with("engine-capped-policy-year")
+                && l.contains("cap: 100.00")
+                && l.contains("earlier: 90")),
         "{lines:?}"
     );
     let calendar = decide("calendar", Some("2025-07-15"), "2026-03", &paid).unwrap();

@@ -52,7 +52,10 @@ pub fn read_package(dir: &Path) -> anyhow::Result<PolicySource> {
         }
     }
     // The cases, and the catalogs of member text (`locales/en.ftl`, `locales/zh-CN.ftl` …).
-    for (folder, extensions) in [("cases", &[".toml", ".csv"][..]), ("locales", &[".ftl"][..])] {
+    for (folder, extensions) in [
+        ("cases", &[".toml", ".csv"][..]),
+        ("locales", &[".ftl"][..]),
+    ] {
         let path = dir.join(folder);
         if !path.is_dir() {
             continue;
@@ -269,7 +272,10 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
                     print!("{}", catalogs.member_view(locale, &decision).to_text());
                 }
                 crate::cli::DecisionView::Staff => {
-                    print!("{}", decision.to_text(&catalogs.explanation(locale, &decision)));
+                    print!(
+                        "{}",
+                        decision.to_text(&catalogs.explanation(locale, &decision))
+                    );
                 }
             }
         }

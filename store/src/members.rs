@@ -31,6 +31,36 @@ pub struct BulkReadingsAdded {
 }
 
 impl Store {
+    /// The language a member reads, where the tenant's policies declare a `locale` attribute
+    /// and the member has one: what their decisions are shown in unless a reader asks for
+    /// another. `None` for a member not enrolled.
+    pub async fn member_locale(
+        &self,
+        tenant: &str,
+        member: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let attributes: Option<Option<String>> = crate::db::on_pool!(&self.shared.pool, p => {
+            sqlx::query_scalar("SELECT attributes FROM members WHERE tenant = $1 AND member_id = $2")
+                .bind(tenant)
+                .bind(member)
+                .fetch_optional(p)
+                .await?
+        });
+        let Some(Some(json)) = attributes else {
+            return Ok(None);
+        };
+        let attributes: std::collections::BTreeMap<String, AttributeValue> =
+            serde_json::from_str(&json).map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "member `{member}`'s stored attributes are unreadable: {e}"
+                ))
+            })?;
+        Ok(match attributes.get("locale") {
+            Some(AttributeValue::Text(t)) => Some(t.clone()),
+            _ => None,
+        })
+    }
+
     /// Enrols a member or updates the attributes on record.
     pub async fn upsert_member(
         &self,

@@ -77,11 +77,8 @@ async fn a_quarter_reads_the_time_in_range_the_quarter_before_kept_across_versio
         assert_eq!(q1.reward, Decimal::ZERO);
         let body: serde_json::Value = serde_json::from_str(&q1.body).unwrap();
         assert_eq!(body["kept"], serde_json::json!({ "tir_percent": "40" }));
-        assert!(
-            body["explanation"][0]
-                .as_str()
-                .unwrap()
-                .contains("no time in range for the quarter before"),
+        assert_eq!(
+            body["explanation"][0]["id"], "tir-nothing-to-compare",
             "{}",
             body["explanation"]
         );
@@ -96,7 +93,8 @@ async fn a_quarter_reads_the_time_in_range_the_quarter_before_kept_across_versio
             q2.body
         );
         assert!(
-            q2.body.contains("up 20 points on 2026-Q1's 40%"),
+            q2.body
+                .contains(r#""before":"2026-Q1","earlier":"40","gain":"20""#),
             "{}",
             q2.body
         );

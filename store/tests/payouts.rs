@@ -249,7 +249,7 @@ async fn a_plan_that_refuses_rather_than_cuts_pays_nothing_once_the_pool_cannot_
         );
         assert!(
             rewards[3].body.contains(
-                "refused: the pool of 100.00 CNY has 10.00 CNY left, less than the 30.00 CNY the rules gave, and the plan pays nothing rather than part"
+                r#"{"id":"engine-refused-pool","args":{"given":"30.00","left":"10.00","paid":"0","pool":"100.00"}}"#
             ),
             "{}: {}",
             db.label,
@@ -328,7 +328,13 @@ async fn a_true_up_after_later_months_were_paid_still_keeps_the_yearly_cap() {
             db.label,
             trued.body
         );
-        assert!(trued.body.contains("a year and 290"), "{}", trued.body);
+        assert!(
+            trued
+                .body
+                .contains(r#""id":"engine-capped-year","args":{"cap":"300.00","earlier":"290"#),
+            "{}",
+            trued.body
+        );
         let total: Decimal = store
             .decisions(TENANT, None)
             .await

@@ -6,13 +6,15 @@
 
 use crate::AppState;
 use crate::auth::{Allowed, DryRunOnMember, TryPolicies};
-use crate::body::JsonBody;
+use crate::body::{ApiQuery, JsonBody};
 use crate::disclosure::Shown;
 use crate::error::ApiError;
+use crate::routes::member_text::{LocaleQuery, Reader};
 use crate::routes::members::{LabBody, MemberBody, ReadingBody, lab, profile, read_each, reading};
 use crate::routes::payouts::{PayoutAnswer, PayoutBody, request};
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use incentive_engine::policy::{EvaluationInput, History};
 use incentive_engine::readings::ReadingsBuilder;
 use incentive_engine::{MemberId, Period};
@@ -64,6 +66,10 @@ pub struct TrialAnswer {
     /// The engine's decision with its explanation, as `incentive evaluate` prints it.
     #[schema(value_type = Object)]
     pub decision: serde_json::Value,
+    /// What a member would be shown, in the language asked for (`?locale=`, else the trial
+    /// member's `locale` attribute, else `Accept-Language`).
+    #[schema(value_type = Object)]
+    pub shown: incentive_engine::locale::MemberView,
 }
 
 crate::discloses! {
@@ -74,12 +80,15 @@ crate::discloses! {
 const TRIAL_MEMBER: &str = "trial";
 
 /// `POST /v1/evaluations/trial`: a policy version run on the record in the body.
-#[utoipa::path(post, path = "/v1/evaluations/trial", tag = "policies", request_body = TrialBody, security(("api_key" = [])), responses((status = 200, description = "The decision for the record supplied; nothing is read or posted", body = TrialAnswer), (status = 400, description = "Bad request: every bad reading or lab named", body = crate::error::ErrorBody), (status = 413, description = "Too many readings or bytes", body = crate::error::ErrorBody), (status = 422, description = "The policy could not decide, or no version is in effect", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/evaluations/trial", tag = "policies", request_body = TrialBody, params(LocaleQuery), security(("api_key" = [])), responses((status = 200, description = "The decision for the record supplied; nothing is read or posted", body = TrialAnswer), (status = 400, description = "Bad request: every bad reading or lab named", body = crate::error::ErrorBody), (status = 413, description = "Too many readings or bytes", body = crate::error::ErrorBody), (status = 422, description = "The policy could not decide, or no version is in effect", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn trial(
     State(state): State<AppState>,
     caller: Allowed<TryPolicies>,
+    ApiQuery(q): ApiQuery<LocaleQuery>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<TrialBody>,
 ) -> Result<Shown<TryPolicies, Json<TrialAnswer>>, ApiError> {
+    let reader = Reader::new(q, &headers)?;
     let period =
         Period::parse(&body.period).map_err(|e| ApiError::BadRequest(format!("period: {e}")))?;
     let max = state.limits.readings_per_batch_max;
@@ -131,24 +140,33 @@ pub async fn trial(
     }
     let readings = builder.finish().readings;
     let history = body.history.unwrap_or_default();
-    let decision = state
+    let (decision, shown) = state
         .compute
         .run(move || {
-            policy.evaluate(&EvaluationInput {
+            let d = policy.evaluate(&EvaluationInput {
                 member: &member,
                 period,
                 readings: &readings,
                 labs: &labs,
                 history: &history,
-            })
+            })?;
+            let accepted: Vec<&str> = reader.accepted().collect();
+            let locale = policy
+                .catalogs
+                .for_reader(reader.asked(), member.locale(), &accepted);
+            let shown = policy.catalogs.member_view(locale, &d);
+            Ok((d, shown))
         })
         .await?
-        .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+        .map_err(|e: incentive_engine::policy::EvaluationError| {
+            ApiError::Unprocessable(e.to_string())
+        })?;
     let decision = serde_json::from_str(&decision.to_json()).map_err(|_| ApiError::Internal)?;
     Ok(caller.show(Json(TrialAnswer {
         policy_id: body.policy_id,
         version,
         period: period.to_string(),
         decision,
+        shown,
     })))
 }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod evaluations;
 pub mod health;
 pub mod ledger;
+pub mod member_text;
 pub mod members;
 pub mod payouts;
 pub mod policies;

@@ -7,9 +7,10 @@
 
 use crate::AppState;
 use crate::auth::{Allowed, ReadDecisions, RequestPayouts};
-use crate::body::JsonBody;
+use crate::body::{ApiQuery, JsonBody};
 use crate::disclosure::{Answered, Shown};
 use crate::error::ApiError;
+use crate::routes::member_text::{LocaleQuery, Reader, Showing};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -58,6 +59,13 @@ pub struct DecisionView {
     /// The ledger entry that reversed it.
     pub reversed_by_entry: Option<i64>,
     pub decision: serde_json::Value,
+    /// What the member is shown, in their language (`?locale=`, else the member's `locale`
+    /// attribute, else `Accept-Language`): the plan, reward, premium change, status, points and
+    /// why — the engine's rounding steps, flags and hashes left out. On the routes that read
+    /// decisions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub shown: Option<incentive_engine::locale::MemberView>,
 }
 
 impl From<StoredDecision> for DecisionView {
@@ -84,6 +92,7 @@ impl From<StoredDecision> for DecisionView {
             decision_hash: d.decision_hash,
             reversed: d.reversed_by.is_some(),
             reversed_by_entry: d.reversed_by,
+            shown: None,
         }
     }
 }
@@ -264,30 +273,49 @@ pub fn request(tenant: &str, body: &PayoutBody) -> Result<PayoutRequest, ApiErro
 }
 
 /// `GET /v1/members/{member_id}/decisions`, in ledger order.
-#[utoipa::path(get, path = "/v1/members/{member_id}/decisions", tag = "decisions", params(("member_id" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "The member's decisions, in ledger order", body = Vec<DecisionView>), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/members/{member_id}/decisions", tag = "decisions", params(("member_id" = String, Path), LocaleQuery), security(("api_key" = [])), responses((status = 200, description = "The member's decisions, in ledger order", body = Vec<DecisionView>), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn member_decisions(
     State(state): State<AppState>,
     caller: Allowed<ReadDecisions>,
     Path(member): Path<String>,
+    ApiQuery(q): ApiQuery<LocaleQuery>,
+    headers: HeaderMap,
 ) -> Result<Shown<ReadDecisions, Json<Vec<DecisionView>>>, ApiError> {
+    let reader = Reader::new(q, &headers)?;
     let decisions = state
         .store
         .decisions(caller.tenant(), Some(&member))
         .await?;
-    Ok(caller.show(Json(
-        decisions.into_iter().map(DecisionView::from).collect(),
-    )))
+    let mut showing = Showing::new(&state, caller.tenant(), &reader);
+    let mut views = Vec::with_capacity(decisions.len());
+    for d in decisions {
+        let shown = showing.member_view(&d).await?;
+        views.push(DecisionView {
+            shown: Some(shown),
+            ..d.into()
+        });
+    }
+    Ok(caller.show(Json(views)))
 }
 
 /// `GET /v1/decisions/{decision_id}`.
-#[utoipa::path(get, path = "/v1/decisions/{decision_id}", tag = "decisions", params(("decision_id" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "The decision", body = DecisionView), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/decisions/{decision_id}", tag = "decisions", params(("decision_id" = String, Path), LocaleQuery), security(("api_key" = [])), responses((status = 200, description = "The decision", body = DecisionView), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn get_decision(
     State(state): State<AppState>,
     caller: Allowed<ReadDecisions>,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<LocaleQuery>,
+    headers: HeaderMap,
 ) -> Result<Shown<ReadDecisions, Json<DecisionView>>, ApiError> {
+    let reader = Reader::new(q, &headers)?;
     let decision = state.store.decision(caller.tenant(), &id).await?;
-    Ok(caller.show(Json(decision.into())))
+    let shown = Showing::new(&state, caller.tenant(), &reader)
+        .member_view(&decision)
+        .await?;
+    Ok(caller.show(Json(DecisionView {
+        shown: Some(shown),
+        ..decision.into()
+    })))
 }
 
 crate::discloses! {

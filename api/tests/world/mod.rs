@@ -22,7 +22,12 @@ pub struct World {
 }
 
 pub async fn world(db: &TestDb) -> World {
-    let store = store_with_plan(db, str::to_owned).await;
+    world_with(db, str::to_owned).await
+}
+
+/// [`world`] with the plan's manifest changed by `edit`.
+pub async fn world_with(db: &TestDb, edit: impl Fn(&str) -> String) -> World {
+    let store = store_with_plan(db, edit).await;
     enrol(&store, "M1").await;
     store.create_tenant("other").await.unwrap();
     let mut keys = std::collections::HashMap::new();

@@ -92,7 +92,9 @@ fn engine_resource(locale: &LanguageIdentifier) -> Arc<FluentResource> {
         .or(language)
         .or(ENGINE.first())
         .map(|(_, r)| Arc::clone(r))
-        .unwrap_or_else(|| Arc::new(FluentResource::try_new(String::new()).unwrap_or_else(|(r, _)| r)))
+        .unwrap_or_else(|| {
+            Arc::new(FluentResource::try_new(String::new()).unwrap_or_else(|(r, _)| r))
+        })
 }
 
 fn add_functions(bundle: &mut Bundle, style: &Arc<NumberStyle>) {
@@ -181,7 +183,9 @@ impl Catalogs {
                         0..0,
                         format!("`{}` is not named by a language tag", file.name),
                     )
-                    .help("name a catalog by its locale, such as locales/en.ftl or locales/zh-CN.ftl");
+                    .help(
+                        "name a catalog by its locale, such as locales/en.ftl or locales/zh-CN.ftl",
+                    );
                 continue;
             };
             if locale.to_string() != tag {
@@ -189,7 +193,10 @@ impl Catalogs {
                     "locale-file",
                     file,
                     0..0,
-                    format!("`{}` names its locale `{tag}`; write it `locales/{locale}.ftl`", file.name),
+                    format!(
+                        "`{}` names its locale `{tag}`; write it `locales/{locale}.ftl`",
+                        file.name
+                    ),
                 );
                 continue;
             }
@@ -239,7 +246,9 @@ impl Catalogs {
         let own = !catalogs.is_empty();
         if !own {
             for tag in ENGINE_LOCALES {
-                let Ok(locale) = tag.parse::<LanguageIdentifier>() else { continue };
+                let Ok(locale) = tag.parse::<LanguageIdentifier>() else {
+                    continue;
+                };
                 let style = Arc::new(NumberStyle::new(&locale, currency, places));
                 catalogs.push(Catalog {
                     bundle: bundle(&locale, None, &style),
@@ -283,8 +292,7 @@ impl Catalogs {
     pub fn negotiate(&self, requested: &[&str]) -> usize {
         let requested: Vec<LanguageIdentifier> =
             requested.iter().filter_map(|r| r.parse().ok()).collect();
-        let available: Vec<&LanguageIdentifier> =
-            self.catalogs.iter().map(|c| &c.locale).collect();
+        let available: Vec<&LanguageIdentifier> = self.catalogs.iter().map(|c| &c.locale).collect();
         let chosen = fluent_langneg::negotiate_languages(
             &requested,
             &available,
@@ -300,8 +308,17 @@ impl Catalogs {
     /// The locale to show a reader: the one asked for (`?locale=`, `--locale`), else the
     /// member's own (a `locale` attribute), else what their app accepts (`Accept-Language`,
     /// in order), else the package's default.
-    pub fn for_reader(&self, asked: Option<&str>, member: Option<&str>, accepted: &[&str]) -> usize {
-        let requested: Vec<&str> = asked.into_iter().chain(member).chain(accepted.iter().copied()).collect();
+    pub fn for_reader(
+        &self,
+        asked: Option<&str>,
+        member: Option<&str>,
+        accepted: &[&str],
+    ) -> usize {
+        let requested: Vec<&str> = asked
+            .into_iter()
+            .chain(member)
+            .chain(accepted.iter().copied())
+            .collect();
         self.negotiate(&requested)
     }
 
@@ -326,7 +343,7 @@ impl Catalogs {
             return (line, vec![format!("no catalog has a message `{}`", m.id)]);
         };
         let mut args = FluentArgs::new();
-        for (k, v) in &m.args {
+        for (k, v) in m.args.iter() {
             // Whole numbers go to Fluent as numbers, so `[one]`/`[other]` select on them;
             // fractions stay their exact digits, for MONEY, NUMBER and PERCENT to write.
             match v.parse::<i64>() {
@@ -356,9 +373,9 @@ impl Catalogs {
 
     /// Whether locale `index` has a message of its own (not by falling back) for `id`.
     pub fn has(&self, index: usize, id: &str) -> bool {
-        self.catalogs
-            .get(index)
-            .is_some_and(|c| c.ids.contains(id) || (ENGINE_MESSAGES.contains(&id) && c.bundle.has_message(id)))
+        self.catalogs.get(index).is_some_and(|c| {
+            c.ids.contains(id) || (ENGINE_MESSAGES.contains(&id) && c.bundle.has_message(id))
+        })
     }
 
     /// Each of the package's messages some locale has and another lacks, by the locale lacking
@@ -391,7 +408,9 @@ impl Catalogs {
                     "locale-message",
                     script,
                     at..at,
-                    format!("`{id}` is not a message id: a letter, then letters, digits, `_` or `-`"),
+                    format!(
+                        "`{id}` is not a message id: a letter, then letters, digits, `_` or `-`"
+                    ),
                 );
                 continue;
             }
@@ -420,9 +439,17 @@ impl Catalogs {
                         at..at,
                         format!(
                             "reason `{id}` has no text in {}: members shown {} read it in {}",
-                            lacking.iter().map(|l| format!("locales/{l}.ftl")).collect::<Vec<_>>().join(", "),
+                            lacking
+                                .iter()
+                                .map(|l| format!("locales/{l}.ftl"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
                             lacking.join(", "),
-                            if lacking.contains(&self.default_locale()) { "no language (the id itself)".to_owned() } else { self.default_locale() }
+                            if lacking.contains(&self.default_locale()) {
+                                "no language (the id itself)".to_owned()
+                            } else {
+                                self.default_locale()
+                            }
                         ),
                     )
                     .help(format!("add `{id} = …` to each of those catalogs"));

@@ -11,4 +11,24 @@ mod numbers;
 mod view;
 
 pub use catalogs::{Catalogs, ENGINE_LOCALES, ENGINE_MESSAGES, STAFF_ONLY_MESSAGES};
-pub use view::MemberView;
+pub use view::{MemberView, Shows};
+
+/// Bytes of a language tag a reader may ask for: BCP 47's longest useful tags are far shorter.
+pub const LOCALE_TAG_BYTES_MAX: usize = 35;
+/// Languages of an `Accept-Language` header that are weighed; the rest are passed over.
+pub const ACCEPTED_LANGUAGES_MAX: usize = 16;
+
+/// Whether `tag` is a language tag a reader may ask for (`zh-CN`, `en`), within its limit.
+pub fn is_locale_tag(tag: &str) -> bool {
+    tag.len() <= LOCALE_TAG_BYTES_MAX && tag.parse::<unic_langid::LanguageIdentifier>().is_ok()
+}
+
+/// The languages of an `Accept-Language` header, in the order written (tags that do not parse
+/// are dropped), at most [`ACCEPTED_LANGUAGES_MAX`].
+pub fn accepted_languages(header: &str) -> Vec<String> {
+    fluent_langneg::accepted_languages::parse(header)
+        .into_iter()
+        .take(ACCEPTED_LANGUAGES_MAX)
+        .map(|l| l.to_string())
+        .collect()
+}

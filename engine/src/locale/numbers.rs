@@ -82,7 +82,11 @@ fn digits_option(named: &FluentArgs, name: &str) -> Option<u32> {
     match named.get(name) {
         Some(FluentValue::Number(n)) if n.value >= 0.0 && n.value <= 28.0 => {
             // INVARIANT: a whole number from 0 to 28, so the cast is exact.
-            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "0..=28")]
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "0..=28"
+            )]
             Some(n.value as u32)
         }
         _ => None,
@@ -140,7 +144,11 @@ mod tests {
             ("en", "JPY", 0, "10000000", "10,000,000 JPY"),
             ("de", "EUR", 2, "1234.5", "1.234,50 EUR"),
         ] {
-            assert_eq!(style(tag, currency, places).money(d(amount)), want, "{tag} {amount}");
+            assert_eq!(
+                style(tag, currency, places).money(d(amount)),
+                want,
+                "{tag} {amount}"
+            );
         }
     }
 
@@ -150,7 +158,10 @@ mod tests {
         named.set("maximumFractionDigits", 1);
         let s = style("en", "CNY", 2);
         let d = |x: &str| Decimal::from_str(x).unwrap_or_default();
-        assert_eq!(shown(&s, d("85.714285714285714285714285714"), &named), "85.7");
+        assert_eq!(
+            shown(&s, d("85.714285714285714285714285714"), &named),
+            "85.7"
+        );
         assert_eq!(shown(&s, d("12.25"), &named), "12.3");
         assert_eq!(shown(&s, d("80"), &named), "80");
         named.set("minimumFractionDigits", 1);

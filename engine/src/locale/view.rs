@@ -5,7 +5,41 @@
 use super::catalogs::{Catalogs, STAFF_ONLY_MESSAGES};
 use crate::policy::Decision;
 use crate::policy::explanation::{Line, Message, is_identifier};
-use serde::Serialize;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// What of a decision its member view reads: from a [`Decision`], or from a decision's stored
+/// JSON (its other fields are passed over), so a stored decision is shown without its inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Shows {
+    pub policy_id: String,
+    pub period: String,
+    pub reward: Decimal,
+    pub premium_adjustment_percent: Decimal,
+    pub tier: Option<String>,
+    pub points: i64,
+    pub explanation: Vec<Line>,
+}
+
+impl Shows {
+    pub fn from_json(body: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(body)
+    }
+}
+
+impl From<&Decision> for Shows {
+    fn from(d: &Decision) -> Self {
+        Self {
+            policy_id: d.policy_id.clone(),
+            period: d.period.clone(),
+            reward: d.reward,
+            premium_adjustment_percent: d.premium_adjustment_percent,
+            tier: d.tier.clone(),
+            points: d.points,
+            explanation: d.explanation.clone(),
+        }
+    }
+}
 
 /// A decision as a member reads it, every text in one locale.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -25,47 +59,99 @@ pub struct MemberView {
     pub why: Vec<String>,
 }
 
-fn label(catalogs: &Catalogs, locale: usize, id: &'static str, args: &[(&'static str, String)]) -> String {
+fn label(
+    catalogs: &Catalogs,
+    locale: usize,
+    id: &'static str,
+    args: &[(&'static str, String)],
+) -> String {
     catalogs.message(locale, &Message::engine(id, args)).0
 }
 
 impl Catalogs {
     /// The explanation's lines in locale `index`, each as the member reads it.
     pub fn explanation(&self, index: usize, decision: &Decision) -> Vec<String> {
-        decision.explanation.iter().map(|l| self.line(index, l)).collect()
+        decision
+            .explanation
+            .iter()
+            .map(|l| self.line(index, l))
+            .collect()
     }
 
     /// What the member is shown, in locale `index` (see [`Catalogs::negotiate`]).
     pub fn member_view(&self, index: usize, d: &Decision) -> MemberView {
-        let title_message = Message { id: "policy-name".into(), args: Default::default() };
+        self.member_view_of(index, &Shows::from(d))
+    }
+
+    /// [`Catalogs::member_view`] of a stored decision.
+    pub fn member_view_of(&self, index: usize, d: &Shows) -> MemberView {
+        let title_message = Message {
+            id: "policy-name".into(),
+            args: Default::default(),
+        };
         let (name, missing) = self.message(index, &title_message);
-        let name = if missing.is_empty() { name } else { d.policy_id.clone() };
+        let name = if missing.is_empty() {
+            name
+        } else {
+            d.policy_id.clone()
+        };
         let premium_change = (!d.premium_adjustment_percent.is_zero()).then(|| {
-            let sign = if d.premium_adjustment_percent.is_sign_positive() { "+" } else { "" };
-            label(self, index, "member-premium-change", &[("change", format!("{sign}{}", d.premium_adjustment_percent))])
+            let sign = if d.premium_adjustment_percent.is_sign_positive() {
+                "+"
+            } else {
+                ""
+            };
+            label(
+                self,
+                index,
+                "member-premium-change",
+                &[("change", format!("{sign}{}", d.premium_adjustment_percent))],
+            )
         });
         let status = d.tier.as_ref().map(|t| {
             // A catalog may name a tier (`tier-gold = 金卡`); otherwise it is shown as the
             // script wrote it.
             let id = format!("tier-{t}");
             let shown = if is_identifier(&id) && self.has(index, &id) {
-                self.message(index, &Message { id, args: Default::default() }).0
+                self.message(
+                    index,
+                    &Message {
+                        id,
+                        args: Default::default(),
+                    },
+                )
+                .0
             } else {
                 t.clone()
             };
             label(self, index, "member-status", &[("status", shown)])
         });
-        let points = (d.points != 0).then(|| label(self, index, "member-points", &[("points", d.points.to_string())]));
+        let points = (d.points != 0).then(|| {
+            label(
+                self,
+                index,
+                "member-points",
+                &[("points", d.points.to_string())],
+            )
+        });
         let why = d
             .explanation
             .iter()
-            .filter(|l| !l.message_id().is_some_and(|id| STAFF_ONLY_MESSAGES.contains(&id)))
+            .filter(|l| {
+                !l.message_id()
+                    .is_some_and(|id| STAFF_ONLY_MESSAGES.contains(&id))
+            })
             .map(|l| self.line(index, l))
             .collect();
         MemberView {
             locale: self.locale_tag(index),
             title: format!("{name} · {}", d.period),
-            reward: label(self, index, "member-reward", &[("reward", d.reward.to_string())]),
+            reward: label(
+                self,
+                index,
+                "member-reward",
+                &[("reward", d.reward.to_string())],
+            ),
             premium_change,
             status,
             points,
@@ -81,7 +167,10 @@ impl Catalogs {
         for index in 0..self.catalogs.len() {
             for line in &d.explanation {
                 if let Line::Message(m) = line {
-                    if !self.has(index, &m.id) && self.are_the_packages() && !super::ENGINE_MESSAGES.contains(&m.id.as_str()) {
+                    if !self.has(index, &m.id)
+                        && self.are_the_packages()
+                        && !super::ENGINE_MESSAGES.contains(&m.id.as_str())
+                    {
                         out.push(format!("{}: no message `{}`", self.locale_tag(index), m.id));
                     }
                     out.extend(self.message(index, m).1);
@@ -98,7 +187,10 @@ impl MemberView {
     /// The view as lines of text, for a terminal or a letter.
     pub fn to_text(&self) -> String {
         let mut out = format!("{}\n{}\n", self.title, self.reward);
-        for line in [&self.premium_change, &self.status, &self.points].into_iter().flatten() {
+        for line in [&self.premium_change, &self.status, &self.points]
+            .into_iter()
+            .flatten()
+        {
             out.push_str(line);
             out.push('\n');
         }

@@ -190,25 +190,39 @@ impl Case {
                 }
                 let catalogs = &policy.catalogs;
                 let default = catalogs.negotiate(&[]);
-                let wanted = std::iter::once((default, "explanation".to_owned(), &e.explanation_includes))
-                    .chain(e.explanation_in.iter().map(|(locale, want)| {
-                        (catalogs.negotiate(&[locale.as_str()]), format!("explanation[{locale}]"), want)
-                    }));
+                let wanted =
+                    std::iter::once((default, "explanation".to_owned(), &e.explanation_includes))
+                        .chain(e.explanation_in.iter().map(|(locale, want)| {
+                            (
+                                catalogs.negotiate(&[locale.as_str()]),
+                                format!("explanation[{locale}]"),
+                                want,
+                            )
+                        }));
                 for (locale, field, wants) in wanted {
                     let lines = catalogs.explanation(locale, &d);
                     for want in wants {
                         // A line matches by its words in that locale, or by its message id.
                         let found = lines.iter().zip(&d.explanation).any(|(shown, line)| {
-                            shown.contains(want.as_str()) || line.message_id() == Some(want.as_str())
+                            shown.contains(want.as_str())
+                                || line.message_id() == Some(want.as_str())
                         });
                         if !found {
-                            mismatches.push(mismatch(&field, format!("a line containing `{want}`"), "none"));
+                            mismatches.push(mismatch(
+                                &field,
+                                format!("a line containing `{want}`"),
+                                "none",
+                            ));
                         }
                     }
                 }
                 // Every locale the package ships must be able to show the decision.
                 for problem in catalogs.problems_showing(&d) {
-                    mismatches.push(mismatch("explanation text", "every message and argument in every locale", problem));
+                    mismatches.push(mismatch(
+                        "explanation text",
+                        "every message and argument in every locale",
+                        problem,
+                    ));
                 }
                 catalogs.explanation(default, &d)
             }
@@ -740,12 +754,19 @@ fn explanation_in(
         return out;
     };
     for (locale, lines) in table {
-        if locale.get_ref().parse::<unic_langid::LanguageIdentifier>().is_err() {
+        if locale
+            .get_ref()
+            .parse::<unic_langid::LanguageIdentifier>()
+            .is_err()
+        {
             diags.error(
                 "field-type",
                 file,
                 locale.span(),
-                format!("`{}` in [expect.explanation_in] is not a language tag such as `zh-CN`", locale.get_ref()),
+                format!(
+                    "`{}` in [expect.explanation_in] is not a language tag such as `zh-CN`",
+                    locale.get_ref()
+                ),
             );
             continue;
         }

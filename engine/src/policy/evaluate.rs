@@ -671,8 +671,17 @@ impl Policy {
                 let paid = if refuse { Decimal::ZERO } else { fits };
                 say(
                     why,
-                    if refuse { "engine-refused-pool" } else { "engine-capped-pool" },
-                    &[("paid", paid), ("pool", budget), ("left", left), ("given", amount)],
+                    if refuse {
+                        "engine-refused-pool"
+                    } else {
+                        "engine-capped-pool"
+                    },
+                    &[
+                        ("paid", paid),
+                        ("pool", budget),
+                        ("left", left),
+                        ("given", amount),
+                    ],
                 );
                 amount = paid;
             }
@@ -723,13 +732,21 @@ impl Policy {
         if let Some(lo) = limits.adjustment_min_percent
             && adj < lo
         {
-            say(why, "engine-premium-limited", &[("limit", lo), ("given", adj)]);
+            say(
+                why,
+                "engine-premium-limited",
+                &[("limit", lo), ("given", adj)],
+            );
             adj = lo;
         }
         if let Some(hi) = limits.adjustment_max_percent
             && adj > hi
         {
-            say(why, "engine-premium-limited", &[("limit", hi), ("given", adj)]);
+            say(
+                why,
+                "engine-premium-limited",
+                &[("limit", hi), ("given", adj)],
+            );
             adj = hi;
         }
         // Saturating: the loading comes with the history and the adjustment from the script,
@@ -742,7 +759,12 @@ impl Policy {
             say(
                 why,
                 "engine-loading-floor",
-                &[("floor", floor), ("loading", loading), ("given", adj), ("adjusted", new)],
+                &[
+                    ("floor", floor),
+                    ("loading", loading),
+                    ("given", adj),
+                    ("adjusted", new),
+                ],
             );
             adj = new;
         }
@@ -754,7 +776,12 @@ impl Policy {
             say(
                 why,
                 "engine-loading-cap",
-                &[("cap", cap), ("loading", loading), ("given", adj), ("adjusted", new)],
+                &[
+                    ("cap", cap),
+                    ("loading", loading),
+                    ("given", adj),
+                    ("adjusted", new),
+                ],
             );
             adj = new;
         }

@@ -29,8 +29,42 @@ pub enum Line {
 #[serde(deny_unknown_fields)]
 pub struct Message {
     pub id: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub args: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Args::is_empty")]
+    pub args: Args,
+}
+
+/// A message's arguments by name, in name order. A sorted list rather than a map: a
+/// simulation holds a chunk's decisions at once, and a map's node is some 500 bytes for the
+/// two to five arguments a line has. Written as a JSON object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Args(Vec<(String, String)>);
+
+impl Args {
+    /// From pairs; a name given twice keeps its last value.
+    pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        let map: BTreeMap<String, String> = pairs.into_iter().collect();
+        Self(map.into_iter().collect())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl Serialize for Args {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Args {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BTreeMap::<String, String>::deserialize(d).map(Self::new)
+    }
 }
 
 impl Message {
@@ -38,10 +72,7 @@ impl Message {
     pub(crate) fn engine(id: &'static str, args: &[(&'static str, String)]) -> Self {
         Self {
             id: id.to_owned(),
-            args: args
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
+            args: Args::new(args.iter().map(|(k, v)| ((*k).to_owned(), v.clone()))),
         }
     }
 
@@ -109,7 +140,7 @@ pub(crate) fn reason_with(id: ImmutableString, args: Map) -> Result<Message, Box
             args.len()
         )));
     }
-    let mut out = BTreeMap::new();
+    let mut out = Vec::with_capacity(args.len());
     for (name, value) in args {
         if !is_identifier(&name) {
             return Err(refuse(format!(
@@ -129,11 +160,11 @@ pub(crate) fn reason_with(id: ImmutableString, args: Map) -> Result<Message, Box
                 )
             })
         })?;
-        out.insert(name.to_string(), text);
+        out.push((name.to_string(), text));
     }
     Ok(Message {
         id: id.to_string(),
-        args: out,
+        args: Args::new(out),
     })
 }
 
@@ -147,7 +178,11 @@ fn argument(value: &Dynamic) -> Option<String> {
     if let Ok(b) = value.as_bool() {
         return Some(b.to_string());
     }
-    value.clone().into_immutable_string().ok().map(|s| s.to_string())
+    value
+        .clone()
+        .into_immutable_string()
+        .ok()
+        .map(|s| s.to_string())
 }
 
 #[cfg(test)]

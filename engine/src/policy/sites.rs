@@ -108,7 +108,8 @@ pub(crate) fn read(file: &SourceFile, ast: &AST, diags: &mut Diagnostics) -> Sit
     ast.walk(&mut |path: &[ASTNode]| {
         match path.last() {
             Some(ASTNode::Expr(Expr::FnCall(call, pos))) if call.name == "reason" => {
-                if let (Some(Expr::StringConstant(id, _)), Some(at)) = (call.args.first(), at(*pos)) {
+                if let (Some(Expr::StringConstant(id, _)), Some(at)) = (call.args.first(), at(*pos))
+                {
                     reasons.push((id.to_string(), at));
                 }
             }

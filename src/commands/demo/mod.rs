@@ -233,6 +233,33 @@ async fn demo(args: &DemoArgs, db: &str) -> anyhow::Result<()> {
         "retried the payout of {member} for {FIRST_PERIOD} with its Idempotency-Key: the decision on record, {original}, nothing posted twice"
     ));
 
+    // The seed market is Chinese: the app shows a member paid in the first month the same
+    // decision in Chinese.
+    let (reader, decision) = store
+        .decisions(TENANT, None)
+        .await?
+        .into_iter()
+        .find(|d| d.period == FIRST_PERIOD && d.policy_id == packages::PAID && !d.reward.is_zero())
+        .map_or((member.clone(), original.clone()), |d| (d.member_id, d.id));
+    step(
+        "member",
+        &format!(
+            "{reader} reads the decision for {FIRST_PERIOD} in the app, in Chinese (?locale=zh-CN)"
+        ),
+    );
+    let shown: Value = platform
+        .get_as(&format!("/v1/decisions/{decision}?locale=zh-CN"))
+        .await?;
+    let view = shown.at("/shown");
+    for field in ["/title", "/reward", "/premium_change", "/status", "/points"] {
+        if let Some(line) = view.at(field).as_str() {
+            detail(line);
+        }
+    }
+    for line in view.at("/why").as_array().into_iter().flatten() {
+        detail(&format!("· {}", line.as_str().unwrap_or_default()));
+    }
+
     step(
         "auditor",
         "verifies the ledger and replays a sample of decisions",

@@ -18,11 +18,19 @@ macro_rules! package {
                 "rules.rhai",
                 include_str!(concat!("../../../policies/", $dir, "/rules.rhai")),
             ),
+            (
+                "locales/en.ftl",
+                include_str!(concat!("../../../policies/", $dir, "/locales/en.ftl")),
+            ),
+            (
+                "locales/zh-CN.ftl",
+                include_str!(concat!("../../../policies/", $dir, "/locales/zh-CN.ftl")),
+            ),
         ]
     };
 }
 
-const REFERENCE: [(&str, [(&str, &str); 2]); 4] = [
+const REFERENCE: [(&str, [(&str, &str); 4]); 4] = [
     ("tangdaifu-smbg", package!("tangdaifu-smbg")),
     ("cgm-consensus", package!("cgm-consensus")),
     ("hba1c-outcome", package!("hba1c-outcome")),

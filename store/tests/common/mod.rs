@@ -128,7 +128,7 @@ pub fn policies_dir() -> PathBuf {
     root.join("policies")
 }
 
-/// A reference policy's manifest and script (its cases are not needed here).
+/// A reference policy's manifest, script and catalogs (its cases are not needed here).
 pub fn policy(name: &str) -> PolicySource {
     policy_with(name, |m| m.to_owned())
 }
@@ -138,12 +138,24 @@ pub fn policy_with(name: &str, edit: impl Fn(&str) -> String) -> PolicySource {
     let dir = policies_dir().join(name);
     let manifest = std::fs::read_to_string(dir.join("policy.toml")).unwrap();
     let script = std::fs::read_to_string(dir.join("rules.rhai")).unwrap();
+    let mut files = vec![
+        SourceFile::new("policy.toml", edit(&manifest)),
+        SourceFile::new("rules.rhai", script),
+    ];
+    let mut locales: Vec<_> = std::fs::read_dir(dir.join("locales"))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    locales.sort();
+    for path in locales {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        files.push(SourceFile::new(
+            format!("locales/{name}"),
+            std::fs::read_to_string(&path).unwrap(),
+        ));
+    }
     PolicySource {
         name: name.to_owned(),
-        files: vec![
-            SourceFile::new("policy.toml", edit(&manifest)),
-            SourceFile::new("rules.rhai", script),
-        ],
+        files,
     }
 }
 
