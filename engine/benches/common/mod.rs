@@ -16,8 +16,9 @@ use incentive_engine::lab::Hba1c;
 use incentive_engine::metrics::thresholds::FASTING_TARGET_MG_DL;
 use incentive_engine::metrics::{context_share, coverage, daily};
 use incentive_engine::policy::decision::MetricsUsed;
+use incentive_engine::policy::explanation::{Args, Line, Message};
 use incentive_engine::policy::host::engine;
-use incentive_engine::policy::manifest::{Cap, Manifest};
+use incentive_engine::policy::manifest::Manifest;
 use incentive_engine::policy::record_view::{METRIC_DECIMAL_PLACES, MetricValue};
 use incentive_engine::policy::tables::TableRows;
 use incentive_engine::policy::terms::TermValue;
@@ -458,7 +459,7 @@ pub fn rule_inputs(plan: &NativePlan, record: &Record) -> RuleInputs {
 pub struct RuleOutcome {
     pub reward: Decimal,
     pub qualified: bool,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Line>,
     pub flags: Vec<String>,
     /// What the rule read of `days_with_readings`, `fasting_n`, `fasting_in_target_percent`
     /// (the decision lists the metrics read, as `metrics_used`).
@@ -483,9 +484,8 @@ pub fn decide(
     if run >= plan.hyper_alert_days {
         out.flags.push("clinician_follow_up".to_owned());
         if reasons {
-            out.reasons.push(format!(
-                "every reading was above 13.9 mmol/L on {run} days running: a clinician will follow up"
-            ));
+            out.reasons
+                .push(message("clinician-follow-up", [("days", run.to_string())]));
         }
     }
     let counted = m.readings_spaced(plan);
@@ -496,17 +496,25 @@ pub fn decide(
     }
     if counted < integer(&plan.min_readings) || days < integer(&plan.min_measuring_days) {
         if reasons {
-            out.reasons.push(format!(
-                "measured {counted} times on {days} days; the plan asks for {} times on {} different days",
-                show(&plan.min_readings),
-                show(&plan.min_measuring_days)
+            out.reasons.push(message(
+                "measuring-gate-not-met",
+                [
+                    ("readings", counted.to_string()),
+                    ("days", days.to_string()),
+                    ("readings_needed", show(&plan.min_readings)),
+                    ("days_needed", show(&plan.min_measuring_days)),
+                ],
             ));
         }
         return out;
     }
     if reasons {
-        out.reasons.push(format!(
-            "measured {counted} times on {days} days: the measuring target is met"
+        out.reasons.push(message(
+            "measuring-gate-met",
+            [
+                ("readings", counted.to_string()),
+                ("days", days.to_string()),
+            ],
         ));
     }
     let (fasting_n, share) = m.fasting();
@@ -516,9 +524,12 @@ pub fn decide(
     }
     if fasting_n < integer(&plan.min_fasting_readings) {
         if reasons {
-            out.reasons.push(format!(
-                "{fasting_n} fasting readings; at least {} are needed to judge control",
-                show(&plan.min_fasting_readings)
+            out.reasons.push(message(
+                "too-few-fasting-readings",
+                [
+                    ("fasting", fasting_n.to_string()),
+                    ("needed", show(&plan.min_fasting_readings)),
+                ],
             ));
         }
         return out;
@@ -537,11 +548,14 @@ pub fn decide(
     out.reward = decimal(&plan.monthly_premium) * percent / Decimal::ONE_HUNDRED;
     out.qualified = percent > Decimal::ZERO;
     if reasons {
-        out.reasons.push(format!(
-            "{}% of {fasting_n} fasting readings were in 4.4–7.0 mmol/L: {}% of the {} CNY premium back",
-            share.round_dp(1),
-            show(rebate),
-            show(&plan.monthly_premium)
+        out.reasons.push(message(
+            "fasting-share",
+            [
+                ("share", share.to_string()),
+                ("fasting", fasting_n.to_string()),
+                ("rebate", show(rebate)),
+                ("premium", show(&plan.monthly_premium)),
+            ],
         ));
     }
     out
@@ -554,59 +568,77 @@ pub fn apply_caps(
     m: &Manifest,
     reward: Decimal,
     history: &HistorySummary,
-    why: &mut Vec<String>,
+    why: &mut Vec<Line>,
 ) -> Decimal {
     let cur = &m.currency;
     let rounding = &m.rounding;
     let mut amount = rounding.money(reward);
     if amount != reward {
-        why.push(format!(
-            "rounded {reward} {cur} to {amount} {cur} ({} to {})",
-            rounding.mode.name(),
-            rounding.minor_unit
+        why.push(message(
+            "engine-rounded",
+            [
+                ("given", reward.to_string()),
+                ("paid", amount.to_string()),
+                ("currency", cur.clone()),
+                ("mode", rounding.mode.name().to_owned()),
+                ("unit", rounding.minor_unit.to_string()),
+            ],
         ));
     }
-    let mut hold = |limit: Decimal, what: &dyn Fn() -> String, amount: &mut Decimal| {
-        if *amount > limit {
-            why.push(format!(
-                "capped at {limit} {cur}: {} (the rules gave {amount} {cur})",
-                what()
-            ));
-            *amount = limit;
-        }
-    };
-    let describe = |cap: &Cap| cap.describe(cur);
-    if let Some(cap) = &m.caps.per_period {
-        hold(
-            cap.amount,
-            &|| format!("the plan pays at most {} a period", describe(cap)),
-            &mut amount,
-        );
+    if let Some(cap) = &m.caps.per_period
+        && amount > cap.amount
+    {
+        why.push(message(
+            "engine-capped-period",
+            [
+                ("paid", cap.amount.to_string()),
+                ("cap", cap.amount.to_string()),
+                ("given", amount.to_string()),
+            ],
+        ));
+        amount = cap.amount;
     }
     if let Some(cap) = &m.caps.per_year {
-        let left = (cap.amount - history.payouts_this_year).max(Decimal::ZERO);
-        hold(
-            rounding.money_down(left),
-            &|| {
-                format!(
-                    "the plan pays at most {} a year and {} {cur} was paid earlier this year",
-                    describe(cap),
-                    history.payouts_this_year
-                )
-            },
-            &mut amount,
-        );
+        let left = rounding.money_down((cap.amount - history.payouts_this_year).max(Decimal::ZERO));
+        if amount > left {
+            why.push(message(
+                "engine-capped-year",
+                [
+                    ("paid", left.to_string()),
+                    ("cap", cap.amount.to_string()),
+                    ("earlier", history.payouts_this_year.to_string()),
+                    ("given", amount.to_string()),
+                ],
+            ));
+            amount = left;
+        }
     }
     if let (Some(budget), Some(paid)) = (m.caps.pool_budget, history.pool_paid) {
         let left = (budget - paid).max(Decimal::ZERO);
-        hold(
-            rounding.money_down(left),
-            &|| format!("the pool of {budget} {cur} has {left} {cur} left"),
-            &mut amount,
-        );
+        let fits = rounding.money_down(left);
+        if amount > fits {
+            why.push(message(
+                "engine-capped-pool",
+                [
+                    ("paid", fits.to_string()),
+                    ("pool", budget.to_string()),
+                    ("left", left.to_string()),
+                    ("given", amount.to_string()),
+                ],
+            ));
+            amount = fits;
+        }
     }
     amount.rescale(rounding.places());
     amount
+}
+
+/// An explanation line: a message and its arguments, as `reason(…)` and the engine make them.
+fn message<const N: usize>(id: &str, args: [(&str, String); N]) -> Line {
+    Line::Message(Message {
+        id: id.to_owned(),
+        args: Args::new(args.map(|(k, v)| (k.to_owned(), v))),
+    })
 }
 
 /// A zero premium adjustment through the premium limits (the plan has none), as the engine
@@ -695,13 +727,19 @@ pub fn rule_only_script(rules_rhai: &str) -> String {
     text
 }
 
-/// rules.rhai without its explanation lines: the rule's numbers and flags only.
+/// rules.rhai without its explanation lines (each `reasons.push(…)`, over as many lines as
+/// its parentheses take): the rule's numbers and flags only.
 pub fn without_reasons(script: &str) -> String {
-    script
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("reasons.push("))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut open = 0i32;
+    let mut kept = Vec::new();
+    for line in script.lines() {
+        if open == 0 && !line.trim_start().starts_with("reasons.push(") {
+            kept.push(line);
+            continue;
+        }
+        open += line.matches('(').count() as i32 - line.matches(')').count() as i32;
+    }
+    kept.join("\n")
 }
 
 fn term_dynamic(v: &TermValue) -> Dynamic {
@@ -769,6 +807,23 @@ fn strings(v: Option<&Dynamic>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The reasons a script gave: its `reason(…)` messages and its texts.
+fn lines(v: Option<&Dynamic>) -> Vec<Line> {
+    v.and_then(|v| v.clone().try_cast::<rhai::Array>())
+        .map(|a| {
+            a.into_iter()
+                .filter_map(|item| match item.clone().try_cast::<Message>() {
+                    Some(m) => Some(Line::Message(m)),
+                    None => item
+                        .into_immutable_string()
+                        .ok()
+                        .map(|s| Line::Text(s.to_string())),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Runs the rule-only script over one member's precomputed metrics and reads its decision map
 /// into a [`RuleOutcome`] (without `used`).
 pub fn rhai_rule(ast: &AST, record: &Map) -> RuleOutcome {
@@ -801,7 +856,7 @@ pub fn rhai_rule(ast: &AST, record: &Map) -> RuleOutcome {
             .get("qualified")
             .and_then(|v| v.as_bool().ok())
             .unwrap_or(false),
-        reasons: strings(map.get("reasons")),
+        reasons: lines(map.get("reasons")),
         flags: strings(map.get("flags")),
         used: Vec::new(),
     }

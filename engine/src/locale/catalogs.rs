@@ -188,7 +188,7 @@ impl Catalogs {
                     );
                 continue;
             };
-            if locale.to_string() != tag {
+            if locale != tag {
                 diags.error(
                     "locale-file",
                     file,
