@@ -41,7 +41,9 @@ fn small_pool(manifest: &str) -> String {
 fn write_package(source: &PolicySource, dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     for f in &source.files {
-        std::fs::write(dir.join(&f.name), &f.text).unwrap();
+        let path = dir.join(&f.name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &f.text).unwrap();
     }
     dir.to_path_buf()
 }

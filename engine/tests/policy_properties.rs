@@ -145,6 +145,7 @@ fn build(package: &Package, m: &Member) -> Built {
             outcomes,
             premium_loading_percent: Decimal::from(m.loading),
             pool_paid: m.pool_paid.map(|c| Decimal::new(c, 2)),
+            group_paid_this_year: None,
         },
     }
 }

@@ -6,13 +6,15 @@
 
 use crate::SimError;
 use crate::totals::{PlanTotals, TierTotals};
+use chrono::Datelike;
+use incentive_engine::policy::attributes::AttributeValue;
 use incentive_engine::policy::{
     Decision, EvaluationInput, History, MemberProfile, Policy, PriorOutcome,
 };
 use incentive_engine::{LabResult, Period, Readings};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One member's inputs for a period, for [`Book::decide_many`].
@@ -33,6 +35,9 @@ pub struct Book<'p> {
     paid: Vec<Decimal>,
     /// What the plan has paid every member so far: the pool's spend.
     pool_paid: Decimal,
+    /// What each group (`[caps] group`: a family) was paid in each calendar year, as the
+    /// store counts it; a member without the attribute is a group of one.
+    group_paid: HashMap<(String, i32), Decimal>,
     /// By member index: still in the plan (a member who lapses is decided no more).
     active: Vec<bool>,
     totals: PlanTotals,
@@ -45,6 +50,7 @@ impl<'p> Book<'p> {
             histories: (0..members).map(|_| History::default()).collect(),
             paid: vec![Decimal::ZERO; members],
             pool_paid: Decimal::ZERO,
+            group_paid: HashMap::new(),
             active: vec![true; members],
             totals: PlanTotals {
                 reward: Decimal::ZERO,
@@ -102,6 +108,7 @@ impl<'p> Book<'p> {
         readings: &Readings,
         labs: &[LabResult],
     ) -> Result<Decision, SimError> {
+        let group = self.group_key(m, member, period);
         let history = self.histories.get_mut(m).ok_or_else(|| {
             SimError::Config(format!(
                 "member index {m} is outside the book's {} members",
@@ -114,6 +121,9 @@ impl<'p> Book<'p> {
             .caps
             .pool_budget
             .map(|_| self.pool_paid);
+        history.group_paid_this_year = group
+            .as_ref()
+            .map(|k| self.group_paid.get(k).copied().unwrap_or_default());
         let decision = self
             .policy
             .evaluate(&EvaluationInput {
@@ -125,7 +135,21 @@ impl<'p> Book<'p> {
             })
             .map_err(|e| self.evaluation_error(period, &e))?;
         self.book(m, period, &decision)?;
+        if let Some(k) = group {
+            *self.group_paid.entry(k).or_default() += decision.reward;
+        }
         Ok(decision)
+    }
+
+    /// The group whose yearly cap member `m`'s `period` counts against, where the plan has one.
+    fn group_key(&self, m: usize, member: &MemberProfile, period: Period) -> Option<(String, i32)> {
+        let g = self.policy.manifest.caps.group.as_ref()?;
+        let year = period.first_day().map_or(0, |d| d.year());
+        let group = match member.attributes.get(&g.attribute) {
+            Some(AttributeValue::Text(v)) => format!("={v}"),
+            _ => format!("#{m}"),
+        };
+        Some((group, year))
     }
 
     fn evaluation_error(&self, period: Period, e: &dyn std::fmt::Display) -> SimError {
@@ -139,8 +163,9 @@ impl<'p> Book<'p> {
     /// Decides, for the open period, the members `first`, `first + 1`, … in order, as
     /// [`Book::decide`] would one after the other — on every core.
     ///
-    /// Only the pool links members: each member's own history is theirs alone, and a script
-    /// cannot see what the pool has paid (the engine applies the pool's cap after it). So every
+    /// Only the pool and a family's cap link members: each member's own history is theirs
+    /// alone, and a script cannot see what the pool or the family has paid (the engine
+    /// applies those caps after it). So every
     /// member is first decided in parallel with no pool cap; then, in member order, a decision
     /// whose reward fits in what is left of the pool is exactly what the sequential decision
     /// would have been (the cap does not bind), and any other is decided again with the pool
@@ -192,6 +217,7 @@ impl<'p> Book<'p> {
                     return Ok(None);
                 }
                 history.pool_paid = None;
+                history.group_paid_this_year = None;
                 Ok(Some(policy.evaluate(&EvaluationInput {
                     member: input.profile,
                     period,
@@ -208,9 +234,29 @@ impl<'p> Book<'p> {
             let Some(spec) = spec else {
                 continue;
             };
+            // A family's cap, like the pool, links its members: a reward within what the
+            // family has left is what the sequential decision would have been.
+            let group = self.group_key(m, input.profile, period);
+            let group_left =
+                policy
+                    .manifest
+                    .caps
+                    .group
+                    .as_ref()
+                    .zip(group.as_ref())
+                    .map(|(g, k)| {
+                        (g.per_year.amount - self.group_paid.get(k).copied().unwrap_or_default())
+                            .max(Decimal::ZERO)
+                    });
             match spec {
-                Ok(decision) if left.is_none_or(|l| decision.reward <= l) => {
+                Ok(decision)
+                    if left.is_none_or(|l| decision.reward <= l)
+                        && group_left.is_none_or(|l| decision.reward <= l) =>
+                {
                     self.book(m, period, &decision)?;
+                    if let Some(k) = group {
+                        *self.group_paid.entry(k).or_default() += decision.reward;
+                    }
                 }
                 // The pool may cut it (or it failed): decide it as the sequential run would.
                 _ => {

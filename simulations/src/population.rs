@@ -195,6 +195,28 @@ pub struct Members {
     /// member: `attributes = { monthly_premium = "100.00" }`.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub attributes: std::collections::BTreeMap<String, AttributeValue>,
+    /// Families for a plan whose cap a group shares (`[caps] group`): consecutive members in
+    /// families of `size`, each member's `attribute` naming their family (`G0`, `G1` …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Groups>,
+}
+
+/// `[members.groups]`: `attribute = "family_id"`, `size = 3`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Groups {
+    pub attribute: String,
+    pub size: u32,
+}
+
+/// Members a simulated family may have.
+pub const GROUP_SIZE_MAX: u32 = 100;
+
+impl Groups {
+    /// The family of member `index`.
+    pub fn of(&self, index: u64) -> String {
+        format!("G{}", index / u64::from(self.size.max(1)))
+    }
 }
 
 impl Default for Members {
@@ -236,6 +258,7 @@ impl Default for Members {
             type2_share: 0.93,
             type2_insulin_share: 0.22,
             attributes: std::collections::BTreeMap::new(),
+            groups: None,
         }
     }
 }
@@ -459,7 +482,7 @@ impl Default for Savings {
 
 /// Where each assumption's default comes from, written next to the results (ASOP 56 asks
 /// that every assumption and its source be disclosed). Keys are `section.field`.
-pub const SOURCES: [(&str, &str); 44] = [
+pub const SOURCES: [(&str, &str); 45] = [
     (
         "members.age_bands",
         "judgement: adults with diabetes in a county programme, mostly 45 and over",
@@ -483,6 +506,10 @@ pub const SOURCES: [(&str, &str); 44] = [
     (
         "members.attributes",
         "the plan's own member data, as the actuary states it: every member carries these values",
+    ),
+    (
+        "members.groups",
+        "the plan's own design: the family size the actuary assumes for a cap a family shares",
     ),
     (
         "measuring.regular_share",
@@ -910,6 +937,20 @@ impl Population {
             incentive_engine::policy::attributes::check_attributes(&self.members.attributes)
         {
             out.push(format!("members.attributes: {why}"));
+        }
+        if let Some(g) = &self.members.groups {
+            if !(1..=GROUP_SIZE_MAX).contains(&g.size) {
+                out.push(format!(
+                    "members.groups.size = {} must be 1 to {GROUP_SIZE_MAX} members a family",
+                    g.size
+                ));
+            }
+            if !incentive_engine::policy::explanation::is_identifier(&g.attribute) {
+                out.push(format!(
+                    "members.groups.attribute `{}` is not an attribute name",
+                    incentive_engine::text::excerpt(&g.attribute)
+                ));
+            }
         }
         if self.members.age_bands.is_empty() {
             out.push("members.age_bands is empty".into());

@@ -9,6 +9,7 @@ use crate::stream::{Purpose, stream};
 use chrono::{Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use incentive_engine::policy::MemberProfile;
+use incentive_engine::policy::attributes::AttributeValue;
 use incentive_engine::{
     Context, Glucose, GlucoseValue, Hba1c, LabResult, MemberId, Period, Reading, Readings,
     ReadingsBuilder, Source,
@@ -142,7 +143,13 @@ pub fn member(
             diabetes_type: Some(if type2 { "type2" } else { "type1" }.into()),
             insulin: Some(insulin),
             enrolled_on: Some(enrolled_on),
-            attributes: model.members.attributes.clone(),
+            attributes: {
+                let mut a = model.members.attributes.clone();
+                if let Some(g) = &model.members.groups {
+                    a.insert(g.attribute.clone(), AttributeValue::Text(g.of(index)));
+                }
+                a
+            },
         },
         measure_probability,
         readings_per_month: rate.sample(&mut rng),

@@ -19,8 +19,15 @@ use incentive_simulations::response::Behaviour;
 use incentive_simulations::synth::{Draw, member, period_data};
 
 fn books_agree(manifest_edit: impl Fn(&str) -> String) -> incentive_simulations::run::PlanTotals {
+    books_agree_in(&Population::default(), manifest_edit)
+}
+
+fn books_agree_in(
+    model: &Population,
+    manifest_edit: impl Fn(&str) -> String,
+) -> incentive_simulations::run::PlanTotals {
     let policy = package_with(&repo().join("policies/tangdaifu-smbg"), manifest_edit);
-    let model = Population::default();
+    let model = model.clone();
     let first = Period::parse("2026-01").unwrap();
     let who: Vec<_> = (0..300)
         .map(|m| member(&model, 5, m, 0, first.first_day().unwrap()).unwrap())
@@ -97,4 +104,46 @@ fn a_pool_that_runs_out_mid_period_refuses_as_one_by_one_refuses() {
     // 5 left in the pool, less than any reward: every later one is refused whole.
     assert_eq!(t.reward, rust_decimal::Decimal::from(310), "{t:?}");
     assert!(t.reward_by_period[1..].iter().all(|r| r.is_zero()), "{t:?}");
+}
+
+/// tangdaifu-smbg with each family sharing 40 CNY a year (a controlled month pays 30).
+fn family_plan(manifest: &str) -> String {
+    manifest.replace(
+        "\n[caps]\n",
+        "\n[attributes]\nfamily_id = { type = \"text\", optional = true }\n\n[caps]\ngroup = \"family_id\"\nper_group_per_year = 40.00\n",
+    )
+}
+
+#[test]
+fn families_sharing_a_yearly_cap_are_decided_on_every_core_as_one_by_one_decides_them() {
+    let families = Population::from_toml(
+        "[members.groups]\nattribute = \"family_id\"\nsize = 3\n",
+        "families.toml",
+    )
+    .unwrap();
+    let capped = books_agree_in(&families, family_plan);
+    let uncapped = books_agree_in(&families, str::to_owned);
+    // 300 members in 100 families of three: no family past 40 in the year.
+    assert!(
+        capped.reward <= rust_decimal::Decimal::from(4_000),
+        "{capped:?}"
+    );
+    assert!(capped.reward > rust_decimal::Decimal::ZERO);
+    assert!(capped.reward < uncapped.reward, "{capped:?}\n{uncapped:?}");
+}
+
+#[test]
+fn a_family_of_more_than_a_hundred_or_none_is_refused_by_name() {
+    for (toml, want) in [
+        ("size = 0", "members.groups.size = 0 must be 1 to 100"),
+        ("size = 101", "members.groups.size = 101 must be 1 to 100"),
+    ] {
+        let e = Population::from_toml(
+            &format!("[members.groups]\nattribute = \"family_id\"\n{toml}\n"),
+            "families.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(want), "{e}");
+    }
 }

@@ -23,7 +23,8 @@ use crate::payout::{
     DECISION_COLUMNS, PayoutKind, PayoutOutcome, PayoutRequest, StoredDecision, decision_from_row,
 };
 use crate::policies::{compiled_policy, version_in_effect};
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, Datelike, FixedOffset};
+use incentive_engine::policy::attributes::AttributeValue;
 use incentive_engine::policy::record_view::MetricValue;
 use incentive_engine::policy::{EvaluationInput, History, MemberProfile, Policy, PriorOutcome};
 use incentive_engine::{Hba1c, LabResult, MemberId, Period};
@@ -64,7 +65,10 @@ struct TenantData {
     readings: HashMap<String, Vec<StoredReading>>,
     labs: HashMap<String, Vec<LabResult>>,
     /// (member, policy) → decisions in (period, ordinal) order; the group's own are appended.
+    /// Holds the decisions of the members of each payout's group (`[caps] group`) too.
     decisions: HashMap<(String, String), Vec<Known>>,
+    /// (attribute, value) → the members sharing it, for the groups of this group's payouts.
+    groups: HashMap<(String, String), Vec<String>>,
     balances: HashMap<(String, String), Decimal>,
     /// Accounts the group moved, to write back.
     touched: BTreeSet<(String, String)>,
@@ -285,7 +289,34 @@ async fn load(
             d.labs = load_labs(tx, tenant, &members, end).await?;
         }
         let tc = ta.elapsed();
-        d.decisions = load_decisions(tx, tenant, &members).await?;
+        // The members of each payout's group, whose payments this year count against its cap.
+        let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
+        for r in &mine {
+            let Some(Some((_, policy))) =
+                loaded
+                    .versions
+                    .get(&(r.tenant.clone(), r.policy_id.clone(), r.period))
+            else {
+                continue;
+            };
+            if let Some(g) = &policy.manifest.caps.group
+                && let Some(value) = group_of(d.profiles.get(r.member.as_str()), &g.attribute)
+            {
+                wanted.insert((g.attribute.clone(), value.to_owned()));
+            }
+        }
+        for (attribute, value) in wanted {
+            let mates = load_group(tx, tenant, &attribute, &value).await?;
+            d.groups.insert((attribute, value), mates);
+        }
+        let everyone: Vec<&str> = members
+            .iter()
+            .copied()
+            .chain(d.groups.values().flatten().map(String::as_str))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        d.decisions = load_decisions(tx, tenant, &everyone).await?;
         let td = ta.elapsed();
         let accounts: Vec<(String, String)> = accounts.into_iter().collect();
         d.balances = ledger::balances(tx, tenant, &accounts).await?;
@@ -533,6 +564,13 @@ fn decide(
         // true-up replaces, so they do not count against it.
         budget - left - posted_reward
     });
+    let group_paid_this_year = m.caps.group.as_ref().map(|g| {
+        let own = [member_id.to_owned()];
+        let group = group_of(Some(&profile), &g.attribute)
+            .and_then(|v| d.groups.get(&(g.attribute.clone(), v.to_owned())))
+            .map_or(&own[..], Vec::as_slice);
+        group_paid_this_year(d, group, member_id, &r.policy_id, r.period)
+    });
     let inputs = StoredInputs {
         member: profile,
         readings,
@@ -541,6 +579,7 @@ fn decide(
             outcomes,
             premium_loading_percent,
             pool_paid,
+            group_paid_this_year,
         },
     };
     let data_hash = inputs.data_hash();
@@ -930,6 +969,62 @@ pub(crate) async fn load_labs(
         }
     }
     Ok(out)
+}
+
+/// The value of a member's group attribute, where they have one.
+fn group_of<'p>(profile: Option<&'p MemberProfile>, attribute: &str) -> Option<&'p str> {
+    match profile?.attributes.get(attribute) {
+        Some(AttributeValue::Text(v)) => Some(v.as_str()),
+        _ => None,
+    }
+}
+
+/// The members whose text attribute `attribute` is `value`.
+async fn load_group(
+    tx: &mut Tx,
+    tenant: &str,
+    attribute: &str,
+    value: &str,
+) -> Result<Vec<String>, StoreError> {
+    Ok(on_tx!(&mut *tx, c => {
+        sqlx::query_scalar(
+            "SELECT member_id FROM member_groups WHERE tenant = $1 AND attribute = $2 AND value = $3 ORDER BY member_id",
+        )
+        .bind(tenant)
+        .bind(attribute)
+        .bind(value)
+        .fetch_all(&mut *c)
+        .await?
+    }))
+}
+
+/// What the members of `group` (this member alone where they have none) were paid under the
+/// policy in `period`'s calendar year, every period of theirs but this member's `period`
+/// (what a true-up of it replaces): decisions an auditor reversed no longer stand.
+fn group_paid_this_year(
+    d: &TenantData,
+    group: &[String],
+    member: &str,
+    policy_id: &str,
+    period: Period,
+) -> Decimal {
+    let year = period.first_day().map(|day| day.year());
+    let this = period.to_string();
+    group
+        .iter()
+        .filter_map(|m| d.decisions.get(&(m.clone(), policy_id.to_owned())))
+        .flatten()
+        .filter(|k| !k.reversed)
+        .filter(|k| !(k.decision.member_id == member && k.decision.period == this))
+        .filter(|k| {
+            Period::parse(&k.decision.period)
+                .ok()
+                .and_then(|p| p.first_day())
+                .map(|day| day.year())
+                == year
+        })
+        .map(|k| k.decision.reward_posted)
+        .fold(Decimal::ZERO, Decimal::saturating_add)
 }
 
 async fn load_decisions(

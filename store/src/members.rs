@@ -97,8 +97,25 @@ impl Store {
             .bind(profile.enrolled_on.map(|d| d.to_string()))
             .bind(at)
             .bind(&attributes)
-            .execute(c)
+            .execute(&mut *c)
             .await?;
+            // The member's groups are their text attributes: replaced with them.
+            sqlx::query("DELETE FROM member_groups WHERE tenant = $1 AND member_id = $2")
+                .bind(tenant)
+                .bind(profile.id.as_str())
+                .execute(&mut *c)
+                .await?;
+            for (name, value) in &profile.attributes {
+                if let AttributeValue::Text(value) = value {
+                    sqlx::query("INSERT INTO member_groups (tenant, attribute, value, member_id) VALUES ($1, $2, $3, $4)")
+                        .bind(tenant)
+                        .bind(name)
+                        .bind(value)
+                        .bind(profile.id.as_str())
+                        .execute(&mut *c)
+                        .await?;
+                }
+            }
         });
         tx.commit().await?;
         Ok(())

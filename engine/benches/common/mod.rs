@@ -215,6 +215,7 @@ pub fn smbg_member_months(n: usize) -> Vec<MemberMonth> {
                 outcomes,
                 premium_loading_percent: Decimal::ZERO,
                 pool_paid: Some(Decimal::new(1_234_567_800, 2)),
+                group_paid_this_year: None,
             };
             MemberMonth {
                 member,

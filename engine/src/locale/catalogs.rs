@@ -24,12 +24,14 @@ const ENGINE_FTL: [(&str, &str); 2] = [
 
 /// The engine's own message ids; a package may give any of them its own words, and no other
 /// id of these prefixes.
-pub const ENGINE_MESSAGES: [&str; 18] = [
+pub const ENGINE_MESSAGES: [&str; 20] = [
     "engine-capped-period",
     "engine-capped-year",
     "engine-capped-policy-year",
     "engine-refused-year",
     "engine-refused-policy-year",
+    "engine-capped-group",
+    "engine-refused-group",
     "engine-capped-pool",
     "engine-refused-pool",
     "engine-whole-units",

@@ -342,6 +342,7 @@ fn read_history(
         .map(|d| d.0)
         .unwrap_or_default();
     let pool_paid = r.decimal("pool_paid", diags).map(|d| d.0);
+    let group_paid_this_year = r.decimal("group_paid_this_year", diags).map(|d| d.0);
     let mut outcomes = Vec::new();
     if let Some((items, _)) = r.array("outcomes", diags) {
         for (i, item) in items.iter().enumerate() {
@@ -391,6 +392,7 @@ fn read_history(
         outcomes,
         premium_loading_percent,
         pool_paid,
+        group_paid_this_year,
     }
 }
 

@@ -380,9 +380,9 @@ impl Policy {
             )
         });
         let returned = returned.map_err(|e| self.script_error(&e))?;
-        let raw = self.read_decision(returned)?;
+        let mut raw = self.read_decision(returned)?;
 
-        let mut explanation = raw.reasons.clone();
+        let mut explanation = std::mem::take(&mut raw.reasons);
         let reward = self.apply_caps(raw.reward, &history_summary, &mut explanation)?;
         let premium = self.apply_premium_limits(
             raw.premium_adjustment_percent,
@@ -565,15 +565,19 @@ impl Policy {
             .into_iter()
             .map(|item| {
                 let type_name = item.type_name();
-                let (line, bytes) = if let Some(m) = item.clone().try_cast::<Message>() {
-                    let bytes = m.bytes();
-                    (Line::Message(m), bytes)
-                } else if let Ok(t) = item.into_immutable_string() {
-                    (Line::Text(t.to_string()), t.len())
-                } else {
-                    return Err(self.bad(format!(
-                        "field `reasons` must hold texts and reason(…) messages, not {type_name}"
-                    )));
+                let (line, bytes) = match item.try_cast_result::<Message>() {
+                    Ok(m) => {
+                        let bytes = m.bytes();
+                        (Line::Message(m), bytes)
+                    }
+                    Err(item) => match item.into_immutable_string() {
+                        Ok(t) => (Line::Text(t.to_string()), t.len()),
+                        Err(_) => {
+                            return Err(self.bad(format!(
+                                "field `reasons` must hold texts and reason(…) messages, not {type_name}"
+                            )));
+                        }
+                    },
                 };
                 if bytes > limits.decision_text_bytes_max {
                     return Err(self.bad(format!(
@@ -658,6 +662,33 @@ impl Policy {
                         ("paid", paid),
                         ("cap", cap.amount),
                         ("earlier", history.payouts_this_year),
+                        ("given", amount),
+                    ],
+                );
+                amount = paid;
+            }
+        }
+        if let (Some(group), Some(earlier)) = (&m.caps.group, history.group_paid_this_year) {
+            let left = rounding.money_down(
+                group
+                    .per_year
+                    .amount
+                    .saturating_sub(earlier)
+                    .max(Decimal::ZERO),
+            );
+            if amount > left {
+                let paid = if refuse { Decimal::ZERO } else { left };
+                say(
+                    why,
+                    if refuse {
+                        "engine-refused-group"
+                    } else {
+                        "engine-capped-group"
+                    },
+                    &[
+                        ("paid", paid),
+                        ("cap", group.per_year.amount),
+                        ("earlier", earlier),
                         ("given", amount),
                     ],
                 );

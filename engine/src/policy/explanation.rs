@@ -4,7 +4,6 @@
 //! the member's language, so correcting a translation never changes a decision's bytes or hash.
 
 use rhai::{Dynamic, EvalAltResult, ImmutableString, Map};
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -72,7 +71,14 @@ impl Message {
     pub(crate) fn engine(id: &'static str, args: &[(&'static str, String)]) -> Self {
         Self {
             id: id.to_owned(),
-            args: Args::new(args.iter().map(|(k, v)| ((*k).to_owned(), v.clone()))),
+            args: {
+                let mut pairs: Vec<(String, String)> = args
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                    .collect();
+                pairs.sort();
+                Args(pairs)
+            },
         }
     }
 
@@ -140,6 +146,7 @@ pub(crate) fn reason_with(id: ImmutableString, args: Map) -> Result<Message, Box
             args.len()
         )));
     }
+    // A Rhai map is ordered by name already: the arguments need no sorting.
     let mut out = Vec::with_capacity(args.len());
     for (name, value) in args {
         if !is_identifier(&name) {
@@ -148,15 +155,15 @@ pub(crate) fn reason_with(id: ImmutableString, args: Map) -> Result<Message, Box
                 crate::text::excerpt(&name)
             )));
         }
-        let text = argument(&value).ok_or_else(|| {
-            refuse(if value.is_unit() {
+        let (is_unit, type_name) = (value.is_unit(), value.type_name());
+        let text = argument(value).ok_or_else(|| {
+            refuse(if is_unit {
                 format!(
                     "reason(\"{id}\"): argument `{name}` is `()` (a metric without the readings for it?); check it with `== ()` first"
                 )
             } else {
                 format!(
-                    "reason(\"{id}\"): argument `{name}` is {}; an argument is a number, a text or true/false",
-                    value.type_name()
+                    "reason(\"{id}\"): argument `{name}` is {type_name}; an argument is a number, a text or true/false"
                 )
             })
         })?;
@@ -164,25 +171,21 @@ pub(crate) fn reason_with(id: ImmutableString, args: Map) -> Result<Message, Box
     }
     Ok(Message {
         id: id.to_string(),
-        args: Args::new(out),
+        args: Args(out),
     })
 }
 
-fn argument(value: &Dynamic) -> Option<String> {
+fn argument(value: Dynamic) -> Option<String> {
     if let Ok(i) = value.as_int() {
         return Some(i.to_string());
     }
-    if let Some(d) = value.clone().try_cast::<Decimal>() {
+    if let Ok(d) = value.as_decimal() {
         return Some(d.to_string());
     }
     if let Ok(b) = value.as_bool() {
         return Some(b.to_string());
     }
-    value
-        .clone()
-        .into_immutable_string()
-        .ok()
-        .map(|s| s.to_string())
+    value.into_immutable_string().ok().map(|s| s.to_string())
 }
 
 #[cfg(test)]

@@ -89,6 +89,11 @@ pub struct History {
     /// What the whole pool has paid so far, when the caller knows (the store does); the pool
     /// budget cap applies only then.
     pub pool_paid: Option<Decimal>,
+    /// What the member's group (`[caps] group`: their family, say) was paid under the policy
+    /// in the period's calendar year, this member's own other periods included, when the
+    /// caller knows (the store does); `[caps] per_group_per_year` applies only then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_paid_this_year: Option<Decimal>,
 }
 
 /// Where a member's year starts, for yearly caps and sums.
@@ -142,6 +147,7 @@ pub struct HistorySummary {
     pub tier_last_year: Option<String>,
     pub premium_loading_percent: Decimal,
     pub pool_paid: Option<Decimal>,
+    pub group_paid_this_year: Option<Decimal>,
     /// The period evaluated.
     #[serde(skip)]
     pub period: Period,
@@ -222,6 +228,7 @@ impl History {
             tier_last_year: last_year().next_back().and_then(|o| o.tier.clone()),
             premium_loading_percent: self.premium_loading_percent,
             pool_paid: self.pool_paid,
+            group_paid_this_year: self.group_paid_this_year,
             period,
             earlier: None,
             keep: None,

@@ -128,6 +128,22 @@ pub struct Caps {
     /// member's policy year from their enrolment anniversary.
     #[serde(skip_serializing_if = "CapYear::is_calendar")]
     pub year: CapYear,
+    /// `group` and `per_group_per_year`: what all members sharing a value of a declared text
+    /// attribute (a family) are paid together in a calendar year.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupCap>,
+}
+
+/// `[caps] group = "family_id"` with `per_group_per_year`: the members whose `family_id` is the
+/// same share one yearly cap. A member without the attribute is a group of one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GroupCap {
+    /// The declared text attribute that names a member's group.
+    pub attribute: String,
+    pub per_year: Cap,
+    /// Where `group` is written, for the check that it names a declared text attribute.
+    #[serde(skip)]
+    pub(crate) at: Range<usize>,
 }
 
 /// `[caps] year`: `calendar` (the default) or `enrolment`, each member's policy year from the
@@ -368,6 +384,25 @@ pub(crate) fn read_manifest(file: &SourceFile, diags: &mut Diagnostics) -> Optio
         .map(|(t, _)| read_attributes(file, t, diags))
         .unwrap_or_default();
     r.finish(diags);
+    if let Some(g) = &caps.group {
+        let declared = attributes.get(&g.attribute).map(|d| d.kind);
+        if declared != Some(super::attributes::AttributeKind::Text) {
+            let d = diags.error(
+                "cap",
+                file,
+                g.at.clone(),
+                format!(
+                    "group `{}` must be a text attribute the policy declares under [attributes]{}",
+                    g.attribute,
+                    declared.map_or(String::new(), |k| format!(", not {}", k.name()))
+                ),
+            );
+            let names = attributes.0.iter().map(|a| a.name.as_str());
+            if let Some(near) = super::kept::closest(&g.attribute, names) {
+                d.help(format!("did you mean `{near}`?"));
+            }
+        }
+    }
 
     if diags.errors().count() > before {
         return None;
@@ -491,6 +526,10 @@ fn read_caps(
     };
     let per_period = cap("per_period", &mut t, diags);
     let per_year = cap("per_year", &mut t, diags);
+    let per_group = cap("per_group_per_year", &mut t, diags);
+    let group_attribute = t
+        .string("group", diags)
+        .map(|(s, span)| (s.to_owned(), span));
     let pool_budget = t.decimal("pool_budget", diags).and_then(|(d, span)| {
         if d < Decimal::ZERO {
             diags.error("cap", file, span, format!("pool_budget {d} is negative"));
@@ -524,6 +563,37 @@ fn read_caps(
             WhenShort::Cut
         }
     };
+    let group = match (group_attribute, per_group) {
+        (Some((attribute, at)), Some(per_year)) => Some(GroupCap {
+            attribute,
+            per_year,
+            at,
+        }),
+        (None, None) => None,
+        (Some((_, span)), None) => {
+            diags.error(
+                "cap",
+                file,
+                span,
+                "`group` names who shares a cap, but [caps] has no `per_group_per_year`",
+            );
+            None
+        }
+        (None, Some(_)) => {
+            diags
+                .error("cap", file, t.span.clone(), "`per_group_per_year` needs `group`, the declared text attribute that names a member's group")
+                .help("declare it under [attributes], e.g. family_id = { type = \"text\", optional = true }, and write group = \"family_id\"");
+            None
+        }
+    };
+    if group.is_some() && year == CapYear::Enrolment {
+        diags.error(
+            "cap",
+            file,
+            t.span.clone(),
+            "a group's cap counts the calendar year: its members enrol on different days, so `year = \"enrolment\"` cannot be its year",
+        );
+    }
     t.finish(diags);
     Caps {
         per_period,
@@ -531,6 +601,7 @@ fn read_caps(
         pool_budget,
         when_short,
         year,
+        group,
     }
 }
 

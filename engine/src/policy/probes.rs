@@ -152,6 +152,7 @@ pub fn probes(policy: &Policy) -> Vec<Probe> {
     let mut history = History {
         premium_loading_percent: Decimal::new(5, 0),
         pool_paid: Some(Decimal::ZERO),
+        group_paid_this_year: Some(Decimal::ZERO),
         ..History::default()
     };
     let mut p = period;
