@@ -1041,6 +1041,9 @@ async fn an_author_checks_tests_stores_publishes_and_retires_a_policy() {
         assert_eq!(status, StatusCode::OK, "{}: {tested}", db.label);
         assert_eq!(tested["failed"], 0, "{tested}");
         assert!(tested["passed"].as_u64().unwrap() >= 10, "{tested}");
+        // The reference package's cases reach every table cell and every branch.
+        assert_eq!(tested["cells_no_case_reaches"], json!([]), "{tested}");
+        assert!(tested["branches_no_case_reaches"].is_array(), "{tested}");
 
         let (status, draft) = w
             .call("POST", "/v1/policies", Some("author"), &[], Some(good))

@@ -166,10 +166,11 @@ pub fn check(args: &PolicyArgs) -> anyhow::Result<()> {
 pub fn test(args: &PolicyArgs) -> anyhow::Result<()> {
     let (source, package) = load_or_report(&args.dir, args.format)?;
     let (outcomes, failed, missed) = package.run_cases_covered();
+    let branches = package.branches_no_case_reaches();
     match args.format {
         ReportFormat::Json => println!(
             "{}",
-            serde_json::json!({ "policy": source.name, "passed": outcomes.len() - failed, "failed": failed, "cases": outcomes, "cells_no_case_reaches": missed })
+            serde_json::json!({ "policy": source.name, "passed": outcomes.len() - failed, "failed": failed, "cases": outcomes, "cells_no_case_reaches": missed, "branches_no_case_reaches": branches })
         ),
         ReportFormat::Text => {
             for o in &outcomes {
@@ -187,7 +188,7 @@ pub fn test(args: &PolicyArgs) -> anyhow::Result<()> {
                     }
                 }
             }
-            for m in &missed {
+            for m in missed.iter().chain(&branches) {
                 println!("warning: no case reaches {m}");
             }
             println!(

@@ -159,11 +159,13 @@ pub async fn test(
         .compute
         .run(move || {
             let package = policy::load(&source).map_err(|d| invalid(&d))?;
-            let (outcomes, failed) = package.run_cases();
+            let (outcomes, failed, cells) = package.run_cases_covered();
             Ok::<_, ApiError>(json!({
                 "passed": outcomes.len() - failed,
                 "failed": failed,
                 "cases": outcomes,
+                "cells_no_case_reaches": cells,
+                "branches_no_case_reaches": package.branches_no_case_reaches(),
             }))
         })
         .await??;

@@ -285,6 +285,7 @@ fn build_engine() -> Engine {
     super::kept::register(&mut engine);
     register_tables(&mut engine);
     register_reasons(&mut engine);
+    super::branches::register(&mut engine);
     engine
 }
 

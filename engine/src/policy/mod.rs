@@ -6,6 +6,7 @@
 //! at once; the resulting [`Policy`] evaluates members on any thread without re-compiling.
 
 pub mod attributes;
+mod branches;
 pub mod cases;
 pub mod decision;
 pub mod diagnostics;
@@ -57,6 +58,8 @@ pub struct Package {
     pub policy: Policy,
     pub cases: Vec<Case>,
     pub warnings: Diagnostics,
+    /// rules.rhai as written, for the branches its cases reach.
+    script: SourceFile,
 }
 
 impl Package {
@@ -84,6 +87,31 @@ impl Package {
             })
             .collect();
         (outcomes, failed, missed)
+    }
+
+    /// Each branch of the script (an `if`'s body, its `else`, or its condition false where it
+    /// has no `else`) no case reaches, in words with its place ("rules.rhai:12:5: the `else`
+    /// of this `if`"): a rule nothing shows the plan applies as the contract says.
+    pub fn branches_no_case_reaches(&self) -> Vec<String> {
+        let (copy, branches) = branches::instrument(&self.script, &self.policy.ast);
+        let Some(ast) = script::compile_copy(&copy, &self.policy.manifest) else {
+            return Vec::new();
+        };
+        let counting = Policy {
+            ast: Arc::new(ast),
+            ..self.policy.clone()
+        };
+        let ((), reached) = branches::recording(|| {
+            for case in &self.cases {
+                case.run(&counting);
+            }
+        });
+        branches
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !reached.contains(&rhai::INT::try_from(*i).unwrap_or(rhai::INT::MAX)))
+            .map(|(_, b)| b.to_string())
+            .collect()
     }
 }
 
@@ -178,5 +206,6 @@ pub fn load(source: &PolicySource) -> Result<Package, Diagnostics> {
         policy,
         cases,
         warnings: diags.sorted(),
+        script: script_file.clone(),
     })
 }

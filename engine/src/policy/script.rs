@@ -51,6 +51,13 @@ fn scope_of(manifest: &Manifest) -> Scope<'static> {
     scope
 }
 
+/// Compiles a copy of a script that compiled (branches.rs's counting copy) as the script is.
+pub(crate) fn compile_copy(text: &str, manifest: &Manifest) -> Option<AST> {
+    let scope = scope_of(manifest);
+    let ast = engine().compile_with_scope(&scope, text).ok()?;
+    Some(engine().optimize_ast(&scope, ast, OptimizationLevel::Full))
+}
+
 /// Compiles and checks the script; `None` if it cannot run (the reasons are in `diags`).
 pub(crate) fn compile(
     file: &SourceFile,
