@@ -56,7 +56,11 @@ fn each_branch_no_case_reaches_is_named_at_its_if() {
     );
     let (_, failed) = only_many.run_cases();
     assert_eq!(failed, 0, "the counting copy changes no outcome");
-    let every = package(vec![case("many", 12, 30), case("some", 3, 10), case("none", 0, 0)]);
+    let every = package(vec![
+        case("many", 12, 30),
+        case("some", 3, 10),
+        case("none", 0, 0),
+    ]);
     assert!(every.branches_no_case_reaches().is_empty());
 }
 

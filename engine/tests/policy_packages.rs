@@ -36,15 +36,18 @@ fn every_reference_policy_passes_its_cases() {
     assert!(report.is_empty(), "{}", report.join("\n"));
 }
 
-/// A step no case reaches is a threshold nothing shows the plan pays as the contract says:
-/// every reference package's cases reach every cell of every table.
+/// A step or a branch no case reaches is a rule nothing shows the plan applies as the
+/// contract says: every reference package's cases reach every cell of every table and every
+/// branch of its script.
 #[test]
-fn every_reference_policys_cases_reach_every_cell_of_its_tables() {
+fn every_reference_policys_cases_reach_every_cell_of_its_tables_and_every_branch() {
     for dir in common::policy_dirs() {
         let package = load(&common::package(&dir)).unwrap();
         let (_, failed, missed) = package.run_cases_covered();
         assert_eq!(failed, 0, "{}", dir.display());
         assert!(missed.is_empty(), "{}: {missed:?}", dir.display());
+        let branches = package.branches_no_case_reaches();
+        assert!(branches.is_empty(), "{}: {branches:?}", dir.display());
     }
 }
 

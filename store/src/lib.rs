@@ -115,8 +115,9 @@ impl std::fmt::Debug for StoreOptions {
 pub(crate) struct Shared {
     pub(crate) pool: db::Pool,
     pub(crate) clock: Clock,
-    /// Compiled policies by content hash: a published version never changes, so a compiled
-    /// one is good for the life of the process.
+    /// Compiled policies by their files (content hash and every file's hash): a published
+    /// version never changes, so a compiled one is good for the life of the process; at most
+    /// `policies::COMPILED_POLICIES_MAX`, so drafts stored again and again cannot fill memory.
     pub(crate) compiled: Mutex<HashMap<String, Arc<Policy>>>,
     pub(crate) payout_batch_max: usize,
     /// Payouts one tenant's lane holds waiting at most.

@@ -353,7 +353,13 @@ pub(crate) async fn compiled_policy(
         });
     };
     let (content_hash, files) = row?;
-    if let Some(p) = cache(shared)?.get(&content_hash) {
+    // By every file, not the content hash alone: the catalogs are outside it, and a draft
+    // stored again with a corrected translation must be shown with it.
+    let key = format!(
+        "{content_hash} {}",
+        crate::ledger::sha256_hex(files.as_bytes())
+    );
+    if let Some(p) = cache(shared)?.get(&key) {
         return Ok(Arc::clone(p));
     }
     let source = source_from_json(&format!("{policy_id}@{version}"), &files)?;
@@ -372,7 +378,13 @@ pub(crate) async fn compiled_policy(
         )));
     }
     let policy = Arc::new(package.policy);
-    cache(shared)?.insert(content_hash, Arc::clone(&policy));
+    let mut compiled = cache(shared)?;
+    if compiled.len() >= COMPILED_POLICIES_MAX {
+        // Rare (every version of every tenant's policies, and each draft as stored): start
+        // again rather than track use; a version evicted is compiled again when asked for.
+        compiled.clear();
+    }
+    compiled.insert(key, Arc::clone(&policy));
     Ok(policy)
 }
 
@@ -386,6 +398,9 @@ async fn load_off_runtime(
         .await
         .map_err(|e| StoreError::Corrupt(format!("loading a policy failed: {e}")))
 }
+
+/// Compiled policies the store keeps at once.
+pub const COMPILED_POLICIES_MAX: usize = 1_024;
 
 fn cache(
     shared: &crate::Shared,

@@ -79,7 +79,11 @@ pub(crate) fn instrument(file: &SourceFile, ast: &AST) -> (String, Vec<Branch>) 
         if let Some((open, ..)) = at(flow.body.span().start())
             && char_at(open) == Some('{')
         {
-            add(open + 1, String::new(), "the body of this `if` (its condition true)");
+            add(
+                open + 1,
+                String::new(),
+                "the body of this `if` (its condition true)",
+            );
         }
         let branch = flow.branch.span().start();
         match at(branch) {
@@ -135,10 +139,25 @@ mod tests {
             .unwrap_or_default();
         let (copy, branches) = instrument(&file, &ast);
         assert_eq!(copy.matches("__branch(").count(), 5, "{copy}");
-        assert!(copy.contains("if r == 1 { __branch(3);  r = 4; } else { __branch(4); }"), "{copy}");
+        assert!(
+            copy.contains("if r == 1 { __branch(3);  r = 4; } else { __branch(4); }"),
+            "{copy}"
+        );
         let said: Vec<String> = branches.iter().map(ToString::to_string).collect();
-        assert_eq!(said[0], "rules.rhai:3:5: the body of this `if` (its condition true)");
-        assert!(said.contains(&"rules.rhai:10:5: this `if` with its condition false (it has no `else`)".to_owned()), "{said:?}");
-        assert!(super::super::host::engine().compile(&copy).is_ok(), "{copy}");
+        assert_eq!(
+            said[0],
+            "rules.rhai:3:5: the body of this `if` (its condition true)"
+        );
+        assert!(
+            said.contains(
+                &"rules.rhai:10:5: this `if` with its condition false (it has no `else`)"
+                    .to_owned()
+            ),
+            "{said:?}"
+        );
+        assert!(
+            super::super::host::engine().compile(&copy).is_ok(),
+            "{copy}"
+        );
     }
 }

@@ -110,6 +110,9 @@ def main():
     # Level 2 hypoglycaemia: 2% of readings at 50 mg/dL (one every 50), the rest the gold swing.
     write("level-2-lows.csv", [(t, 50 if i % 50 == 25 else daily_wave(i)) for i, t in enumerate(grid(15 * PER_DAY + 1))])
 
+    # Every reading "HI" for 15 days: enough data, and no number to measure CV on.
+    write("every-reading-hi.csv", [(t, "HI") for t in grid(15 * PER_DAY + 1)])
+
     # A finger-stick meter four times a day for 30 days, sent as if it were a sensor.
     write(
         "finger-stick.csv",

@@ -46,6 +46,15 @@ def main():
     write("twice-a-day-99-days.csv", days(99, [FASTING, AFTER_DINNER]))
     # Fasting and after dinner on 250 days: 500 → 400, 500 → 300, and 300 = 1000 points.
     write("twice-a-day-250-days.csv", days(250, [FASTING, AFTER_DINNER]))
+    # 209 fasting readings, 188 in target (every tenth day from the sixth at 8.5): 89.952…%,
+    # which one decimal would show as 90.0%, the step it does not reach.
+    write(
+        "fasting-188-of-209-in-target.csv",
+        [
+            (datetime(d.year, d.month, d.day, 7, tzinfo=ZONE), 8.5 if i % 10 == 5 else 6.0, "fasting")
+            for i, d in ((i, (START + timedelta(days=i)).date()) for i in range(209))
+        ],
+    )
 
 
 if __name__ == "__main__":
