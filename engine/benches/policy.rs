@@ -386,6 +386,7 @@ mod tangdaifu_smbg {
                     qualified: raw.qualified,
                     flags: raw.flags,
                     metrics_used: MetricsUsed(raw.used),
+                    metrics_used_by_period: Default::default(),
                     kept: MetricsUsed::default(),
                     explanation,
                 });

@@ -116,3 +116,29 @@ fn a_month_has_no_quarters_and_says_so() {
         "{err}"
     );
 }
+
+/// What a rule reads of each month is listed with the decision, by month, so the decision says
+/// what decided it; a month it read nothing of is not listed.
+#[test]
+fn the_decision_lists_what_the_rules_read_of_each_month() {
+    let member = MemberProfile::new(common::member_id("M1"));
+    let readings = common::readings_of(READINGS, "M1");
+    let p = policy(
+        "quarterly",
+        "record.months().filter(|m| m.period != \"2026-03\").map(|m| m.fasting_n).len()",
+    );
+    let d = common::decide(&p, &member, "2026-Q1", &readings, &History::default()).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
+    assert_eq!(
+        json["metrics_used_by_period"],
+        serde_json::json!({ "2026-01": { "fasting_n": 1 }, "2026-02": { "fasting_n": 1 } })
+    );
+    assert!(
+        json["metrics_used"].as_object().unwrap().is_empty(),
+        "{json}"
+    );
+    // A rule that never asks for its months adds nothing to the decision's bytes.
+    let plain = policy("quarterly", "record.fasting_n");
+    let d = common::decide(&plain, &member, "2026-Q1", &readings, &History::default()).unwrap();
+    assert!(!d.to_json().contains("metrics_used_by_period"));
+}

@@ -700,6 +700,7 @@ pub fn native_evaluate(
         qualified: raw.qualified,
         flags: raw.flags,
         metrics_used: MetricsUsed(raw.used),
+        metrics_used_by_period: Default::default(),
         kept: MetricsUsed::default(),
         explanation,
     }

@@ -63,6 +63,10 @@ pub struct Decision {
     pub qualified: bool,
     pub flags: Vec<String>,
     pub metrics_used: MetricsUsed,
+    /// What the rules read of each month or quarter inside the period (`record.months()`,
+    /// `record.quarters()`), by that period.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metrics_used_by_period: std::collections::BTreeMap<String, MetricsUsed>,
     /// The metrics the policy keeps for later periods (`[history] keep`), this period's values.
     #[serde(skip_serializing_if = "MetricsUsed::is_empty")]
     pub kept: MetricsUsed,
@@ -114,7 +118,16 @@ impl Decision {
         for line in why {
             out.push_str(&format!("  - {line}\n"));
         }
-        for (label, metrics) in [("metrics read", &self.metrics_used), ("kept", &self.kept)] {
+        let by_period: Vec<(String, &MetricsUsed)> = self
+            .metrics_used_by_period
+            .iter()
+            .map(|(p, m)| (format!("metrics read in {p}"), m))
+            .collect();
+        let labelled = [("metrics read".to_owned(), &self.metrics_used)]
+            .into_iter()
+            .chain(by_period)
+            .chain([("kept".to_owned(), &self.kept)]);
+        for (label, metrics) in labelled {
             if !metrics.is_empty() {
                 let shown: Vec<String> = metrics
                     .0

@@ -391,6 +391,11 @@ impl Policy {
         );
         // Read before the kept metrics are computed, so it lists what the rules read.
         let metrics_used = MetricsUsed(view.used());
+        let metrics_used_by_period = view
+            .used_by_period()
+            .into_iter()
+            .map(|(p, used)| (p, MetricsUsed(used)))
+            .collect();
         let kept = MetricsUsed(
             m.history
                 .keep
@@ -414,6 +419,7 @@ impl Policy {
             qualified: raw.qualified,
             flags: raw.flags,
             metrics_used,
+            metrics_used_by_period,
             kept,
             explanation,
         })

@@ -132,6 +132,9 @@ struct RecordInner {
     interval: OnceLock<Option<f64>>,
     /// One cell per metric, in the order of [`Metric::ALL`]: no allocation beyond the `Arc`.
     values: [OnceLock<MetricValue>; METRIC_COUNT],
+    /// The months and the quarters inside the period, once a script asks for them: the same
+    /// views each time, so what the script read of each is listed with the decision.
+    parts: [OnceLock<Vec<RecordView>>; 2],
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -153,6 +156,7 @@ impl RecordView {
             tally: OnceLock::new(),
             interval: OnceLock::new(),
             values: std::array::from_fn(|_| OnceLock::new()),
+            parts: [OnceLock::new(), OnceLock::new()],
         }))
     }
 
@@ -173,6 +177,37 @@ impl RecordView {
     /// the same zone, and each one's HbA1c look-back ends with it. The error says why a period
     /// has no such parts (a month has no quarters).
     pub fn sub_periods(&self, kind: PeriodKind) -> Result<Vec<RecordView>, String> {
+        let cell = match kind {
+            PeriodKind::Monthly => self.0.parts.first(),
+            PeriodKind::Quarterly => self.0.parts.get(1),
+            PeriodKind::Annual => None,
+        };
+        if let Some(parts) = cell.and_then(OnceLock::get) {
+            return Ok(parts.clone());
+        }
+        let out = self.cut(kind)?;
+        if let Some(cell) = cell {
+            let _ = cell.set(out.clone());
+        }
+        Ok(out)
+    }
+
+    /// What the script read of each month or quarter inside the period, by its period, where
+    /// it read anything.
+    pub fn used_by_period(
+        &self,
+    ) -> std::collections::BTreeMap<String, Vec<(&'static str, MetricValue)>> {
+        self.0
+            .parts
+            .iter()
+            .filter_map(OnceLock::get)
+            .flatten()
+            .map(|part| (part.period().to_string(), part.used()))
+            .filter(|(_, used)| !used.is_empty())
+            .collect()
+    }
+
+    fn cut(&self, kind: PeriodKind) -> Result<Vec<RecordView>, String> {
         let period = self.period();
         let rank = |k: PeriodKind| match k {
             PeriodKind::Monthly => 0,
