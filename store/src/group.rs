@@ -1117,10 +1117,16 @@ mod kept_tests {
 
     #[test]
     fn a_stored_decision_whose_kept_metrics_cannot_be_read_is_corrupt_not_a_panic() {
-        let kept = kept_metrics(r#"{"reward":"1.00","kept":{"tir_percent":"40"}}"#).unwrap_or_default();
+        let kept =
+            kept_metrics(r#"{"reward":"1.00","kept":{"tir_percent":"40"}}"#).unwrap_or_default();
         assert_eq!(kept.len(), 1);
         assert!(kept_metrics(r#"{"reward":"1.00"}"#).is_ok_and(|k| k.is_empty()));
-        for body in ["", "{", r#"{"kept":{"tir_percent":[1]}}"#, r#"{"kept":"40"}"#] {
+        for body in [
+            "",
+            "{",
+            r#"{"kept":{"tir_percent":[1]}}"#,
+            r#"{"kept":"40"}"#,
+        ] {
             match kept_metrics(body) {
                 Err(StoreError::Corrupt(m)) => {
                     assert!(m.starts_with("a stored decision's kept metrics"), "{m}");

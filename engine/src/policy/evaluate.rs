@@ -178,6 +178,10 @@ fn innermost_position(e: &EvalAltResult) -> rhai::Position {
     best
 }
 
+/// A limit on what is left of a cap: its messages when it cuts and when it refuses, what is
+/// left, and what the message says of the cap.
+type Limit = ([&'static str; 2], Decimal, [(&'static str, Decimal); 2]);
+
 /// What the script returned, before caps and rounding.
 struct ScriptDecision {
     reward: Decimal,
@@ -643,86 +647,7 @@ impl Policy {
             );
             amount = cap.amount;
         }
-        // What is left of the yearly cap and of the pool: under `when_short = "refuse"` a
-        // reward that does not fit is not paid at all.
-        let refuse = m.caps.when_short == WhenShort::Refuse;
-        if let Some(cap) = &m.caps.per_year {
-            // Saturating: the history is data, and a sum of it may be as large as a decimal.
-            let left = rounding.money_down(
-                cap.amount
-                    .saturating_sub(history.payouts_this_year)
-                    .max(Decimal::ZERO),
-            );
-            if amount > left {
-                let id = match (m.caps.year, refuse) {
-                    (CapYear::Calendar, false) => "engine-capped-year",
-                    (CapYear::Enrolment, false) => "engine-capped-policy-year",
-                    (CapYear::Calendar, true) => "engine-refused-year",
-                    (CapYear::Enrolment, true) => "engine-refused-policy-year",
-                };
-                let paid = if refuse { Decimal::ZERO } else { left };
-                say(
-                    why,
-                    id,
-                    &[
-                        ("paid", paid),
-                        ("cap", cap.amount),
-                        ("earlier", history.payouts_this_year),
-                        ("given", amount),
-                    ],
-                );
-                amount = paid;
-            }
-        }
-        if let (Some(group), Some(earlier)) = (&m.caps.group, history.group_paid_this_year) {
-            let left = rounding.money_down(
-                group
-                    .per_year
-                    .amount
-                    .saturating_sub(earlier)
-                    .max(Decimal::ZERO),
-            );
-            if amount > left {
-                let paid = if refuse { Decimal::ZERO } else { left };
-                say(
-                    why,
-                    if refuse {
-                        "engine-refused-group"
-                    } else {
-                        "engine-capped-group"
-                    },
-                    &[
-                        ("paid", paid),
-                        ("cap", group.per_year.amount),
-                        ("earlier", earlier),
-                        ("given", amount),
-                    ],
-                );
-                amount = paid;
-            }
-        }
-        if let (Some(budget), Some(paid_before)) = (m.caps.pool_budget, history.pool_paid) {
-            let left = budget.saturating_sub(paid_before).max(Decimal::ZERO);
-            let fits = rounding.money_down(left);
-            if amount > fits {
-                let paid = if refuse { Decimal::ZERO } else { fits };
-                say(
-                    why,
-                    if refuse {
-                        "engine-refused-pool"
-                    } else {
-                        "engine-capped-pool"
-                    },
-                    &[
-                        ("paid", paid),
-                        ("pool", budget),
-                        ("left", left),
-                        ("given", amount),
-                    ],
-                );
-                amount = paid;
-            }
-        }
+        amount = self.hold_within_what_is_left(amount, history, why);
         // A cap may leave part of a unit: a voucher is paid whole or not at all.
         if let Some(unit) = rounding.reward_unit {
             let mut whole = (amount / unit).floor() * unit;
@@ -740,6 +665,56 @@ impl Policy {
         // is written (30 → 30.00), so equal rewards serialise to equal bytes.
         amount.rescale(rounding.places());
         Ok(amount)
+    }
+
+    /// Holds the reward within what is left of the member's yearly cap, their family's and the
+    /// pool, in that order: under `when_short = "refuse"` a reward that does not fit one is not
+    /// paid at all. Each limit is rounded down to whole minor units.
+    fn hold_within_what_is_left(
+        &self,
+        mut amount: Decimal,
+        history: &super::inputs::HistorySummary,
+        why: &mut Vec<Line>,
+    ) -> Decimal {
+        let m = &self.manifest;
+        let refuse = m.caps.when_short == WhenShort::Refuse;
+        let mut limits: Vec<Limit> = Vec::new();
+        if let Some(cap) = &m.caps.per_year {
+            let ids = match m.caps.year {
+                CapYear::Calendar => ["engine-capped-year", "engine-refused-year"],
+                CapYear::Enrolment => ["engine-capped-policy-year", "engine-refused-policy-year"],
+            };
+            // Saturating: the history is data, and a sum of it may be as large as a decimal.
+            let left = cap.amount.saturating_sub(history.payouts_this_year);
+            let said = [("cap", cap.amount), ("earlier", history.payouts_this_year)];
+            limits.push((ids, left, said));
+        }
+        if let (Some(group), Some(earlier)) = (&m.caps.group, history.group_paid_this_year) {
+            let left = group.per_year.amount.saturating_sub(earlier);
+            let said = [("cap", group.per_year.amount), ("earlier", earlier)];
+            limits.push((["engine-capped-group", "engine-refused-group"], left, said));
+        }
+        if let (Some(budget), Some(paid_before)) = (m.caps.pool_budget, history.pool_paid) {
+            let left = budget.saturating_sub(paid_before).max(Decimal::ZERO);
+            let said = [("pool", budget), ("left", left)];
+            limits.push((["engine-capped-pool", "engine-refused-pool"], left, said));
+        }
+        for ([cut, refused], left, said) in limits {
+            let fits = m.rounding.money_down(left.max(Decimal::ZERO));
+            if amount <= fits {
+                continue;
+            }
+            let paid = if refuse { Decimal::ZERO } else { fits };
+            let mut args: Vec<(&'static str, String)> =
+                vec![("paid", paid.to_string()), ("given", amount.to_string())];
+            args.extend(said.iter().map(|(k, v)| (*k, v.to_string())));
+            why.push(Line::Message(Message::engine(
+                if refuse { refused } else { cut },
+                &args,
+            )));
+            amount = paid;
+        }
+        amount
     }
 
     /// Holds a premium adjustment within the per-decision bounds and keeps the member's total
