@@ -396,7 +396,9 @@ pub struct MetricsArgs {
     /// Keep readings before this time (RFC 3339 with offset).
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
-    /// Count days in this IANA time zone (e.g. Asia/Shanghai) instead of each reading's offset.
+    /// Count days in this IANA time zone (e.g. Asia/Shanghai) instead of each reading's offset;
+    /// for a device export that writes local time without an offset (Dexcom Clarity), the zone
+    /// its clock was in.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Json)]
@@ -404,6 +406,13 @@ pub struct MetricsArgs {
     /// Skip rows that cannot be read, reporting each on standard error, instead of stopping.
     #[arg(long)]
     pub skip_bad_rows: bool,
+    /// The file's format when it should not be told from its content: incentive-csv or
+    /// dexcom-clarity.
+    #[arg(long, value_name = "NAME")]
+    pub readings_format: Option<String>,
+    /// The member a device export is about (default `patient`).
+    #[arg(long, value_name = "ID")]
+    pub member: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -429,3 +429,64 @@ fn output_is_the_same_bytes_on_every_run() {
     let args = ["metrics", "--readings", CGM_FIXTURE];
     assert_eq!(incentive(&args, None).stdout, incentive(&args, None).stdout);
 }
+
+/// A Dexcom Clarity export is told from its header and read as Clarity writes it: its lows and
+/// highs as LO/HI, its patient and device rows dropped and said, its local times in `--tz`,
+/// which it cannot do without; a format it is told that does not exist is named.
+#[test]
+fn a_dexcom_clarity_export_is_read_as_it_comes_in_the_zone_given() {
+    let clarity = "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL),Insulin Value (u),Carb Value (grams),Duration (hh:mm:ss),Glucose Rate of Change (mg/dL/min),Transmitter Time (Long Integer),Transmitter ID
+1,,FirstName,,Jane,,,,,,,,,
+2,,Device,,,Dexcom G6 Receiver,PG00000000,,,,,,,
+3,2023-08-08T23:50:00,EGV,,,,PG00000000,100,,,,,7573,38J902
+4,2023-08-08T23:55:00,EGV,,,,PG00000000,Low,,,,,7873,38J902
+5,2023-08-09T00:00:00,EGV,,,,PG00000000,High,,,,,8173,38J902
+6,2023-08-09T00:05:00,EGV,,,,PG00000000,150,,,,,8473,38J902
+";
+    let no_zone = incentive(&["metrics", "--readings", "-"], Some(clarity));
+    assert_eq!(no_zone.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&no_zone.stderr);
+    assert!(stderr.contains("<stdin>: dexcom-clarity writes local times without an offset: give the zone the device was in with --tz"), "{stderr}");
+
+    let out = incentive(
+        &[
+            "metrics",
+            "--readings",
+            "-",
+            "--tz",
+            "Asia/Shanghai",
+            "--member",
+            "P7",
+        ],
+        Some(clarity),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("dexcom-clarity: 6 rows: 4 kept (1 as LO, 1 as HI); dropped 2: 2 patient or device information"),
+        "{stderr}"
+    );
+    let metrics: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &metrics[0];
+    assert_eq!(m["member_id"], "P7");
+    assert_eq!(m["n_readings"], 4);
+    // Two readings either side of midnight in Shanghai: two days.
+    assert_eq!(m["days_with_readings"], 2);
+    assert_eq!(m["first_time"], "2023-08-08T23:50:00+08:00");
+    // 100 and 150 in range, LO below it, HI above it.
+    assert_eq!(m["tir_percent"], 50.0);
+
+    let bad = incentive(
+        &["metrics", "--readings", "-", "--readings-format", "clarity"],
+        Some(clarity),
+    );
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("--readings-format: `clarity` is not a readings format (formats: incentive-csv, dexcom-clarity)"),
+        "{stderr}"
+    );
+}

@@ -26,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod exports;
 pub mod glucose;
 pub mod ingest;
 pub mod lab;

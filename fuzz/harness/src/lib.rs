@@ -13,6 +13,7 @@
 )]
 
 pub mod api_bodies;
+pub mod device_exports;
 pub mod policy;
 pub mod population_toml;
 pub mod readings_csv;
@@ -28,6 +29,7 @@ pub type Target = (&'static str, fn(&[u8]));
 /// Every target but `api_bodies`, which needs a harness (a store).
 pub const STATELESS_TARGETS: &[Target] = &[
     ("readings_csv", readings_csv::run),
+    ("device_exports", device_exports::run),
     ("policy_manifest", policy::manifest),
     ("policy_script", policy::script),
     ("policy_cases", policy::cases),

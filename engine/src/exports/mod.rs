@@ -1,0 +1,190 @@
+//! Glucose data as devices and apps export it, read as it comes: each reader streams its
+//! format and returns the readings with a report of what it kept and, by reason, what it
+//! dropped — nothing leaves unseen. [`detect`] tells the format from the file's first bytes.
+//!
+//! The engine does no I/O: the caller opens the file and hands over a [`std::io::Read`].
+//! Exports that write local time without an offset need the zone the device was in
+//! ([`ExportOptions::zone`]); a reader refuses to guess it.
+
+mod dexcom;
+mod local_time;
+
+pub use dexcom::read_dexcom_clarity;
+pub use local_time::LocalClock;
+
+use crate::member::MemberId;
+use crate::reading::Reading;
+use chrono_tz::Tz;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A format a readings file may be in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// `incentive`'s own CSV (product.md): `member_id`, `time` with its offset, a value column.
+    IncentiveCsv,
+    /// Dexcom Clarity's CSV export.
+    DexcomClarity,
+}
+
+impl Format {
+    pub const ALL: [Format; 2] = [Format::IncentiveCsv, Format::DexcomClarity];
+
+    /// The name `--readings-format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::IncentiveCsv => "incentive-csv",
+            Format::DexcomClarity => "dexcom-clarity",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|f| f.name()).collect();
+                format!(
+                    "`{}` is not a readings format (formats: {})",
+                    crate::text::excerpt(name),
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// Whether the format writes local times without an offset, so a zone must be given.
+    pub fn needs_zone(self) -> bool {
+        matches!(self, Format::DexcomClarity)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Bytes of a file's start [`detect`] reads.
+pub const DETECT_BYTES: usize = 4096;
+
+/// The format of a file from its first bytes (at most [`DETECT_BYTES`]), or `None`.
+pub fn detect(head: &[u8]) -> Option<Format> {
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{feff}');
+    let first = text.lines().next().unwrap_or_default().to_ascii_lowercase();
+    if first.contains("event type") && first.contains("timestamp (yyyy-mm-ddthh:mm:ss)") {
+        return Some(Format::DexcomClarity);
+    }
+    if first.contains("time") && first.contains("glucose") {
+        return Some(Format::IncentiveCsv);
+    }
+    None
+}
+
+/// How to read an export.
+#[derive(Clone, Debug)]
+pub struct ExportOptions {
+    /// The name used in messages: the file's path, or `<stdin>`.
+    pub source_name: String,
+    /// The zone the device's clock was in, for exports without offsets.
+    pub zone: Option<Tz>,
+    /// The member the file is about.
+    pub member: MemberId,
+}
+
+/// What a reader did with every row. `rows = kept + Σ dropped`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ExportReport {
+    pub format: Option<Format>,
+    pub rows: u64,
+    pub kept: u64,
+    /// Of those kept, the readings below or above the device's range, kept as `LO`/`HI`.
+    pub kept_as_lo: u64,
+    pub kept_as_hi: u64,
+    /// Rows dropped, by reason in words.
+    pub dropped: BTreeMap<String, u64>,
+    /// Local times the zone skipped (read with the offset before the change) and repeats
+    /// (read in the file's order).
+    pub local_times_skipped_by_the_zone: u64,
+    pub local_times_repeated_by_the_zone: u64,
+}
+
+impl ExportReport {
+    pub(crate) fn drop(&mut self, reason: &str) {
+        *self.dropped.entry(reason.to_owned()).or_default() += 1;
+    }
+
+    /// The report in one line, for a person: `dexcom-clarity: 2,859 rows: 2,855 kept (33 as
+    /// LO, 317 as HI); dropped 4 (patient or device information)`.
+    pub fn summary(&self) -> String {
+        let format = self.format.map_or("readings", Format::name);
+        let mut out = format!("{format}: {} rows: {} kept", self.rows, self.kept);
+        if self.kept_as_lo + self.kept_as_hi > 0 {
+            out.push_str(&format!(
+                " ({} as LO, {} as HI)",
+                self.kept_as_lo, self.kept_as_hi
+            ));
+        }
+        let dropped: u64 = self.dropped.values().sum();
+        if dropped > 0 {
+            let reasons: Vec<String> = self
+                .dropped
+                .iter()
+                .map(|(why, n)| format!("{n} {why}"))
+                .collect();
+            out.push_str(&format!("; dropped {dropped}: {}", reasons.join(", ")));
+        }
+        for (n, what) in [
+            (
+                self.local_times_skipped_by_the_zone,
+                "local times the zone skipped (read with the offset before the change)",
+            ),
+            (
+                self.local_times_repeated_by_the_zone,
+                "local times the zone repeats (read in the file's order)",
+            ),
+        ] {
+            if n > 0 {
+                out.push_str(&format!("; {n} {what}"));
+            }
+        }
+        out
+    }
+}
+
+/// The readings of an export and what was done with every row.
+#[derive(Clone, Debug, Default)]
+pub struct Export {
+    pub readings: Vec<Reading>,
+    pub report: ExportReport,
+}
+
+/// Why an export could not be read. Nothing from it is kept.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExportError {
+    #[error(
+        "{source_name}: {format} writes local times without an offset: give the zone the device was in with --tz (such as --tz Europe/Berlin)"
+    )]
+    NeedsZone { source_name: String, format: Format },
+    #[error("{source_name}: not a {format} export: {problem}")]
+    NotThisFormat {
+        source_name: String,
+        format: Format,
+        problem: String,
+    },
+    #[error("{source_name}: line {line}, field `{field}`: {problem}")]
+    Row {
+        source_name: String,
+        line: u64,
+        field: &'static str,
+        problem: String,
+    },
+    #[error("{source_name}: line {line}: could not be read: {message}")]
+    Read {
+        source_name: String,
+        line: u64,
+        message: String,
+    },
+}

@@ -1,0 +1,25 @@
+//! The device-export readers over arbitrary bytes: format detection, then each reader with a
+//! zone whose clock skips and repeats an hour (Europe/Berlin) and without one. Errors are
+//! answers; a panic, or a report that loses a row, is a bug.
+
+use incentive_engine::MemberId;
+use incentive_engine::exports::{ExportOptions, detect, read_dexcom_clarity};
+
+pub fn run(data: &[u8]) {
+    let _ = detect(data);
+    for zone in [Some(chrono_tz::Europe::Berlin), None] {
+        let options = ExportOptions {
+            source_name: "fuzz-export".into(),
+            zone,
+            member: MemberId::parse("fuzz").expect("a valid member id"),
+        };
+        if let Ok(export) = read_dexcom_clarity(data, &options) {
+            let r = &export.report;
+            let dropped: u64 = r.dropped.values().sum();
+            // Every row is kept or dropped for a reason, once.
+            assert_eq!(r.rows, r.kept + dropped, "{r:?}");
+            assert_eq!(r.kept, export.readings.len() as u64, "{r:?}");
+            assert!(r.kept_as_lo + r.kept_as_hi <= r.kept, "{r:?}");
+        }
+    }
+}
