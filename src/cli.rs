@@ -406,8 +406,8 @@ pub struct MetricsArgs {
     /// Skip rows that cannot be read, reporting each on standard error, instead of stopping.
     #[arg(long)]
     pub skip_bad_rows: bool,
-    /// The file's format when it should not be told from its content: incentive-csv or
-    /// dexcom-clarity.
+    /// The file's format when it should not be told from its content: incentive-csv,
+    /// dexcom-clarity or nightscout.
     #[arg(long, value_name = "NAME")]
     pub readings_format: Option<String>,
     /// The member a device export is about (default `patient`).

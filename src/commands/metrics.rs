@@ -144,6 +144,9 @@ fn read_export(
     };
     let export = match format {
         exports::Format::DexcomClarity => exports::read_dexcom_clarity(input, &export_options)?,
+        exports::Format::Nightscout => {
+            exports::read_nightscout(io::BufReader::new(input), &export_options)?
+        }
         exports::Format::IncentiveCsv => bail!("the product's own CSV is not an export"),
     };
     eprintln!("{}: {}", options.source_name, export.report.summary());

@@ -8,9 +8,11 @@
 
 mod dexcom;
 mod local_time;
+mod nightscout;
 
 pub use dexcom::read_dexcom_clarity;
 pub use local_time::LocalClock;
+pub use nightscout::read_nightscout;
 
 use crate::member::MemberId;
 use crate::reading::Reading;
@@ -27,16 +29,23 @@ pub enum Format {
     IncentiveCsv,
     /// Dexcom Clarity's CSV export.
     DexcomClarity,
+    /// Nightscout's entries (its API's JSON and its exports).
+    Nightscout,
 }
 
 impl Format {
-    pub const ALL: [Format; 2] = [Format::IncentiveCsv, Format::DexcomClarity];
+    pub const ALL: [Format; 3] = [
+        Format::IncentiveCsv,
+        Format::DexcomClarity,
+        Format::Nightscout,
+    ];
 
     /// The name `--readings-format` takes.
     pub fn name(self) -> &'static str {
         match self {
             Format::IncentiveCsv => "incentive-csv",
             Format::DexcomClarity => "dexcom-clarity",
+            Format::Nightscout => "nightscout",
         }
     }
 
@@ -76,6 +85,12 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     let first = text.lines().next().unwrap_or_default().to_ascii_lowercase();
     if first.contains("event type") && first.contains("timestamp (yyyy-mm-ddthh:mm:ss)") {
         return Some(Format::DexcomClarity);
+    }
+    let start = text.trim_start();
+    if start.starts_with('[')
+        && (text.contains("\"sgv\"") || text.contains("\"mbg\"") || text.contains("\"dateString\""))
+    {
+        return Some(Format::Nightscout);
     }
     if first.contains("time") && first.contains("glucose") {
         return Some(Format::IncentiveCsv);
@@ -178,6 +193,13 @@ pub enum ExportError {
     Row {
         source_name: String,
         line: u64,
+        field: &'static str,
+        problem: String,
+    },
+    #[error("{source_name}: entry {index}, field `{field}`: {problem}")]
+    Entry {
+        source_name: String,
+        index: u64,
         field: &'static str,
         problem: String,
     },

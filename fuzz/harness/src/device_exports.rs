@@ -3,7 +3,9 @@
 //! answers; a panic, or a report that loses a row, is a bug.
 
 use incentive_engine::MemberId;
-use incentive_engine::exports::{ExportOptions, detect, read_dexcom_clarity};
+use incentive_engine::exports::{
+    Export, ExportOptions, detect, read_dexcom_clarity, read_nightscout,
+};
 
 pub fn run(data: &[u8]) {
     let _ = detect(data);
@@ -13,13 +15,23 @@ pub fn run(data: &[u8]) {
             zone,
             member: MemberId::parse("fuzz").expect("a valid member id"),
         };
-        if let Ok(export) = read_dexcom_clarity(data, &options) {
-            let r = &export.report;
-            let dropped: u64 = r.dropped.values().sum();
-            // Every row is kept or dropped for a reason, once.
-            assert_eq!(r.rows, r.kept + dropped, "{r:?}");
-            assert_eq!(r.kept, export.readings.len() as u64, "{r:?}");
-            assert!(r.kept_as_lo + r.kept_as_hi <= r.kept, "{r:?}");
+        for export in [
+            read_dexcom_clarity(data, &options),
+            read_nightscout(data, &options),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            accounted(&export);
         }
     }
+}
+
+/// Every row is kept or dropped for a reason, once.
+fn accounted(export: &Export) {
+    let r = &export.report;
+    let dropped: u64 = r.dropped.values().sum();
+    assert_eq!(r.rows, r.kept + dropped, "{r:?}");
+    assert_eq!(r.kept, export.readings.len() as u64, "{r:?}");
+    assert!(r.kept_as_lo + r.kept_as_hi <= r.kept, "{r:?}");
 }
