@@ -407,12 +407,16 @@ pub struct MetricsArgs {
     #[arg(long)]
     pub skip_bad_rows: bool,
     /// The file's format when it should not be told from its content: incentive-csv,
-    /// dexcom-clarity or nightscout.
+    /// dexcom-clarity, nightscout or libreview.
     #[arg(long, value_name = "NAME")]
     pub readings_format: Option<String>,
     /// The member a device export is about (default `patient`).
     #[arg(long, value_name = "ID")]
     pub member: Option<String>,
+    /// Day and month order of a LibreView export's 24-hour dates when its dates do not show
+    /// it: dmy (05-12-2019 is 5 December) or mdy.
+    #[arg(long, value_name = "ORDER")]
+    pub date_order: Option<String>,
 }
 
 #[derive(Debug, Args)]

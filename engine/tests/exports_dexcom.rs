@@ -32,6 +32,7 @@ fn options(zone: Option<&str>) -> ExportOptions {
         source_name: "clarity.csv".into(),
         zone: zone.map(|z| z.parse().unwrap()),
         member: MemberId::parse("P1").unwrap(),
+        date_order: None,
     }
 }
 

@@ -19,6 +19,7 @@ fn options() -> ExportOptions {
         source_name: "entries.json".into(),
         zone: None,
         member: MemberId::parse("P1").unwrap(),
+        date_order: None,
     }
 }
 

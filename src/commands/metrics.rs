@@ -141,9 +141,16 @@ fn read_export(
         source_name: options.source_name.clone(),
         zone,
         member: member.clone(),
+        date_order: args
+            .date_order
+            .as_deref()
+            .map(exports::DateOrder::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--date-order: {e}"))?,
     };
     let export = match format {
         exports::Format::DexcomClarity => exports::read_dexcom_clarity(input, &export_options)?,
+        exports::Format::LibreView => exports::read_libreview(input, &export_options)?,
         exports::Format::Nightscout => {
             exports::read_nightscout(io::BufReader::new(input), &export_options)?
         }

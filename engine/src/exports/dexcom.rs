@@ -156,5 +156,9 @@ pub fn read_dexcom_clarity(
     }
     report.local_times_skipped_by_the_zone = clock.in_gap;
     report.local_times_repeated_by_the_zone = clock.in_overlap;
-    Ok(Export { readings, report })
+    Ok(Export {
+        readings,
+        apart: Vec::new(),
+        report,
+    })
 }

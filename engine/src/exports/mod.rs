@@ -7,10 +7,12 @@
 //! ([`ExportOptions::zone`]); a reader refuses to guess it.
 
 mod dexcom;
+mod libre;
 mod local_time;
 mod nightscout;
 
 pub use dexcom::read_dexcom_clarity;
+pub use libre::read_libreview;
 pub use local_time::LocalClock;
 pub use nightscout::read_nightscout;
 
@@ -31,13 +33,16 @@ pub enum Format {
     DexcomClarity,
     /// Nightscout's entries (its API's JSON and its exports).
     Nightscout,
+    /// LibreView's CSV export (FreeStyle Libre), US and EU layouts.
+    LibreView,
 }
 
 impl Format {
-    pub const ALL: [Format; 3] = [
+    pub const ALL: [Format; 4] = [
         Format::IncentiveCsv,
         Format::DexcomClarity,
         Format::Nightscout,
+        Format::LibreView,
     ];
 
     /// The name `--readings-format` takes.
@@ -46,6 +51,7 @@ impl Format {
             Format::IncentiveCsv => "incentive-csv",
             Format::DexcomClarity => "dexcom-clarity",
             Format::Nightscout => "nightscout",
+            Format::LibreView => "libreview",
         }
     }
 
@@ -65,7 +71,7 @@ impl Format {
 
     /// Whether the format writes local times without an offset, so a zone must be given.
     pub fn needs_zone(self) -> bool {
-        matches!(self, Format::DexcomClarity)
+        matches!(self, Format::DexcomClarity | Format::LibreView)
     }
 }
 
@@ -85,6 +91,13 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     let first = text.lines().next().unwrap_or_default().to_ascii_lowercase();
     if first.contains("event type") && first.contains("timestamp (yyyy-mm-ddthh:mm:ss)") {
         return Some(Format::DexcomClarity);
+    }
+    if text
+        .lines()
+        .take(5)
+        .any(|l| l.contains("Device Timestamp") && l.contains("Record Type"))
+    {
+        return Some(Format::LibreView);
     }
     let start = text.trim_start();
     if start.starts_with('[')
@@ -107,9 +120,33 @@ pub struct ExportOptions {
     pub zone: Option<Tz>,
     /// The member the file is about.
     pub member: MemberId,
+    /// The order of day and month in dates that do not say it (LibreView's 24-hour layout).
+    pub date_order: Option<DateOrder>,
 }
 
-/// What a reader did with every row. `rows = kept + Σ dropped`.
+/// Which comes first in a date such as `05-12-2019`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateOrder {
+    /// `05-12-2019` is 5 December (`--date-order dmy`).
+    DayFirst,
+    /// `05-12-2019` is 12 May (`--date-order mdy`).
+    MonthFirst,
+}
+
+impl DateOrder {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "dmy" => Ok(Self::DayFirst),
+            "mdy" => Ok(Self::MonthFirst),
+            other => Err(format!(
+                "`{}` is not a date order (dmy: day first; mdy: month first)",
+                crate::text::excerpt(other)
+            )),
+        }
+    }
+}
+
+/// What a reader did with every row. `rows = kept + kept_apart + Σ dropped`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ExportReport {
     pub format: Option<Format>,
@@ -118,6 +155,10 @@ pub struct ExportReport {
     /// Of those kept, the readings below or above the device's range, kept as `LO`/`HI`.
     pub kept_as_lo: u64,
     pub kept_as_hi: u64,
+    /// Readings kept apart from the rest, and why (LibreView's scans beside its trace).
+    pub kept_apart: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_apart_why: Option<String>,
     /// Rows dropped, by reason in words.
     pub dropped: BTreeMap<String, u64>,
     /// Local times the zone skipped (read with the offset before the change) and repeats
@@ -141,6 +182,9 @@ impl ExportReport {
                 " ({} as LO, {} as HI)",
                 self.kept_as_lo, self.kept_as_hi
             ));
+        }
+        if let Some(why) = &self.kept_apart_why {
+            out.push_str(&format!("; {} kept apart: {why}", self.kept_apart));
         }
         let dropped: u64 = self.dropped.values().sum();
         if dropped > 0 {
@@ -173,6 +217,8 @@ impl ExportReport {
 #[derive(Clone, Debug, Default)]
 pub struct Export {
     pub readings: Vec<Reading>,
+    /// Readings kept apart from `readings` (see [`ExportReport::kept_apart_why`]).
+    pub apart: Vec<Reading>,
     pub report: ExportReport,
 }
 

@@ -67,6 +67,7 @@ pub fn read_nightscout(input: impl Read, options: &ExportOptions) -> Result<Expo
     })?;
     Ok(Export {
         readings: state.readings,
+        apart: Vec::new(),
         report: state.report,
     })
 }

@@ -4,20 +4,26 @@
 
 use incentive_engine::MemberId;
 use incentive_engine::exports::{
-    Export, ExportOptions, detect, read_dexcom_clarity, read_nightscout,
+    DateOrder, Export, ExportOptions, detect, read_dexcom_clarity, read_libreview, read_nightscout,
 };
 
 pub fn run(data: &[u8]) {
     let _ = detect(data);
-    for zone in [Some(chrono_tz::Europe::Berlin), None] {
+    for (zone, date_order) in [
+        (Some(chrono_tz::Europe::Berlin), None),
+        (Some(chrono_tz::Europe::Berlin), Some(DateOrder::MonthFirst)),
+        (None, None),
+    ] {
         let options = ExportOptions {
             source_name: "fuzz-export".into(),
             zone,
             member: MemberId::parse("fuzz").expect("a valid member id"),
+            date_order,
         };
         for export in [
             read_dexcom_clarity(data, &options),
             read_nightscout(data, &options),
+            read_libreview(data, &options),
         ]
         .into_iter()
         .flatten()
@@ -31,7 +37,8 @@ pub fn run(data: &[u8]) {
 fn accounted(export: &Export) {
     let r = &export.report;
     let dropped: u64 = r.dropped.values().sum();
-    assert_eq!(r.rows, r.kept + dropped, "{r:?}");
+    assert_eq!(r.rows, r.kept + r.kept_apart + dropped, "{r:?}");
     assert_eq!(r.kept, export.readings.len() as u64, "{r:?}");
+    assert_eq!(r.kept_apart, export.apart.len() as u64, "{r:?}");
     assert!(r.kept_as_lo + r.kept_as_hi <= r.kept, "{r:?}");
 }
