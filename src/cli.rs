@@ -407,7 +407,7 @@ pub struct MetricsArgs {
     #[arg(long)]
     pub skip_bad_rows: bool,
     /// The file's format when it should not be told from its content: incentive-csv,
-    /// dexcom-clarity, nightscout or libreview.
+    /// dexcom-clarity, nightscout, libreview or carelink.
     #[arg(long, value_name = "NAME")]
     pub readings_format: Option<String>,
     /// The member a device export is about (default `patient`).

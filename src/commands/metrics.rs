@@ -151,6 +151,7 @@ fn read_export(
     let export = match format {
         exports::Format::DexcomClarity => exports::read_dexcom_clarity(input, &export_options)?,
         exports::Format::LibreView => exports::read_libreview(input, &export_options)?,
+        exports::Format::CareLink => exports::read_carelink(input, &export_options)?,
         exports::Format::Nightscout => {
             exports::read_nightscout(io::BufReader::new(input), &export_options)?
         }

@@ -14,6 +14,8 @@ pub struct LocalClock {
     zone: Tz,
     /// The instant read last, in ms, for the order of a repeated hour.
     last_ms: Option<i64>,
+    /// Whether the file runs newest first (CareLink).
+    descending: bool,
     /// Times the zone skipped.
     pub in_gap: u64,
     /// Times the zone repeats.
@@ -25,8 +27,17 @@ impl LocalClock {
         Self {
             zone,
             last_ms: None,
+            descending: false,
             in_gap: 0,
             in_overlap: 0,
+        }
+    }
+
+    /// For a file that runs newest first: a repeated hour is met at its later instant first.
+    pub fn descending(zone: Tz) -> Self {
+        Self {
+            descending: true,
+            ..Self::new(zone)
         }
     }
 
@@ -36,10 +47,18 @@ impl LocalClock {
             LocalResult::Single(t) => t.fixed_offset(),
             LocalResult::Ambiguous(earlier, later) => {
                 self.in_overlap += 1;
-                let earlier = earlier.fixed_offset();
-                match self.last_ms {
-                    Some(last) if earlier.timestamp_millis() <= last => later.fixed_offset(),
-                    _ => earlier,
+                let (earlier, later) = (earlier.fixed_offset(), later.fixed_offset());
+                if self.descending {
+                    // Read backwards: the later instant, until the file has gone back past it.
+                    match self.last_ms {
+                        Some(last) if later.timestamp_millis() >= last => earlier,
+                        _ => later,
+                    }
+                } else {
+                    match self.last_ms {
+                        Some(last) if earlier.timestamp_millis() <= last => later,
+                        _ => earlier,
+                    }
                 }
             }
             LocalResult::None => {
@@ -89,5 +108,17 @@ mod tests {
         assert_eq!(first, Some("2021-10-31T02:30:00+02:00".into()));
         assert_eq!(again, Some("2021-10-31T02:30:00+01:00".into()));
         assert_eq!(clock.in_overlap, 3);
+        // The same night read newest first: the later 02:30 (+01:00) first, then, once the file
+        // has gone back to 02:05 (+01:00), the earlier one.
+        let mut clock = LocalClock::descending(chrono_tz::Europe::Berlin);
+        let newest = clock
+            .instant(local("2021-10-31T02:30:00"))
+            .map(|t| t.to_rfc3339());
+        let _ = clock.instant(local("2021-10-31T02:05:00"));
+        let oldest = clock
+            .instant(local("2021-10-31T02:30:00"))
+            .map(|t| t.to_rfc3339());
+        assert_eq!(newest, Some("2021-10-31T02:30:00+01:00".into()));
+        assert_eq!(oldest, Some("2021-10-31T02:30:00+02:00".into()));
     }
 }

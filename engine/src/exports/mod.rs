@@ -6,11 +6,13 @@
 //! Exports that write local time without an offset need the zone the device was in
 //! ([`ExportOptions::zone`]); a reader refuses to guess it.
 
+mod carelink;
 mod dexcom;
 mod libre;
 mod local_time;
 mod nightscout;
 
+pub use carelink::read_carelink;
 pub use dexcom::read_dexcom_clarity;
 pub use libre::read_libreview;
 pub use local_time::LocalClock;
@@ -35,14 +37,17 @@ pub enum Format {
     Nightscout,
     /// LibreView's CSV export (FreeStyle Libre), US and EU layouts.
     LibreView,
+    /// Medtronic CareLink's CSV export.
+    CareLink,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [
+    pub const ALL: [Format; 5] = [
         Format::IncentiveCsv,
         Format::DexcomClarity,
         Format::Nightscout,
         Format::LibreView,
+        Format::CareLink,
     ];
 
     /// The name `--readings-format` takes.
@@ -52,6 +57,7 @@ impl Format {
             Format::DexcomClarity => "dexcom-clarity",
             Format::Nightscout => "nightscout",
             Format::LibreView => "libreview",
+            Format::CareLink => "carelink",
         }
     }
 
@@ -71,7 +77,10 @@ impl Format {
 
     /// Whether the format writes local times without an offset, so a zone must be given.
     pub fn needs_zone(self) -> bool {
-        matches!(self, Format::DexcomClarity | Format::LibreView)
+        matches!(
+            self,
+            Format::DexcomClarity | Format::LibreView | Format::CareLink
+        )
     }
 }
 
@@ -91,6 +100,13 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     let first = text.lines().next().unwrap_or_default().to_ascii_lowercase();
     if first.contains("event type") && first.contains("timestamp (yyyy-mm-ddthh:mm:ss)") {
         return Some(Format::DexcomClarity);
+    }
+    if text
+        .lines()
+        .take(20)
+        .any(|l| l.starts_with("Index;Date;Time;") || l.starts_with("-------;") && l.contains(';'))
+    {
+        return Some(Format::CareLink);
     }
     if text
         .lines()

@@ -4,7 +4,8 @@
 
 use incentive_engine::MemberId;
 use incentive_engine::exports::{
-    DateOrder, Export, ExportOptions, detect, read_dexcom_clarity, read_libreview, read_nightscout,
+    DateOrder, Export, ExportOptions, detect, read_carelink, read_dexcom_clarity, read_libreview,
+    read_nightscout,
 };
 
 pub fn run(data: &[u8]) {
@@ -24,6 +25,7 @@ pub fn run(data: &[u8]) {
             read_dexcom_clarity(data, &options),
             read_nightscout(data, &options),
             read_libreview(data, &options),
+            read_carelink(data, &options),
         ]
         .into_iter()
         .flatten()
