@@ -235,7 +235,8 @@ macro_rules! keyed {
 
 fn openapi_router() -> OpenApiRouter<AppState> {
     use routes::{
-        audit, evaluations, health, ledger, members, payouts, policies, simulations, uploads,
+        audit, device_exports, evaluations, health, ledger, members, payouts, policies,
+        simulations, uploads,
     };
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(health::healthz))
@@ -245,6 +246,7 @@ fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(keyed!(uploads::upload))
         .routes(keyed!(members::post_labs))
         .routes(keyed!(members::post_readings))
+        .routes(keyed!(device_exports::post_export))
         .routes(keyed!(members::erase))
         .routes(keyed!(payouts::member_decisions))
         .routes(keyed!(policies::list))

@@ -1,6 +1,7 @@
 //! One module per resource.
 
 pub mod audit;
+pub mod device_exports;
 pub mod evaluations;
 pub mod health;
 pub mod ledger;

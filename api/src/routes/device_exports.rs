@@ -1,0 +1,133 @@
+//! `POST /v1/members/{member_id}/readings/export`: a device's export of one member's data, sent
+//! as the device or app wrote it (Dexcom Clarity, LibreView, Medtronic CareLink, Nightscout),
+//! told by its content or `?format=`; read on the evaluation pool (a file may be megabytes),
+//! stored, and answered with what was kept and, by reason, what was dropped.
+
+use crate::AppState;
+use crate::auth::{Allowed, SendMemberData};
+use crate::body::{ApiQuery, RawBody};
+use crate::disclosure::Shown;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::{Path, State};
+use incentive_engine::MemberId;
+use incentive_engine::exports::{self, DateOrder, ExportOptions, ExportReport, Format};
+use serde::{Deserialize, Serialize};
+
+/// How to read the export.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `dexcom-clarity`, `libreview`, `carelink` or `nightscout`; told from the content when
+    /// left out.
+    #[param(example = "nightscout")]
+    pub format: Option<String>,
+    /// The IANA zone the device's clock was in, for exports that write local time without an
+    /// offset (Dexcom Clarity, LibreView, CareLink).
+    #[param(example = "Asia/Shanghai")]
+    pub tz: Option<String>,
+    /// `dmy` or `mdy`: a LibreView export's date order where its dates do not show it.
+    #[param(example = "dmy")]
+    pub date_order: Option<String>,
+}
+
+/// What became of an export.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExportAnswer {
+    /// What the reader kept and dropped, by reason.
+    #[schema(value_type = Object)]
+    pub report: ExportReport,
+    /// Of the readings kept, those stored, and those already on record.
+    pub accepted: u64,
+    pub duplicate: u64,
+}
+
+crate::discloses! {
+    // Counts and reasons only: no reading's value or time.
+    ExportAnswer => [Operational];
+}
+
+fn bad(field: &str, e: impl std::fmt::Display) -> ApiError {
+    ApiError::BadRequest(format!("{field}: {e}"))
+}
+
+#[utoipa::path(post, path = "/v1/members/{member_id}/readings/export", tag = "members", params(("member_id" = String, Path), ExportQuery), request_body(content((String = "text/csv"), (String = "application/json"))), security(("api_key" = [])), responses((status = 200, description = "What was kept, stored and dropped", body = ExportAnswer), (status = 400, description = "Not an export this reads, a zone it needs, or a row it cannot read: named", body = crate::error::ErrorBody), (status = 413, description = "Over the body limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+pub async fn post_export(
+    State(state): State<AppState>,
+    caller: Allowed<SendMemberData>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+    RawBody(bytes): RawBody,
+) -> Result<Shown<SendMemberData, Json<ExportAnswer>>, ApiError> {
+    let member = MemberId::parse(&id).map_err(|e| bad("member_id", e))?;
+    let zone =
+        q.tz.as_deref()
+            .map(|z| {
+                z.parse::<chrono_tz::Tz>().map_err(|_| {
+                    bad(
+                        "tz",
+                        format!(
+                            "`{}` is not an IANA time zone such as Asia/Shanghai",
+                            incentive_engine::text::excerpt(z)
+                        ),
+                    )
+                })
+            })
+            .transpose()?;
+    let date_order = q
+        .date_order
+        .as_deref()
+        .map(|d| DateOrder::parse(d).map_err(|e| bad("date_order", e)))
+        .transpose()?;
+    let format = match q.format.as_deref() {
+        Some(name) => Format::parse(name).map_err(|e| bad("format", e))?,
+        None => exports::detect(bytes.get(..exports::DETECT_BYTES).unwrap_or(&bytes))
+            .filter(|f| *f != Format::IncentiveCsv)
+            .ok_or_else(|| {
+                bad(
+                    "body",
+                    "not an export this reads (Dexcom Clarity, LibreView, CareLink, Nightscout); the product's own CSV goes to POST /v1/readings",
+                )
+            })?,
+    };
+    let options = ExportOptions {
+        source_name: "the export".into(),
+        zone,
+        member: member.clone(),
+        date_order,
+    };
+    let export = state
+        .compute
+        .run(move || {
+            let data: &[u8] = &bytes;
+            match format {
+                Format::DexcomClarity => exports::read_dexcom_clarity(data, &options),
+                Format::LibreView => exports::read_libreview(data, &options),
+                Format::CareLink => exports::read_carelink(data, &options),
+                Format::Nightscout => exports::read_nightscout(data, &options),
+                Format::IncentiveCsv => Err(exports::ExportError::NotThisFormat {
+                    source_name: options.source_name.clone(),
+                    format,
+                    problem: "the product's own CSV goes to POST /v1/readings".into(),
+                }),
+            }
+        })
+        .await?
+        .map_err(|e| match e {
+            exports::ExportError::NeedsZone { format, .. } => bad(
+                "tz",
+                format!("{format} writes local times without an offset: give the zone the device was in, such as ?tz=Europe/Berlin"),
+            ),
+            other => ApiError::BadRequest(other.to_string()),
+        })?;
+    let added = state
+        .store
+        .add_readings(caller.tenant(), &member, export.readings)
+        .await?;
+    Ok(caller.show(Json(ExportAnswer {
+        report: export.report,
+        accepted: added.accepted,
+        duplicate: added.duplicate,
+    })))
+}
