@@ -364,6 +364,16 @@ pub struct EvaluateArgs {
     /// `locale` attribute, else the package's default, English where it has it).
     #[arg(long, value_name = "TAG")]
     pub locale: Option<String>,
+    /// The readings file's format when it should not be told from its content
+    /// (docs/data-formats.md): incentive-csv, dexcom-clarity, nightscout, libreview, carelink.
+    #[arg(long, value_name = "NAME")]
+    pub readings_format: Option<String>,
+    /// The zone a device export's clock was in (default: the policy's time zone).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Day and month order of a LibreView export's dates when they do not show it: dmy or mdy.
+    #[arg(long, value_name = "ORDER")]
+    pub date_order: Option<String>,
 }
 
 /// Who a text decision is for.

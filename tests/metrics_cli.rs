@@ -486,7 +486,7 @@ fn a_dexcom_clarity_export_is_read_as_it_comes_in_the_zone_given() {
     );
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        stderr.contains("--readings-format: `clarity` is not a readings format (formats: incentive-csv, dexcom-clarity)"),
+        stderr.contains("--readings-format: `clarity` is not a readings format (formats: incentive-csv, dexcom-clarity, nightscout, libreview, carelink)"),
         "{stderr}"
     );
 }

@@ -416,3 +416,47 @@ fn test_reports_every_case_as_json_for_ci() {
             .all(|c| c["name"].as_str().is_some_and(|n| n.starts_with("cases/")))
     );
 }
+
+/// `evaluate` reads a device's export as `metrics` does, about the member decided, in the
+/// policy's zone unless told another: a reading at 00:30 on 1 April in Shanghai is April's.
+#[test]
+fn evaluate_reads_a_device_export_in_the_policys_zone() {
+    let dir = scratch("evaluate-export");
+    let mut clarity = "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL),Insulin Value (u),Carb Value (grams),Duration (hh:mm:ss),Glucose Rate of Change (mg/dL/min),Transmitter Time (Long Integer),Transmitter ID\n1,,FirstName,,Jane,,,,,,,,,\n".to_owned();
+    for (i, t) in [
+        "2026-03-02T08:00:00",
+        "2026-03-03T08:00:00",
+        "2026-03-04T08:00:00",
+        "2026-03-31T23:30:00",
+        "2026-04-01T00:30:00",
+    ]
+    .iter()
+    .enumerate()
+    {
+        clarity.push_str(&format!("{},{t},EGV,,,,PG0,110,,,,,1,38J\n", i + 2));
+    }
+    let path = dir.join("clarity.csv");
+    std::fs::write(&path, clarity).unwrap();
+    let out = incentive(&[
+        "evaluate",
+        "--policy",
+        TANGDAIFU,
+        "--readings",
+        path.to_str().unwrap(),
+        "--member",
+        "M7",
+        "--period",
+        "2026-03",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("dexcom-clarity: 6 rows: 5 kept; dropped 1: 1 patient or device information"),
+        "{}",
+        text(&out.stderr)
+    );
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Four March days (the last at 23:30 Shanghai time); the 00:30 reading is April's.
+    assert_eq!(d["metrics_used"]["days_with_readings"], 4, "{d}");
+    assert_eq!(d["explanation"][0]["id"], "measuring-gate-met", "{d}");
+}

@@ -1,18 +1,15 @@
 //! `incentive metrics`: glucose-control metrics per member from a readings file.
 
+use super::readings_file::{ExportFlags, read_readings_file};
 use crate::cli::{Format, MetricsArgs};
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use incentive_engine::exports;
-use incentive_engine::ingest::{
-    BadRows, CsvOptions, IngestReport, ReadingsByMember, read_readings_csv,
-};
+use incentive_engine::ingest::BadRows;
 use incentive_engine::time::parse_timestamp;
-use incentive_engine::{BuiltReadings, MemberId};
 use incentive_engine::{DayBoundary, GlucoseUnit, Metrics, Record, Window, compute_metrics};
-use std::io::{self, BufWriter, Read, Write};
-use std::path::Path;
+use std::io::{self, BufWriter, Write};
 
 pub fn run(args: &MetricsArgs) -> anyhow::Result<()> {
     let unit = args
@@ -30,52 +27,19 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<()> {
         })?),
     };
     let window = window(args.from.as_deref(), args.to.as_deref())?;
-    let source_name = args.readings.display().to_string();
-    let mut input: Box<dyn Read> = if args.readings == Path::new("-") {
-        Box::new(io::stdin().lock())
+    let bad_rows = if args.skip_bad_rows {
+        BadRows::Skip
     } else {
-        Box::new(
-            std::fs::File::open(&args.readings)
-                .with_context(|| format!("cannot open readings file `{source_name}`"))?,
-        )
+        BadRows::Fail
     };
-    // The format: as told, else from the file's first bytes (read once, then read again
-    // before the rest), else the product's own CSV, whose reader says what it expected.
-    let mut head = Vec::with_capacity(exports::DETECT_BYTES);
-    (&mut input)
-        .take(exports::DETECT_BYTES as u64)
-        .read_to_end(&mut head)
-        .with_context(|| format!("cannot read readings file `{source_name}`"))?;
-    let format = match args.readings_format.as_deref() {
-        Some(name) => {
-            exports::Format::parse(name).map_err(|e| anyhow::anyhow!("--readings-format: {e}"))?
-        }
-        None => exports::detect(&head).unwrap_or(exports::Format::IncentiveCsv),
+    let exports_told = ExportFlags {
+        format: args.readings_format.as_deref(),
+        zone: args.tz.as_deref(),
+        member: args.member.as_deref(),
+        date_order: args.date_order.as_deref(),
     };
-    let input: Box<dyn Read> = Box::new(io::Cursor::new(head).chain(input));
-    let options = CsvOptions {
-        source_name: if args.readings == Path::new("-") {
-            "<stdin>".into()
-        } else {
-            source_name
-        },
-        unit,
-        window,
-        bad_rows: if args.skip_bad_rows {
-            BadRows::Skip
-        } else {
-            BadRows::Fail
-        },
-    };
-    let stderr = io::stderr();
-    let loaded = if format == exports::Format::IncentiveCsv {
-        read_readings_csv(input, &options, &mut |error| {
-            // Each skipped row is said once, as it is met, so nothing is dropped unseen.
-            let _ = writeln!(stderr.lock(), "skipped: {}: {error}", options.source_name);
-        })?
-    } else {
-        read_export(input, format, &options, args)?
-    };
+    let (loaded, format, source_name) =
+        read_readings_file(&args.readings, unit, window, bad_rows, &exports_told)?;
 
     let records: Vec<Record> = loaded
         .members
@@ -94,18 +58,12 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<()> {
     if format == exports::Format::IncentiveCsv {
         eprintln!(
             "{}: {} rows; {} readings for {} members; {} duplicates dropped; {} outside the window; {} bad rows skipped",
-            options.source_name,
-            r.rows,
-            r.accepted,
-            r.members,
-            r.duplicates,
-            r.outside_window,
-            r.skipped
+            source_name, r.rows, r.accepted, r.members, r.duplicates, r.outside_window, r.skipped
         );
     } else if r.duplicates + r.outside_window > 0 {
         eprintln!(
             "{}: {} duplicates dropped; {} outside the window",
-            options.source_name, r.duplicates, r.outside_window
+            source_name, r.duplicates, r.outside_window
         );
     }
 
@@ -119,64 +77,6 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
-}
-
-/// A device's export, about one member (`--member`, else `patient`), as the product's own
-/// readings: what its reader kept and dropped is said on standard error.
-fn read_export(
-    input: impl Read,
-    format: exports::Format,
-    options: &CsvOptions,
-    args: &MetricsArgs,
-) -> anyhow::Result<ReadingsByMember> {
-    let zone = args
-        .tz
-        .as_deref()
-        .map(|z| z.parse::<chrono_tz::Tz>())
-        .transpose()
-        .map_err(|_| anyhow::anyhow!("--tz: unknown time zone"))?;
-    let member = MemberId::parse(args.member.as_deref().unwrap_or("patient"))
-        .map_err(|e| anyhow::anyhow!("--member: {e}"))?;
-    let export_options = exports::ExportOptions {
-        source_name: options.source_name.clone(),
-        zone,
-        member: member.clone(),
-        date_order: args
-            .date_order
-            .as_deref()
-            .map(exports::DateOrder::parse)
-            .transpose()
-            .map_err(|e| anyhow::anyhow!("--date-order: {e}"))?,
-    };
-    let export = match format {
-        exports::Format::DexcomClarity => exports::read_dexcom_clarity(input, &export_options)?,
-        exports::Format::LibreView => exports::read_libreview(input, &export_options)?,
-        exports::Format::CareLink => exports::read_carelink(input, &export_options)?,
-        exports::Format::Nightscout => {
-            exports::read_nightscout(io::BufReader::new(input), &export_options)?
-        }
-        exports::Format::IncentiveCsv => bail!("the product's own CSV is not an export"),
-    };
-    eprintln!("{}: {}", options.source_name, export.report.summary());
-    let rows = export.report.rows;
-    let mut built: BuiltReadings = export.readings.into_iter().collect();
-    let mut report = IngestReport {
-        rows,
-        duplicates: built.duplicates as u64,
-        ..IngestReport::default()
-    };
-    if let Some(w) = &options.window {
-        let before = built.readings.len();
-        built.readings = built.readings.into_within(w);
-        report.outside_window = (before - built.readings.len()) as u64;
-    }
-    report.accepted = built.readings.len() as u64;
-    report.members = 1;
-    report.skipped = rows - export.report.kept;
-    Ok(ReadingsByMember {
-        members: [(member, built.readings)].into_iter().collect(),
-        report,
-    })
 }
 
 /// Metrics of every record, using every core: each thread takes a contiguous slice of members

@@ -6,6 +6,7 @@ mod ledger;
 mod metrics;
 mod operator;
 mod policy;
+mod readings_file;
 mod serve;
 mod simulate;
 

@@ -2,7 +2,6 @@
 
 use crate::cli::{EvaluateArgs, PolicyArgs, ReportFormat};
 use anyhow::{Context as _, bail};
-use incentive_engine::ingest::{CsvOptions, read_readings_csv};
 use incentive_engine::policy::cases::read_member_file;
 use incentive_engine::policy::{
     Diagnostics, EvaluationInput, History, MemberProfile, Package, PolicySource, Severity,
@@ -214,14 +213,24 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
     let member =
         MemberId::parse(&args.member).with_context(|| format!("--member `{}`", args.member))?;
     let period = Period::parse(&args.period).context("--period")?;
-    let name = args.readings.display().to_string();
-    let file = std::fs::File::open(&args.readings)
-        .with_context(|| format!("cannot open readings file `{name}`"))?;
-    let options = CsvOptions {
-        source_name: name.clone(),
-        ..CsvOptions::default()
+    // A device's export is about the member decided, in the zone told, else the plan's.
+    let zone = args
+        .tz
+        .clone()
+        .unwrap_or_else(|| policy.manifest.timezone.name().to_owned());
+    let told = super::readings_file::ExportFlags {
+        format: args.readings_format.as_deref(),
+        zone: Some(&zone),
+        member: Some(&args.member),
+        date_order: args.date_order.as_deref(),
     };
-    let mut by_member = read_readings_csv(std::io::BufReader::new(file), &options, &mut |_| {})?;
+    let (mut by_member, _, name) = super::readings_file::read_readings_file(
+        &args.readings,
+        None,
+        None,
+        incentive_engine::ingest::BadRows::Fail,
+        &told,
+    )?;
     let readings = by_member.members.remove(&member).unwrap_or_else(|| {
         // Not an error (a member who never measured is decided like anyone else), but a
         // mistyped id would look just like that.
