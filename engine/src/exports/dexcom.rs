@@ -7,7 +7,6 @@ use super::local_time::LocalClock;
 use super::{Export, ExportError, ExportOptions, ExportReport, Format};
 use crate::glucose::{GlucoseUnit, GlucoseValue};
 use crate::reading::{Context, Reading, Source};
-use chrono::NaiveDateTime;
 use std::io::Read;
 
 const TIME: &str = "Timestamp (YYYY-MM-DDThh:mm:ss)";
@@ -110,17 +109,15 @@ pub fn read_dexcom_clarity(
             problem,
         };
         let text = record.get(time).unwrap_or_default().trim();
-        let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
-            .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S"))
-            .map_err(|_| {
-                row_error(
-                    TIME,
-                    format!(
-                        "`{}` is not a time such as 2023-08-08T04:10:35",
-                        crate::text::excerpt(text)
-                    ),
-                )
-            })?;
+        let local = super::local_time::iso_local(text).ok_or_else(|| {
+            row_error(
+                TIME,
+                format!(
+                    "`{}` is not a time such as 2023-08-08T04:10:35",
+                    crate::text::excerpt(text)
+                ),
+            )
+        })?;
         let at = clock
             .instant(local)
             .ok_or_else(|| row_error(TIME, format!("{local} cannot be placed in {zone}")))?;

@@ -10,7 +10,7 @@ use super::local_time::LocalClock;
 use super::{DateOrder, Export, ExportError, ExportOptions, ExportReport, Format};
 use crate::glucose::{GlucoseUnit, GlucoseValue};
 use crate::reading::{Context, Reading, Source};
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use std::io::Read;
 
 const TIME: &str = "Device Timestamp";
@@ -271,10 +271,6 @@ fn parse_time(text: &str, order: DateOrder) -> Option<NaiveDateTime> {
         DateOrder::DayFirst => (b, a),
     };
     let date = NaiveDate::from_ymd_opt(year, month, day)?;
-    let rest = rest.trim();
-    let time = NaiveTime::parse_from_str(rest, "%I:%M %p")
-        .or_else(|_| NaiveTime::parse_from_str(rest, "%H:%M"))
-        .or_else(|_| NaiveTime::parse_from_str(rest, "%H:%M:%S"))
-        .ok()?;
+    let time = super::local_time::time_of_day(rest)?;
     Some(date.and_time(time))
 }

@@ -11,9 +11,8 @@ use super::{Export, ExportError, ExportOptions, ExportReport, Format};
 use crate::glucose::{Glucose, GlucoseValue};
 use crate::reading::{Context, Reading, Source};
 use chrono::{DateTime, FixedOffset, TimeZone};
-use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
 use std::io::Read;
 
 /// The highest of Dexcom's error codes written as a glucose value.
@@ -22,14 +21,152 @@ const DEXCOM_ERROR_CODE_MAX: f64 = 12.0;
 #[derive(Deserialize)]
 struct Entry {
     #[serde(rename = "type")]
-    kind: Option<String>,
-    sgv: Option<Value>,
-    mbg: Option<Value>,
-    date: Option<Value>,
+    kind: Option<Kind>,
+    sgv: Option<Num>,
+    mbg: Option<Num>,
+    date: Option<Num>,
     #[serde(rename = "dateString")]
-    date_string: Option<String>,
+    date_string: Option<Stamp>,
     #[serde(rename = "utcOffset")]
-    utc_offset: Option<Value>,
+    utc_offset: Option<Num>,
+}
+
+/// `type`: what an entry is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sgv,
+    Mbg,
+    Cal,
+    Other,
+}
+
+/// A number, written as one or as text; what it was when it is neither.
+enum Num {
+    Number(f64),
+    NotANumber(String),
+}
+
+/// `dateString`, read as a time where it is one.
+struct Stamp(Option<DateTime<FixedOffset>>);
+
+struct KindVisitor;
+
+impl Visitor<'_> for KindVisitor {
+    type Value = Kind;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an entry type")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Kind, E> {
+        Ok(match v {
+            "sgv" => Kind::Sgv,
+            "mbg" => Kind::Mbg,
+            "cal" => Kind::Cal,
+            _ => Kind::Other,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Kind, D::Error> {
+        // A type that is not text is no type this reads.
+        d.deserialize_any(OrOther(KindVisitor, Kind::Other))
+    }
+}
+
+struct NumVisitor;
+
+impl Visitor<'_> for NumVisitor {
+    type Value = Num;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a number")
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Num, E> {
+        Ok(Num::Number(v))
+    }
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "glucose, ms and offsets are far below 2^53"
+    )]
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Num, E> {
+        Ok(Num::Number(v as f64))
+    }
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "glucose, ms and offsets are far below 2^53"
+    )]
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Num, E> {
+        Ok(Num::Number(v as f64))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Num, E> {
+        Ok(match v.trim().parse::<f64>() {
+            Ok(n) => Num::Number(n),
+            Err(_) => Num::NotANumber(format!("\"{}\"", crate::text::excerpt(v))),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Num, D::Error> {
+        d.deserialize_any(OrOther(
+            NumVisitor,
+            Num::NotANumber("a value of another type".into()),
+        ))
+    }
+}
+
+struct StampVisitor;
+
+impl Visitor<'_> for StampVisitor {
+    type Value = Stamp;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a time")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Stamp, E> {
+        Ok(Stamp(DateTime::parse_from_rfc3339(v).ok()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Stamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Stamp, D::Error> {
+        d.deserialize_any(OrOther(StampVisitor, Stamp(None)))
+    }
+}
+
+/// A visitor that takes what its inner visitor takes and, for any other JSON value (consumed
+/// whole), gives the value beside it.
+struct OrOther<V, T>(V, T);
+
+impl<'de, V: Visitor<'de, Value = T>, T> Visitor<'de> for OrOther<V, T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.expecting(f)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        self.0.visit_str::<E>(v).or(Ok(self.1))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<T, E> {
+        self.0.visit_f64::<E>(v).or(Ok(self.1))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+        self.0.visit_i64::<E>(v).or(Ok(self.1))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+        self.0.visit_u64::<E>(v).or(Ok(self.1))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<T, E> {
+        Ok(self.1)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<T, E> {
+        Ok(self.1)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(self.1)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(self.1)
+    }
 }
 
 /// Reads a Nightscout entries array.
@@ -110,16 +247,49 @@ impl<'de> DeserializeSeed<'de> for EntrySeed {
     type Value = Option<Entry>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Entry>, D::Error> {
-        let value = Value::deserialize(d)?;
-        Ok(serde_json::from_value(value).ok())
+        d.deserialize_any(EntryOrNot)
     }
 }
 
-fn number(v: &Value) -> Option<f64> {
+/// An object is read as an entry; any other element is consumed and is none.
+struct EntryOrNot;
+
+impl<'de> Visitor<'de> for EntryOrNot {
+    type Value = Option<Entry>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an entry")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Entry>, A::Error> {
+        Entry::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Entry>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Option<Entry>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Option<Entry>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Option<Entry>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Option<Entry>, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Option<Entry>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Option<Entry>, E> {
+        Ok(None)
+    }
+}
+
+fn number(v: &Num) -> Option<f64> {
     match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
+        Num::Number(n) => Some(*n),
+        Num::NotANumber(_) => None,
     }
 }
 
@@ -138,10 +308,10 @@ impl State<'_> {
             self.report.drop("elements that are not entries");
             return Ok(());
         };
-        let (field, value, source) = match entry.kind.as_deref() {
-            Some("sgv") => ("sgv", entry.sgv.as_ref(), Source::Cgm),
-            Some("mbg") => ("mbg", entry.mbg.as_ref(), Source::Smbg),
-            Some("cal") => {
+        let (field, value, source) = match entry.kind {
+            Some(Kind::Sgv) => ("sgv", entry.sgv.as_ref(), Source::Cgm),
+            Some(Kind::Mbg) => ("mbg", entry.mbg.as_ref(), Source::Smbg),
+            Some(Kind::Cal) => {
                 self.report.drop("sensor calibration records (not glucose)");
                 return Ok(());
             }
@@ -159,7 +329,10 @@ impl State<'_> {
                 field,
                 format!(
                     "`{}` is not a glucose value in mg/dL",
-                    crate::text::excerpt(&value.to_string())
+                    match value {
+                        Num::NotANumber(t) => t.clone(),
+                        Num::Number(n) => n.to_string(),
+                    }
                 ),
             ));
         };
@@ -197,10 +370,7 @@ impl State<'_> {
             .as_ref()
             .and_then(number)
             .filter(|m| m.abs() <= 18.0 * 60.0);
-        let written = entry
-            .date_string
-            .as_deref()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+        let written = entry.date_string.as_ref().and_then(|s| s.0);
         if let Some(ms) = entry
             .date
             .as_ref()
