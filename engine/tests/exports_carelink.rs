@@ -117,13 +117,7 @@ fn a_carelink_export_without_a_zone_or_with_a_bad_value_is_refused_naming_it() {
 /// sensor's time in range as counted by hand (14,563 of 22,149 in 70–180 mg/dL).
 #[test]
 fn the_published_carelink_sample_keeps_both_sources() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/realworld/carelink_guardian_connect_eu.csv");
-    let Ok(file) = std::fs::File::open(&path) else {
-        eprintln!(
-            "{} is not here: the published sample is not checked",
-            path.display()
-        );
+    let Some(file) = common::realworld("carelink_guardian_connect_eu.csv") else {
         return;
     };
     let export = read_carelink(file, &options(Some("Europe/Berlin"))).unwrap();

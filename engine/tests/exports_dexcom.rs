@@ -122,13 +122,7 @@ fn a_clarity_export_without_a_zone_or_with_a_bad_row_is_refused_naming_what_to_g
 /// counted outside it).
 #[test]
 fn the_published_clarity_sample_is_read_whole_and_its_time_in_range_is_the_hand_count() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/realworld/dexcom_clarity_g6_mgdl.csv");
-    let Ok(file) = std::fs::File::open(&path) else {
-        eprintln!(
-            "{} is not here: the published sample is not checked",
-            path.display()
-        );
+    let Some(file) = common::realworld("dexcom_clarity_g6_mgdl.csv") else {
         return;
     };
     let export = read_dexcom_clarity(file, &options(Some("America/Los_Angeles"))).unwrap();

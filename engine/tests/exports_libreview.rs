@@ -122,13 +122,7 @@ fn day_first_dates_are_told_by_a_day_above_twelve_and_refused_when_none_shows_it
 /// range over the historic trace alone as counted by hand (7,889 of 8,372 in 3.9–10.0 mmol/L).
 #[test]
 fn the_published_libre_sample_keeps_its_trace_and_puts_its_scans_apart() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/realworld/librelink_eu_mmol.csv");
-    let Ok(file) = std::fs::File::open(&path) else {
-        eprintln!(
-            "{} is not here: the published sample is not checked",
-            path.display()
-        );
+    let Some(file) = common::realworld("librelink_eu_mmol.csv") else {
         return;
     };
     let opts = ExportOptions {

@@ -100,16 +100,11 @@ fn an_entry_that_cannot_be_read_is_named_by_its_place_and_field() {
 /// range).
 #[test]
 fn the_published_nightscout_samples_are_read_whole() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/realworld");
     for (file, rows, kept, errors, tir) in [
         ("nightscout_entries_api.json", 1000, 1000, 0, 56.0),
         ("nightscout_entries_fixture.json", 30, 18, 12, 100.0),
     ] {
-        let Ok(f) = std::fs::File::open(dir.join(file)) else {
-            eprintln!(
-                "{} is not here: the published samples are not checked",
-                dir.display()
-            );
+        let Some(f) = common::realworld(file) else {
             return;
         };
         let export = read_nightscout(std::io::BufReader::new(f), &options()).unwrap();

@@ -47,10 +47,7 @@ fn section(header: &csv::StringRecord) -> Option<Section> {
 pub fn read_carelink(input: impl Read, options: &ExportOptions) -> Result<Export, ExportError> {
     let format = Format::CareLink;
     let source_name = || options.source_name.clone();
-    let zone = options.zone.ok_or_else(|| ExportError::NeedsZone {
-        source_name: source_name(),
-        format,
-    })?;
+    let zone = options.zone_for(format)?;
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(b';')
         .has_headers(false)
@@ -66,19 +63,7 @@ pub fn read_carelink(input: impl Read, options: &ExportOptions) -> Result<Export
     let mut current: Option<Section> = None;
     let mut sections = 0_u32;
     let mut record = csv::StringRecord::new();
-    loop {
-        let line = csv.position().line();
-        match csv.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                return Err(ExportError::Read {
-                    source_name: source_name(),
-                    line,
-                    message: e.to_string(),
-                });
-            }
-        }
+    while let Some(line) = options.next_record(&mut csv, &mut record)? {
         let first = record.get(0).unwrap_or_default().trim();
         if first.starts_with("-------") {
             current = None;

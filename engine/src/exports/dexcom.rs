@@ -24,10 +24,7 @@ pub fn read_dexcom_clarity(
 ) -> Result<Export, ExportError> {
     let format = Format::DexcomClarity;
     let source_name = || options.source_name.clone();
-    let zone = options.zone.ok_or_else(|| ExportError::NeedsZone {
-        source_name: source_name(),
-        format,
-    })?;
+    let zone = options.zone_for(format)?;
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -45,11 +42,7 @@ pub fn read_dexcom_clarity(
             .iter()
             .position(|h| h.trim_start_matches('\u{feff}').trim() == name)
     };
-    let not_this = |problem: String| ExportError::NotThisFormat {
-        source_name: source_name(),
-        format,
-        problem,
-    };
+    let not_this = |problem: String| options.not_this(format, problem);
     let time = column(TIME).ok_or_else(|| not_this(format!("no `{TIME}` column")))?;
     let event = column(EVENT).ok_or_else(|| not_this(format!("no `{EVENT}` column")))?;
     let (value, unit) = match (
@@ -71,19 +64,7 @@ pub fn read_dexcom_clarity(
     };
     let mut readings = Vec::new();
     let mut record = csv::StringRecord::new();
-    loop {
-        let line = csv.position().line();
-        match csv.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                return Err(ExportError::Read {
-                    source_name: source_name(),
-                    line,
-                    message: e.to_string(),
-                });
-            }
-        }
+    while let Some(line) = options.next_record(&mut csv, &mut record)? {
         report.rows += 1;
         let kind = record.get(event).unwrap_or_default().trim();
         let source = match kind {

@@ -37,33 +37,17 @@ enum Kind {
 pub fn read_libreview(input: impl Read, options: &ExportOptions) -> Result<Export, ExportError> {
     let format = Format::LibreView;
     let source_name = || options.source_name.clone();
-    let zone = options.zone.ok_or_else(|| ExportError::NeedsZone {
-        source_name: source_name(),
-        format,
-    })?;
+    let zone = options.zone_for(format)?;
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(input);
-    let read_error = |line: u64, e: csv::Error| ExportError::Read {
-        source_name: source_name(),
-        line,
-        message: e.to_string(),
-    };
-    let not_this = |problem: String| ExportError::NotThisFormat {
-        source_name: source_name(),
-        format,
-        problem,
-    };
+    let not_this = |problem: String| options.not_this(format, problem);
     // The header: the first line naming the timestamp and the record type.
     let mut record = csv::StringRecord::new();
     let mut header = None;
     for _ in 0..PREAMBLE_LINES_MAX {
-        let line = csv.position().line();
-        if !csv
-            .read_record(&mut record)
-            .map_err(|e| read_error(line, e))?
-        {
+        if options.next_record(&mut csv, &mut record)?.is_none() {
             break;
         }
         if record.iter().any(|f| f.trim() == TIME) && record.iter().any(|f| f.trim() == KIND) {
@@ -105,14 +89,7 @@ pub fn read_libreview(input: impl Read, options: &ExportOptions) -> Result<Expor
         ..ExportReport::default()
     };
     let mut rows = Vec::new();
-    loop {
-        let line = csv.position().line();
-        if !csv
-            .read_record(&mut record)
-            .map_err(|e| read_error(line, e))?
-        {
-            break;
-        }
+    while let Some(line) = options.next_record(&mut csv, &mut record)? {
         report.rows += 1;
         let field = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or_default().trim();
         let (source, value) = match field(Some(kind)) {

@@ -140,6 +140,43 @@ pub struct ExportOptions {
     pub date_order: Option<DateOrder>,
 }
 
+impl ExportOptions {
+    /// The zone the device's clock was in, or the refusal naming the flag to give it.
+    pub(crate) fn zone_for(&self, format: Format) -> Result<Tz, ExportError> {
+        self.zone.ok_or_else(|| ExportError::NeedsZone {
+            source_name: self.source_name.clone(),
+            format,
+        })
+    }
+
+    pub(crate) fn not_this(&self, format: Format, problem: String) -> ExportError {
+        ExportError::NotThisFormat {
+            source_name: self.source_name.clone(),
+            format,
+            problem,
+        }
+    }
+
+    /// The next record of a CSV export into `record`, with the line it starts on; `None` at
+    /// the end.
+    pub(crate) fn next_record<R: std::io::Read>(
+        &self,
+        csv: &mut csv::Reader<R>,
+        record: &mut csv::StringRecord,
+    ) -> Result<Option<u64>, ExportError> {
+        let line = csv.position().line();
+        match csv.read_record(record) {
+            Ok(true) => Ok(Some(line)),
+            Ok(false) => Ok(None),
+            Err(e) => Err(ExportError::Read {
+                source_name: self.source_name.clone(),
+                line,
+                message: e.to_string(),
+            }),
+        }
+    }
+}
+
 /// Which comes first in a date such as `05-12-2019`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DateOrder {

@@ -174,3 +174,21 @@ pub fn said(
     decide(policy, member, period, readings, history)
         .map(|d| policy.catalogs.explanation(english, &d).join(" | "))
 }
+
+/// A published device export from ../shared/data/realworld (beside the repository), when that
+/// folder is there: their licences keep them out of the repository, so a checkout without it
+/// says so and checks them not.
+#[allow(dead_code)]
+pub fn realworld(file: &str) -> Option<std::fs::File> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/realworld")
+        .join(file);
+    let found = std::fs::File::open(&path).ok();
+    if found.is_none() {
+        eprintln!(
+            "{} is not here: the published sample is not checked",
+            path.display()
+        );
+    }
+    found
+}
