@@ -84,109 +84,72 @@ pub fn read_libreview(input: impl Read, options: &ExportOptions) -> Result<Expor
     let scan = column("Scan Glucose").map(|c| c.0);
     let strip = column("Strip Glucose").map(|c| c.0);
 
-    let mut report = ExportReport {
-        format: Some(format),
-        ..ExportReport::default()
+    let mut taking = Taking {
+        unit,
+        zone,
+        clock: LocalClock::new(zone),
+        report: ExportReport {
+            format: Some(format),
+            ..ExportReport::default()
+        },
+        readings: Vec::new(),
+        scans: Vec::new(),
+        source_name: &options.source_name,
     };
-    let mut rows = Vec::new();
+    // The date order: as told, else from the first row that shows it. Rows before that one
+    // wait, as text; every later row is read as it comes.
+    let mut order = options.date_order;
+    let mut waiting: Vec<Row> = Vec::new();
     while let Some(line) = options.next_record(&mut csv, &mut record)? {
-        report.rows += 1;
+        taking.report.rows += 1;
         let field = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or_default().trim();
         let (source, value) = match field(Some(kind)) {
             "0" => (Kind::Historic, field(Some(historic))),
             "1" => (Kind::Scan, field(scan)),
             "2" => (Kind::Strip, field(strip)),
-            "3" => {
-                report.drop("ketone records (not glucose)");
-                continue;
-            }
-            "4" => {
-                report.drop("insulin records (not glucose)");
-                continue;
-            }
-            "5" => {
-                report.drop("food records (not glucose)");
-                continue;
-            }
-            "6" => {
-                report.drop("notes and time changes (not glucose)");
-                continue;
-            }
-            _ => {
-                report.drop("other record types (not glucose)");
+            other => {
+                taking.report.drop(match other {
+                    "3" => "ketone records (not glucose)",
+                    "4" => "insulin records (not glucose)",
+                    "5" => "food records (not glucose)",
+                    "6" => "notes and time changes (not glucose)",
+                    _ => "other record types (not glucose)",
+                });
                 continue;
             }
         };
-        rows.push(Row {
-            line,
-            time: field(Some(time)).to_owned(),
-            source,
-            value: value.to_owned(),
+        let time_text = field(Some(time));
+        order = order.or_else(|| shown_order(time_text));
+        match order {
+            None => waiting.push(Row {
+                line,
+                time: time_text.to_owned(),
+                source,
+                value: value.to_owned(),
+            }),
+            Some(o) => {
+                for row in waiting.drain(..) {
+                    taking.take(row.line, &row.time, row.source, &row.value, o)?;
+                }
+                taking.take(line, time_text, source, value, o)?;
+            }
+        }
+    }
+    if let Some(first) = waiting.first() {
+        return Err(ExportError::Row {
+            source_name: source_name(),
+            line: first.line,
+            field: TIME,
+            problem: "its dates could be day first or month first (no part above 12); give the order with --date-order dmy or mdy".into(),
         });
     }
-    let order = date_order(&rows, options.date_order).map_err(|problem| ExportError::Row {
-        source_name: source_name(),
-        line: rows.first().map_or(0, |r| r.line),
-        field: TIME,
-        problem,
-    })?;
-    let mut clock = LocalClock::new(zone);
-    let mut readings = Vec::with_capacity(rows.len());
-    let mut scans = Vec::new();
-    for row in rows {
-        let row_error = |field: &'static str, problem: String| ExportError::Row {
-            source_name: source_name(),
-            line: row.line,
-            field,
-            problem,
-        };
-        let local = parse_time(&row.time, order).ok_or_else(|| {
-            row_error(
-                TIME,
-                format!(
-                    "`{}` is not a time such as {}",
-                    crate::text::excerpt(&row.time),
-                    match order {
-                        DateOrder::MonthFirst => "12-05-2019 04:25 PM",
-                        DateOrder::DayFirst => "05-12-2019 16:25",
-                    }
-                ),
-            )
-        })?;
-        let value = GlucoseValue::parse(&row.value, unit).map_err(|e| {
-            row_error(
-                match row.source {
-                    Kind::Historic => "Historic Glucose",
-                    Kind::Scan => "Scan Glucose",
-                    Kind::Strip => "Strip Glucose",
-                },
-                e.to_string(),
-            )
-        })?;
-        match value {
-            GlucoseValue::Low => report.kept_as_lo += 1,
-            GlucoseValue::High => report.kept_as_hi += 1,
-            GlucoseValue::Measured(_) => {}
-        }
-        let at = clock
-            .instant(local)
-            .ok_or_else(|| row_error(TIME, format!("{local} cannot be placed in {zone}")))?;
-        let reading = Reading {
-            time: at,
-            value,
-            context: Context::Unknown,
-            source: if row.source == Kind::Strip {
-                Source::Smbg
-            } else {
-                Source::Cgm
-            },
-        };
-        if row.source == Kind::Scan {
-            scans.push(reading);
-        } else {
-            readings.push(reading);
-        }
-    }
+    let Taking {
+        clock,
+        mut report,
+        readings,
+        scans,
+        ..
+    } = taking;
     report.kept = readings.len() as u64;
     report.kept_apart = scans.len() as u64;
     if !scans.is_empty() {
@@ -201,37 +164,112 @@ pub fn read_libreview(input: impl Read, options: &ExportOptions) -> Result<Expor
     })
 }
 
-/// The file's date order: as told, else `AM`/`PM` (the US layout, month first), else what its
-/// dates show (a first part above 12 is a day, a second part above 12 a day too); refused when
-/// nothing shows it.
-fn date_order(rows: &[Row], told: Option<DateOrder>) -> Result<DateOrder, String> {
-    if let Some(order) = told {
-        return Ok(order);
-    }
-    let mut day_first = false;
-    let mut month_first = false;
-    for row in rows {
-        let t = row.time.to_ascii_uppercase();
-        if t.ends_with("AM") || t.ends_with("PM") {
-            return Ok(DateOrder::MonthFirst);
+/// What the rows read so far made.
+struct Taking<'o> {
+    unit: GlucoseUnit,
+    zone: chrono_tz::Tz,
+    clock: LocalClock,
+    report: ExportReport,
+    readings: Vec<Reading>,
+    scans: Vec<Reading>,
+    source_name: &'o str,
+}
+
+impl Taking<'_> {
+    /// Reads one glucose row in the file's date order.
+    fn take(
+        &mut self,
+        line: u64,
+        time: &str,
+        source: Kind,
+        value: &str,
+        order: DateOrder,
+    ) -> Result<(), ExportError> {
+        let row_error = |field: &'static str, problem: String| ExportError::Row {
+            source_name: self.source_name.to_owned(),
+            line,
+            field,
+            problem,
+        };
+        let other = match order {
+            DateOrder::DayFirst => DateOrder::MonthFirst,
+            DateOrder::MonthFirst => DateOrder::DayFirst,
+        };
+        let local = match parse_time(time, order) {
+            Some(t) => t,
+            None if parse_time(time, other).is_some() => {
+                return Err(row_error(TIME, "its dates put the day first in some rows and the month first in others; give the order with --date-order dmy or mdy".into()));
+            }
+            None => {
+                return Err(row_error(
+                    TIME,
+                    format!(
+                        "`{}` is not a time such as {}",
+                        crate::text::excerpt(time),
+                        match order {
+                            DateOrder::MonthFirst => "12-05-2019 04:25 PM",
+                            DateOrder::DayFirst => "05-12-2019 16:25",
+                        }
+                    ),
+                ));
+            }
+        };
+        let glucose = GlucoseValue::parse(value, self.unit).map_err(|e| {
+            row_error(
+                match source {
+                    Kind::Historic => "Historic Glucose",
+                    Kind::Scan => "Scan Glucose",
+                    Kind::Strip => "Strip Glucose",
+                },
+                e.to_string(),
+            )
+        })?;
+        let zone = self.zone;
+        let at = self
+            .clock
+            .instant(local)
+            .ok_or_else(|| row_error(TIME, format!("{local} cannot be placed in {zone}")))?;
+        match glucose {
+            GlucoseValue::Low => self.report.kept_as_lo += 1,
+            GlucoseValue::High => self.report.kept_as_hi += 1,
+            GlucoseValue::Measured(_) => {}
         }
-        let mut parts = t.split(['-', '/', '.']);
-        let first: u32 = parts
-            .next()
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or(0);
-        let second: u32 = parts
-            .next()
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or(0);
-        day_first |= first > 12;
-        month_first |= second > 12;
+        let reading = Reading {
+            time: at,
+            value: glucose,
+            context: Context::Unknown,
+            source: if source == Kind::Strip {
+                Source::Smbg
+            } else {
+                Source::Cgm
+            },
+        };
+        if source == Kind::Scan {
+            self.scans.push(reading);
+        } else {
+            self.readings.push(reading);
+        }
+        Ok(())
     }
-    match (day_first, month_first) {
-        (true, false) => Ok(DateOrder::DayFirst),
-        (false, true) => Ok(DateOrder::MonthFirst),
-        (true, true) => Err("its dates put the day first in some rows and the month first in others; give the order with --date-order dmy or mdy".into()),
-        (false, false) => Err("its dates could be day first or month first (no part above 12); give the order with --date-order dmy or mdy".into()),
+}
+
+/// The date order one time shows: `AM`/`PM` (the US layout, month first), a first part above
+/// 12 (a day: day first) or a second part above 12 (month first); else none.
+fn shown_order(time: &str) -> Option<DateOrder> {
+    let t = time.trim_end();
+    let tail = t.len().checked_sub(2).and_then(|i| t.get(i..))?;
+    if tail.eq_ignore_ascii_case("am") || tail.eq_ignore_ascii_case("pm") {
+        return Some(DateOrder::MonthFirst);
+    }
+    let mut parts = t.split(['-', '/', '.']);
+    let first: u32 = parts.next()?.trim().parse().ok()?;
+    let second: u32 = parts.next()?.trim().parse().ok()?;
+    if first > 12 {
+        Some(DateOrder::DayFirst)
+    } else if second > 12 {
+        Some(DateOrder::MonthFirst)
+    } else {
+        None
     }
 }
 
