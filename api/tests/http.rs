@@ -42,7 +42,7 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
             .unwrap();
         assert_eq!(bogus.status(), StatusCode::UNAUTHORIZED);
 
-        let matrix: [(&str, &str, &[&str]); 30] = [
+        let matrix: [(&str, &str, &[&str]); 31] = [
             ("POST", "/v1/simulations", &["actuary", "admin"]),
             ("GET", "/v1/simulations", &["actuary", "admin"]),
             ("GET", "/v1/simulations/sim_x", &["actuary", "admin"]),
@@ -66,6 +66,11 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
             ("GET", "/v1/ledger/balances", &["auditor", "admin"]),
             ("POST", "/v1/members/M1/labs", &["platform", "admin"]),
             ("POST", "/v1/readings", &["platform", "admin"]),
+            (
+                "POST",
+                "/v1/members/M1/readings/export",
+                &["platform", "admin"],
+            ),
             (
                 "GET",
                 "/v1/members/M1/decisions",
@@ -1300,7 +1305,7 @@ async fn the_openapi_document_lists_every_route_and_every_route_it_lists_answers
             }
         }
     }
-    assert_eq!(operations.len(), 33, "{operations:?}");
+    assert_eq!(operations.len(), 34, "{operations:?}");
     let payout = &paths["/v1/payouts"]["post"];
     assert!(
         payout["parameters"]
