@@ -47,7 +47,7 @@ use incentive_engine::exports::{
     DateOrder, Export, ExportOptions, read_dexcom_clarity, read_libreview, read_nightscout,
 };
 use incentive_engine::ingest::{CsvOptions, read_readings_csv};
-use incentive_engine::{MG_DL_PER_MMOL_L, MemberId, Reading};
+use incentive_engine::{MG_DL_PER_MMOL_L, Reading};
 use std::fmt::Write as _;
 use std::sync::LazyLock;
 
@@ -206,13 +206,9 @@ fn nightscout_api_entries(r: &Synthetic) -> Vec<u8> {
 }
 
 fn options(date_order: Option<DateOrder>) -> ExportOptions {
-    let Ok(member) = MemberId::parse("M0000001") else {
-        unreachable!("a valid member id")
-    };
     ExportOptions {
         source_name: "bench".into(),
         zone: Some(Berlin),
-        member,
         date_order,
     }
 }

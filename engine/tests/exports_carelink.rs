@@ -11,14 +11,13 @@
 
 mod common;
 
+use incentive_engine::Source;
 use incentive_engine::exports::{ExportOptions, Format, detect, read_carelink};
-use incentive_engine::{MemberId, Record, Source, compute_metrics};
 
 fn options(zone: Option<&str>) -> ExportOptions {
     ExportOptions {
         source_name: "carelink.csv".into(),
         zone: zone.map(|z| z.parse().unwrap()),
-        member: MemberId::parse("P1").unwrap(),
         date_order: None,
     }
 }
@@ -125,13 +124,7 @@ fn the_published_carelink_sample_keeps_both_sources() {
     let by = |s| export.readings.iter().filter(|r| r.source == s).count();
     assert_eq!((by(Source::Cgm), by(Source::Smbg)), (22_149, 255));
     assert_eq!(r.kept, 22_404);
-    let sensor: incentive_engine::BuiltReadings = export
-        .readings
-        .iter()
-        .filter(|r| r.source == Source::Cgm)
-        .copied()
-        .collect();
-    let record = Record::new(MemberId::parse("P1").unwrap(), sensor.readings, vec![]);
-    let tir = compute_metrics(&record).tir_percent.unwrap();
+    let sensor = export.readings.iter().filter(|r| r.source == Source::Cgm);
+    let (tir, _) = common::time_in_range(sensor.copied());
     assert!((tir - 100.0 * 14_563.0 / 22_149.0).abs() < 1e-9, "{tir}");
 }

@@ -12,7 +12,7 @@
 mod common;
 
 use incentive_engine::exports::{ExportError, ExportOptions, Format, detect, read_dexcom_clarity};
-use incentive_engine::{GlucoseValue, MemberId, Record, Source, compute_metrics};
+use incentive_engine::{GlucoseValue, Source};
 
 const HEADER: &str = "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL),Insulin Value (u),Carb Value (grams),Duration (hh:mm:ss),Glucose Rate of Change (mg/dL/min),Transmitter Time (Long Integer),Transmitter ID";
 
@@ -31,7 +31,6 @@ fn options(zone: Option<&str>) -> ExportOptions {
     ExportOptions {
         source_name: "clarity.csv".into(),
         zone: zone.map(|z| z.parse().unwrap()),
-        member: MemberId::parse("P1").unwrap(),
         date_order: None,
     }
 }
@@ -132,9 +131,7 @@ fn the_published_clarity_sample_is_read_whole_and_its_time_in_range_is_the_hand_
         (2859, 2855, 33, 317)
     );
     assert_eq!(r.dropped.get("patient or device information"), Some(&4));
-    let built: incentive_engine::BuiltReadings = export.readings.into_iter().collect();
-    assert_eq!(built.duplicates, 0);
-    let record = Record::new(MemberId::parse("P1").unwrap(), built.readings, vec![]);
-    let tir = compute_metrics(&record).tir_percent.unwrap();
+    let (tir, duplicates) = common::time_in_range(export.readings);
+    assert_eq!(duplicates, 0);
     assert!((tir - 100.0 * 695.0 / 2855.0).abs() < 1e-9, "{tir}");
 }

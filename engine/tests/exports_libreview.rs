@@ -12,14 +12,13 @@
 
 mod common;
 
+use incentive_engine::Source;
 use incentive_engine::exports::{DateOrder, ExportOptions, Format, detect, read_libreview};
-use incentive_engine::{MemberId, Record, Source, compute_metrics};
 
 fn options(order: Option<DateOrder>) -> ExportOptions {
     ExportOptions {
         source_name: "libre.csv".into(),
         zone: Some("America/New_York".parse().unwrap()),
-        member: MemberId::parse("P1").unwrap(),
         date_order: order,
     }
 }
@@ -137,8 +136,6 @@ fn the_published_libre_sample_keeps_its_trace_and_puts_its_scans_apart() {
         r.dropped.get("notes and time changes (not glucose)"),
         Some(&749)
     );
-    let built: incentive_engine::BuiltReadings = export.readings.into_iter().collect();
-    let record = Record::new(MemberId::parse("P1").unwrap(), built.readings, vec![]);
-    let tir = compute_metrics(&record).tir_percent.unwrap();
+    let (tir, _) = common::time_in_range(export.readings);
     assert!((tir - 100.0 * 7_889.0 / 8_372.0).abs() < 1e-9, "{tir}");
 }

@@ -241,6 +241,13 @@ fn a_broken_catalog_is_an_error_at_its_line_and_column() {
 
 #[test]
 fn a_bad_reason_fails_the_evaluation_naming_the_id_or_argument() {
+    // The bytes a reason may take: an argument of 1,100 bytes makes a message of 1,102.
+    let long = format!("reason(\"x\", #{{ a: \"{}\" }})", "y".repeat(1100));
+    let err = reason_error(&long);
+    assert!(
+        err.contains("gave a reason of 1102 bytes; each is at most 1024 (decision_text_bytes_max)"),
+        "{err}"
+    );
     for (call, want) in [
         (
             "reason(\"1\" + \"st\")",
@@ -248,33 +255,42 @@ fn a_bad_reason_fails_the_evaluation_naming_the_id_or_argument() {
         ),
         ("reason(\"x\", #{ a: () })", "argument `a` is `()`"),
         ("reason(\"x\", #{ a: [1] })", "argument `a` is array"),
+        (
+            "reason(\"x\", #{ a0: 1, a1: 1, a2: 1, a3: 1, a4: 1, a5: 1, a6: 1, a7: 1, a8: 1, a9: 1, a10: 1, a11: 1, a12: 1, a13: 1, a14: 1, a15: 1, a16: 1 })",
+            "reason(\"x\") has 17 arguments; a message takes at most 16",
+        ),
     ] {
-        let manifest = common::manifest("bad", "monthly", "");
-        let rules = format!(
-            "fn decide(record, member, history) {{\n    let r = if member.id == \"M1\" {{ {call} }} else {{ \"ok\" }};\n    #{{ reward: 0, reasons: [r] }}\n}}\n"
-        );
-        let source = PolicySource {
-            name: "bad".into(),
-            files: vec![
-                SourceFile::new("policy.toml", manifest),
-                SourceFile::new("rules.rhai", rules),
-            ],
-        };
-        let package = load(&source).unwrap();
-        let err = package
-            .policy
-            .evaluate(&EvaluationInput {
-                member: &MemberProfile::new(common::member_id("M1")),
-                period: Period::parse("2026-03").unwrap(),
-                readings: &Readings::default(),
-                labs: &[],
-                history: &History::default(),
-            })
-            .unwrap_err()
-            .to_string();
+        let err = reason_error(call);
         assert!(err.contains(want), "{call}: {err}");
         assert!(err.contains("rules.rhai:2:"), "{call}: {err}");
     }
+}
+
+/// What evaluating member M1 under a plan whose reason is `call` fails with.
+fn reason_error(call: &str) -> String {
+    let manifest = common::manifest("bad", "monthly", "");
+    let rules = format!(
+        "fn decide(record, member, history) {{\n    let r = if member.id == \"M1\" {{ {call} }} else {{ \"ok\" }};\n    #{{ reward: 0, reasons: [r] }}\n}}\n"
+    );
+    let source = PolicySource {
+        name: "bad".into(),
+        files: vec![
+            SourceFile::new("policy.toml", manifest),
+            SourceFile::new("rules.rhai", rules),
+        ],
+    };
+    let package = load(&source).unwrap();
+    package
+        .policy
+        .evaluate(&EvaluationInput {
+            member: &MemberProfile::new(common::member_id("M1")),
+            period: Period::parse("2026-03").unwrap(),
+            readings: &Readings::default(),
+            labs: &[],
+            history: &History::default(),
+        })
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]

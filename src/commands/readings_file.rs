@@ -95,7 +95,6 @@ fn read_export(
     let export_options = exports::ExportOptions {
         source_name: options.source_name.clone(),
         zone,
-        member: member.clone(),
         date_order: told
             .date_order
             .map(exports::DateOrder::parse)

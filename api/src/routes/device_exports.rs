@@ -94,7 +94,6 @@ pub async fn post_export(
     let options = ExportOptions {
         source_name: "the export".into(),
         zone,
-        member: member.clone(),
         date_order,
     };
     let export = state

@@ -18,7 +18,6 @@ pub use libre::read_libreview;
 pub use local_time::LocalClock;
 pub use nightscout::read_nightscout;
 
-use crate::member::MemberId;
 use crate::reading::Reading;
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -74,14 +73,6 @@ impl Format {
                 )
             })
     }
-
-    /// Whether the format writes local times without an offset, so a zone must be given.
-    pub fn needs_zone(self) -> bool {
-        matches!(
-            self,
-            Format::DexcomClarity | Format::LibreView | Format::CareLink
-        )
-    }
 }
 
 impl fmt::Display for Format {
@@ -134,8 +125,6 @@ pub struct ExportOptions {
     pub source_name: String,
     /// The zone the device's clock was in, for exports without offsets.
     pub zone: Option<Tz>,
-    /// The member the file is about.
-    pub member: MemberId,
     /// The order of day and month in dates that do not say it (LibreView's 24-hour layout).
     pub date_order: Option<DateOrder>,
 }

@@ -192,3 +192,17 @@ pub fn realworld(file: &str) -> Option<std::fs::File> {
     }
     found
 }
+
+/// Time in range (70–180 mg/dL) of readings as one member's record, and how many were
+/// duplicates of another (same time and source) and so left out.
+#[allow(dead_code)]
+pub fn time_in_range(
+    readings: impl IntoIterator<Item = incentive_engine::Reading>,
+) -> (f64, usize) {
+    let built: incentive_engine::BuiltReadings = readings.into_iter().collect();
+    let record = incentive_engine::Record::new(member_id("P1"), built.readings, vec![]);
+    let tir = incentive_engine::compute_metrics(&record)
+        .tir_percent
+        .expect("readings to compute time in range over");
+    (tir, built.duplicates)
+}

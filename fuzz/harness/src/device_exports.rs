@@ -2,7 +2,6 @@
 //! zone whose clock skips and repeats an hour (Europe/Berlin) and without one. Errors are
 //! answers; a panic, or a report that loses a row, is a bug.
 
-use incentive_engine::MemberId;
 use incentive_engine::exports::{
     DateOrder, Export, ExportOptions, detect, read_carelink, read_dexcom_clarity, read_libreview,
     read_nightscout,
@@ -18,7 +17,6 @@ pub fn run(data: &[u8]) {
         let options = ExportOptions {
             source_name: "fuzz-export".into(),
             zone,
-            member: MemberId::parse("fuzz").expect("a valid member id"),
             date_order,
         };
         for export in [
