@@ -195,7 +195,11 @@ pub fn realworld(file: &str) -> Option<std::fs::File> {
 
 /// Time in range (70–180 mg/dL) of readings as one member's record, and how many were
 /// duplicates of another (same time and source) and so left out.
-#[allow(dead_code, clippy::expect_used, reason = "a test helper fails by panicking")]
+#[allow(
+    dead_code,
+    clippy::expect_used,
+    reason = "a test helper fails by panicking"
+)]
 pub fn time_in_range(
     readings: impl IntoIterator<Item = incentive_engine::Reading>,
 ) -> (f64, usize) {
