@@ -27,6 +27,20 @@ impl Hba1c {
     pub fn percent(self) -> Decimal {
         self.0
     }
+
+    /// An HbA1c in IFCC units (mmol/mol), as most of the world's laboratories report it, in
+    /// NGSP percent by the IFCC–NGSP master equation (Hoelzel et al., Clin Chem
+    /// 2004;50:166–174): NGSP = 0.09148 × IFCC + 2.152, rounded to the one decimal NGSP values
+    /// are reported to (48 mmol/mol is 6.5 %, 53 is 7.0 %).
+    pub fn from_ifcc_mmol_mol(mmol_mol: Decimal) -> Result<Self, Hba1cError> {
+        let percent = mmol_mol
+            .checked_mul(Decimal::new(9148, 5))
+            .and_then(|p| p.checked_add(Decimal::new(2152, 3)))
+            .ok_or(Hba1cError::Implausible(mmol_mol))?;
+        Self::from_percent(
+            percent.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+        )
+    }
 }
 
 impl TryFrom<Decimal> for Hba1c {
@@ -52,6 +66,18 @@ pub struct LabResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ifcc_values_are_the_ngsp_percentages_of_the_master_equation() {
+        for (ifcc, ngsp) in [(48, 65), (53, 70), (64, 80), (75, 90), (31, 50)] {
+            assert_eq!(
+                Hba1c::from_ifcc_mmol_mol(Decimal::from(ifcc)).map(Hba1c::percent),
+                Ok(Decimal::new(ngsp, 1)),
+                "{ifcc} mmol/mol"
+            );
+        }
+        assert!(Hba1c::from_ifcc_mmol_mol(Decimal::from(400)).is_err());
+    }
 
     #[test]
     fn hba1c_outside_the_plausible_range_is_refused() {

@@ -2,7 +2,7 @@
 //! (docs/data-formats.md), told by `--readings-format` or by its first bytes, `-` for standard
 //! input. What a device export's reader kept and dropped is said on standard error.
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use incentive_engine::exports;
 use incentive_engine::ingest::{
     BadRows, CsvOptions, IngestReport, ReadingsByMember, read_readings_csv,
@@ -101,13 +101,7 @@ fn read_export(
             .transpose()
             .map_err(|e| anyhow::anyhow!("--date-order: {e}"))?,
     };
-    let export = match format {
-        exports::Format::DexcomClarity => exports::read_dexcom_clarity(input, &export_options)?,
-        exports::Format::LibreView => exports::read_libreview(input, &export_options)?,
-        exports::Format::CareLink => exports::read_carelink(input, &export_options)?,
-        exports::Format::Nightscout => exports::read_nightscout(input, &export_options)?,
-        exports::Format::IncentiveCsv => bail!("the product's own CSV is not an export"),
-    };
+    let export = exports::read(format, input, &export_options)?;
     eprintln!("{}: {}", options.source_name, export.report.summary());
     let rows = export.report.rows;
     let mut built: BuiltReadings = export.readings.into_iter().collect();

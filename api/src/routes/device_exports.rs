@@ -100,17 +100,7 @@ pub async fn post_export(
         .compute
         .run(move || {
             let data: &[u8] = &bytes;
-            match format {
-                Format::DexcomClarity => exports::read_dexcom_clarity(data, &options),
-                Format::LibreView => exports::read_libreview(data, &options),
-                Format::CareLink => exports::read_carelink(data, &options),
-                Format::Nightscout => exports::read_nightscout(data, &options),
-                Format::IncentiveCsv => Err(exports::ExportError::NotThisFormat {
-                    source_name: options.source_name.clone(),
-                    format,
-                    problem: "the product's own CSV goes to POST /v1/readings".into(),
-                }),
-            }
+            exports::read(format, data, &options)
         })
         .await?
         .map_err(|e| match e {

@@ -147,6 +147,7 @@ pub fn read_carelink(input: impl Read, options: &ExportOptions) -> Result<Export
     Ok(Export {
         readings,
         apart: Vec::new(),
+        labs: Vec::new(),
         report,
     })
 }

@@ -137,6 +137,7 @@ pub fn read_dexcom_clarity(
     Ok(Export {
         readings,
         apart: Vec::new(),
+        labs: Vec::new(),
         report,
     })
 }

@@ -160,6 +160,7 @@ pub fn read_libreview(input: impl Read, options: &ExportOptions) -> Result<Expor
     Ok(Export {
         readings,
         apart: scans,
+        labs: Vec::new(),
         report,
     })
 }

@@ -6,18 +6,25 @@
 //! Exports that write local time without an offset need the zone the device was in
 //! ([`ExportOptions::zone`]); a reader refuses to guess it.
 
+mod apple_health;
 mod carelink;
 mod dexcom;
+mod fhir;
 mod libre;
 mod local_time;
 mod nightscout;
+mod sibionics;
 
+pub use apple_health::read_apple_health;
 pub use carelink::read_carelink;
 pub use dexcom::read_dexcom_clarity;
+pub use fhir::{FhirExport, Identifier, Person, read_fhir};
 pub use libre::read_libreview;
 pub use local_time::LocalClock;
 pub use nightscout::read_nightscout;
+pub use sibionics::read_sibionics;
 
+use crate::lab::LabResult;
 use crate::reading::Reading;
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -38,15 +45,24 @@ pub enum Format {
     LibreView,
     /// Medtronic CareLink's CSV export.
     CareLink,
+    /// HL7 FHIR R4 JSON: an Observation, a Bundle of them, or NDJSON (FHIR bulk data).
+    Fhir,
+    /// Apple Health's `export.xml`.
+    AppleHealth,
+    /// The SiBionics app's export: an Excel workbook (.xlsx, often named .xls).
+    SiBionics,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 8] = [
         Format::IncentiveCsv,
         Format::DexcomClarity,
         Format::Nightscout,
         Format::LibreView,
         Format::CareLink,
+        Format::Fhir,
+        Format::AppleHealth,
+        Format::SiBionics,
     ];
 
     /// The name `--readings-format` takes.
@@ -57,6 +73,9 @@ impl Format {
             Format::Nightscout => "nightscout",
             Format::LibreView => "libreview",
             Format::CareLink => "carelink",
+            Format::Fhir => "fhir",
+            Format::AppleHealth => "apple-health",
+            Format::SiBionics => "sibionics",
         }
     }
 
@@ -86,6 +105,11 @@ pub const DETECT_BYTES: usize = 4096;
 
 /// The format of a file from its first bytes (at most [`DETECT_BYTES`]), or `None`.
 pub fn detect(head: &[u8]) -> Option<Format> {
+    // An Excel workbook is a zip archive, whatever its name says; the only one read is
+    // SiBionics' export.
+    if head.starts_with(b"PK\x03\x04") {
+        return Some(Format::SiBionics);
+    }
     let text = String::from_utf8_lossy(head);
     let text = text.trim_start_matches('\u{feff}');
     let first = text.lines().next().unwrap_or_default().to_ascii_lowercase();
@@ -107,6 +131,12 @@ pub fn detect(head: &[u8]) -> Option<Format> {
         return Some(Format::LibreView);
     }
     let start = text.trim_start();
+    if start.starts_with('<') && text.contains("<HealthData") {
+        return Some(Format::AppleHealth);
+    }
+    if start.starts_with('{') && text.contains("\"resourceType\"") {
+        return Some(Format::Fhir);
+    }
     if start.starts_with('[')
         && (text.contains("\"sgv\"") || text.contains("\"mbg\"") || text.contains("\"dateString\""))
     {
@@ -188,7 +218,7 @@ impl DateOrder {
     }
 }
 
-/// What a reader did with every row. `rows = kept + kept_apart + Σ dropped`.
+/// What a reader did with every row. `rows = kept + kept_apart + kept_labs + Σ dropped`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ExportReport {
     pub format: Option<Format>,
@@ -201,12 +231,19 @@ pub struct ExportReport {
     pub kept_apart: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kept_apart_why: Option<String>,
+    /// Laboratory results kept (HbA1c), beside the readings.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub kept_labs: u64,
     /// Rows dropped, by reason in words.
     pub dropped: BTreeMap<String, u64>,
     /// Local times the zone skipped (read with the offset before the change) and repeats
     /// (read in the file's order).
     pub local_times_skipped_by_the_zone: u64,
     pub local_times_repeated_by_the_zone: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ExportReport {
@@ -224,6 +261,9 @@ impl ExportReport {
                 " ({} as LO, {} as HI)",
                 self.kept_as_lo, self.kept_as_hi
             ));
+        }
+        if self.kept_labs > 0 {
+            out.push_str(&format!("; {} HbA1c results kept as labs", self.kept_labs));
         }
         if let Some(why) = &self.kept_apart_why {
             out.push_str(&format!("; {} kept apart: {why}", self.kept_apart));
@@ -261,7 +301,31 @@ pub struct Export {
     pub readings: Vec<Reading>,
     /// Readings kept apart from `readings` (see [`ExportReport::kept_apart_why`]).
     pub apart: Vec<Reading>,
+    /// HbA1c results (health systems' exports).
+    pub labs: Vec<LabResult>,
     pub report: ExportReport,
+}
+
+/// Reads an export about one person in `format`. A FHIR export about several patients is
+/// refused here (see [`read_fhir`] for one about many).
+pub fn read(
+    format: Format,
+    input: impl std::io::Read,
+    options: &ExportOptions,
+) -> Result<Export, ExportError> {
+    match format {
+        Format::DexcomClarity => read_dexcom_clarity(input, options),
+        Format::LibreView => read_libreview(input, options),
+        Format::CareLink => read_carelink(input, options),
+        Format::Nightscout => read_nightscout(input, options),
+        Format::Fhir => read_fhir(input, options)?.about_one_person(options),
+        Format::AppleHealth => read_apple_health(input, options),
+        Format::SiBionics => read_sibionics(input, options),
+        Format::IncentiveCsv => Err(options.not_this(
+            format,
+            "the product's own CSV is read by its own reader".into(),
+        )),
+    }
 }
 
 /// Why an export could not be read. Nothing from it is kept.
@@ -290,6 +354,14 @@ pub enum ExportError {
         index: u64,
         field: &'static str,
         problem: String,
+    },
+    #[error(
+        "{source_name}: the export is about {count} patients ({examples}): send it to the bulk route, or split it by patient"
+    )]
+    SeveralPeople {
+        source_name: String,
+        count: usize,
+        examples: String,
     },
     #[error("{source_name}: line {line}: could not be read: {message}")]
     Read {

@@ -205,6 +205,7 @@ pub fn read_nightscout(input: impl Read, options: &ExportOptions) -> Result<Expo
     Ok(Export {
         readings: state.readings,
         apart: Vec::new(),
+        labs: Vec::new(),
         report: state.report,
     })
 }

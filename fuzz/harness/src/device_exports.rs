@@ -2,10 +2,7 @@
 //! zone whose clock skips and repeats an hour (Europe/Berlin) and without one. Errors are
 //! answers; a panic, or a report that loses a row, is a bug.
 
-use incentive_engine::exports::{
-    DateOrder, Export, ExportOptions, detect, read_carelink, read_dexcom_clarity, read_libreview,
-    read_nightscout,
-};
+use incentive_engine::exports::{DateOrder, Export, ExportOptions, Format, detect, read};
 
 pub fn run(data: &[u8]) {
     let _ = detect(data);
@@ -19,16 +16,10 @@ pub fn run(data: &[u8]) {
             zone,
             date_order,
         };
-        for export in [
-            read_dexcom_clarity(data, &options),
-            read_nightscout(data, &options),
-            read_libreview(data, &options),
-            read_carelink(data, &options),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            accounted(&export);
+        for format in Format::ALL {
+            if let Ok(export) = read(format, data, &options) {
+                accounted(&export);
+            }
         }
     }
 }
@@ -37,7 +28,8 @@ pub fn run(data: &[u8]) {
 fn accounted(export: &Export) {
     let r = &export.report;
     let dropped: u64 = r.dropped.values().sum();
-    assert_eq!(r.rows, r.kept + r.kept_apart + dropped, "{r:?}");
+    assert_eq!(r.rows, r.kept + r.kept_apart + r.kept_labs + dropped, "{r:?}");
+    assert_eq!(r.kept_labs, export.labs.len() as u64, "{r:?}");
     assert_eq!(r.kept, export.readings.len() as u64, "{r:?}");
     assert_eq!(r.kept_apart, export.apart.len() as u64, "{r:?}");
     assert!(r.kept_as_lo + r.kept_as_hi <= r.kept, "{r:?}");

@@ -1,0 +1,584 @@
+//! HL7 FHIR R4 JSON, as health systems and the HL7 CGM implementation guide write it: an
+//! Observation, a Bundle of resources (collection, transaction, searchset …), or NDJSON, one
+//! resource a line (FHIR bulk data). A Bundle is read entry by entry: an export of years is
+//! never held whole.
+//!
+//! What an Observation is comes from its LOINC code (`codes`): glucose (from a sensor, a
+//! finger-stick, a laboratory) becomes a reading, HbA1c a laboratory result (IFCC mmol/mol
+//! converted to NGSP percent), and the CGM IG's summaries (mean glucose, GMI, time in ranges)
+//! are counted, never taken for readings. Each resource's unit is its own (UCUM). Observations
+//! entered in error, cancelled or without a value are dropped and counted; Patient resources
+//! say whom the data is about (`people`).
+
+mod codes;
+mod people;
+
+pub use people::{Identifier, Person};
+
+use super::local_time::LocalClock;
+use super::{Export, ExportError, ExportOptions, ExportReport, Format};
+use crate::glucose::{Glucose, GlucoseValue};
+use crate::lab::{Hba1c, LabResult};
+use crate::reading::Reading;
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
+use codes::{Hba1cUnit, Kind};
+use people::{Gathering, Subject};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use std::io::Read;
+use std::str::FromStr;
+
+/// A FHIR export, by the person the data is about.
+#[derive(Clone, Debug, Default)]
+pub struct FhirExport {
+    /// Each person's readings and labs (their `report` is empty: the export's is below).
+    pub people: Vec<(Person, Export)>,
+    pub report: ExportReport,
+}
+
+impl FhirExport {
+    /// The export as one person's: data without a subject is theirs; data about two
+    /// different patients is refused, so one member is never given another's readings.
+    pub fn about_one_person(self, options: &ExportOptions) -> Result<Export, ExportError> {
+        let named: Vec<&Person> = self
+            .people
+            .iter()
+            .map(|(p, _)| p)
+            .filter(|p| !p.is_nobody())
+            .collect();
+        if named.len() > 1 {
+            return Err(ExportError::SeveralPeople {
+                source_name: options.source_name.clone(),
+                count: named.len(),
+                examples: named
+                    .iter()
+                    .take(3)
+                    .map(|p| p.describe())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let mut out = Export {
+            report: self.report,
+            ..Export::default()
+        };
+        for (_, export) in self.people {
+            out.readings.extend(export.readings);
+            out.labs.extend(export.labs);
+        }
+        Ok(out)
+    }
+}
+
+/// Reads FHIR JSON: one resource, a Bundle, or NDJSON.
+pub fn read_fhir(input: impl Read, options: &ExportOptions) -> Result<FhirExport, ExportError> {
+    let mut state = State {
+        options,
+        report: ExportReport {
+            format: Some(Format::Fhir),
+            ..ExportReport::default()
+        },
+        gathering: Gathering::default(),
+        clock: options.zone.map(LocalClock::new),
+        failed: None,
+    };
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut values = 0_u64;
+    // One value, or values one after another (NDJSON): `end` is `Ok` once only whitespace
+    // is left, and leaves the next value's first byte to be read when it is not.
+    while de.end().is_err() {
+        values += 1;
+        let read = TopSeed(&mut state).deserialize(&mut de);
+        if let Some(e) = state.failed.take() {
+            return Err(e);
+        }
+        read.map_err(|e| {
+            if values == 1 && state.report.rows == 0 && !e.is_io() {
+                options.not_this(Format::Fhir, format!("not FHIR JSON ({e})"))
+            } else {
+                ExportError::Read {
+                    source_name: options.source_name.clone(),
+                    line: e.line() as u64,
+                    message: e.to_string(),
+                }
+            }
+        })?;
+    }
+    if values == 0 {
+        return Err(options.not_this(Format::Fhir, "it is empty".into()));
+    }
+    if let Some(clock) = &state.clock {
+        state.report.local_times_skipped_by_the_zone = clock.in_gap;
+        state.report.local_times_repeated_by_the_zone = clock.in_overlap;
+    }
+    Ok(FhirExport {
+        people: state.gathering.by_person(),
+        report: state.report,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Resource {
+    resource_type: Option<String>,
+    id: Option<String>,
+    status: Option<String>,
+    code: Option<CodeableConcept>,
+    value_quantity: Option<Quantity>,
+    data_absent_reason: Option<IgnoredAny>,
+    effective_date_time: Option<String>,
+    effective_instant: Option<String>,
+    effective_period: Option<Period>,
+    subject: Option<Reference>,
+    identifier: Option<Vec<IdentifierJson>>,
+    /// A Bundle's entries, where a Bundle is inside another (a top-level Bundle's are streamed).
+    entry: Option<Vec<Entry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Entry {
+    full_url: Option<String>,
+    resource: Option<Resource>,
+}
+
+#[derive(Deserialize)]
+struct CodeableConcept {
+    coding: Option<Vec<Coding>>,
+}
+
+#[derive(Deserialize)]
+struct Coding {
+    system: Option<String>,
+    code: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Quantity {
+    value: Option<serde_json::Number>,
+    comparator: Option<String>,
+    unit: Option<String>,
+    code: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Period {
+    start: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Reference {
+    reference: Option<String>,
+    identifier: Option<IdentifierJson>,
+}
+
+#[derive(Deserialize)]
+struct IdentifierJson {
+    system: Option<String>,
+    value: Option<String>,
+}
+
+impl IdentifierJson {
+    fn into_identifier(self) -> Option<Identifier> {
+        Some(Identifier {
+            system: self.system,
+            value: self.value?,
+        })
+    }
+}
+
+struct State<'o> {
+    options: &'o ExportOptions,
+    report: ExportReport,
+    gathering: Gathering,
+    /// Places times written without an offset, when a zone was given.
+    clock: Option<LocalClock>,
+    /// The resource that stopped the read, with why.
+    failed: Option<ExportError>,
+}
+
+/// A top-level value: a resource, whose `entry` (a Bundle's) is read element by element.
+struct TopSeed<'s, 'o>(&'s mut State<'o>);
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a FHIR resource (a JSON object with a resourceType)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let state = self.0;
+        let mut fields = serde_json::Map::new();
+        let mut streamed = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "entry" {
+                map.next_value_seed(EntriesSeed(state))?;
+                streamed = true;
+            } else {
+                let value: serde_json::Value = map.next_value()?;
+                fields.insert(key, value);
+            }
+        }
+        let is_bundle = fields.get("resourceType").and_then(|t| t.as_str()) == Some("Bundle");
+        if is_bundle || streamed {
+            return Ok(());
+        }
+        let resource = Resource::deserialize(serde_json::Value::Object(fields))
+            .map_err(serde::de::Error::custom)?;
+        if let Err(e) = state.take(None, resource) {
+            state.failed = Some(e);
+            return Err(serde::de::Error::custom("stopped"));
+        }
+        Ok(())
+    }
+}
+
+/// A Bundle's `entry` array, taken one entry at a time.
+struct EntriesSeed<'s, 'o>(&'s mut State<'o>);
+
+impl<'de> DeserializeSeed<'de> for EntriesSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a Bundle's entries")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let state = self.0;
+        while let Some(entry) = seq.next_element::<Entry>()? {
+            if let Err(e) = state.entry(entry) {
+                state.failed = Some(e);
+                return Err(serde::de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Statuses whose value stands: the result, as first given or as changed since.
+const STANDING: [&str; 4] = ["final", "amended", "corrected", "preliminary"];
+
+impl State<'_> {
+    fn error(&self, index: u64, field: &'static str, problem: String) -> ExportError {
+        ExportError::Entry {
+            source_name: self.options.source_name.clone(),
+            index,
+            field,
+            problem,
+        }
+    }
+
+    fn entry(&mut self, entry: Entry) -> Result<(), ExportError> {
+        match entry.resource {
+            Some(resource) => self.take(entry.full_url, resource),
+            None => {
+                self.report.rows += 1;
+                self.report.drop("entries without a resource");
+                Ok(())
+            }
+        }
+    }
+
+    /// One resource: a row of the report.
+    fn take(&mut self, full_url: Option<String>, r: Resource) -> Result<(), ExportError> {
+        self.report.rows += 1;
+        let index = self.report.rows;
+        match r.resource_type.as_deref() {
+            Some("Observation") => self.observation(index, r),
+            Some("Patient") => {
+                let identifiers = r
+                    .identifier
+                    .into_iter()
+                    .flatten()
+                    .filter_map(IdentifierJson::into_identifier)
+                    .collect();
+                self.gathering.patient(full_url, r.id, identifiers);
+                self.report
+                    .drop("patients (read for whom the data is about)");
+                Ok(())
+            }
+            Some("Bundle") => {
+                self.report
+                    .drop("bundles inside the bundle (their entries read)");
+                for entry in r.entry.into_iter().flatten() {
+                    self.entry(entry)?;
+                }
+                Ok(())
+            }
+            Some(_) => {
+                self.report
+                    .drop("resources other than observations and patients");
+                Ok(())
+            }
+            None => Err(self.error(index, "resourceType", "is missing".into())),
+        }
+    }
+
+    fn observation(&mut self, index: u64, r: Resource) -> Result<(), ExportError> {
+        match r.status.as_deref() {
+            Some(s) if STANDING.contains(&s) => {}
+            Some("entered-in-error") => {
+                self.report.drop("observations entered in error");
+                return Ok(());
+            }
+            Some("cancelled") => {
+                self.report.drop("observations cancelled");
+                return Ok(());
+            }
+            _ => {
+                self.report
+                    .drop("observations without a result yet (registered, unknown, no status)");
+                return Ok(());
+            }
+        }
+        let codings = r
+            .code
+            .iter()
+            .flat_map(|c| c.coding.iter().flatten())
+            .map(|c| (c.system.as_deref(), c.code.as_deref()));
+        let kind = match codes::kind(codings) {
+            None => {
+                self.report
+                    .drop("observations that are not glucose or HbA1c");
+                return Ok(());
+            }
+            Some(Kind::Summary) => {
+                self.report
+                    .drop("CGM summaries (mean glucose, GMI, time in ranges …), not readings");
+                return Ok(());
+            }
+            Some(kind) => kind,
+        };
+        if r.data_absent_reason.is_some() {
+            self.report
+                .drop("observations without a value (dataAbsentReason)");
+            return Ok(());
+        }
+        let Some(time) = self.time(index, &r)? else {
+            self.report.drop(match kind {
+                Kind::Hba1c => {
+                    "HbA1c results dated by day only (placed on their day when a zone is given)"
+                }
+                _ => "glucose observations dated by day only, not readings",
+            });
+            return Ok(());
+        };
+        let Some(quantity) = r.value_quantity else {
+            return Err(self.error(
+                index,
+                "valueQuantity",
+                "is missing: a glucose or HbA1c observation carries its value as a quantity".into(),
+            ));
+        };
+        let Some(unit) = quantity.code.as_deref().or(quantity.unit.as_deref()) else {
+            return Err(self.error(index, "valueQuantity.code", "is missing: the unit".into()));
+        };
+        let subject = subject_of(r.subject);
+        match kind {
+            Kind::Glucose { source, context } => {
+                let value = self.glucose(index, &quantity, unit)?;
+                self.gathering.about(subject, |e| {
+                    e.readings.push(Reading {
+                        time,
+                        value,
+                        context,
+                        source,
+                    });
+                });
+                self.report.kept += 1;
+            }
+            Kind::Hba1c => {
+                let hba1c = self.hba1c(index, &quantity, unit)?;
+                self.gathering
+                    .about(subject, |e| e.labs.push(LabResult { time, hba1c }));
+                self.report.kept_labs += 1;
+            }
+            Kind::Summary => {}
+        }
+        Ok(())
+    }
+
+    /// When the observation was made: `effectiveDateTime`, `effectiveInstant` or
+    /// `effectivePeriod.start`. `None` for a day without a time that cannot be placed.
+    fn time(
+        &mut self,
+        index: u64,
+        r: &Resource,
+    ) -> Result<Option<DateTime<FixedOffset>>, ExportError> {
+        let (field, text) = match (
+            &r.effective_date_time,
+            &r.effective_instant,
+            r.effective_period.as_ref().and_then(|p| p.start.as_ref()),
+        ) {
+            (Some(t), ..) => ("effectiveDateTime", t),
+            (None, Some(t), _) => ("effectiveInstant", t),
+            (None, None, Some(t)) => ("effectivePeriod.start", t),
+            (None, None, None) => {
+                return Err(self.error(
+                    index,
+                    "effectiveDateTime",
+                    "is missing: the observation says not when it was made".into(),
+                ));
+            }
+        };
+        if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+            return Ok(Some(at));
+        }
+        let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok();
+        let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+        match (local, day, self.clock.as_mut()) {
+            // A time without its offset, which FHIR requires: placed in the zone given.
+            (Some(local), _, Some(clock)) => clock.instant(local).map(Some).ok_or_else(|| {
+                self.error(
+                    index,
+                    field,
+                    format!("{local} cannot be placed in the zone"),
+                )
+            }),
+            (Some(_), _, None) => Err(ExportError::NeedsZone {
+                source_name: self.options.source_name.clone(),
+                format: Format::Fhir,
+            }),
+            (None, Some(day), Some(clock)) => Ok(day
+                .and_hms_opt(0, 0, 0)
+                .and_then(|midnight| clock.instant(midnight))),
+            (None, Some(_), None) => Ok(None),
+            (None, None, _) if is_partial_date(text) => Ok(None),
+            (None, None, _) => Err(self.error(
+                index,
+                field,
+                format!(
+                    "`{}` is not a FHIR dateTime such as 2024-05-02T10:15:00Z",
+                    crate::text::excerpt(text)
+                ),
+            )),
+        }
+    }
+
+    fn glucose(
+        &mut self,
+        index: u64,
+        quantity: &Quantity,
+        unit: &str,
+    ) -> Result<GlucoseValue, ExportError> {
+        let Some(unit) = codes::glucose_unit(unit) else {
+            return Err(self.error(
+                index,
+                "valueQuantity.code",
+                format!(
+                    "`{}` is not a glucose unit this reads (mg/dL, mmol/L)",
+                    crate::text::excerpt(unit)
+                ),
+            ));
+        };
+        // `<` and `>` are a meter's "below (above) what I can measure": its LO and HI.
+        match quantity.comparator.as_deref() {
+            Some("<" | "<=") => {
+                self.report.kept_as_lo += 1;
+                return Ok(GlucoseValue::Low);
+            }
+            Some(">" | ">=") => {
+                self.report.kept_as_hi += 1;
+                return Ok(GlucoseValue::High);
+            }
+            Some(other) => {
+                return Err(self.error(
+                    index,
+                    "valueQuantity.comparator",
+                    format!("`{}` is not a comparator", crate::text::excerpt(other)),
+                ));
+            }
+            None => {}
+        }
+        let Some(value) = quantity.value.as_ref().and_then(serde_json::Number::as_f64) else {
+            return Err(self.error(index, "valueQuantity.value", "is missing".into()));
+        };
+        let mg_dl = value * unit.mg_dl_factor();
+        match Glucose::new(value, unit) {
+            Ok(g) => Ok(GlucoseValue::Measured(g)),
+            Err(_) if mg_dl > 0.0 && mg_dl < 20.0 => {
+                self.report.kept_as_lo += 1;
+                Ok(GlucoseValue::Low)
+            }
+            Err(_) if mg_dl > 600.0 => {
+                self.report.kept_as_hi += 1;
+                Ok(GlucoseValue::High)
+            }
+            Err(e) => Err(self.error(index, "valueQuantity.value", e.to_string())),
+        }
+    }
+
+    fn hba1c(&self, index: u64, quantity: &Quantity, unit: &str) -> Result<Hba1c, ExportError> {
+        let Some(scale) = codes::hba1c_unit(unit) else {
+            return Err(self.error(
+                index,
+                "valueQuantity.code",
+                format!(
+                    "`{}` is not an HbA1c unit this reads (%, mmol/mol)",
+                    crate::text::excerpt(unit)
+                ),
+            ));
+        };
+        let Some(number) = &quantity.value else {
+            return Err(self.error(index, "valueQuantity.value", "is missing".into()));
+        };
+        // The number as written (`6.8`, not the nearest binary fraction to it).
+        let text = number.to_string();
+        let value = rust_decimal::Decimal::from_str(&text)
+            .or_else(|_| rust_decimal::Decimal::from_scientific(&text))
+            .map_err(|_| {
+                self.error(
+                    index,
+                    "valueQuantity.value",
+                    format!("{} is not an HbA1c", crate::text::excerpt(&text)),
+                )
+            })?;
+        match scale {
+            Hba1cUnit::Percent => Hba1c::from_percent(value),
+            Hba1cUnit::IfccMmolMol => Hba1c::from_ifcc_mmol_mol(value),
+        }
+        .map_err(|e| self.error(index, "valueQuantity.value", e.to_string()))
+    }
+}
+
+fn subject_of(subject: Option<Reference>) -> Subject {
+    match subject {
+        Some(Reference {
+            reference: Some(r), ..
+        }) => Subject::Reference(r),
+        Some(Reference {
+            identifier: Some(i),
+            ..
+        }) => i
+            .into_identifier()
+            .map_or(Subject::Nobody, Subject::Identifier),
+        _ => Subject::Nobody,
+    }
+}
+
+/// `2024` or `2024-05`: FHIR's dates of a year or a month.
+fn is_partial_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    match b.len() {
+        4 => digits(0..4),
+        7 => digits(0..4) && b.get(4) == Some(&b'-') && digits(5..7),
+        _ => false,
+    }
+}
