@@ -365,7 +365,8 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "TAG")]
     pub locale: Option<String>,
     /// The readings file's format when it should not be told from its content
-    /// (docs/data-formats.md): incentive-csv, dexcom-clarity, nightscout, libreview, carelink.
+    /// (docs/data-formats.md): incentive-csv, dexcom-clarity, nightscout, libreview, carelink,
+    /// fhir, apple-health, sibionics.
     #[arg(long, value_name = "NAME")]
     pub readings_format: Option<String>,
     /// The zone a device export's clock was in (default: the policy's time zone).
@@ -417,12 +418,16 @@ pub struct MetricsArgs {
     #[arg(long)]
     pub skip_bad_rows: bool,
     /// The file's format when it should not be told from its content: incentive-csv,
-    /// dexcom-clarity, nightscout, libreview or carelink.
+    /// dexcom-clarity, nightscout, libreview, carelink, fhir, apple-health or sibionics.
     #[arg(long, value_name = "NAME")]
     pub readings_format: Option<String>,
-    /// The member a device export is about (default `patient`).
+    /// The member a device export is about (default `patient`, or a FHIR export's patient).
     #[arg(long, value_name = "ID")]
     pub member: Option<String>,
+    /// For a FHIR export about several patients: the identifier system whose values are
+    /// member ids (such as an insurer's member-number URI); else each Patient's id.
+    #[arg(long, value_name = "URI")]
+    pub identifier_system: Option<String>,
     /// Day and month order of a LibreView export's 24-hour dates when its dates do not show
     /// it: dmy (05-12-2019 is 5 December) or mdy.
     #[arg(long, value_name = "ORDER")]

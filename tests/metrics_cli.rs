@@ -486,7 +486,90 @@ fn a_dexcom_clarity_export_is_read_as_it_comes_in_the_zone_given() {
     );
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        stderr.contains("--readings-format: `clarity` is not a readings format (formats: incentive-csv, dexcom-clarity, nightscout, libreview, carelink)"),
+        stderr.contains("--readings-format: `clarity` is not a readings format (formats: incentive-csv, dexcom-clarity, nightscout, libreview, carelink, fhir, apple-health, sibionics)"),
         "{stderr}"
+    );
+}
+
+/// A FHIR bundle about two patients gives one row each, named by the identifier system given
+/// (else each Patient's id); a patient without an identifier in that system is named, and the
+/// file is not half-read.
+#[test]
+fn a_fhir_bundle_about_two_patients_gives_each_their_own_metrics_by_the_identifier_system() {
+    let obs = |value: u32, time: &str, subject: &str| {
+        format!(
+            r#"{{"resource":{{"resourceType":"Observation","status":"final","code":{{"coding":[{{"system":"http://loinc.org","code":"41653-7"}}]}},"subject":{{"reference":"{subject}"}},"effectiveDateTime":"{time}","valueQuantity":{{"value":{value},"unit":"mg/dL","code":"mg/dL"}}}}}}"#
+        )
+    };
+    let patient = |id: &str, member: &str| {
+        format!(
+            r#"{{"resource":{{"resourceType":"Patient","id":"{id}","identifier":[{{"system":"urn:insurer:member","value":"{member}"}}]}}}}"#
+        )
+    };
+    let bundle = format!(
+        r#"{{"resourceType":"Bundle","type":"collection","entry":[{},{},{},{},{}]}}"#,
+        patient("a", "M-001"),
+        patient("b", "M-002"),
+        obs(100, "2025-03-01T07:00:00+08:00", "Patient/a"),
+        obs(200, "2025-03-01T08:00:00+08:00", "Patient/a"),
+        obs(120, "2025-03-01T07:00:00+08:00", "Patient/b"),
+    );
+    let out = incentive(
+        &[
+            "metrics",
+            "--readings",
+            "-",
+            "--identifier-system",
+            "urn:insurer:member",
+        ],
+        Some(&bundle),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let metrics = stdout_json(&out);
+    let rows: Vec<(String, u64)> = metrics
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["member_id"].as_str().unwrap().to_owned(),
+                m["n_readings"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("M-001".to_owned(), 2), ("M-002".to_owned(), 1)]);
+    assert!(
+        stderr(&out).contains(
+            "fhir: 5 rows: 3 kept; dropped 2: 2 patients (read for whom the data is about)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    let by_id = incentive(&["metrics", "--readings", "-"], Some(&bundle));
+    let ids: Vec<String> = stdout_json(&by_id)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["member_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["a", "b"]);
+
+    let unknown = incentive(
+        &[
+            "metrics",
+            "--readings",
+            "-",
+            "--identifier-system",
+            "urn:other",
+        ],
+        Some(&bundle),
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(unknown.stdout.is_empty());
+    assert!(
+        stderr(&unknown).contains("<stdin>: Patient/a has no identifier in system `urn:other`: say which identifier names members with --identifier-system, or split the file by patient"),
+        "{}",
+        stderr(&unknown)
     );
 }

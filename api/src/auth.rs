@@ -158,4 +158,6 @@ access! {
     EraseMemberData: [Platform, Admin] => "erase a member's readings";
     /// Run simulations of published policies and read their results.
     RunSimulations: [Actuary, Admin] => "run simulations";
+    /// Read and change the tenant's settings.
+    ManageSettings: [Admin] => "read or change the tenant's settings";
 }

@@ -268,6 +268,7 @@ disclosure_for_arity!(X1, X2);
 disclosure_for_arity!(X1, X2, X3);
 disclosure_for_arity!(X1, X2, X3, X4);
 disclosure_for_arity!(X1, X2, X3, X4, X5);
+disclosure_for_arity!(X1, X2, X3, X4, X5, X6);
 
 /// `routes` (one handler's, from `utoipa_axum::routes!`) with the handler's roles and data
 /// classes written into each of its operations as `x-roles` and `x-data-classes`.

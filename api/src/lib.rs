@@ -236,7 +236,7 @@ macro_rules! keyed {
 fn openapi_router() -> OpenApiRouter<AppState> {
     use routes::{
         audit, device_exports, evaluations, health, ledger, members, payouts, policies,
-        simulations, uploads,
+        settings, simulations, uploads,
     };
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(health::healthz))
@@ -273,6 +273,8 @@ fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(keyed!(simulations::cancel))
         .routes(keyed!(simulations::summary))
         .routes(keyed!(simulations::report))
+        .routes(keyed!(settings::get_settings))
+        .routes(keyed!(settings::put_settings))
 }
 
 /// Serves `router` on `listener` under the default [`Limits`] on connections until `shutdown`

@@ -113,3 +113,247 @@ async fn an_export_is_refused_by_name_and_only_its_tenants_senders_may_send_it()
         db.cleanup().await;
     }
 }
+
+const SYSTEM: &str = "https://insurer.example/member-id";
+
+fn fhir_observation(code: &str, value: &str, unit: &str, time: &str, subject: &str) -> String {
+    format!(
+        r#"{{"resource":{{"resourceType":"Observation","status":"final","code":{{"coding":[{{"system":"http://loinc.org","code":"{code}"}}]}},"subject":{{"reference":"{subject}"}},"effectiveDateTime":"{time}","valueQuantity":{{"value":{value},"unit":"{unit}","code":"{unit}"}}}}}}"#
+    )
+}
+
+fn fhir_patient(id: &str, member: Option<&str>) -> String {
+    let identifier = member.map_or(String::new(), |m| {
+        format!(r#","identifier":[{{"system":"{SYSTEM}","value":"{m}"}}]"#)
+    });
+    format!(r#"{{"resource":{{"resourceType":"Patient","id":"{id}"{identifier}}}}}"#)
+}
+
+fn fhir_bundle(entries: &[String]) -> String {
+    format!(
+        r#"{{"resourceType":"Bundle","type":"collection","entry":[{}]}}"#,
+        entries.join(",")
+    )
+}
+
+#[tokio::test]
+async fn a_fhir_bundle_for_one_member_stores_its_readings_and_its_hba1c_as_labs() {
+    for db in databases().await {
+        let w = world(&db).await;
+        let bundle = fhir_bundle(&[
+            fhir_patient("a", Some("M1")),
+            fhir_observation(
+                "41653-7",
+                "126",
+                "mg/dL",
+                "2026-03-02T07:00:00+08:00",
+                "Patient/a",
+            ),
+            fhir_observation(
+                "14743-9",
+                "7.1",
+                "mmol/L",
+                "2026-03-02T09:00:00+08:00",
+                "Patient/a",
+            ),
+            fhir_observation(
+                "59261-8",
+                "53",
+                "mmol/mol",
+                "2026-03-03T09:00:00+08:00",
+                "Patient/a",
+            ),
+            fhir_observation(
+                "97507-8",
+                "140",
+                "mg/dL",
+                "2026-03-01T00:00:00Z",
+                "Patient/a",
+            ),
+        ]);
+        let uri = "/v1/members/M1/readings/export";
+        let (status, body) = w
+            .call_raw(
+                "POST",
+                uri,
+                "platform",
+                "application/fhir+json",
+                bundle.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", db.label);
+        assert_eq!(body["report"]["format"], "fhir");
+        assert_eq!(
+            (body["accepted"].clone(), body["labs_accepted"].clone()),
+            (json!(2), json!(1))
+        );
+        assert_eq!(body["report"]["kept_labs"], 1);
+        // Sent again: each reading and result is on record once.
+        let (_, again) = w
+            .call_raw("POST", uri, "platform", "application/fhir+json", bundle)
+            .await;
+        assert_eq!(
+            (again["duplicate"].clone(), again["labs_duplicate"].clone()),
+            (json!(2), json!(1))
+        );
+        // Two patients' data is never given to one member.
+        let two = fhir_bundle(&[
+            fhir_observation(
+                "41653-7",
+                "126",
+                "mg/dL",
+                "2026-03-02T07:00:00+08:00",
+                "Patient/a",
+            ),
+            fhir_observation(
+                "41653-7",
+                "131",
+                "mg/dL",
+                "2026-03-02T07:00:00+08:00",
+                "Patient/b",
+            ),
+        ]);
+        let (status, refused) = w
+            .call_raw("POST", uri, "platform", "application/fhir+json", two)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            refused["error"]["message"],
+            "the export: the export is about 2 patients (Patient/a, Patient/b): send it to the bulk route, or split it by patient"
+        );
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_bulk_fhir_upload_names_members_by_the_identifier_system_the_tenants_admin_set() {
+    for db in databases().await {
+        let w = world(&db).await;
+        let bundle = fhir_bundle(&[
+            fhir_patient("a", Some("M1")),
+            fhir_patient("b", Some("M9")),
+            fhir_patient("c", None),
+            fhir_observation(
+                "41653-7",
+                "126",
+                "mg/dL",
+                "2026-03-02T07:00:00+08:00",
+                "Patient/a",
+            ),
+            fhir_observation(
+                "4548-4",
+                "6.9",
+                "%",
+                "2026-03-03T09:00:00+08:00",
+                "Patient/a",
+            ),
+            fhir_observation(
+                "41653-7",
+                "140",
+                "mg/dL",
+                "2026-03-02T07:00:00+08:00",
+                "Patient/b",
+            ),
+            fhir_observation(
+                "41653-7",
+                "150",
+                "mg/dL",
+                "2026-03-02T07:00:00+08:00",
+                "Patient/c",
+            ),
+        ]);
+        let upload = |key: &'static str| {
+            w.call_raw(
+                "POST",
+                "/v1/readings",
+                key,
+                "application/fhir+json",
+                bundle.clone(),
+            )
+        };
+        // Until the tenant says which identifier names its members, nothing is guessed.
+        let (status, body) = upload("platform").await;
+        assert_eq!(status, StatusCode::CONFLICT, "{}: {body}", db.label);
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("an admin sets `fhir_member_identifier_system` with PUT /v1/settings"),
+            "{body}"
+        );
+
+        let set = json!({ "fhir_member_identifier_system": SYSTEM });
+        let (status, _) = w
+            .call(
+                "PUT",
+                "/v1/settings",
+                Some("platform"),
+                &[],
+                Some(set.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, body) = w
+            .call(
+                "PUT",
+                "/v1/settings",
+                Some("admin"),
+                &[],
+                Some(json!({ "fhir_member_identifier_system": "member id" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("fhir_member_identifier_system: `member id` is not an absolute URI"),
+            "{body}"
+        );
+        let (status, body) = w
+            .call("PUT", "/v1/settings", Some("admin"), &[], Some(set.clone()))
+            .await;
+        assert_eq!((status, body), (StatusCode::OK, set.clone()));
+        let (_, body) = w
+            .call("GET", "/v1/settings", Some("admin"), &[], None)
+            .await;
+        assert_eq!(body, set);
+        // Another tenant's admin sees its own settings, not these.
+        let (_, theirs) = w
+            .call("GET", "/v1/settings", Some("other-admin"), &[], None)
+            .await;
+        assert_eq!(theirs, json!({ "fhir_member_identifier_system": null }));
+
+        let (status, body) = upload("platform").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            (
+                body["rows"].clone(),
+                body["accepted"].clone(),
+                body["labs_accepted"].clone(),
+                body["rejected"].clone()
+            ),
+            (json!(7), json!(1), json!(1), json!(2))
+        );
+        let reasons: Vec<&str> = body["rejections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["reason"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "Patient/c has no member id in `https://insurer.example/member-id`: its 1 readings and 0 HbA1c results were not stored",
+                "member `M9` is not enrolled: its 1 readings were not stored",
+            ]
+        );
+        assert_eq!(body["report"]["format"], "fhir");
+        // Another tenant's platform, whose admin set nothing, is refused the same bundle.
+        let (status, _) = upload("other-platform").await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}

@@ -42,7 +42,9 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
             .unwrap();
         assert_eq!(bogus.status(), StatusCode::UNAUTHORIZED);
 
-        let matrix: [(&str, &str, &[&str]); 31] = [
+        let matrix: [(&str, &str, &[&str]); 33] = [
+            ("GET", "/v1/settings", &["admin"]),
+            ("PUT", "/v1/settings", &["admin"]),
             ("POST", "/v1/simulations", &["actuary", "admin"]),
             ("GET", "/v1/simulations", &["actuary", "admin"]),
             ("GET", "/v1/simulations/sim_x", &["actuary", "admin"]),
@@ -1305,7 +1307,7 @@ async fn the_openapi_document_lists_every_route_and_every_route_it_lists_answers
             }
         }
     }
-    assert_eq!(operations.len(), 34, "{operations:?}");
+    assert_eq!(operations.len(), 36, "{operations:?}");
     let payout = &paths["/v1/payouts"]["post"];
     assert!(
         payout["parameters"]

@@ -39,6 +39,9 @@ fn sample(name: &str) -> &'static str {
 fn body_for(method: &str, path: &str) -> Option<String> {
     match (method, path) {
         ("POST", "/v1/payouts") => Some(payout().to_string()),
+        ("PUT", "/v1/settings") => Some(
+            r#"{"fhir_member_identifier_system": "https://insurer.example/member-id"}"#.to_owned(),
+        ),
         ("POST", "/v1/members/{member_id}/readings/export") => Some(
             r#"[{"type": "sgv", "sgv": 120, "date": 1775421029000, "utcOffset": 480}]"#.to_owned(),
         ),

@@ -37,9 +37,10 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<()> {
         zone: args.tz.as_deref(),
         member: args.member.as_deref(),
         date_order: args.date_order.as_deref(),
+        identifier_system: args.identifier_system.as_deref(),
     };
-    let (loaded, format, source_name) =
-        read_readings_file(&args.readings, unit, window, bad_rows, &exports_told)?;
+    let file = read_readings_file(&args.readings, unit, window, bad_rows, &exports_told)?;
+    let (loaded, format, source_name) = (file.by_member, file.format, file.source_name);
 
     let records: Vec<Record> = loaded
         .members

@@ -223,14 +223,17 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
         zone: Some(&zone),
         member: Some(&args.member),
         date_order: args.date_order.as_deref(),
+        identifier_system: None,
     };
-    let (mut by_member, _, name) = super::readings_file::read_readings_file(
+    let file = super::readings_file::read_readings_file(
         &args.readings,
         None,
         None,
         incentive_engine::ingest::BadRows::Fail,
         &told,
     )?;
+    let (mut by_member, name) = (file.by_member, file.source_name);
+    let mut export_labs = file.labs;
     let readings = by_member.members.remove(&member).unwrap_or_else(|| {
         // Not an error (a member who never measured is decided like anyone else), but a
         // mistyped id would look just like that.
@@ -264,6 +267,10 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
             })?
         }
     };
+    // HbA1c results in the readings file (a FHIR export) join the history file's.
+    let mut labs = labs;
+    labs.extend(export_labs.remove(&member).unwrap_or_default());
+    labs.sort_by_key(|l| l.time);
     let input = EvaluationInput {
         member: &profile,
         period,

@@ -30,6 +30,7 @@ pub mod payout;
 pub mod policies;
 pub mod pseudonyms;
 pub mod reversal;
+pub mod settings;
 pub mod simulations;
 pub mod tenants;
 pub mod verify;
@@ -44,6 +45,7 @@ pub use members::{BulkReadingsAdded, ReadingsAdded};
 pub use payout::{PayoutKind, PayoutOutcome, PayoutRequest, StoredDecision};
 pub use policies::{PolicyStatus, PolicyVersion};
 pub use reversal::Reversal;
+pub use settings::{IdentifierSystem, TenantSettings};
 pub use simulations::{NewSimulation, SimulationRecord, SimulationResult, SimulationStatus};
 pub use verify::{Checkpoint, VerifyReport};
 

@@ -1,7 +1,9 @@
 //! `POST /v1/members/{member_id}/readings/export`: a device's export of one member's data, sent
-//! as the device or app wrote it (Dexcom Clarity, LibreView, Medtronic CareLink, Nightscout),
-//! told by its content or `?format=`; read on the evaluation pool (a file may be megabytes),
-//! stored, and answered with what was kept and, by reason, what was dropped.
+//! as the device, app or health system wrote it (Dexcom Clarity, LibreView, Medtronic CareLink,
+//! Nightscout, Apple Health, SiBionics, HL7 FHIR R4), told by `?format=`, by `Content-Type:
+//! application/fhir+json`, or by its content; read on the evaluation pool (a file may be
+//! megabytes), stored — readings, and HbA1c results as labs — and answered with what was kept
+//! and, by reason, what was dropped.
 
 use crate::AppState;
 use crate::auth::{Allowed, SendMemberData};
@@ -10,6 +12,7 @@ use crate::disclosure::Shown;
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use incentive_engine::MemberId;
 use incentive_engine::exports::{self, DateOrder, ExportOptions, ExportReport, Format};
 use serde::{Deserialize, Serialize};
@@ -19,8 +22,8 @@ use serde::{Deserialize, Serialize};
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
-    /// `dexcom-clarity`, `libreview`, `carelink` or `nightscout`; told from the content when
-    /// left out.
+    /// `dexcom-clarity`, `libreview`, `carelink`, `nightscout`, `fhir`, `apple-health` or
+    /// `sibionics`; told from the content type (FHIR) or the content when left out.
     #[param(example = "nightscout")]
     pub format: Option<String>,
     /// The IANA zone the device's clock was in, for exports that write local time without an
@@ -41,6 +44,9 @@ pub struct ExportAnswer {
     /// Of the readings kept, those stored, and those already on record.
     pub accepted: u64,
     pub duplicate: u64,
+    /// Of the HbA1c results kept (FHIR), those stored, and those already on record.
+    pub labs_accepted: u64,
+    pub labs_duplicate: u64,
 }
 
 crate::discloses! {
@@ -52,12 +58,13 @@ fn bad(field: &str, e: impl std::fmt::Display) -> ApiError {
     ApiError::BadRequest(format!("{field}: {e}"))
 }
 
-#[utoipa::path(post, path = "/v1/members/{member_id}/readings/export", tag = "members", params(("member_id" = String, Path), ExportQuery), request_body(content((String = "text/csv"), (String = "application/json"))), security(("api_key" = [])), responses((status = 200, description = "What was kept, stored and dropped", body = ExportAnswer), (status = 400, description = "Not an export this reads, a zone it needs, or a row it cannot read: named", body = crate::error::ErrorBody), (status = 413, description = "Over the body limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/members/{member_id}/readings/export", tag = "members", params(("member_id" = String, Path), ExportQuery), request_body(content((String = "text/csv"), (String = "application/json"), (String = "application/fhir+json"), (String = "application/xml"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), security(("api_key" = [])), responses((status = 200, description = "What was kept, stored and dropped", body = ExportAnswer), (status = 400, description = "Not an export this reads, a zone it needs, or a row it cannot read: named", body = crate::error::ErrorBody), (status = 413, description = "Over the body limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn post_export(
     State(state): State<AppState>,
     caller: Allowed<SendMemberData>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ExportQuery>,
+    headers: HeaderMap,
     RawBody(bytes): RawBody,
 ) -> Result<Shown<SendMemberData, Json<ExportAnswer>>, ApiError> {
     let member = MemberId::parse(&id).map_err(|e| bad("member_id", e))?;
@@ -82,12 +89,13 @@ pub async fn post_export(
         .transpose()?;
     let format = match q.format.as_deref() {
         Some(name) => Format::parse(name).map_err(|e| bad("format", e))?,
+        None if is_fhir(&headers) => Format::Fhir,
         None => exports::detect(bytes.get(..exports::DETECT_BYTES).unwrap_or(&bytes))
             .filter(|f| *f != Format::IncentiveCsv)
             .ok_or_else(|| {
                 bad(
                     "body",
-                    "not an export this reads (Dexcom Clarity, LibreView, CareLink, Nightscout); the product's own CSV goes to POST /v1/readings",
+                    "not an export this reads (Dexcom Clarity, LibreView, CareLink, Nightscout, Apple Health, SiBionics, HL7 FHIR); the product's own CSV goes to POST /v1/readings",
                 )
             })?,
     };
@@ -110,13 +118,40 @@ pub async fn post_export(
             ),
             other => ApiError::BadRequest(other.to_string()),
         })?;
+    // Readings, then labs: each on record once, so a retry after a failure between the two
+    // stores what is missing and counts the rest as duplicates.
     let added = state
         .store
         .add_readings(caller.tenant(), &member, export.readings)
         .await?;
+    let labs = if export.labs.is_empty() {
+        incentive_store::ReadingsAdded::default()
+    } else {
+        state
+            .store
+            .add_labs(caller.tenant(), &member, &export.labs)
+            .await?
+    };
     Ok(caller.show(Json(ExportAnswer {
         report: export.report,
         accepted: added.accepted,
         duplicate: added.duplicate,
+        labs_accepted: labs.accepted,
+        labs_duplicate: labs.duplicate,
     })))
+}
+
+/// Whether the body is FHIR by its content type (`application/fhir+json`, FHIR's own, or
+/// `application/fhir+ndjson` for bulk data).
+pub(crate) fn is_fhir(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "application/fhir+json" | "application/fhir+ndjson"
+            )
+        })
 }

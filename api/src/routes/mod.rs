@@ -9,5 +9,6 @@ pub mod member_text;
 pub mod members;
 pub mod payouts;
 pub mod policies;
+pub mod settings;
 pub mod simulations;
 pub mod uploads;

@@ -1,7 +1,9 @@
-//! Bulk uploads of many members' readings: a CSV (the format `incentive metrics` reads) or
+//! Bulk uploads of many members' readings: a CSV (the format `incentive metrics` reads),
 //! NDJSON (one reading a line, as `POST /v1/members/{id}/readings` takes them, plus
-//! `member_id`). Bad rows are rejected by line and reason and the rest kept; every member's
-//! readings go to the store in one transaction of multi-row inserts.
+//! `member_id`), or HL7 FHIR (a Bundle or bulk-data NDJSON about many patients, each given to
+//! the member their identifier in the tenant's identifier system names; HbA1c to labs). Bad
+//! rows are rejected by line and reason and the rest kept; every member's readings go to the
+//! store in one transaction of multi-row inserts.
 
 use crate::AppState;
 use crate::auth::{Allowed, SendMemberData};
@@ -31,6 +33,15 @@ pub struct UploadAnswer {
     /// The first rejected rows (at most 1,000), by line; a member not enrolled is named once,
     /// with line 0.
     pub rejections: Vec<Rejected>,
+    /// A FHIR upload: what its reader kept and dropped, by reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub report: Option<incentive_engine::exports::ExportReport>,
+    /// A FHIR upload's HbA1c results: stored, and already on record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labs_accepted: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labs_duplicate: Option<u64>,
 }
 
 impl UploadAnswer {
@@ -74,14 +85,21 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
 /// default): columns `member_id`, `time`, one of `glucose_mg_dl`, `glucose_mmol_l` or
 /// `glucose` + `unit`, optional `context` and `source`. `Content-Type: application/x-ndjson`:
 /// one JSON object a line with `member_id`, `time`, one of `glucose_mg_dl` / `glucose_mmol_l`,
-/// optional `context` and `source`.
-#[utoipa::path(post, path = "/v1/readings", tag = "members", request_body(content((String = "text/csv"), (String = "application/x-ndjson"))), security(("api_key" = [])), responses((status = 200, description = "Counts, and the rejected rows by line", body = UploadAnswer), (status = 400, description = "The CSV's header is wrong", body = crate::error::ErrorBody), (status = 413, description = "Over the body limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody)))]
+/// optional `context` and `source`. `Content-Type: application/fhir+json` (or
+/// `application/fhir+ndjson`): FHIR R4 about many patients, each patient's data given to the
+/// member named by their identifier in the tenant's `fhir_member_identifier_system`
+/// (`PUT /v1/settings`); HbA1c results go to labs.
+#[utoipa::path(post, path = "/v1/readings", tag = "members", request_body(content((String = "text/csv"), (String = "application/x-ndjson"), (String = "application/fhir+json"))), security(("api_key" = [])), responses((status = 200, description = "Counts, and the rejected rows by line", body = UploadAnswer), (status = 400, description = "The CSV's header is wrong", body = crate::error::ErrorBody), (status = 413, description = "Over the body limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Allowed<SendMemberData>,
     headers: HeaderMap,
     RawBody(bytes): RawBody,
 ) -> Result<Shown<SendMemberData, Json<UploadAnswer>>, ApiError> {
+    if crate::routes::device_exports::is_fhir(&headers) {
+        let answer = fhir_upload(&state, caller.tenant(), bytes).await?;
+        return Ok(caller.show(Json(answer)));
+    }
     let (mut answer, members) = if is_ndjson(&headers) {
         read_ndjson(&bytes)
     } else {
@@ -108,6 +126,95 @@ pub async fn upload(
 }
 
 type ByMember = BTreeMap<MemberId, Vec<Reading>>;
+
+/// A FHIR upload about many patients: read on the evaluation pool, each patient's readings
+/// and labs given to the member their identifier in the tenant's system names. A patient
+/// without one, or naming no enrolled member, is rejected whole and named.
+async fn fhir_upload(
+    state: &AppState,
+    tenant: &str,
+    bytes: axum::body::Bytes,
+) -> Result<UploadAnswer, ApiError> {
+    use incentive_engine::exports::{ExportOptions, read_fhir};
+    let settings = state.store.tenant_settings(tenant).await?;
+    let Some(system) = settings.fhir_member_identifier_system else {
+        return Err(ApiError::Conflict(
+            "the tenant has no FHIR identifier system to name members by: an admin sets `fhir_member_identifier_system` with PUT /v1/settings".into(),
+        ));
+    };
+    let options = ExportOptions {
+        source_name: "the upload".into(),
+        zone: None,
+        date_order: None,
+    };
+    let fhir = state
+        .compute
+        .run(move || read_fhir(&bytes[..], &options))
+        .await?
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let mut answer = UploadAnswer {
+        rows: fhir.report.rows,
+        ..UploadAnswer::default()
+    };
+    let mut readings = Vec::new();
+    let mut labs = Vec::new();
+    for (person, export) in fhir.people {
+        let key = person.key(Some(system.as_str()));
+        let Some(member) = key.and_then(|k| MemberId::parse(k).ok()) else {
+            let (n, l) = (export.readings.len(), export.labs.len());
+            answer.reject(
+                (n + l) as u64,
+                0,
+                format!(
+                    "{} has no member id in `{}`: its {n} readings and {l} HbA1c results were not stored",
+                    person.describe(),
+                    system.as_str()
+                ),
+            );
+            continue;
+        };
+        if !export.labs.is_empty() {
+            labs.push((member.clone(), export.labs));
+        }
+        readings.push((member, export.readings));
+    }
+    let added = state.store.add_readings_many(tenant, &readings).await?;
+    answer.accepted = added.added.accepted;
+    answer.duplicate = added.added.duplicate;
+    for (member, n) in added.not_enrolled {
+        answer.reject(
+            n,
+            0,
+            format!(
+                "member `{}` is not enrolled: its {n} readings were not stored",
+                member.as_str()
+            ),
+        );
+    }
+    let (mut labs_accepted, mut labs_duplicate) = (0, 0);
+    for (member, results) in labs {
+        match state.store.add_labs(tenant, &member, &results).await {
+            Ok(added) => {
+                labs_accepted += added.accepted;
+                labs_duplicate += added.duplicate;
+            }
+            Err(incentive_store::StoreError::UnknownMember { .. }) => answer.reject(
+                results.len() as u64,
+                0,
+                format!(
+                    "member `{}` is not enrolled: its {} HbA1c results were not stored",
+                    member.as_str(),
+                    results.len()
+                ),
+            ),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    answer.labs_accepted = Some(labs_accepted);
+    answer.labs_duplicate = Some(labs_duplicate);
+    answer.report = Some(fhir.report);
+    Ok(answer)
+}
 
 fn read_csv(bytes: &[u8]) -> Result<(UploadAnswer, ByMember), ApiError> {
     use incentive_engine::ingest::{BadRows, CsvOptions, read_readings_csv};
