@@ -375,6 +375,10 @@ pub struct EvaluateArgs {
     /// Day and month order of a LibreView export's dates when they do not show it: dmy or mdy.
     #[arg(long, value_name = "ORDER")]
     pub date_order: Option<String>,
+    /// For a FHIR file about several patients: the identifier system whose values are member
+    /// ids (else each Patient's id); the member decided is `--member`.
+    #[arg(long, value_name = "URI")]
+    pub identifier_system: Option<String>,
 }
 
 /// Who a text decision is for.

@@ -357,3 +357,68 @@ async fn a_bulk_fhir_upload_names_members_by_the_identifier_system_the_tenants_a
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_finger_stick_sent_again_by_another_app_is_named_and_not_stored_unless_kept() {
+    for db in databases().await {
+        let w = world(&db).await;
+        let meter = json!({ "readings": [
+            { "time": "2026-03-02T07:02:41+08:00", "glucose_mg_dl": 126, "source": "smbg" }
+        ] });
+        let (status, _) = w
+            .call(
+                "POST",
+                "/v1/members/M1/readings",
+                Some("platform"),
+                &[],
+                Some(meter),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        // The same test typed by hand, in mmol/L, at the minute it was remembered.
+        let typed = |keep: bool| {
+            json!({ "readings": [
+                { "time": "2026-03-02T07:00:00+08:00", "glucose_mmol_l": 7.0 }
+            ], "keep_likely_duplicates": keep })
+        };
+        let (_, answer) = w
+            .call(
+                "POST",
+                "/v1/members/M1/readings",
+                Some("platform"),
+                &[],
+                Some(typed(false)),
+            )
+            .await;
+        assert_eq!(answer["accepted"], 0, "{}: {answer}", db.label);
+        assert_eq!(
+            answer["likely_duplicates"],
+            json!([{ "member_id": "M1", "time": "2026-03-02T07:00:00+08:00", "repeats": "2026-03-02T07:02:41+08:00" }])
+        );
+        let (_, kept) = w
+            .call(
+                "POST",
+                "/v1/members/M1/readings",
+                Some("platform"),
+                &[],
+                Some(typed(true)),
+            )
+            .await;
+        assert_eq!(kept["accepted"], 1, "{kept}");
+        // A bulk upload names them the same way.
+        let csv = "member_id,time,glucose_mmol_l\nM1,2026-03-02T07:05:00+08:00,7.0\n";
+        let (_, bulk) = w
+            .call_raw(
+                "POST",
+                "/v1/readings",
+                "platform",
+                "text/csv",
+                csv.to_owned(),
+            )
+            .await;
+        assert_eq!(bulk["accepted"], 0, "{bulk}");
+        assert_eq!(bulk["likely_duplicates"][0]["member_id"], "M1");
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}

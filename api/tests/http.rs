@@ -197,7 +197,7 @@ async fn readings_are_counted_accepted_duplicate_or_rejected_with_their_reason()
         assert_eq!(status, StatusCode::OK, "{}: {body}", db.label);
         assert_eq!(
             body,
-            json!({ "accepted": 6, "duplicate": 0, "rejected": [] })
+            json!({ "accepted": 6, "duplicate": 0, "rejected": [], "likely_duplicates": [] })
         );
 
         let mut batch = readings_body(4);

@@ -39,6 +39,9 @@ fn sample(name: &str) -> &'static str {
 fn body_for(method: &str, path: &str) -> Option<String> {
     match (method, path) {
         ("POST", "/v1/payouts") => Some(payout().to_string()),
+        ("POST", "/v1/readings") => {
+            Some("member_id,time,glucose_mg_dl\nM1,2026-03-02T07:00:00+08:00,120\n".to_owned())
+        }
         ("PUT", "/v1/settings") => Some(
             r#"{"fhir_member_identifier_system": "https://insurer.example/member-id"}"#.to_owned(),
         ),
@@ -244,6 +247,15 @@ async fn every_parameter_the_openapi_document_declares_is_where_the_router_reads
                 let mut wrong = Vec::new();
                 if types.contains(&"integer") || types.contains(&"number") {
                     wrong.push("not-a-number".to_owned());
+                }
+                if types.contains(&"boolean") {
+                    wrong.push("not-a-flag".to_owned());
+                    let (status, body) = call.with_query(&format!("{name}=true")).await;
+                    assert_ne!(
+                        status,
+                        StatusCode::BAD_REQUEST,
+                        "{operation}?{name}=true: {body}"
+                    );
                 }
                 if let Some(min) = schema["minimum"].as_i64() {
                     wrong.push((min - 1).to_string());

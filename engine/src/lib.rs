@@ -30,6 +30,7 @@ pub mod exports;
 pub mod glucose;
 pub mod ingest;
 pub mod lab;
+pub mod likely_duplicates;
 pub mod locale;
 pub mod member;
 pub mod metrics;

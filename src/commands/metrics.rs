@@ -38,6 +38,7 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<()> {
         member: args.member.as_deref(),
         date_order: args.date_order.as_deref(),
         identifier_system: args.identifier_system.as_deref(),
+        split_by_patient: false,
     };
     let file = read_readings_file(&args.readings, unit, window, bad_rows, &exports_told)?;
     let (loaded, format, source_name) = (file.by_member, file.format, file.source_name);

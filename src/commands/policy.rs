@@ -223,7 +223,8 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
         zone: Some(&zone),
         member: Some(&args.member),
         date_order: args.date_order.as_deref(),
-        identifier_system: None,
+        identifier_system: args.identifier_system.as_deref(),
+        split_by_patient: true,
     };
     let file = super::readings_file::read_readings_file(
         &args.readings,

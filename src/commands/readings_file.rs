@@ -23,6 +23,9 @@ pub struct ExportFlags<'a> {
     pub date_order: Option<&'a str>,
     /// `--identifier-system`: the FHIR identifier system whose values are member ids.
     pub identifier_system: Option<&'a str>,
+    /// Whether a FHIR file about several patients is split by patient even when `member` is
+    /// given (`evaluate` then takes its member's part), rather than refused.
+    pub split_by_patient: bool,
 }
 
 /// HbA1c results a file held, by member (FHIR exports).
@@ -125,7 +128,7 @@ fn read_export(
     let (report, people) = if format == exports::Format::Fhir {
         let fhir = exports::read_fhir(input, &export_options)?;
         let named = fhir.people.iter().filter(|(p, _)| !p.is_nobody()).count();
-        if told.member.is_some() || named <= 1 {
+        if named <= 1 || (told.member.is_some() && !told.split_by_patient) {
             let key = fhir
                 .people
                 .iter()

@@ -41,7 +41,7 @@ pub use error::StoreError;
 pub use history::{PeriodInputs, Posted};
 pub use idempotency::{IdempotencyKey, Keyed, KeyedPayout};
 pub use ledger_view::{Balance, LEDGER_PAGE_ROWS_MAX, StoredEntry};
-pub use members::{BulkReadingsAdded, ReadingsAdded};
+pub use members::{BulkReadingsAdded, LikelyDuplicates, ReadingsAdded};
 pub use payout::{PayoutKind, PayoutOutcome, PayoutRequest, StoredDecision};
 pub use policies::{PolicyStatus, PolicyVersion};
 pub use reversal::Reversal;

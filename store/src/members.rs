@@ -6,6 +6,7 @@ use crate::db::{Instant, Money, Tx, on_tx, push_in};
 use crate::error::StoreError;
 use crate::inputs::{StoredReading, from_engine};
 use crate::ledger::INSERT_ROWS_MAX;
+use incentive_engine::likely_duplicates::LikelyDuplicate;
 use incentive_engine::policy::MemberProfile;
 use incentive_engine::policy::attributes::{AttributeDecl, AttributeValue, check_attributes};
 use incentive_engine::policy::kept::closest;
@@ -14,11 +15,24 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// What happened to a batch of readings.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ReadingsAdded {
     pub accepted: u64,
     /// Already on record: same member, time and source.
     pub duplicate: u64,
+    /// Finger-sticks likely already on record, or twice in the batch, written by another app
+    /// or by hand ([`incentive_engine::likely_duplicates`]): not stored unless asked
+    /// ([`LikelyDuplicates::Keep`]), and each named here with the member it is of.
+    pub likely_duplicates: Vec<(MemberId, LikelyDuplicate)>,
+}
+
+/// What to do with a finger-stick that likely repeats one on record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LikelyDuplicates {
+    /// Report it and store it not: the default, so one test is never counted twice.
+    SetApart,
+    /// Report it and store it too: the sender has checked they are two tests.
+    Keep,
 }
 
 /// What happened to a bulk upload's readings.
@@ -182,15 +196,40 @@ impl Store {
         tenant: &str,
         members: &[(MemberId, Vec<Reading>)],
     ) -> Result<BulkReadingsAdded, StoreError> {
+        self.add_readings_many_with(tenant, members, LikelyDuplicates::SetApart)
+            .await
+    }
+
+    /// [`Store::add_readings_many`], saying what to do with likely duplicates.
+    pub async fn add_readings_many_with(
+        &self,
+        tenant: &str,
+        members: &[(MemberId, Vec<Reading>)],
+        likely: LikelyDuplicates,
+    ) -> Result<BulkReadingsAdded, StoreError> {
         let at = self.shared.now();
         let mut tx = self.shared.pool.begin().await?;
         let ids: Vec<&str> = members.iter().map(|(m, _)| m.as_str()).collect();
         let enrolled = enrolled_among(&mut tx, tenant, &ids).await?;
         let mut added = BulkReadingsAdded::default();
         let mut rows = Vec::new();
+        let mut set_apart = 0_u64;
         for (member, readings) in members {
             if enrolled.contains(member.as_str()) {
-                rows.extend(readings.iter().map(|r| (member.as_str(), from_engine(r))));
+                let found = likely_duplicates_of(&mut tx, tenant, member, readings).await?;
+                let skip = skipped(&found, likely);
+                set_apart += skip.len() as u64;
+                rows.extend(
+                    readings
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !skip.contains(i))
+                        .map(|(_, r)| (member.as_str(), from_engine(r))),
+                );
+                added
+                    .added
+                    .likely_duplicates
+                    .extend(found.into_iter().map(|d| (member.clone(), d)));
             } else {
                 let n = u64::try_from(readings.len()).unwrap_or(u64::MAX);
                 added.not_enrolled.push((member.clone(), n));
@@ -203,6 +242,10 @@ impl Store {
         tx.commit().await?;
         let total = u64::try_from(rows.len()).unwrap_or(u64::MAX);
         added.added.duplicate = total - added.added.accepted;
+        debug_assert!(
+            likely == LikelyDuplicates::Keep
+                || set_apart == added.added.likely_duplicates.len() as u64
+        );
         Ok(added)
     }
 
@@ -213,12 +256,29 @@ impl Store {
         member: &MemberId,
         readings: impl IntoIterator<Item = Reading>,
     ) -> Result<ReadingsAdded, StoreError> {
+        self.add_readings_with(tenant, member, readings, LikelyDuplicates::SetApart)
+            .await
+    }
+
+    /// [`Store::add_readings`], saying what to do with likely duplicates.
+    pub async fn add_readings_with(
+        &self,
+        tenant: &str,
+        member: &MemberId,
+        readings: impl IntoIterator<Item = Reading>,
+        likely: LikelyDuplicates,
+    ) -> Result<ReadingsAdded, StoreError> {
         let at = self.shared.now();
         let mut tx = self.shared.pool.begin().await?;
         require_member(&mut tx, tenant, member.as_str()).await?;
+        let readings: Vec<Reading> = readings.into_iter().collect();
+        let found = likely_duplicates_of(&mut tx, tenant, member, &readings).await?;
+        let skip = skipped(&found, likely);
         let rows: Vec<_> = readings
-            .into_iter()
-            .map(|r| (member.as_str(), from_engine(&r)))
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !skip.contains(i))
+            .map(|(_, r)| (member.as_str(), from_engine(r)))
             .collect();
         let accepted = insert_readings(&mut tx, tenant, &rows, at).await?;
         tx.commit().await?;
@@ -226,6 +286,7 @@ impl Store {
         Ok(ReadingsAdded {
             accepted,
             duplicate: total - accepted,
+            likely_duplicates: found.into_iter().map(|d| (member.clone(), d)).collect(),
         })
     }
 
@@ -272,6 +333,52 @@ impl Store {
 const READING_ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Inserts readings, those on record already skipped; returns how many were new.
+/// Of `readings` (one member's), the finger-sticks likely repeating one on record or an
+/// earlier one of the batch. Only the readings within the window of a finger-stick sent are
+/// read, and none when no finger-stick is sent (a sensor's upload costs nothing here).
+async fn likely_duplicates_of(
+    tx: &mut Tx,
+    tenant: &str,
+    member: &MemberId,
+    readings: &[Reading],
+) -> Result<Vec<LikelyDuplicate>, StoreError> {
+    use incentive_engine::likely_duplicates::{LIKELY_DUPLICATE_WINDOW_MINUTES, likely_duplicates};
+    let finger_sticks = readings
+        .iter()
+        .filter(|r| r.source != incentive_engine::Source::Cgm)
+        .map(|r| r.time.timestamp_millis());
+    let (Some(first), Some(last)) = (finger_sticks.clone().min(), finger_sticks.max()) else {
+        return Ok(Vec::new());
+    };
+    let window_ms = LIKELY_DUPLICATE_WINDOW_MINUTES * 60_000;
+    let stored = crate::group::load_readings(
+        tx,
+        tenant,
+        &[member.as_str()],
+        first.saturating_sub(window_ms),
+        last.saturating_add(window_ms + 1),
+    )
+    .await?;
+    let on_record = stored
+        .get(member.as_str())
+        .into_iter()
+        .flatten()
+        .map(crate::inputs::to_engine)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(likely_duplicates(&on_record, readings))
+}
+
+/// The positions not to store.
+fn skipped(
+    found: &[LikelyDuplicate],
+    likely: LikelyDuplicates,
+) -> std::collections::HashSet<usize> {
+    match likely {
+        LikelyDuplicates::SetApart => found.iter().map(|d| d.index).collect(),
+        LikelyDuplicates::Keep => std::collections::HashSet::new(),
+    }
+}
+
 async fn insert_readings(
     tx: &mut Tx,
     tenant: &str,

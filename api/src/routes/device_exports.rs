@@ -33,6 +33,9 @@ pub struct ExportQuery {
     /// `dmy` or `mdy`: a LibreView export's date order where its dates do not show it.
     #[param(example = "dmy")]
     pub date_order: Option<String>,
+    /// Store finger-sticks that likely repeat one on record too (by default they are named in
+    /// `likely_duplicates` and not stored).
+    pub keep_likely_duplicates: Option<bool>,
 }
 
 /// What became of an export.
@@ -47,11 +50,14 @@ pub struct ExportAnswer {
     /// Of the HbA1c results kept (FHIR), those stored, and those already on record.
     pub labs_accepted: u64,
     pub labs_duplicate: u64,
+    /// Finger-sticks likely already on record (written by another app or by hand): not
+    /// stored unless `keep_likely_duplicates`.
+    pub likely_duplicates: Vec<crate::routes::members::LikelyDuplicateBody>,
 }
 
 crate::discloses! {
-    // Counts and reasons only: no reading's value or time.
-    ExportAnswer => [Operational];
+    // Counts and reasons, and the times of readings likely sent twice.
+    ExportAnswer => [Operational, Readings];
 }
 
 fn bad(field: &str, e: impl std::fmt::Display) -> ApiError {
@@ -122,7 +128,12 @@ pub async fn post_export(
     // stores what is missing and counts the rest as duplicates.
     let added = state
         .store
-        .add_readings(caller.tenant(), &member, export.readings)
+        .add_readings_with(
+            caller.tenant(),
+            &member,
+            export.readings,
+            crate::routes::members::likely_policy(q.keep_likely_duplicates.unwrap_or(false)),
+        )
         .await?;
     let labs = if export.labs.is_empty() {
         incentive_store::ReadingsAdded::default()
@@ -138,6 +149,7 @@ pub async fn post_export(
         duplicate: added.duplicate,
         labs_accepted: labs.accepted,
         labs_duplicate: labs.duplicate,
+        likely_duplicates: crate::routes::members::likely_bodies(&added.likely_duplicates),
     })))
 }
 

@@ -133,6 +133,51 @@ pub struct ReadingBody {
 #[serde(deny_unknown_fields)]
 pub struct ReadingsBody {
     pub readings: Vec<ReadingBody>,
+    /// Store finger-sticks that likely repeat one on record too (the sender knows they are
+    /// two tests); by default they are named in `likely_duplicates` and not stored.
+    #[serde(default)]
+    pub keep_likely_duplicates: bool,
+}
+
+/// Finger-sticks named in an answer at most; the rest are counted.
+const LIKELY_DUPLICATES_LISTED_MAX: usize = 1_000;
+
+/// A finger-stick likely already on record, or twice in what was sent — the same test written
+/// by another app or typed by hand (within 10 minutes and the rounding of the other unit).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LikelyDuplicateBody {
+    pub member_id: String,
+    /// When the reading sent was taken.
+    pub time: String,
+    /// When the reading it likely repeats was taken.
+    pub repeats: String,
+}
+
+/// The likely duplicates found, as an answer lists them (the first 1,000).
+pub(crate) fn likely_bodies(
+    found: &[(
+        MemberId,
+        incentive_engine::likely_duplicates::LikelyDuplicate,
+    )],
+) -> Vec<LikelyDuplicateBody> {
+    found
+        .iter()
+        .take(LIKELY_DUPLICATES_LISTED_MAX)
+        .map(|(member, d)| LikelyDuplicateBody {
+            member_id: member.as_str().to_owned(),
+            time: d.time.to_rfc3339(),
+            repeats: d.repeats.to_rfc3339(),
+        })
+        .collect()
+}
+
+/// What `keep_likely_duplicates` asks of the store.
+pub(crate) fn likely_policy(keep: bool) -> incentive_store::LikelyDuplicates {
+    if keep {
+        incentive_store::LikelyDuplicates::Keep
+    } else {
+        incentive_store::LikelyDuplicates::SetApart
+    }
 }
 
 /// Why one reading of a batch was not stored.
@@ -148,6 +193,8 @@ pub struct ReadingsAnswer {
     pub accepted: u64,
     pub duplicate: u64,
     pub rejected: Vec<Rejected>,
+    /// Finger-sticks likely already on record: not stored unless `keep_likely_duplicates`.
+    pub likely_duplicates: Vec<LikelyDuplicateBody>,
 }
 
 /// Each item of a batch read by `read`: those read, and those not, with their index and reason.
@@ -208,11 +255,20 @@ pub async fn post_readings(
         });
     }
     let (good, rejected) = read_each(&body.readings, reading);
-    let added = state.store.add_readings(caller.tenant(), &id, good).await?;
+    let added = state
+        .store
+        .add_readings_with(
+            caller.tenant(),
+            &id,
+            good,
+            likely_policy(body.keep_likely_duplicates),
+        )
+        .await?;
     Ok(caller.show(Json(ReadingsAnswer {
         accepted: added.accepted,
         duplicate: added.duplicate,
         rejected,
+        likely_duplicates: likely_bodies(&added.likely_duplicates),
     })))
 }
 
@@ -284,6 +340,7 @@ pub async fn post_labs(
         accepted: added.accepted,
         duplicate: added.duplicate,
         rejected,
+        likely_duplicates: Vec::new(),
     })))
 }
 

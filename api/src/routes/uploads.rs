@@ -42,6 +42,19 @@ pub struct UploadAnswer {
     pub labs_accepted: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labs_duplicate: Option<u64>,
+    /// Finger-sticks likely already on record, or twice in the upload (the same test written
+    /// by another app or by hand): not stored unless `keep_likely_duplicates`.
+    pub likely_duplicates: Vec<crate::routes::members::LikelyDuplicateBody>,
+}
+
+/// How to store an upload.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    /// Store finger-sticks that likely repeat one on record too (by default they are named in
+    /// `likely_duplicates` and not stored).
+    pub keep_likely_duplicates: Option<bool>,
 }
 
 impl UploadAnswer {
@@ -89,15 +102,17 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
 /// `application/fhir+ndjson`): FHIR R4 about many patients, each patient's data given to the
 /// member named by their identifier in the tenant's `fhir_member_identifier_system`
 /// (`PUT /v1/settings`); HbA1c results go to labs.
-#[utoipa::path(post, path = "/v1/readings", tag = "members", request_body(content((String = "text/csv"), (String = "application/x-ndjson"), (String = "application/fhir+json"))), security(("api_key" = [])), responses((status = 200, description = "Counts, and the rejected rows by line", body = UploadAnswer), (status = 400, description = "The CSV's header is wrong", body = crate::error::ErrorBody), (status = 413, description = "Over the body limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/readings", tag = "members", params(UploadQuery), request_body(content((String = "text/csv"), (String = "application/x-ndjson"), (String = "application/fhir+json"))), security(("api_key" = [])), responses((status = 200, description = "Counts, and the rejected rows by line", body = UploadAnswer), (status = 400, description = "The CSV's header is wrong", body = crate::error::ErrorBody), (status = 413, description = "Over the body limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Allowed<SendMemberData>,
+    crate::body::ApiQuery(q): crate::body::ApiQuery<UploadQuery>,
     headers: HeaderMap,
     RawBody(bytes): RawBody,
 ) -> Result<Shown<SendMemberData, Json<UploadAnswer>>, ApiError> {
+    let likely = crate::routes::members::likely_policy(q.keep_likely_duplicates.unwrap_or(false));
     if crate::routes::device_exports::is_fhir(&headers) {
-        let answer = fhir_upload(&state, caller.tenant(), bytes).await?;
+        let answer = fhir_upload(&state, caller.tenant(), bytes, likely).await?;
         return Ok(caller.show(Json(answer)));
     }
     let (mut answer, members) = if is_ndjson(&headers) {
@@ -108,10 +123,12 @@ pub async fn upload(
     let members: Vec<(MemberId, Vec<Reading>)> = members.into_iter().collect();
     let added = state
         .store
-        .add_readings_many(caller.tenant(), &members)
+        .add_readings_many_with(caller.tenant(), &members, likely)
         .await?;
     answer.accepted += added.added.accepted;
     answer.duplicate += added.added.duplicate;
+    answer.likely_duplicates =
+        crate::routes::members::likely_bodies(&added.added.likely_duplicates);
     for (member, n) in added.not_enrolled {
         answer.reject(
             n,
@@ -134,6 +151,7 @@ async fn fhir_upload(
     state: &AppState,
     tenant: &str,
     bytes: axum::body::Bytes,
+    likely: incentive_store::LikelyDuplicates,
 ) -> Result<UploadAnswer, ApiError> {
     use incentive_engine::exports::{ExportOptions, read_fhir};
     let settings = state.store.tenant_settings(tenant).await?;
@@ -178,9 +196,14 @@ async fn fhir_upload(
         }
         readings.push((member, export.readings));
     }
-    let added = state.store.add_readings_many(tenant, &readings).await?;
+    let added = state
+        .store
+        .add_readings_many_with(tenant, &readings, likely)
+        .await?;
     answer.accepted = added.added.accepted;
     answer.duplicate = added.added.duplicate;
+    answer.likely_duplicates =
+        crate::routes::members::likely_bodies(&added.added.likely_duplicates);
     for (member, n) in added.not_enrolled {
         answer.reject(
             n,

@@ -28,7 +28,11 @@ pub fn run(data: &[u8]) {
 fn accounted(export: &Export) {
     let r = &export.report;
     let dropped: u64 = r.dropped.values().sum();
-    assert_eq!(r.rows, r.kept + r.kept_apart + r.kept_labs + dropped, "{r:?}");
+    assert_eq!(
+        r.rows,
+        r.kept + r.kept_apart + r.kept_labs + dropped,
+        "{r:?}"
+    );
     assert_eq!(r.kept_labs, export.labs.len() as u64, "{r:?}");
     assert_eq!(r.kept, export.readings.len() as u64, "{r:?}");
     assert_eq!(r.kept_apart, export.apart.len() as u64, "{r:?}");

@@ -24,7 +24,7 @@ pub enum Kind {
 /// Glucose codes: where the sample was (interstitial fluid is a sensor; capillary blood by
 /// glucometer a finger-stick; blood, serum or plasma a laboratory or an unnamed meter) and,
 /// where the code says it, when.
-const GLUCOSE: [(&str, Source, Context); 14] = [
+const GLUCOSE: [(&str, Source, Context); 16] = [
     // Interstitial fluid: continuous glucose monitoring (the CGM IG's sensor readings).
     ("99504-3", Source::Cgm, Context::Unknown),
     ("105272-9", Source::Cgm, Context::Unknown),
@@ -41,11 +41,13 @@ const GLUCOSE: [(&str, Source, Context); 14] = [
     // Serum or plasma: the laboratory's venous glucose.
     ("2345-7", Source::Unspecified, Context::Unknown),
     ("14749-6", Source::Unspecified, Context::Unknown),
-    // Fasting glucose in serum or plasma.
+    // Fasting glucose in serum or plasma (and, outside the US, "serum, plasma or blood").
     ("1558-6", Source::Unspecified, Context::Fasting),
     ("14771-0", Source::Unspecified, Context::Fasting),
-    // Glucose in capillary blood, fasting, by glucometer.
+    ("77145-1", Source::Unspecified, Context::Fasting),
+    // Capillary blood: fasting by glucometer; two hours after a meal.
     ("14770-2", Source::Smbg, Context::Fasting),
+    ("14760-3", Source::Smbg, Context::PostMeal),
 ];
 
 /// HbA1c: in blood (4548-4), by HPLC (17856-6), by electrophoresis (4549-2), and in IFCC
