@@ -364,19 +364,27 @@ pub struct EvaluateArgs {
     /// `locale` attribute, else the package's default, English where it has it).
     #[arg(long, value_name = "TAG")]
     pub locale: Option<String>,
-    /// The readings file's format when it should not be told from its content
-    /// (docs/data-formats.md): incentive-csv, dexcom-clarity, nightscout, libreview, carelink,
-    /// fhir, apple-health, sibionics.
-    #[arg(long, value_name = "NAME")]
-    pub readings_format: Option<String>,
     /// The zone a device export's clock was in (default: the policy's time zone).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// Day and month order of a LibreView export's dates when they do not show it: dmy or mdy.
+    #[command(flatten)]
+    pub export: DeviceExportArgs,
+}
+
+/// How to read a readings file that is a device's or a health system's export
+/// (docs/data-formats.md).
+#[derive(Debug, Args, Default)]
+pub struct DeviceExportArgs {
+    /// The file's format when it should not be told from its content: incentive-csv,
+    /// dexcom-clarity, nightscout, libreview, carelink, fhir, apple-health or sibionics.
+    #[arg(long, value_name = "NAME")]
+    pub readings_format: Option<String>,
+    /// Day and month order of a LibreView export's 24-hour dates when its dates do not show
+    /// it: dmy (05-12-2019 is 5 December) or mdy.
     #[arg(long, value_name = "ORDER")]
     pub date_order: Option<String>,
     /// For a FHIR file about several patients: the identifier system whose values are member
-    /// ids (else each Patient's id); the member decided is `--member`.
+    /// ids (such as an insurer's member-number URI); else each Patient's id.
     #[arg(long, value_name = "URI")]
     pub identifier_system: Option<String>,
 }
@@ -421,21 +429,11 @@ pub struct MetricsArgs {
     /// Skip rows that cannot be read, reporting each on standard error, instead of stopping.
     #[arg(long)]
     pub skip_bad_rows: bool,
-    /// The file's format when it should not be told from its content: incentive-csv,
-    /// dexcom-clarity, nightscout, libreview, carelink, fhir, apple-health or sibionics.
-    #[arg(long, value_name = "NAME")]
-    pub readings_format: Option<String>,
     /// The member a device export is about (default `patient`, or a FHIR export's patient).
     #[arg(long, value_name = "ID")]
     pub member: Option<String>,
-    /// For a FHIR export about several patients: the identifier system whose values are
-    /// member ids (such as an insurer's member-number URI); else each Patient's id.
-    #[arg(long, value_name = "URI")]
-    pub identifier_system: Option<String>,
-    /// Day and month order of a LibreView export's 24-hour dates when its dates do not show
-    /// it: dmy (05-12-2019 is 5 December) or mdy.
-    #[arg(long, value_name = "ORDER")]
-    pub date_order: Option<String>,
+    #[command(flatten)]
+    pub export: DeviceExportArgs,
 }
 
 #[derive(Debug, Args)]
@@ -491,12 +489,22 @@ pub struct BacktestArgs {
     /// The tenant whose members, readings and payouts to read.
     #[arg(long)]
     pub tenant: Option<String>,
-    /// A readings CSV instead of a database (then nothing is known of what was paid).
+    /// A readings file instead of a database — the product's CSV or a device's or health
+    /// system's export (docs/data-formats.md); then nothing is known of what was paid.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["db", "tenant"])]
     pub readings: Option<PathBuf>,
     /// The unit of a readings file's plain `glucose` column: `mg/dL` or `mmol/L`.
     #[arg(long, requires = "readings")]
     pub unit: Option<String>,
+    /// The zone a device export's clock was in (default: the policy's time zone).
+    #[arg(long, value_name = "ZONE", requires = "readings")]
+    pub tz: Option<String>,
+    /// The member a one-person device export is about (default `patient`, or a FHIR
+    /// export's patient).
+    #[arg(long, value_name = "ID", requires = "readings")]
+    pub member: Option<String>,
+    #[command(flatten)]
+    pub export: DeviceExportArgs,
     /// The first period, of the policy's kind: `2026-01`, `2026-Q1`, `2026`.
     #[arg(long, value_name = "PERIOD")]
     pub from: String,

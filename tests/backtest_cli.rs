@@ -516,3 +516,44 @@ async fn a_tenant_the_database_does_not_have_is_refused() {
     assert!(!out.exists());
     db.cleanup().await;
 }
+
+/// A health system's FHIR export is a history too: each patient, named by their identifier in
+/// the system given, decided as `evaluate` decides them (M-0001's March earns tangdaifu-smbg's
+/// top rebate, 30.00; M-0002's finger-sticks are not fasting ones).
+#[test]
+fn a_fhir_export_about_two_patients_is_backtested_patient_by_patient() {
+    let root = tempfile::tempdir().unwrap();
+    let out = root.path().join("fhir");
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let run = backtest(&[
+        "--policy",
+        repo.join("policies/tangdaifu-smbg").to_str().unwrap(),
+        "--readings",
+        repo.join("examples/readings/fhir-two-patients.json")
+            .to_str()
+            .unwrap(),
+        "--identifier-system",
+        "https://insurer.example/member-id",
+        "--from",
+        "2026-03",
+        "--to",
+        "2026-03",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("fhir: 24 rows: 19 kept; 2 HbA1c results kept as labs"),
+        "{stderr}"
+    );
+    let members = members_csv(&out);
+    let rewards: Vec<(&str, Decimal)> = members
+        .iter()
+        .map(|(m, (reward, _))| (m.as_str(), *reward))
+        .collect();
+    assert_eq!(
+        rewards,
+        [("M-0001", Decimal::new(3000, 2)), ("M-0002", Decimal::ZERO)]
+    );
+}

@@ -460,3 +460,39 @@ fn evaluate_reads_a_device_export_in_the_policys_zone() {
     assert_eq!(d["metrics_used"]["days_with_readings"], 4, "{d}");
     assert_eq!(d["explanation"][0]["id"], "measuring-gate-met", "{d}");
 }
+
+/// A health system's FHIR export gives `evaluate` the member's HbA1c results as labs, beside
+/// the history file's: M-0002's 7.4 % (the example's `4548-4` result) is not below the plan's
+/// 7.0 %, and the explanation says so from that result.
+#[test]
+fn evaluate_takes_the_hba1c_results_of_a_fhir_export_as_the_members_labs() {
+    let dir = scratch("fhir-labs");
+    let history = dir.join("member.toml");
+    std::fs::write(
+        &history,
+        "[member]\nid = \"M-0002\"\nage = 55\nenrolled_on = 2025-06-01\n",
+    )
+    .unwrap();
+    let out = incentive(&[
+        "evaluate",
+        "--policy",
+        "policies/hba1c-outcome",
+        "--readings",
+        "examples/readings/fhir-two-patients.json",
+        "--identifier-system",
+        "https://insurer.example/member-id",
+        "--member",
+        "M-0002",
+        "--period",
+        "2026",
+        "--history",
+        history.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let decision: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let explanation = decision.to_string();
+    assert!(explanation.contains("7.4"), "{explanation}");
+    assert_eq!(decision["qualified"], false, "{explanation}");
+}

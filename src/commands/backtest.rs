@@ -7,7 +7,7 @@ use super::policy::load_or_report;
 use crate::cli::{BacktestArgs, ReportFormat};
 use anyhow::{Context as _, bail};
 use incentive_engine::GlucoseUnit;
-use incentive_engine::ingest::{BadRows, CsvOptions, read_readings_csv};
+use incentive_engine::ingest::BadRows;
 use incentive_engine::policy::{MemberProfile, Policy};
 use incentive_simulations::backtest::{
     self, ActuallyPaid, Backtest, BacktestSummary, Paid, Source,
@@ -97,25 +97,21 @@ fn from_file(
     path: &std::path::Path,
     args: &BacktestArgs,
 ) -> anyhow::Result<BacktestSummary> {
-    let name = path.display().to_string();
     let unit = args
         .unit
         .as_deref()
         .map(GlucoseUnit::parse)
         .transpose()
         .context("--unit")?;
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open readings file `{name}`"))?;
-    let loaded = read_readings_csv(
-        file,
-        &CsvOptions {
-            source_name: name.clone(),
-            unit,
-            window: None,
-            bad_rows: BadRows::Fail,
-        },
-        &mut |_| {},
-    )?;
+    // A device's export is in the zone told, else the plan's.
+    let zone = args
+        .tz
+        .clone()
+        .unwrap_or_else(|| policy.manifest.timezone.name().to_owned());
+    let told =
+        super::readings_file::ExportFlags::new(&args.export, Some(&zone), args.member.as_deref());
+    let file = super::readings_file::read_readings_file(path, unit, None, BadRows::Fail, &told)?;
+    let (loaded, labs, name) = (file.by_member, file.labs, file.source_name);
     let ids: Vec<String> = loaded
         .members
         .keys()
@@ -128,7 +124,16 @@ fn from_file(
         for (member, readings) in &loaded.members {
             // A readings file knows nothing of the member but the id.
             let profile = MemberProfile::new(member.clone());
-            run.decide(&profile, &readings.within(&window), &[])?;
+            // HbA1c results the file held (FHIR) before the period's end, as the store gives
+            // a payout those on record.
+            let member_labs: Vec<incentive_engine::LabResult> = labs
+                .get(member)
+                .into_iter()
+                .flatten()
+                .filter(|l| l.time < window.end)
+                .copied()
+                .collect();
+            run.decide(&profile, &readings.within(&window), &member_labs)?;
             bar.inc(1);
         }
     }

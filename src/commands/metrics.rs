@@ -32,14 +32,7 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<()> {
     } else {
         BadRows::Fail
     };
-    let exports_told = ExportFlags {
-        format: args.readings_format.as_deref(),
-        zone: args.tz.as_deref(),
-        member: args.member.as_deref(),
-        date_order: args.date_order.as_deref(),
-        identifier_system: args.identifier_system.as_deref(),
-        split_by_patient: false,
-    };
+    let exports_told = ExportFlags::new(&args.export, args.tz.as_deref(), args.member.as_deref());
     let file = read_readings_file(&args.readings, unit, window, bad_rows, &exports_told)?;
     let (loaded, format, source_name) = (file.by_member, file.format, file.source_name);
 

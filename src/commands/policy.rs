@@ -219,12 +219,9 @@ pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| policy.manifest.timezone.name().to_owned());
     let told = super::readings_file::ExportFlags {
-        format: args.readings_format.as_deref(),
-        zone: Some(&zone),
-        member: Some(&args.member),
-        date_order: args.date_order.as_deref(),
-        identifier_system: args.identifier_system.as_deref(),
+        // `evaluate` takes its member's part of a file about several patients.
         split_by_patient: true,
+        ..super::readings_file::ExportFlags::new(&args.export, Some(&zone), Some(&args.member))
     };
     let file = super::readings_file::read_readings_file(
         &args.readings,

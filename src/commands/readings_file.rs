@@ -28,6 +28,24 @@ pub struct ExportFlags<'a> {
     pub split_by_patient: bool,
 }
 
+impl<'a> ExportFlags<'a> {
+    /// The flags as given on the command line, with the command's own zone and member.
+    pub fn new(
+        args: &'a crate::cli::DeviceExportArgs,
+        zone: Option<&'a str>,
+        member: Option<&'a str>,
+    ) -> Self {
+        Self {
+            format: args.readings_format.as_deref(),
+            zone,
+            member,
+            date_order: args.date_order.as_deref(),
+            identifier_system: args.identifier_system.as_deref(),
+            split_by_patient: false,
+        }
+    }
+}
+
 /// HbA1c results a file held, by member (FHIR exports).
 pub type LabsByMember = BTreeMap<MemberId, Vec<LabResult>>;
 
@@ -182,10 +200,9 @@ fn read_export(
         }
         accepted += built.readings.len() as u64;
         if !labs.is_empty() {
-            labs_by_member
-                .entry(member.clone())
-                .or_default()
-                .extend(labs);
+            let mut labs = labs;
+            labs.sort_by_key(|l| l.time);
+            labs_by_member.insert(member.clone(), labs);
         }
         if by_member.members.contains_key(&member) {
             bail!(
