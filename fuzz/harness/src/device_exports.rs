@@ -1,8 +1,11 @@
-//! The device-export readers over arbitrary bytes: format detection, then each reader with a
-//! zone whose clock skips and repeats an hour (Europe/Berlin) and without one. Errors are
-//! answers; a panic, or a report that loses a row, is a bug.
+//! The device-export readers, health systems' FHIR among them, over arbitrary bytes: format
+//! detection, then each reader with a zone whose clock skips and repeats an hour
+//! (Europe/Berlin) and without one. Errors are answers; a panic, or a report that loses a row
+//! (or, for FHIR, a reading no person has), is a bug.
 
-use incentive_engine::exports::{DateOrder, Export, ExportOptions, Format, detect, read};
+use incentive_engine::exports::{
+    DateOrder, Export, ExportOptions, Format, detect, read, read_fhir,
+};
 
 pub fn run(data: &[u8]) {
     let _ = detect(data);
@@ -20,6 +23,13 @@ pub fn run(data: &[u8]) {
             if let Ok(export) = read(format, data, &options) {
                 accounted(&export);
             }
+        }
+        // A FHIR export about many patients: every reading and lab kept is some person's.
+        if let Ok(fhir) = read_fhir(data, &options) {
+            let readings: usize = fhir.people.iter().map(|(_, e)| e.readings.len()).sum();
+            let labs: usize = fhir.people.iter().map(|(_, e)| e.labs.len()).sum();
+            assert_eq!(readings as u64, fhir.report.kept, "{:?}", fhir.report);
+            assert_eq!(labs as u64, fhir.report.kept_labs, "{:?}", fhir.report);
         }
     }
 }
