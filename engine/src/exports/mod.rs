@@ -10,6 +10,7 @@ mod apple_health;
 mod carelink;
 mod dexcom;
 mod fhir;
+mod json_stream;
 mod libre;
 mod local_time;
 mod nightscout;

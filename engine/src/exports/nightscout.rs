@@ -1,17 +1,19 @@
 //! Nightscout's entries, as its API and its exports write them: a JSON array of entries, each a
 //! sensor reading (`type: "sgv"`, `sgv` in mg/dL, a number or a string) or a meter reading
 //! (`"mbg"`), timed by `date` (ms since the epoch) with `utcOffset` (minutes), or by
-//! `dateString`. Read element by element: an export of years is never held whole.
+//! `dateString`. Read element by element (`json_stream`): an export of years is never held
+//! whole.
 //!
 //! Dexcom writes its error states as glucose values 0 to 12 (sensor not ready, calibration
 //! needed, no antenna …): those are dropped and counted, never taken for readings. A value
 //! below the plausible range (20 mg/dL) is kept as LO and above it (600) as HI.
 
+use super::json_stream::{JsonValues, StreamError};
 use super::{Export, ExportError, ExportOptions, ExportReport, Format};
 use crate::glucose::{Glucose, GlucoseValue};
 use crate::reading::{Context, Reading, Source};
 use chrono::{DateTime, FixedOffset, TimeZone};
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::io::Read;
 
@@ -47,7 +49,9 @@ enum Num {
 }
 
 /// `dateString`, read as a time where it is one.
-struct Stamp(Option<DateTime<FixedOffset>>);
+/// Kept as written and read as a time only where `date` and `utcOffset` do not say it: parsing
+/// it for every entry was a third of the reader's time.
+struct Stamp(Option<String>);
 
 struct KindVisitor;
 
@@ -122,7 +126,7 @@ impl Visitor<'_> for StampVisitor {
         f.write_str("a time")
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Stamp, E> {
-        Ok(Stamp(DateTime::parse_from_rfc3339(v).ok()))
+        Ok(Stamp(Some(v.to_owned())))
     }
 }
 
@@ -178,30 +182,39 @@ pub fn read_nightscout(input: impl Read, options: &ExportOptions) -> Result<Expo
             format: Some(Format::Nightscout),
             ..ExportReport::default()
         },
-        failed: None,
     };
-    let mut de = serde_json::Deserializer::from_reader(input);
-    let read = (&mut de)
-        .deserialize_seq(Entries(&mut state))
-        .and_then(|()| de.end());
-    if let Some(e) = state.failed.take() {
-        return Err(e);
-    }
-    read.map_err(|e| {
-        if e.is_data() && e.line() <= 1 && state.report.rows == 0 {
-            ExportError::NotThisFormat {
-                source_name: options.source_name.clone(),
-                format: Format::Nightscout,
-                problem: format!("not a JSON array of entries ({e})"),
-            }
-        } else {
-            ExportError::Read {
-                source_name: options.source_name.clone(),
-                line: e.line() as u64,
-                message: e.to_string(),
-            }
-        }
+    let stream_error = |e: StreamError| match e {
+        StreamError::Io(e) => ExportError::Read {
+            source_name: options.source_name.clone(),
+            line: 0,
+            message: e.to_string(),
+        },
+        StreamError::Shape { line, problem } => ExportError::Read {
+            source_name: options.source_name.clone(),
+            line,
+            message: problem,
+        },
+        StreamError::Value { line, error } => ExportError::Read {
+            source_name: options.source_name.clone(),
+            line,
+            message: error.to_string(),
+        },
+    };
+    let mut entries = JsonValues::new(input);
+    entries.open_array().map_err(|e| match e {
+        StreamError::Shape { .. } => ExportError::NotThisFormat {
+            source_name: options.source_name.clone(),
+            format: Format::Nightscout,
+            problem: "not a JSON array of entries".into(),
+        },
+        other => stream_error(other),
     })?;
+    while let Some(MaybeEntry(entry)) = entries.next().map_err(stream_error)? {
+        state.report.rows += 1;
+        let index = state.report.rows;
+        state.take(index, entry)?;
+    }
+    entries.finish().map_err(stream_error)?;
     Ok(Export {
         readings: state.readings,
         apart: Vec::new(),
@@ -214,41 +227,14 @@ struct State<'o> {
     options: &'o ExportOptions,
     readings: Vec<Reading>,
     report: ExportReport,
-    /// The entry that stopped the read, with why.
-    failed: Option<ExportError>,
-}
-
-struct Entries<'s, 'o>(&'s mut State<'o>);
-
-impl<'de> Visitor<'de> for Entries<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an array of Nightscout entries")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let state = self.0;
-        while let Some(entry) = seq.next_element_seed(EntrySeed)? {
-            state.report.rows += 1;
-            let index = state.report.rows;
-            if let Err(e) = state.take(index, entry) {
-                state.failed = Some(e);
-                return Err(serde::de::Error::custom("stopped"));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// An element as an entry where it is an object, else nothing (counted and dropped).
-struct EntrySeed;
+struct MaybeEntry(Option<Entry>);
 
-impl<'de> DeserializeSeed<'de> for EntrySeed {
-    type Value = Option<Entry>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Entry>, D::Error> {
-        d.deserialize_any(EntryOrNot)
+impl<'de> Deserialize<'de> for MaybeEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<MaybeEntry, D::Error> {
+        d.deserialize_any(EntryOrNot).map(MaybeEntry)
     }
 }
 
@@ -371,7 +357,13 @@ impl State<'_> {
             .as_ref()
             .and_then(number)
             .filter(|m| m.abs() <= 18.0 * 60.0);
-        let written = entry.date_string.as_ref().and_then(|s| s.0);
+        let written = || {
+            entry
+                .date_string
+                .as_ref()
+                .and_then(|s| s.0.as_deref())
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        };
         if let Some(ms) = entry
             .date
             .as_ref()
@@ -385,16 +377,15 @@ impl State<'_> {
             )]
             let ms = ms as i64;
             #[expect(clippy::cast_possible_truncation, reason = "at most 18 hours")]
-            let offset = match (offset_minutes, written) {
-                (Some(m), _) => FixedOffset::east_opt(m as i32 * 60),
-                (None, Some(w)) => Some(*w.offset()),
-                (None, None) => FixedOffset::east_opt(0),
+            let offset = match offset_minutes {
+                Some(m) => FixedOffset::east_opt(m as i32 * 60),
+                None => Some(written().map_or(chrono::Offset::fix(&chrono::Utc), |w| *w.offset())),
             };
             return offset
                 .and_then(|o| o.timestamp_millis_opt(ms).single())
                 .ok_or_else(|| self.error(index, "date", format!("{ms} is not a time")));
         }
-        written.ok_or_else(|| {
+        written().ok_or_else(|| {
             self.error(
                 index,
                 "date",
