@@ -132,7 +132,10 @@ pub fn detect(head: &[u8]) -> Option<Format> {
         return Some(Format::LibreView);
     }
     let start = text.trim_start();
-    if start.starts_with('<') && text.contains("<HealthData") {
+    // Apple's export.xml opens with a DTD of some 7 KB: its `<!DOCTYPE HealthData` comes first.
+    if start.starts_with('<')
+        && (text.contains("<!DOCTYPE HealthData") || text.contains("<HealthData"))
+    {
         return Some(Format::AppleHealth);
     }
     if start.starts_with('{') && text.contains("\"resourceType\"") {
