@@ -33,6 +33,13 @@ pub(crate) enum StreamError {
     },
 }
 
+/// Where an array is: whether an element has been read (a `,` is due before the next), and
+/// whether its `]` has been.
+pub(crate) struct InArray {
+    after_element: bool,
+    closed: bool,
+}
+
 /// Values of a JSON stream, one at a time.
 pub(crate) struct JsonValues<R> {
     input: R,
@@ -44,11 +51,6 @@ pub(crate) struct JsonValues<R> {
     /// The line `buf[0]` is on, from 1. Lines are counted only when bytes leave the buffer,
     /// a run at a time: counted value by value, they were an eighth of the reading time.
     line_base: u64,
-    /// Inside a top-level array: whether an element has been read (a `,` is due before the
-    /// next), and whether its `]` has been.
-    in_array: bool,
-    after_element: bool,
-    done: bool,
     /// Whether a byte-order mark at the start has been looked for.
     bom_checked: bool,
 }
@@ -66,9 +68,6 @@ impl<R: Read> JsonValues<R> {
             end: 0,
             eof: false,
             line_base: 1,
-            in_array: false,
-            after_element: false,
-            done: false,
             bom_checked: false,
         }
     }
@@ -162,48 +161,64 @@ impl<R: Read> JsonValues<R> {
         }
     }
 
-    /// Consumes the top-level array's opening `[`; after it, [`JsonValues::next`] gives its
-    /// elements.
-    pub(crate) fn open_array(&mut self) -> Result<(), StreamError> {
+    /// Consumes `byte`, the next that is not whitespace, or says what was expected.
+    pub(crate) fn expect(&mut self, byte: u8, expected: &str) -> Result<(), StreamError> {
+        if self.peek()? == Some(byte) {
+            self.advance(1);
+            Ok(())
+        } else {
+            Err(self.shape(&format!("expected {expected}")))
+        }
+    }
+
+    /// Consumes an array's opening `[`; [`JsonValues::next_element`] gives its elements.
+    pub(crate) fn open_array(&mut self) -> Result<InArray, StreamError> {
         match self.peek()? {
             Some(b'[') => {
                 self.advance(1);
-                self.in_array = true;
-                Ok(())
+                Ok(InArray {
+                    after_element: false,
+                    closed: false,
+                })
             }
             _ => Err(self.shape("not a JSON array")),
         }
     }
 
-    /// The next value (or array element) as `T`; `None` at the end (of the stream, or of the
-    /// array).
-    pub(crate) fn next<T: DeserializeOwned>(&mut self) -> Result<Option<T>, StreamError> {
-        if self.done {
+    /// The array's next element as `T`; `None` once its `]` is read.
+    pub(crate) fn next_element<T: DeserializeOwned>(
+        &mut self,
+        array: &mut InArray,
+    ) -> Result<Option<T>, StreamError> {
+        if array.closed {
             return Ok(None);
         }
-        let next = self.peek()?;
-        if self.in_array {
-            match next {
-                None => return Err(self.shape("the file ends inside the array")),
-                Some(b']') => {
-                    self.advance(1);
-                    self.done = true;
-                    return Ok(None);
-                }
-                Some(b',') if self.after_element => {
-                    self.advance(1);
-                    if self.peek()?.is_none() {
-                        return Err(self.shape("the file ends inside the array"));
-                    }
-                }
-                Some(_) if self.after_element => {
-                    return Err(self.shape("expected `,` or `]` after an element"));
-                }
-                Some(_) => {}
+        match self.peek()? {
+            None => return Err(self.shape("the file ends inside an array")),
+            Some(b']') => {
+                self.advance(1);
+                array.closed = true;
+                return Ok(None);
             }
-        } else if next.is_none() {
-            self.done = true;
-            return Ok(None);
+            Some(b',') if array.after_element => {
+                self.advance(1);
+                if self.peek()?.is_none() {
+                    return Err(self.shape("the file ends inside an array"));
+                }
+            }
+            Some(_) if array.after_element => {
+                return Err(self.shape("expected `,` or `]` after an element"));
+            }
+            Some(_) => {}
+        }
+        array.after_element = true;
+        self.value().map(Some)
+    }
+
+    /// The value that starts at the next byte that is not whitespace, as `T`.
+    pub(crate) fn value<T: DeserializeOwned>(&mut self) -> Result<T, StreamError> {
+        if self.peek()?.is_none() {
+            return Err(self.shape("the file ends where a value was due"));
         }
         loop {
             let mut values = serde_json::Deserializer::from_slice(self.unparsed()).into_iter::<T>();
@@ -215,8 +230,7 @@ impl<R: Read> JsonValues<R> {
                 Some(Ok(value)) => {
                     let used = values.byte_offset();
                     self.advance(used);
-                    self.after_element = true;
-                    return Ok(Some(value));
+                    return Ok(value);
                 }
                 // The buffer ends inside the value: more, and again.
                 Some(Err(e)) if e.is_eof() && !self.eof => {
@@ -236,11 +250,11 @@ impl<R: Read> JsonValues<R> {
         }
     }
 
-    /// After the array: only whitespace may follow.
+    /// After the last value: only whitespace may follow.
     pub(crate) fn finish(&mut self) -> Result<(), StreamError> {
         match self.peek()? {
             None => Ok(()),
-            Some(_) => Err(self.shape("something follows the array")),
+            Some(_) => Err(self.shape("something follows the JSON")),
         }
     }
 }
@@ -277,9 +291,9 @@ mod tests {
             StreamError::Shape { line, problem } => format!("line {line}: {problem}"),
             StreamError::Value { line, error } => format!("line {line}: {error}"),
         };
-        values.open_array().map_err(said)?;
+        let mut elements = values.open_array().map_err(said)?;
         let mut out = Vec::new();
-        while let Some(v) = values.next().map_err(said)? {
+        while let Some(v) = values.next_element(&mut elements).map_err(said)? {
             out.push(v);
         }
         values.finish().map_err(said)?;
@@ -306,13 +320,13 @@ mod tests {
     fn a_file_that_is_not_one_whole_array_is_named_at_its_line() {
         for (json, problem) in [
             ("{\"a\": 1}", "line 1: not a JSON array"),
-            ("[{\"a\": 1}", "line 1: the file ends inside the array"),
+            ("[{\"a\": 1}", "line 1: the file ends inside an array"),
             (
                 "[{\"a\": 1} {\"b\": 2}]",
                 "line 1: expected `,` or `]` after an element",
             ),
-            ("[1,\n", "line 2: the file ends inside the array"),
-            ("[1] [2]", "line 1: something follows the array"),
+            ("[1,\n", "line 2: the file ends inside an array"),
+            ("[1] [2]", "line 1: something follows the JSON"),
         ] {
             assert_eq!(array(json, true), Err(problem.to_owned()), "{json}");
         }
@@ -328,9 +342,12 @@ mod tests {
         let mut values = JsonValues::new(Trickle(ndjson.as_bytes()));
         let mut read = Vec::new();
         let error = loop {
-            match values.next::<serde_json::Value>() {
-                Ok(Some(v)) => read.push(v["a"].as_u64()),
-                Ok(None) => panic!("the last line cannot be read"),
+            match values.peek() {
+                Ok(Some(_)) => {}
+                other => panic!("the last line cannot be read: {other:?}"),
+            }
+            match values.value::<serde_json::Value>() {
+                Ok(v) => read.push(v["a"].as_u64()),
                 Err(e) => break e,
             }
         };

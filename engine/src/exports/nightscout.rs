@@ -200,8 +200,8 @@ pub fn read_nightscout(input: impl Read, options: &ExportOptions) -> Result<Expo
             message: error.to_string(),
         },
     };
-    let mut entries = JsonValues::new(input);
-    entries.open_array().map_err(|e| match e {
+    let mut json = JsonValues::new(input);
+    let mut entries = json.open_array().map_err(|e| match e {
         StreamError::Shape { .. } => ExportError::NotThisFormat {
             source_name: options.source_name.clone(),
             format: Format::Nightscout,
@@ -209,12 +209,12 @@ pub fn read_nightscout(input: impl Read, options: &ExportOptions) -> Result<Expo
         },
         other => stream_error(other),
     })?;
-    while let Some(MaybeEntry(entry)) = entries.next().map_err(stream_error)? {
+    while let Some(MaybeEntry(entry)) = json.next_element(&mut entries).map_err(stream_error)? {
         state.report.rows += 1;
         let index = state.report.rows;
         state.take(index, entry)?;
     }
-    entries.finish().map_err(stream_error)?;
+    json.finish().map_err(stream_error)?;
     Ok(Export {
         readings: state.readings,
         apart: Vec::new(),

@@ -12,9 +12,11 @@
 
 mod codes;
 mod people;
+mod resource;
 
 pub use people::{Identifier, Person};
 
+use super::json_stream::{JsonValues, StreamError};
 use super::local_time::LocalClock;
 use super::{Export, ExportError, ExportOptions, ExportReport, Format};
 use crate::glucose::{Glucose, GlucoseValue};
@@ -23,8 +25,8 @@ use crate::reading::Reading;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use codes::{Hba1cUnit, Kind};
 use people::{Gathering, Subject};
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use resource::{Entry, IdentifierJson, Quantity, Reference, Resource};
+use serde::Deserialize;
 use std::io::Read;
 use std::str::FromStr;
 
@@ -80,29 +82,26 @@ pub fn read_fhir(input: impl Read, options: &ExportOptions) -> Result<FhirExport
         },
         gathering: Gathering::default(),
         clock: options.zone.map(LocalClock::new),
-        failed: None,
     };
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut json = JsonValues::new(input);
     let mut values = 0_u64;
-    // One value, or values one after another (NDJSON): `end` is `Ok` once only whitespace
-    // is left, and leaves the next value's first byte to be read when it is not.
-    while de.end().is_err() {
+    // One resource, or resources one after another (NDJSON).
+    while json.peek().map_err(|e| stream_error(options, e))?.is_some() {
         values += 1;
-        let read = TopSeed(&mut state).deserialize(&mut de);
-        if let Some(e) = state.failed.take() {
-            return Err(e);
-        }
-        read.map_err(|e| {
-            if values == 1 && state.report.rows == 0 && !e.is_io() {
-                options.not_this(Format::Fhir, format!("not FHIR JSON ({e})"))
-            } else {
-                ExportError::Read {
-                    source_name: options.source_name.clone(),
-                    line: e.line() as u64,
-                    message: e.to_string(),
+        if let Err(e) = read_resource(&mut json, &mut state) {
+            return Err(match e {
+                Stopped::Export(e) => e,
+                Stopped::Stream(StreamError::Shape { .. } | StreamError::Value { .. })
+                    if values == 1 && state.report.rows == 0 =>
+                {
+                    options.not_this(
+                        Format::Fhir,
+                        "not FHIR JSON (a resource is a JSON object with a resourceType)".into(),
+                    )
                 }
-            }
-        })?;
+                Stopped::Stream(e) => stream_error(options, e),
+            });
+        }
     }
     if values == 0 {
         return Err(options.not_this(Format::Fhir, "it is empty".into()));
@@ -117,157 +116,85 @@ pub fn read_fhir(input: impl Read, options: &ExportOptions) -> Result<FhirExport
     })
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Resource {
-    resource_type: Option<String>,
-    id: Option<String>,
-    status: Option<String>,
-    code: Option<CodeableConcept>,
-    value_quantity: Option<Quantity>,
-    data_absent_reason: Option<IgnoredAny>,
-    effective_date_time: Option<String>,
-    effective_instant: Option<String>,
-    effective_period: Option<Period>,
-    subject: Option<Reference>,
-    identifier: Option<Vec<IdentifierJson>>,
-    /// A Bundle's entries, where a Bundle is inside another (a top-level Bundle's are streamed).
-    entry: Option<Vec<Entry>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Entry {
-    full_url: Option<String>,
-    resource: Option<Resource>,
-}
-
-#[derive(Deserialize)]
-struct CodeableConcept {
-    coding: Option<Vec<Coding>>,
-}
-
-#[derive(Deserialize)]
-struct Coding {
-    system: Option<String>,
-    code: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Quantity {
-    value: Option<serde_json::Number>,
-    comparator: Option<String>,
-    unit: Option<String>,
-    code: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Period {
-    start: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Reference {
-    reference: Option<String>,
-    identifier: Option<IdentifierJson>,
-}
-
-#[derive(Deserialize)]
-struct IdentifierJson {
-    system: Option<String>,
-    value: Option<String>,
-}
-
-impl IdentifierJson {
-    fn into_identifier(self) -> Option<Identifier> {
-        Some(Identifier {
-            system: self.system,
-            value: self.value?,
-        })
-    }
-}
-
 struct State<'o> {
     options: &'o ExportOptions,
     report: ExportReport,
     gathering: Gathering,
     /// Places times written without an offset, when a zone was given.
     clock: Option<LocalClock>,
-    /// The resource that stopped the read, with why.
-    failed: Option<ExportError>,
 }
 
-/// A top-level value: a resource, whose `entry` (a Bundle's) is read element by element.
-struct TopSeed<'s, 'o>(&'s mut State<'o>);
+/// Why reading stopped: the export's own error, or the stream's.
+enum Stopped {
+    Export(ExportError),
+    Stream(StreamError),
+}
 
-impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
+impl From<StreamError> for Stopped {
+    fn from(e: StreamError) -> Self {
+        Self::Stream(e)
     }
 }
 
-impl<'de> Visitor<'de> for TopSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a FHIR resource (a JSON object with a resourceType)")
+impl From<ExportError> for Stopped {
+    fn from(e: ExportError) -> Self {
+        Self::Export(e)
     }
+}
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let state = self.0;
-        let mut fields = serde_json::Map::new();
-        let mut streamed = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "entry" {
-                map.next_value_seed(EntriesSeed(state))?;
-                streamed = true;
-            } else {
-                let value: serde_json::Value = map.next_value()?;
-                fields.insert(key, value);
+fn stream_error(options: &ExportOptions, e: StreamError) -> ExportError {
+    let (line, message) = match e {
+        StreamError::Io(e) => (0, e.to_string()),
+        StreamError::Shape { line, problem } => (line, problem),
+        StreamError::Value { line, error } => (line, error.to_string()),
+    };
+    ExportError::Read {
+        source_name: options.source_name.clone(),
+        line,
+        message,
+    }
+}
+
+/// One top-level resource, its fields read one by one: a Bundle's `entry` array is taken an
+/// entry at a time (an export of years is never held whole), the other fields kept to read
+/// the resource by once the object is closed.
+fn read_resource<R: Read>(json: &mut JsonValues<R>, state: &mut State<'_>) -> Result<(), Stopped> {
+    json.expect(b'{', "a resource (a JSON object)")?;
+    let mut fields = serde_json::Map::new();
+    let mut streamed = false;
+    let mut first = true;
+    loop {
+        match json.peek()? {
+            Some(b'}') => {
+                json.expect(b'}', "`}`")?;
+                break;
             }
+            Some(b',') if !first => json.expect(b',', "`,`")?,
+            _ if first => {}
+            _ => json.expect(b',', "`,` or `}` after a field")?,
         }
-        let is_bundle = fields.get("resourceType").and_then(|t| t.as_str()) == Some("Bundle");
-        if is_bundle || streamed {
-            return Ok(());
-        }
-        let resource = Resource::deserialize(serde_json::Value::Object(fields))
-            .map_err(serde::de::Error::custom)?;
-        if let Err(e) = state.take(None, resource) {
-            state.failed = Some(e);
-            return Err(serde::de::Error::custom("stopped"));
-        }
-        Ok(())
-    }
-}
-
-/// A Bundle's `entry` array, taken one entry at a time.
-struct EntriesSeed<'s, 'o>(&'s mut State<'o>);
-
-impl<'de> DeserializeSeed<'de> for EntriesSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a Bundle's entries")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let state = self.0;
-        while let Some(entry) = seq.next_element::<Entry>()? {
-            if let Err(e) = state.entry(entry) {
-                state.failed = Some(e);
-                return Err(serde::de::Error::custom("stopped"));
+        first = false;
+        let key: String = json.value()?;
+        json.expect(b':', "`:` after a field's name")?;
+        if key == "entry" {
+            let mut entries = json.open_array()?;
+            while let Some(entry) = json.next_element::<Entry>(&mut entries)? {
+                state.entry(entry)?;
             }
+            streamed = true;
+        } else {
+            let value: serde_json::Value = json.value()?;
+            fields.insert(key, value);
         }
-        Ok(())
     }
+    let is_bundle = fields.get("resourceType").and_then(|t| t.as_str()) == Some("Bundle");
+    if is_bundle || streamed {
+        return Ok(());
+    }
+    let resource = Resource::deserialize(serde_json::Value::Object(fields))
+        .map_err(|e| state.error(state.report.rows + 1, "resource", e.to_string()))?;
+    state.take(None, resource)?;
+    Ok(())
 }
 
 /// Statuses whose value stands: the result, as first given or as changed since.
