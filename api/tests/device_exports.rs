@@ -422,3 +422,41 @@ async fn a_finger_stick_sent_again_by_another_app_is_named_and_not_stored_unless
         db.cleanup().await;
     }
 }
+
+/// SiBionics' app writes an Excel workbook: sent as its bytes, it is told by its content (a zip
+/// archive) and read, its GMT offsets giving the instants.
+#[tokio::test]
+async fn a_sibionics_workbook_is_read_from_its_bytes_and_stored() {
+    let seed = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/corpus/device_exports/sibionics-export.xlsx"),
+    )
+    .unwrap();
+    for db in databases().await {
+        let w = world(&db).await;
+        let (status, body) = w
+            .call_bytes(
+                "POST",
+                "/v1/members/M1/readings/export",
+                "platform",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                seed.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", db.label);
+        assert_eq!(body["report"]["format"], "sibionics");
+        assert_eq!(
+            (
+                body["accepted"].clone(),
+                body["report"]["kept_as_hi"].clone()
+            ),
+            (json!(4), json!(2))
+        );
+        assert_eq!(
+            body["report"]["dropped"],
+            json!({ "times without a reading": 1 })
+        );
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}

@@ -416,3 +416,14 @@ fn the_published_cgm_ig_bundle_gives_its_one_reading_and_counts_its_seven_summar
     assert_eq!(data.readings[0].value.to_string(), "120 mg/dL");
     assert_eq!(data.readings[0].source, Source::Cgm);
 }
+
+#[test]
+fn every_format_is_written_in_reports_by_the_name_the_flag_takes() {
+    for format in Format::ALL {
+        assert_eq!(
+            serde_json::to_value(format).unwrap(),
+            serde_json::json!(format.name())
+        );
+        assert_eq!(Format::parse(format.name()), Ok(format));
+    }
+}

@@ -122,6 +122,19 @@ impl World {
         content_type: &str,
         body: String,
     ) -> (StatusCode, Value) {
+        self.call_bytes(method, uri, key, content_type, body.into_bytes())
+            .await
+    }
+
+    /// [`World::call_raw`] with a body that need not be text (a workbook, say).
+    pub async fn call_bytes(
+        &self,
+        method: &str,
+        uri: &str,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
         let req = Request::builder()
             .method(method)
             .uri(uri)

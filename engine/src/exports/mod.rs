@@ -32,9 +32,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A format a readings file may be in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// A format a readings file may be in. Written (in reports, in JSON) by the name
+/// `--readings-format` takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Format {
     /// `incentive`'s own CSV (product.md): `member_id`, `time` with its offset, a value column.
     IncentiveCsv,
@@ -92,6 +92,12 @@ impl Format {
                     names.join(", ")
                 )
             })
+    }
+}
+
+impl Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 
