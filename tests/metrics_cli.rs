@@ -573,3 +573,43 @@ fn a_fhir_bundle_about_two_patients_gives_each_their_own_metrics_by_the_identifi
         stderr(&unknown)
     );
 }
+
+/// Every format the product reads is told by its content, whatever the file is called, and
+/// read by `metrics` (the fuzz seeds: one small file of each, in each vendor's layout); what
+/// its reader kept is said on standard error, under the format's name.
+#[test]
+fn a_file_of_every_format_is_told_by_its_content_and_read() {
+    for (seed, format, kept) in [
+        ("apple-health-export.xml", "apple-health", 4),
+        ("carelink-two-sections.csv", "carelink", 5),
+        ("dexcom-clarity-dst.csv", "dexcom-clarity", 4),
+        ("fhir-bundle.json", "fhir", 2),
+        ("libreview-us.csv", "libreview", 3),
+        ("nightscout-entries.json", "nightscout", 4),
+        ("sibionics-export.xlsx", "sibionics", 4),
+    ] {
+        let path = repo(&format!("fuzz/corpus/device_exports/{seed}"));
+        let out = incentive(
+            &[
+                "metrics",
+                "--readings",
+                path.to_str().unwrap(),
+                "--tz",
+                "Europe/Berlin",
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{seed}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!(": {format}: ")),
+            "{seed}: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains(&format!("rows: {kept} kept")),
+            "{seed}: {}",
+            stderr(&out)
+        );
+        assert_eq!(stdout_json(&out).as_array().unwrap().len(), 1, "{seed}");
+    }
+}

@@ -235,8 +235,8 @@ macro_rules! keyed {
 
 fn openapi_router() -> OpenApiRouter<AppState> {
     use routes::{
-        audit, device_exports, evaluations, health, ledger, members, payouts, policies,
-        settings, simulations, uploads,
+        audit, device_exports, evaluations, health, ledger, members, payouts, policies, settings,
+        simulations, uploads,
     };
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(health::healthz))

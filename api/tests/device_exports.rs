@@ -423,39 +423,45 @@ async fn a_finger_stick_sent_again_by_another_app_is_named_and_not_stored_unless
     }
 }
 
-/// SiBionics' app writes an Excel workbook: sent as its bytes, it is told by its content (a zip
-/// archive) and read, its GMT offsets giving the instants.
+/// SiBionics' app writes an Excel workbook and Apple's Health app an XML export: sent as their
+/// bytes, each is told by its content and read (the fuzz seeds: one small file of each).
 #[tokio::test]
-async fn a_sibionics_workbook_is_read_from_its_bytes_and_stored() {
-    let seed = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../fuzz/corpus/device_exports/sibionics-export.xlsx"),
-    )
-    .unwrap();
+async fn a_sibionics_workbook_and_an_apple_health_export_are_read_from_their_bytes() {
     for db in databases().await {
         let w = world(&db).await;
-        let (status, body) = w
-            .call_bytes(
-                "POST",
-                "/v1/members/M1/readings/export",
-                "platform",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                seed.clone(),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{}: {body}", db.label);
-        assert_eq!(body["report"]["format"], "sibionics");
-        assert_eq!(
+        for (seed, content_type, format, accepted) in [
             (
-                body["accepted"].clone(),
-                body["report"]["kept_as_hi"].clone()
+                "sibionics-export.xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "sibionics",
+                4,
             ),
-            (json!(4), json!(2))
-        );
-        assert_eq!(
-            body["report"]["dropped"],
-            json!({ "times without a reading": 1 })
-        );
+            (
+                "apple-health-export.xml",
+                "application/xml",
+                "apple-health",
+                4,
+            ),
+        ] {
+            let bytes = std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../fuzz/corpus/device_exports")
+                    .join(seed),
+            )
+            .unwrap();
+            let (status, body) = w
+                .call_bytes(
+                    "POST",
+                    "/v1/members/M1/readings/export",
+                    "platform",
+                    content_type,
+                    bytes,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{}: {seed}: {body}", db.label);
+            assert_eq!(body["report"]["format"], format);
+            assert_eq!(body["accepted"], accepted, "{seed}: {body}");
+        }
         w.store.close().await;
         db.cleanup().await;
     }

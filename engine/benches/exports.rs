@@ -22,17 +22,26 @@
 //! - `nightscout_api_entries`: the same readings with every field Nightscout's API writes in
 //!   the published sample (`_id`, `direction`, `sessionStartDate`, `sysTime` …), pretty-printed
 //!   as the API returns them: what a real export costs the reader.
+//! - `apple_health`: `read_apple_health` over an `export.xml` in Apple's layout (the
+//!   declaration, a DOCTYPE with the part of Apple's internal DTD that declares records — the
+//!   whole DTD is 7 KB, read once, so it does not weigh on the rate —, `<ExportDate>`, `<Me>`),
+//!   then one `<Record type="HKQuantityTypeIdentifierBloodGlucose" …/>` per reading with the
+//!   attributes Apple writes for a sensor's reading (`sourceName`, `sourceVersion`, `unit`,
+//!   `creationDate`, `startDate`, `endDate`, `value`; times with Berlin's offset). The file is
+//!   4.7 times the bytes of the product's CSV for the same readings.
 //!
 //! Memory: divan cannot show a reader's peak heap, so it is argued, not measured, here. Every
 //! reader streams: the CSV readers take one record at a time from the `csv` crate (a buffer of
 //! 8 KiB and the record being read), Nightscout takes one array element at a time from
-//! `serde_json`'s reader. What stays is what is kept: the product's reader 22 bytes per reading
-//! in columns (`Readings`), the export readers a `Vec<Reading>` of `size_of::<Reading>()` bytes
-//! per reading (printed at start-up). The exception is LibreView: it holds each glucose row's
-//! time and value text (a `String` each, plus the line and the kind) until the whole file has
-//! been seen, because the file's date order may only show in a later row: its peak is about
-//! three times the others' per reading (measured once: BENCHMARKS.md, section 9), growing with
-//! the glucose rows, not with the file's other bytes, but above the file's own size.
+//! `serde_json`'s reader, Apple Health one XML event at a time from `quick-xml` (a 64 KiB input
+//! buffer and the tag being read, capped at 1 MiB). What stays is what is kept: the product's
+//! reader 22 bytes per reading in columns (`Readings`), the export readers a `Vec<Reading>` of
+//! `size_of::<Reading>()` bytes per reading (printed at start-up). The exception is LibreView:
+//! it holds each glucose row's time and value text (a `String` each, plus the line and the
+//! kind) until the whole file has been seen, because the file's date order may only show in a
+//! later row: its peak is about three times the others' per reading (measured once:
+//! BENCHMARKS.md, section 9), growing with the glucose rows, not with the file's other bytes,
+//! but above the file's own size.
 
 #![allow(
     clippy::panic,
@@ -44,7 +53,8 @@ use chrono_tz::Europe::Berlin;
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{Bencher, black_box};
 use incentive_engine::exports::{
-    DateOrder, Export, ExportOptions, read_dexcom_clarity, read_libreview, read_nightscout,
+    DateOrder, Export, ExportOptions, read_apple_health, read_dexcom_clarity, read_libreview,
+    read_nightscout,
 };
 use incentive_engine::ingest::{CsvOptions, read_readings_csv};
 use incentive_engine::{MG_DL_PER_MMOL_L, Reading};
@@ -64,6 +74,7 @@ fn main() {
         ("libreview", &files.libreview),
         ("nightscout", &files.nightscout),
         ("nightscout_api_entries", &files.nightscout_api_entries),
+        ("apple_health", &files.apple_health),
     ] {
         eprintln!(
             "{name}: {} bytes, {:.1} bytes per reading",
@@ -115,6 +126,7 @@ struct Files {
     libreview: Vec<u8>,
     nightscout: Vec<u8>,
     nightscout_api_entries: Vec<u8>,
+    apple_health: Vec<u8>,
 }
 
 static FILES: LazyLock<Files> = LazyLock::new(|| {
@@ -125,6 +137,7 @@ static FILES: LazyLock<Files> = LazyLock::new(|| {
         libreview: libreview(&readings),
         nightscout: nightscout(&readings),
         nightscout_api_entries: nightscout_api_entries(&readings),
+        apple_health: apple_health(&readings),
         readings,
     }
 });
@@ -202,6 +215,40 @@ fn nightscout_api_entries(r: &Synthetic) -> Vec<u8> {
         );
     }
     out.push_str("\n]\n");
+    out.into_bytes()
+}
+
+/// Apple Health's `export.xml`: its head, then one glucose record per reading as a sensor's app
+/// writes them to Health (created three hours after the reading, as Dexcom's are).
+fn apple_health(r: &Synthetic) -> Vec<u8> {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <!DOCTYPE HealthData [\n\
+         <!-- HealthKit Export Version: 14 -->\n\
+         <!ELEMENT HealthData (ExportDate,Me,(Record|Correlation|Workout|ActivitySummary|ClinicalRecord|Audiogram|VisionPrescription)*)>\n\
+         <!ATTLIST HealthData\n  locale CDATA #REQUIRED\n>\n\
+         <!ELEMENT ExportDate EMPTY>\n\
+         <!ATTLIST ExportDate\n  value CDATA #REQUIRED\n>\n\
+         <!ELEMENT Record ((MetadataEntry|HeartRateVariabilityMetadataList)*)>\n\
+         <!ATTLIST Record\n  type          CDATA #REQUIRED\n  unit          CDATA #IMPLIED\n  value         CDATA #IMPLIED\n  sourceName    CDATA #REQUIRED\n  sourceVersion CDATA #IMPLIED\n  device        CDATA #IMPLIED\n  creationDate  CDATA #IMPLIED\n  startDate     CDATA #REQUIRED\n  endDate       CDATA #REQUIRED\n>\n\
+         <!ELEMENT MetadataEntry EMPTY>\n\
+         <!ATTLIST MetadataEntry\n  key   CDATA #REQUIRED\n  value CDATA #REQUIRED\n>\n\
+         ]>\n\
+         <HealthData locale=\"de_DE\">\n \
+         <ExportDate value=\"2025-12-14 10:23:00 +0100\"/>\n \
+         <Me HKCharacteristicTypeIdentifierDateOfBirth=\"1980-01-01\" HKCharacteristicTypeIdentifierBiologicalSex=\"HKBiologicalSexNotSet\" HKCharacteristicTypeIdentifierBloodType=\"HKBloodTypeNotSet\" HKCharacteristicTypeIdentifierFitzpatrickSkinType=\"HKFitzpatrickSkinTypeNotSet\" HKCharacteristicTypeIdentifierCardioFitnessMedicationsUse=\"None\"/>\n",
+    );
+    for (t, v) in r.times.iter().zip(&r.mg_dl) {
+        let at = t.with_timezone(&Berlin).format("%Y-%m-%d %H:%M:%S %z");
+        let created = (*t + TimeDelta::hours(3))
+            .with_timezone(&Berlin)
+            .format("%Y-%m-%d %H:%M:%S %z");
+        let _ = writeln!(
+            out,
+            " <Record type=\"HKQuantityTypeIdentifierBloodGlucose\" sourceName=\"Dexcom G7\" sourceVersion=\"2.2.1\" unit=\"mg/dL\" creationDate=\"{created}\" startDate=\"{at}\" endDate=\"{at}\" value=\"{v}\"/>"
+        );
+    }
+    out.push_str("</HealthData>\n");
     out.into_bytes()
 }
 
@@ -304,5 +351,16 @@ fn nightscout_api_entries_reader(bencher: Bencher) {
         &FILES.nightscout_api_entries,
         &options(None),
         |b, o| read_nightscout(b, o),
+    );
+}
+
+#[divan::bench(name = "apple_health", sample_count = 30)]
+fn apple_health_reader(bencher: Bencher) {
+    bench_export(
+        bencher,
+        "apple_health",
+        &FILES.apple_health,
+        &options(None),
+        |b, o| read_apple_health(b, o),
     );
 }
