@@ -53,8 +53,8 @@ use chrono_tz::Europe::Berlin;
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{Bencher, black_box};
 use incentive_engine::exports::{
-    DateOrder, Export, ExportOptions, read_apple_health, read_dexcom_clarity, read_libreview,
-    read_nightscout,
+    DateOrder, Export, ExportOptions, Format, read, read_apple_health, read_dexcom_clarity,
+    read_libreview, read_nightscout,
 };
 use incentive_engine::ingest::{CsvOptions, read_readings_csv};
 use incentive_engine::{MG_DL_PER_MMOL_L, Reading};
@@ -75,6 +75,8 @@ fn main() {
         ("nightscout", &files.nightscout),
         ("nightscout_api_entries", &files.nightscout_api_entries),
         ("apple_health", &files.apple_health),
+        ("fhir_bundle", &files.fhir_bundle),
+        ("fhir_ndjson", &files.fhir_ndjson),
     ] {
         eprintln!(
             "{name}: {} bytes, {:.1} bytes per reading",
@@ -127,6 +129,8 @@ struct Files {
     nightscout: Vec<u8>,
     nightscout_api_entries: Vec<u8>,
     apple_health: Vec<u8>,
+    fhir_bundle: Vec<u8>,
+    fhir_ndjson: Vec<u8>,
 }
 
 static FILES: LazyLock<Files> = LazyLock::new(|| {
@@ -138,6 +142,8 @@ static FILES: LazyLock<Files> = LazyLock::new(|| {
         nightscout: nightscout(&readings),
         nightscout_api_entries: nightscout_api_entries(&readings),
         apple_health: apple_health(&readings),
+        fhir_bundle: fhir_bundle(&readings),
+        fhir_ndjson: fhir_ndjson(&readings),
         readings,
     }
 });
@@ -252,6 +258,42 @@ fn apple_health(r: &Synthetic) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// One sensor reading as the HL7 CGM IG writes it (`cgm-sensor-reading-mass-per-volume`).
+fn fhir_observation(i: usize, t: &DateTime<Utc>, v: u32) -> String {
+    format!(
+        r#"{{"resourceType":"Observation","id":"cgm-{i}","status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}}]}}],"code":{{"coding":[{{"system":"http://loinc.org","code":"99504-3","display":"Glucose [Mass/volume] in Interstitial fluid"}}]}},"subject":{{"reference":"Patient/patientExample"}},"effectiveDateTime":"{}","valueQuantity":{{"value":{v},"unit":"mg/dl","system":"http://unitsofmeasure.org","code":"mg/dL"}}}}"#,
+        t.format("%Y-%m-%dT%H:%M:%SZ")
+    )
+}
+
+/// The readings as the CGM IG's data-submission Bundle carries them: a transaction, each
+/// Observation an entry with its `fullUrl` and `request`, one entry a line.
+fn fhir_bundle(r: &Synthetic) -> Vec<u8> {
+    let mut out = String::from(
+        "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"timestamp\":\"2025-12-14T10:23:00Z\",\"entry\":[\n",
+    );
+    for (i, (t, v)) in r.times.iter().zip(&r.mg_dl).enumerate() {
+        let sep = if i == 0 { "" } else { ",\n" };
+        let _ = write!(
+            out,
+            "{sep}{{\"fullUrl\":\"urn:uuid:cgm-{i}\",\"resource\":{},\"request\":{{\"method\":\"POST\",\"url\":\"Observation\"}}}}",
+            fhir_observation(i, t, *v)
+        );
+    }
+    out.push_str("\n]}\n");
+    out.into_bytes()
+}
+
+/// The readings as FHIR bulk data writes them: NDJSON, one Observation a line.
+fn fhir_ndjson(r: &Synthetic) -> Vec<u8> {
+    let mut out = String::new();
+    for (i, (t, v)) in r.times.iter().zip(&r.mg_dl).enumerate() {
+        out.push_str(&fhir_observation(i, t, *v));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
 fn options(date_order: Option<DateOrder>) -> ExportOptions {
     ExportOptions {
         source_name: "bench".into(),
@@ -362,5 +404,27 @@ fn apple_health_reader(bencher: Bencher) {
         &FILES.apple_health,
         &options(None),
         |b, o| read_apple_health(b, o),
+    );
+}
+
+#[divan::bench(name = "fhir_bundle", sample_count = 30)]
+fn fhir_bundle_reader(bencher: Bencher) {
+    bench_export(
+        bencher,
+        "fhir_bundle",
+        &FILES.fhir_bundle,
+        &options(None),
+        |b, o| read(Format::Fhir, b, o),
+    );
+}
+
+#[divan::bench(name = "fhir_ndjson", sample_count = 30)]
+fn fhir_ndjson_reader(bencher: Bencher) {
+    bench_export(
+        bencher,
+        "fhir_ndjson",
+        &FILES.fhir_ndjson,
+        &options(None),
+        |b, o| read(Format::Fhir, b, o),
     );
 }

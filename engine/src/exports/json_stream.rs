@@ -161,6 +161,13 @@ impl<R: Read> JsonValues<R> {
         }
     }
 
+    /// At least `n` of the bytes not yet parsed (fewer only at the stream's end), not
+    /// consumed: to look at what a value is before choosing how to read it.
+    pub(crate) fn lookahead(&mut self, n: usize) -> Result<&[u8], StreamError> {
+        while self.end - self.at < n && self.fill()? {}
+        Ok(self.unparsed())
+    }
+
     /// Consumes `byte`, the next that is not whitespace, or says what was expected.
     pub(crate) fn expect(&mut self, byte: u8, expected: &str) -> Result<(), StreamError> {
         if self.peek()? == Some(byte) {

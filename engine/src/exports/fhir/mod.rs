@@ -26,7 +26,6 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use codes::{Hba1cUnit, Kind};
 use people::{Gathering, Subject};
 use resource::{Entry, IdentifierJson, Quantity, Reference, Resource};
-use serde::Deserialize;
 use std::io::Read;
 use std::str::FromStr;
 
@@ -156,11 +155,21 @@ fn stream_error(options: &ExportOptions, e: StreamError) -> ExportError {
 }
 
 /// One top-level resource, its fields read one by one: a Bundle's `entry` array is taken an
-/// entry at a time (an export of years is never held whole), the other fields kept to read
-/// the resource by once the object is closed.
+/// entry at a time (an export of years is never held whole), the other fields kept as their
+/// text, to read the resource from once the object is closed (as text, not as
+/// `serde_json::Value` trees: bulk data's NDJSON is millions of small resources).
 fn read_resource<R: Read>(json: &mut JsonValues<R>, state: &mut State<'_>) -> Result<(), Stopped> {
+    // Most resources say what they are first: one that is not a Bundle is read whole, at once.
+    if resource_type_first(json.lookahead(RESOURCE_TYPE_LOOKAHEAD_BYTES)?)
+        .is_some_and(|t| t != b"Bundle")
+    {
+        let resource: Resource = json.value()?;
+        state.take(None, resource)?;
+        return Ok(());
+    }
     json.expect(b'{', "a resource (a JSON object)")?;
-    let mut fields = serde_json::Map::new();
+    let mut fields = String::from("{");
+    let mut is_bundle = false;
     let mut streamed = false;
     let mut first = true;
     loop {
@@ -183,18 +192,41 @@ fn read_resource<R: Read>(json: &mut JsonValues<R>, state: &mut State<'_>) -> Re
             }
             streamed = true;
         } else {
-            let value: serde_json::Value = json.value()?;
-            fields.insert(key, value);
+            let value: Box<serde_json::value::RawValue> = json.value()?;
+            if key == "resourceType" {
+                is_bundle = value.get() == "\"Bundle\"";
+            }
+            if fields.len() > 1 {
+                fields.push(',');
+            }
+            // INVARIANT: a String's JSON is always written.
+            fields.push_str(&serde_json::to_string(&key).unwrap_or_default());
+            fields.push(':');
+            fields.push_str(value.get());
         }
     }
-    let is_bundle = fields.get("resourceType").and_then(|t| t.as_str()) == Some("Bundle");
+    fields.push('}');
     if is_bundle || streamed {
         return Ok(());
     }
-    let resource = Resource::deserialize(serde_json::Value::Object(fields))
+    let resource = serde_json::from_str::<Resource>(&fields)
         .map_err(|e| state.error(state.report.rows + 1, "resource", e.to_string()))?;
     state.take(None, resource)?;
     Ok(())
+}
+
+/// Bytes looked at for a resource's leading `"resourceType"`.
+const RESOURCE_TYPE_LOOKAHEAD_BYTES: usize = 256;
+
+/// The resource type of `{"resourceType": "…"` at the start of `bytes`, as written.
+fn resource_type_first(bytes: &[u8]) -> Option<&[u8]> {
+    let trim = |b: &[u8]| -> usize { b.iter().take_while(|c| c.is_ascii_whitespace()).count() };
+    let mut rest = bytes.strip_prefix(b"{")?;
+    rest = rest.get(trim(rest)..)?.strip_prefix(b"\"resourceType\"")?;
+    rest = rest.get(trim(rest)..)?.strip_prefix(b":")?;
+    rest = rest.get(trim(rest)..)?.strip_prefix(b"\"")?;
+    let end = rest.iter().position(|c| *c == b'"' || *c == b'\\')?;
+    rest.get(..end)
 }
 
 /// Statuses whose value stands: the result, as first given or as changed since.
