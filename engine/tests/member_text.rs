@@ -8,7 +8,8 @@ mod common;
 use incentive_engine::Period;
 use incentive_engine::locale::{ENGINE_LOCALES, ENGINE_MESSAGES};
 use incentive_engine::policy::{
-    Decision, EvaluationInput, History, MemberProfile, Package, PolicySource, SourceFile, load,
+    Decision, EvaluationError, EvaluationInput, History, MemberProfile, Package, PolicySource,
+    SourceFile, load,
 };
 use incentive_engine::readings::Readings;
 use proptest::prelude::*;
@@ -248,6 +249,15 @@ fn a_bad_reason_fails_the_evaluation_naming_the_id_or_argument() {
         err.contains("gave a reason of 1102 bytes; each is at most 1024 (decision_text_bytes_max)"),
         "{err}"
     );
+    // Named where the script made it: `reason(` on line 2.
+    match reason_error_of(&long) {
+        EvaluationError::BadDecision {
+            line: Some(2),
+            column: Some(c),
+            ..
+        } => assert!(c > 20, "column {c}"),
+        other => panic!("not placed at the reason: {other:?}"),
+    }
     for (call, want) in [
         (
             "reason(\"1\" + \"st\")",
@@ -268,6 +278,10 @@ fn a_bad_reason_fails_the_evaluation_naming_the_id_or_argument() {
 
 /// What evaluating member M1 under a plan whose reason is `call` fails with.
 fn reason_error(call: &str) -> String {
+    reason_error_of(call).to_string()
+}
+
+fn reason_error_of(call: &str) -> EvaluationError {
     let manifest = common::manifest("bad", "monthly", "");
     let rules = format!(
         "fn decide(record, member, history) {{\n    let r = if member.id == \"M1\" {{ {call} }} else {{ \"ok\" }};\n    #{{ reward: 0, reasons: [r] }}\n}}\n"
@@ -290,7 +304,6 @@ fn reason_error(call: &str) -> String {
             history: &History::default(),
         })
         .unwrap_err()
-        .to_string()
 }
 
 #[test]

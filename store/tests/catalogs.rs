@@ -34,10 +34,7 @@ async fn a_draft_stored_again_with_a_corrected_translation_is_shown_with_it() {
                     p.catalogs.line(
                         zh,
                         &incentive_engine::policy::Line::Message(
-                            incentive_engine::policy::Message {
-                                id: "policy-name".into(),
-                                args: Default::default(),
-                            },
+                            incentive_engine::policy::Message::named("policy-name".into()),
                         ),
                     ),
                 )

@@ -636,10 +636,10 @@ pub fn apply_caps(
 
 /// An explanation line: a message and its arguments, as `reason(…)` and the engine make them.
 fn message<const N: usize>(id: &str, args: [(&str, String); N]) -> Line {
-    Line::Message(Message {
-        id: id.to_owned(),
-        args: Args::new(args.map(|(k, v)| (k.to_owned(), v))),
-    })
+    Line::Message(Message::new(
+        id.to_owned(),
+        Args::new(args.map(|(k, v)| (k.to_owned(), v))),
+    ))
 }
 
 /// A zero premium adjustment through the premium limits (the plan has none), as the engine

@@ -85,10 +85,7 @@ impl Catalogs {
 
     /// [`Catalogs::member_view`] of a stored decision.
     pub fn member_view_of(&self, index: usize, d: &Shows) -> MemberView {
-        let title_message = Message {
-            id: "policy-name".into(),
-            args: Default::default(),
-        };
+        let title_message = Message::engine("policy-name", &[]);
         let (name, missing) = self.message(index, &title_message);
         let name = if missing.is_empty() {
             name
@@ -113,14 +110,7 @@ impl Catalogs {
             // script wrote it.
             let id = format!("tier-{t}");
             let shown = if is_identifier(&id) && self.has(index, &id) {
-                self.message(
-                    index,
-                    &Message {
-                        id,
-                        args: Default::default(),
-                    },
-                )
-                .0
+                self.message(index, &Message::named(id)).0
             } else {
                 t.clone()
             };

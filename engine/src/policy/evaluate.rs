@@ -575,13 +575,13 @@ impl Policy {
             .into_iter()
             .map(|item| {
                 let type_name = item.type_name();
-                let (line, bytes) = match item.try_cast_result::<Message>() {
+                let (line, bytes, made_at) = match item.try_cast_result::<Message>() {
                     Ok(m) => {
-                        let bytes = m.bytes();
-                        (Line::Message(m), bytes)
+                        let (bytes, made_at) = (m.bytes(), m.made_at);
+                        (Line::Message(m), bytes, made_at)
                     }
                     Err(item) => match item.into_immutable_string() {
-                        Ok(t) => (Line::Text(t.to_string()), t.len()),
+                        Ok(t) => (Line::Text(t.to_string()), t.len(), None),
                         Err(_) => {
                             return Err(self.bad(format!(
                                 "field `reasons` must hold texts and reason(…) messages, not {type_name}"
@@ -590,10 +590,20 @@ impl Policy {
                     },
                 };
                 if bytes > limits.decision_text_bytes_max {
-                    return Err(self.bad(format!(
+                    let problem = format!(
                         "gave a reason of {bytes} bytes; each is at most {} (decision_text_bytes_max)",
                         limits.decision_text_bytes_max
-                    )));
+                    );
+                    // A message too long is named where the script made it.
+                    return Err(match made_at {
+                        Some((line, column)) => EvaluationError::BadDecision {
+                            policy: self.manifest.id.clone(),
+                            problem,
+                            line: Some(line),
+                            column: Some(column),
+                        },
+                        None => self.bad(problem),
+                    });
                 }
                 Ok(line)
             })

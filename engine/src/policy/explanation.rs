@@ -3,7 +3,7 @@
 //! package's and the engine's Fluent catalogs when a decision is shown (crate::locale), in
 //! the member's language, so correcting a translation never changes a decision's bytes or hash.
 
-use rhai::{Dynamic, EvalAltResult, ImmutableString, Map};
+use rhai::{Dynamic, EvalAltResult, ImmutableString, Map, NativeCallContext};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -24,13 +24,25 @@ pub enum Line {
 
 /// A message id and its arguments. Each argument is kept as text: a number as its decimal
 /// digits (exactly as the rules computed it), so the stored bytes never depend on a locale.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Message {
     pub id: String,
     #[serde(default, skip_serializing_if = "Args::is_empty")]
     pub args: Args,
+    /// Where in rules.rhai the script made it (`reason(…)`'s line and column), for an error
+    /// about it: not part of the message, never stored or compared.
+    #[serde(skip)]
+    pub(crate) made_at: Option<(usize, usize)>,
 }
+
+impl PartialEq for Message {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.args == other.args
+    }
+}
+
+impl Eq for Message {}
 
 /// A message's arguments by name, in name order. A sorted list rather than a map: a
 /// simulation holds a chunk's decisions at once, and a map's node is some 500 bytes for the
@@ -68,6 +80,20 @@ impl<'de> Deserialize<'de> for Args {
 
 impl Message {
     /// An engine message; its arguments are the engine's own, never a member's text.
+    /// A message without arguments.
+    pub fn named(id: String) -> Self {
+        Self::new(id, Args::default())
+    }
+
+    /// A message and its arguments.
+    pub fn new(id: String, args: Args) -> Self {
+        Self {
+            id,
+            args,
+            made_at: None,
+        }
+    }
+
     pub(crate) fn engine(id: &'static str, args: &[(&'static str, String)]) -> Self {
         Self {
             id: id.to_owned(),
@@ -79,6 +105,7 @@ impl Message {
                 pairs.sort();
                 Args(pairs)
             },
+            made_at: None,
         }
     }
 
@@ -127,13 +154,22 @@ fn refuse(problem: String) -> Box<EvalAltResult> {
 }
 
 /// `reason("fasting-share")`: a message without arguments.
-pub(crate) fn reason(id: ImmutableString) -> Result<Message, Box<EvalAltResult>> {
-    reason_with(id, Map::new())
+pub(crate) fn reason(
+    ctx: NativeCallContext,
+    id: ImmutableString,
+) -> Result<Message, Box<EvalAltResult>> {
+    reason_with(ctx, id, Map::new())
 }
 
 /// `reason("fasting-share", #{ share: 85.7, readings: 14 })`: a message and its arguments,
 /// each a number, a text or true/false.
-pub(crate) fn reason_with(id: ImmutableString, args: Map) -> Result<Message, Box<EvalAltResult>> {
+pub(crate) fn reason_with(
+    ctx: NativeCallContext,
+    id: ImmutableString,
+    args: Map,
+) -> Result<Message, Box<EvalAltResult>> {
+    let at = ctx.call_position();
+    let made_at = at.line().zip(at.position());
     if !is_identifier(&id) {
         return Err(refuse(format!(
             "reason(\"{}\"): a message id is a letter then letters, digits, `_` or `-`, at most {MESSAGE_NAME_BYTES_MAX} bytes (as in locales/*.ftl)",
@@ -172,6 +208,7 @@ pub(crate) fn reason_with(id: ImmutableString, args: Map) -> Result<Message, Box
     Ok(Message {
         id: id.to_string(),
         args: Args(out),
+        made_at,
     })
 }
 

@@ -599,8 +599,14 @@ fn table_key(t: &StepTable, key: Dynamic) -> Result<Key, Box<EvalAltResult>> {
 /// of the package's catalogs (locales/*.ftl), shown in the member's language.
 fn register_reasons(engine: &mut Engine) {
     engine.register_type_with_name::<super::explanation::Message>("Reason");
-    engine.register_fn("reason", super::explanation::reason);
-    engine.register_fn("reason", super::explanation::reason_with);
+    // Volatile: the optimizer would otherwise make a reason of constant arguments before the
+    // script runs, and the message would not know where in rules.rhai it was made.
+    rhai::FuncRegistration::new("reason")
+        .with_volatility(true)
+        .register_into_engine(engine, super::explanation::reason);
+    rhai::FuncRegistration::new("reason")
+        .with_volatility(true)
+        .register_into_engine(engine, super::explanation::reason_with);
     engine.register_fn("to_string", |m: &mut super::explanation::Message| {
         super::explanation::Line::Message(m.clone()).plain()
     });
