@@ -32,3 +32,22 @@ pub fn accepted_languages(header: &str) -> Vec<String> {
         .map(|l| l.to_string())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_accept_language_header_of_many_languages_is_weighed_only_for_its_first_sixteen() {
+        let many: Vec<String> = (b'a'..=b'z')
+            .flat_map(|a| [format!("{}a", a as char), format!("{}b", a as char)])
+            .take(40)
+            .collect();
+        let header = format!("{}, zh-CN;q=0.1", many.join(", "));
+        let accepted = accepted_languages(&header);
+        assert_eq!(accepted.len(), ACCEPTED_LANGUAGES_MAX);
+        // Chinese, 41st, is passed over rather than read at the end of a header of any length.
+        assert!(!accepted.iter().any(|l| l == "zh-CN"), "{accepted:?}");
+        assert_eq!(accepted_languages("zh-CN, en;q=0.5"), ["zh-CN", "en"]);
+    }
+}
