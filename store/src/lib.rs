@@ -80,6 +80,9 @@ pub struct StoreOptions {
     /// Ledger entries `verify` reads from the database at a time, so a ledger of any length
     /// verifies in bounded memory (apart from the per-decision and per-account maps).
     pub verify_page_entries: i64,
+    /// Compiled policy versions kept at once (`policies::COMPILED_POLICIES_MAX` by default),
+    /// so drafts stored again and again cannot fill memory.
+    pub compiled_policies_max: usize,
 }
 
 impl Default for StoreOptions {
@@ -93,6 +96,7 @@ impl Default for StoreOptions {
             // Four decisions at the sandbox's budget; thousands of ordinary ones.
             payout_group_decide_ms_max: 1_000,
             verify_page_entries: 5_000,
+            compiled_policies_max: policies::COMPILED_POLICIES_MAX,
         }
     }
 }
@@ -127,6 +131,7 @@ pub(crate) struct Shared {
     pub(crate) payout_linger: std::time::Duration,
     pub(crate) payout_group_decide: std::time::Duration,
     pub(crate) verify_page_entries: i64,
+    pub(crate) compiled_policies_max: usize,
 }
 
 impl Shared {
@@ -167,6 +172,7 @@ impl Store {
                 options.payout_group_decide_ms_max.max(1),
             ),
             verify_page_entries: options.verify_page_entries.max(1),
+            compiled_policies_max: options.compiled_policies_max.max(1),
         });
         let (writer, jobs) = mpsc::channel(options.payout_queue_max.max(1));
         tokio::spawn(payout::run_writer(Arc::clone(&shared), jobs));

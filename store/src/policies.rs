@@ -379,7 +379,7 @@ pub(crate) async fn compiled_policy(
     }
     let policy = Arc::new(package.policy);
     let mut compiled = cache(shared)?;
-    if compiled.len() >= COMPILED_POLICIES_MAX {
+    if compiled.len() >= shared.compiled_policies_max {
         // Rare (every version of every tenant's policies, and each draft as stored): start
         // again rather than track use; a version evicted is compiled again when asked for.
         compiled.clear();
@@ -399,8 +399,16 @@ async fn load_off_runtime(
         .map_err(|e| StoreError::Corrupt(format!("loading a policy failed: {e}")))
 }
 
-/// Compiled policies the store keeps at once.
+/// Compiled policies the store keeps at once, unless `StoreOptions::compiled_policies_max`
+/// says otherwise.
 pub const COMPILED_POLICIES_MAX: usize = 1_024;
+
+impl crate::Store {
+    /// How many compiled policy versions the store holds now.
+    pub fn compiled_policies(&self) -> usize {
+        self.shared.compiled.lock().map_or(0, |c| c.len())
+    }
+}
 
 fn cache(
     shared: &crate::Shared,

@@ -220,3 +220,46 @@ async fn readings_for_a_member_not_enrolled_are_refused_and_duplicates_counted()
         db.cleanup().await;
     }
 }
+
+/// Compiled versions are kept up to `compiled_policies_max` (so drafts stored again and again
+/// cannot fill memory); past it the cache starts again, and a version it let go is compiled
+/// again, the same, when asked for.
+#[tokio::test]
+async fn compiled_versions_are_kept_up_to_their_limit_and_compiled_again_after() {
+    let db = sqlite_db().await;
+    let store = Store::open(
+        &db.url,
+        incentive_store::StoreOptions {
+            compiled_policies_max: 2,
+            ..options()
+        },
+    )
+    .await
+    .unwrap();
+    store.create_tenant(TENANT).await.unwrap();
+    let mut hashes = Vec::new();
+    for version in ["1.0.1", "1.0.2", "1.0.3"] {
+        let source = policy_with(PLAN, |m| {
+            m.replace("version = \"1.0.0\"", &format!("version = \"{version}\""))
+        });
+        store.put_policy(TENANT, &source).await.unwrap();
+        let compiled = store
+            .policy_version_compiled(TENANT, PLAN, version)
+            .await
+            .unwrap();
+        hashes.push(compiled.content_hash.clone());
+        assert!(
+            store.compiled_policies() <= 2,
+            "{}",
+            store.compiled_policies()
+        );
+    }
+    let again = store
+        .policy_version_compiled(TENANT, PLAN, "1.0.1")
+        .await
+        .unwrap();
+    assert_eq!(again.content_hash, hashes[0]);
+    assert!(store.compiled_policies() <= 2);
+    store.close().await;
+    db.cleanup().await;
+}

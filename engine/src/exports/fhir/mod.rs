@@ -59,11 +59,13 @@ impl FhirExport {
                     .join(", "),
             });
         }
+        // The first person's readings are moved, not copied: an export is mostly one person's.
+        let mut people = self.people.into_iter().map(|(_, export)| export);
         let mut out = Export {
             report: self.report,
-            ..Export::default()
+            ..people.next().unwrap_or_default()
         };
-        for (_, export) in self.people {
+        for export in people {
             out.readings.extend(export.readings);
             out.labs.extend(export.labs);
         }
