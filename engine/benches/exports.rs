@@ -3,32 +3,22 @@
 //!
 //! `cargo bench -p incentive-engine --bench exports`
 //!
-//! Every file is built in memory before divan starts, deterministic, and holds the same
-//! N = 100,000 sensor readings: one every 5 minutes from 2025-01-01T00:00:00Z (347 days, so
-//! both of Berlin's clock changes are in it), values in mg/dL from a daily triangle wave
-//! (70–190) plus LCG noise (±20), LibreView's in mmol/L with one decimal. Each benchmark reads
-//! the file's bytes (`&[u8]` is a `Read`) and counts items = readings, so divan prints
-//! readings per second; bytes are counted too. Before timing, each export reader's result is
-//! checked (N readings kept, at the instants written), and the product's (N accepted).
+//! Every file is built in memory before divan starts by the generators of `export_files.rs`
+//! (which describes the readings and each format): deterministic, and holding the same
+//! N = 100,000 sensor readings (347 days, so both of Berlin's clock changes are in it). Each
+//! benchmark reads the file's bytes (`&[u8]` is a `Read`) and counts items = readings, so divan
+//! prints readings per second; bytes are counted too. Before timing, each export reader's result
+//! is checked (N readings kept, at the instants written), and the product's (N accepted).
 //!
-//! - `incentive_csv`: `ingest::read_readings_csv` over the product's CSV
-//!   (`member_id,time,glucose_mg_dl,context,source`, RFC 3339 times with Berlin's offset).
-//! - `dexcom_clarity`: `read_dexcom_clarity` over Clarity's CSV (its exact header, the four
-//!   patient and device rows, then one `EGV` row per reading in Berlin local time).
-//! - `libreview`: `read_libreview` over LibreView's EU layout (a report line, the header, one
-//!   record type 0 row per reading, `DD-MM-YYYY HH:MM`), `--date-order dmy`.
-//! - `nightscout`: `read_nightscout` over a JSON array of
-//!   `{"type":"sgv","sgv":…,"date":…,"dateString":"…","utcOffset":0}`.
-//! - `nightscout_api_entries`: the same readings with every field Nightscout's API writes in
-//!   the published sample (`_id`, `direction`, `sessionStartDate`, `sysTime` …), pretty-printed
-//!   as the API returns them: what a real export costs the reader.
-//! - `apple_health`: `read_apple_health` over an `export.xml` in Apple's layout (the
-//!   declaration, a DOCTYPE with the part of Apple's internal DTD that declares records — the
-//!   whole DTD is 7 KB, read once, so it does not weigh on the rate —, `<ExportDate>`, `<Me>`),
-//!   then one `<Record type="HKQuantityTypeIdentifierBloodGlucose" …/>` per reading with the
-//!   attributes Apple writes for a sensor's reading (`sourceName`, `sourceVersion`, `unit`,
-//!   `creationDate`, `startDate`, `endDate`, `value`; times with Berlin's offset). The file is
-//!   4.7 times the bytes of the product's CSV for the same readings.
+//! - `incentive_csv`: `ingest::read_readings_csv` over the product's CSV.
+//! - `dexcom_clarity`: `read_dexcom_clarity` over Clarity's CSV.
+//! - `libreview`: `read_libreview` over LibreView's EU layout, `--date-order dmy`.
+//! - `nightscout`: `read_nightscout` over compact entries.
+//! - `nightscout_api_entries`: `read_nightscout` over the same readings with every field
+//!   Nightscout's API writes, pretty-printed: what a real export costs the reader.
+//! - `apple_health`: `read_apple_health` over an `export.xml` in Apple's layout.
+//! - `fhir_bundle`, `fhir_ndjson`: `exports::read` in `Format::Fhir` over the CGM IG's
+//!   data-submission Bundle and over bulk data's NDJSON.
 //!
 //! Memory: divan cannot show a reader's peak heap, so it is argued, not measured, here. Every
 //! reader streams: the CSV readers take one record at a time from the `csv` crate (a buffer of
@@ -48,17 +38,21 @@
     reason = "a bench whose setup is wrong must stop, not measure something else"
 )]
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+mod export_files;
+
 use chrono_tz::Europe::Berlin;
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{Bencher, black_box};
+use export_files::{
+    Synthetic, apple_health, dexcom_clarity, fhir_bundle, fhir_ndjson, incentive_csv, libreview,
+    nightscout, nightscout_api_entries, synthetic,
+};
+use incentive_engine::Reading;
 use incentive_engine::exports::{
     DateOrder, Export, ExportOptions, Format, read, read_apple_health, read_dexcom_clarity,
     read_libreview, read_nightscout,
 };
 use incentive_engine::ingest::{CsvOptions, read_readings_csv};
-use incentive_engine::{MG_DL_PER_MMOL_L, Reading};
-use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 fn main() {
@@ -90,36 +84,6 @@ fn main() {
 /// Readings in every file.
 const N: usize = 100_000;
 
-/// The synthetic readings: the instant of each and its value in mg/dL.
-struct Synthetic {
-    times: Vec<DateTime<Utc>>,
-    mg_dl: Vec<u32>,
-}
-
-fn synthetic() -> Synthetic {
-    let Some(start) = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single() else {
-        unreachable!("2025-01-01T00:00:00Z is a valid time")
-    };
-    let times = (0..N)
-        .map(|i| start + TimeDelta::minutes(5 * i as i64))
-        .collect();
-    // Knuth's MMIX LCG for the noise, as in benches/metrics.rs.
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mg_dl = (0..N)
-        .map(|i| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            // A day is 288 readings: up from 70 to 190 over 144 of them, then down again.
-            let step = (i % 288) as u32;
-            let wave = 70 + 120 * step.min(288 - step) / 144;
-            let noise = ((state >> 32) % 41) as u32;
-            wave + noise - 20
-        })
-        .collect();
-    Synthetic { times, mg_dl }
-}
-
 /// The same readings in every format.
 struct Files {
     readings: Synthetic,
@@ -134,164 +98,28 @@ struct Files {
 }
 
 static FILES: LazyLock<Files> = LazyLock::new(|| {
-    let readings = synthetic();
+    let readings = synthetic(N);
+    let r = &readings;
     Files {
-        incentive_csv: incentive_csv(&readings),
-        dexcom_clarity: dexcom_clarity(&readings),
-        libreview: libreview(&readings),
-        nightscout: nightscout(&readings),
-        nightscout_api_entries: nightscout_api_entries(&readings),
-        apple_health: apple_health(&readings),
-        fhir_bundle: fhir_bundle(&readings),
-        fhir_ndjson: fhir_ndjson(&readings),
+        incentive_csv: in_memory(|out| incentive_csv(r, out)),
+        dexcom_clarity: in_memory(|out| dexcom_clarity(r, out)),
+        libreview: in_memory(|out| libreview(r, out)),
+        nightscout: in_memory(|out| nightscout(r, out)),
+        nightscout_api_entries: in_memory(|out| nightscout_api_entries(r, out)),
+        apple_health: in_memory(|out| apple_health(r, 0, out)),
+        fhir_bundle: in_memory(|out| fhir_bundle(r, out)),
+        fhir_ndjson: in_memory(|out| fhir_ndjson(r, out)),
         readings,
     }
 });
 
-fn incentive_csv(r: &Synthetic) -> Vec<u8> {
-    let mut out = String::from("member_id,time,glucose_mg_dl,context,source\n");
-    for (t, v) in r.times.iter().zip(&r.mg_dl) {
-        let local = t.with_timezone(&Berlin).format("%Y-%m-%dT%H:%M:%S%:z");
-        let _ = writeln!(out, "M0000001,{local},{v},unknown,cgm");
+/// The bytes `write` writes.
+fn in_memory(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> Vec<u8> {
+    let mut out = Vec::new();
+    if let Err(e) = write(&mut out) {
+        panic!("writing a file in memory: {e}");
     }
-    out.into_bytes()
-}
-
-fn dexcom_clarity(r: &Synthetic) -> Vec<u8> {
-    let mut out = String::from(
-        "Index,Timestamp (YYYY-MM-DDThh:mm:ss),Event Type,Event Subtype,Patient Info,Device Info,Source Device ID,Glucose Value (mg/dL),Insulin Value (u),Carb Value (grams),Duration (hh:mm:ss),Glucose Rate of Change (mg/dL/min),Transmitter Time (Long Integer),Transmitter ID\n\
-         1,,FirstName,,Subject,,,,,,,,,\n\
-         2,,LastName,,2,,,,,,,,,\n\
-         3,,DateOfBirth,,1/1/80,,,,,,,,,\n\
-         4,,Device,,,Dexcom G6 Receiver,PG00000000,,,,,,,\n",
-    );
-    for (i, (t, v)) in r.times.iter().zip(&r.mg_dl).enumerate() {
-        let local = t.with_timezone(&Berlin).format("%Y-%m-%dT%H:%M:%S");
-        let transmitter_time = 7573 + 300 * i;
-        let _ = writeln!(
-            out,
-            "{},{local},EGV,,,,PG00000000,{v},,,,,{transmitter_time},38J902",
-            i + 5
-        );
-    }
-    out.into_bytes()
-}
-
-fn libreview(r: &Synthetic) -> Vec<u8> {
-    let mut out = String::from(
-        "Glucose Data,Generated on,13-12-2025 10:23 UTC,Generated by,Redacted Redacted\n\
-         Device,Serial Number,Device Timestamp,Record Type,Historic Glucose mmol/L,Scan Glucose mmol/L,Non-numeric Rapid-Acting Insulin,Rapid-Acting Insulin (units),Non-numeric Food,Carbohydrates (grams),Carbohydrates (servings),Non-numeric Long-Acting Insulin,Long-Acting Insulin Value (units),Notes,Strip Glucose mmol/L,Ketone mmol/L,Meal Insulin (units),Correction Insulin (units),User Change Insulin (units)\n",
-    );
-    for (t, v) in r.times.iter().zip(&r.mg_dl) {
-        let local = t.with_timezone(&Berlin).format("%d-%m-%Y %H:%M");
-        let mmol = f64::from(*v) / MG_DL_PER_MMOL_L;
-        let _ = writeln!(
-            out,
-            "FreeStyle LibreLink,00000000-0000-0000-0000-000000000000,{local},0,{mmol:.1},,,,,,,,,,,,,,"
-        );
-    }
-    out.into_bytes()
-}
-
-fn nightscout(r: &Synthetic) -> Vec<u8> {
-    let mut out = String::from("[");
-    for (i, (t, v)) in r.times.iter().zip(&r.mg_dl).enumerate() {
-        let sep = if i == 0 { "" } else { "," };
-        let _ = write!(
-            out,
-            "{sep}{{\"type\":\"sgv\",\"sgv\":{v},\"date\":{},\"dateString\":\"{}\",\"utcOffset\":0}}",
-            t.timestamp_millis(),
-            t.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
-        );
-    }
-    out.push(']');
-    out.into_bytes()
-}
-
-/// Entries with every field of the published API sample, pretty-printed as the API returns them.
-fn nightscout_api_entries(r: &Synthetic) -> Vec<u8> {
-    let mut out = String::from("[");
-    for (i, (t, v)) in r.times.iter().zip(&r.mg_dl).enumerate() {
-        let sep = if i == 0 { "" } else { "," };
-        let at = t.format("%Y-%m-%dT%H:%M:%S%.3fZ");
-        let _ = write!(
-            out,
-            "{sep}\n  {{\n    \"_id\": \"{i:08X}-82D7-49E4-B0C1-0DD0BFF92586\",\n    \"date\": {},\n    \"dateString\": \"{at}\",\n    \"glucose\": {v},\n    \"direction\": \"Flat\",\n    \"type\": \"sgv\",\n    \"sessionStartDate\": \"2024-12-30T14:10:28.450Z\",\n    \"sgv\": {v},\n    \"unfiltered\": {v},\n    \"uncalibrated\": {v},\n    \"utcOffset\": 0,\n    \"sysTime\": \"{at}\"\n  }}",
-            t.timestamp_millis(),
-        );
-    }
-    out.push_str("\n]\n");
-    out.into_bytes()
-}
-
-/// Apple Health's `export.xml`: its head, then one glucose record per reading as a sensor's app
-/// writes them to Health (created three hours after the reading, as Dexcom's are).
-fn apple_health(r: &Synthetic) -> Vec<u8> {
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <!DOCTYPE HealthData [\n\
-         <!-- HealthKit Export Version: 14 -->\n\
-         <!ELEMENT HealthData (ExportDate,Me,(Record|Correlation|Workout|ActivitySummary|ClinicalRecord|Audiogram|VisionPrescription)*)>\n\
-         <!ATTLIST HealthData\n  locale CDATA #REQUIRED\n>\n\
-         <!ELEMENT ExportDate EMPTY>\n\
-         <!ATTLIST ExportDate\n  value CDATA #REQUIRED\n>\n\
-         <!ELEMENT Record ((MetadataEntry|HeartRateVariabilityMetadataList)*)>\n\
-         <!ATTLIST Record\n  type          CDATA #REQUIRED\n  unit          CDATA #IMPLIED\n  value         CDATA #IMPLIED\n  sourceName    CDATA #REQUIRED\n  sourceVersion CDATA #IMPLIED\n  device        CDATA #IMPLIED\n  creationDate  CDATA #IMPLIED\n  startDate     CDATA #REQUIRED\n  endDate       CDATA #REQUIRED\n>\n\
-         <!ELEMENT MetadataEntry EMPTY>\n\
-         <!ATTLIST MetadataEntry\n  key   CDATA #REQUIRED\n  value CDATA #REQUIRED\n>\n\
-         ]>\n\
-         <HealthData locale=\"de_DE\">\n \
-         <ExportDate value=\"2025-12-14 10:23:00 +0100\"/>\n \
-         <Me HKCharacteristicTypeIdentifierDateOfBirth=\"1980-01-01\" HKCharacteristicTypeIdentifierBiologicalSex=\"HKBiologicalSexNotSet\" HKCharacteristicTypeIdentifierBloodType=\"HKBloodTypeNotSet\" HKCharacteristicTypeIdentifierFitzpatrickSkinType=\"HKFitzpatrickSkinTypeNotSet\" HKCharacteristicTypeIdentifierCardioFitnessMedicationsUse=\"None\"/>\n",
-    );
-    for (t, v) in r.times.iter().zip(&r.mg_dl) {
-        let at = t.with_timezone(&Berlin).format("%Y-%m-%d %H:%M:%S %z");
-        let created = (*t + TimeDelta::hours(3))
-            .with_timezone(&Berlin)
-            .format("%Y-%m-%d %H:%M:%S %z");
-        let _ = writeln!(
-            out,
-            " <Record type=\"HKQuantityTypeIdentifierBloodGlucose\" sourceName=\"Dexcom G7\" sourceVersion=\"2.2.1\" unit=\"mg/dL\" creationDate=\"{created}\" startDate=\"{at}\" endDate=\"{at}\" value=\"{v}\"/>"
-        );
-    }
-    out.push_str("</HealthData>\n");
-    out.into_bytes()
-}
-
-/// One sensor reading as the HL7 CGM IG writes it (`cgm-sensor-reading-mass-per-volume`).
-fn fhir_observation(i: usize, t: &DateTime<Utc>, v: u32) -> String {
-    format!(
-        r#"{{"resourceType":"Observation","id":"cgm-{i}","status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"}}]}}],"code":{{"coding":[{{"system":"http://loinc.org","code":"99504-3","display":"Glucose [Mass/volume] in Interstitial fluid"}}]}},"subject":{{"reference":"Patient/patientExample"}},"effectiveDateTime":"{}","valueQuantity":{{"value":{v},"unit":"mg/dl","system":"http://unitsofmeasure.org","code":"mg/dL"}}}}"#,
-        t.format("%Y-%m-%dT%H:%M:%SZ")
-    )
-}
-
-/// The readings as the CGM IG's data-submission Bundle carries them: a transaction, each
-/// Observation an entry with its `fullUrl` and `request`, one entry a line.
-fn fhir_bundle(r: &Synthetic) -> Vec<u8> {
-    let mut out = String::from(
-        "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"timestamp\":\"2025-12-14T10:23:00Z\",\"entry\":[\n",
-    );
-    for (i, (t, v)) in r.times.iter().zip(&r.mg_dl).enumerate() {
-        let sep = if i == 0 { "" } else { ",\n" };
-        let _ = write!(
-            out,
-            "{sep}{{\"fullUrl\":\"urn:uuid:cgm-{i}\",\"resource\":{},\"request\":{{\"method\":\"POST\",\"url\":\"Observation\"}}}}",
-            fhir_observation(i, t, *v)
-        );
-    }
-    out.push_str("\n]}\n");
-    out.into_bytes()
-}
-
-/// The readings as FHIR bulk data writes them: NDJSON, one Observation a line.
-fn fhir_ndjson(r: &Synthetic) -> Vec<u8> {
-    let mut out = String::new();
-    for (i, (t, v)) in r.times.iter().zip(&r.mg_dl).enumerate() {
-        out.push_str(&fhir_observation(i, t, *v));
-        out.push('\n');
-    }
-    out.into_bytes()
+    out
 }
 
 fn options(date_order: Option<DateOrder>) -> ExportOptions {
