@@ -202,6 +202,10 @@ pub enum KeyCommand {
         /// author, actuary, platform, auditor or admin.
         #[arg(long)]
         role: String,
+        /// The person who holds the key (up to 64 characters): four-eyes publishing needs to
+        /// know who stored a draft and who approves it.
+        #[arg(long, value_name = "NAME")]
+        holder: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },

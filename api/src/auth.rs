@@ -158,6 +158,8 @@ access! {
     EraseMemberData: [Platform, Admin] => "erase a member's readings";
     /// Run simulations of published policies and read their results.
     RunSimulations: [Actuary, Admin] => "run simulations";
+    /// Approve another holder's draft for publication (four eyes).
+    ApprovePolicies: [Author, Admin] => "approve policies";
     /// Read and change the tenant's settings.
     ManageSettings: [Admin] => "read or change the tenant's settings";
 }

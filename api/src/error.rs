@@ -38,6 +38,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    /// This key may do this kind of thing, but not this one (four eyes: not its own draft).
+    #[error("{0}")]
+    NotThisKey(String),
     #[error("{0}")]
     Unprocessable(String),
     #[error("the request body is {bytes} bytes, more than the {limit} this server accepts")]
@@ -89,7 +92,7 @@ impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-            Self::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::Forbidden { .. } | Self::NotThisKey(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -155,6 +158,8 @@ impl From<StoreError> for ApiError {
                 Self::Unprocessable(e.to_string())
             }
             S::BadInput { .. } | S::BadTenantName(_) => Self::BadRequest(e.to_string()),
+            S::NotApprover(m) => Self::NotThisKey(m),
+            S::NeedsApproval(m) => Self::Conflict(m),
             S::TenantExists(_)
             | S::PolicyVersionExists { .. }
             | S::PolicyWrongStatus { .. }

@@ -314,16 +314,20 @@ async fn a_bulk_fhir_upload_names_members_by_the_identifier_system_the_tenants_a
         let (status, body) = w
             .call("PUT", "/v1/settings", Some("admin"), &[], Some(set.clone()))
             .await;
-        assert_eq!((status, body), (StatusCode::OK, set.clone()));
+        let answered = json!({ "fhir_member_identifier_system": SYSTEM, "four_eyes": true });
+        assert_eq!((status, body), (StatusCode::OK, answered.clone()));
         let (_, body) = w
             .call("GET", "/v1/settings", Some("admin"), &[], None)
             .await;
-        assert_eq!(body, set);
+        assert_eq!(body, answered);
         // Another tenant's admin sees its own settings, not these.
         let (_, theirs) = w
             .call("GET", "/v1/settings", Some("other-admin"), &[], None)
             .await;
-        assert_eq!(theirs, json!({ "fhir_member_identifier_system": null }));
+        assert_eq!(
+            theirs,
+            json!({ "fhir_member_identifier_system": null, "four_eyes": true })
+        );
 
         let (status, body) = upload("platform").await;
         assert_eq!(status, StatusCode::OK, "{body}");

@@ -45,6 +45,17 @@ async fn a_policy_slower_to_decide_than_the_operators_limit_is_refused_when_publ
         ],
     };
     let v = store.put_policy(TENANT, &source).await.unwrap();
+    // What this holds is the decision-time limit, not four eyes.
+    store
+        .set_tenant_settings(
+            TENANT,
+            &incentive_store::TenantSettings {
+                four_eyes: false,
+                ..incentive_store::TenantSettings::default()
+            },
+        )
+        .await
+        .unwrap();
     let key = store.create_key(TENANT, Role::Author).await.unwrap().secret;
     let publish = |limit_ms: u64| {
         let app = incentive_api::router(

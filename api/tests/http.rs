@@ -42,7 +42,12 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
             .unwrap();
         assert_eq!(bogus.status(), StatusCode::UNAUTHORIZED);
 
-        let matrix: [(&str, &str, &[&str]); 33] = [
+        let matrix: [(&str, &str, &[&str]); 34] = [
+            (
+                "POST",
+                "/v1/policies/tangdaifu-smbg/versions/9/approve",
+                &["author", "admin"],
+            ),
             ("GET", "/v1/settings", &["admin"]),
             ("PUT", "/v1/settings", &["admin"]),
             ("POST", "/v1/simulations", &["actuary", "admin"]),
@@ -1063,6 +1068,17 @@ async fn an_author_checks_tests_stores_publishes_and_retires_a_policy() {
         );
         let id = draft["policy_id"].as_str().unwrap().to_owned();
         let v = draft["version"].as_str().unwrap().to_owned();
+        // Four eyes: another holder approves before the author publishes.
+        let (status, approved) = w
+            .call(
+                "POST",
+                &format!("/v1/policies/{id}/versions/{v}/approve"),
+                Some("admin"),
+                &[],
+                Some(json!({ "comment": "the reference package as shipped" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}: {approved}", db.label);
         let publish = format!("/v1/policies/{id}/versions/{v}/publish");
         let (status, published) = w.call("POST", &publish, Some("author"), &[], None).await;
         assert_eq!(
@@ -1307,7 +1323,7 @@ async fn the_openapi_document_lists_every_route_and_every_route_it_lists_answers
             }
         }
     }
-    assert_eq!(operations.len(), 36, "{operations:?}");
+    assert_eq!(operations.len(), 37, "{operations:?}");
     let payout = &paths["/v1/payouts"]["post"];
     assert!(
         payout["parameters"]
@@ -1531,6 +1547,16 @@ async fn late_readings_bring_a_true_up_and_a_version_overlapping_a_published_one
             .call("POST", "/v1/policies", Some("author"), &[], Some(next))
             .await;
         assert_eq!(status, StatusCode::CREATED, "{}: {draft}", db.label);
+        let (status, _) = w
+            .call(
+                "POST",
+                &format!("/v1/policies/{PLAN}/versions/1.0.1/approve"),
+                Some("admin"),
+                &[],
+                Some(json!({ "comment": "dates to be checked at publication" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
         let (status, refused) = w
             .call(
                 "POST",

@@ -42,6 +42,9 @@ fn body_for(method: &str, path: &str) -> Option<String> {
         ("POST", "/v1/readings") => {
             Some("member_id,time,glucose_mg_dl\nM1,2026-03-02T07:00:00+08:00,120\n".to_owned())
         }
+        ("POST", "/v1/policies/{policy_id}/versions/{version}/approve") => {
+            Some(r#"{"comment": "checked"}"#.to_owned())
+        }
         ("PUT", "/v1/settings") => Some(
             r#"{"fhir_member_identifier_system": "https://insurer.example/member-id"}"#.to_owned(),
         ),

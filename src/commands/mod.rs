@@ -28,9 +28,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::Tenant(TenantCommand::Create { name, db })) => {
             operator::create_tenant(&name, &db)
         }
-        Command::Admin(AdminCommand::Key(KeyCommand::Create { tenant, role, db })) => {
-            operator::create_key(&tenant, &role, &db)
-        }
+        Command::Admin(AdminCommand::Key(KeyCommand::Create {
+            tenant,
+            role,
+            holder,
+            db,
+        })) => operator::create_key(&tenant, &role, holder.as_deref(), &db),
         Command::Admin(AdminCommand::Key(KeyCommand::Revoke { id, db })) => {
             operator::revoke_key(&id, &db)
         }

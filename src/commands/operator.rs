@@ -36,16 +36,25 @@ pub fn create_tenant(name: &str, db: &DbArgs) -> anyhow::Result<()> {
     })
 }
 
-pub fn create_key(tenant: &str, role: &str, db: &DbArgs) -> anyhow::Result<()> {
+pub fn create_key(
+    tenant: &str,
+    role: &str,
+    holder: Option<&str>,
+    db: &DbArgs,
+) -> anyhow::Result<()> {
     let role = Role::parse(role)?;
     block_on(async {
         let store = open(db).await?;
-        let key = store.create_key(tenant, role).await?;
+        let key = store.create_key_held(tenant, role, holder).await?;
         println!(
-            "key {} for `{}` as {}; keep it now, it is not shown again:",
+            "key {} for `{}` as {}{}; keep it now, it is not shown again:",
             key.id,
             key.tenant,
-            key.role.as_str()
+            key.role.as_str(),
+            key.holder
+                .as_deref()
+                .map(|h| format!(", held by {h}"))
+                .unwrap_or_default()
         );
         println!("{}", key.secret);
         store.close().await;

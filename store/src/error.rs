@@ -34,6 +34,13 @@ pub enum StoreError {
     },
     #[error("policy `{policy}` version {version} does not exist")]
     UnknownPolicyVersion { policy: String, version: String },
+    /// Four-eyes publishing: this key may not approve this draft (it names no holder, or its
+    /// holder stored the draft).
+    #[error("{0}")]
+    NotApprover(String),
+    /// Four-eyes publishing: the draft has no approval that stands.
+    #[error("{0}")]
+    NeedsApproval(String),
     #[error("policy `{policy}` version {version} already exists and is {status}")]
     PolicyVersionExists {
         policy: String,

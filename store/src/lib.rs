@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod approvals;
 pub mod audit;
 pub mod db;
 pub mod error;
@@ -35,6 +36,7 @@ pub mod simulations;
 pub mod tenants;
 pub mod verify;
 
+pub use approvals::Approval;
 pub use audit::{Erasure, Replay};
 pub use db::{Backend, Instant, Money, PoolLimits};
 pub use error::StoreError;

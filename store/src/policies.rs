@@ -52,6 +52,8 @@ pub struct PolicyVersion {
     pub period_kind: String,
     pub effective_from: String,
     pub effective_to: Option<String>,
+    /// The holder of the key that stored it, where the key named one.
+    pub stored_by: Option<String>,
 }
 
 /// The files of a package as stored: name → text, in name order.
@@ -87,6 +89,17 @@ impl Store {
         tenant: &str,
         source: &PolicySource,
     ) -> Result<PolicyVersion, StoreError> {
+        self.put_policy_by(tenant, source, None).await
+    }
+
+    /// [`Store::put_policy`] by the holder of the key that stores it (`None`: unknown), whom
+    /// four-eyes publishing keeps from approving it.
+    pub async fn put_policy_by(
+        &self,
+        tenant: &str,
+        source: &PolicySource,
+        stored_by: Option<&str>,
+    ) -> Result<PolicyVersion, StoreError> {
         self.require_tenant(tenant).await?;
         let package = load_off_runtime(source.clone())
             .await?
@@ -103,6 +116,7 @@ impl Store {
             period_kind: m.period.as_str().to_owned(),
             effective_from: m.effective_from.to_string(),
             effective_to: m.effective_to.map(|d| d.to_string()),
+            stored_by: stored_by.map(str::to_owned),
         };
         let at = self.shared.now();
         let files = files_json(source);
@@ -135,7 +149,7 @@ impl Store {
         on_tx!(&mut tx, c => {
             sqlx::query(
                 "INSERT INTO policy_versions (tenant, policy_id, version, content_hash, status, period_kind, \
-                 effective_from, effective_to, files, created_at) VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9)",
+                 effective_from, effective_to, files, created_at, stored_by) VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10)",
             )
             .bind(tenant)
             .bind(&version.policy_id)
@@ -146,6 +160,7 @@ impl Store {
             .bind(&version.effective_to)
             .bind(&files)
             .bind(at)
+            .bind(stored_by)
             .execute(c)
             .await?;
         });
@@ -162,6 +177,29 @@ impl Store {
         tenant: &str,
         policy_id: &str,
         version: &str,
+    ) -> Result<PolicyVersion, StoreError> {
+        self.publish(tenant, policy_id, version, false).await
+    }
+
+    /// [`Store::publish_policy`] as the API publishes: when the tenant asks for four eyes
+    /// (`TenantSettings::four_eyes`, the default), only a draft an approval of its files as
+    /// they are stands for (`approvals`).
+    pub async fn publish_policy_approved(
+        &self,
+        tenant: &str,
+        policy_id: &str,
+        version: &str,
+    ) -> Result<PolicyVersion, StoreError> {
+        let four_eyes = self.tenant_settings(tenant).await?.four_eyes;
+        self.publish(tenant, policy_id, version, four_eyes).await
+    }
+
+    async fn publish(
+        &self,
+        tenant: &str,
+        policy_id: &str,
+        version: &str,
+        four_eyes: bool,
     ) -> Result<PolicyVersion, StoreError> {
         let at = self.shared.now();
         let mut tx = self.shared.pool.begin().await?;
@@ -190,6 +228,9 @@ impl Store {
                     .unwrap_or_else(|| "9999-12-31".into()),
             )
         };
+        if four_eyes {
+            crate::approvals::require_approval(&mut tx, tenant, policy_id, version).await?;
+        }
         let (from, to) = span(&this);
         if let Some(other) = all.iter().find(|o| {
             o.status == PolicyStatus::Published && {
@@ -426,7 +467,7 @@ pub(crate) async fn versions_in(
 ) -> Result<Vec<PolicyVersion>, StoreError> {
     let rows = on_tx!(tx, c => {
         sqlx::query(
-            "SELECT version, content_hash, status, period_kind, effective_from, effective_to \
+            "SELECT version, content_hash, status, period_kind, effective_from, effective_to, stored_by \
              FROM policy_versions WHERE tenant = $1 AND policy_id = $2 ORDER BY effective_from, version",
         )
         .bind(tenant)
@@ -442,22 +483,26 @@ pub(crate) async fn versions_in(
                 r.try_get::<String, _>(3)?,
                 r.try_get::<String, _>(4)?,
                 r.try_get::<Option<String>, _>(5)?,
+                r.try_get::<Option<String>, _>(6)?,
             ))
         })
         .collect::<sqlx::Result<Vec<_>>>()?
     });
     rows.into_iter()
-        .map(|(version, content_hash, status, period_kind, from, to)| {
-            Ok(PolicyVersion {
-                policy_id: policy_id.to_owned(),
-                version,
-                content_hash,
-                status: PolicyStatus::parse(&status)?,
-                period_kind,
-                effective_from: from,
-                effective_to: to,
-            })
-        })
+        .map(
+            |(version, content_hash, status, period_kind, from, to, stored_by)| {
+                Ok(PolicyVersion {
+                    policy_id: policy_id.to_owned(),
+                    version,
+                    content_hash,
+                    status: PolicyStatus::parse(&status)?,
+                    period_kind,
+                    effective_from: from,
+                    effective_to: to,
+                    stored_by,
+                })
+            },
+        )
         .collect()
 }
 

@@ -63,27 +63,39 @@ impl From<IdentifierSystem> for String {
 }
 
 /// What a tenant has set.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantSettings {
     /// The FHIR identifier system whose values are the tenant's member ids: a bulk FHIR upload
     /// gives each patient's data to the member their identifier in it names. Unset, bulk FHIR
     /// uploads are refused (a Patient's id in someone else's server is no member id).
     pub fhir_member_identifier_system: Option<IdentifierSystem>,
+    /// Whether a draft must be approved by a key of another holder before it is published
+    /// (four-eyes). On unless the tenant's admin turns it off.
+    pub four_eyes: bool,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self {
+            fhir_member_identifier_system: None,
+            four_eyes: true,
+        }
+    }
 }
 
 impl Store {
     /// The tenant's settings, the defaults where it has set none.
     pub async fn tenant_settings(&self, tenant: &str) -> Result<TenantSettings, StoreError> {
-        let system: Option<Option<String>> = on_pool!(&self.shared.pool, p => {
-            sqlx::query_scalar(
-                "SELECT fhir_member_identifier_system FROM tenant_settings WHERE tenant = $1",
+        let row: Option<(Option<String>, Option<bool>)> = on_pool!(&self.shared.pool, p => {
+            sqlx::query_as(
+                "SELECT fhir_member_identifier_system, four_eyes FROM tenant_settings WHERE tenant = $1",
             )
             .bind(tenant)
             .fetch_optional(p)
             .await?
         });
+        let (system, four_eyes) = row.unwrap_or_default();
         let system = system
-            .flatten()
             .map(|s| {
                 IdentifierSystem::parse(&s).map_err(|e| {
                     StoreError::Corrupt(format!("tenant {tenant}'s FHIR identifier system: {e}"))
@@ -92,6 +104,7 @@ impl Store {
             .transpose()?;
         Ok(TenantSettings {
             fhir_member_identifier_system: system,
+            four_eyes: four_eyes.unwrap_or(true),
         })
     }
 
@@ -110,13 +123,14 @@ impl Store {
         let mut tx = self.shared.pool.begin().await?;
         on_tx!(&mut tx, c => {
             sqlx::query(
-                "INSERT INTO tenant_settings (tenant, fhir_member_identifier_system, updated_at) \
-                 VALUES ($1, $2, $3) ON CONFLICT (tenant) DO UPDATE SET \
+                "INSERT INTO tenant_settings (tenant, fhir_member_identifier_system, four_eyes, updated_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (tenant) DO UPDATE SET \
                  fhir_member_identifier_system = excluded.fhir_member_identifier_system, \
-                 updated_at = excluded.updated_at",
+                 four_eyes = excluded.four_eyes, updated_at = excluded.updated_at",
             )
             .bind(tenant)
             .bind(system)
+            .bind(settings.four_eyes)
             .bind(at)
             .execute(c)
             .await?;

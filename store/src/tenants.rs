@@ -55,6 +55,8 @@ pub struct NewKey {
     pub id: String,
     pub tenant: String,
     pub role: Role,
+    /// The person who holds it, where one was named.
+    pub holder: Option<String>,
     /// `ik_` and 64 hex digits; give it to the caller once.
     pub secret: String,
 }
@@ -65,6 +67,29 @@ pub struct Caller {
     pub key_id: String,
     pub tenant: String,
     pub role: Role,
+    /// The person who holds the key (`admin key create --holder`): who approves, who stored a
+    /// draft. `None` for a key made without one.
+    pub holder: Option<String>,
+}
+
+/// Characters of a key holder's name at most.
+pub const HOLDER_CHARS_MAX: usize = 64;
+
+/// A holder's name: 1 to [`HOLDER_CHARS_MAX`] characters a reader can see.
+pub fn check_holder(name: &str) -> Result<(), StoreError> {
+    let bad = |reason: String| StoreError::BadInput {
+        field: "holder".into(),
+        reason,
+    };
+    let chars = name.chars().count();
+    if name.trim().is_empty() || chars > HOLDER_CHARS_MAX {
+        return Err(bad(format!(
+            "is {chars} characters: a holder's name is 1 to {HOLDER_CHARS_MAX}"
+        )));
+    }
+    incentive_engine::text::visible(name)
+        .map(|_| ())
+        .map_err(bad)
 }
 
 /// 1 to 64 of `a-z 0-9 - _`: it appears in account names and URLs.
@@ -130,19 +155,34 @@ impl Store {
 
     /// Makes a key for a tenant. The secret is returned once and only its hash is kept.
     pub async fn create_key(&self, tenant: &str, role: Role) -> Result<NewKey, StoreError> {
+        self.create_key_held(tenant, role, None).await
+    }
+
+    /// [`Store::create_key`] naming the person who holds the key (four-eyes publishing needs
+    /// to know who approves and who wrote).
+    pub async fn create_key_held(
+        &self,
+        tenant: &str,
+        role: Role,
+        holder: Option<&str>,
+    ) -> Result<NewKey, StoreError> {
+        if let Some(h) = holder {
+            check_holder(h)?;
+        }
         self.require_tenant(tenant).await?;
         let id = format!("key_{}", random_hex(8)?);
         let secret = format!("ik_{}", random_hex(32)?);
         let at = self.shared.now();
         on_pool!(&self.shared.pool, p => {
             sqlx::query(
-                "INSERT INTO api_keys (id, tenant, role, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO api_keys (id, tenant, role, key_hash, created_at, holder) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&id)
             .bind(tenant)
             .bind(role.as_str())
             .bind(sha256_hex(secret.as_bytes()))
             .bind(at)
+            .bind(holder)
             .execute(p)
             .await?;
         });
@@ -150,6 +190,7 @@ impl Store {
             id,
             tenant: tenant.to_owned(),
             role,
+            holder: holder.map(str::to_owned),
             secret,
         })
     }
@@ -172,20 +213,21 @@ impl Store {
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Caller>, StoreError> {
         let hash = sha256_hex(secret.as_bytes());
         let row = on_pool!(&self.shared.pool, p => {
-            sqlx::query("SELECT id, tenant, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+            sqlx::query("SELECT id, tenant, role, holder FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
                 .bind(&hash)
                 .fetch_optional(p)
                 .await?
-                .map(|r| -> Result<(String, String, String), sqlx::Error> {
-                    Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
+                .map(|r| -> Result<(String, String, String, Option<String>), sqlx::Error> {
+                    Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
                 })
         });
         let Some(row) = row else { return Ok(None) };
-        let (key_id, tenant, role) = row?;
+        let (key_id, tenant, role, holder) = row?;
         Ok(Some(Caller {
             key_id,
             tenant,
             role: Role::parse(&role)?,
+            holder,
         }))
     }
 }

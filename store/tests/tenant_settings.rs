@@ -23,10 +23,13 @@ async fn settings_are_the_defaults_until_set_and_each_tenant_keeps_its_own() {
             store.tenant_settings("insurer-a").await.unwrap(),
             TenantSettings::default()
         );
+        // Four eyes are on until an admin turns them off.
+        assert!(store.tenant_settings("insurer-a").await.unwrap().four_eyes);
         let set = TenantSettings {
             fhir_member_identifier_system: Some(
                 IdentifierSystem::parse("https://insurer-a.example/member-id").unwrap(),
             ),
+            four_eyes: false,
         };
         store.set_tenant_settings("insurer-a", &set).await.unwrap();
         assert_eq!(store.tenant_settings("insurer-a").await.unwrap(), set);

@@ -1,5 +1,6 @@
 //! One module per resource.
 
+pub mod approvals;
 pub mod audit;
 pub mod device_exports;
 pub mod evaluations;

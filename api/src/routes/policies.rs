@@ -181,7 +181,12 @@ pub async fn create(
     JsonBody(body): JsonBody<PackageBody>,
 ) -> Result<Shown<AuthorPolicies, (StatusCode, Json<PolicyVersion>)>, ApiError> {
     let source = source(body)?;
-    match state.store.put_policy(caller.tenant(), &source).await {
+    // Stored by the key's holder, whom four eyes keep from approving it.
+    match state
+        .store
+        .put_policy_by(caller.tenant(), &source, caller.0.holder.as_deref())
+        .await
+    {
         Ok(v) => Ok(caller.show((StatusCode::CREATED, Json(v)))),
         Err(incentive_store::StoreError::PolicyInvalid { diagnostics, .. }) => {
             Err(invalid(&diagnostics))
@@ -191,7 +196,7 @@ pub async fn create(
 }
 
 /// `POST /v1/policies/{policy_id}/versions/{version}/publish`.
-#[utoipa::path(post, path = "/v1/policies/{policy_id}/versions/{version}/publish", tag = "policies", params(("policy_id" = String, Path), ("version" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "Published: immutable from now on"), (status = 409, description = "Not a draft, or overlapping dates", body = crate::error::ErrorBody), (status = 422, description = "Slower to decide than policy_decision_ms_max", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/policies/{policy_id}/versions/{version}/publish", tag = "policies", params(("policy_id" = String, Path), ("version" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "Published: immutable from now on"), (status = 409, description = "Not a draft, overlapping dates, or (four eyes) no approval of the draft as it is", body = crate::error::ErrorBody), (status = 422, description = "Slower to decide than policy_decision_ms_max", body = crate::error::ErrorBody), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn publish(
     State(state): State<AppState>,
     caller: Allowed<AuthorPolicies>,
@@ -212,7 +217,7 @@ pub async fn publish(
     }
     let published = state
         .store
-        .publish_policy(caller.tenant(), &policy_id, &version)
+        .publish_policy_approved(caller.tenant(), &policy_id, &version)
         .await?;
     state.metrics.ledger_appends.inc();
     Ok(caller.show(Json(published)))
@@ -275,13 +280,28 @@ pub async fn list(
     Ok(caller.show(Json(ids)))
 }
 
+/// A version with who stored it and its approvals (four eyes), each marked whether it still
+/// stands.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct VersionHistory {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub version: PolicyVersion,
+    #[schema(value_type = Vec<Object>)]
+    pub approvals: Vec<incentive_store::Approval>,
+}
+
+crate::discloses! {
+    Vec<VersionHistory> => [Policies];
+}
+
 /// `GET /v1/policies/{policy_id}/versions`, oldest effective date first.
 #[utoipa::path(get, path = "/v1/policies/{policy_id}/versions", tag = "policies", params(("policy_id" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "Every version, oldest first"), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn versions(
     State(state): State<AppState>,
     caller: Allowed<ReadPolicies>,
     Path(policy_id): Path<String>,
-) -> Result<Shown<ReadPolicies, Json<Vec<PolicyVersion>>>, ApiError> {
+) -> Result<Shown<ReadPolicies, Json<Vec<VersionHistory>>>, ApiError> {
     let versions = state
         .store
         .policy_versions(caller.tenant(), &policy_id)
@@ -291,5 +311,13 @@ pub async fn versions(
             "policy `{policy_id}` does not exist"
         )));
     }
-    Ok(caller.show(Json(versions)))
+    let mut history = Vec::with_capacity(versions.len());
+    for version in versions {
+        let approvals = state
+            .store
+            .policy_approvals(caller.tenant(), &policy_id, &version.version)
+            .await?;
+        history.push(VersionHistory { version, approvals });
+    }
+    Ok(caller.show(Json(history)))
 }

@@ -1,6 +1,7 @@
 //! `GET` and `PUT /v1/settings`: the caller's tenant's settings, which only its admin sees
-//! and sets. Today: the FHIR identifier system whose values are the tenant's member ids, read
-//! by bulk FHIR uploads (`POST /v1/readings` with `Content-Type: application/fhir+json`).
+//! and sets: the FHIR identifier system whose values are the tenant's member ids, read by bulk
+//! FHIR uploads (`POST /v1/readings` with `Content-Type: application/fhir+json`), and whether
+//! publishing asks for four eyes (on by default).
 
 use crate::AppState;
 use crate::auth::{Allowed, ManageSettings};
@@ -21,12 +22,16 @@ pub struct SettingsBody {
     /// identifier in this system names. Unset, bulk FHIR uploads are refused.
     #[schema(example = "https://insurer.example/member-id", max_length = 256)]
     pub fhir_member_identifier_system: Option<String>,
+    /// Whether a draft must be approved by a key of another holder before it is published
+    /// (four eyes). On unless set false.
+    pub four_eyes: Option<bool>,
 }
 
 impl From<TenantSettings> for SettingsBody {
     fn from(s: TenantSettings) -> Self {
         Self {
             fhir_member_identifier_system: s.fhir_member_identifier_system.map(String::from),
+            four_eyes: Some(s.four_eyes),
         }
     }
 }
@@ -57,6 +62,7 @@ pub async fn put_settings(
             .as_deref()
             .map(IdentifierSystem::parse)
             .transpose()?,
+        four_eyes: body.four_eyes.unwrap_or(true),
     };
     state
         .store

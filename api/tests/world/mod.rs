@@ -34,20 +34,29 @@ pub async fn world_with(db: &TestDb, edit: impl Fn(&str) -> String) -> World {
     for role in Role::ALL {
         keys.insert(
             role.as_str(),
-            store.create_key(TENANT, role).await.unwrap().secret,
+            // Each key held by a person of its own, as four-eyes publishing needs.
+            store
+                .create_key_held(TENANT, role, Some(&format!("{} holder", role.as_str())))
+                .await
+                .unwrap()
+                .secret,
         );
     }
     keys.insert(
         "other-platform",
         store
-            .create_key("other", Role::Platform)
+            .create_key_held("other", Role::Platform, Some("other platform holder"))
             .await
             .unwrap()
             .secret,
     );
     keys.insert(
         "other-admin",
-        store.create_key("other", Role::Admin).await.unwrap().secret,
+        store
+            .create_key_held("other", Role::Admin, Some("other admin holder"))
+            .await
+            .unwrap()
+            .secret,
     );
     let app = incentive_api::router(
         store.clone(),

@@ -103,8 +103,17 @@ async fn demo(args: &DemoArgs, db: &str) -> anyhow::Result<()> {
         format!("the database already has a tenant `{TENANT}`: give --db a new database, or leave --db out")
     })?;
     let mut keys = BTreeMap::new();
+    // Each key held by a person, so that publishing has its four eyes: the author writes, the
+    // admin approves.
     for role in Role::ALL {
-        keys.insert(role.as_str(), store.create_key(TENANT, role).await?.secret);
+        let holder = format!("demo {}", role.as_str());
+        keys.insert(
+            role.as_str(),
+            store
+                .create_key_held(TENANT, role, Some(&holder))
+                .await?
+                .secret,
+        );
     }
     write_keys(&args.out, &keys)?;
     write_script(&args.out, db)?;
@@ -131,15 +140,19 @@ async fn demo(args: &DemoArgs, db: &str) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("no {} key", role.as_str()))?;
         Ok(Caller::new(&http, &base, key))
     };
-    let (author, platform, auditor, actuary) = (
+    let (author, platform, auditor, actuary, admin) = (
         caller(Role::Author)?,
         caller(Role::Platform)?,
         caller(Role::Auditor)?,
         caller(Role::Actuary)?,
+        caller(Role::Admin)?,
     );
     println!("incentive demo: the API at {base}, database {db}");
 
-    step("author", "publishes the reference policies and a variant");
+    step(
+        "author",
+        "stores the reference policies and a variant; the admin approves each (four eyes); the author publishes",
+    );
     let mut published = Vec::new();
     for (id, files) in packages::reference()
         .into_iter()
@@ -153,6 +166,12 @@ async fn demo(args: &DemoArgs, db: &str) -> anyhow::Result<()> {
             .as_str()
             .unwrap_or_default()
             .to_owned();
+        admin
+            .post(
+                &format!("/v1/policies/{id}/versions/{version}/approve"),
+                &json!({ "comment": "Reviewed for the demo: the reference package as shipped" }),
+            )
+            .await?;
         author
             .post(
                 &format!("/v1/policies/{id}/versions/{version}/publish"),
