@@ -236,7 +236,7 @@ macro_rules! keyed {
 fn openapi_router() -> OpenApiRouter<AppState> {
     use routes::{
         approvals, audit, device_exports, evaluations, health, ledger, members, payouts, policies,
-        settings, simulations, uploads,
+        settings, simulations, uploads, versions_diff,
     };
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(health::healthz))
@@ -254,6 +254,7 @@ fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(keyed!(policies::check))
         .routes(keyed!(policies::test))
         .routes(keyed!(policies::versions))
+        .routes(keyed!(versions_diff::diff))
         .routes(keyed!(approvals::approve))
         .routes(keyed!(policies::publish))
         .routes(keyed!(policies::retire))

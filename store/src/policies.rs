@@ -368,6 +368,32 @@ impl Store {
         tx.commit().await?;
         Ok(versions)
     }
+
+    /// The files of a stored version as its author wrote them (named `policy_id@version`),
+    /// without compiling them: what a diff between two versions shows side by side.
+    /// [`StoreError::UnknownPolicyVersion`] when the tenant has no such version.
+    pub async fn policy_version_source(
+        &self,
+        tenant: &str,
+        policy_id: &str,
+        version: &str,
+    ) -> Result<PolicySource, StoreError> {
+        let files: Option<String> = on_pool!(&self.shared.pool, p => {
+            sqlx::query_scalar("SELECT files FROM policy_versions WHERE tenant = $1 AND policy_id = $2 AND version = $3")
+                .bind(tenant)
+                .bind(policy_id)
+                .bind(version)
+                .fetch_optional(p)
+                .await?
+        });
+        let Some(files) = files else {
+            return Err(StoreError::UnknownPolicyVersion {
+                policy: policy_id.to_owned(),
+                version: version.to_owned(),
+            });
+        };
+        source_from_json(&format!("{policy_id}@{version}"), &files)
+    }
 }
 
 /// The compiled policy of a stored version, from the cache or compiled now.

@@ -13,3 +13,4 @@ pub mod policies;
 pub mod settings;
 pub mod simulations;
 pub mod uploads;
+pub mod versions_diff;
