@@ -24,7 +24,12 @@ const POLICY: &str = "hba1c-outcome";
 /// Every file of the reference package (policy.toml, rules.rhai, cases/, locales/), its
 /// manifest edited by `edit`, as `POST /v1/policies` takes it.
 fn package(edit: impl Fn(&str) -> String) -> Value {
-    let dir = policies_dir().join(POLICY);
+    package_of(POLICY, edit)
+}
+
+/// [`package`] of another reference package.
+fn package_of(policy: &str, edit: impl Fn(&str) -> String) -> Value {
+    let dir = policies_dir().join(policy);
     let mut files = serde_json::Map::new();
     for file in ["policy.toml", "rules.rhai"] {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
@@ -232,6 +237,56 @@ async fn a_diff_shows_files_terms_and_the_cases_whose_decision_changes() {
         let (status, body) = w.call("GET", &uri, Some("platform"), &[], None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// A step of a table changed shows as that table, from and to, and the cases it moves change:
+/// tangdaifu-smbg's second step raised from 20 % to 25 % of the premium (the top one, 30 %, is
+/// the plan's cap a month: raising it would move no decision).
+#[tokio::test]
+async fn a_changed_table_is_shown_with_its_rows_and_moves_the_cases_it_decides() {
+    for db in databases().await {
+        let w = world(&db).await;
+        let plan = "tangdaifu-smbg";
+        let raised = package_of(plan, |m| {
+            m.replace("version = \"1.0.0\"", "version = \"1.2.0\"")
+                .replace(
+                    "{ from = 70, to = 90, value = 20 }",
+                    "{ from = 70, to = 90, value = 25 }",
+                )
+        });
+        let (status, draft) = w
+            .call("POST", "/v1/policies", Some("author"), &[], Some(raised))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{}: {draft}", db.label);
+        let (status, diff) = w
+            .call(
+                "GET",
+                &format!("/v1/policies/{plan}/diff?from=1.0.0&to=1.2.0"),
+                Some("actuary"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{diff}");
+        let tables: Vec<&str> = diff["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(tables, ["rebate_percent_by_fasting_in_target"], "{diff}");
+        assert!(diff["terms"].as_array().unwrap().is_empty(), "{diff}");
+        let changed: Vec<&str> = diff["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["changed"] == true)
+            .map(|c| c["case"].as_str().unwrap())
+            .collect();
+        assert_eq!(changed, ["cases/seventy-percent-is-the-second-step.toml"]);
         w.store.close().await;
         db.cleanup().await;
     }
