@@ -214,9 +214,18 @@ impl Store {
         let mut added = BulkReadingsAdded::default();
         let mut rows = Vec::new();
         let mut set_apart = 0_u64;
+        let batch: Vec<(&MemberId, &[Reading])> = members
+            .iter()
+            .filter(|(m, _)| enrolled.contains(m.as_str()))
+            .map(|(m, r)| (m, r.as_slice()))
+            .collect();
+        let mut likely_found = likely_duplicates_of(&mut tx, tenant, &batch)
+            .await?
+            .into_iter();
         for (member, readings) in members {
             if enrolled.contains(member.as_str()) {
-                let found = likely_duplicates_of(&mut tx, tenant, member, readings).await?;
+                // The batch holds the enrolled members in this order: one finding each.
+                let found = likely_found.next().unwrap_or_default();
                 let skip = skipped(&found, likely);
                 set_apart += skip.len() as u64;
                 rows.extend(
@@ -272,7 +281,10 @@ impl Store {
         let mut tx = self.shared.pool.begin().await?;
         require_member(&mut tx, tenant, member.as_str()).await?;
         let readings: Vec<Reading> = readings.into_iter().collect();
-        let found = likely_duplicates_of(&mut tx, tenant, member, &readings).await?;
+        let found = likely_duplicates_of(&mut tx, tenant, &[(member, readings.as_slice())])
+            .await?
+            .pop()
+            .unwrap_or_default();
         let skip = skipped(&found, likely);
         let rows: Vec<_> = readings
             .iter()
@@ -333,39 +345,58 @@ impl Store {
 const READING_ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Inserts readings, those on record already skipped; returns how many were new.
-/// Of `readings` (one member's), the finger-sticks likely repeating one on record or an
-/// earlier one of the batch. Only the readings within the window of a finger-stick sent are
-/// read, and none when no finger-stick is sent (a sensor's upload costs nothing here).
+/// Of each member's `readings`, the finger-sticks likely repeating one on record or an earlier
+/// one of the batch, in the batch's order. The readings on record within the window of a finger-stick
+/// sent are read in one query for the whole batch (a bulk upload of ten thousand members' is
+/// one read, not ten thousand), and none when no finger-stick is sent (a sensor's upload costs
+/// nothing here).
 async fn likely_duplicates_of(
     tx: &mut Tx,
     tenant: &str,
-    member: &MemberId,
-    readings: &[Reading],
-) -> Result<Vec<LikelyDuplicate>, StoreError> {
+    batch: &[(&MemberId, &[Reading])],
+) -> Result<Vec<Vec<LikelyDuplicate>>, StoreError> {
     use incentive_engine::likely_duplicates::{LIKELY_DUPLICATE_WINDOW_MINUTES, likely_duplicates};
-    let finger_sticks = readings
-        .iter()
-        .filter(|r| r.source != incentive_engine::Source::Cgm)
-        .map(|r| r.time.timestamp_millis());
-    let (Some(first), Some(last)) = (finger_sticks.clone().min(), finger_sticks.max()) else {
-        return Ok(Vec::new());
+    let finger_sticks = |readings: &[Reading]| {
+        readings
+            .iter()
+            .filter(|r| r.source != incentive_engine::Source::Cgm)
+            .map(|r| r.time.timestamp_millis())
+            .collect::<Vec<_>>()
     };
+    let mut ids = Vec::new();
+    let (mut first, mut last) = (i64::MAX, i64::MIN);
+    for (member, readings) in batch {
+        let times = finger_sticks(readings);
+        if let (Some(lo), Some(hi)) = (times.iter().min(), times.iter().max()) {
+            ids.push(member.as_str());
+            first = first.min(*lo);
+            last = last.max(*hi);
+        }
+    }
+    if ids.is_empty() {
+        return Ok(vec![Vec::new(); batch.len()]);
+    }
     let window_ms = LIKELY_DUPLICATE_WINDOW_MINUTES * 60_000;
     let stored = crate::group::load_readings(
         tx,
         tenant,
-        &[member.as_str()],
+        &ids,
         first.saturating_sub(window_ms),
         last.saturating_add(window_ms + 1),
     )
     .await?;
-    let on_record = stored
-        .get(member.as_str())
-        .into_iter()
-        .flatten()
-        .map(crate::inputs::to_engine)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(likely_duplicates(&on_record, readings))
+    batch
+        .iter()
+        .map(|(member, readings)| {
+            let on_record = stored
+                .get(member.as_str())
+                .into_iter()
+                .flatten()
+                .map(crate::inputs::to_engine)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(likely_duplicates(&on_record, readings))
+        })
+        .collect()
 }
 
 /// The positions not to store.

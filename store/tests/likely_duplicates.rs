@@ -107,27 +107,45 @@ async fn a_finger_stick_typed_again_in_the_other_unit_is_named_and_stored_once()
         assert_eq!((kept.accepted, kept.likely_duplicates.len()), (1, 1));
         assert_eq!(stored(&store, "M1").await, 4);
 
-        // In bulk: the repeat inside the upload itself is named too.
+        // In bulk: the repeat inside the upload itself is named too, and each member's
+        // findings are their own (M0 sends two tests an hour apart, M2 one test twice).
+        let m0 = enrol(&store, "M0").await;
         let m2 = enrol(&store, "M2").await;
         let bulk = store
             .add_readings_many(
                 TENANT,
-                &[(
-                    m2.clone(),
-                    vec![
-                        typed(3, 7, 0, 6.1, Source::Smbg),
-                        typed(3, 7, 9, 6.1, Source::Unspecified),
-                    ],
-                )],
+                &[
+                    (
+                        m0.clone(),
+                        vec![
+                            typed(3, 7, 0, 6.1, Source::Smbg),
+                            typed(3, 8, 0, 6.1, Source::Smbg),
+                        ],
+                    ),
+                    (
+                        m2.clone(),
+                        vec![
+                            typed(3, 7, 0, 6.1, Source::Smbg),
+                            typed(3, 7, 9, 6.1, Source::Unspecified),
+                        ],
+                    ),
+                ],
             )
             .await
             .unwrap();
+        let named: Vec<&str> = bulk
+            .added
+            .likely_duplicates
+            .iter()
+            .map(|(m, _)| m.as_str())
+            .collect();
         assert_eq!(
-            (bulk.added.accepted, bulk.added.likely_duplicates.len()),
-            (1, 1),
+            (bulk.added.accepted, named),
+            (3, vec!["M2"]),
             "{}",
             db.label
         );
+        assert_eq!(stored(&store, "M0").await, 2);
         assert_eq!(stored(&store, "M2").await, 1);
         store.close().await;
         db.cleanup().await;
