@@ -22,26 +22,6 @@ use world::*;
 
 const POLICY: &str = "hba1c-outcome";
 
-/// The reference package, its manifest edited by `edit`, as `POST /v1/policies` takes it.
-fn package(edit: impl Fn(&str) -> String) -> Value {
-    let dir = policies_dir().join(POLICY);
-    let mut files = serde_json::Map::new();
-    for file in ["policy.toml", "rules.rhai"] {
-        let text = std::fs::read_to_string(dir.join(file)).unwrap();
-        let text = if file == "policy.toml" {
-            edit(&text)
-        } else {
-            text
-        };
-        files.insert(file.into(), Value::String(text));
-    }
-    json!({ "files": files })
-}
-
-fn message(body: &Value) -> &str {
-    body["error"]["message"].as_str().unwrap_or_default()
-}
-
 #[tokio::test]
 async fn a_draft_is_published_only_after_another_holder_approves_it_as_it_is() {
     for db in databases().await {
@@ -52,7 +32,7 @@ async fn a_draft_is_published_only_after_another_holder_approves_it_as_it_is() {
                 "/v1/policies",
                 Some("author"),
                 &[],
-                Some(package(str::to_owned)),
+                Some(package(POLICY, str::to_owned)),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{}: {draft}", db.label);
@@ -65,7 +45,7 @@ async fn a_draft_is_published_only_after_another_holder_approves_it_as_it_is() {
         let (status, refused) = w.call("POST", &publish, Some("author"), &[], None).await;
         assert_eq!(status, StatusCode::CONFLICT, "{refused}");
         assert!(
-            message(&refused).contains("no one has approved it"),
+            error_message(&refused).contains("no one has approved it"),
             "{refused}"
         );
         // Not by the author who stored it; not by another tenant's admin (not found there).
@@ -74,7 +54,7 @@ async fn a_draft_is_published_only_after_another_holder_approves_it_as_it_is() {
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
         assert!(
-            message(&refused).contains("author holder stored policy"),
+            error_message(&refused).contains("author holder stored policy"),
             "{refused}"
         );
         let (status, _) = w
@@ -103,7 +83,7 @@ async fn a_draft_is_published_only_after_another_holder_approves_it_as_it_is() {
         );
 
         // Stored again with a term changed: the approval no longer stands.
-        let changed = package(|m| m.replace("value = 4500", "value = 4600"));
+        let changed = package(POLICY, |m| m.replace("value = 4500", "value = 4600"));
         let (status, _) = w
             .call("POST", "/v1/policies", Some("author"), &[], Some(changed))
             .await;
@@ -111,7 +91,7 @@ async fn a_draft_is_published_only_after_another_holder_approves_it_as_it_is() {
         let (status, refused) = w.call("POST", &publish, Some("author"), &[], None).await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert!(
-            message(&refused).contains("it has changed since it was approved"),
+            error_message(&refused).contains("it has changed since it was approved"),
             "{refused}"
         );
         let (status, _) = w
@@ -187,7 +167,7 @@ async fn a_tenant_whose_admin_turned_four_eyes_off_publishes_without_approval() 
                 "/v1/policies",
                 Some("author"),
                 &[],
-                Some(package(str::to_owned)),
+                Some(package(POLICY, str::to_owned)),
             )
             .await;
         let v = draft["version"].as_str().unwrap();

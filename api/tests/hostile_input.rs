@@ -15,12 +15,8 @@ mod world;
 
 use axum::http::StatusCode;
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use world::*;
-
-fn message(body: &Value) -> &str {
-    body["error"]["message"].as_str().unwrap_or_default()
-}
 
 /// Bytes of an error message that repeats a client's value: the value is cut to about 100
 /// characters, so a whole message stays well under this.
@@ -97,8 +93,13 @@ async fn a_reading_value_that_is_not_a_number_or_text_is_refused_while_parsing_a
             body,
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{}", message(&answer));
-    let text = message(&answer);
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        error_message(&answer)
+    );
+    let text = error_message(&answer);
     assert!(text.len() < ECHO_BYTES_MAX, "{} bytes", text.len());
     assert!(
         text.contains("readings[0].glucose_mg_dl") && text.contains("a number or a string"),
@@ -217,8 +218,8 @@ async fn a_region_is_at_most_64_characters_and_holds_no_hidden_ones() {
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{says}");
-        assert!(message(&body).starts_with("region: "), "{body}");
-        assert!(message(&body).contains(says), "{body}");
+        assert!(error_message(&body).starts_with("region: "), "{body}");
+        assert!(error_message(&body).contains(says), "{body}");
     }
     w.store.close().await;
 }
@@ -243,7 +244,10 @@ async fn ids_with_bidirectional_overrides_zero_width_or_control_characters_are_r
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{encoded}: {body}");
-        assert!(message(&body).contains(code_point), "{encoded}: {body}");
+        assert!(
+            error_message(&body).contains(code_point),
+            "{encoded}: {body}"
+        );
         let (status, body) = w
             .call(
                 "POST",
@@ -254,7 +258,10 @@ async fn ids_with_bidirectional_overrides_zero_width_or_control_characters_are_r
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{encoded}: {body}");
-        assert!(message(&body).contains(code_point), "{encoded}: {body}");
+        assert!(
+            error_message(&body).contains(code_point),
+            "{encoded}: {body}"
+        );
     }
     w.store.close().await;
 }
@@ -331,7 +338,7 @@ async fn a_padded_period_is_refused_and_its_key_stays_free_for_the_request_as_me
                 )
                 .await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{}: {body}", db.label);
-            assert!(message(&body).contains("white space"), "{body}");
+            assert!(error_message(&body).contains("white space"), "{body}");
         }
         let (status, body) = w
             .call(
@@ -377,7 +384,7 @@ async fn package_file_names_that_could_reach_outside_the_package_are_refused() {
                 .await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{route} {name:?}: {body}");
             assert!(
-                message(&body).contains("is not a package file name"),
+                error_message(&body).contains("is not a package file name"),
                 "{body}"
             );
         }
@@ -428,7 +435,7 @@ async fn member_attributes_are_refused_by_name_kind_and_limit() {
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{says}: {body}");
-        assert!(message(&body).contains(says), "{says}\n  got: {body}");
+        assert!(error_message(&body).contains(says), "{says}\n  got: {body}");
     }
     w.store.close().await;
 }

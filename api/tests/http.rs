@@ -953,32 +953,6 @@ async fn an_auditor_reverses_replays_checkpoints_and_exports_and_erasure_leaves_
     }
 }
 
-/// A package as the API takes it: every file of `policies/<name>/`, cases included.
-fn package(name: &str, edit: impl Fn(&str) -> String) -> Value {
-    let dir = policies_dir().join(name);
-    let mut files = serde_json::Map::new();
-    for file in ["policy.toml", "rules.rhai"] {
-        let text = std::fs::read_to_string(dir.join(file)).unwrap();
-        let text = if file == "policy.toml" {
-            edit(&text)
-        } else {
-            text
-        };
-        files.insert(file.into(), Value::String(text));
-    }
-    for folder in ["cases", "locales"] {
-        for entry in std::fs::read_dir(dir.join(folder)).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            files.insert(
-                format!("{folder}/{name}"),
-                Value::String(std::fs::read_to_string(&path).unwrap()),
-            );
-        }
-    }
-    json!({ "files": files })
-}
-
 #[tokio::test]
 async fn an_author_checks_tests_stores_publishes_and_retires_a_policy() {
     for db in databases().await {

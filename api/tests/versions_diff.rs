@@ -21,50 +21,12 @@ use world::*;
 
 const POLICY: &str = "hba1c-outcome";
 
-/// Every file of the reference package (policy.toml, rules.rhai, cases/, locales/), its
-/// manifest edited by `edit`, as `POST /v1/policies` takes it.
-fn package(edit: impl Fn(&str) -> String) -> Value {
-    package_of(POLICY, edit)
-}
-
-/// [`package`] of another reference package.
-fn package_of(policy: &str, edit: impl Fn(&str) -> String) -> Value {
-    let dir = policies_dir().join(policy);
-    let mut files = serde_json::Map::new();
-    for file in ["policy.toml", "rules.rhai"] {
-        let text = std::fs::read_to_string(dir.join(file)).unwrap();
-        let text = if file == "policy.toml" {
-            edit(&text)
-        } else {
-            text
-        };
-        files.insert(file.into(), Value::String(text));
-    }
-    for folder in ["cases", "locales"] {
-        let Ok(entries) = std::fs::read_dir(dir.join(folder)) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_file() {
-                let name = format!("{folder}/{}", path.file_name().unwrap().to_str().unwrap());
-                files.insert(name, Value::String(std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    json!({ "files": files })
-}
-
 /// A decimal as the API writes it, a string or a number, as text.
 fn decimal(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-fn message(body: &Value) -> &str {
-    body["error"]["message"].as_str().unwrap_or_default()
 }
 
 #[tokio::test]
@@ -77,11 +39,11 @@ async fn a_diff_shows_files_terms_and_the_cases_whose_decision_changes() {
                 "/v1/policies",
                 Some("author"),
                 &[],
-                Some(package(str::to_owned)),
+                Some(package(POLICY, str::to_owned)),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{}: {first}", db.label);
-        let raised = package(|m| {
+        let raised = package(POLICY, |m| {
             m.replace("value = 4500", "value = 4600")
                 .replace("version = \"1.0.0\"", "version = \"1.1.0\"")
         });
@@ -195,7 +157,7 @@ async fn a_diff_shows_files_terms_and_the_cases_whose_decision_changes() {
             )
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-        assert!(message(&body).contains("9.9.9"), "{body}");
+        assert!(error_message(&body).contains("9.9.9"), "{body}");
         let (status, body) = w
             .call(
                 "GET",
@@ -206,7 +168,7 @@ async fn a_diff_shows_files_terms_and_the_cases_whose_decision_changes() {
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        assert!(message(&body).starts_with("to:"), "{body}");
+        assert!(error_message(&body).starts_with("to:"), "{body}");
         let (status, body) = w
             .call(
                 "GET",
@@ -217,7 +179,7 @@ async fn a_diff_shows_files_terms_and_the_cases_whose_decision_changes() {
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        assert!(message(&body).starts_with("from:"), "{body}");
+        assert!(error_message(&body).starts_with("from:"), "{body}");
         let long = "9".repeat(33);
         let (status, body) = w
             .call(
@@ -229,7 +191,7 @@ async fn a_diff_shows_files_terms_and_the_cases_whose_decision_changes() {
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        assert!(message(&body).starts_with("from:"), "{body}");
+        assert!(error_message(&body).starts_with("from:"), "{body}");
 
         // Another tenant's key finds no such policy; a platform key may not read policies.
         let (status, body) = w.call("GET", &uri, Some("other-admin"), &[], None).await;
@@ -250,7 +212,7 @@ async fn a_changed_table_is_shown_with_its_rows_and_moves_the_cases_it_decides()
     for db in databases().await {
         let w = world(&db).await;
         let plan = "tangdaifu-smbg";
-        let raised = package_of(plan, |m| {
+        let raised = package(plan, |m| {
             m.replace("version = \"1.0.0\"", "version = \"1.2.0\"")
                 .replace(
                     "{ from = 70, to = 90, value = 20 }",

@@ -175,3 +175,37 @@ pub fn readings_body(days: u32) -> Value {
 pub fn payout() -> Value {
     json!({ "member_id": "M1", "policy_id": PLAN, "period": "2026-03" })
 }
+
+/// A reference package's files (policy.toml, rules.rhai, cases/, locales/), its manifest
+/// edited by `edit`, as `POST /v1/policies` takes them.
+pub fn package(policy: &str, edit: impl Fn(&str) -> String) -> Value {
+    let dir = policies_dir().join(policy);
+    let mut files = serde_json::Map::new();
+    for file in ["policy.toml", "rules.rhai"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let text = if file == "policy.toml" {
+            edit(&text)
+        } else {
+            text
+        };
+        files.insert(file.into(), Value::String(text));
+    }
+    for folder in ["cases", "locales"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(folder)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
+                files.insert(name, Value::String(std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    json!({ "files": files })
+}
+
+/// The message of an error answer (`{"error": {"message": …}}`), or "".
+pub fn error_message(body: &Value) -> &str {
+    body["error"]["message"].as_str().unwrap_or_default()
+}
