@@ -470,3 +470,63 @@ async fn a_sibionics_workbook_and_an_apple_health_export_are_read_from_their_byt
         db.cleanup().await;
     }
 }
+
+/// A trial takes a device's export as its text, read in the policy's zone unless told: an
+/// author tries a plan on what a member's app exported, nothing stored.
+#[tokio::test]
+async fn a_trial_reads_the_readings_of_an_export_sent_as_its_text() {
+    for db in databases().await {
+        let w = world(&db).await;
+        // Four meter readings on four days of March 2026, Nightscout's shape.
+        let entries: Vec<String> = (2..6)
+            .map(|d| {
+                let ms =
+                    chrono::DateTime::parse_from_rfc3339(&format!("2026-03-0{d}T07:00:00+08:00"))
+                        .unwrap()
+                        .timestamp_millis();
+                format!(r#"{{"type":"mbg","mbg":110,"date":{ms},"utcOffset":480}}"#)
+            })
+            .collect();
+        let body = json!({
+            "policy_id": "tangdaifu-smbg",
+            "period": "2026-03",
+            "readings_export": { "text": format!("[{}]", entries.join(",")) },
+        });
+        let (status, answer) = w
+            .call(
+                "POST",
+                "/v1/evaluations/trial",
+                Some("author"),
+                &[],
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}: {answer}", db.label);
+        assert_eq!(
+            answer["shown"]["why"][0],
+            "measured 4 times on 4 days: the measuring target is met",
+            "{answer}"
+        );
+        // Not an export: named by its field.
+        let (status, refused) = w
+            .call(
+                "POST",
+                "/v1/evaluations/trial",
+                Some("author"),
+                &[],
+                Some(json!({
+                    "policy_id": "tangdaifu-smbg",
+                    "period": "2026-03",
+                    "readings_export": { "text": "hello" },
+                })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            error_message(&refused).starts_with("readings_export.text: not an export"),
+            "{refused}"
+        );
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}

@@ -55,6 +55,27 @@ pub struct TrialBody {
     /// `[history]`.
     #[schema(value_type = Option<Object>)]
     pub history: Option<History>,
+    /// A device's or health system's export, as its text: its readings, and a FHIR file's HbA1c
+    /// results, join the record's (docs/data-formats.md).
+    pub readings_export: Option<ReadingsExport>,
+}
+
+/// An export's text and how to read it, as the export route's query says it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadingsExport {
+    /// The file as the device, app or health system wrote it (a text format: Dexcom Clarity,
+    /// LibreView, CareLink, Nightscout, Apple Health, HL7 FHIR).
+    pub text: String,
+    /// Its format, when it should not be told from its content.
+    #[schema(example = "nightscout", max_length = 32)]
+    pub format: Option<String>,
+    /// The zone the device's clock was in (default: the policy's).
+    #[schema(example = "Asia/Shanghai", max_length = 64)]
+    pub tz: Option<String>,
+    /// `dmy` or `mdy`, for a LibreView export whose dates do not show it.
+    #[schema(example = "dmy", max_length = 3)]
+    pub date_order: Option<String>,
 }
 
 /// What the policy decided for the record supplied.
@@ -134,6 +155,24 @@ pub async fn trial(
         }
     };
     let version = policy.manifest.version.clone();
+    let (good, labs) = match body.readings_export {
+        None => (good, labs),
+        Some(export) => {
+            let zone = policy.manifest.timezone;
+            let read = state
+                .compute
+                .run(move || read_export(&export, zone))
+                .await??;
+            let count = good.len() + read.readings.len();
+            if count > max {
+                return Err(ApiError::TooManyReadings { count, limit: max });
+            }
+            (
+                good.into_iter().chain(read.readings).collect(),
+                labs.into_iter().chain(read.labs).collect(),
+            )
+        }
+    };
     let mut builder = ReadingsBuilder::with_capacity(good.len());
     for r in good {
         builder.push(r);
@@ -169,4 +208,49 @@ pub async fn trial(
         decision,
         shown,
     })))
+}
+
+/// A trial's export, read as the export route reads one, in the zone given or else the
+/// policy's.
+fn read_export(
+    export: &ReadingsExport,
+    policy_zone: chrono_tz::Tz,
+) -> Result<incentive_engine::exports::Export, ApiError> {
+    use incentive_engine::exports::{self, DateOrder, ExportOptions, Format};
+    let bad =
+        |field: &str, e: String| ApiError::BadRequest(format!("readings_export.{field}: {e}"));
+    let bytes = export.text.as_bytes();
+    let format = match export.format.as_deref() {
+        Some(name) => Format::parse(name).map_err(|e| bad("format", e))?,
+        None => exports::detect(bytes.get(..exports::DETECT_BYTES).unwrap_or(bytes))
+            .filter(|f| *f != Format::IncentiveCsv)
+            .ok_or_else(|| {
+                bad(
+                    "text",
+                    "not an export this reads; the record's own readings go in `readings`".into(),
+                )
+            })?,
+    };
+    let zone = match export.tz.as_deref() {
+        Some(z) => z.parse::<chrono_tz::Tz>().map_err(|_| {
+            bad(
+                "tz",
+                format!(
+                    "`{}` is not an IANA time zone such as Asia/Shanghai",
+                    incentive_engine::text::excerpt(z)
+                ),
+            )
+        })?,
+        None => policy_zone,
+    };
+    let options = ExportOptions {
+        source_name: "readings_export".into(),
+        zone: Some(zone),
+        date_order: export
+            .date_order
+            .as_deref()
+            .map(|d| DateOrder::parse(d).map_err(|e| bad("date_order", e)))
+            .transpose()?,
+    };
+    exports::read(format, bytes, &options).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
