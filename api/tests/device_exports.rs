@@ -503,8 +503,7 @@ async fn a_trial_reads_the_readings_of_an_export_sent_as_its_text() {
             .await;
         assert_eq!(status, StatusCode::OK, "{}: {answer}", db.label);
         assert_eq!(
-            answer["shown"]["why"][0],
-            "measured 4 times on 4 days: the measuring target is met",
+            answer["shown"]["why"][0], "measured 4 times on 4 days: the measuring target is met",
             "{answer}"
         );
         // Not an export: named by its field.
