@@ -345,58 +345,60 @@ impl Store {
 const READING_ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Inserts readings, those on record already skipped; returns how many were new.
+/// Members whose readings on record are read at once to look for likely duplicates: one read
+/// for many members (a bulk upload of ten thousand is forty reads, not ten thousand), and a
+/// bound on what is held (each member's readings in the window of their finger-sticks sent).
+const LIKELY_DUPLICATE_MEMBERS_PER_READ: usize = 256;
+
 /// Of each member's `readings`, the finger-sticks likely repeating one on record or an earlier
-/// one of the batch, in the batch's order. The readings on record within the window of a finger-stick
-/// sent are read in one query for the whole batch (a bulk upload of ten thousand members' is
-/// one read, not ten thousand), and none when no finger-stick is sent (a sensor's upload costs
-/// nothing here).
+/// one of the batch, in the batch's order. The readings on record within the window of the
+/// finger-sticks sent are read [`LIKELY_DUPLICATE_MEMBERS_PER_READ`] members at a time, and none
+/// for members who send no finger-stick (a sensor's upload costs nothing here).
 async fn likely_duplicates_of(
     tx: &mut Tx,
     tenant: &str,
     batch: &[(&MemberId, &[Reading])],
 ) -> Result<Vec<Vec<LikelyDuplicate>>, StoreError> {
     use incentive_engine::likely_duplicates::{LIKELY_DUPLICATE_WINDOW_MINUTES, likely_duplicates};
-    let finger_sticks = |readings: &[Reading]| {
-        readings
-            .iter()
-            .filter(|r| r.source != incentive_engine::Source::Cgm)
-            .map(|r| r.time.timestamp_millis())
-            .collect::<Vec<_>>()
-    };
-    let mut ids = Vec::new();
-    let (mut first, mut last) = (i64::MAX, i64::MIN);
-    for (member, readings) in batch {
-        let times = finger_sticks(readings);
-        if let (Some(lo), Some(hi)) = (times.iter().min(), times.iter().max()) {
-            ids.push(member.as_str());
-            first = first.min(*lo);
-            last = last.max(*hi);
-        }
-    }
-    if ids.is_empty() {
-        return Ok(vec![Vec::new(); batch.len()]);
-    }
     let window_ms = LIKELY_DUPLICATE_WINDOW_MINUTES * 60_000;
-    let stored = crate::group::load_readings(
-        tx,
-        tenant,
-        &ids,
-        first.saturating_sub(window_ms),
-        last.saturating_add(window_ms + 1),
-    )
-    .await?;
-    batch
-        .iter()
-        .map(|(member, readings)| {
+    let mut found = Vec::with_capacity(batch.len());
+    for chunk in batch.chunks(LIKELY_DUPLICATE_MEMBERS_PER_READ) {
+        let mut ids = Vec::new();
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
+        for (member, readings) in chunk {
+            let times = readings
+                .iter()
+                .filter(|r| r.source != incentive_engine::Source::Cgm)
+                .map(|r| r.time.timestamp_millis());
+            if let (Some(lo), Some(hi)) = (times.clone().min(), times.max()) {
+                ids.push(member.as_str());
+                first = first.min(lo);
+                last = last.max(hi);
+            }
+        }
+        if ids.is_empty() {
+            found.extend(chunk.iter().map(|_| Vec::new()));
+            continue;
+        }
+        let stored = crate::group::load_readings(
+            tx,
+            tenant,
+            &ids,
+            first.saturating_sub(window_ms),
+            last.saturating_add(window_ms + 1),
+        )
+        .await?;
+        for (member, readings) in chunk {
             let on_record = stored
                 .get(member.as_str())
                 .into_iter()
                 .flatten()
                 .map(crate::inputs::to_engine)
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(likely_duplicates(&on_record, readings))
-        })
-        .collect()
+            found.push(likely_duplicates(&on_record, readings));
+        }
+    }
+    Ok(found)
 }
 
 /// The positions not to store.
