@@ -427,3 +427,13 @@ fn every_format_is_written_in_reports_by_the_name_the_flag_takes() {
         assert_eq!(Format::parse(format.name()), Ok(format));
     }
 }
+
+#[test]
+fn a_resource_that_cannot_be_read_is_named_at_its_line_not_taken_for_another_format() {
+    let text = "{\"resourceType\": \"Observation\",\n \"status\": 5}";
+    let error = read(Format::Fhir, text.as_bytes(), &options(None)).unwrap_err();
+    assert!(
+        matches!(&error, ExportError::Read { line: 2, .. }),
+        "{error}"
+    );
+}

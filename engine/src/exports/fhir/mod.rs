@@ -92,7 +92,7 @@ pub fn read_fhir(input: impl Read, options: &ExportOptions) -> Result<FhirExport
         if let Err(e) = read_resource(&mut json, &mut state) {
             return Err(match e {
                 Stopped::Export(e) => e,
-                Stopped::Stream(StreamError::Shape { .. } | StreamError::Value { .. })
+                Stopped::Stream(StreamError::Shape { .. })
                     if values == 1 && state.report.rows == 0 =>
                 {
                     options.not_this(
