@@ -3,7 +3,7 @@
 //! simulated member-period call [`Policy::evaluate`].
 
 use super::decision::{Decision, ENGINE_VERSION, MetricsUsed};
-use super::explanation::{Line, Message};
+use super::explanation::{Line, Message, Reason};
 use super::host::{
     ENTRY_POINT, HistoryView, LIMITS, MemberSeen, MemberView, engine, with_deadline,
 };
@@ -575,10 +575,10 @@ impl Policy {
             .into_iter()
             .map(|item| {
                 let type_name = item.type_name();
-                let (line, bytes, made_at) = match item.try_cast_result::<Message>() {
-                    Ok(m) => {
-                        let (bytes, made_at) = (m.bytes(), m.made_at);
-                        (Line::Message(m), bytes, made_at)
+                let (line, bytes, made_at) = match item.try_cast_result::<Reason>() {
+                    Ok(r) => {
+                        let bytes = r.message.bytes();
+                        (Line::Message(r.message), bytes, r.made_at)
                     }
                     Err(item) => match item.into_immutable_string() {
                         Ok(t) => (Line::Text(t.to_string()), t.len(), None),

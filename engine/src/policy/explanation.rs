@@ -24,26 +24,23 @@ pub enum Line {
 
 /// A message id and its arguments. Each argument is kept as text: a number as its decimal
 /// digits (exactly as the rules computed it), so the stored bytes never depend on a locale.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Message {
     pub id: String,
     #[serde(default, skip_serializing_if = "Args::is_empty")]
     pub args: Args,
-    /// Where in rules.rhai the script made it (`reason(…)`'s line and column), for an error
-    /// about it: not part of the message, never stored or compared.
-    #[serde(skip)]
+}
+
+/// A message as the script holds it (`reason(…)`), with where in rules.rhai it was made, for
+/// an error about it. Only the message goes into the decision: a simulation holds a chunk's
+/// decisions at once, and the place would cost every line of every one.
+#[derive(Clone, Debug)]
+pub(crate) struct Reason {
+    pub(crate) message: Message,
+    /// `reason(…)`'s line and column.
     pub(crate) made_at: Option<(usize, usize)>,
 }
-
-impl PartialEq for Message {
-    fn eq(&self, other: &Self) -> bool {
-        self.id == other.id && self.args == other.args
-    }
-}
-
-impl Eq for Message {}
-
 /// A message's arguments by name, in name order. A sorted list rather than a map: a
 /// simulation holds a chunk's decisions at once, and a map's node is some 500 bytes for the
 /// two to five arguments a line has. Written as a JSON object.
@@ -87,11 +84,7 @@ impl Message {
 
     /// A message and its arguments.
     pub fn new(id: String, args: Args) -> Self {
-        Self {
-            id,
-            args,
-            made_at: None,
-        }
+        Self { id, args }
     }
 
     pub(crate) fn engine(id: &'static str, args: &[(&'static str, String)]) -> Self {
@@ -105,7 +98,6 @@ impl Message {
                 pairs.sort();
                 Args(pairs)
             },
-            made_at: None,
         }
     }
 
@@ -157,7 +149,7 @@ fn refuse(problem: String) -> Box<EvalAltResult> {
 pub(crate) fn reason(
     ctx: NativeCallContext,
     id: ImmutableString,
-) -> Result<Message, Box<EvalAltResult>> {
+) -> Result<Reason, Box<EvalAltResult>> {
     reason_with(ctx, id, Map::new())
 }
 
@@ -167,7 +159,7 @@ pub(crate) fn reason_with(
     ctx: NativeCallContext,
     id: ImmutableString,
     args: Map,
-) -> Result<Message, Box<EvalAltResult>> {
+) -> Result<Reason, Box<EvalAltResult>> {
     let at = ctx.call_position();
     let made_at = at.line().zip(at.position());
     if !is_identifier(&id) {
@@ -205,9 +197,11 @@ pub(crate) fn reason_with(
         })?;
         out.push((name.to_string(), text));
     }
-    Ok(Message {
-        id: id.to_string(),
-        args: Args(out),
+    Ok(Reason {
+        message: Message {
+            id: id.to_string(),
+            args: Args(out),
+        },
         made_at,
     })
 }

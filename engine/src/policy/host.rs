@@ -598,7 +598,7 @@ fn table_key(t: &StepTable, key: Dynamic) -> Result<Key, Box<EvalAltResult>> {
 /// `reason("id")` and `reason("id", #{ name: value, … })`: an explanation line as a message
 /// of the package's catalogs (locales/*.ftl), shown in the member's language.
 fn register_reasons(engine: &mut Engine) {
-    engine.register_type_with_name::<super::explanation::Message>("Reason");
+    engine.register_type_with_name::<super::explanation::Reason>("Reason");
     // Volatile: the optimizer would otherwise make a reason of constant arguments before the
     // script runs, and the message would not know where in rules.rhai it was made.
     rhai::FuncRegistration::new("reason")
@@ -607,11 +607,11 @@ fn register_reasons(engine: &mut Engine) {
     rhai::FuncRegistration::new("reason")
         .with_volatility(true)
         .register_into_engine(engine, super::explanation::reason_with);
-    engine.register_fn("to_string", |m: &mut super::explanation::Message| {
-        super::explanation::Line::Message(m.clone()).plain()
+    engine.register_fn("to_string", |r: &mut super::explanation::Reason| {
+        super::explanation::Line::Message(r.message.clone()).plain()
     });
-    engine.register_fn("to_debug", |m: &mut super::explanation::Message| {
-        super::explanation::Line::Message(m.clone()).plain()
+    engine.register_fn("to_debug", |r: &mut super::explanation::Reason| {
+        super::explanation::Line::Message(r.message.clone()).plain()
     });
 }
 
