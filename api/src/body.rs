@@ -207,3 +207,13 @@ impl utoipa::PartialSchema for Scalar {
 }
 
 impl utoipa::ToSchema for Scalar {}
+
+/// Whether the request's `Content-Type` is one of `types` (its parameters, such as `charset`,
+/// aside; compared without regard to case, as media types are).
+pub(crate) fn media_type_is(headers: &axum::http::HeaderMap, types: &[&str]) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| types.iter().any(|t| v.trim().eq_ignore_ascii_case(t)))
+}

@@ -64,6 +64,85 @@ fn bad(field: &str, e: impl std::fmt::Display) -> ApiError {
     ApiError::BadRequest(format!("{field}: {e}"))
 }
 
+/// How a request says to read an export: the export route's query, or a trial's
+/// `readings_export`. Every problem is a 400 naming its field (after `prefix`).
+pub(crate) struct ExportRequest<'a> {
+    pub format: Option<&'a str>,
+    pub tz: Option<&'a str>,
+    pub date_order: Option<&'a str>,
+    /// Put before each field's name: `""` for the route's query, `readings_export.` in a trial.
+    pub prefix: &'a str,
+    /// The field that holds the file, and where the product's own readings go instead.
+    pub file_field: &'a str,
+    pub own_readings_go: &'a str,
+    /// What messages call the file.
+    pub source_name: &'a str,
+}
+
+impl ExportRequest<'_> {
+    fn bad(&self, field: &str, e: impl std::fmt::Display) -> ApiError {
+        bad(&format!("{}{field}", self.prefix), e)
+    }
+
+    /// The format (as named, else FHIR where the content type says so, else told from the
+    /// file's first bytes) and how to read it, in the zone named else `default_zone`.
+    pub(crate) fn options(
+        &self,
+        file: &[u8],
+        fhir_by_content_type: bool,
+        default_zone: Option<chrono_tz::Tz>,
+    ) -> Result<(Format, ExportOptions), ApiError> {
+        let zone = match self.tz {
+            Some(z) => Some(z.parse::<chrono_tz::Tz>().map_err(|_| {
+                self.bad(
+                    "tz",
+                    format!(
+                        "`{}` is not an IANA time zone such as Asia/Shanghai",
+                        incentive_engine::text::excerpt(z)
+                    ),
+                )
+            })?),
+            None => default_zone,
+        };
+        let date_order = self
+            .date_order
+            .map(|d| DateOrder::parse(d).map_err(|e| self.bad("date_order", e)))
+            .transpose()?;
+        let format = match self.format {
+            Some(name) => Format::parse(name).map_err(|e| self.bad("format", e))?,
+            None if fhir_by_content_type => Format::Fhir,
+            None => exports::detect(file.get(..exports::DETECT_BYTES).unwrap_or(file))
+                .filter(|f| *f != Format::IncentiveCsv)
+                .ok_or_else(|| {
+                    self.bad(
+                        self.file_field,
+                        format!(
+                            "not an export this reads (Dexcom Clarity, LibreView, CareLink, Nightscout, Apple Health, SiBionics, HL7 FHIR); {}",
+                            self.own_readings_go
+                        ),
+                    )
+                })?,
+        };
+        let options = ExportOptions {
+            source_name: self.source_name.into(),
+            zone,
+            date_order,
+        };
+        Ok((format, options))
+    }
+
+    /// A reader's refusal as the answer says it; a zone it needs names the field that gives it.
+    pub(crate) fn refused(&self, e: exports::ExportError) -> ApiError {
+        match e {
+            exports::ExportError::NeedsZone { format, .. } => self.bad(
+                "tz",
+                format!("{format} writes local times without an offset: give the zone the device was in, such as ?tz=Europe/Berlin"),
+            ),
+            other => ApiError::BadRequest(other.to_string()),
+        }
+    }
+}
+
 #[utoipa::path(post, path = "/v1/members/{member_id}/readings/export", tag = "members", params(("member_id" = String, Path), ExportQuery), request_body(content((String = "text/csv"), (String = "application/json"), (String = "application/fhir+json"), (String = "application/xml"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), security(("api_key" = [])), responses((status = 200, description = "What was kept, stored and dropped", body = ExportAnswer), (status = 400, description = "Not an export this reads, a zone it needs, or a row it cannot read: named", body = crate::error::ErrorBody), (status = 413, description = "Over the body limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn post_export(
     State(state): State<AppState>,
@@ -74,42 +153,16 @@ pub async fn post_export(
     RawBody(bytes): RawBody,
 ) -> Result<Shown<SendMemberData, Json<ExportAnswer>>, ApiError> {
     let member = MemberId::parse(&id).map_err(|e| bad("member_id", e))?;
-    let zone =
-        q.tz.as_deref()
-            .map(|z| {
-                z.parse::<chrono_tz::Tz>().map_err(|_| {
-                    bad(
-                        "tz",
-                        format!(
-                            "`{}` is not an IANA time zone such as Asia/Shanghai",
-                            incentive_engine::text::excerpt(z)
-                        ),
-                    )
-                })
-            })
-            .transpose()?;
-    let date_order = q
-        .date_order
-        .as_deref()
-        .map(|d| DateOrder::parse(d).map_err(|e| bad("date_order", e)))
-        .transpose()?;
-    let format = match q.format.as_deref() {
-        Some(name) => Format::parse(name).map_err(|e| bad("format", e))?,
-        None if is_fhir(&headers) => Format::Fhir,
-        None => exports::detect(bytes.get(..exports::DETECT_BYTES).unwrap_or(&bytes))
-            .filter(|f| *f != Format::IncentiveCsv)
-            .ok_or_else(|| {
-                bad(
-                    "body",
-                    "not an export this reads (Dexcom Clarity, LibreView, CareLink, Nightscout, Apple Health, SiBionics, HL7 FHIR); the product's own CSV goes to POST /v1/readings",
-                )
-            })?,
+    let request = ExportRequest {
+        format: q.format.as_deref(),
+        tz: q.tz.as_deref(),
+        date_order: q.date_order.as_deref(),
+        prefix: "",
+        file_field: "body",
+        own_readings_go: "the product's own CSV goes to POST /v1/readings",
+        source_name: "the export",
     };
-    let options = ExportOptions {
-        source_name: "the export".into(),
-        zone,
-        date_order,
-    };
+    let (format, options) = request.options(&bytes, is_fhir(&headers), None)?;
     let export = state
         .compute
         .run(move || {
@@ -117,13 +170,7 @@ pub async fn post_export(
             exports::read(format, data, &options)
         })
         .await?
-        .map_err(|e| match e {
-            exports::ExportError::NeedsZone { format, .. } => bad(
-                "tz",
-                format!("{format} writes local times without an offset: give the zone the device was in, such as ?tz=Europe/Berlin"),
-            ),
-            other => ApiError::BadRequest(other.to_string()),
-        })?;
+        .map_err(|e| request.refused(e))?;
     // Readings, then labs: each on record once, so a retry after a failure between the two
     // stores what is missing and counts the rest as duplicates.
     let added = state
@@ -156,14 +203,8 @@ pub async fn post_export(
 /// Whether the body is FHIR by its content type (`application/fhir+json`, FHIR's own, or
 /// `application/fhir+ndjson` for bulk data).
 pub(crate) fn is_fhir(headers: &HeaderMap) -> bool {
-    headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "application/fhir+json" | "application/fhir+ndjson"
-            )
-        })
+    crate::body::media_type_is(
+        headers,
+        &["application/fhir+json", "application/fhir+ndjson"],
+    )
 }

@@ -216,41 +216,16 @@ fn read_export(
     export: &ReadingsExport,
     policy_zone: chrono_tz::Tz,
 ) -> Result<incentive_engine::exports::Export, ApiError> {
-    use incentive_engine::exports::{self, DateOrder, ExportOptions, Format};
-    let bad =
-        |field: &str, e: String| ApiError::BadRequest(format!("readings_export.{field}: {e}"));
+    let request = crate::routes::device_exports::ExportRequest {
+        format: export.format.as_deref(),
+        tz: export.tz.as_deref(),
+        date_order: export.date_order.as_deref(),
+        prefix: "readings_export.",
+        file_field: "text",
+        own_readings_go: "the record's own readings go in `readings`",
+        source_name: "readings_export",
+    };
     let bytes = export.text.as_bytes();
-    let format = match export.format.as_deref() {
-        Some(name) => Format::parse(name).map_err(|e| bad("format", e))?,
-        None => exports::detect(bytes.get(..exports::DETECT_BYTES).unwrap_or(bytes))
-            .filter(|f| *f != Format::IncentiveCsv)
-            .ok_or_else(|| {
-                bad(
-                    "text",
-                    "not an export this reads; the record's own readings go in `readings`".into(),
-                )
-            })?,
-    };
-    let zone = match export.tz.as_deref() {
-        Some(z) => z.parse::<chrono_tz::Tz>().map_err(|_| {
-            bad(
-                "tz",
-                format!(
-                    "`{}` is not an IANA time zone such as Asia/Shanghai",
-                    incentive_engine::text::excerpt(z)
-                ),
-            )
-        })?,
-        None => policy_zone,
-    };
-    let options = ExportOptions {
-        source_name: "readings_export".into(),
-        zone: Some(zone),
-        date_order: export
-            .date_order
-            .as_deref()
-            .map(|d| DateOrder::parse(d).map_err(|e| bad("date_order", e)))
-            .transpose()?,
-    };
-    exports::read(format, bytes, &options).map_err(|e| ApiError::BadRequest(e.to_string()))
+    let (format, options) = request.options(bytes, false, Some(policy_zone))?;
+    incentive_engine::exports::read(format, bytes, &options).map_err(|e| request.refused(e))
 }

@@ -82,16 +82,28 @@ struct NdjsonReading {
 }
 
 fn is_ndjson(headers: &HeaderMap) -> bool {
-    headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            matches!(
-                v.trim(),
-                "application/x-ndjson" | "application/ndjson" | "application/jsonl"
-            )
-        })
+    crate::body::media_type_is(
+        headers,
+        &[
+            "application/x-ndjson",
+            "application/ndjson",
+            "application/jsonl",
+        ],
+    )
+}
+
+/// Each member not enrolled, named once with the count of their readings not stored.
+fn reject_not_enrolled(answer: &mut UploadAnswer, not_enrolled: Vec<(MemberId, u64)>) {
+    for (member, n) in not_enrolled {
+        answer.reject(
+            n,
+            0,
+            format!(
+                "member `{}` is not enrolled: its {n} readings were not stored",
+                member.as_str()
+            ),
+        );
+    }
 }
 
 /// `POST /v1/readings`: readings of many members at once. `Content-Type: text/csv` (the
@@ -129,16 +141,7 @@ pub async fn upload(
     answer.duplicate += added.added.duplicate;
     answer.likely_duplicates =
         crate::routes::members::likely_bodies(&added.added.likely_duplicates);
-    for (member, n) in added.not_enrolled {
-        answer.reject(
-            n,
-            0,
-            format!(
-                "member `{}` is not enrolled: its {n} readings were not stored",
-                member.as_str()
-            ),
-        );
-    }
+    reject_not_enrolled(&mut answer, added.not_enrolled);
     Ok(caller.show(Json(answer)))
 }
 
@@ -204,16 +207,7 @@ async fn fhir_upload(
     answer.duplicate = added.added.duplicate;
     answer.likely_duplicates =
         crate::routes::members::likely_bodies(&added.added.likely_duplicates);
-    for (member, n) in added.not_enrolled {
-        answer.reject(
-            n,
-            0,
-            format!(
-                "member `{}` is not enrolled: its {n} readings were not stored",
-                member.as_str()
-            ),
-        );
-    }
+    reject_not_enrolled(&mut answer, added.not_enrolled);
     let (mut labs_accepted, mut labs_duplicate) = (0, 0);
     for (member, results) in labs {
         match state.store.add_labs(tenant, &member, &results).await {

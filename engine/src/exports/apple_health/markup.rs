@@ -2,6 +2,7 @@
 //! without quick-xml's per-attribute cost, and the input counted as it is read.
 
 use super::MARKUP_BYTES_MAX;
+use crate::exports::count_newlines;
 use quick_xml::events::{BytesStart, Event};
 use std::io::{self, BufRead, Read};
 
@@ -40,19 +41,6 @@ pub(super) fn markup<'a>(event: &'a Event<'_>) -> &'a [u8] {
         Event::Text(t) => t.as_bytes(),
         _ => &[],
     }
-}
-
-/// `\n`s in `bytes`, counted in blocks of 255 into a byte, which the compiler vectorises.
-pub(super) fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes
-        .chunks(255)
-        .map(|block| {
-            let n = block
-                .iter()
-                .fold(0u8, |n, &b| n.wrapping_add(u8::from(b == b'\n')));
-            u64::from(n)
-        })
-        .sum()
 }
 
 /// XML's whitespace.
