@@ -158,3 +158,55 @@ async fn a_tenant_that_turned_four_eyes_off_publishes_without_approval() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_holders_name_and_an_approvals_comment_are_held_to_their_limits() {
+    let db = sqlite_db().await;
+    let store = Store::open(&db.url, options()).await.unwrap();
+    store.create_tenant(TENANT).await.unwrap();
+    for (holder, says) in [
+        (
+            "x".repeat(65),
+            "holder: is 65 characters: a holder's name is 1 to 64",
+        ),
+        (
+            "   ".to_owned(),
+            "holder: is 3 characters: a holder's name is 1 to 64",
+        ),
+        ("Ana\u{200b}Lima".to_owned(), "holder: contains"),
+    ] {
+        let e = store
+            .create_key_held(TENANT, Role::Author, Some(&holder))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().starts_with(says), "{holder:?}: {e}");
+    }
+    assert!(
+        store
+            .create_key_held(TENANT, Role::Author, Some(&"x".repeat(64)))
+            .await
+            .is_ok()
+    );
+    let ana = key(&store, Role::Author, Some("Ana Lima")).await;
+    let ben = key(&store, Role::Admin, Some("Ben Wu")).await;
+    store
+        .put_policy_by(TENANT, &version("2.0.0"), ana.holder.as_deref())
+        .await
+        .unwrap();
+    let e = store
+        .approve_policy(&ben, PLAN, "2.0.0", &"y".repeat(2_001))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "comment: is 2001 characters; a comment is at most 2000"
+    );
+    assert!(
+        store
+            .approve_policy(&ben, PLAN, "2.0.0", &"y".repeat(2_000))
+            .await
+            .is_ok()
+    );
+    store.close().await;
+    db.cleanup().await;
+}

@@ -151,3 +151,30 @@ async fn a_finger_stick_typed_again_in_the_other_unit_is_named_and_stored_once()
         db.cleanup().await;
     }
 }
+
+/// A bulk upload is looked through a few hundred members a read: a member past the first
+/// read's has their own repeat found, and the others none.
+#[tokio::test]
+async fn the_members_of_a_large_upload_are_each_looked_through_past_the_first_read() {
+    let db = sqlite_db().await;
+    let store = store_with_plan(&db, str::to_owned).await;
+    let mut batch = Vec::new();
+    for i in 0..300 {
+        let member = enrol(&store, &format!("B{i:03}")).await;
+        let mut readings = vec![typed(4, 7, 0, 6.1, Source::Smbg)];
+        if i == 299 {
+            readings.push(typed(4, 7, 5, 6.1, Source::Unspecified));
+        }
+        batch.push((member, readings));
+    }
+    let added = store.add_readings_many(TENANT, &batch).await.unwrap();
+    let named: Vec<&str> = added
+        .added
+        .likely_duplicates
+        .iter()
+        .map(|(m, _)| m.as_str())
+        .collect();
+    assert_eq!((added.added.accepted, named), (300, vec!["B299"]));
+    store.close().await;
+    db.cleanup().await;
+}

@@ -8,6 +8,7 @@
 //! Two shapes are read: the elements of one top-level array (Nightscout's entries), and values
 //! one after another (NDJSON, FHIR bulk data).
 
+use super::count_newlines as newlines;
 use serde::de::DeserializeOwned;
 use std::io::{self, Read};
 
@@ -53,14 +54,17 @@ pub(crate) struct JsonValues<R> {
     line_base: u64,
     /// Whether a byte-order mark at the start has been looked for.
     bom_checked: bool,
-}
-
-fn newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|b| **b == b'\n').count() as u64
+    /// Bytes of one value at most ([`JSON_VALUE_BYTES_MAX`]).
+    value_bytes_max: usize,
 }
 
 impl<R: Read> JsonValues<R> {
     pub(crate) fn new(input: R) -> Self {
+        Self::with_value_bytes_max(input, JSON_VALUE_BYTES_MAX)
+    }
+
+    /// [`JsonValues::new`] with another bound on a value's bytes.
+    fn with_value_bytes_max(input: R, value_bytes_max: usize) -> Self {
         Self {
             input,
             buf: Vec::new(),
@@ -69,6 +73,7 @@ impl<R: Read> JsonValues<R> {
             eof: false,
             line_base: 1,
             bom_checked: false,
+            value_bytes_max,
         }
     }
 
@@ -96,9 +101,10 @@ impl<R: Read> JsonValues<R> {
         let room = self.buf.len() - self.end;
         if room < JSON_READ_BYTES {
             let unparsed = self.end;
-            if unparsed > JSON_VALUE_BYTES_MAX {
+            if unparsed > self.value_bytes_max {
                 return Err(self.shape(&format!(
-                    "a value is longer than {JSON_VALUE_BYTES_MAX} bytes"
+                    "a value is longer than {} bytes",
+                    self.value_bytes_max
                 )));
             }
             // Doubling: a long value is parsed again a few times, not once a read.
@@ -362,6 +368,32 @@ mod tests {
         assert!(
             matches!(error, StreamError::Value { line: 5, .. }),
             "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_value_longer_than_its_bound_is_refused_not_buffered_without_end() {
+        // A string that never closes, a byte a read: the reader stops at the bound.
+        let endless = std::iter::once(b'[')
+            .chain(std::iter::once(b'"'))
+            .chain(std::iter::repeat_n(b'a', 1 << 20))
+            .collect::<Vec<u8>>();
+        let mut values = JsonValues::with_value_bytes_max(Trickle(&endless), 4096);
+        let mut elements = match values.open_array() {
+            Ok(e) => e,
+            Err(e) => panic!("an array opens: {e:?}"),
+        };
+        match values.next_element::<serde_json::Value>(&mut elements) {
+            Err(StreamError::Shape { problem, .. }) => {
+                assert_eq!(problem, "a value is longer than 4096 bytes");
+            }
+            other => panic!("not refused: {other:?}"),
+        }
+        // What is held: the bound's worth of the value, and room for one read.
+        assert!(
+            values.buf.len() <= JSON_READ_BYTES + 2 * 4096,
+            "{} bytes held",
+            values.buf.len()
         );
     }
 }
