@@ -437,3 +437,38 @@ fn a_resource_that_cannot_be_read_is_named_at_its_line_not_taken_for_another_for
         "{error}"
     );
 }
+
+#[test]
+fn a_reading_is_timed_by_effective_date_time_else_effective_instant_else_the_periods_start() {
+    let at = |effective: &str| {
+        format!(
+            r#"{{"resourceType":"Observation","status":"final","code":{{"coding":[{{"system":"http://loinc.org","code":"41653-7"}}]}},{effective}"valueQuantity":{{"value":120,"unit":"mg/dL","code":"mg/dL"}}}}"#
+        )
+    };
+    for (effective, expected) in [
+        (
+            r#""effectiveInstant":"2025-03-01T07:30:00.000+08:00","#,
+            "2025-03-01T07:30:00+08:00",
+        ),
+        (
+            r#""effectivePeriod":{"start":"2025-03-01T07:35:00+08:00","end":"2025-03-01T07:36:00+08:00"},"#,
+            "2025-03-01T07:35:00+08:00",
+        ),
+        (
+            r#""effectiveDateTime":"2025-03-01T07:40:00+08:00","effectivePeriod":{"start":"2025-03-01T06:00:00+08:00"},"#,
+            "2025-03-01T07:40:00+08:00",
+        ),
+    ] {
+        let export = read(Format::Fhir, at(effective).as_bytes(), &options(None)).unwrap();
+        assert_eq!(
+            export.readings[0].time.to_rfc3339(),
+            expected,
+            "{effective}"
+        );
+    }
+    let none = read(Format::Fhir, at("").as_bytes(), &options(None)).unwrap_err();
+    assert_eq!(
+        none.to_string(),
+        "bundle.json: entry 1, field `effectiveDateTime`: is missing: the observation says not when it was made"
+    );
+}
