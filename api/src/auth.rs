@@ -120,15 +120,20 @@ impl<A: Access + Send + Sync> FromRequestParts<AppState> for Allowed<A> {
 }
 
 macro_rules! access {
-    ($($(#[$doc:meta])* $name:ident: [$($role:ident),*] => $action:literal;)*) => {$(
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub struct $name;
-        impl Access for $name {
-            const ROLES: &'static [Role] = &[$(Role::$role),*];
-            const ACTION: &'static str = $action;
-        }
-    )*};
+    ($($(#[$doc:meta])* $name:ident: [$($role:ident),*] => $action:literal;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug)]
+            pub struct $name;
+            impl Access for $name {
+                const ROLES: &'static [Role] = &[$(Role::$role),*];
+                const ACTION: &'static str = $action;
+            }
+        )*
+        /// Every access by name, with its roles: what `GET /v1/caller` tells a key it may do,
+        /// so a client offers only that.
+        pub const ACCESSES: &[(&str, &[Role])] = &[$((stringify!($name), $name::ROLES)),*];
+    };
 }
 
 access! {
@@ -140,9 +145,6 @@ access! {
     ReadDecisions: [Platform, Auditor, Admin] => "read decisions";
     /// Verify, replay and export the ledger.
     AuditLedger: [Auditor, Admin] => "verify the ledger";
-}
-
-access! {
     /// Write, check and publish policies.
     AuthorPolicies: [Author, Admin] => "write or publish policies";
     /// Read policies (an actuary prices them, an auditor checks them).
@@ -156,10 +158,13 @@ access! {
     ReverseDecisions: [Auditor, Admin] => "reverse decisions";
     /// Erase a member's readings on the member's request.
     EraseMemberData: [Platform, Admin] => "erase a member's readings";
-    /// Run simulations of published policies and read their results.
-    RunSimulations: [Actuary, Admin] => "run simulations";
+    /// Run simulations of stored policies (an author prices a draft against the version in
+    /// effect) and read their results: figures over synthetic members.
+    RunSimulations: [Author, Actuary, Admin] => "run simulations";
     /// Approve another holder's draft for publication (four eyes).
     ApprovePolicies: [Author, Admin] => "approve policies";
     /// Read and change the tenant's settings.
     ManageSettings: [Admin] => "read or change the tenant's settings";
+    /// Say who is calling: the key's tenant, role and holder, and what it may do.
+    IdentifyCaller: [Author, Actuary, Platform, Auditor, Admin] => "say who is calling";
 }

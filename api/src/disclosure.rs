@@ -31,6 +31,8 @@ pub enum DataClass {
     Aggregates,
     /// Member-level rows under a pseudonym (a keyed hash per tenant), never a member id.
     PseudonymousRows,
+    /// Figures and rows about synthetic members (simulations): no one's health.
+    Simulated,
     /// Policy packages, versions and diagnostics.
     Policies,
     /// Decisions on input the caller supplied (a case, a trial record): no member's stored data.
@@ -40,7 +42,7 @@ pub enum DataClass {
 }
 
 impl DataClass {
-    pub const ALL: [DataClass; 11] = [
+    pub const ALL: [DataClass; 12] = [
         Self::Readings,
         Self::Labs,
         Self::MemberAttributes,
@@ -49,6 +51,7 @@ impl DataClass {
         Self::LedgerPostings,
         Self::Aggregates,
         Self::PseudonymousRows,
+        Self::Simulated,
         Self::Policies,
         Self::TrialDecisions,
         Self::Operational,
@@ -65,6 +68,7 @@ impl DataClass {
             Self::LedgerPostings => "ledger_postings",
             Self::Aggregates => "aggregates",
             Self::PseudonymousRows => "pseudonymous_rows",
+            Self::Simulated => "simulated",
             Self::Policies => "policies",
             Self::TrialDecisions => "trial_decisions",
             Self::Operational => "operational",
@@ -77,7 +81,7 @@ impl DataClass {
 /// makes up; an actuary prices plans from totals and pseudonymous rows; an auditor checks what
 /// was paid and why. Health data (readings, labs, attributes, one member's metrics) reaches
 /// no role but the platform's, the auditor's (metrics behind a decision) and the admin's.
-pub const TABLE: [(DataClass, &[Role]); 11] = {
+pub const TABLE: [(DataClass, &[Role]); 12] = {
     use DataClass as C;
     use Role::{Actuary, Admin, Auditor, Author, Platform};
     [
@@ -89,6 +93,7 @@ pub const TABLE: [(DataClass, &[Role]); 11] = {
         (C::LedgerPostings, &[Auditor, Admin]),
         (C::Aggregates, &[Actuary, Auditor, Admin]),
         (C::PseudonymousRows, &[Actuary, Admin]),
+        (C::Simulated, &[Author, Actuary, Admin]),
         (C::Policies, &[Author, Actuary, Auditor, Admin]),
         (C::TrialDecisions, &[Platform, Author, Actuary, Admin]),
         (C::Operational, &[Platform, Author, Actuary, Auditor, Admin]),

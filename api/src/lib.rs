@@ -15,6 +15,7 @@ pub mod error;
 pub mod observe;
 pub mod routes;
 pub mod simulations;
+pub mod workbench;
 
 pub use error::ApiError;
 
@@ -209,6 +210,7 @@ pub fn service(store: Store, limits: Limits) -> (Router, Arc<simulations::Runner
                 async move { axum::Json((*doc).clone()) }
             }),
         )
+        .merge(workbench::routes())
         // Bodies are read by `body::JsonBody` against `request_body_bytes_max`, which answers
         // in the API's own error format.
         .layer(DefaultBodyLimit::disable())
@@ -235,8 +237,8 @@ macro_rules! keyed {
 
 fn openapi_router() -> OpenApiRouter<AppState> {
     use routes::{
-        approvals, audit, device_exports, evaluations, health, ledger, members, payouts, policies,
-        settings, simulations, uploads, versions_diff,
+        approvals, audit, caller, device_exports, evaluations, health, ledger, members, payouts,
+        policies, settings, simulations, uploads, versions_diff,
     };
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(health::healthz))
@@ -254,6 +256,7 @@ fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(keyed!(policies::check))
         .routes(keyed!(policies::test))
         .routes(keyed!(policies::versions))
+        .routes(keyed!(policies::version_files))
         .routes(keyed!(versions_diff::diff))
         .routes(keyed!(approvals::approve))
         .routes(keyed!(policies::publish))
@@ -277,6 +280,7 @@ fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(keyed!(simulations::report))
         .routes(keyed!(settings::get_settings))
         .routes(keyed!(settings::put_settings))
+        .routes(keyed!(caller::caller))
 }
 
 /// Serves `router` on `listener` under the default [`Limits`] on connections until `shutdown`

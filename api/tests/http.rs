@@ -42,7 +42,7 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
             .unwrap();
         assert_eq!(bogus.status(), StatusCode::UNAUTHORIZED);
 
-        let matrix: [(&str, &str, &[&str]); 35] = [
+        let matrix: [(&str, &str, &[&str]); 37] = [
             (
                 "POST",
                 "/v1/policies/tangdaifu-smbg/versions/9/approve",
@@ -50,16 +50,33 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
             ),
             ("GET", "/v1/settings", &["admin"]),
             ("PUT", "/v1/settings", &["admin"]),
-            ("POST", "/v1/simulations", &["actuary", "admin"]),
-            ("GET", "/v1/simulations", &["actuary", "admin"]),
-            ("GET", "/v1/simulations/sim_x", &["actuary", "admin"]),
-            ("DELETE", "/v1/simulations/sim_x", &["actuary", "admin"]),
+            (
+                "GET",
+                "/v1/caller",
+                &["author", "actuary", "platform", "auditor", "admin"],
+            ),
+            ("POST", "/v1/simulations", &["author", "actuary", "admin"]),
+            ("GET", "/v1/simulations", &["author", "actuary", "admin"]),
+            (
+                "GET",
+                "/v1/simulations/sim_x",
+                &["author", "actuary", "admin"],
+            ),
+            (
+                "DELETE",
+                "/v1/simulations/sim_x",
+                &["author", "actuary", "admin"],
+            ),
             (
                 "GET",
                 "/v1/simulations/sim_x/summary",
-                &["actuary", "admin"],
+                &["author", "actuary", "admin"],
             ),
-            ("GET", "/v1/simulations/sim_x/report", &["actuary", "admin"]),
+            (
+                "GET",
+                "/v1/simulations/sim_x/report",
+                &["author", "actuary", "admin"],
+            ),
             ("PUT", "/v1/members/M2", ["platform", "admin"].as_slice()),
             ("POST", "/v1/members/M1/readings", &["platform", "admin"]),
             ("POST", "/v1/payouts", &["platform", "admin"]),
@@ -114,6 +131,11 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
             (
                 "GET",
                 "/v1/policies/tangdaifu-smbg/diff?from=1.0.0&to=1.0.0",
+                &["author", "actuary", "auditor", "admin"],
+            ),
+            (
+                "GET",
+                "/v1/policies/tangdaifu-smbg/versions/9/files",
                 &["author", "actuary", "auditor", "admin"],
             ),
             (
@@ -1306,7 +1328,7 @@ async fn the_openapi_document_lists_every_route_and_every_route_it_lists_answers
             }
         }
     }
-    assert_eq!(operations.len(), 38, "{operations:?}");
+    assert_eq!(operations.len(), 40, "{operations:?}");
     let payout = &paths["/v1/payouts"]["post"];
     assert!(
         payout["parameters"]

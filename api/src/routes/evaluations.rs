@@ -15,10 +15,12 @@ use crate::routes::payouts::{PayoutAnswer, PayoutBody, request};
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use incentive_engine::policy::{EvaluationInput, History};
-use incentive_engine::readings::ReadingsBuilder;
+use incentive_engine::lab::LabResult;
+use incentive_engine::policy::{EvaluationInput, History, MemberProfile, Policy};
+use incentive_engine::readings::{Readings, ReadingsBuilder};
 use incentive_engine::{MemberId, Period};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 #[utoipa::path(post, path = "/v1/evaluations", tag = "payouts", request_body = PayoutBody, security(("api_key" = [])), responses((status = 200, description = "What a payout would decide now from the member's stored data; nothing is posted", body = PayoutAnswer), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
 pub async fn evaluate(
@@ -43,8 +45,12 @@ pub struct TrialBody {
     pub policy_id: String,
     /// A stored version, a draft too; by default the published version in effect in `period`.
     pub version: Option<String>,
-    /// `2026-03`, `2026-Q1` or `2026`, of the policy's kind.
-    pub period: String,
+    /// `2026-03`, `2026-Q1` or `2026`, of the policy's kind (a case carries its own).
+    pub period: Option<String>,
+    /// One of the cases of `version`'s package, by file name (`cases/full-rebate.toml`) or
+    /// name (`full-rebate`): the record is the case's, so nothing else of one is sent.
+    #[schema(example = "full-rebate", max_length = 200)]
+    pub case: Option<String>,
     /// The member as the policy sees them; every attribute may be absent.
     pub member: Option<MemberBody>,
     #[serde(default)]
@@ -107,11 +113,73 @@ pub async fn trial(
     caller: Allowed<TryPolicies>,
     ApiQuery(q): ApiQuery<LocaleQuery>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<TrialBody>,
+    JsonBody(mut body): JsonBody<TrialBody>,
 ) -> Result<Shown<TryPolicies, Json<TrialAnswer>>, ApiError> {
     let reader = Reader::new(q, &headers)?;
-    let period =
-        Period::parse(&body.period).map_err(|e| ApiError::BadRequest(format!("period: {e}")))?;
+    let policy_id = body.policy_id.clone();
+    let (policy, record) = match body.case.take() {
+        Some(case) => case_record(&state, caller.tenant(), &body, &case).await?,
+        None => body_record(&state, caller.tenant(), body).await?,
+    };
+    let version = policy.manifest.version.clone();
+    let TrialRecord {
+        period,
+        member,
+        readings,
+        labs,
+        history,
+    } = record;
+    let (decision, shown) = state
+        .compute
+        .run(move || {
+            let d = policy.evaluate(&EvaluationInput {
+                member: &member,
+                period,
+                readings: &readings,
+                labs: &labs,
+                history: &history,
+            })?;
+            let accepted: Vec<&str> = reader.accepted().collect();
+            let locale = policy
+                .catalogs
+                .for_reader(reader.asked(), member.locale(), &accepted);
+            let shown = policy.catalogs.member_view(locale, &d);
+            Ok((d, shown))
+        })
+        .await?
+        .map_err(|e: incentive_engine::policy::EvaluationError| {
+            ApiError::Unprocessable(e.to_string())
+        })?;
+    let decision = serde_json::from_str(&decision.to_json()).map_err(|_| ApiError::Internal)?;
+    Ok(caller.show(Json(TrialAnswer {
+        policy_id,
+        version,
+        period: period.to_string(),
+        decision,
+        shown,
+    })))
+}
+
+/// The record a trial decides, with the policy that decides it.
+struct TrialRecord {
+    period: Period,
+    member: MemberProfile,
+    readings: Readings,
+    labs: Vec<LabResult>,
+    history: History,
+}
+
+type Trial = (Arc<Policy>, TrialRecord);
+
+/// The record as the body writes it, decided by the version named or the one in effect.
+async fn body_record(state: &AppState, tenant: &str, body: TrialBody) -> Result<Trial, ApiError> {
+    let period = body.period.as_deref().ok_or_else(|| {
+        ApiError::BadRequest(
+            "period: the period to decide, such as `2026-03`; or a `case` of the version's package"
+                .into(),
+        )
+    })?;
+    let period = Period::parse(period).map_err(|e| ApiError::BadRequest(format!("period: {e}")))?;
     let max = state.limits.readings_per_batch_max;
     for count in [body.readings.len(), body.labs.len()] {
         if count > max {
@@ -144,17 +212,16 @@ pub async fn trial(
         Some(version) => {
             state
                 .store
-                .policy_version_compiled(caller.tenant(), &body.policy_id, version)
+                .policy_version_compiled(tenant, &body.policy_id, version)
                 .await?
         }
         None => {
             state
                 .store
-                .policy_in_effect(caller.tenant(), &body.policy_id, period)
+                .policy_in_effect(tenant, &body.policy_id, period)
                 .await?
         }
     };
-    let version = policy.manifest.version.clone();
     let (good, labs) = match body.readings_export {
         None => (good, labs),
         Some(export) => {
@@ -177,37 +244,78 @@ pub async fn trial(
     for r in good {
         builder.push(r);
     }
-    let readings = builder.finish().readings;
-    let history = body.history.unwrap_or_default();
-    let (decision, shown) = state
+    let record = TrialRecord {
+        period,
+        member,
+        readings: builder.finish().readings,
+        labs,
+        history: body.history.unwrap_or_default(),
+    };
+    Ok((policy, record))
+}
+
+/// The record of one of the cases of a stored version's package, decided by that version:
+/// what the workbench runs when an author tries a case step by step.
+async fn case_record(
+    state: &AppState,
+    tenant: &str,
+    body: &TrialBody,
+    case: &str,
+) -> Result<Trial, ApiError> {
+    let written = [
+        ("period", body.period.is_some()),
+        ("member", body.member.is_some()),
+        ("readings", !body.readings.is_empty()),
+        ("labs", !body.labs.is_empty()),
+        ("history", body.history.is_some()),
+        ("readings_export", body.readings_export.is_some()),
+    ];
+    if let Some((field, _)) = written.iter().find(|(_, given)| *given) {
+        return Err(ApiError::BadRequest(format!(
+            "{field}: a trial of a case takes its record from the case; send `case` or a record, not both"
+        )));
+    }
+    let version = body.version.as_deref().ok_or_else(|| {
+        ApiError::BadRequest(
+            "version: a case belongs to a version's package; name the version".into(),
+        )
+    })?;
+    let source = state
+        .store
+        .policy_version_source(tenant, &body.policy_id, version)
+        .await?;
+    let policy = state
+        .store
+        .policy_version_compiled(tenant, &body.policy_id, version)
+        .await?;
+    let wanted = if case.starts_with("cases/") {
+        case.to_owned()
+    } else {
+        format!("cases/{case}.toml")
+    };
+    // Loading the package runs policy code on the probes: on the evaluation threads.
+    let found = state
         .compute
         .run(move || {
-            let d = policy.evaluate(&EvaluationInput {
-                member: &member,
-                period,
-                readings: &readings,
-                labs: &labs,
-                history: &history,
-            })?;
-            let accepted: Vec<&str> = reader.accepted().collect();
-            let locale = policy
-                .catalogs
-                .for_reader(reader.asked(), member.locale(), &accepted);
-            let shown = policy.catalogs.member_view(locale, &d);
-            Ok((d, shown))
+            let package = incentive_engine::policy::load(&source).ok()?;
+            package.cases.into_iter().find(|c| c.name == wanted)
         })
-        .await?
-        .map_err(|e: incentive_engine::policy::EvaluationError| {
-            ApiError::Unprocessable(e.to_string())
-        })?;
-    let decision = serde_json::from_str(&decision.to_json()).map_err(|_| ApiError::Internal)?;
-    Ok(caller.show(Json(TrialAnswer {
-        policy_id: body.policy_id,
-        version,
-        period: period.to_string(),
-        decision,
-        shown,
-    })))
+        .await?;
+    let case = found.ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "case `{}`: version {version} of policy `{}` has no such case",
+            incentive_engine::text::excerpt(case),
+            body.policy_id
+        ))
+    })?;
+    let record = TrialRecord {
+        period: case.period,
+        member: case.member,
+        readings: case.readings,
+        labs: case.labs,
+        history: case.history,
+    };
+    Ok((policy, record))
 }
 
 /// A trial's export, read as the export route reads one, in the zone given or else the

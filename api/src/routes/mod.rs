@@ -2,6 +2,7 @@
 
 pub mod approvals;
 pub mod audit;
+pub mod caller;
 pub mod device_exports;
 pub mod evaluations;
 pub mod health;

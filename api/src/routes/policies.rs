@@ -321,3 +321,35 @@ pub async fn versions(
     }
     Ok(caller.show(Json(history)))
 }
+
+/// A stored version's files, as its author wrote them: what an editor opens.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct VersionFiles {
+    pub policy_id: String,
+    pub version: String,
+    /// File name (`policy.toml`, `rules.rhai`, `cases/…`, `locales/…`) → text.
+    pub files: BTreeMap<String, String>,
+}
+
+crate::discloses! {
+    VersionFiles => [Policies];
+}
+
+/// `GET /v1/policies/{policy_id}/versions/{version}/files`.
+#[utoipa::path(get, path = "/v1/policies/{policy_id}/versions/{version}/files", tag = "policies", params(("policy_id" = String, Path), ("version" = String, Path)), security(("api_key" = [])), responses((status = 200, description = "The version's package files", body = VersionFiles), (status = 400, description = "Bad request", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
+pub async fn version_files(
+    State(state): State<AppState>,
+    caller: Allowed<ReadPolicies>,
+    Path((policy_id, version)): Path<(String, String)>,
+) -> Result<Shown<ReadPolicies, Json<VersionFiles>>, ApiError> {
+    let source = state
+        .store
+        .policy_version_source(caller.tenant(), &policy_id, &version)
+        .await?;
+    let files = source.files.into_iter().map(|f| (f.name, f.text)).collect();
+    Ok(caller.show(Json(VersionFiles {
+        policy_id,
+        version,
+        files,
+    })))
+}

@@ -29,11 +29,20 @@ use std::sync::Arc;
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationBody {
-    /// Plan A: a published policy of the caller's tenant.
+    /// Plan A: a policy of the caller's tenant.
     pub policy_id: String,
+    /// Plan A's stored version, a draft too (an author prices a draft before it is
+    /// published); by default the published version in effect in `first_period`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
+    pub version: Option<String>,
     /// Plan B, run on the same members and readings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare_policy_id: Option<String>,
+    /// Plan B's stored version, as `version` is plan A's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
+    pub compare_version: Option<String>,
     pub members: u64,
     pub periods: u32,
     pub replications: u64,
@@ -121,7 +130,7 @@ pub async fn start(
         Some(text) => {
             Period::parse(text).map_err(|e| ApiError::BadRequest(format!("first_period: {e}")))?
         }
-        None => first_published_period(&state, &tenant, &body.policy_id).await?,
+        None => first_period_of(&state, &tenant, &body.policy_id, body.version.as_deref()).await?,
     };
     let config = Config {
         members: body.members,
@@ -153,18 +162,31 @@ pub async fn start(
     model
         .check_for(first_period.kind(), "population")
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if body.compare_version.is_some() && body.compare_policy_id.is_none() {
+        return Err(ApiError::BadRequest(
+            "compare_version: name the policy it is a version of in compare_policy_id".into(),
+        ));
+    }
     let mut plans = vec![
-        state
-            .store
-            .policy_in_effect(&tenant, &body.policy_id, first_period)
-            .await?,
+        plan(
+            &state,
+            &tenant,
+            &body.policy_id,
+            body.version.as_deref(),
+            first_period,
+        )
+        .await?,
     ];
     if let Some(b) = &body.compare_policy_id {
         plans.push(
-            state
-                .store
-                .policy_in_effect(&tenant, b, first_period)
-                .await?,
+            plan(
+                &state,
+                &tenant,
+                b,
+                body.compare_version.as_deref(),
+                first_period,
+            )
+            .await?,
         );
     }
     let given: Vec<&incentive_engine::policy::Policy> = plans.iter().map(|p| p.as_ref()).collect();
@@ -224,22 +246,66 @@ pub async fn start(
     Ok(caller.show((StatusCode::ACCEPTED, Json(SimulationView::from(record)))))
 }
 
-/// The first period of the latest published version of `policy_id`.
-async fn first_published_period(
+/// A plan to run: the stored `version` named, else the published version in effect in
+/// `first_period`.
+async fn plan(
     state: &AppState,
     tenant: &str,
     policy_id: &str,
+    version: Option<&str>,
+    first_period: Period,
+) -> Result<Arc<incentive_engine::policy::Policy>, ApiError> {
+    Ok(match version {
+        Some(v) => {
+            version_field(v)?;
+            state
+                .store
+                .policy_version_compiled(tenant, policy_id, v)
+                .await?
+        }
+        None => {
+            state
+                .store
+                .policy_in_effect(tenant, policy_id, first_period)
+                .await?
+        }
+    })
+}
+
+/// Bytes of a version named in a request: versions are short labels (`2026.1`).
+const VERSION_BYTES_MAX: usize = 64;
+
+fn version_field(version: &str) -> Result<(), ApiError> {
+    if version.is_empty() || version.len() > VERSION_BYTES_MAX {
+        return Err(ApiError::BadRequest(format!(
+            "version: 1 to {VERSION_BYTES_MAX} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// The first period of `version` of `policy_id`, or of its latest published version.
+async fn first_period_of(
+    state: &AppState,
+    tenant: &str,
+    policy_id: &str,
+    version: Option<&str>,
 ) -> Result<Period, ApiError> {
     let versions = state.store.policy_versions(tenant, policy_id).await?;
-    let latest = versions
-        .iter()
-        .rev()
-        .find(|v| v.status == PolicyStatus::Published)
-        .ok_or_else(|| {
-            ApiError::Unprocessable(format!(
-                "policy `{policy_id}` has no published version to simulate"
-            ))
-        })?;
+    let latest = match version {
+        Some(v) => versions.iter().find(|s| s.version == v).ok_or_else(|| {
+            ApiError::NotFound(format!("policy `{policy_id}` has no version `{v}`"))
+        })?,
+        None => versions
+            .iter()
+            .rev()
+            .find(|v| v.status == PolicyStatus::Published)
+            .ok_or_else(|| {
+                ApiError::Unprocessable(format!(
+                    "policy `{policy_id}` has no published version to simulate"
+                ))
+            })?,
+    };
     let from = latest
         .effective_from
         .parse::<chrono::NaiveDate>()
@@ -364,7 +430,8 @@ async fn result(
 pub struct SimulationResults;
 
 crate::discloses! {
-    SimulationView => [Aggregates];
-    SimulationList => [Aggregates];
-    SimulationResults => [Aggregates, PseudonymousRows];
+    // Synthetic members only: an author prices a draft from them, as an actuary prices a plan.
+    SimulationView => [Simulated];
+    SimulationList => [Simulated];
+    SimulationResults => [Simulated];
 }
