@@ -479,6 +479,13 @@ pub struct DemoArgs {
     /// The seed of the population and the simulation.
     #[arg(long, value_name = "S", default_value_t = 2015)]
     pub seed: u64,
+    /// Keep the demo's server up afterwards, until Ctrl-C or SIGTERM, and print the policy
+    /// workbench's address and the author's key.
+    #[arg(long)]
+    pub serve: bool,
+    /// Where the demo's server listens (port 0: any free port, printed).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+    pub addr: String,
 }
 
 #[derive(Debug, Args)]

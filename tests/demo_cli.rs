@@ -9,6 +9,10 @@
     reason = "tests"
 )]
 
+#[path = "../store/tests/common/mod.rs"]
+mod common;
+mod serve;
+
 use incentive_store::{Store, StoreOptions};
 use rust_decimal::Decimal;
 use std::process::Command;
@@ -209,4 +213,79 @@ fn bad_demo_flags_are_refused_by_name() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+}
+
+#[test]
+fn the_demo_kept_serving_prints_the_workbench_and_the_author_key_that_signs_in_to_it() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incentive"))
+        .args([
+            "demo",
+            "--members",
+            "20",
+            "--replications",
+            "2",
+            "--serve",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .current_dir(dir.path())
+        .env_remove("INCENTIVE_DB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut workbench = None;
+    let mut key = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(url) = line.strip_prefix("the policy workbench: ") {
+            workbench = Some(url.trim().to_owned());
+        }
+        if let Some(rest) = line
+            .trim()
+            .strip_prefix("sign in as the author (demo author) with ")
+        {
+            key = Some(rest.trim().to_owned());
+        }
+        if line.starts_with("serving until Ctrl-C") {
+            break;
+        }
+    }
+    let workbench = workbench.expect("the demo prints the workbench's address");
+    let key = key.expect("the demo prints the author's key");
+    let addr = workbench
+        .strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix("/workbench/"))
+        .unwrap()
+        .to_owned();
+    let (status, page) = serve::http(&addr, "GET", "/workbench/", &[], "");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("workbench.js"), "{page}");
+    let bearer = format!("Bearer {key}");
+    let (status, caller) = serve::http(
+        &addr,
+        "GET",
+        "/v1/caller",
+        &[("authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 200, "{caller}");
+    let caller: serde_json::Value = serde_json::from_str(&caller).unwrap();
+    assert_eq!(caller["role"], "author");
+    assert_eq!(caller["holder"], "demo author");
+    // Still serving, until told to stop; then it stops cleanly.
+    assert!(child.try_wait().unwrap().is_none());
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
 }

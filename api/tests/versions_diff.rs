@@ -253,3 +253,74 @@ async fn a_changed_table_is_shown_with_its_rows_and_moves_the_cases_it_decides()
         db.cleanup().await;
     }
 }
+
+/// Next year's draft against this year's published version: the cases, moved to next year
+/// with it, are decided by this year's version renewed unchanged — compared on the rules, not
+/// refused on the dates — and say so; a case past both versions' dates is decided as it is.
+#[tokio::test]
+async fn next_years_draft_is_compared_with_this_years_version_renewed_not_refused_on_its_dates() {
+    for db in databases().await {
+        let w = world(&db).await;
+        let plan = "tangdaifu-smbg";
+        let mut next_year = package(plan, |m| {
+            m.replace("version = \"1.0.0\"", "version = \"2.0.0\"")
+                .replace("effective_from = 2026-01-01", "effective_from = 2027-01-01")
+                .replace("effective_to = 2026-12-31", "effective_to = 2027-12-31")
+                .replace(
+                    "{ from = 70, to = 90, value = 20 }",
+                    "{ from = 70, to = 90, value = 25 }",
+                )
+        });
+        for (name, text) in next_year["files"].as_object_mut().unwrap() {
+            if name.starts_with("cases/") {
+                let moved = text
+                    .as_str()
+                    .unwrap()
+                    .replace("2027-", "2028-")
+                    .replace("2026-", "2027-");
+                *text = serde_json::Value::String(moved);
+            }
+        }
+        let (status, draft) = w
+            .call("POST", "/v1/policies", Some("author"), &[], Some(next_year))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{}: {draft}", db.label);
+        let (status, diff) = w
+            .call(
+                "GET",
+                &format!("/v1/policies/{plan}/diff?from=1.0.0&to=2.0.0"),
+                Some("author"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{diff}");
+        let cases = diff["cases"].as_array().unwrap();
+        let changed: Vec<&str> = cases
+            .iter()
+            .filter(|c| c["changed"] == true)
+            .map(|c| c["case"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            changed,
+            ["cases/seventy-percent-is-the-second-step.toml"],
+            "{diff}"
+        );
+        let case = |name: &str| {
+            cases
+                .iter()
+                .find(|c| c["case"] == format!("cases/{name}.toml"))
+                .unwrap()
+        };
+        let full = case("full-rebate");
+        assert_eq!(full["from_renewed"], true, "{full}");
+        assert_eq!(full["from"]["reward"], full["to"]["reward"], "{full}");
+        // 2028-01: past both versions' dates, refused by both, nothing renewed.
+        let outside = case("outside-the-effective-dates");
+        assert_eq!(outside["from_renewed"], false, "{outside}");
+        assert!(outside["from"]["error"].is_string(), "{outside}");
+        assert!(outside["to"]["error"].is_string(), "{outside}");
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}

@@ -116,6 +116,9 @@ pub async fn trial(
     JsonBody(mut body): JsonBody<TrialBody>,
 ) -> Result<Shown<TryPolicies, Json<TrialAnswer>>, ApiError> {
     let reader = Reader::new(q, &headers)?;
+    if let Some(v) = &body.version {
+        crate::routes::policies::version_named("version", v)?;
+    }
     let policy_id = body.policy_id.clone();
     let (policy, record) = match body.case.take() {
         Some(case) => case_record(&state, caller.tenant(), &body, &case).await?,
@@ -304,7 +307,7 @@ async fn case_record(
     let case = found.ok_or_else(|| {
         ApiError::NotFound(format!(
             "case `{}`: version {version} of policy `{}` has no such case",
-            incentive_engine::text::excerpt(case),
+            incentive_engine::text::excerpt(&case.escape_default().to_string()),
             body.policy_id
         ))
     })?;

@@ -91,6 +91,20 @@ fn package_file_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A version named in a request, checked before it is looked up or written into an answer:
+/// what a policy's version may be (1–32 ASCII letters, digits, `.`, `-`, `+` or `_`), else 400
+/// naming `field`.
+pub(crate) fn version_named(field: &str, version: &str) -> Result<(), ApiError> {
+    if incentive_engine::policy::manifest::is_version(version) {
+        return Ok(());
+    }
+    Err(ApiError::BadRequest(format!(
+        "{field}: `{}` is not a version: 1 to {} ASCII letters, digits, `.`, `-`, `+` or `_`",
+        incentive_engine::text::excerpt(&version.escape_default().to_string()),
+        incentive_engine::policy::manifest::VERSION_BYTES_MAX
+    )))
+}
+
 fn invalid(diagnostics: &Diagnostics) -> ApiError {
     ApiError::PolicyInvalid {
         count: diagnostics.errors().count(),

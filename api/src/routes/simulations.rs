@@ -126,6 +126,15 @@ pub async fn start(
     JsonBody(body): JsonBody<SimulationBody>,
 ) -> Result<Shown<RunSimulations, (StatusCode, Json<SimulationView>)>, ApiError> {
     let tenant = caller.tenant().to_owned();
+    // Before any lookup: a 404 repeats the version it did not find.
+    for (field, version) in [
+        ("version", &body.version),
+        ("compare_version", &body.compare_version),
+    ] {
+        if let Some(v) = version {
+            crate::routes::policies::version_named(field, v)?;
+        }
+    }
     let first_period = match &body.first_period {
         Some(text) => {
             Period::parse(text).map_err(|e| ApiError::BadRequest(format!("first_period: {e}")))?
@@ -257,7 +266,6 @@ async fn plan(
 ) -> Result<Arc<incentive_engine::policy::Policy>, ApiError> {
     Ok(match version {
         Some(v) => {
-            version_field(v)?;
             state
                 .store
                 .policy_version_compiled(tenant, policy_id, v)
@@ -270,18 +278,6 @@ async fn plan(
                 .await?
         }
     })
-}
-
-/// Bytes of a version named in a request: versions are short labels (`2026.1`).
-const VERSION_BYTES_MAX: usize = 64;
-
-fn version_field(version: &str) -> Result<(), ApiError> {
-    if version.is_empty() || version.len() > VERSION_BYTES_MAX {
-        return Err(ApiError::BadRequest(format!(
-            "version: 1 to {VERSION_BYTES_MAX} bytes"
-        )));
-    }
-    Ok(())
 }
 
 /// The first period of `version` of `policy_id`, or of its latest published version.

@@ -101,6 +101,10 @@ pub struct CaseDiff {
     /// Whether the reward, premium adjustment, tier or qualification differ (or one version
     /// decides and the other fails).
     pub changed: bool,
+    /// The case's period is past `from`'s end date and within `to`'s dates, so `from` decided
+    /// it renewed unchanged (as a simulation's `renewal: unchanged` prices it): next year's
+    /// draft is compared with this year's version on their rules, not refused on their dates.
+    pub from_renewed: bool,
 }
 
 /// Two versions side by side.
@@ -140,7 +144,10 @@ fn version_param(name: &str, value: Option<&str>) -> Result<String, ApiError> {
             "{name}: {} bytes, longer than a version may be ({VERSION_BYTES_MAX})",
             v.len()
         ))),
-        Some(v) => Ok(v.to_owned()),
+        Some(v) => {
+            crate::routes::policies::version_named(name, v)?;
+            Ok(v.to_owned())
+        }
     }
 }
 
@@ -353,7 +360,20 @@ fn decide(case: &Case, policy: &Policy) -> CaseDecision {
 }
 
 fn case_diff(case: &Case, from: &Arc<Policy>, to: &Arc<Policy>) -> CaseDiff {
-    let (f, t) = (decide(case, from), decide(case, to));
+    // Renewed only for a period `to` is in effect in: a case past both versions' dates (one
+    // that tests the dates themselves) is decided by both as they are.
+    let first = case.period.first_day();
+    let past_from = first.is_some_and(|first| {
+        from.manifest.effective_to.is_some_and(|end| first > end)
+            && to.manifest.effective_from <= first
+            && to.manifest.effective_to.is_none_or(|end| first <= end)
+    });
+    let f = if past_from {
+        decide(case, &incentive_simulations::run::renewed_unchanged(from))
+    } else {
+        decide(case, from)
+    };
+    let t = decide(case, to);
     // Two failures are alike whatever they say: their messages name each version.
     let changed = match (&f, &t) {
         (CaseDecision::Failed { .. }, CaseDecision::Failed { .. }) => false,
@@ -365,6 +385,7 @@ fn case_diff(case: &Case, from: &Arc<Policy>, to: &Arc<Policy>) -> CaseDiff {
         from: f,
         to: t,
         changed,
+        from_renewed: past_from,
     }
 }
 

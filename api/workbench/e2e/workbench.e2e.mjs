@@ -147,7 +147,6 @@ try {
   await check("the sign-in page asks for a key and nothing else", async () => {
     await page.goto(`${base}/workbench/`);
     await page.getByTestId("api-key").waitFor();
-    await shot(page, "sign-in");
   });
 
   await check("an author signs in and sees the tenant's policies", async () => {
@@ -243,6 +242,31 @@ try {
     await shot(page, "impact");
   });
 
+  await check("a long run shows its progress and is cancelled", async () => {
+    await page.getByTestId("impact-members").fill("10000");
+    await page.getByTestId("impact-periods").fill("12");
+    await page.getByTestId("impact-replications").fill("50");
+    await page.getByTestId("price-draft").click();
+    await page.getByTestId("impact-progress").waitFor();
+    await page.getByTestId("cancel-pricing").click();
+    await page.getByTestId("impact-status").filter({ hasText: "Cancelled." }).waitFor();
+  });
+
+  await check("the two versions are compared side by side: files, tables and the cases that change", async () => {
+    await page.getByTestId("diff-from").selectOption("0.9.0");
+    await page.getByTestId("diff-to").selectOption("1.0.0");
+    await page.getByTestId("compare").click();
+    const result = page.getByTestId("diff-result");
+    await result.getByTestId("cases-changed").waitFor();
+    const files = await result.getByTestId("diff-file").locator("summary").allInnerTexts();
+    assert(files.includes("policy.toml: changed") && files.includes("cases/full-rebate.toml: added"), `the files that differ: ${files.join(", ")}`);
+    await result.locator("summary", { hasText: "policy.toml: changed" }).click();
+    const added = await result.locator(".new .line.added").allInnerTexts();
+    assert(added.some((l) => l.includes("value = 30")), `the changed step is marked: ${added.join(" | ")}`);
+    await result.scrollIntoViewIfNeeded();
+    await shot(page, "diff");
+  });
+
   await check("publishing without another person's approval is refused by the server", async () => {
     await page.getByTestId("publish").click();
     await page.getByTestId("error").filter({ hasText: /approv/i }).waitFor();
@@ -264,6 +288,8 @@ try {
     await bob.page.getByTestId("approval-comment").fill("Rebate steps checked against the pricing memo.");
     await bob.page.getByTestId("approve").click();
     await bob.page.getByTestId("approvals").filter({ hasText: "bob" }).waitFor();
+    assert((await bob.page.getByTestId("approve").count()) === 0, "an approval that stands is not offered again");
+    await bob.page.getByTestId("approvals").scrollIntoViewIfNeeded();
     await shot(bob.page, "approval");
   });
 
@@ -273,6 +299,7 @@ try {
     await page.getByTestId("publish").click();
     await page.getByTestId("status").filter({ hasText: "Published tangdaifu-smbg 1.0.0" }).waitFor();
     await page.locator("[data-testid=version-item][data-version='1.0.0'] .badge.published").waitFor();
+    await page.getByTestId("approval-state").scrollIntoViewIfNeeded();
     await shot(page, "published");
   });
 

@@ -232,7 +232,7 @@ pub const VERSION_BYTES_MAX: usize = 32;
 
 /// A version names a policy in URLs, decisions and the ledger, so it holds only characters that
 /// read the same everywhere (no spaces, slashes or anything a reader cannot see).
-fn is_version(v: &str) -> bool {
+pub fn is_version(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= VERSION_BYTES_MAX
         && v.chars()

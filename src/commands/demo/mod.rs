@@ -127,7 +127,15 @@ async fn demo(args: &DemoArgs, db: &str) -> anyhow::Result<()> {
         ..incentive_api::Limits::default()
     };
     let (router, simulations) = incentive_api::service(store.clone(), limits);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    // On its own, the demo's server is for the demo's calls: any free port. Kept up after it
+    // (`--serve`), it listens where asked, so the workbench's address can be bookmarked.
+    let listener = if args.serve {
+        tokio::net::TcpListener::bind(&args.addr)
+            .await
+            .with_context(|| format!("cannot listen on --addr {}", args.addr))?
+    } else {
+        tokio::net::TcpListener::bind("127.0.0.1:0").await?
+    };
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(incentive_api::serve(listener, router, async {
@@ -326,12 +334,22 @@ async fn demo(args: &DemoArgs, db: &str) -> anyhow::Result<()> {
     std::fs::write(args.out.join("summary.json"), &sim.summary_text)?;
     std::fs::write(args.out.join("report.html"), &sim.report)?;
 
+    print_summary(args, db, &totals, head_seq, &head_hash, summary, started);
+    if args.serve {
+        let author = keys.get(Role::Author.as_str()).map_or("", String::as_str);
+        println!(
+            "\nthe policy workbench: {base}/workbench/\n\
+             \x20 sign in as the author (demo author) with {author}\n\
+             \x20 (every role's key is in {}/keys.env; the admin, demo admin, approves)\n\
+             serving until Ctrl-C",
+            args.out.display()
+        );
+        incentive_api::shutdown_signal().await;
+    }
     let _ = stop.send(());
     server.await??;
     simulations.stop_all(&store).await;
     store.close().await;
-
-    print_summary(args, db, &totals, head_seq, &head_hash, summary, started);
     Ok(())
 }
 

@@ -30,7 +30,7 @@ export function publishPanel(ctx: Context): HTMLElement {
           "ul",
           { class: "approvals", "data-testid": "approvals" },
           approvals.map((a) =>
-            h("li", { class: a.current ? "" : "void" }, `${a.approver}, ${a.approved_at}: “${a.comment}”`, a.current ? "" : " — void: the draft changed after it"),
+            h("li", { class: a.current ? "" : "void" }, `${a.approver}, ${when(a.approved_at)}: “${a.comment}”`, a.current ? "" : " — void: the draft changed after it"),
           ),
         )
       : null,
@@ -52,7 +52,8 @@ export function publishPanel(ctx: Context): HTMLElement {
     });
     parts.push(ask);
   }
-  if (v.status === "draft" && ctx.may("ApprovePolicies") && me && me !== v.stored_by) {
+  const approvedByMe = standing.some((a) => a.approver === me);
+  if (v.status === "draft" && ctx.may("ApprovePolicies") && me && me !== v.stored_by && !approvedByMe) {
     const comment = h("textarea", { rows: 3, maxlength: 2000, "data-testid": "approval-comment" });
     const approve = h("button", { type: "button", "data-testid": "approve" }, `Approve ${v.version} as ${me}`);
     approve.addEventListener("click", () => {
@@ -86,4 +87,10 @@ export function publishPanel(ctx: Context): HTMLElement {
   }
   parts.push(out);
   return h("div", {}, parts);
+}
+
+/** `2026-12-05T16:46:44.362553Z` as `2026-12-05 16:46 UTC`: the record keeps the instant. */
+function when(instant: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(instant);
+  return m ? `${m[1]} ${m[2]} UTC` : instant;
 }

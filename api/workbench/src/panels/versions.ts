@@ -30,6 +30,7 @@ interface CaseDiff {
   from: CaseDecision;
   to: CaseDecision;
   changed: boolean;
+  from_renewed: boolean;
 }
 export interface VersionsDiff {
   policy_id: string;
@@ -68,7 +69,7 @@ export function versionsPanel(ctx: Context): HTMLElement {
 const show = (v: unknown): string => (v === null || v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v));
 
 function render(d: VersionsDiff): HTMLElement {
-  const changedFiles = d.files.filter((f) => f.status !== "unchanged");
+  const changedFiles = d.files.filter((f) => f.status !== "same");
   return h(
     "div",
     {},
@@ -104,7 +105,7 @@ export function caseChanges(d: VersionsDiff): HTMLElement {
       { class: "cases" },
       h("tr", {}, h("th", {}, "case"), h("th", {}, d.from), h("th", {}, d.to)),
       rows.map((c) =>
-        h("tr", { class: c.changed ? "changed" : "" }, h("td", {}, c.case.replace(/^cases\//, "").replace(/\.toml$/, "")), h("td", {}, decision(c.from)), h("td", {}, decision(c.to))),
+        h("tr", { class: c.changed ? "changed" : "" }, h("td", {}, c.case.replace(/^cases\//, "").replace(/\.toml$/, "")), h("td", {}, decision(c.from), c.from_renewed ? h("small", { title: `The case's period is past ${d.from}'s end date: decided with ${d.from} renewed unchanged` }, " (renewed)") : null), h("td", {}, decision(c.to))),
       ),
     ),
   );
