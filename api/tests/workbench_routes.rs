@@ -870,7 +870,7 @@ async fn a_simulation_of_a_version_refuses_a_compare_version_alone_an_unknown_ve
                     && message.contains("is not a version: 1 to 32 ASCII letters")
                     && message.len() < ECHO_BYTES_MAX,
                 "{}…",
-                message.get(..300).unwrap_or(&message)
+                message.get(..300).unwrap_or(message)
             );
         }
 
