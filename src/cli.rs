@@ -103,6 +103,13 @@ pub struct ServeArgs {
     /// when it is published; a slower one is refused.
     #[arg(long, value_name = "MS", env = "INCENTIVE_POLICY_DECISION_MS_MAX", default_value_t = Limits::default().policy_decision_ms_max, value_parser = clap::value_parser!(u64).range(1..))]
     pub policy_decision_ms_max: u64,
+    /// Member-periods one backtest over a tenant's history (`POST …/backtest`) may decide, within
+    /// its request.
+    #[arg(long, value_name = "N", env = "INCENTIVE_HISTORY_MEMBER_PERIODS_MAX", default_value_t = Limits::default().history_member_periods_max, value_parser = clap::value_parser!(u64).range(1..))]
+    pub history_member_periods_max: u64,
+    /// The fewest members a backtest's totals may be over (fewer could single one out).
+    #[arg(long, value_name = "N", env = "INCENTIVE_HISTORY_MEMBERS_MIN", default_value_t = Limits::default().history_members_min, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub history_members_min: usize,
     /// Simulations (POST /v1/simulations) run at once; the rest wait.
     #[arg(long, value_name = "N", env = "INCENTIVE_SIMULATIONS_RUNNING_MAX", default_value_t = Limits::default().simulations_running_max)]
     pub simulations_running_max: usize,
@@ -154,6 +161,8 @@ impl ServeArgs {
             evaluation_threads: self.evaluation_threads,
             evaluations_waiting_max: self.evaluations_waiting_max,
             policy_cases_max: self.policy_cases_max,
+            history_member_periods_max: self.history_member_periods_max,
+            history_members_min: self.history_members_min,
             policy_decision_ms_max: self.policy_decision_ms_max,
             simulations_running_max: self.simulations_running_max,
             simulations_waiting_max: self.simulations_waiting_max,

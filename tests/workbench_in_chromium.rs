@@ -134,6 +134,7 @@ async fn an_author_edits_tries_prices_and_publishes_a_policy_that_another_person
         "cases",
         "trial-zh-CN",
         "impact",
+        "history",
         "diff",
         "approval",
         "published",

@@ -161,6 +161,9 @@ access! {
     /// Run simulations of stored policies (an author prices a draft against the version in
     /// effect) and read their results: figures over synthetic members.
     RunSimulations: [Author, Actuary, Admin] => "run simulations";
+    /// Run a stored version over the tenant's real history, for totals only (the workbench's
+    /// impact of a draft on the tenant's own members).
+    BacktestHistory: [Author, Actuary, Admin] => "run a policy over the tenant's history";
     /// Approve another holder's draft for publication (four eyes).
     ApprovePolicies: [Author, Admin] => "approve policies";
     /// Read and change the tenant's settings.

@@ -91,7 +91,7 @@ pub const TABLE: [(DataClass, &[Role]); 12] = {
         (C::Metrics, &[Platform, Auditor, Admin]),
         (C::Decisions, &[Platform, Auditor, Admin]),
         (C::LedgerPostings, &[Auditor, Admin]),
-        (C::Aggregates, &[Actuary, Auditor, Admin]),
+        (C::Aggregates, &[Author, Actuary, Auditor, Admin]),
         (C::PseudonymousRows, &[Actuary, Admin]),
         (C::Simulated, &[Author, Actuary, Admin]),
         (C::Policies, &[Author, Actuary, Auditor, Admin]),

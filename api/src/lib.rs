@@ -65,6 +65,12 @@ pub struct Limits {
     /// probe members when it is published: a slower one is refused, since each of its
     /// decisions holds its tenant's payouts.
     pub policy_decision_ms_max: u64,
+    /// Member-periods one backtest over the tenant's history (`…/backtest`) may decide: it runs
+    /// within the request, on the evaluation threads, so this bounds it to the request's time.
+    pub history_member_periods_max: u64,
+    /// The fewest members a backtest's totals may be over: totals over fewer could single a
+    /// member out to a role that may see only figures over many.
+    pub history_members_min: usize,
     /// Simulations run at once; the rest wait.
     pub simulations_running_max: usize,
     /// Simulations waiting for a runner at most; one more gets 429.
@@ -107,6 +113,10 @@ impl Default for Limits {
             // The reference policies decide in about a millisecond in a release build, a CGM
             // quarter's metrics included; the sandbox stops any decision at 250 ms.
             policy_decision_ms_max: 100,
+            // About ten seconds of `tangdaifu-smbg` on one core of the reference machine.
+            history_member_periods_max: 200_000,
+            // A common small-cell threshold for releasing totals about people.
+            history_members_min: 10,
             simulations_running_max: 1,
             simulations_waiting_max: 4,
             // About ten minutes of `tangdaifu-smbg` on one core of the reference machine.
@@ -237,8 +247,8 @@ macro_rules! keyed {
 
 fn openapi_router() -> OpenApiRouter<AppState> {
     use routes::{
-        approvals, audit, caller, device_exports, evaluations, health, ledger, members, payouts,
-        policies, settings, simulations, uploads, versions_diff,
+        approvals, audit, caller, device_exports, evaluations, health, history_impact, ledger,
+        members, payouts, policies, settings, simulations, uploads, versions_diff,
     };
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(health::healthz))
@@ -258,6 +268,7 @@ fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(keyed!(policies::versions))
         .routes(keyed!(policies::version_files))
         .routes(keyed!(versions_diff::diff))
+        .routes(keyed!(history_impact::backtest))
         .routes(keyed!(approvals::approve))
         .routes(keyed!(policies::publish))
         .routes(keyed!(policies::retire))

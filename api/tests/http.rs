@@ -42,7 +42,7 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
             .unwrap();
         assert_eq!(bogus.status(), StatusCode::UNAUTHORIZED);
 
-        let matrix: [(&str, &str, &[&str]); 37] = [
+        let matrix: [(&str, &str, &[&str]); 38] = [
             (
                 "POST",
                 "/v1/policies/tangdaifu-smbg/versions/9/approve",
@@ -132,6 +132,11 @@ async fn a_call_without_a_live_key_is_401_and_a_role_outside_the_route_is_403() 
                 "GET",
                 "/v1/policies/tangdaifu-smbg/diff?from=1.0.0&to=1.0.0",
                 &["author", "actuary", "auditor", "admin"],
+            ),
+            (
+                "POST",
+                "/v1/policies/tangdaifu-smbg/versions/9/backtest",
+                &["author", "actuary", "admin"],
             ),
             (
                 "GET",
@@ -1328,7 +1333,7 @@ async fn the_openapi_document_lists_every_route_and_every_route_it_lists_answers
             }
         }
     }
-    assert_eq!(operations.len(), 40, "{operations:?}");
+    assert_eq!(operations.len(), 41, "{operations:?}");
     let payout = &paths["/v1/payouts"]["post"];
     assert!(
         payout["parameters"]

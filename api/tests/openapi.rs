@@ -51,6 +51,9 @@ fn body_for(method: &str, path: &str) -> Option<String> {
         ("POST", "/v1/members/{member_id}/readings/export") => Some(
             r#"[{"type": "sgv", "sgv": 120, "date": 1775421029000, "utcOffset": 480}]"#.to_owned(),
         ),
+        ("POST", "/v1/policies/{policy_id}/versions/{version}/backtest") => {
+            Some(r#"{"from": "2026-03", "to": "2026-03"}"#.to_owned())
+        }
         ("POST", "/v1/evaluations/trial") => {
             Some(serde_json::json!({ "policy_id": PLAN, "period": "2026-03" }).to_string())
         }

@@ -56,7 +56,7 @@ async fn draft(w: &World, version: &str, edit: impl Fn(&str) -> String) -> Value
 
 /// One representative route per access (`auth::ACCESSES`), called with `{}` as the roles
 /// matrix in api/tests/http.rs calls them: past the role check it answers 200, 400 or 404.
-const ROUTE_OF_ACCESS: [(&str, &str, &str); 14] = [
+const ROUTE_OF_ACCESS: [(&str, &str, &str); 15] = [
     ("SendMemberData", "PUT", "/v1/members/M2"),
     ("RequestPayouts", "POST", "/v1/payouts"),
     ("ReadDecisions", "GET", "/v1/decisions/dec_x"),
@@ -72,6 +72,11 @@ const ROUTE_OF_ACCESS: [(&str, &str, &str); 14] = [
         "ApprovePolicies",
         "POST",
         "/v1/policies/tangdaifu-smbg/versions/9/approve",
+    ),
+    (
+        "BacktestHistory",
+        "POST",
+        "/v1/policies/tangdaifu-smbg/versions/9/backtest",
     ),
     ("ManageSettings", "GET", "/v1/settings"),
     ("IdentifyCaller", "GET", "/v1/caller"),

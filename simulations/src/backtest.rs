@@ -12,7 +12,7 @@ use crate::columnar::{Column, Table};
 use crate::info::PlanInfo;
 use crate::report::write;
 use crate::totals::TierTotals;
-use incentive_engine::policy::{MemberProfile, Policy};
+use incentive_engine::policy::{MemberProfile, PeriodInputs, Policy};
 use incentive_engine::{LabResult, Period, Readings, Window};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -200,6 +200,37 @@ impl<'p> Backtest<'p> {
         Ok(())
     }
 
+    /// Decides every member for every period in order: each period's inputs are read through
+    /// `read`, `members_per_read` members at a time, and `decided` is told how many more
+    /// member-periods are done. What reads the history (a database, a file) is the caller's.
+    pub fn decide_all<E: From<SimError>>(
+        &mut self,
+        members_per_read: usize,
+        mut read: impl FnMut(&[&str], &Window) -> Result<Vec<PeriodInputs>, E>,
+        mut decided: impl FnMut(u64),
+    ) -> Result<(), E> {
+        let ids = self.members.clone();
+        for k in 0..self.periods.len() {
+            let window = self.start_period(k)?;
+            for chunk in ids.chunks(members_per_read.max(1)) {
+                let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                let inputs = read(&refs, &window)?;
+                let count = inputs.len() as u64;
+                for input in inputs {
+                    self.decide(&input.profile, &input.readings, &input.labs)?;
+                }
+                decided(count);
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the last period and gives the totals alone: what a caller that may see only
+    /// figures over many members is shown (the workbench's impact over real history).
+    pub fn summary(self, source: Source, actual: Option<&ActuallyPaid>) -> BacktestSummary {
+        self.close(source, actual).summary
+    }
+
     /// Closes the last period and writes the results to `out`, with what was actually paid
     /// (`None` for a readings file, which cannot say). Returns the summary it wrote.
     ///
@@ -213,6 +244,42 @@ impl<'p> Backtest<'p> {
         pseudonym: Option<&dyn Fn(&str) -> String>,
         out: &Path,
     ) -> Result<BacktestSummary, SimError> {
+        let Closed {
+            summary,
+            members,
+            period_names,
+            rows,
+            member_rewards,
+        } = self.close(source, actual);
+        std::fs::create_dir_all(out).map_err(|e| SimError::Io {
+            path: out.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let json = serde_json::to_string_pretty(&summary).map_err(|e| SimError::Io {
+            path: "summary.json".into(),
+            message: e.to_string(),
+        })?;
+        write(&out.join("summary.json"), format!("{json}\n").as_bytes())?;
+        let names = MemberNames::new(&members, pseudonym);
+        let tables = [
+            (
+                "member_periods",
+                member_periods_table(&names, &period_names, &rows, actual),
+            ),
+            (
+                "members",
+                members_table(&names, &period_names, &member_rewards, actual),
+            ),
+        ];
+        for (name, table) in &tables {
+            write(&out.join(format!("{name}.csv")), table.to_csv().as_bytes())?;
+            table.write_parquet(&out.join(format!("{name}.parquet")))?;
+        }
+        Ok(summary)
+    }
+
+    /// Closes the last period: the summary, and what the member-level tables are made of.
+    fn close(self, source: Source, actual: Option<&ActuallyPaid>) -> Closed {
         let Self {
             mut book,
             members,
@@ -282,32 +349,23 @@ impl<'p> Backtest<'p> {
                 .map(|p| (totals.reward - p.total_reward).normalize()),
             actually_paid: paid_summary,
         };
-        std::fs::create_dir_all(out).map_err(|e| SimError::Io {
-            path: out.display().to_string(),
-            message: e.to_string(),
-        })?;
-        let json = serde_json::to_string_pretty(&summary).map_err(|e| SimError::Io {
-            path: "summary.json".into(),
-            message: e.to_string(),
-        })?;
-        write(&out.join("summary.json"), format!("{json}\n").as_bytes())?;
-        let names = MemberNames::new(&members, pseudonym);
-        let tables = [
-            (
-                "member_periods",
-                member_periods_table(&names, &period_names, &rows, actual),
-            ),
-            (
-                "members",
-                members_table(&names, &period_names, &member_rewards, actual),
-            ),
-        ];
-        for (name, table) in &tables {
-            write(&out.join(format!("{name}.csv")), table.to_csv().as_bytes())?;
-            table.write_parquet(&out.join(format!("{name}.parquet")))?;
+        Closed {
+            summary,
+            members,
+            period_names,
+            rows,
+            member_rewards,
         }
-        Ok(summary)
     }
+}
+
+/// A backtest closed: its summary and the rows behind it.
+struct Closed {
+    summary: BacktestSummary,
+    members: Vec<String>,
+    period_names: Vec<String>,
+    rows: Vec<Row>,
+    member_rewards: Vec<Decimal>,
 }
 
 /// How the member-level tables name members: by id, or by pseudonym, in the order of the

@@ -9,9 +9,7 @@ use anyhow::{Context as _, bail};
 use incentive_engine::GlucoseUnit;
 use incentive_engine::ingest::BadRows;
 use incentive_engine::policy::{MemberProfile, Policy};
-use incentive_simulations::backtest::{
-    self, ActuallyPaid, Backtest, BacktestSummary, Paid, Source,
-};
+use incentive_simulations::backtest::{self, Backtest, BacktestSummary, Source};
 use incentive_store::{Store, StoreOptions};
 
 /// Members read from the database at once.
@@ -53,31 +51,23 @@ fn from_database(
         // Sorted here, not by the database, whose collation may differ between backends.
         ids.sort();
         let names: Vec<String> = periods.iter().map(ToString::to_string).collect();
-        let mut actual = ActuallyPaid::default();
-        for p in store.posted(tenant, &names).await? {
-            actual.add(
-                &p.member_id,
-                &p.policy_id,
-                &p.period,
-                Paid {
-                    reward: p.reward,
-                    premium_adjustment_percent: p.premium_adjustment_percent,
-                },
-            );
-        }
+        let actual =
+            incentive_api::routes::history_impact::actually_paid(&store, tenant, &names).await?;
         let bar = progress((ids.len() * periods.len()) as u64);
         let mut run = Backtest::new(policy, ids, periods);
-        for k in 0..run.periods().len() {
-            let window = run.start_period(k)?;
-            let ids = run.members().to_vec();
-            for chunk in ids.chunks(MEMBERS_PER_READ) {
-                let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-                for inputs in store.period_inputs(tenant, &refs, &window).await? {
-                    run.decide(&inputs.profile, &inputs.readings, &inputs.labs)?;
-                    bar.inc(1);
-                }
-            }
-        }
+        // The decisions are work for this thread; the reads, the runtime's.
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::block_in_place(|| {
+            run.decide_all(
+                MEMBERS_PER_READ,
+                |members, window| {
+                    runtime
+                        .block_on(store.period_inputs(tenant, members, window))
+                        .map_err(anyhow::Error::from)
+                },
+                |n| bar.inc(n),
+            )
+        })?;
         bar.finish_and_clear();
         let source = Source::Database {
             backend: store.backend().name().to_owned(),

@@ -7,19 +7,12 @@ use crate::db::{Money, on_pool};
 use crate::error::StoreError;
 use crate::group::{load_labs, load_profiles, load_readings};
 use crate::inputs::to_engine;
+use incentive_engine::ReadingsBuilder;
 use incentive_engine::period::Window;
-use incentive_engine::policy::MemberProfile;
-use incentive_engine::{LabResult, Readings, ReadingsBuilder};
 use rust_decimal::Decimal;
 use sqlx::Row;
 
-/// What a payout for one member and period would read.
-#[derive(Clone, Debug)]
-pub struct PeriodInputs {
-    pub profile: MemberProfile,
-    pub readings: Readings,
-    pub labs: Vec<LabResult>,
-}
+pub use incentive_engine::policy::PeriodInputs;
 
 /// What stands posted to a member for a period under a policy: the decisions' postings but
 /// those reversed.

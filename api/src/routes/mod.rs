@@ -6,6 +6,7 @@ pub mod caller;
 pub mod device_exports;
 pub mod evaluations;
 pub mod health;
+pub mod history_impact;
 pub mod ledger;
 pub mod member_text;
 pub mod members;

@@ -78,6 +78,18 @@ await api(keys.admin, "POST", "/v1/policies", { files: previous });
 await api(keys.admin, "POST", `/v1/policies/${POLICY}/versions/0.9.0/publish`);
 await api(keys.admin, "PUT", "/v1/settings", { four_eyes: true });
 await api(keys.author, "POST", "/v1/policies", { files: reference });
+// Twelve members with a March of fasting readings in target, as the platform sends them: the
+// tenant's own history, which a draft is run over (totals only, over ten members at least).
+const march = Array.from({ length: 12 }, (_, d) => ({
+  time: `2026-03-${String(d + 1).padStart(2, "0")}T07:00:00+08:00`,
+  glucose_mmol_l: "5.8",
+  context: "fasting",
+}));
+for (let m = 1; m <= 12; m++) {
+  const id = `M${String(m).padStart(3, "0")}`;
+  await api(keys.platform, "PUT", `/v1/members/${id}`, { age: 50 + m, diabetes_type: "type2" });
+  await api(keys.platform, "POST", `/v1/members/${id}/readings`, { readings: march });
+}
 
 // --- The browser ---
 
@@ -240,6 +252,20 @@ try {
     const changed = await page.getByTestId("cases-changed").first().innerText();
     assert(/Decisions on the cases: [1-9]\d* of \d+ change from 0\.9\.0 to 1\.0\.0/.test(changed), `the full rebate's cases change: ${changed}`);
     await shot(page, "impact");
+  });
+
+  await check("the draft and the published version are run over the tenant's own members, totals only", async () => {
+    await page.getByTestId("history-from").fill("2026-03");
+    await page.getByTestId("history-to").fill("2026-03");
+    await page.getByTestId("history-impact").click();
+    const table = page.getByTestId("history-table");
+    await table.waitFor();
+    const text = await table.innerText();
+    // Every member fasts in target all March: 30 each under 1.0.0, 20 under 0.9.0, none paid.
+    assert(/360\.00/.test(text) && /240\.00/.test(text), `twelve members' totals: ${text}`);
+    assert(!/M0\d\d/.test(await page.getByTestId("history-result").innerText()), "no member is named");
+    await table.scrollIntoViewIfNeeded();
+    await shot(page, "history");
   });
 
   await check("a long run shows its progress and is cancelled", async () => {

@@ -291,3 +291,13 @@ mod tests {
         assert_eq!(feb.tier_last_year.as_deref(), Some("t50"));
     }
 }
+
+/// One member's record for one period as history holds it — the member as on record, the
+/// period's readings, the lab results before its end — exactly what a payout reads: what the
+/// store reads out for a backtest and a backtest decides.
+#[derive(Clone, Debug)]
+pub struct PeriodInputs {
+    pub profile: MemberProfile,
+    pub readings: crate::readings::Readings,
+    pub labs: Vec<crate::lab::LabResult>,
+}

@@ -32,7 +32,7 @@ pub use decision::{Decision, ENGINE_VERSION};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity, SourceFile};
 pub use evaluate::{EvaluationError, EvaluationInput, Policy, content_hash};
 pub use explanation::{Line, Message};
-pub use inputs::{History, HistorySummary, MemberProfile, PriorOutcome};
+pub use inputs::{History, HistorySummary, MemberProfile, PeriodInputs, PriorOutcome};
 pub use manifest::Manifest;
 
 use std::sync::Arc;

@@ -129,12 +129,88 @@ export function impactPanel(ctx: Context): HTMLElement {
   return h(
     "div",
     {},
+    h("h3", {}, "On simulated members"),
     h("p", { class: "hint" }, "The version open (saved first) and the one chosen run on the same simulated members and readings."),
     field("Against", against),
     h("div", { class: "row" }, field("Members", members), field("Periods", periods), field("Replications", replications), field("Seed", seed)),
     h("div", { class: "row" }, price, cancel, progress),
     result,
+    ctx.may("BacktestHistory") ? historySection(ctx, against) : null,
     changes,
+  );
+}
+
+interface BacktestSummary {
+  plan: { version: string; currency: string };
+  periods: string[];
+  members: number;
+  would_pay: { total_reward: string; members_earning: number; members_measuring: number; reward_by_period: string[] };
+  actually_paid: { total_reward: string; members_paid: number; reward_by_period: string[] } | null;
+}
+
+/** `2026-03-01` as the period of `kind` it falls in: `2026-03`, `2026-Q1` or `2026`. */
+function periodOf(day: string, kind: string): string {
+  const [year = "", month = "01"] = day.split("-");
+  if (kind === "annual") return year;
+  if (kind === "quarterly") return `${year}-Q${Math.floor((Number(month) - 1) / 3) + 1}`;
+  return `${year}-${month}`;
+}
+
+/** The version open and the one chosen over the tenant's real members, beside what was paid:
+ * totals only, as the role rules say. */
+function historySection(ctx: Context, against: HTMLSelectElement): HTMLElement {
+  const open = ctx.version();
+  const kind = open?.period_kind ?? "monthly";
+  const first = periodOf(open?.effective_from ?? "2026-01-01", kind);
+  const from = h("input", { type: "text", value: first, size: 8, "data-testid": "history-from" });
+  const to = h("input", { type: "text", value: first, size: 8, "data-testid": "history-to" });
+  const run = h("button", { type: "button", "data-testid": "history-impact" }, "Run over our history");
+  const out = h("div", { "data-testid": "history-result", "aria-live": "polite" });
+  run.addEventListener("click", () => {
+    run.disabled = true;
+    replace(out, "Running…");
+    const backtest = (version: string, renewal: boolean): Promise<BacktestSummary> =>
+      ctx.api.call<BacktestSummary>("POST", path`/v1/policies/${ctx.policyId()}/versions/${version}/backtest`, {
+        from: from.value.trim(),
+        to: to.value.trim(),
+        ...(renewal ? { renewal: "unchanged" } : {}),
+      });
+    ctx
+      .saved()
+      .then((version) => Promise.all([backtest(version.version, false), backtest(against.value, true)]))
+      .then(([mine, theirs]) => replace(out, historyTable(mine, theirs)))
+      .catch((e: unknown) => {
+        replace(out);
+        ctx.fail(e);
+      })
+      .finally(() => (run.disabled = false));
+  });
+  return h(
+    "div",
+    {},
+    h("h3", {}, "On this tenant's members"),
+    h("p", { class: "hint" }, "Both versions decide every member's real history for the periods given (the one chosen renewed past its dates), beside what was actually paid. Totals only."),
+    h("div", { class: "row" }, field("From", from), field("To", to), run),
+    out,
+  );
+}
+
+function historyTable(mine: BacktestSummary, theirs: BacktestSummary): HTMLElement {
+  const paid = mine.actually_paid;
+  const rows: [string, string, string, string][] = [
+    [`Total reward (${mine.plan.currency})`, money(mine.would_pay.total_reward), money(theirs.would_pay.total_reward), paid ? money(paid.total_reward) : "—"],
+    ["Members earning", String(mine.would_pay.members_earning), String(theirs.would_pay.members_earning), paid ? String(paid.members_paid) : "—"],
+  ];
+  return h(
+    "div",
+    {},
+    h("p", {}, `${mine.members} members, ${mine.periods.join(", ")}`),
+    h(
+      "table",
+      { class: "impact", "data-testid": "history-table" },
+      h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, `${mine.plan.version} (this)`), h("th", {}, theirs.plan.version), h("th", {}, "actually paid"))),
+      h("tbody", {}, rows.map(([label, a, b, c]) => h("tr", {}, h("th", {}, label), h("td", {}, a), h("td", {}, b), h("td", {}, c)))),
+    ),
   );
 }
 

@@ -93,7 +93,7 @@ function render(d: VersionsDiff): HTMLElement {
 /** The cases decided by both versions, those whose decision changes first. */
 export function caseChanges(d: VersionsDiff): HTMLElement {
   const decision = (c: CaseDecision): string =>
-    "error" in c ? `error: ${c.error}` : `${c.reward}${c.tier ? ` · ${c.tier}` : ""}${c.premium_adjustment_percent !== "0" ? ` · premium ${c.premium_adjustment_percent} %` : ""}`;
+    "error" in c ? `error: ${c.error}` : `${c.reward}${c.tier ? ` · ${c.tier}` : ""}${Number(c.premium_adjustment_percent) !== 0 ? ` · premium ${c.premium_adjustment_percent} %` : ""}`;
   const rows = d.cases.slice().sort((a, b) => Number(b.changed) - Number(a.changed));
   return h(
     "div",
