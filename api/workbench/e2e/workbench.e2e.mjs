@@ -226,7 +226,7 @@ try {
   await check("the same case tried in en is explained in English", async () => {
     await page.getByTestId("trial-locale").selectOption("en");
     await page.getByTestId("try-decide").click();
-    await page.locator("[data-testid=trial-result] [lang=en]").first().waitFor();
+    await page.locator("[data-testid=trial-result] > [lang=en]").waitFor();
     const steps = await page.getByTestId("trial-explanation").locator("li").allInnerTexts();
     assert(steps.length >= 2 && steps.every((s) => !/[\u4e00-\u9fff]/.test(s) || s.includes("糖大夫")), `explained in English: ${steps.join(" | ")}`);
   });
@@ -234,9 +234,9 @@ try {
   await check("a record typed in is decided", async () => {
     await page.getByTestId("trial-source").selectOption("record");
     await page.getByTestId("try-decide").click();
-    await page.getByTestId("status").filter({ hasText: "for 2026-03" }).waitFor();
-    const steps = await page.getByTestId("trial-explanation").locator("li").allInnerTexts();
-    assert(steps.some((s) => s.includes("2 times on 2 days")), `the typed record's two readings do not pass the gate: ${steps.join(" | ")}`);
+    // The typed record's two readings do not pass the measuring gate.
+    await page.getByTestId("trial-explanation").locator("li", { hasText: "2 times on 2 days" }).waitFor();
+    assert((await page.getByTestId("trial-reward").innerText()).includes("0.00"), "nothing is paid");
   });
 
   await check("the draft is priced against the published version on the same simulated members", async () => {

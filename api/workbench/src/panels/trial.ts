@@ -71,6 +71,8 @@ export function trialPanel(ctx: Context): HTMLElement {
   show();
   decide.addEventListener("click", () => {
     decide.disabled = true;
+    // The last answer goes at once: what shows is always the answer to what was asked.
+    replace(result, h("p", { role: "status" }, "Deciding…"));
     run()
       .catch((e: unknown) => {
         replace(result);
