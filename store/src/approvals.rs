@@ -5,12 +5,13 @@
 //! (`TenantSettings::four_eyes`, on by default) says whether publishing asks for one.
 
 use crate::Store;
-use crate::db::{Tx, on_tx};
+use crate::db::{Tx, on_pool, on_tx};
 use crate::error::StoreError;
 use crate::ledger::sha256_hex;
 use crate::tenants::Caller;
 use serde::Serialize;
 use sqlx::Row;
+use std::collections::BTreeMap;
 
 /// Characters of an approval's comment at most.
 pub const APPROVAL_COMMENT_CHARS_MAX: usize = 2_000;
@@ -109,16 +110,25 @@ async fn approvals_in(
     });
     Ok(rows
         .into_iter()
-        .map(
-            |(approver, comment, content_hash, approved_files, at)| Approval {
-                approver,
-                comment,
-                content_hash,
-                approved_at: at.to_rfc3339(),
-                current: approved_files == files_hash,
-            },
-        )
+        .map(|row| approval(row, files_hash))
         .collect())
+}
+
+/// An approval as stored: approver, comment, content hash, files hash and when; current while
+/// the draft's files still hash to `files_hash`.
+type ApprovalRow = (String, String, String, String, crate::db::Instant);
+
+fn approval(
+    (approver, comment, content_hash, approved_files, at): ApprovalRow,
+    files_hash: &str,
+) -> Approval {
+    Approval {
+        approver,
+        comment,
+        content_hash,
+        approved_at: at.to_rfc3339(),
+        current: approved_files == files_hash,
+    }
 }
 
 impl Store {
@@ -197,6 +207,53 @@ impl Store {
             approved_at: at.to_rfc3339(),
             current: true,
         })
+    }
+
+    /// Every version's approvals, by version, oldest first, each marked whether it still
+    /// stands: one query for a policy's whole history, however many versions it has.
+    pub async fn policy_approvals_by_version(
+        &self,
+        tenant: &str,
+        policy_id: &str,
+    ) -> Result<BTreeMap<String, Vec<Approval>>, StoreError> {
+        let rows = on_pool!(&self.shared.pool, p => {
+            sqlx::query(
+                "SELECT a.version, a.approver, a.comment, a.content_hash, a.files_hash, a.approved_at, v.files \
+                 FROM policy_approvals a JOIN policy_versions v \
+                 ON v.tenant = a.tenant AND v.policy_id = a.policy_id AND v.version = a.version \
+                 WHERE a.tenant = $1 AND a.policy_id = $2 ORDER BY a.approved_at",
+            )
+            .bind(tenant)
+            .bind(policy_id)
+            .fetch_all(p)
+            .await?
+            .into_iter()
+            .map(|r| -> sqlx::Result<_> {
+                Ok((
+                    r.try_get::<String, _>(0)?,
+                    (
+                        r.try_get::<String, _>(1)?,
+                        r.try_get::<String, _>(2)?,
+                        r.try_get::<String, _>(3)?,
+                        r.try_get::<String, _>(4)?,
+                        r.try_get::<crate::db::Instant, _>(5)?,
+                    ),
+                    r.try_get::<String, _>(6)?,
+                ))
+            })
+            .collect::<sqlx::Result<Vec<_>>>()?
+        });
+        // Each version's files hashed once, however many approvals it has.
+        let mut files_hashes: BTreeMap<String, String> = BTreeMap::new();
+        let mut by_version: BTreeMap<String, Vec<Approval>> = BTreeMap::new();
+        for (version, row, files) in rows {
+            let files_hash = files_hashes
+                .entry(version.clone())
+                .or_insert_with(|| sha256_hex(files.as_bytes()));
+            let approval = approval(row, files_hash);
+            by_version.entry(version).or_default().push(approval);
+        }
+        Ok(by_version)
     }
 
     /// A version's approvals, oldest first, each marked whether it still stands.

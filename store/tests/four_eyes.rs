@@ -102,6 +102,21 @@ async fn a_draft_is_published_only_once_another_holder_approved_it_as_it_is() {
             .approve_policy(&ben, PLAN, "2.0.0", "rewording checked")
             .await
             .unwrap();
+        // The whole history in one read says what each version's own read says: the void
+        // approval and the standing one, in order; a version with none is absent.
+        let by_version = store
+            .policy_approvals_by_version(TENANT, PLAN)
+            .await
+            .unwrap();
+        let one = store.policy_approvals(TENANT, PLAN, "2.0.0").await.unwrap();
+        assert_eq!(by_version.get("2.0.0"), Some(&one));
+        assert_eq!(
+            one.iter()
+                .map(|a| (a.comment.as_str(), a.current))
+                .collect::<Vec<_>>(),
+            [("tiers match the memo", false), ("rewording checked", true)]
+        );
+        assert_eq!(by_version.keys().collect::<Vec<_>>(), ["2.0.0"]);
         let published = store
             .publish_policy_approved(TENANT, PLAN, "2.0.0")
             .await

@@ -325,14 +325,17 @@ pub async fn versions(
             "policy `{policy_id}` does not exist"
         )));
     }
-    let mut history = Vec::with_capacity(versions.len());
-    for version in versions {
-        let approvals = state
-            .store
-            .policy_approvals(caller.tenant(), &policy_id, &version.version)
-            .await?;
-        history.push(VersionHistory { version, approvals });
-    }
+    let mut approvals = state
+        .store
+        .policy_approvals_by_version(caller.tenant(), &policy_id)
+        .await?;
+    let history = versions
+        .into_iter()
+        .map(|version| VersionHistory {
+            approvals: approvals.remove(&version.version).unwrap_or_default(),
+            version,
+        })
+        .collect();
     Ok(caller.show(Json(history)))
 }
 
