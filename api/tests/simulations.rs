@@ -34,27 +34,6 @@ fn small_run() -> Value {
     json!({ "policy_id": PLAN, "members": 12, "periods": 3, "replications": 4, "seed": 2015, "first_period": "2026-01" })
 }
 
-/// Polls a simulation until it is no longer queued or running.
-async fn finished(w: &World, id: &str) -> Value {
-    for _ in 0..600 {
-        let (status, body) = w
-            .call(
-                "GET",
-                &format!("/v1/simulations/{id}"),
-                Some("actuary"),
-                &[],
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        if body["status"] != "queued" && body["status"] != "running" {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("simulation {id} did not finish in a minute");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_simulation_over_http_serves_the_summary_incentive_simulate_computes() {
     for db in databases().await {
@@ -78,7 +57,7 @@ async fn a_simulation_over_http_serves_the_summary_incentive_simulate_computes()
         assert_eq!(started["member_periods_total"], 12 * 3 * 4);
         assert_eq!(started["request"]["policy_id"], PLAN);
 
-        let done = finished(&w, &id).await;
+        let done = w.simulation_finished("actuary", &id).await;
         assert_eq!(done["status"], "succeeded", "{}: {done}", db.label);
         assert_eq!(done["member_periods_done"], done["member_periods_total"]);
         assert!(done["finished_at"].is_string());
@@ -158,7 +137,9 @@ async fn a_simulation_over_http_serves_the_summary_incentive_simulate_computes()
             .call("POST", "/v1/simulations", Some("admin"), &[], Some(ab))
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{started}");
-        let done = finished(&w, started["id"].as_str().unwrap()).await;
+        let done = w
+            .simulation_finished("actuary", started["id"].as_str().unwrap())
+            .await;
         assert_eq!(done["status"], "succeeded", "{done}");
         let (_, summary) = w
             .call(
@@ -197,7 +178,7 @@ async fn a_renewed_run_with_a_book_a_confidence_and_a_tornado_serves_what_the_co
     assert_eq!(started["member_periods_total"], 12 * 24 * 4 * runs);
     assert_eq!(started["request"]["renewal"], "unchanged");
     let id = started["id"].as_str().unwrap().to_owned();
-    let done = finished(&w, &id).await;
+    let done = w.simulation_finished("actuary", &id).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["member_periods_done"], done["member_periods_total"]);
 
@@ -460,7 +441,10 @@ async fn a_full_queue_answers_429_and_the_first_run_still_finishes() {
         "{body}"
     );
     for id in &ids {
-        assert_eq!(finished(&w, id).await["status"], "succeeded");
+        assert_eq!(
+            w.simulation_finished("actuary", id).await["status"],
+            "succeeded"
+        );
     }
     // With both done, the queue takes another.
     let (status, _) = w
@@ -691,7 +675,10 @@ async fn a_slow_run_cancelled_with_delete_is_recorded_cancelled_within_two_secon
             )
             .await;
         let small = small["id"].as_str().unwrap().to_owned();
-        assert_eq!(finished(&w, &small).await["status"], "succeeded");
+        assert_eq!(
+            w.simulation_finished("actuary", &small).await["status"],
+            "succeeded"
+        );
         let (status, body) = w
             .call(
                 "DELETE",
@@ -784,7 +771,7 @@ async fn a_run_past_its_wall_clock_limit_is_stopped_and_recorded_failed_naming_t
     assert_eq!(status, StatusCode::ACCEPTED, "{started}");
     let id = started["id"].as_str().unwrap().to_owned();
     let posted = Instant::now();
-    let done = finished(&w, &id).await;
+    let done = w.simulation_finished("actuary", &id).await;
     let took = posted.elapsed();
     assert_eq!(done["status"], "failed", "{done}");
     let error = done["error"].as_str().unwrap();
@@ -898,7 +885,8 @@ async fn a_tenant_at_its_quota_gets_429_naming_it_while_another_tenants_run_is_t
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(
-        finished(&w, body["id"].as_str().unwrap()).await["status"],
+        w.simulation_finished("actuary", body["id"].as_str().unwrap())
+            .await["status"],
         "succeeded"
     );
     w.store.close().await;

@@ -23,7 +23,6 @@ use http_body_util::BodyExt;
 use incentive_store::tenants::Role;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::time::Duration;
 use tower::ServiceExt;
 use world::*;
 
@@ -688,27 +687,6 @@ async fn a_trial_of_a_case_refuses_a_record_sent_with_it_and_names_what_is_wrong
     }
 }
 
-/// Polls a simulation, as `key`, until it is no longer queued or running.
-async fn finished(w: &World, key: &str, id: &str) -> Value {
-    for _ in 0..600 {
-        let (status, body) = w
-            .call(
-                "GET",
-                &format!("/v1/simulations/{id}"),
-                Some(key),
-                &[],
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        if body["status"] != "queued" && body["status"] != "running" {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("simulation {id} did not finish in a minute");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_author_simulates_a_draft_against_the_published_version_and_reads_both_in_the_summary() {
     for db in databases().await {
@@ -745,7 +723,7 @@ async fn an_author_simulates_a_draft_against_the_published_version_and_reads_bot
         );
         assert_eq!(started["member_periods_total"], 4 * 2 * 2 * 2);
         let id = started["id"].as_str().unwrap().to_owned();
-        let done = finished(&w, "author", &id).await;
+        let done = w.simulation_finished("author", &id).await;
         assert_eq!(done["status"], "succeeded", "{}: {done}", db.label);
 
         let (status, summary) = w

@@ -72,6 +72,28 @@ pub async fn world_with(db: &TestDb, edit: impl Fn(&str) -> String) -> World {
 }
 
 impl World {
+    /// Polls a simulation, as `role`, until it is no longer queued or running (a minute at
+    /// most).
+    pub async fn simulation_finished(&self, role: &str, id: &str) -> Value {
+        for _ in 0..600 {
+            let (status, body) = self
+                .call(
+                    "GET",
+                    &format!("/v1/simulations/{id}"),
+                    Some(role),
+                    &[],
+                    None,
+                )
+                .await;
+            assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+            if body["status"] != "queued" && body["status"] != "running" {
+                return body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("simulation {id} did not finish in a minute");
+    }
+
     pub async fn call(
         &self,
         method: &str,
