@@ -194,11 +194,32 @@ try {
     await shot(page, "diagnostic");
   });
 
-  await check("fixing the name clears the diagnostic", async () => {
+  await check("fixing the name clears the diagnostic, and Ctrl-S saves the draft", async () => {
     await findInEditor(page, "terms.min_readingz ||");
     await page.keyboard.type("terms.min_readings ||");
     await page.getByTestId("findings-count").filter({ hasText: "No problems found." }).waitFor();
     assert((await page.getByTestId("diagnostic").count()) === 0, "no finding is left in the editor");
+    await page.keyboard.press("Control+s");
+    await page.getByTestId("status").filter({ hasText: "Saved draft 1.0.0." }).waitFor();
+  });
+
+  await check("every control has a name a screen reader reads, and is reached by the keyboard", async () => {
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select, textarea, button, [contenteditable=true]")]
+        .filter((el) => !el.closest("[hidden]") && el.getAttribute("type") !== "hidden")
+        .filter((el) => {
+          const named = el.getAttribute("aria-label") || el.getAttribute("aria-labelledby") || el.getAttribute("title");
+          const labelled = "labels" in el && el.labels && el.labels.length > 0;
+          const text = el.tagName === "BUTTON" && (el.textContent ?? "").trim() !== "";
+          return !(named || labelled || text);
+        })
+        .map((el) => el.outerHTML.slice(0, 120)),
+    );
+    assert(unnamed.length === 0, `controls without a name:\n${unnamed.join("\n")}`);
+    const unreachable = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select, textarea, button")].filter((el) => !el.closest("[hidden]") && el.tabIndex < 0).length,
+    );
+    assert(unreachable === 0, `${unreachable} controls the Tab key skips`);
   });
 
   await check("the cases run and each shows pass or fail", async () => {

@@ -87,6 +87,16 @@ export class Workspace implements Context {
       this.errorLine,
     );
     this.element = h("main", { class: "workspace" }, nav, editor, this.side);
+    // Ctrl-S (Cmd-S) saves the draft, as in every editor; leaving with unsaved changes asks.
+    this.element.addEventListener("keydown", (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.key === "s") {
+        event.preventDefault();
+        if (this.editable) void this.saved().catch((e: unknown) => this.fail(e));
+      }
+    });
+    window.addEventListener("beforeunload", (event) => {
+      if (this.dirty) event.preventDefault();
+    });
   }
 
   may(access: string): boolean {
