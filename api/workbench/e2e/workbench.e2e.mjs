@@ -275,6 +275,23 @@ try {
     await shot(page, "impact");
   });
 
+  await check("a device's export uploaded is read and decided", async () => {
+    // Nightscout entries, a sensor reading every hour for five days of March.
+    const entries = [];
+    for (let day = 2; day <= 6; day++) {
+      for (let hour = 0; hour < 24; hour++) {
+        const date = Date.UTC(2026, 2, day, hour) - 8 * 3600 * 1000;
+        entries.push({ type: "sgv", sgv: 110, date, dateString: new Date(date).toISOString() });
+      }
+    }
+    await page.getByTestId("trial-source").selectOption("export");
+    await page.getByTestId("trial-export").setInputFiles({ name: "entries.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(entries)) });
+    await page.getByTestId("trial-period").fill("2026-03");
+    await page.getByTestId("trial-zone").fill("Asia/Shanghai");
+    await page.getByTestId("try-decide").click();
+    await page.getByTestId("trial-explanation").locator("li", { hasText: "120 times on 5 days" }).waitFor();
+  });
+
   await check("the draft and the published version are run over the tenant's own members, totals only", async () => {
     await page.getByTestId("history-from").fill("2026-03");
     await page.getByTestId("history-to").fill("2026-03");
@@ -350,13 +367,27 @@ try {
     await shot(page, "published");
   });
 
+  await check("a published version is the start of a new draft, saved with Ctrl-S", async () => {
+    await page.getByTestId("new-version").fill("1.1.0");
+    await page.getByTestId("start-draft").click();
+    await page.getByTestId("open-version").filter({ hasText: "unsaved changes" }).waitFor();
+    assert((await page.getByTestId("open-version").innerText()).includes("1.1.0"), "the new draft's version");
+    await page.locator("[data-testid=file-tab][data-file='rules.rhai']").click();
+    await page.getByTestId("editor-rules").click();
+    await page.keyboard.press("Control+Home");
+    await page.keyboard.type("// 1.1.0: the same rules, for now.\n");
+    await page.keyboard.press("Control+s");
+    await page.getByTestId("status").filter({ hasText: "Saved draft 1.1.0." }).waitFor();
+    await page.locator("[data-testid=version-item][data-version='1.1.0'] .badge.draft").waitFor();
+  });
+
   const eve = await person("eve");
   await check("a key of another tenant sees none of it, even given the link", async () => {
     await signIn(eve.page, keys.other, link.slice(link.indexOf("#")));
     await eve.page.getByTestId("status").filter({ hasText: "no policies" }).waitFor();
     assert((await eve.page.getByTestId("policy-item").count()) === 0, "no policy of acme is listed");
     const text = await eve.page.locator("body").innerText();
-    assert(!text.includes(POLICY) && !text.includes("1.0.0"), "nothing of acme's policy shows");
+    assert(!text.includes(POLICY) && !text.includes("1.0.0") && !text.includes("1.1.0"), "nothing of acme's policy shows");
   });
 
   const platform = await person("platform");
