@@ -3,9 +3,9 @@
 
 use crate::Store;
 use crate::db::{Instant, Money, on_pool, on_tx};
+use crate::decisions::{DECISION_COLUMNS, StoredDecision, decision_from_row};
 use crate::error::StoreError;
 use crate::inputs::StoredInputs;
-use crate::payout::{DECISION_COLUMNS, StoredDecision, decision_from_row};
 use crate::policies::compiled_policy;
 use incentive_engine::Period;
 use incentive_engine::policy::EvaluationInput;

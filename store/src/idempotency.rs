@@ -16,9 +16,9 @@
 
 use crate::Store;
 use crate::db::{Instant, Tx, on_tx, push_in};
+use crate::decisions::{PayoutKind, PayoutOutcome};
 use crate::error::StoreError;
 use crate::ledger::INSERT_ROWS_MAX;
-use crate::payout::{PayoutKind, PayoutOutcome};
 use sqlx::Row;
 use std::collections::HashMap;
 

@@ -4,9 +4,9 @@
 
 use crate::Store;
 use crate::db::{Money, on_tx};
+use crate::decisions::{DECISION_COLUMNS, decision_from_row};
 use crate::error::StoreError;
 use crate::ledger::{self, EntryDraft, EntryKind, Posting};
-use crate::payout::{DECISION_COLUMNS, decision_from_row};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::Row;

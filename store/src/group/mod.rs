@@ -1,0 +1,220 @@
+//! One group of payouts, decided and posted in one transaction with a handful of statements
+//! however many payouts it holds.
+//!
+//! Everything the group reads — versions in effect, profiles, readings, labs, earlier
+//! decisions, balances — is loaded in a few set-based queries of a read transaction; the
+//! payouts are then decided one after another *in memory*, on a blocking thread, each seeing
+//! what the ones before it in the group posted (so two payouts to the same pool in one group
+//! still cannot both spend its last yuan); and, with the chain heads locked and found where
+//! they were read, what they post is written with multi-row inserts ([`decide_group`] says
+//! what happens when a head has moved). Round trips, not arithmetic, are what a payout costs on
+//! either backend (SQLite's driver runs each statement on a thread of its own), so this is
+//! what makes group commit pay.
+//!
+//! The stages, one file each, imports running one way (this module calls them; they read
+//! the group's types from here): [`read`] loads what a group reads, [`decide`] decides its
+//! payouts in memory, [`write`] writes what they posted.
+
+use crate::Shared;
+use crate::db::Instant;
+use crate::decisions::{PayoutRequest, StoredDecision};
+use crate::error::StoreError;
+use crate::idempotency::{KeyRow, Keyed, KeyedPayout, NewKey};
+use crate::inputs::StoredReading;
+use crate::ledger::{self, Entry, PERCENT_CURRENCY};
+use incentive_engine::policy::attributes::AttributeValue;
+use incentive_engine::policy::{MemberProfile, Policy};
+use incentive_engine::{LabResult, Period};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+mod decide;
+mod read;
+mod write;
+
+use decide::decide_all;
+use read::{Heads, load};
+pub(crate) use read::{load_labs, load_profiles, load_readings};
+use write::write_all;
+
+/// Whether a group is posted, or only decided and rolled back (a dry run: no money moves).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Post,
+    DryRun,
+}
+
+/// Whether an error leaves the transaction unusable (a failed statement), as opposed to a
+/// refusal decided before anything was written.
+pub(crate) fn aborts_group(e: &StoreError) -> bool {
+    matches!(e, StoreError::Database(_) | StoreError::Corrupt(_))
+}
+
+/// The version of a policy in effect for a period, compiled.
+type InEffect = (String, Arc<Policy>);
+
+/// A decision already on record, and whether its inputs were erased since.
+#[derive(Clone, Debug)]
+struct Known {
+    decision: StoredDecision,
+    erased: bool,
+    /// A reversal undid its postings.
+    reversed: bool,
+}
+
+/// What one tenant's part of the group reads, loaded up front.
+#[derive(Default)]
+struct TenantData {
+    profiles: HashMap<String, MemberProfile>,
+    readings: HashMap<String, Vec<StoredReading>>,
+    labs: HashMap<String, Vec<LabResult>>,
+    /// (member, policy) → decisions in (period, ordinal) order; the group's own are appended.
+    /// Holds the decisions of the members of each payout's group (`[caps] group`) too.
+    decisions: HashMap<(String, String), Vec<Known>>,
+    /// (attribute, value) → the members sharing it, for the groups of this group's payouts.
+    groups: HashMap<(String, String), Vec<String>>,
+    balances: HashMap<(String, String), Decimal>,
+    /// Accounts the group moved, to write back.
+    touched: BTreeSet<(String, String)>,
+    head: (i64, String),
+    entries: Vec<(Entry, String)>,
+    new_decisions: Vec<(StoredDecision, String)>,
+    /// The group's idempotency keys that have answered, by key; the group's own are added.
+    keys: HashMap<String, KeyRow>,
+    new_keys: Vec<NewKey>,
+}
+
+/// A payout of a group, owned, so the group can be decided on a thread of its own.
+type Item = (PayoutRequest, Option<Keyed>);
+
+/// Everything a group reads, loaded up front, and what deciding it adds.
+struct Loaded {
+    data: BTreeMap<String, TenantData>,
+    versions: HashMap<(String, String, Period), Option<InEffect>>,
+    /// Each tenant's chain head when the group was loaded: if it has not moved by the time
+    /// the group is posted, nothing the group read about that tenant's ledger has changed.
+    heads_read: BTreeMap<String, (i64, String)>,
+}
+
+/// Decides and posts a group; returns each payout's result in order. `Err` means a statement
+/// failed and nothing of the group was written.
+///
+/// The group is read and decided *outside* the write lock: a read transaction loads it, the
+/// payouts are decided on a blocking thread (policy code may run for its whole sandbox budget
+/// and must hold neither an async worker nor the database), and only then is the write lock
+/// taken and each tenant's chain head locked. If every head is where it was when the group
+/// was read, nothing the decisions depended on has moved — caps, pools, earlier decisions and
+/// keys are all behind the head — and the prepared entries are written as they are. If a head
+/// moved (another process paid, an auditor reversed), the group is read and decided again
+/// under the lock, as before: correct whatever happened, slower only when it must be.
+/// Readings sent meanwhile are not behind the head: the payout is decided on the record as it
+/// stood when it was read, as if it had been asked for a moment earlier.
+pub(crate) async fn decide_group(
+    shared: &Shared,
+    items: &[(&PayoutRequest, Option<&Keyed>)],
+    mode: Mode,
+) -> Result<Vec<Result<KeyedPayout, StoreError>>, StoreError> {
+    let items: Vec<Item> = items
+        .iter()
+        .map(|(r, k)| ((*r).clone(), k.cloned()))
+        .collect();
+    let t0 = std::time::Instant::now();
+    let at = shared.now();
+
+    let mut read = shared.pool.begin_read().await?;
+    let loaded = load(shared, &mut read, &items, Heads::Read).await?;
+    drop(read);
+    let t1 = t0.elapsed();
+    let budget = shared.payout_group_decide;
+    let (mut loaded, items, results) = decide_off_runtime(loaded, items, at, budget).await?;
+    let results = results?;
+    let t2 = t0.elapsed();
+    if mode == Mode::DryRun {
+        // Decided exactly as a payout would be, and nothing kept.
+        return Ok(results);
+    }
+
+    let mut tx = shared.pool.begin().await?;
+    let mut unmoved = true;
+    for (tenant, head) in &loaded.heads_read {
+        unmoved &= ledger::lock_head(&mut tx, tenant).await? == *head;
+    }
+    let results = if unmoved {
+        results
+    } else {
+        tracing::debug!(
+            "a chain head moved while the group was decided; deciding it again under the lock"
+        );
+        let reloaded = load(shared, &mut tx, &items, Heads::Locked).await?;
+        let (again, _, results) = decide_off_runtime(reloaded, items.clone(), at, budget).await?;
+        loaded = again;
+        results?
+    };
+    let t3 = t0.elapsed();
+    write_all(&mut tx, &loaded, at).await?;
+    tx.commit().await?;
+    tracing::debug!(
+        payouts = items.len(),
+        load_us = t1.as_micros(),
+        decide_us = (t2 - t1).as_micros(),
+        decided_again = !unmoved,
+        lock_us = (t3 - t2).as_micros(),
+        write_and_commit_us = (t0.elapsed() - t3).as_micros(),
+        "payout group committed"
+    );
+    Ok(results)
+}
+
+/// [`decide_all`] on a blocking thread: policy code may run for its whole sandbox budget a
+/// decision, and must not hold an async worker meanwhile.
+type Decided = (
+    Loaded,
+    Vec<Item>,
+    Result<Vec<Result<KeyedPayout, StoreError>>, StoreError>,
+);
+
+async fn decide_off_runtime(
+    mut loaded: Loaded,
+    items: Vec<Item>,
+    at: Instant,
+    budget: std::time::Duration,
+) -> Result<Decided, StoreError> {
+    tokio::task::spawn_blocking(move || {
+        let results = decide_all(&mut loaded, &items, at, budget);
+        (loaded, items, results)
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("deciding a payout group failed: {e}")))
+}
+
+/// The accounts a payout may move, with their currencies.
+fn accounts_of(r: &PayoutRequest, version: &str, currency: &str) -> [(String, String); 4] {
+    let member = r.member.as_str();
+    [
+        (
+            ledger::pool_account(&r.policy_id, version),
+            currency.to_owned(),
+        ),
+        (
+            ledger::member_rewards_account(member, &r.policy_id),
+            currency.to_owned(),
+        ),
+        (
+            ledger::premium_account(&r.policy_id, version),
+            PERCENT_CURRENCY.to_owned(),
+        ),
+        (
+            ledger::member_premium_account(member, &r.policy_id),
+            PERCENT_CURRENCY.to_owned(),
+        ),
+    ]
+}
+
+/// The value of a member's group attribute, where they have one.
+fn group_of<'p>(profile: Option<&'p MemberProfile>, attribute: &str) -> Option<&'p str> {
+    match profile?.attributes.get(attribute) {
+        Some(AttributeValue::Text(v)) => Some(v.as_str()),
+        _ => None,
+    }
+}
