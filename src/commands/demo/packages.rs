@@ -37,6 +37,41 @@ const REFERENCE: [(&str, [(&str, &str); 4]); 4] = [
     ("vitality-status", package!("vitality-status")),
 ];
 
+/// A case of `tangdaifu-smbg`, as the package holds it.
+macro_rules! case {
+    ($name:literal) => {
+        (
+            concat!("cases/", $name, ".toml"),
+            include_str!(concat!(
+                "../../../policies/tangdaifu-smbg/cases/",
+                $name,
+                ".toml"
+            )),
+        )
+    };
+}
+
+/// The cases of the plan the demo pays, stored with it so that an author opening the demo's
+/// workbench can run them, try them and see them decided by a draft (a test holds the list to
+/// the folder).
+const PAID_CASES: [(&str, &str); 15] = [
+    case!("a-reading-of-exactly-13-9-is-not-above-it"),
+    case!("below-half-in-target-pays-nothing"),
+    case!("fifty-percent-is-the-first-paying-step"),
+    case!("full-rebate"),
+    case!("measuring-gate-not-met"),
+    case!("no-fasting-readings-no-judgement"),
+    case!("outside-the-effective-dates"),
+    case!("readings-in-april-do-not-count"),
+    case!("readings-within-an-hour-count-once"),
+    case!("seventy-percent-is-the-second-step"),
+    case!("target-bounds-are-inclusive"),
+    case!("the-pool-budget-holds"),
+    case!("the-yearly-cap-holds"),
+    case!("three-days-above-13-9-flag-a-clinician"),
+    case!("two-days-above-13-9-are-not-a-flag"),
+];
+
 /// The plan the demo pays members under.
 pub const PAID: &str = "tangdaifu-smbg";
 /// The variant the actuary compares it with.
@@ -49,11 +84,17 @@ fn files(parts: &[(&str, &str)]) -> Files {
         .collect()
 }
 
-/// The reference packages, by id.
+/// The reference packages, by id; the one the demo pays with its cases.
 pub fn reference() -> Vec<(&'static str, Files)> {
     REFERENCE
         .iter()
-        .map(|(id, parts)| (*id, files(parts)))
+        .map(|(id, parts)| {
+            let mut f = files(parts);
+            if *id == PAID {
+                f.extend(files(&PAID_CASES));
+            }
+            (*id, f)
+        })
         .collect()
 }
 
@@ -110,6 +151,29 @@ mod tests {
                 .collect(),
         };
         load(&source).unwrap().policy
+    }
+
+    #[test]
+    fn the_paid_plan_carries_every_case_of_its_folder_and_they_all_pass() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/tangdaifu-smbg/cases");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| format!("cases/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect();
+        on_disk.sort();
+        let built_in: Vec<String> = PAID_CASES.iter().map(|(n, _)| (*n).to_owned()).collect();
+        assert_eq!(built_in, on_disk);
+        let (id, f) = &reference()[0];
+        let source = PolicySource {
+            name: (*id).into(),
+            files: f
+                .iter()
+                .map(|(n, t)| SourceFile::new(n.clone(), t.clone()))
+                .collect(),
+        };
+        let package = load(&source).unwrap();
+        let (outcomes, failed, _) = package.run_cases_covered();
+        assert_eq!((outcomes.len(), failed), (PAID_CASES.len(), 0));
     }
 
     #[test]
