@@ -11,23 +11,10 @@
 )]
 
 use std::path::PathBuf;
-use std::process::Command;
+mod browser;
 
-fn chromium() -> Option<PathBuf> {
-    if let Ok(path) = std::env::var("INCENTIVE_TEST_CHROMIUM") {
-        return Some(PathBuf::from(path));
-    }
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|name| {
-            let out = Command::new("sh")
-                .args(["-c", &format!("command -v {name}")])
-                .output()
-                .ok()?;
-            let path = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-            (out.status.success() && !path.is_empty()).then(|| PathBuf::from(path))
-        })
-}
+use browser::chromium;
+use std::process::Command;
 
 #[test]
 fn the_report_renders_in_headless_chromium_with_its_charts_and_no_console_messages() {

@@ -14,28 +14,16 @@
 )]
 
 #[path = "../store/tests/common/mod.rs"]
+mod browser;
 mod common;
 mod serve;
 
+use browser::chromium;
 use std::path::PathBuf;
 use std::process::Command;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chromium() -> Option<PathBuf> {
-    if let Ok(path) = std::env::var("INCENTIVE_TEST_CHROMIUM") {
-        return Some(PathBuf::from(path));
-    }
-    ["chromium", "chromium-browser"].iter().find_map(|name| {
-        let out = Command::new("sh")
-            .args(["-c", &format!("command -v {name}")])
-            .output()
-            .ok()?;
-        let path = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-        (out.status.success() && !path.is_empty()).then(|| PathBuf::from(path))
-    })
 }
 
 /// What the browser test needs, or why it cannot run.
