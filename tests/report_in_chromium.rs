@@ -10,10 +10,10 @@
     reason = "tests"
 )]
 
-use std::path::PathBuf;
 mod browser;
 
 use browser::chromium;
+use std::path::PathBuf;
 use std::process::Command;
 
 #[test]

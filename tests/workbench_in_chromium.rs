@@ -13,8 +13,8 @@
     reason = "tests"
 )]
 
-#[path = "../store/tests/common/mod.rs"]
 mod browser;
+#[path = "../store/tests/common/mod.rs"]
 mod common;
 mod serve;
 
