@@ -5,9 +5,6 @@
 // Exported API:
 //   createEditor(opts)          -> EditorView
 //   getDoc(view)                -> string
-//   setDoc(view, text, lang?)   replaces the document (new undo history, no findings);
-//                               does NOT call onChange
-//   setLanguage(view, lang)     switches the highlighting
 //   showFindings(view, list)    replaces the findings shown (underline + note + gutter dot)
 //   focusFinding(view, finding) moves the cursor to a finding and scrolls to it
 //   findingRange(state, f)      the document range a finding underlines
@@ -25,7 +22,6 @@ import {
 import { toml } from "@codemirror/legacy-modes/mode/toml";
 import { highlightSelectionMatches, search, searchKeymap } from "@codemirror/search";
 import {
-  Compartment,
   EditorSelection,
   EditorState,
   RangeSet,
@@ -77,7 +73,7 @@ export interface EditorOptions {
   /** Accessible name of the editor (aria-label on .cm-content). */
   label: string;
   readOnly?: boolean | undefined;
-  /** Called with the whole text after each change made in the editor (not by setDoc). */
+  /** Called with the whole text after each change made in the editor. */
   onChange?: ((text: string) => void) | undefined;
 }
 
@@ -412,20 +408,11 @@ const theme = EditorView.theme({
 // ---------------------------------------------------------------------------
 // Editor
 
-interface EditorRecord {
-  opts: EditorOptions;
-  language: Language;
-  languageCompartment: Compartment;
-}
-
-const records = new WeakMap<EditorView, EditorRecord>();
-
-function buildState(record: EditorRecord, doc: string): EditorState {
-  const { opts } = record;
+function buildState(opts: EditorOptions): EditorState {
   const onChange = opts.onChange;
   const readOnly = opts.readOnly === true;
   return EditorState.create({
-    doc,
+    doc: opts.doc,
     extensions: [
       lineNumbers(),
       findingsGutter,
@@ -442,7 +429,7 @@ function buildState(record: EditorRecord, doc: string): EditorState {
       search({ top: true }),
       highlightSelectionMatches(),
       keymap.of([...searchKeymap, ...historyKeymap, ...defaultKeymap, indentWithTab]),
-      record.languageCompartment.of(languageExtension(record.language)),
+      languageExtension(opts.language),
       findingsField,
       EditorState.readOnly.of(readOnly),
       EditorView.contentAttributes.of({
@@ -462,37 +449,12 @@ function buildState(record: EditorRecord, doc: string): EditorState {
 
 /** Creates an editor in `opts.parent`. Its height follows the parent's. */
 export function createEditor(opts: EditorOptions): EditorView {
-  const record: EditorRecord = { opts, language: opts.language, languageCompartment: new Compartment() };
-  const view = new EditorView({ parent: opts.parent, state: buildState(record, opts.doc) });
-  records.set(view, record);
-  return view;
+  return new EditorView({ parent: opts.parent, state: buildState(opts) });
 }
 
 /** The whole text of the editor. */
 export function getDoc(view: EditorView): string {
   return view.state.doc.toString();
-}
-
-/**
- * Replaces the whole document (for loading another file): a fresh state with
- * an empty undo history, no findings and the cursor at the start. It does not
- * call `onChange`. `language`, when given, also switches the highlighting.
- */
-export function setDoc(view: EditorView, text: string, language?: Language): void {
-  const record = records.get(view);
-  if (!record) throw new Error("setDoc: not an editor made by createEditor");
-  if (language !== undefined) record.language = language;
-  const hadFocus = view.hasFocus;
-  view.setState(buildState(record, text));
-  if (hadFocus) view.focus();
-}
-
-/** Switches the syntax highlighting, keeping the text and the undo history. */
-export function setLanguage(view: EditorView, language: Language): void {
-  const record = records.get(view);
-  if (!record) throw new Error("setLanguage: not an editor made by createEditor");
-  record.language = language;
-  view.dispatch({ effects: record.languageCompartment.reconfigure(languageExtension(language)) });
 }
 
 /**

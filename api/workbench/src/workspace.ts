@@ -325,7 +325,7 @@ export class Workspace implements Context {
     const byFile = new Map<string, Finding[]>();
     for (const d of diagnostics) {
       const list = byFile.get(d.file) ?? [];
-      list.push({ severity: d.severity, code: d.code, message: d.message, help: d.help, line: d.line, column: d.column, span: [d.span.start, d.span.end] });
+      list.push(findingOf(d));
       byFile.set(d.file, list);
     }
     for (const f of this.open_) showFindings(f.view, byFile.get(f.name) ?? []);
@@ -356,7 +356,7 @@ export class Workspace implements Context {
     const file = this.open_.find((f) => f.name === d.file);
     if (!file) return;
     this.showTab(d.file);
-    focusFinding(file.view, { severity: d.severity, code: d.code, message: d.message, line: d.line, column: d.column, span: [d.span.start, d.span.end] });
+    focusFinding(file.view, findingOf(d));
   }
 
   async saved(): Promise<PolicyVersion> {
@@ -408,6 +408,11 @@ export class Workspace implements Context {
       ),
     );
   }
+}
+
+/** A diagnostic as the server words it, as the editor shows it. */
+function findingOf(d: ServerDiagnostic): Finding {
+  return { severity: d.severity, code: d.code, message: d.message, help: d.help, line: d.line, column: d.column, span: [d.span.start, d.span.end] };
 }
 
 function languageOf(name: string): Language {

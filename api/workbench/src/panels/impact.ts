@@ -5,7 +5,7 @@
 import { path } from "../api";
 import { field, h, replace } from "../dom";
 import type { Context } from "../workspace";
-import { caseChanges, type VersionsDiff } from "./versions";
+import { caseChanges, diffPath, type VersionsDiff } from "./versions";
 
 interface Stat {
   mean: string;
@@ -76,7 +76,7 @@ export function impactPanel(ctx: Context): HTMLElement {
     replace(result, "Starting…");
     // Which decisions change on the cases: quick, and shown while the simulation runs.
     const diff = ctx.may("ReadPolicies")
-      ? ctx.api.call<VersionsDiff>("GET", `${path`/v1/policies/${version.policy_id}/diff`}?from=${encodeURIComponent(base)}&to=${encodeURIComponent(version.version)}`)
+      ? ctx.api.call<VersionsDiff>("GET", diffPath(version.policy_id, base, version.version))
       : null;
     if (diff) {
       diff.then((d) => replace(changes, caseChanges(d))).catch((e: unknown) => ctx.fail(e));

@@ -1,6 +1,7 @@
 // Two versions side by side: the files line by line, the terms and tables that differ, and the
 // decisions that change on the cases.
 
+import { path } from "../api";
 import { field, h, replace } from "../dom";
 import type { Context } from "../workspace";
 
@@ -57,7 +58,7 @@ export function versionsPanel(ctx: Context): HTMLElement {
   compare.addEventListener("click", () => {
     compare.disabled = true;
     ctx.api
-      .call<VersionsDiff>("GET", `/v1/policies/${encodeURIComponent(ctx.policyId())}/diff?from=${encodeURIComponent(from.value)}&to=${encodeURIComponent(to.value)}`)
+      .call<VersionsDiff>("GET", diffPath(ctx.policyId(), from.value, to.value))
       .then((d) => replace(out, render(d)))
       .catch((e: unknown) => ctx.fail(e))
       .finally(() => (compare.disabled = false));
@@ -65,6 +66,10 @@ export function versionsPanel(ctx: Context): HTMLElement {
   if (all.length < 2) return h("p", { class: "hint" }, "One version so far: nothing to compare it with.");
   return h("div", {}, h("div", { class: "row" }, field("From", from), field("To", to), compare), out);
 }
+
+/** `GET /v1/policies/{id}/diff?from=&to=`, every part escaped. */
+export const diffPath = (policy: string, from: string, to: string): string =>
+  `${path`/v1/policies/${policy}/diff`}?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
 
 const show = (v: unknown): string => (v === null || v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v));
 
