@@ -144,6 +144,20 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A simulation's or a backtest's refusal: a span or setting the request gave is named as the
+/// request's field (the engine words it as the command line's flag); anything else is the
+/// policy's failure to decide.
+impl From<incentive_simulations::SimError> for ApiError {
+    fn from(e: incentive_simulations::SimError) -> Self {
+        match e {
+            incentive_simulations::SimError::Config(message) => {
+                ApiError::BadRequest(message.replace("--", ""))
+            }
+            other => ApiError::Unprocessable(other.to_string()),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         use StoreError as S;

@@ -14,7 +14,6 @@ use crate::error::ApiError;
 use crate::routes::policies::version_named;
 use axum::Json;
 use axum::extract::{Path, State};
-use incentive_simulations::SimError;
 use incentive_simulations::backtest::{
     self, ActuallyPaid, Backtest, BacktestSummary, Paid, Source,
 };
@@ -72,16 +71,6 @@ pub async fn actually_paid(
         );
     }
     Ok(paid)
-}
-
-impl From<SimError> for ApiError {
-    fn from(e: SimError) -> Self {
-        match e {
-            // The span asked: named as the request's fields, not the command line's flags.
-            SimError::Config(message) => ApiError::BadRequest(message.replace("--", "")),
-            other => ApiError::Unprocessable(other.to_string()),
-        }
-    }
 }
 
 #[utoipa::path(post, path = "/v1/policies/{policy_id}/versions/{version}/backtest", tag = "policies", params(("policy_id" = String, Path), ("version" = String, Path)), request_body = HistoryBody, security(("api_key" = [])), responses((status = 200, description = "What the version would have paid over the tenant's history and what was paid: totals only", body = serde_json::Value), (status = 400, description = "A period, or more member-periods than history_member_periods_max", body = crate::error::ErrorBody), (status = 422, description = "Fewer members than history_members_min, or the version could not decide", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody), (status = 404, description = "Not found in the caller's tenant", body = crate::error::ErrorBody)))]
