@@ -29,12 +29,13 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on `{}`", args.addr))?;
         let addr = listener.local_addr()?;
+        // Before the line that says it is up: a signal sent on reading it stops it gracefully.
+        let stop = incentive_api::shutdown_signal();
         // One line a script can wait for, with the port a `:0` address was given.
         say(&format!("listening on http://{addr}"));
         let limits = args.limits();
         let (router, simulations) = incentive_api::service(store.clone(), limits.clone());
-        incentive_api::serve_with(listener, router, &limits, incentive_api::shutdown_signal())
-            .await?;
+        incentive_api::serve_with(listener, router, &limits, stop).await?;
         // Simulations still running are let go, and say so, rather than held up for.
         simulations.stop_all(&store).await;
         store.close().await;

@@ -336,6 +336,8 @@ async fn demo(args: &DemoArgs, db: &str) -> anyhow::Result<()> {
 
     print_summary(args, db, &totals, head_seq, &head_hash, summary, started);
     if args.serve {
+        // Installed before the address is printed: a signal sent on reading it stops cleanly.
+        let stop_signal = incentive_api::shutdown_signal();
         let author = keys.get(Role::Author.as_str()).map_or("", String::as_str);
         println!(
             "\nthe policy workbench: {base}/workbench/\n\
@@ -344,7 +346,7 @@ async fn demo(args: &DemoArgs, db: &str) -> anyhow::Result<()> {
              serving until Ctrl-C",
             args.out.display()
         );
-        incentive_api::shutdown_signal().await;
+        stop_signal.await;
     }
     let _ = stop.send(());
     server.await??;
