@@ -206,6 +206,10 @@ fn bad_demo_flags_are_refused_by_name() {
             "--replications 0 is outside 1 to 10,000",
         ),
         (vec!["demo", "--db", "mysql://x"], "mysql://x"),
+        (
+            vec!["demo", "--members", "5", "--serve", "--addr", "nowhere"],
+            "cannot listen on --addr nowhere",
+        ),
     ] {
         let out = incentive(dir.path(), &args);
         let stderr = String::from_utf8_lossy(&out.stderr);

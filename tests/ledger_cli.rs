@@ -617,6 +617,8 @@ fn serve_refuses_a_limit_of_zero_or_not_a_number_naming_the_flag() {
         ("--simulation-memory-bytes-max", "lots"),
         ("--evaluation-threads", "0"),
         ("--policy-cases-max", "0"),
+        ("--history-member-periods-max", "0"),
+        ("--history-members-min", "0"),
         ("--policy-decision-ms-max", "0"),
         ("--payout-group-decide-ms-max", "0"),
     ] {
