@@ -9,6 +9,8 @@
 //! - `tangdaifu_smbg::rhai_whole`: `Policy::evaluate` of policies/tangdaifu-smbg: record for the
 //!   period, SHA-256 input hash, the Rhai `decide`, metrics computed natively on first read,
 //!   caps, rounding, the `Decision`.
+//! - `tangdaifu_smbg::rhai_whole_interpreted`: the same on Rhai's tree-walking interpreter
+//!   rather than the bytecode the policy is compiled to at load (`policy::compiled`).
 //! - `tangdaifu_smbg::native_whole`: the same plan by hand over the same metrics code:
 //!   `Record::for_period`, the metrics the rule reads (each on first use, as the script reads
 //!   them), the rule, the same caps and rounding, the same `Decision` without an input hash.
@@ -39,7 +41,9 @@ use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 use incentive_engine::policy::decision::MetricsUsed;
 use incentive_engine::policy::host::engine;
-use incentive_engine::policy::{ENGINE_VERSION, EvaluationInput, Policy, PolicySource, SourceFile};
+use incentive_engine::policy::{
+    ENGINE_VERSION, EvaluationInput, Path, Policy, PolicySource, SourceFile,
+};
 use incentive_engine::{
     Context, DayBoundary, Glucose, GlucoseValue, LabResult, Period, Reading, ReadingsBuilder,
     Record, Source, compute_metrics,
@@ -303,6 +307,21 @@ mod tangdaifu_smbg {
         bencher.counter(ItemsCount::new(s.members.len())).bench(|| {
             for m in &s.members {
                 black_box(s.policy.evaluate(&m.input(s.period)).ok());
+            }
+        });
+    }
+
+    /// `rhai_whole` on Rhai's tree-walking interpreter, the reference the bytecode is held to.
+    #[divan::bench]
+    fn rhai_whole_interpreted(bencher: Bencher) {
+        let s = &*SMBG;
+        bencher.counter(ItemsCount::new(s.members.len())).bench(|| {
+            for m in &s.members {
+                black_box(
+                    s.policy
+                        .evaluate_on(&m.input(s.period), Path::Interpreted)
+                        .ok(),
+                );
             }
         });
     }
@@ -699,6 +718,21 @@ mod cgm_consensus {
         bencher.counter(ItemsCount::new(c.members.len())).bench(|| {
             for m in &c.members {
                 black_box(c.policy.evaluate(&m.input(c.period)).ok());
+            }
+        });
+    }
+
+    /// `rhai_whole` on the tree-walking interpreter.
+    #[divan::bench(sample_count = 20)]
+    fn rhai_whole_interpreted(bencher: Bencher) {
+        let Some(c) = &*CGM else { return };
+        bencher.counter(ItemsCount::new(c.members.len())).bench(|| {
+            for m in &c.members {
+                black_box(
+                    c.policy
+                        .evaluate_on(&m.input(c.period), Path::Interpreted)
+                        .ok(),
+                );
             }
         });
     }

@@ -16,7 +16,7 @@ use incentive_engine::lab::Hba1c;
 use incentive_engine::metrics::thresholds::FASTING_TARGET_MG_DL;
 use incentive_engine::metrics::{context_share, coverage, daily};
 use incentive_engine::policy::decision::MetricsUsed;
-use incentive_engine::policy::explanation::{Args, Line, Message};
+use incentive_engine::policy::explanation::{Args, Line, Message, Reason};
 use incentive_engine::policy::host::engine;
 use incentive_engine::policy::manifest::Manifest;
 use incentive_engine::policy::record_view::{METRIC_DECIMAL_PLACES, MetricValue};
@@ -814,8 +814,8 @@ fn lines(v: Option<&Dynamic>) -> Vec<Line> {
     v.and_then(|v| v.clone().try_cast::<rhai::Array>())
         .map(|a| {
             a.into_iter()
-                .filter_map(|item| match item.clone().try_cast::<Message>() {
-                    Some(m) => Some(Line::Message(m)),
+                .filter_map(|item| match item.clone().try_cast::<Reason>() {
+                    Some(r) => Some(Line::Message(r.message().clone())),
                     None => item
                         .into_immutable_string()
                         .ok()

@@ -2,6 +2,7 @@
 //! engine's caps and rounding. This is the only evaluation path: the CLI, the API and every
 //! simulated member-period call [`Policy::evaluate`].
 
+use super::compiled::{Path, Stop};
 use super::decision::{Decision, ENGINE_VERSION, MetricsUsed};
 use super::explanation::{Line, Message, Reason};
 use super::host::{
@@ -15,7 +16,7 @@ use crate::period::Period;
 use crate::readings::Readings;
 use crate::record::{DayBoundary, Record};
 use chrono::Datelike;
-use rhai::{AST, CallFnOptions, Dynamic, EvalAltResult, Map, Scope};
+use rhai::{CallFnOptions, Dynamic, EvalAltResult, Map, Scope};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -24,7 +25,8 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub manifest: Manifest,
-    pub(crate) ast: Arc<AST>,
+    /// rules.rhai as parsed (the reference) and as compiled (what runs).
+    pub(crate) script: Arc<super::compiled::Script>,
     /// Where failures without a position of their own are reported.
     pub(crate) sites: super::sites::Sites,
     /// `sha256:` of policy.toml and rules.rhai.
@@ -178,6 +180,14 @@ fn innermost_position(e: &EvalAltResult) -> rhai::Position {
     best
 }
 
+/// Stopped by the sandbox's time or operations budget rather than by the script.
+fn out_of_budget(e: &EvalAltResult) -> bool {
+    matches!(
+        e.unwrap_inner(),
+        EvalAltResult::ErrorTooManyOperations(_) | EvalAltResult::ErrorTerminated(..)
+    )
+}
+
 /// A limit on what is left of a cap: its messages when it cuts and when it refuses, what is
 /// left, and what the message says of the cap.
 type Limit = ([&'static str; 2], Decimal, [(&'static str, Decimal); 2]);
@@ -206,6 +216,12 @@ pub const DECISION_FIELDS: [&str; 7] = [
 impl Policy {
     pub fn id(&self) -> &str {
         &self.manifest.id
+    }
+
+    /// Why the script runs on the interpreter rather than compiled, if it does: the construct
+    /// the compiler does not take, and where (`incentive policy check` says so).
+    pub fn interpreted(&self) -> Option<&super::compiled::Interpreted> {
+        self.script.interpreted.as_ref()
     }
 
     fn script_error(&self, e: &EvalAltResult) -> EvaluationError {
@@ -257,10 +273,7 @@ impl Policy {
             EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
             other => other.to_string(),
         };
-        let out_of_budget = matches!(
-            e.unwrap_inner(),
-            EvalAltResult::ErrorTooManyOperations(_) | EvalAltResult::ErrorTerminated(..)
-        );
+        let out_of_budget = out_of_budget(e);
         EvaluationError::Script {
             policy: self.manifest.id.clone(),
             at,
@@ -303,6 +316,16 @@ impl Policy {
 
     /// Decides one member-period.
     pub fn evaluate(&self, input: &EvaluationInput<'_>) -> Result<Decision, EvaluationError> {
+        self.evaluate_on(input, Path::Compiled)
+    }
+
+    /// [`Policy::evaluate`] on the path given: the differential tests run both and require the
+    /// same bytes.
+    pub fn evaluate_on(
+        &self,
+        input: &EvaluationInput<'_>,
+        path: Path,
+    ) -> Result<Decision, EvaluationError> {
         let m = &self.manifest;
         let period = input.period;
         self.check_period(period)?;
@@ -373,16 +396,45 @@ impl Policy {
         let history = HistoryView(Arc::new(history_summary.clone()));
 
         let mut scope = Scope::new();
-        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-        let returned: Result<Dynamic, Box<EvalAltResult>> = with_deadline(|| {
-            engine().call_fn_with_options(
-                options,
-                &mut scope,
-                &self.ast,
-                ENTRY_POINT,
-                (view.clone(), member, history),
-            )
-        });
+        let options = || CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let interpret = |scope: &mut Scope, view: &RecordView| {
+            with_deadline(|| {
+                engine().call_fn_with_options(
+                    options(),
+                    scope,
+                    &self.script.ast,
+                    ENTRY_POINT,
+                    (view.clone(), member.clone(), history.clone()),
+                )
+            })
+        };
+        let mut view = view;
+        let returned: Result<Dynamic, Box<EvalAltResult>> = match (path, &self.script.program) {
+            (Path::Compiled, Some(program)) => {
+                let compiled = with_deadline(|| {
+                    program.decide([
+                        Dynamic::from(view.clone()),
+                        Dynamic::from(member.clone()),
+                        Dynamic::from(history.clone()),
+                    ])
+                });
+                match compiled {
+                    Ok(value) => Ok(value),
+                    Err(Stop::OutOfTime) => Err(Box::new(EvalAltResult::ErrorTerminated(
+                        Dynamic::from(rhai::ImmutableString::from("wall-clock")),
+                        rhai::Position::NONE,
+                    ))),
+                    // What the compiled path does not decide, the reference decides, on a view
+                    // of the record with nothing read yet: a failure is then told as the
+                    // reference tells it, at the place it names.
+                    Err(_) => {
+                        view = view.afresh();
+                        interpret(&mut Scope::new(), &view)
+                    }
+                }
+            }
+            _ => interpret(&mut scope, &view),
+        };
         let returned = returned.map_err(|e| self.script_error(&e))?;
         let mut raw = self.read_decision(returned)?;
 

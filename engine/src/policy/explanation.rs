@@ -36,10 +36,17 @@ pub struct Message {
 /// an error about it. Only the message goes into the decision: a simulation holds a chunk's
 /// decisions at once, and the place would cost every line of every one.
 #[derive(Clone, Debug)]
-pub(crate) struct Reason {
+pub struct Reason {
     pub(crate) message: Message,
     /// `reason(…)`'s line and column.
     pub(crate) made_at: Option<(usize, usize)>,
+}
+
+impl Reason {
+    /// The message as the decision will carry it.
+    pub fn message(&self) -> &Message {
+        &self.message
+    }
 }
 /// A message's arguments by name, in name order. A sorted list rather than a map: a
 /// simulation holds a chunk's decisions at once, and a map's node is some 500 bytes for the
@@ -56,6 +63,11 @@ impl Args {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// From pairs already in name order, each name once (a Rhai map's own order).
+    pub(crate) fn sorted(pairs: Vec<(String, String)>) -> Self {
+        Self(pairs)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
@@ -206,7 +218,8 @@ pub(crate) fn reason_with(
     })
 }
 
-fn argument(value: Dynamic) -> Option<String> {
+/// A message argument as text: a number, a text or true/false; `None` for anything else.
+pub(crate) fn argument(value: Dynamic) -> Option<String> {
     if let Ok(i) = value.as_int() {
         return Some(i.to_string());
     }

@@ -161,7 +161,7 @@ fn out_of_time() -> bool {
         .is_some_and(|deadline| now > deadline)
 }
 
-fn past_deadline() -> bool {
+pub(crate) fn past_deadline() -> bool {
     DEADLINE
         .with(|d| d.get())
         .is_some_and(|deadline| Instant::now() > deadline)
@@ -237,7 +237,7 @@ fn runtime_error(message: String) -> Box<EvalAltResult> {
 }
 
 /// A glucose threshold passed by a script (decimal or integer mg/dL).
-fn mg_dl_arg(d: Decimal) -> f64 {
+pub(crate) fn mg_dl_arg(d: Decimal) -> f64 {
     use rust_decimal::prelude::ToPrimitive;
     d.to_f64().unwrap_or(f64::NAN)
 }

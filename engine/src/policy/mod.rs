@@ -8,6 +8,7 @@
 pub mod attributes;
 mod branches;
 pub mod cases;
+pub mod compiled;
 pub mod decision;
 pub mod diagnostics;
 pub mod evaluate;
@@ -28,6 +29,7 @@ pub mod terms;
 mod toml_reader;
 
 pub use cases::{Case, CaseOutcome, Expectation, Mismatch};
+pub use compiled::{Interpreted, Path};
 pub use decision::{Decision, ENGINE_VERSION};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity, SourceFile};
 pub use evaluate::{EvaluationError, EvaluationInput, Policy, content_hash};
@@ -93,12 +95,12 @@ impl Package {
     /// has no `else`) no case reaches, in words with its place ("rules.rhai:12:5: the `else`
     /// of this `if`"): a rule nothing shows the plan applies as the contract says.
     pub fn branches_no_case_reaches(&self) -> Vec<String> {
-        let (copy, branches) = branches::instrument(&self.script, &self.policy.ast);
+        let (copy, branches) = branches::instrument(&self.script, &self.policy.script.ast);
         let Some(ast) = script::compile_copy(&copy, &self.policy.manifest) else {
             return Vec::new();
         };
         let counting = Policy {
-            ast: Arc::new(ast),
+            script: compiled::Script::compile(ast),
             ..self.policy.clone()
         };
         let ((), reached) = branches::recording(|| {
@@ -167,7 +169,7 @@ pub fn load(source: &PolicySource) -> Result<Package, Diagnostics> {
             &mut diags,
         )),
         manifest,
-        ast: Arc::new(ast),
+        script: compiled::Script::compile(ast),
         sites,
     };
     policy

@@ -164,6 +164,12 @@ impl RecordView {
         &self.0.record
     }
 
+    /// The same record with nothing read of it yet: what a second run starts from, so it lists
+    /// only what it read itself.
+    pub fn afresh(&self) -> Self {
+        Self::new(self.0.record.clone(), self.0.period, self.0.window)
+    }
+
     pub fn period(&self) -> Period {
         self.0.period
     }
