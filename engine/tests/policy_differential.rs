@@ -26,7 +26,7 @@ mod common;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use incentive_engine::policy::{
-    Decision, EvaluationInput, History, MemberProfile, Package, PriorOutcome, load,
+    Decision, EvaluationInput, History, MemberProfile, Package, Path, PriorOutcome, load,
 };
 use incentive_engine::{
     BuiltReadings, Context, Glucose, GlucoseValue, Hba1c, LabResult, Period, Reading, Source,
@@ -150,10 +150,18 @@ fn decide(package: &Package, case: &Case) -> Decision {
         labs: &case.labs,
         history: &case.history,
     };
-    package
+    let decision = package
         .policy
         .evaluate(&input)
-        .unwrap_or_else(|e| panic!("{} failed on a valid record: {e}", package.policy.id()))
+        .unwrap_or_else(|e| panic!("{} failed on a valid record: {e}", package.policy.id()));
+    // The compiled path, which `evaluate` runs, decides as the interpreter does.
+    let reference = package.policy.evaluate_on(&input, Path::Interpreted);
+    assert_eq!(
+        Ok(&decision),
+        reference.as_ref(),
+        "the interpreter decides otherwise"
+    );
+    decision
 }
 
 /// Runs `CASES` random records of `strategy` through the policy and the model.

@@ -428,6 +428,7 @@ impl Policy {
                     // of the record with nothing read yet: a failure is then told as the
                     // reference tells it, at the place it names.
                     Err(_) => {
+                        super::compiled::count_fallback();
                         view = view.afresh();
                         interpret(&mut Scope::new(), &view)
                     }

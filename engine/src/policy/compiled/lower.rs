@@ -55,6 +55,11 @@ pub(super) fn lower(ast: &AST) -> Result<Program, Refusal> {
             Position::NONE,
         );
     };
+    // Rhai names a closure's function `anon$…`; a closure is called back by the native
+    // functions it is handed (`filter`, `sort`), which only the interpreter can do.
+    if let Some(closure) = definitions.iter().find(|f| f.name.starts_with("anon$")) {
+        return refuse("a closure (`|x| …`)", closure.body.start_position());
+    }
     let bodies = bodies(ast, &definitions)?;
     let mut functions = Vec::with_capacity(definitions.len());
     let mut slots_in_all = 0;
@@ -108,9 +113,15 @@ fn bodies(
     ast.walk(&mut |path: &[rhai::ASTNode]| {
         if let [rhai::ASTNode::Stmt(stmt)] = path {
             let here = at(stmt.position());
-            let owner = spans.iter().position(|(start, end)| {
-                matches!((start, end, here), (Some(s), Some(e), Some(h)) if *s <= h && h <= *e)
-            });
+            // The innermost body holding it: a closure's body lies inside its function's.
+            let owner = spans
+                .iter()
+                .enumerate()
+                .filter(|(_, (start, end))| {
+                    matches!((start, end, here), (Some(s), Some(e), Some(h)) if *s <= h && h <= *e)
+                })
+                .max_by_key(|(_, (start, _))| *start)
+                .map(|(i, _)| i);
             match (owner, here) {
                 (Some(i), _) => {
                     if let Some(body) = bodies.get_mut(i) {

@@ -28,6 +28,20 @@ mod values;
 
 pub(crate) use run::{Program, Stop};
 
+thread_local! {
+    static FALLBACKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Evaluations on this thread the compiled path handed to the interpreter: what the
+/// differential tests read to know which path decided.
+pub fn fallbacks_on_this_thread() -> u64 {
+    FALLBACKS.with(std::cell::Cell::get)
+}
+
+pub(crate) fn count_fallback() {
+    FALLBACKS.with(|f| f.set(f.get() + 1));
+}
+
 use rhai::AST;
 use std::sync::Arc;
 
