@@ -367,12 +367,15 @@ impl Policy {
             _ => 0,
         };
         let view = RecordView::new(record, period, window);
-        let member = MemberView(Arc::new(MemberSeen {
-            profile: input.member.clone(),
-            days_enrolled,
-            attributes,
-            declared: m.attributes.clone(),
-        }));
+        // Made only when the script reads the member: most rules never do.
+        let member = || {
+            MemberView(Arc::new(MemberSeen {
+                profile: input.member.clone(),
+                days_enrolled,
+                attributes: attributes.clone(),
+                declared: m.attributes.clone(),
+            }))
+        };
         let start = match (m.caps.year, input.member.enrolled_on) {
             (CapYear::Calendar, _) => YearStart::Calendar,
             (CapYear::Enrolment, Some(on)) => YearStart::Anniversary {
@@ -393,54 +396,14 @@ impl Policy {
             history_summary.earlier = Some(input.history.earlier_than(period));
             history_summary.keep = Some(Arc::clone(&m.history.keep));
         }
-        let history = HistoryView(Arc::new(history_summary.clone()));
-
-        let mut scope = Scope::new();
-        let options = || CallFnOptions::new().eval_ast(false).rewind_scope(true);
-        let interpret = |scope: &mut Scope, view: &RecordView| {
-            with_deadline(|| {
-                engine().call_fn_with_options(
-                    options(),
-                    scope,
-                    &self.script.ast,
-                    ENTRY_POINT,
-                    (view.clone(), member.clone(), history.clone()),
-                )
-            })
-        };
-        let mut view = view;
-        let returned: Result<Dynamic, Box<EvalAltResult>> = match (path, &self.script.program) {
-            (Path::Compiled, Some(program)) => {
-                let compiled = with_deadline(|| {
-                    program.decide([
-                        Dynamic::from(view.clone()),
-                        Dynamic::from(member.clone()),
-                        Dynamic::from(history.clone()),
-                    ])
-                });
-                match compiled {
-                    Ok(value) => Ok(value),
-                    Err(Stop::OutOfTime) => Err(Box::new(EvalAltResult::ErrorTerminated(
-                        Dynamic::from(rhai::ImmutableString::from("wall-clock")),
-                        rhai::Position::NONE,
-                    ))),
-                    // What the compiled path does not decide, the reference decides, on a view
-                    // of the record with nothing read yet: a failure is then told as the
-                    // reference tells it, at the place it names.
-                    Err(_) => {
-                        super::compiled::count_fallback();
-                        view = view.afresh();
-                        interpret(&mut Scope::new(), &view)
-                    }
-                }
-            }
-            _ => interpret(&mut scope, &view),
-        };
+        let history = HistoryView(Arc::new(history_summary));
+        let history_summary = &*history.0;
+        let (returned, view) = self.run_decide(path, view, member, &history);
         let returned = returned.map_err(|e| self.script_error(&e))?;
         let mut raw = self.read_decision(returned)?;
 
         let mut explanation = std::mem::take(&mut raw.reasons);
-        let reward = self.apply_caps(raw.reward, &history_summary, &mut explanation)?;
+        let reward = self.apply_caps(raw.reward, history_summary, &mut explanation)?;
         let premium = self.apply_premium_limits(
             raw.premium_adjustment_percent,
             history_summary.premium_loading_percent,
@@ -480,6 +443,62 @@ impl Policy {
             kept,
             explanation,
         })
+    }
+
+    /// Runs the script's `decide` on `path`, and gives what it returned with the view of the
+    /// record that was read. What the compiled path does not decide — it hands the record over
+    /// — the interpreter decides, on a view of the record with nothing read yet, so a failure
+    /// is told as the reference tells it, at the place it names.
+    fn run_decide(
+        &self,
+        path: Path,
+        view: RecordView,
+        member: impl Fn() -> MemberView,
+        history: &HistoryView,
+    ) -> (Result<Dynamic, Box<EvalAltResult>>, RecordView) {
+        let interpret = |view: &RecordView| {
+            with_deadline(|| {
+                engine().call_fn_with_options(
+                    CallFnOptions::new().eval_ast(false).rewind_scope(true),
+                    &mut Scope::new(),
+                    &self.script.ast,
+                    ENTRY_POINT,
+                    (view.clone(), member(), history.clone()),
+                )
+            })
+        };
+        let Some(program) = self.script.program.as_ref().filter(|_| path == Path::Compiled) else {
+            let returned = interpret(&view);
+            return (returned, view);
+        };
+        // A parameter the script never reads is not made for it.
+        let argument = |i: usize, make: &dyn Fn() -> Dynamic| {
+            if program.reads_parameter(i) {
+                make()
+            } else {
+                Dynamic::UNIT
+            }
+        };
+        let arguments = [
+            argument(0, &|| Dynamic::from(view.clone())),
+            argument(1, &|| Dynamic::from(member())),
+            argument(2, &|| Dynamic::from(history.clone())),
+        ];
+        match with_deadline(|| program.decide(arguments)) {
+            Ok(value) => (Ok(value), view),
+            Err(Stop::OutOfTime) => (
+                Err(Box::new(EvalAltResult::ErrorTerminated(
+                    Dynamic::from(rhai::ImmutableString::from("wall-clock")),
+                    rhai::Position::NONE,
+                ))),
+                view,
+            ),
+            Err(_) => {
+                super::compiled::count_fallback();
+                let fresh = view.afresh();
+                (interpret(&fresh), fresh)
+            }
+        }
     }
 
     fn bad(&self, problem: String) -> EvaluationError {

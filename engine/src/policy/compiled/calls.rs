@@ -351,7 +351,7 @@ pub(super) fn message<'v>(
     if !explanation::is_identifier(id) {
         return Err(Stop::Fallback);
     }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(args.size_hint().0);
     for (name, value) in args {
         if out.len() >= explanation::MESSAGE_ARGS_MAX || !explanation::is_identifier(name) {
             return Err(Stop::Fallback);
@@ -359,13 +359,22 @@ pub(super) fn message<'v>(
         let text = explanation::argument(value.clone()).ok_or(Stop::Fallback)?;
         out.push((name.to_owned(), text));
     }
-    Ok(Dynamic::from(Reason {
+    Ok(reason_of(id.to_owned(), out, made_at))
+}
+
+/// A reason of checked parts: an id and arguments, in name order, each a message's.
+pub(super) fn reason_of(
+    id: String,
+    args: Vec<(String, String)>,
+    made_at: Option<(usize, usize)>,
+) -> Dynamic {
+    Dynamic::from(Reason {
         message: Message {
-            id: id.to_owned(),
-            args: Args::sorted(out),
+            id,
+            args: Args::sorted(args),
         },
         made_at,
-    }))
+    })
 }
 
 /// `array.push(item)` on a variable.

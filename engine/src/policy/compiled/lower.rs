@@ -13,6 +13,7 @@
 //!   in [`Method`] and `push`, calls of the script's own functions, `reason(…)` and `lookup(…)`.
 
 use super::calls::{self, Method, Property};
+use crate::policy::explanation;
 use super::run::{Code, Function, Program, Stop};
 use super::values::{self, Binary};
 use rhai::{
@@ -63,7 +64,8 @@ pub(super) fn lower(ast: &AST) -> Result<Program, Refusal> {
     let bodies = bodies(ast, &definitions)?;
     let mut functions = Vec::with_capacity(definitions.len());
     let mut slots_in_all = 0;
-    for (f, body) in definitions.iter().zip(&bodies) {
+    let mut parameters_read = [true; 3];
+    for (i, (f, body)) in definitions.iter().zip(&bodies).enumerate() {
         if f.this_type.is_some() {
             return refuse(
                 format!("function `{}` is a method of a type", f.name),
@@ -74,12 +76,17 @@ pub(super) fn lower(ast: &AST) -> Result<Program, Refusal> {
             functions: &by_signature,
             script_functions: &names,
             scopes: Scopes::default(),
+            slots_used: BTreeSet::new(),
+            movable: BTreeSet::new(),
         };
         for p in &f.params {
             lowering.scopes.declare(p.clone());
         }
-        let body = lowering.block(body)?;
+        let body = lowering.function_body(body)?;
         let slots = lowering.scopes.slots;
+        if i == entry {
+            parameters_read = [0, 1, 2].map(|p| lowering.slots_used.contains(&p));
+        }
         slots_in_all += slots;
         if slots_in_all > SLOTS_MAX {
             return refuse(
@@ -94,7 +101,11 @@ pub(super) fn lower(ast: &AST) -> Result<Program, Refusal> {
             body,
         });
     }
-    Ok(Program { functions, entry })
+    Ok(Program {
+        functions,
+        entry,
+        parameters_read,
+    })
 }
 
 /// Each function's statements, in order. Rhai does not hand a function's body out, but its
@@ -179,6 +190,12 @@ struct Lowering<'a> {
     functions: &'a BTreeMap<(String, usize), usize>,
     script_functions: &'a BTreeSet<String>,
     scopes: Scopes,
+    /// Every slot a variable reference resolved to.
+    slots_used: BTreeSet<usize>,
+    /// Variables read once in the value a function is about to return: that read takes the
+    /// value rather than copying it (the function's variables end with it), which spares a
+    /// copy of every reason of a decision.
+    movable: BTreeSet<String>,
 }
 
 /// One step of a `.` chain after its first value.
@@ -212,7 +229,82 @@ fn nodes(e: &Expr) -> u64 {
     }
 }
 
+/// The variables read exactly once in `e`, which ends its function: none when `e` holds a
+/// block, whose own variables could bear the same names.
+fn read_once(e: &Expr) -> BTreeSet<String> {
+    fn count(e: &Expr, reads: &mut BTreeMap<String, usize>) -> bool {
+        match e {
+            Expr::Variable(v, ..) => {
+                *reads.entry(v.1.to_string()).or_default() += 1;
+                true
+            }
+            Expr::Stmt(_) => false,
+            Expr::InterpolatedString(items, _) | Expr::Array(items, _) => {
+                items.iter().all(|i| count(i, reads))
+            }
+            Expr::And(items, _) | Expr::Or(items, _) | Expr::Coalesce(items, _) => {
+                items.iter().all(|i| count(i, reads))
+            }
+            Expr::Map(m, _) => m.0.iter().all(|(_, v)| count(v, reads)),
+            Expr::FnCall(call, _) | Expr::MethodCall(call, _) => {
+                call.args.iter().all(|a| count(a, reads))
+            }
+            Expr::Dot(b, ..) | Expr::Index(b, ..) => count(&b.lhs, reads) && count(&b.rhs, reads),
+            _ => true,
+        }
+    }
+    let mut reads = BTreeMap::new();
+    if !count(e, &mut reads) {
+        return BTreeSet::new();
+    }
+    reads
+        .into_iter()
+        .filter(|(_, n)| *n == 1)
+        .map(|(name, _)| name)
+        .collect()
+}
+
 impl Lowering<'_> {
+    /// A function's body: its last statement, when an expression, is the value it returns.
+    fn function_body(&mut self, stmts: &[Stmt]) -> Result<Code, Refusal> {
+        let Some((Stmt::Expr(last), before)) = stmts.split_last() else {
+            return self.block(stmts);
+        };
+        self.scopes.enter();
+        let mut codes: Vec<Code> = Vec::with_capacity(stmts.len());
+        for s in before {
+            match self.stmt(s) {
+                Ok(code) => codes.push(code),
+                Err(e) => {
+                    self.scopes.leave();
+                    return Err(e);
+                }
+            }
+        }
+        let last = self.returning(last, nodes(last));
+        self.scopes.leave();
+        codes.push(last?);
+        Ok(Box::new(move |f| {
+            let mut value = Dynamic::UNIT;
+            for code in &codes {
+                value = code(f)?;
+            }
+            Ok(value)
+        }))
+    }
+
+    /// The value a function returns: its variables read once in it are taken, not copied.
+    fn returning(&mut self, e: &Expr, weight: u64) -> Result<Code, Refusal> {
+        self.movable = read_once(e);
+        let code = self.expr(e);
+        self.movable.clear();
+        let code = code?;
+        Ok(Box::new(move |f| {
+            f.tick(weight)?;
+            code(f)
+        }))
+    }
+
     fn block(&mut self, stmts: &[Stmt]) -> Result<Code, Refusal> {
         self.scopes.enter();
         let codes: Result<Vec<Code>, Refusal> = stmts.iter().map(|s| self.stmt(s)).collect();
@@ -336,7 +428,7 @@ impl Lowering<'_> {
                     return Ok(Box::new(|_| Err(Stop::Fallback)));
                 }
                 let value = match value {
-                    Some(e) => self.expr(e)?,
+                    Some(e) => self.returning(e, 0)?,
                     None => constant(Dynamic::UNIT),
                 };
                 let _ = pos;
@@ -440,9 +532,12 @@ impl Lowering<'_> {
         }
     }
 
-    fn variable(&self, name: &str, pos: Position) -> Result<usize, Refusal> {
+    fn variable(&mut self, name: &str, pos: Position) -> Result<usize, Refusal> {
         match self.scopes.find(name) {
-            Some(slot) => Ok(slot),
+            Some(slot) => {
+                self.slots_used.insert(slot);
+                Ok(slot)
+            }
             None => refuse(format!("`{name}`, not a variable of the function"), pos),
         }
     }
@@ -504,7 +599,11 @@ impl Lowering<'_> {
             }
             Expr::Variable(v, _, pos) => {
                 let slot = self.variable(&v.1, *pos)?;
-                Box::new(move |f| f.slot(slot).cloned())
+                if self.movable.contains(v.1.as_str()) {
+                    Box::new(move |f| f.slot_mut(slot).map(std::mem::take))
+                } else {
+                    Box::new(move |f| f.slot(slot).cloned())
+                }
             }
             Expr::Stmt(block) => self.block(block.statements())?,
             Expr::FnCall(call, pos) => self.call(call, *pos)?,
@@ -693,23 +792,33 @@ impl Lowering<'_> {
     /// from the values, in name order, without a map; any other form through a map.
     fn reason(&mut self, call: &FnCallExpr, pos: Position) -> Result<Code, Refusal> {
         let made_at = at(pos);
-        if let [Expr::StringConstant(id, _), Expr::Map(m, _)] = call.args.as_slice() {
+        if let [Expr::StringConstant(id, _), Expr::Map(m, _)] = call.args.as_slice()
+            && explanation::is_identifier(id)
+            && m.0.iter().map(|(n, _)| n.name.as_str()).collect::<BTreeSet<_>>().len() == m.0.len()
+            && m.0.len() <= explanation::MESSAGE_ARGS_MAX
+            && m.0.iter().all(|(name, _)| explanation::is_identifier(&name.name))
+        {
             let id = id.to_string();
-            let mut named = Vec::with_capacity(m.0.len());
-            for (i, (name, value)) in m.0.iter().enumerate() {
-                named.push((name.name.to_string(), i, self.expr(value)?));
+            // Names in the order a map gives them; each value, evaluated in the order
+            // written, goes to its name's place.
+            let mut names: Vec<String> = m.0.iter().map(|(n, _)| n.name.to_string()).collect();
+            names.sort();
+            names.dedup();
+            let mut values = Vec::with_capacity(m.0.len());
+            for (name, value) in &m.0 {
+                let place = names.binary_search(&name.name.to_string()).unwrap_or_default();
+                values.push((place, self.expr(value)?));
             }
-            // Evaluated in the order written; given in name order, as a map gives them.
-            let mut order: Vec<(String, usize)> =
-                named.iter().map(|(n, i, _)| (n.clone(), *i)).collect();
-            order.sort();
-            let codes: Vec<Code> = named.into_iter().map(|(.., c)| c).collect();
             return Ok(Box::new(move |f| {
-                let values: Vec<Dynamic> = codes.iter().map(|c| c(f)).collect::<Result<_, _>>()?;
-                let args = order
-                    .iter()
-                    .filter_map(|(name, i)| values.get(*i).map(|v| (name.as_str(), v)));
-                calls::message(&id, args, made_at)
+                let mut args: Vec<(String, String)> =
+                    names.iter().map(|n| (n.clone(), String::new())).collect();
+                for (place, value) in &values {
+                    let text = explanation::argument(value(f)?).ok_or(Stop::Fallback)?;
+                    if let Some(arg) = args.get_mut(*place) {
+                        arg.1 = text;
+                    }
+                }
+                Ok(calls::reason_of(id.clone(), args, made_at))
             }));
         }
         let args = self.exprs(&call.args)?;

@@ -33,6 +33,8 @@ pub(super) struct Function {
 pub(crate) struct Program {
     pub(super) functions: Vec<Function>,
     pub(super) entry: usize,
+    /// Which of `decide`'s parameters its body reads or assigns.
+    pub(super) parameters_read: [bool; 3],
 }
 
 impl std::fmt::Debug for Program {
@@ -122,6 +124,11 @@ impl Frame<'_, '_> {
 }
 
 impl Program {
+    /// Whether `decide` reads parameter `index`: one it does not is given `()`.
+    pub(crate) fn reads_parameter(&self, index: usize) -> bool {
+        self.parameters_read.get(index).copied().unwrap_or(true)
+    }
+
     /// Runs `decide` with its three arguments.
     pub(crate) fn decide(&self, args: [Dynamic; 3]) -> Result<Dynamic, Stop> {
         let mut run = Run {
