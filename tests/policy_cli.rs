@@ -110,6 +110,39 @@ fn check_accepts_a_reference_policy_and_prints_its_content_hash() {
         "{stdout}"
     );
     assert!(stdout.contains("content hash sha256:"), "{stdout}");
+    assert!(stdout.contains("rules.rhai runs compiled"), "{stdout}");
+}
+
+#[test]
+fn check_says_when_a_script_runs_on_the_interpreter_and_which_construct_keeps_it_there() {
+    let out = incentive(&["policy", "check", "policies/annual-fasting-renewal"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("rules.rhai runs on the interpreter, slower: rules.rhai:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("a closure (`|x| …`) is not compiled"),
+        "{stdout}"
+    );
+    let out = incentive(&[
+        "policy",
+        "check",
+        "policies/annual-fasting-renewal",
+        "--format",
+        "json",
+    ]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["compiled"], false, "{json:#}");
+    assert_eq!(
+        json["interpreted"]["why"], "a closure (`|x| …`) is not compiled",
+        "{json:#}"
+    );
+    assert!(json["interpreted"]["line"].as_u64().is_some(), "{json:#}");
+    let out = incentive(&["policy", "check", TANGDAIFU, "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["compiled"], true, "{json:#}");
 }
 
 #[test]

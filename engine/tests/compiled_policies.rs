@@ -100,10 +100,7 @@ fn the_reference_packages_are_compiled_except_where_policy_check_says_why() {
     }
     assert_eq!(
         interpreted,
-        [
-            "annual-fasting-renewal: a closure (`|x| …`) is not compiled",
-            "cgm-improvement: the method `period` is not compiled",
-        ]
+        ["annual-fasting-renewal: a closure (`|x| …`) is not compiled"]
     );
 }
 
@@ -250,8 +247,14 @@ fn every_construct_the_compiler_takes_decides_as_the_interpreter_does() {
         ),
         ("let x = 1; { let x = 2; } #{ reward: x }", false),
         // A variable read once in what a function returns is taken; twice, copied.
-        ("let a = [7]; let b = a; #{ reward: a[0], points: a.len() + b.len() }", false),
-        ("let a = [7]; if a.len() > 0 { return #{ reward: a[0] + a[-1], points: a.len() }; } #{ reward: 0 }", false),
+        (
+            "let a = [7]; let b = a; #{ reward: a[0], points: a.len() + b.len() }",
+            false,
+        ),
+        (
+            "let a = [7]; if a.len() > 0 { return #{ reward: a[0] + a[-1], points: a.len() }; } #{ reward: 0 }",
+            false,
+        ),
         ("let a = [7]; #{ reward: helper(a)[0] + a.len() }", false),
         ("loop { } #{ reward: 0 }", true),
         ("throw \"no\";", true),

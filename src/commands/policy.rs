@@ -136,14 +136,34 @@ pub fn load_or_report(dir: &Path, format: ReportFormat) -> anyhow::Result<(Polic
     }
 }
 
+/// How the package's rules run, in words: compiled, or on the interpreter and why.
+fn how_it_runs(p: &incentive_engine::policy::Policy) -> String {
+    match p.interpreted() {
+        None => "rules.rhai runs compiled".to_owned(),
+        Some(i) => {
+            let at =
+                i.at.map_or_else(String::new, |(line, column)| format!(":{line}:{column}"));
+            format!(
+                "rules.rhai runs on the interpreter, slower: rules.rhai{at}: {}",
+                i.why
+            )
+        }
+    }
+}
+
 pub fn check(args: &PolicyArgs) -> anyhow::Result<()> {
     let (source, package) = load_or_report(&args.dir, args.format)?;
     let p = &package.policy;
     match args.format {
-        ReportFormat::Json => println!(
-            "{}",
-            serde_json::json!({ "policy": source.name, "ok": true, "id": p.manifest.id, "version": p.manifest.version, "content_hash": p.content_hash, "cases": package.cases.len(), "diagnostics": package.warnings })
-        ),
+        ReportFormat::Json => {
+            let interpreted = p.interpreted().map(|i| {
+                serde_json::json!({ "why": i.why, "line": i.at.map(|a| a.0), "column": i.at.map(|a| a.1) })
+            });
+            println!(
+                "{}",
+                serde_json::json!({ "policy": source.name, "ok": true, "id": p.manifest.id, "version": p.manifest.version, "content_hash": p.content_hash, "cases": package.cases.len(), "compiled": interpreted.is_none(), "interpreted": interpreted, "diagnostics": package.warnings })
+            );
+        }
         ReportFormat::Text => {
             eprint!("{}", render(&source, &package.warnings));
             println!(
@@ -157,6 +177,7 @@ pub fn check(args: &PolicyArgs) -> anyhow::Result<()> {
                 package.warnings.len(),
                 p.content_hash
             );
+            println!("{}", how_it_runs(p));
         }
     }
     Ok(())

@@ -467,7 +467,12 @@ impl Policy {
                 )
             })
         };
-        let Some(program) = self.script.program.as_ref().filter(|_| path == Path::Compiled) else {
+        let Some(program) = self
+            .script
+            .program
+            .as_ref()
+            .filter(|_| path == Path::Compiled)
+        else {
             let returned = interpret(&view);
             return (returned, view);
         };

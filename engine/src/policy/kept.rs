@@ -198,6 +198,33 @@ fn metric(view: &PeriodView, name: &str) -> Result<Dynamic, Box<EvalAltResult>> 
     )))
 }
 
+/// `history.period(x)` as the compiled path calls it: what the function registered below
+/// gives, `None` where that fails (the interpreter then says why).
+pub(crate) fn period_of(summary: &HistorySummary, x: &Dynamic) -> Option<Dynamic> {
+    if let Ok(offset) = x.as_int() {
+        return by_offset(summary, offset).ok();
+    }
+    let name = x.read_lock::<ImmutableString>()?;
+    by_name(summary, &name).ok()
+}
+
+/// `earlier.name` as the compiled path reads it: what the getters and the indexer registered
+/// below give, `None` where they fail.
+pub(crate) fn property_of(p: &PeriodView, name: &str) -> Option<Dynamic> {
+    let o = &p.outcome;
+    Some(match name {
+        "period" => Dynamic::from(ImmutableString::from(o.period.to_string())),
+        "reward" => Dynamic::from(o.reward),
+        "premium_adjustment_percent" => Dynamic::from(o.premium_adjustment_percent),
+        "tier" => o.tier.as_ref().map_or(Dynamic::UNIT, |t| {
+            Dynamic::from(ImmutableString::from(t.as_str()))
+        }),
+        "points" => Dynamic::from(o.points),
+        "qualified" => Dynamic::from(o.qualified),
+        _ => return metric(p, name).ok(),
+    })
+}
+
 pub(crate) fn register(engine: &mut Engine) {
     use super::host::HistoryView;
     engine.register_fn("period", |h: &mut HistoryView, offset: INT| {

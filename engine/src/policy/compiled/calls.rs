@@ -9,6 +9,7 @@ use super::values;
 use crate::period::PeriodKind;
 use crate::policy::explanation::{self, Args, Message, Reason};
 use crate::policy::host::{HistoryView, MemberView, mg_dl_arg, term_dynamic};
+use crate::policy::kept::{self, PeriodView};
 use crate::policy::record_view::{Metric, RecordView};
 use crate::policy::tables::StepTable;
 use crate::reading::Context;
@@ -49,6 +50,9 @@ impl Property {
         }
         if let Some(history) = value.read_lock::<HistoryView>() {
             return self.of_history(&history);
+        }
+        if let Some(earlier) = value.read_lock::<PeriodView>() {
+            return kept::property_of(&earlier, &self.name).ok_or(Stop::Fallback);
         }
         Err(Stop::Fallback)
     }
@@ -143,6 +147,8 @@ pub(super) enum Method {
     Abs,
     ToInt,
     Len,
+    /// `history.period(-1)` or `history.period("2026-02")`.
+    Period,
 }
 
 impl Method {
@@ -166,6 +172,7 @@ impl Method {
             "abs" => Self::Abs,
             "to_int" => Self::ToInt,
             "len" => Self::Len,
+            "period" => Self::Period,
             _ => return None,
         })
     }
@@ -174,6 +181,11 @@ impl Method {
     pub(super) fn call(self, receiver: &Dynamic, args: &[Dynamic]) -> Result<Dynamic, Stop> {
         if let Some(record) = receiver.read_lock::<RecordView>() {
             return self.of_record(&record, args);
+        }
+        if let (Self::Period, [x], Some(history)) =
+            (self, args, receiver.read_lock::<HistoryView>())
+        {
+            return kept::period_of(&history.0, x).ok_or(Stop::Fallback);
         }
         if let Ok(x) = receiver.as_decimal() {
             return self.of_decimal(x, args);

@@ -13,9 +13,9 @@
 //!   in [`Method`] and `push`, calls of the script's own functions, `reason(…)` and `lookup(…)`.
 
 use super::calls::{self, Method, Property};
-use crate::policy::explanation;
 use super::run::{Code, Function, Program, Stop};
 use super::values::{self, Binary};
+use crate::policy::explanation;
 use rhai::{
     AST, ASTFlags, Array, BinaryExpr, Dynamic, Expr, FnCallExpr, INT, ImmutableString, Map,
     Position, Stmt,
@@ -794,9 +794,16 @@ impl Lowering<'_> {
         let made_at = at(pos);
         if let [Expr::StringConstant(id, _), Expr::Map(m, _)] = call.args.as_slice()
             && explanation::is_identifier(id)
-            && m.0.iter().map(|(n, _)| n.name.as_str()).collect::<BTreeSet<_>>().len() == m.0.len()
+            && m.0
+                .iter()
+                .map(|(n, _)| n.name.as_str())
+                .collect::<BTreeSet<_>>()
+                .len()
+                == m.0.len()
             && m.0.len() <= explanation::MESSAGE_ARGS_MAX
-            && m.0.iter().all(|(name, _)| explanation::is_identifier(&name.name))
+            && m.0
+                .iter()
+                .all(|(name, _)| explanation::is_identifier(&name.name))
         {
             let id = id.to_string();
             // Names in the order a map gives them; each value, evaluated in the order
@@ -806,7 +813,9 @@ impl Lowering<'_> {
             names.dedup();
             let mut values = Vec::with_capacity(m.0.len());
             for (name, value) in &m.0 {
-                let place = names.binary_search(&name.name.to_string()).unwrap_or_default();
+                let place = names
+                    .binary_search(&name.name.to_string())
+                    .unwrap_or_default();
                 values.push((place, self.expr(value)?));
             }
             return Ok(Box::new(move |f| {
