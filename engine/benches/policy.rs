@@ -20,6 +20,7 @@
 //!   with `compute_metrics` first, as `incentive metrics` does, instead of only what is read.
 //! - `rule_only::*`: the rule alone over precomputed metrics, native and Rhai (rules.rhai with
 //!   `record` a map of the precomputed values), with and without building the explanation.
+//!   `rule_only::compiled*` run the same script compiled (`policy::compiled`).
 //! - `pieces::*`: parts of a Rhai evaluation, to show where the time goes.
 //! - `cgm_consensus::*`: a CGM quarter (a reading every 5 minutes, about 26,000) through
 //!   policies/cgm-consensus, when that package exists and loads; skipped otherwise.
@@ -33,12 +34,13 @@
 mod common;
 
 use common::{
-    Lcg, MemberMonth, NativePlan, RuleInputs, RuleMetrics, apply_caps, compile_rule, decide,
-    load_policy, native_evaluate, package, policies_dir, premium_zero, rhai_record, rhai_rule,
-    rule_inputs, rule_only_script, smbg_member_months, without_reasons,
+    Lcg, MemberMonth, NativePlan, RuleInputs, RuleMetrics, apply_caps, compile_rule, compiled_rule,
+    decide, load_policy, native_evaluate, package, policies_dir, premium_zero, rhai_record,
+    rhai_rule, rule_inputs, rule_only_script, smbg_member_months, without_reasons,
 };
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
+use incentive_engine::policy::compiled::CompiledScript;
 use incentive_engine::policy::decision::MetricsUsed;
 use incentive_engine::policy::host::engine;
 use incentive_engine::policy::{
@@ -71,6 +73,9 @@ struct Smbg {
     rhai_records: Vec<Map>,
     rule: AST,
     rule_no_reasons: AST,
+    /// `rule` and `rule_no_reasons` compiled, as `Policy::evaluate` runs a policy's script.
+    rule_compiled: CompiledScript,
+    rule_no_reasons_compiled: CompiledScript,
     /// The same package with `decide` returning `#{ reward: 0 }`.
     trivial: Policy,
 }
@@ -233,6 +238,9 @@ static SMBG: LazyLock<Smbg> = LazyLock::new(|| {
     let rule_text = rule_only_script(&rules_rhai);
     let rule = compile_rule(&policy.manifest, &rule_text);
     let rule_no_reasons = compile_rule(&policy.manifest, &without_reasons(&rule_text));
+    let rule_compiled = CompiledScript::compile(&rule).expect("the rule compiles");
+    let rule_no_reasons_compiled =
+        CompiledScript::compile(&rule_no_reasons).expect("the rule compiles");
     let trivial_source = PolicySource {
         name: "trivial".to_owned(),
         files: vec![
@@ -268,10 +276,17 @@ static SMBG: LazyLock<Smbg> = LazyLock::new(|| {
         let native = decide(&plan, &mut &pre, true, false);
         let rhai = rhai_rule(&rule, &record_map);
         assert_eq!(native, rhai, "native and Rhai rules differ");
+        let compiled = compiled_rule(&rule_compiled, &record_map);
+        assert_eq!(compiled, rhai, "the compiled and interpreted rules differ");
         let mut native_bare = decide(&plan, &mut &pre, false, false);
         let rhai_bare = rhai_rule(&rule_no_reasons, &record_map);
         native_bare.reasons.clear();
         assert_eq!(native_bare, rhai_bare, "rules without reasons differ");
+        let compiled_bare = compiled_rule(&rule_no_reasons_compiled, &record_map);
+        assert_eq!(
+            compiled_bare, rhai_bare,
+            "compiled rules without reasons differ"
+        );
         assert!(rhai.reward == native.reward && rhai.reward >= Decimal::ZERO);
         *paid.entry(by_rhai.reward.to_string()).or_insert(0_usize) += 1;
         flagged += usize::from(!by_rhai.flags.is_empty());
@@ -294,6 +309,8 @@ static SMBG: LazyLock<Smbg> = LazyLock::new(|| {
         rhai_records,
         rule,
         rule_no_reasons,
+        rule_compiled,
+        rule_no_reasons_compiled,
         trivial,
     }
 });
@@ -445,6 +462,31 @@ mod rule_only {
             .bench(|| {
                 for r in &s.rhai_records {
                     black_box(rhai_rule(&s.rule, r));
+                }
+            });
+    }
+
+    /// `rhai` on the script compiled, as `Policy::evaluate` runs it.
+    #[divan::bench]
+    fn compiled(bencher: Bencher) {
+        let s = &*SMBG;
+        bencher
+            .counter(ItemsCount::new(s.rhai_records.len()))
+            .bench(|| {
+                for r in &s.rhai_records {
+                    black_box(compiled_rule(&s.rule_compiled, r));
+                }
+            });
+    }
+
+    #[divan::bench]
+    fn compiled_no_reasons(bencher: Bencher) {
+        let s = &*SMBG;
+        bencher
+            .counter(ItemsCount::new(s.rhai_records.len()))
+            .bench(|| {
+                for r in &s.rhai_records {
+                    black_box(compiled_rule(&s.rule_no_reasons_compiled, r));
                 }
             });
     }

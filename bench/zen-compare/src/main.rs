@@ -25,9 +25,10 @@
 mod common;
 
 use common::{
-    NativePlan, RuleInputs, RuleOutcome, compile_rule, decide, load_policy, package, policies_dir,
+    NativePlan, RuleInputs, RuleOutcome, compile_rule, compiled_rule, decide, load_policy, package, policies_dir,
     rhai_record, rhai_rule, rule_inputs, rule_only_script, smbg_member_months, without_reasons,
 };
+use incentive_engine::policy::compiled::CompiledScript;
 use incentive_engine::{Period, Record};
 use rust_decimal::Decimal;
 use std::hint::black_box;
@@ -127,6 +128,10 @@ fn main() {
     let rule_text = rule_only_script(&rules_rhai);
     let rhai_rule_ast = compile_rule(&policy.manifest, &rule_text);
     let rhai_bare_ast = compile_rule(&policy.manifest, &without_reasons(&rule_text));
+    // The same scripts compiled, as `Policy::evaluate` runs a policy's rules.
+    let compiled_rule_script = CompiledScript::compile(&rhai_rule_ast).expect("the rule compiles");
+    let compiled_bare_script =
+        CompiledScript::compile(&rhai_bare_ast).expect("the rule compiles");
     let zen = zen_decision(include_str!("../tangdaifu-smbg.json"));
     let zen_reasons = zen_decision(include_str!("../tangdaifu-smbg-reasons.json"));
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -158,6 +163,8 @@ fn main() {
         let native = decide(&plan, &mut &*i, true, false);
         let rhai = rhai_rule(&rhai_rule_ast, &rhai_maps[k]);
         assert_eq!(native, rhai, "native and Rhai differ for member {k}");
+        let compiled = compiled_rule(&compiled_rule_script, &rhai_maps[k]);
+        assert_eq!(compiled, rhai, "compiled and interpreted Rhai differ for member {k}");
         let z = rt.block_on(zen_eval(&zen_reasons, variables[k].deep_clone()));
         let zb = rt.block_on(zen_eval(&zen, variables[k].deep_clone()));
         for (what, z) in [("with reasons", &z), ("numbers only", &zb)] {
@@ -220,6 +227,24 @@ fn main() {
             run: Box::new(|| {
                 for m in &rhai_maps {
                     black_box(rhai_rule(&rhai_bare_ast, m));
+                }
+            }),
+            per_eval_ns: Vec::new(),
+        },
+        Variant {
+            name: "Rhai rule compiled, with reasons",
+            run: Box::new(|| {
+                for m in &rhai_maps {
+                    black_box(compiled_rule(&compiled_rule_script, m));
+                }
+            }),
+            per_eval_ns: Vec::new(),
+        },
+        Variant {
+            name: "Rhai rule compiled, numbers only",
+            run: Box::new(|| {
+                for m in &rhai_maps {
+                    black_box(compiled_rule(&compiled_bare_script, m));
                 }
             }),
             per_eval_ns: Vec::new(),

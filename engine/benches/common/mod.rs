@@ -15,6 +15,7 @@ use chrono::{FixedOffset, NaiveDate, TimeZone};
 use incentive_engine::lab::Hba1c;
 use incentive_engine::metrics::thresholds::FASTING_TARGET_MG_DL;
 use incentive_engine::metrics::{context_share, coverage, daily};
+use incentive_engine::policy::compiled::CompiledScript;
 use incentive_engine::policy::decision::MetricsUsed;
 use incentive_engine::policy::explanation::{Args, Line, Message, Reason};
 use incentive_engine::policy::host::engine;
@@ -841,6 +842,22 @@ pub fn rhai_rule(ast: &AST, record: &Map) -> RuleOutcome {
         Ok(v) => v,
         Err(e) => panic!("the rule must run: {e}"),
     };
+    rule_outcome(returned)
+}
+
+/// [`rhai_rule`] on the script compiled (`policy::compiled`), as `Policy::evaluate` runs it.
+pub fn compiled_rule(script: &CompiledScript, record: &Map) -> RuleOutcome {
+    let returned = script
+        .decide([
+            Dynamic::from_map(record.clone()),
+            Dynamic::UNIT,
+            Dynamic::UNIT,
+        ])
+        .expect("the compiled rule decides without the interpreter");
+    rule_outcome(returned)
+}
+
+fn rule_outcome(returned: Dynamic) -> RuleOutcome {
     let Some(map) = returned.try_cast::<Map>() else {
         panic!("the rule returns a map")
     };

@@ -71,17 +71,31 @@ pub struct Interpreted {
     pub at: Option<(usize, usize)>,
 }
 
+/// A script compiled on its own, outside a policy: what the rule-only benchmarks run against
+/// the same script on the interpreter and against other rules engines.
+pub struct CompiledScript(Program);
+
+impl CompiledScript {
+    /// Compiles `ast`'s functions, or says why they stay on the interpreter.
+    pub fn compile(ast: &AST) -> Result<Self, Interpreted> {
+        lower::lower(ast).map(Self).map_err(|refusal| Interpreted {
+            why: format!("{} is not compiled", refusal.what),
+            at: refusal.pos.line().zip(refusal.pos.position()),
+        })
+    }
+
+    /// `decide(record, member, history)` within the sandbox's budget; `None` when the
+    /// compiled path would hand the call to the interpreter.
+    pub fn decide(&self, arguments: [rhai::Dynamic; 3]) -> Option<rhai::Dynamic> {
+        super::host::with_deadline(|| self.0.decide(arguments)).ok()
+    }
+}
+
 impl Script {
     pub(crate) fn compile(ast: AST) -> Arc<Self> {
-        let (program, interpreted) = match lower::lower(&ast) {
-            Ok(program) => (Some(program), None),
-            Err(refusal) => (
-                None,
-                Some(Interpreted {
-                    why: format!("{} is not compiled", refusal.what),
-                    at: refusal.pos.line().zip(refusal.pos.position()),
-                }),
-            ),
+        let (program, interpreted) = match CompiledScript::compile(&ast) {
+            Ok(CompiledScript(program)) => (Some(program), None),
+            Err(why) => (None, Some(why)),
         };
         Arc::new(Self {
             ast,
