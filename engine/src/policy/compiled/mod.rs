@@ -73,6 +73,7 @@ pub struct Interpreted {
 
 /// A script compiled on its own, outside a policy: what the rule-only benchmarks run against
 /// the same script on the interpreter and against other rules engines.
+#[derive(Debug)]
 pub struct CompiledScript(Program);
 
 impl CompiledScript {
