@@ -1,6 +1,6 @@
 //! A policy's script in the two forms it runs in: Rhai's syntax tree, the reference that every
 //! check, report and branch count reads, and the same tree compiled once at load into closures
-//! (`lower.rs`), which [`Policy::evaluate`](super::Policy::evaluate) runs for every member.
+//! (`lower/`), which [`Policy::evaluate`](super::Policy::evaluate) runs for every member.
 //!
 //! The compiled form resolves at load what the interpreter resolves on every call — each
 //! variable's slot, each function, property and method — and calls the engine's own code for
