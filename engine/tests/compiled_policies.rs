@@ -64,25 +64,11 @@ fn every_package_decides_its_cases_and_probes_the_same_on_both_paths() {
     for package in &packages {
         let policy = &package.policy;
         for case in &package.cases {
-            let input = EvaluationInput {
-                member: &case.member,
-                period: case.period,
-                readings: &case.readings,
-                labs: &case.labs,
-                history: &case.history,
-            };
-            same_on_both_paths(policy, &input, &case.name);
+            same_on_both_paths(policy, &case.input(), &case.name);
             evaluations += 1;
         }
         for probe in probes(policy) {
-            let input = EvaluationInput {
-                member: &probe.member,
-                period: probe.period,
-                readings: &probe.readings,
-                labs: &probe.labs,
-                history: &probe.history,
-            };
-            same_on_both_paths(policy, &input, probe.description);
+            same_on_both_paths(policy, &probe.input(), probe.description);
             evaluations += 1;
         }
     }

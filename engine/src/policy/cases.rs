@@ -107,14 +107,19 @@ fn mismatch(field: &str, expected: impl ToString, actual: impl ToString) -> Mism
 }
 
 impl Case {
-    pub fn run(&self, policy: &Policy) -> CaseOutcome {
-        let input = EvaluationInput {
+    /// What an evaluation of this case reads.
+    pub fn input(&self) -> EvaluationInput<'_> {
+        EvaluationInput {
             member: &self.member,
             period: self.period,
             readings: &self.readings,
             labs: &self.labs,
             history: &self.history,
-        };
+        }
+    }
+
+    pub fn run(&self, policy: &Policy) -> CaseOutcome {
+        let input = self.input();
         let e = &self.expect;
         let mut mismatches = Vec::new();
         let got = match policy.evaluate(&input) {

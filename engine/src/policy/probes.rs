@@ -28,6 +28,19 @@ pub struct Probe {
     pub history: History,
 }
 
+impl Probe {
+    /// What an evaluation of this probe reads.
+    pub fn input(&self) -> EvaluationInput<'_> {
+        EvaluationInput {
+            member: &self.member,
+            period: self.period,
+            readings: &self.readings,
+            labs: &self.labs,
+            history: &self.history,
+        }
+    }
+}
+
 fn local(zone: chrono_tz::Tz, t: DateTime<Utc>) -> DateTime<FixedOffset> {
     let offset = zone.offset_from_utc_datetime(&t.naive_utc()).fix();
     t.with_timezone(&offset)
@@ -271,14 +284,7 @@ fn sample(kind: AttributeKind) -> AttributeValue {
 pub(crate) fn check(policy: &Policy, script: &SourceFile, diags: &mut Diagnostics) {
     let mut seen: Vec<String> = Vec::new();
     for probe in probes(policy) {
-        let input = EvaluationInput {
-            member: &probe.member,
-            period: probe.period,
-            readings: &probe.readings,
-            labs: &probe.labs,
-            history: &probe.history,
-        };
-        if let Err(e) = policy.evaluate(&input) {
+        if let Err(e) = policy.evaluate(&probe.input()) {
             // The same fault on several probes is one problem to fix.
             let message = e.to_string();
             if seen.contains(&message) {
