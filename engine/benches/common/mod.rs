@@ -800,8 +800,8 @@ pub fn rhai_record(i: &RuleInputs) -> Map {
     m
 }
 
-fn strings(v: Option<&Dynamic>) -> Vec<String> {
-    v.and_then(|v| v.clone().try_cast::<rhai::Array>())
+fn strings(v: Option<Dynamic>) -> Vec<String> {
+    v.and_then(|v| v.try_cast::<rhai::Array>())
         .map(|a| {
             a.into_iter()
                 .filter_map(|s| s.into_immutable_string().ok().map(|s| s.to_string()))
@@ -811,13 +811,13 @@ fn strings(v: Option<&Dynamic>) -> Vec<String> {
 }
 
 /// The reasons a script gave: its `reason(…)` messages and its texts.
-fn lines(v: Option<&Dynamic>) -> Vec<Line> {
-    v.and_then(|v| v.clone().try_cast::<rhai::Array>())
+fn lines(v: Option<Dynamic>) -> Vec<Line> {
+    v.and_then(|v| v.try_cast::<rhai::Array>())
         .map(|a| {
             a.into_iter()
-                .filter_map(|item| match item.clone().try_cast::<Reason>() {
-                    Some(r) => Some(Line::Message(r.message().clone())),
-                    None => item
+                .filter_map(|item| match item.try_cast_result::<Reason>() {
+                    Ok(r) => Some(Line::Message(r.into_message())),
+                    Err(item) => item
                         .into_immutable_string()
                         .ok()
                         .map(|s| Line::Text(s.to_string())),
@@ -858,7 +858,7 @@ pub fn compiled_rule(script: &CompiledScript, record: &Map) -> RuleOutcome {
 }
 
 fn rule_outcome(returned: Dynamic) -> RuleOutcome {
-    let Some(map) = returned.try_cast::<Map>() else {
+    let Some(mut map) = returned.try_cast::<Map>() else {
         panic!("the rule returns a map")
     };
     let reward = match map.get("reward") {
@@ -875,8 +875,8 @@ fn rule_outcome(returned: Dynamic) -> RuleOutcome {
             .get("qualified")
             .and_then(|v| v.as_bool().ok())
             .unwrap_or(false),
-        reasons: lines(map.get("reasons")),
-        flags: strings(map.get("flags")),
+        reasons: lines(map.remove("reasons")),
+        flags: strings(map.remove("flags")),
         used: Vec::new(),
     }
 }

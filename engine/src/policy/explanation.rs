@@ -47,6 +47,10 @@ impl Reason {
     pub fn message(&self) -> &Message {
         &self.message
     }
+
+    pub fn into_message(self) -> Message {
+        self.message
+    }
 }
 /// A message's arguments by name, in name order. A sorted list rather than a map: a
 /// simulation holds a chunk's decisions at once, and a map's node is some 500 bytes for the
