@@ -7,6 +7,7 @@
 
 pub mod attributes;
 mod branches;
+mod caps;
 pub mod cases;
 pub mod compiled;
 pub mod decision;
