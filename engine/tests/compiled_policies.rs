@@ -301,8 +301,7 @@ fn every_construct_the_compiler_takes_decides_as_the_interpreter_does() {
         ),
     ];
     let readings = smbg_readings(40);
-    let mut member = MemberProfile::new(MemberId::parse("construct-member").unwrap());
-    member.age = Some(61);
+    let mut member = test_member(61);
     member.enrolled_on = NaiveDate::from_ymd_opt(2025, 6, 1);
     let history = History {
         outcomes: vec![PriorOutcome {
@@ -325,12 +324,7 @@ fn every_construct_the_compiler_takes_decides_as_the_interpreter_does() {
     }];
     let mut refused = Vec::new();
     for (body, falls_back) in bodies {
-        // Only the test's member reaches the body: the probes a package must pass to load
-        // would meet its failures first.
-        let script = format!(
-            "fn helper(x) {{ x }}\nfn decide(record, member, history) {{\n    if member.id != \"construct-member\" {{ return #{{ reward: 0 }}; }}\n    {body}\n}}\n"
-        );
-        let package = package_of(&script);
+        let package = package_of(&guarded("fn helper(x) { x }", body));
         if let Some(why) = package.policy.interpreted() {
             refused.push(format!("{body}: {}", why.why));
             continue;
@@ -394,6 +388,120 @@ fn a_construct_outside_the_compiled_subset_runs_the_whole_script_on_the_interpre
         let decided = same_on_both_paths(&package.policy, &input, body);
         assert!(decided.starts_with('{'), "{body}: {decided}");
     }
+}
+
+/// `decide` guarded so that only the test's member reaches `body`: the probes a package must
+/// pass to load would meet its failures first.
+fn guarded(functions: &str, body: &str) -> String {
+    format!(
+        "{functions}\nfn decide(record, member, history) {{\n    if member.id != \"construct-member\" {{ return #{{ reward: 0 }}; }}\n    {body}\n}}\n"
+    )
+}
+
+fn test_member(age: u32) -> MemberProfile {
+    let mut member = MemberProfile::new(MemberId::parse("construct-member").unwrap());
+    member.age = Some(age);
+    member
+}
+
+#[test]
+fn calls_nested_past_half_the_call_limit_go_to_the_interpreter_which_allows_or_stops_them() {
+    let package = package_of(&guarded(
+        "fn down(n) { if n == 0 { 0 } else { 1 + down(n - 1) } }",
+        "#{ reward: 0, points: down(member.age) }",
+    ));
+    assert_eq!(package.policy.interpreted(), None);
+    // Depth 5 the compiled path decides; 20 (past half of call_levels_max, 32) it hands over
+    // and the interpreter decides; 40 the interpreter refuses.
+    for (depth, handed_over, decided) in [(5, 0, true), (20, 1, true), (40, 1, false)] {
+        let member = test_member(depth);
+        let input = EvaluationInput {
+            member: &member,
+            period: Period::parse("2026-03").unwrap(),
+            readings: &Readings::default(),
+            labs: &[],
+            history: &History::default(),
+        };
+        let before = fallbacks_on_this_thread();
+        let compiled = outcome(&package.policy, &input, Path::Compiled);
+        assert_eq!(
+            fallbacks_on_this_thread() - before,
+            handed_over,
+            "depth {depth}"
+        );
+        assert_eq!(
+            compiled,
+            outcome(&package.policy, &input, Path::Interpreted)
+        );
+        assert_eq!(
+            compiled.starts_with('{'),
+            decided,
+            "depth {depth}: {compiled}"
+        );
+    }
+}
+
+#[test]
+fn a_script_of_more_variables_than_the_compiled_path_holds_runs_on_the_interpreter() {
+    let lets: String = (0..70).map(|i| format!("let v{i} = {i};\n")).collect();
+    let package = package_of(&guarded("", &format!("{lets}#{{ reward: v69 }}")));
+    let interpreted = package.policy.interpreted().expect("refused");
+    assert_eq!(
+        interpreted.why,
+        "the script's functions hold more than 64 variables is not compiled"
+    );
+    let member = test_member(50);
+    let input = EvaluationInput {
+        member: &member,
+        period: Period::parse("2026-03").unwrap(),
+        readings: &Readings::default(),
+        labs: &[],
+        history: &History::default(),
+    };
+    let decided = same_on_both_paths(&package.policy, &input, "70 variables");
+    assert!(decided.contains(r#""reward":"69.00""#), "{decided}");
+}
+
+#[test]
+fn a_compiled_script_out_of_time_is_stopped_on_the_compiled_path_with_the_sandbox_message() {
+    let package = package_of(&guarded(
+        "",
+        "let n = 0; for i in 0..60000 { n += record.longest_run_of_days_above(100); } #{ reward: 0, points: n }",
+    ));
+    assert_eq!(package.policy.interpreted(), None);
+    // A sensor's month: a reading every 5 minutes, each call of the method a pass over them.
+    let offset = FixedOffset::east_opt(8 * 3600).unwrap();
+    let start = offset.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    let built: BuiltReadings = (0..31 * 288)
+        .map(|i| Reading {
+            time: start + Duration::minutes(5 * i64::from(i)),
+            value: GlucoseValue::Measured(Glucose::from_mg_dl(150.0).unwrap()),
+            context: Context::Unknown,
+            source: Source::Cgm,
+        })
+        .collect();
+    let member = test_member(50);
+    let input = EvaluationInput {
+        member: &member,
+        period: Period::parse("2026-03").unwrap(),
+        readings: &built.readings,
+        labs: &[],
+        history: &History::default(),
+    };
+    let before = fallbacks_on_this_thread();
+    let error = package
+        .policy
+        .evaluate_on(&input, Path::Compiled)
+        .expect_err("out of time");
+    assert_eq!(
+        fallbacks_on_this_thread(),
+        before,
+        "not handed over: {error}"
+    );
+    assert!(
+        error.to_string().contains("(eval_wall_clock_ms_max)"),
+        "{error}"
+    );
 }
 
 /// A member-month of random finger-stick readings, labs, history and profile.

@@ -44,10 +44,6 @@ pub struct Reason {
 
 impl Reason {
     /// The message as the decision will carry it.
-    pub fn message(&self) -> &Message {
-        &self.message
-    }
-
     pub fn into_message(self) -> Message {
         self.message
     }
@@ -177,31 +173,40 @@ pub(crate) fn reason_with(
     args: Map,
 ) -> Result<Reason, Box<EvalAltResult>> {
     let at = ctx.call_position();
-    let made_at = at.line().zip(at.position());
-    if !is_identifier(&id) {
-        return Err(refuse(format!(
+    reason_of(&id, args, at.line().zip(at.position())).map_err(refuse)
+}
+
+/// A reason from its id and its arguments made at `made_at` (rules.rhai line and column), or
+/// why a script's `reason(…)` cannot make one.
+pub(crate) fn reason_of(
+    id: &str,
+    args: Map,
+    made_at: Option<(usize, usize)>,
+) -> Result<Reason, String> {
+    if !is_identifier(id) {
+        return Err(format!(
             "reason(\"{}\"): a message id is a letter then letters, digits, `_` or `-`, at most {MESSAGE_NAME_BYTES_MAX} bytes (as in locales/*.ftl)",
-            crate::text::excerpt(&id)
-        )));
+            crate::text::excerpt(id)
+        ));
     }
     if args.len() > MESSAGE_ARGS_MAX {
-        return Err(refuse(format!(
+        return Err(format!(
             "reason(\"{id}\") has {} arguments; a message takes at most {MESSAGE_ARGS_MAX}",
             args.len()
-        )));
+        ));
     }
     // A Rhai map is ordered by name already: the arguments need no sorting.
     let mut out = Vec::with_capacity(args.len());
     for (name, value) in args {
         if !is_identifier(&name) {
-            return Err(refuse(format!(
+            return Err(format!(
                 "reason(\"{id}\"): argument `{}` is not a name a message can use (a letter, then letters, digits, `_` or `-`)",
                 crate::text::excerpt(&name)
-            )));
+            ));
         }
         let (is_unit, type_name) = (value.is_unit(), value.type_name());
         let text = argument(value).ok_or_else(|| {
-            refuse(if is_unit {
+            if is_unit {
                 format!(
                     "reason(\"{id}\"): argument `{name}` is `()` (a metric without the readings for it?); check it with `== ()` first"
                 )
@@ -209,13 +214,13 @@ pub(crate) fn reason_with(
                 format!(
                     "reason(\"{id}\"): argument `{name}` is {type_name}; an argument is a number, a text or true/false"
                 )
-            })
+            }
         })?;
         out.push((name.to_string(), text));
     }
     Ok(Reason {
         message: Message {
-            id: id.to_string(),
+            id: id.to_owned(),
             args: Args(out),
         },
         made_at,

@@ -572,7 +572,7 @@ fn register_member_and_history(engine: &mut Engine) {
 
 /// A script's key for a table lookup: a number or text; `()` (an undefined metric) is an error
 /// that says so.
-fn table_key(t: &StepTable, key: Dynamic) -> Result<Key, Box<EvalAltResult>> {
+pub(crate) fn table_key(t: &StepTable, key: Dynamic) -> Result<Key, Box<EvalAltResult>> {
     if key.is_unit() {
         return Err(runtime_error(format!(
             "looked up `()` in table `{}`: the metric is undefined for this record; check it with `== ()` first",

@@ -8,7 +8,7 @@ use super::run::Stop;
 use super::values;
 use crate::period::PeriodKind;
 use crate::policy::explanation::{self, Args, Message, Reason};
-use crate::policy::host::{HistoryView, MemberView, mg_dl_arg, term_dynamic};
+use crate::policy::host::{HistoryView, MemberView, mg_dl_arg, table_key, term_dynamic};
 use crate::policy::kept::{self, PeriodView};
 use crate::policy::record_view::{Metric, RecordView};
 use crate::policy::tables::StepTable;
@@ -301,81 +301,43 @@ fn parts(r: &RecordView, kind: PeriodKind) -> Result<Dynamic, Stop> {
     ))
 }
 
-/// `lookup(table, key)` and `lookup(table, first, second)`.
-pub(super) fn lookup(args: &[Dynamic]) -> Result<Dynamic, Stop> {
-    let (table, keys) = args.split_first().ok_or(Stop::Fallback)?;
-    let table = table.read_lock::<Arc<StepTable>>().ok_or(Stop::Fallback)?;
-    let found = match keys {
-        [key] => {
-            if let Ok(d) = key.as_decimal() {
-                table.lookup_number(d)
-            } else if let Ok(i) = key.as_int() {
-                table.lookup_number(Decimal::from(i))
-            } else if let Some(s) = key.read_lock::<ImmutableString>() {
-                table.lookup_text(s.as_str())
-            } else {
-                return Err(Stop::Fallback);
-            }
-        }
-        [first, second] => {
-            let keys = [table_key(first)?, table_key(second)?];
-            table.lookup(&keys)
-        }
+/// `lookup(table, key)` and `lookup(table, first, second)`: the keys read as the registered
+/// `lookup` reads them (`host::table_key`).
+pub(super) fn lookup(args: Vec<Dynamic>) -> Result<Dynamic, Stop> {
+    let mut args = args.into_iter();
+    let table = args
+        .next()
+        .and_then(|t| t.try_cast::<Arc<StepTable>>())
+        .ok_or(Stop::Fallback)?;
+    let key = |k: Dynamic| table_key(&table, k).map_err(|_| Stop::Fallback);
+    let found = match (args.next(), args.next(), args.next()) {
+        (Some(only), None, None) => table.lookup(&[key(only)?]),
+        (Some(first), Some(second), None) => table.lookup(&[key(first)?, key(second)?]),
         _ => return Err(Stop::Fallback),
     };
     found.map(term_dynamic).map_err(|_| Stop::Fallback)
 }
 
-fn table_key(key: &Dynamic) -> Result<crate::policy::tables::Key, Stop> {
-    use crate::policy::tables::Key;
-    if let Ok(d) = key.as_decimal() {
-        Ok(Key::Number(d))
-    } else if let Ok(i) = key.as_int() {
-        Ok(Key::Number(Decimal::from(i)))
-    } else if let Some(s) = key.read_lock::<ImmutableString>() {
-        Ok(Key::Text(s.to_string()))
-    } else {
-        Err(Stop::Fallback)
-    }
-}
-
 /// `reason(id)` or `reason(id, #{ … })` with a map value, made at `made_at`.
-pub(super) fn reason(args: &[Dynamic], made_at: Option<(usize, usize)>) -> Result<Dynamic, Stop> {
-    let (id, map) = match args {
-        [id] => (id, None),
-        [id, map] => (id, Some(map.read_lock::<Map>().ok_or(Stop::Fallback)?)),
-        _ => return Err(Stop::Fallback),
+pub(super) fn reason(args: Vec<Dynamic>, made_at: Option<(usize, usize)>) -> Result<Dynamic, Stop> {
+    let mut args = args.into_iter();
+    let id = args
+        .next()
+        .and_then(|id| id.try_cast::<ImmutableString>())
+        .ok_or(Stop::Fallback)?;
+    let map = match (args.next(), args.next()) {
+        (None, _) => Map::new(),
+        (Some(map), None) => map.try_cast::<Map>().ok_or(Stop::Fallback)?,
+        (Some(_), Some(_)) => return Err(Stop::Fallback),
     };
-    let id = id.read_lock::<ImmutableString>().ok_or(Stop::Fallback)?;
-    let pairs = map
-        .iter()
-        .flat_map(|m| m.iter())
-        .map(|(k, v)| (k.as_str(), v));
-    message(id.as_str(), pairs, made_at)
+    explanation::reason_of(&id, map, made_at)
+        .map(Dynamic::from)
+        .map_err(|_| Stop::Fallback)
 }
 
-/// A reason from its id and its arguments in name order, or the interpreter's refusal.
-pub(super) fn message<'v>(
-    id: &str,
-    args: impl Iterator<Item = (&'v str, &'v Dynamic)>,
-    made_at: Option<(usize, usize)>,
-) -> Result<Dynamic, Stop> {
-    if !explanation::is_identifier(id) {
-        return Err(Stop::Fallback);
-    }
-    let mut out = Vec::with_capacity(args.size_hint().0);
-    for (name, value) in args {
-        if out.len() >= explanation::MESSAGE_ARGS_MAX || !explanation::is_identifier(name) {
-            return Err(Stop::Fallback);
-        }
-        let text = explanation::argument(value.clone()).ok_or(Stop::Fallback)?;
-        out.push((name.to_owned(), text));
-    }
-    Ok(reason_of(id.to_owned(), out, made_at))
-}
-
-/// A reason of checked parts: an id and arguments, in name order, each a message's.
-pub(super) fn reason_of(
+/// A reason of parts checked when the script was compiled: an id and arguments, in name
+/// order, each a message's.
+pub(super) fn reason_from_parts(
     id: String,
     args: Vec<(String, String)>,
     made_at: Option<(usize, usize)>,

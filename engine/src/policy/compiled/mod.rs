@@ -28,6 +28,9 @@ mod values;
 
 pub(crate) use run::{Program, Stop};
 
+use rhai::AST;
+use std::sync::Arc;
+
 thread_local! {
     static FALLBACKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
@@ -42,13 +45,10 @@ pub(crate) fn count_fallback() {
     FALLBACKS.with(|f| f.set(f.get() + 1));
 }
 
-use rhai::AST;
-use std::sync::Arc;
-
 /// Which form of the script an evaluation runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Path {
-    /// The compiled bytecode: what every evaluation runs.
+    /// The script compiled into closures: what every evaluation runs.
     Compiled,
     /// Rhai's tree-walking interpreter: the reference the compiled path is held to.
     Interpreted,

@@ -21,10 +21,10 @@ pub(crate) enum Stop {
 /// A statement or expression, compiled: run on a frame, it gives its value.
 pub(super) type Code = Box<dyn Fn(&mut Frame<'_, '_>) -> Result<Dynamic, Stop> + Send + Sync>;
 
-/// A compiled function: its body and how many variables it holds (its parameters first).
+/// A compiled function: its body and how many variables it holds (its parameters first, so
+/// never fewer than its parameters).
 pub(super) struct Function {
     pub(super) name: String,
-    pub(super) params: usize,
     pub(super) slots: usize,
     pub(super) body: Code,
 }
@@ -98,7 +98,7 @@ impl Frame<'_, '_> {
         }
         self.tick(1)?;
         let mut slots = args;
-        slots.resize(function.slots.max(function.params), Dynamic::UNIT);
+        slots.resize(function.slots, Dynamic::UNIT);
         self.run.depth += 1;
         let mut frame = Frame {
             slots,

@@ -3,13 +3,12 @@
 use super::statements::truth;
 use super::{Lowering, Refusal, at, constant, refuse};
 use crate::policy::compiled::calls::{self, Method, Property};
-use crate::policy::compiled::run::{Code, Stop};
+use crate::policy::compiled::run::{Code, Frame, Stop};
 use crate::policy::compiled::values::{self, Binary};
 use crate::policy::explanation;
 use rhai::{
     ASTFlags, Array, BinaryExpr, Dynamic, Expr, FnCallExpr, INT, ImmutableString, Map, Position,
 };
-use std::collections::BTreeSet;
 
 /// One step of a `.` chain after its first value.
 enum Step {
@@ -134,14 +133,14 @@ impl Lowering<'_> {
                 if flags.intersects(ASTFlags::NEGATED) {
                     return refuse("`?.`", *pos);
                 }
-                self.dot(b, *pos)?
+                self.dot(b)?
             }
             other => return refuse("this expression", other.position()),
         })
     }
 
     /// `value.step.step…`; `variable.push(item)` changes the variable.
-    pub(super) fn dot(&mut self, b: &BinaryExpr, pos: Position) -> Result<Code, Refusal> {
+    pub(super) fn dot(&mut self, b: &BinaryExpr) -> Result<Code, Refusal> {
         if let (Expr::Variable(v, _, vpos), Expr::MethodCall(call, mpos)) = (&b.lhs, &b.rhs)
             && call.name == "push"
         {
@@ -188,17 +187,12 @@ impl Lowering<'_> {
                 None => break,
             }
         }
-        let _ = pos;
         Ok(Box::new(move |f| {
             let mut value = first(f)?;
             for step in &steps {
                 value = match step {
                     Step::Property(p) => p.read(&value)?,
-                    Step::Method(m, args) => {
-                        let args: Vec<Dynamic> =
-                            args.iter().map(|a| a(f)).collect::<Result<_, _>>()?;
-                        m.call(&value, &args)?
-                    }
+                    Step::Method(m, args) => m.call(&value, &all(args, f)?)?,
                 };
             }
             Ok(value)
@@ -231,7 +225,7 @@ impl Lowering<'_> {
         if let Some(&index) = self.functions.get(&(name.to_owned(), call.args.len())) {
             let args = self.exprs(&call.args)?;
             return Ok(Box::new(move |f| {
-                let values: Vec<Dynamic> = args.iter().map(|a| a(f)).collect::<Result<_, _>>()?;
+                let values = all(&args, f)?;
                 f.call(index, values)
             }));
         }
@@ -239,11 +233,7 @@ impl Lowering<'_> {
             "reason" => self.reason(call, pos),
             "lookup" => {
                 let args = self.exprs(&call.args)?;
-                Ok(Box::new(move |f| {
-                    let values: Vec<Dynamic> =
-                        args.iter().map(|a| a(f)).collect::<Result<_, _>>()?;
-                    calls::lookup(&values)
-                }))
+                Ok(Box::new(move |f| calls::lookup(all(&args, f)?)))
             }
             _ => refuse(format!("the function `{name}`"), pos),
         }
@@ -283,50 +273,45 @@ impl Lowering<'_> {
     /// from the values, in name order, without a map; any other form through a map.
     pub(super) fn reason(&mut self, call: &FnCallExpr, pos: Position) -> Result<Code, Refusal> {
         let made_at = at(pos);
-        if let [Expr::StringConstant(id, _), Expr::Map(m, _)] = call.args.as_slice()
-            && explanation::is_identifier(id)
-            && m.0
-                .iter()
-                .map(|(n, _)| n.name.as_str())
-                .collect::<BTreeSet<_>>()
-                .len()
-                == m.0.len()
-            && m.0.len() <= explanation::MESSAGE_ARGS_MAX
-            && m.0
-                .iter()
-                .all(|(name, _)| explanation::is_identifier(&name.name))
-        {
-            let id = id.to_string();
+        if let [Expr::StringConstant(id, _), Expr::Map(m, _)] = call.args.as_slice() {
             // Names in the order a map gives them; each value, evaluated in the order
             // written, goes to its name's place.
             let mut names: Vec<String> = m.0.iter().map(|(n, _)| n.name.to_string()).collect();
             names.sort();
-            names.dedup();
-            let mut values = Vec::with_capacity(m.0.len());
-            for (name, value) in &m.0 {
-                let place = names
-                    .binary_search(&name.name.to_string())
-                    .unwrap_or_default();
-                values.push((place, self.expr(value)?));
-            }
-            return Ok(Box::new(move |f| {
-                let mut args: Vec<(String, String)> =
-                    names.iter().map(|n| (n.clone(), String::new())).collect();
-                for (place, value) in &values {
-                    let text = explanation::argument(value(f)?).ok_or(Stop::Fallback)?;
-                    if let Some(arg) = args.get_mut(*place) {
-                        arg.1 = text;
-                    }
+            let checked = explanation::is_identifier(id)
+                && names.len() <= explanation::MESSAGE_ARGS_MAX
+                && names.windows(2).all(|w| w.first() != w.get(1))
+                && names.iter().all(|n| explanation::is_identifier(n));
+            if checked {
+                let id = id.to_string();
+                let mut values = Vec::with_capacity(m.0.len());
+                for (name, value) in &m.0 {
+                    let place = names
+                        .binary_search(&name.name.to_string())
+                        .unwrap_or_default();
+                    values.push((place, self.expr(value)?));
                 }
-                Ok(calls::reason_of(id.clone(), args, made_at))
-            }));
+                return Ok(Box::new(move |f| {
+                    let mut args: Vec<(String, String)> =
+                        names.iter().map(|n| (n.clone(), String::new())).collect();
+                    for (place, value) in &values {
+                        let text = explanation::argument(value(f)?).ok_or(Stop::Fallback)?;
+                        if let Some(arg) = args.get_mut(*place) {
+                            arg.1 = text;
+                        }
+                    }
+                    Ok(calls::reason_from_parts(id.clone(), args, made_at))
+                }));
+            }
         }
         let args = self.exprs(&call.args)?;
-        Ok(Box::new(move |f| {
-            let values: Vec<Dynamic> = args.iter().map(|a| a(f)).collect::<Result<_, _>>()?;
-            calls::reason(&values, made_at)
-        }))
+        Ok(Box::new(move |f| calls::reason(all(&args, f)?, made_at)))
     }
+}
+
+/// Every code's value, in order.
+fn all(codes: &[Code], f: &mut Frame<'_, '_>) -> Result<Vec<Dynamic>, Stop> {
+    codes.iter().map(|code| code(f)).collect()
 }
 
 /// `${value}` as Rhai writes it into a text.

@@ -93,7 +93,6 @@ pub(super) fn lower(ast: &AST) -> Result<Program, Refusal> {
         }
         functions.push(Function {
             name: f.name.to_string(),
-            params: f.params.len(),
             slots,
             body,
         });
@@ -121,15 +120,10 @@ fn bodies(
     ast.walk(&mut |path: &[rhai::ASTNode]| {
         if let [rhai::ASTNode::Stmt(stmt)] = path {
             let here = at(stmt.position());
-            // The innermost body holding it: a closure's body lies inside its function's.
-            let owner = spans
-                .iter()
-                .enumerate()
-                .filter(|(_, (start, end))| {
-                    matches!((start, end, here), (Some(s), Some(e), Some(h)) if *s <= h && h <= *e)
-                })
-                .max_by_key(|(_, (start, _))| *start)
-                .map(|(i, _)| i);
+            // Bodies do not nest: closures, the one function inside another, are refused first.
+            let owner = spans.iter().position(|(start, end)| {
+                matches!((start, end, here), (Some(s), Some(e), Some(h)) if *s <= h && h <= *e)
+            });
             match (owner, here) {
                 (Some(i), _) => {
                     if let Some(body) = bodies.get_mut(i) {

@@ -9,47 +9,25 @@ use rhai::{ASTFlags, Array, BinaryExpr, Dynamic, Expr, INT, Map, Stmt};
 impl Lowering<'_> {
     /// A function's body: its last statement, when an expression, is the value it returns.
     pub(super) fn function_body(&mut self, stmts: &[Stmt]) -> Result<Code, Refusal> {
-        let Some((Stmt::Expr(last), before)) = stmts.split_last() else {
-            return self.block(stmts);
-        };
-        self.scopes.enter();
-        let mut codes: Vec<Code> = Vec::with_capacity(stmts.len());
-        for s in before {
-            match self.stmt(s) {
-                Ok(code) => codes.push(code),
-                Err(e) => {
-                    self.scopes.leave();
-                    return Err(e);
-                }
-            }
-        }
-        let last = self.returning(last, nodes(last));
-        self.scopes.leave();
-        codes.push(last?);
-        Ok(Box::new(move |f| {
-            let mut value = Dynamic::UNIT;
-            for code in &codes {
-                value = code(f)?;
-            }
-            Ok(value)
-        }))
-    }
-
-    /// The value a function returns: its variables read once in it are taken, not copied.
-    pub(super) fn returning(&mut self, e: &Expr, weight: u64) -> Result<Code, Refusal> {
-        self.movable = read_once(e);
-        let code = self.expr(e);
-        self.movable.clear();
-        let code = code?;
-        Ok(Box::new(move |f| {
-            f.tick(weight)?;
-            code(f)
-        }))
+        self.statements(stmts, true)
     }
 
     pub(super) fn block(&mut self, stmts: &[Stmt]) -> Result<Code, Refusal> {
+        self.statements(stmts, false)
+    }
+
+    /// Statements in a scope of their own, whose value is the last one's; when `returned`,
+    /// that last one's value leaves the function (`returning`).
+    fn statements(&mut self, stmts: &[Stmt], returned: bool) -> Result<Code, Refusal> {
         self.scopes.enter();
-        let codes: Result<Vec<Code>, Refusal> = stmts.iter().map(|s| self.stmt(s)).collect();
+        let codes: Result<Vec<Code>, Refusal> = stmts
+            .iter()
+            .enumerate()
+            .map(|(i, s)| match s {
+                Stmt::Expr(e) if returned && i + 1 == stmts.len() => self.returning(e, nodes(e)),
+                _ => self.stmt(s),
+            })
+            .collect();
         self.scopes.leave();
         let mut codes = codes?;
         Ok(match codes.len() {
@@ -63,6 +41,18 @@ impl Lowering<'_> {
                 Ok(last)
             }),
         })
+    }
+
+    /// The value a function returns: its variables read once in it are taken, not copied.
+    pub(super) fn returning(&mut self, e: &Expr, weight: u64) -> Result<Code, Refusal> {
+        self.movable = read_once(e);
+        let code = self.expr(e);
+        self.movable.clear();
+        let code = code?;
+        Ok(Box::new(move |f| {
+            f.tick(weight)?;
+            code(f)
+        }))
     }
 
     /// A statement, counting its work before it runs.
@@ -164,7 +154,7 @@ impl Lowering<'_> {
                     Box::new(|_| Err(Stop::Continue))
                 }
             }
-            Stmt::Return(value, flags, pos) => {
+            Stmt::Return(value, flags, _) => {
                 if flags.intersects(ASTFlags::BREAK) {
                     // `throw`: an error, which the interpreter tells.
                     return Ok(Box::new(|_| Err(Stop::Fallback)));
@@ -173,7 +163,6 @@ impl Lowering<'_> {
                     Some(e) => self.returning(e, 0)?,
                     None => constant(Dynamic::UNIT),
                 };
-                let _ = pos;
                 Box::new(move |f| Err(Stop::Return(value(f)?)))
             }
             Stmt::Switch(..) => return refuse("`switch`", s.position()),
@@ -196,17 +185,18 @@ impl Lowering<'_> {
         self.scopes.leave();
         let body = body?;
         Ok(Box::new(move |f| {
-            let items = items(f)?;
-            let each: Box<dyn Iterator<Item = Dynamic>> =
-                if let Some(array) = items.read_lock::<Array>() {
-                    Box::new(array.clone().into_iter())
-                } else if let Some(range) = items.read_lock::<std::ops::Range<INT>>() {
-                    Box::new(range.clone().map(Dynamic::from_int))
-                } else if let Some(range) = items.read_lock::<std::ops::RangeInclusive<INT>>() {
-                    Box::new(range.clone().map(Dynamic::from_int))
-                } else {
-                    return Err(Stop::Fallback);
-                };
+            // The value is the loop's own: an array is iterated without a copy.
+            let each: Box<dyn Iterator<Item = Dynamic>> = match items(f)?.try_cast_result::<Array>()
+            {
+                Ok(array) => Box::new(array.into_iter()),
+                Err(other) => match other.try_cast_result::<std::ops::Range<INT>>() {
+                    Ok(range) => Box::new(range.map(Dynamic::from_int)),
+                    Err(other) => match other.try_cast::<std::ops::RangeInclusive<INT>>() {
+                        Some(range) => Box::new(range.map(Dynamic::from_int)),
+                        None => return Err(Stop::Fallback),
+                    },
+                },
+            };
             for (i, item) in each.enumerate() {
                 f.tick(1)?;
                 *f.slot_mut(slot)? = item;
