@@ -166,6 +166,9 @@ impl Pool {
             let pool = SqlitePoolOptions::new()
                 .max_connections(limits.pool_connections_max.max(1))
                 .acquire_timeout(acquire)
+                // No ping before each use: a file has no server to drop a connection, and the
+                // ping is one more hop to the connection's thread per transaction.
+                .test_before_acquire(false)
                 .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                 .connect_with(options)
                 .await
@@ -179,6 +182,12 @@ impl Pool {
             let pool = PgPoolOptions::new()
                 .max_connections(limits.pool_connections_max.max(1))
                 .acquire_timeout(acquire)
+                // No ping before each use: it is a round trip per transaction, two of a lone
+                // payout's dozen (BENCHMARKS.md §4). A connection the server has dropped fails
+                // its next statement instead, an I/O error the API answers as transient (503,
+                // `Retry-After`), and the pool replaces it; payouts are retried safely under
+                // their idempotency keys.
+                .test_before_acquire(false)
                 .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                 .connect_with(options)
                 .await

@@ -232,6 +232,18 @@ pub(crate) fn chain(
 /// rather than falling back to a generic plan that scans whole tables.
 pub(crate) const INSERT_ROWS_MAX: usize = 1_000;
 
+/// When each entry was made, as stored.
+pub(crate) fn instants_of(entries: &[(Entry, String)]) -> Result<Vec<Instant>, StoreError> {
+    entries
+        .iter()
+        .map(|(e, _)| {
+            chrono::DateTime::parse_from_rfc3339(&e.created_at)
+                .map(|t| Instant::new(t.with_timezone(&chrono::Utc)))
+                .map_err(|_| StoreError::Corrupt(format!("entry {} has a bad time", e.seq)))
+        })
+        .collect()
+}
+
 /// Writes chained entries and their postings, the accounts' new balances and the new head, in
 /// a few statements however many entries there are. The caller holds the head's lock.
 pub(crate) async fn write(
@@ -244,14 +256,7 @@ pub(crate) async fn write(
     if entries.is_empty() {
         return Ok(());
     }
-    let at: Vec<Instant> = entries
-        .iter()
-        .map(|(e, _)| {
-            chrono::DateTime::parse_from_rfc3339(&e.created_at)
-                .map(|t| Instant::new(t.with_timezone(&chrono::Utc)))
-                .map_err(|_| StoreError::Corrupt(format!("entry {} has a bad time", e.seq)))
-        })
-        .collect::<Result<_, _>>()?;
+    let at = instants_of(entries)?;
     let postings: Vec<(i64, i64, &Posting)> = entries
         .iter()
         .flat_map(|(e, _)| {

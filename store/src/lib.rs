@@ -31,6 +31,7 @@ pub mod members;
 pub mod payout;
 pub mod policies;
 pub mod pseudonyms;
+mod readings_copy;
 pub mod reversal;
 pub mod settings;
 pub mod simulations;

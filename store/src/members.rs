@@ -245,7 +245,7 @@ impl Store {
             }
         }
         added.added.accepted = match &mut tx {
-            Tx::Postgres(t) => copy_readings(t, tenant, &rows, at).await?,
+            Tx::Postgres(t) => crate::readings_copy::copy_readings(t, tenant, &rows, at).await?,
             Tx::Sqlite(_) => insert_readings(&mut tx, tenant, &rows, at).await?,
         };
         tx.commit().await?;
@@ -448,69 +448,6 @@ async fn insert_readings(
         });
     }
     Ok(accepted)
-}
-
-/// PostgreSQL: the readings go in with `COPY` (one stream, no statement per row) to a
-/// temporary table, then on into `readings` with one `INSERT … ON CONFLICT DO NOTHING`, since
-/// `COPY` itself cannot skip duplicates.
-async fn copy_readings(
-    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-    tenant: &str,
-    rows: &[(&str, StoredReading)],
-    at: Instant,
-) -> Result<u64, StoreError> {
-    use std::fmt::Write as _;
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    sqlx::query(
-        "CREATE TEMPORARY TABLE IF NOT EXISTS readings_upload          (LIKE readings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-    )
-    .execute(&mut **tx)
-    .await?;
-    let mut copy = tx
-        .copy_in_raw(
-            "COPY readings_upload (tenant, member_id, time_ms, source, offset_s, mg_dl, flag, context, received_at)              FROM STDIN (FORMAT csv)",
-        )
-        .await?;
-    let received = at.to_rfc3339();
-    let mut buf = String::with_capacity(1 << 20);
-    for (member, r) in rows {
-        let _ = write!(
-            buf,
-            "{},{},{},{},{},",
-            csv_text(tenant),
-            csv_text(member),
-            r.t,
-            csv_text(&r.s),
-            r.o
-        );
-        if let Some(v) = r.v {
-            let _ = write!(buf, "{v}");
-        }
-        buf.push(',');
-        if let Some(f) = &r.f {
-            buf.push_str(&csv_text(f));
-        }
-        let _ = writeln!(buf, ",{},{received}", csv_text(&r.c));
-        if buf.len() > (1 << 20) {
-            copy.send(buf.as_bytes()).await?;
-            buf.clear();
-        }
-    }
-    copy.send(buf.as_bytes()).await?;
-    copy.finish().await?;
-    let accepted =
-        sqlx::query("INSERT INTO readings SELECT * FROM readings_upload ON CONFLICT DO NOTHING")
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-    Ok(accepted)
-}
-
-/// A text field of a CSV row, quoted, with its quotes doubled.
-fn csv_text(text: &str) -> String {
-    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 /// Which of `members` are enrolled with `tenant`.

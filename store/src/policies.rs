@@ -455,6 +455,44 @@ pub(crate) async fn compiled_policy(
     Ok(policy)
 }
 
+/// The version of a policy in effect for a period, and its compiled policy, in one query when
+/// the version is already compiled (as it is for every payout after the first): a published
+/// version never changes (`put_policy` refuses to store over one), so its tenant, id, version
+/// and content hash name its files, and neither the files nor their hash need be read again.
+pub(crate) async fn policy_in_effect(
+    shared: &crate::Shared,
+    tx: &mut Tx,
+    tenant: &str,
+    policy_id: &str,
+    period: Period,
+) -> Result<(String, Arc<Policy>), StoreError> {
+    let not_found = || StoreError::NoVersionInEffect {
+        policy: policy_id.to_owned(),
+        period: period.to_string(),
+    };
+    let day: NaiveDate = period.first_day().ok_or_else(not_found)?;
+    let day = day.to_string();
+    let row: Option<(String, String)> = on_tx!(tx, c => {
+        sqlx::query_as(
+            "SELECT version, content_hash FROM policy_versions WHERE tenant = $1 AND policy_id = $2 \
+             AND status = 'published' AND effective_from <= $3 AND (effective_to IS NULL OR effective_to >= $3)",
+        )
+        .bind(tenant)
+        .bind(policy_id)
+        .bind(&day)
+        .fetch_optional(c)
+        .await?
+    });
+    let (version, content_hash) = row.ok_or_else(not_found)?;
+    let key = format!("published\u{0}{tenant}\u{0}{policy_id}\u{0}{version}\u{0}{content_hash}");
+    if let Some(p) = cache(shared)?.get(&key) {
+        return Ok((version, Arc::clone(p)));
+    }
+    let policy = compiled_policy(shared, tx, tenant, policy_id, &version).await?;
+    cache(shared)?.insert(key, Arc::clone(&policy));
+    Ok((version, policy))
+}
+
 /// `policy::load` on a blocking thread: loading compiles the script and runs it on the probe
 /// members, policy code that may take the sandbox's whole budget a probe, which must hold
 /// neither an async worker (other requests, `/healthz`) nor, for long, anything else.
@@ -530,31 +568,4 @@ pub(crate) async fn versions_in(
             },
         )
         .collect()
-}
-
-/// The published version of `policy_id` whose dates cover the first day of `period`.
-pub(crate) async fn version_in_effect(
-    tx: &mut Tx,
-    tenant: &str,
-    policy_id: &str,
-    period: Period,
-) -> Result<String, StoreError> {
-    let not_found = || StoreError::NoVersionInEffect {
-        policy: policy_id.to_owned(),
-        period: period.to_string(),
-    };
-    let day: NaiveDate = period.first_day().ok_or_else(not_found)?;
-    let day = day.to_string();
-    let version: Option<String> = on_tx!(tx, c => {
-        sqlx::query_scalar(
-            "SELECT version FROM policy_versions WHERE tenant = $1 AND policy_id = $2 AND status = 'published' \
-             AND effective_from <= $3 AND (effective_to IS NULL OR effective_to >= $3)",
-        )
-        .bind(tenant)
-        .bind(policy_id)
-        .bind(&day)
-        .fetch_optional(c)
-        .await?
-    });
-    version.ok_or_else(not_found)
 }

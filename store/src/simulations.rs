@@ -5,7 +5,7 @@
 use crate::Store;
 use crate::db::{Instant, on_pool};
 use crate::error::StoreError;
-use crate::policies::{compiled_policy, version_in_effect};
+use crate::policies::compiled_policy;
 use incentive_engine::Period;
 use incentive_engine::policy::Policy;
 use serde::Serialize;
@@ -133,8 +133,9 @@ impl Store {
         period: Period,
     ) -> Result<Arc<Policy>, StoreError> {
         let mut tx = self.shared.pool.begin_read().await?;
-        let version = version_in_effect(&mut tx, tenant, policy_id, period).await?;
-        let policy = compiled_policy(&self.shared, &mut tx, tenant, policy_id, &version).await?;
+        let (_, policy) =
+            crate::policies::policy_in_effect(&self.shared, &mut tx, tenant, policy_id, period)
+                .await?;
         tx.commit().await?;
         Ok(policy)
     }

@@ -98,3 +98,187 @@ async fn a_bulk_upload_stores_each_reading_once_and_decides_as_one_member_at_a_t
         db.cleanup().await;
     }
 }
+
+/// `n` readings of every kind a row can hold: each context and source, `LO` and `HI`, and
+/// three offsets from UTC, one every 7 minutes of March from the 2nd (no two within the
+/// likely-duplicate window of each other, so none is set apart).
+fn every_kind(n: u32) -> Vec<Reading> {
+    use incentive_engine::{GlucoseValue, Source};
+    let contexts = [
+        Context::Fasting,
+        Context::PreMeal,
+        Context::PostMeal,
+        Context::Bedtime,
+        Context::Random,
+        Context::Unknown,
+    ];
+    let sources = [Source::Smbg, Source::Cgm, Source::Unspecified];
+    (0..n)
+        .map(|i| {
+            let mut r = at(
+                2,
+                0,
+                4.0 + f64::from(i % 90) / 10.0,
+                contexts[i as usize % 6],
+            );
+            r.source = sources[i as usize % 3];
+            if r.source != Source::Cgm {
+                // Finger-sticks an hour apart, beyond the likely-duplicate window.
+                r.time += chrono::Duration::hours(i64::from(i));
+            } else {
+                r.time += chrono::Duration::minutes(i64::from(i) * 7);
+            }
+            let offset = [8 * 3600, -5 * 3600, 5 * 3600 + 1800][i as usize % 3];
+            r.time = r
+                .time
+                .with_timezone(&chrono::FixedOffset::east_opt(offset).unwrap());
+            r.value = match i % 17 {
+                3 => GlucoseValue::Low,
+                11 => GlucoseValue::High,
+                _ => r.value,
+            };
+            r
+        })
+        .collect()
+}
+
+/// A stored reading: time, source, offset, mg/dL, flag, context.
+type Row = (i64, String, i32, Option<f64>, Option<String>, String);
+
+/// Every reading of `member` as stored, column for column (bar the time received).
+async fn stored_rows(db: &TestDb, member: &str) -> Vec<String> {
+    let sql = "SELECT time_ms, source, offset_s, mg_dl, flag, context FROM readings \
+               WHERE tenant = $1 AND member_id = $2 ORDER BY time_ms, source";
+    let rows: Vec<Row> = if db.is_postgres() {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        let rows = sqlx::query_as(sql)
+            .bind(TENANT)
+            .bind(member)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        let rows = sqlx::query_as(sql)
+            .bind(TENANT)
+            .bind(member)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    };
+    rows.into_iter().map(|r| format!("{r:?}")).collect()
+}
+
+/// How many readings were received on the store clock's first day, 2026-04-01 (UTC).
+async fn received_on_the_first_of_april(db: &TestDb) -> i64 {
+    let sql = "SELECT count(*) FROM readings WHERE tenant = $1 \
+               AND received_at >= '2026-04-01' AND received_at < '2026-04-02'";
+    if db.is_postgres() {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        let n = sqlx::query_scalar(sql)
+            .bind(TENANT)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        let n = sqlx::query_scalar(sql)
+            .bind(TENANT)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    }
+}
+
+#[tokio::test]
+async fn a_bulk_upload_stores_every_column_as_the_one_member_path_does_whether_new_or_sent_twice() {
+    for db in databases().await {
+        let store = store_with_plan(&db, str::to_owned).await;
+        for id in [
+            "new",
+            "new-single",
+            "twice",
+            "twice-single",
+            "beside",
+            "beside-single",
+        ] {
+            enrol(&store, id).await;
+        }
+        // What the one-member path stores, for comparison.
+        for (id, n) in [
+            ("new-single", 300),
+            ("twice-single", 120),
+            ("beside-single", 80),
+        ] {
+            store
+                .add_readings(TENANT, &member(id), every_kind(n))
+                .await
+                .unwrap();
+        }
+
+        // Members with nothing on record: PostgreSQL copies them straight into `readings`.
+        let added = store
+            .add_readings_many(TENANT, &[(member("new"), every_kind(300))])
+            .await
+            .unwrap();
+        assert_eq!(
+            (added.added.accepted, added.added.duplicate),
+            (300, 0),
+            "{}",
+            db.label
+        );
+
+        // New members again, but one sends ten readings twice: the straight copy meets a key
+        // already taken, keeps nothing, and every row is deduplicated on the way in.
+        let mut twice = every_kind(120);
+        twice.extend(every_kind(10));
+        let added = store
+            .add_readings_many(
+                TENANT,
+                &[(member("twice"), twice), (member("beside"), every_kind(80))],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (added.added.accepted, added.added.duplicate),
+            (200, 10),
+            "{}: {added:?}",
+            db.label
+        );
+
+        for id in ["new", "twice", "beside"] {
+            let bulk = stored_rows(&db, id).await;
+            let single = stored_rows(&db, &format!("{id}-single")).await;
+            assert!(!bulk.is_empty(), "{}: {id}", db.label);
+            assert_eq!(bulk, single, "{}: {id}", db.label);
+        }
+        assert_eq!(
+            received_on_the_first_of_april(&db).await,
+            2 * (300 + 120 + 80),
+            "{}",
+            db.label
+        );
+
+        // Sent again: nothing new, every one counted as on record.
+        let again = store
+            .add_readings_many(TENANT, &[(member("new"), every_kind(300))])
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.added.accepted, again.added.duplicate),
+            (0, 300),
+            "{}",
+            db.label
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+}

@@ -253,6 +253,14 @@ async fn pay(db: &str, members: u32, writers: u32, periods: u32, first: u32) -> 
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The writer's per-group timings (`payout group committed`, counts and microseconds,
+    // nothing of a member) on standard error when asked for: `LEDGER_LOAD_LOG=debug`.
+    if let Ok(filter) = std::env::var("LEDGER_LOAD_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -10,7 +10,7 @@ use crate::error::StoreError;
 use crate::idempotency::load_keys;
 use crate::inputs::StoredReading;
 use crate::ledger::{self, INSERT_ROWS_MAX};
-use crate::policies::{compiled_policy, version_in_effect};
+use crate::policies::policy_in_effect;
 use chrono::{DateTime, FixedOffset};
 use incentive_engine::policy::MemberProfile;
 use incentive_engine::{Hba1c, LabResult, MemberId};
@@ -65,11 +65,8 @@ pub(super) async fn load(
         if loaded.versions.contains_key(&key) || !loaded.data.contains_key(&r.tenant) {
             continue;
         }
-        let found = match version_in_effect(tx, &r.tenant, &r.policy_id, r.period).await {
-            Ok(v) => {
-                let policy = compiled_policy(shared, tx, &r.tenant, &r.policy_id, &v).await?;
-                Some((v, policy))
-            }
+        let found = match policy_in_effect(shared, tx, &r.tenant, &r.policy_id, r.period).await {
+            Ok(found) => Some(found),
             Err(StoreError::NoVersionInEffect { .. }) => None,
             Err(e) => return Err(e),
         };

@@ -1,7 +1,7 @@
 //! A group's writes: the ledger entries and balances, the decisions and the idempotency keys
-//! its payouts posted, in multi-row statements.
+//! its payouts posted — on PostgreSQL in one statement, on SQLite in multi-row statements.
 
-use super::Loaded;
+use super::{Loaded, TenantData};
 use crate::db::{Instant, Money, Tx, on_tx};
 use crate::decisions::StoredDecision;
 use crate::error::StoreError;
@@ -12,6 +12,10 @@ use rust_decimal::Decimal;
 /// Writes what the group decided: entries, balances, decisions and keys.
 pub(super) async fn write_all(tx: &mut Tx, loaded: &Loaded, at: Instant) -> Result<(), StoreError> {
     for (tenant, d) in &loaded.data {
+        if let Tx::Postgres(t) = tx {
+            write_in_one_statement(t, tenant, d, at).await?;
+            continue;
+        }
         let balances: Vec<((String, String), Decimal)> = d
             .touched
             .iter()
@@ -69,5 +73,129 @@ async fn insert_decisions(
             q.build().persistent(false).execute(&mut *c).await?;
         });
     }
+    Ok(())
+}
+
+/// PostgreSQL: everything a tenant's part of the group posted, in one statement — each
+/// table's rows bound as one array a column and spread by `unnest`, each `INSERT` a
+/// data-modifying `WITH` clause of the head's `UPDATE`. One round trip where the statements
+/// one after another took six or seven (each about a fifth of a millisecond here, as long as
+/// the rest of a lone payout's write), and a fixed number of bound values however large the
+/// group. The foreign keys among the rows (an input's decision, a true-up's superseded
+/// decision) are checked at the statement's end, as they were between statements.
+async fn write_in_one_statement(
+    t: &mut sqlx::PgConnection,
+    tenant: &str,
+    d: &TenantData,
+    at: Instant,
+) -> Result<(), StoreError> {
+    if d.entries.is_empty() && d.new_decisions.is_empty() && d.new_keys.is_empty() {
+        return Ok(());
+    }
+    let entries: Vec<&ledger::Entry> = d.entries.iter().map(|(e, _)| e).collect();
+    let entry_at: Vec<_> = ledger::instants_of(&d.entries)?
+        .into_iter()
+        .map(Instant::get)
+        .collect();
+    let postings: Vec<(i64, i64, &ledger::Posting)> = entries
+        .iter()
+        .flat_map(|e| {
+            e.postings
+                .iter()
+                .enumerate()
+                .map(|(line, p)| (e.seq, i64::try_from(line).unwrap_or(i64::MAX), p))
+        })
+        .collect();
+    let balances: Vec<(&(String, String), Decimal)> = d
+        .touched
+        .iter()
+        .map(|k| (k, d.balances.get(k).copied().unwrap_or_default()))
+        .collect();
+    let decisions: Vec<&StoredDecision> = d.new_decisions.iter().map(|(x, _)| x).collect();
+    let column =
+        |f: fn(&StoredDecision) -> &str| -> Vec<&str> { decisions.iter().map(|x| f(x)).collect() };
+    let amounts = |f: fn(&StoredDecision) -> Decimal| -> Vec<Decimal> {
+        decisions.iter().map(|x| f(x)).collect()
+    };
+    sqlx::query(
+        "WITH entries AS (\
+           INSERT INTO ledger_entries (tenant, seq, kind, decision_id, decision_hash, policy_id, \
+             policy_version, policy_hash, reverses, memo, created_at, prev_hash, hash) \
+           SELECT $1, * FROM unnest($2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], \
+             $7::text[], $8::text[], $9::int8[], $10::text[], $11::timestamptz[], $12::text[], $13::text[])), \
+         postings AS (\
+           INSERT INTO ledger_postings (tenant, seq, line, account, currency, amount) \
+           SELECT $1, * FROM unnest($14::int8[], $15::int8[], $16::text[], $17::text[], $18::numeric[])), \
+         balances AS (\
+           INSERT INTO account_balances (tenant, account, currency, balance) \
+           SELECT $1, * FROM unnest($19::text[], $20::text[], $21::numeric[]) \
+           ON CONFLICT (tenant, account, currency) DO UPDATE SET balance = excluded.balance), \
+         decided AS (\
+           INSERT INTO decisions (id, tenant, member_id, policy_id, policy_version, period, ordinal, \
+             supersedes, input_hash, data_hash, decision_hash, body, reward, premium_adjustment_percent, \
+             reward_posted, premium_posted, qualified, tier, points, ledger_seq, created_at) \
+           SELECT *, $42 FROM unnest($22::text[], $23::text[], $24::text[], $25::text[], $26::text[], \
+             $27::text[], $28::int8[], $29::text[], $30::text[], $31::text[], $32::text[], $33::text[], \
+             $34::numeric[], $35::numeric[], $36::numeric[], $37::numeric[], $38::bool[], $39::text[], \
+             $40::int8[], $41::int8[])), \
+         inputs AS (\
+           INSERT INTO decision_inputs (decision_id, inputs) SELECT * FROM unnest($22::text[], $43::text[])), \
+         keys AS (\
+           INSERT INTO idempotency_keys (tenant, key, request_hash, state, decision_id, kind, created_at, locked_until) \
+           SELECT $1, k.key, k.request_hash, 'done', k.decision_id, k.kind, $42, $42 \
+           FROM unnest($44::text[], $45::text[], $46::text[], $47::text[]) AS k(key, request_hash, decision_id, kind)) \
+         UPDATE chain_heads SET seq = $48, hash = $49 WHERE tenant = $1",
+    )
+    .bind(tenant)
+    .bind(entries.iter().map(|e| e.seq).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.decision_id.as_deref()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.decision_hash.as_deref()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.policy_id.as_str()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.policy_version.as_str()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.policy_hash.as_str()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.reverses).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.memo.as_str()).collect::<Vec<_>>())
+    .bind(entry_at)
+    .bind(entries.iter().map(|e| e.prev_hash.as_str()).collect::<Vec<_>>())
+    .bind(d.entries.iter().map(|(_, hash)| hash.as_str()).collect::<Vec<_>>())
+    .bind(postings.iter().map(|(seq, _, _)| *seq).collect::<Vec<_>>())
+    .bind(postings.iter().map(|(_, line, _)| *line).collect::<Vec<_>>())
+    .bind(postings.iter().map(|(_, _, p)| p.account.as_str()).collect::<Vec<_>>())
+    .bind(postings.iter().map(|(_, _, p)| p.currency.as_str()).collect::<Vec<_>>())
+    .bind(postings.iter().map(|(_, _, p)| p.amount).collect::<Vec<_>>())
+    .bind(balances.iter().map(|((a, _), _)| a.as_str()).collect::<Vec<_>>())
+    .bind(balances.iter().map(|((_, c), _)| c.as_str()).collect::<Vec<_>>())
+    .bind(balances.iter().map(|(_, b)| *b).collect::<Vec<_>>())
+    .bind(column(|x| x.id.as_str()))
+    .bind(column(|x| x.tenant.as_str()))
+    .bind(column(|x| x.member_id.as_str()))
+    .bind(column(|x| x.policy_id.as_str()))
+    .bind(column(|x| x.policy_version.as_str()))
+    .bind(column(|x| x.period.as_str()))
+    .bind(decisions.iter().map(|x| x.ordinal).collect::<Vec<_>>())
+    .bind(decisions.iter().map(|x| x.supersedes.as_deref()).collect::<Vec<_>>())
+    .bind(column(|x| x.input_hash.as_str()))
+    .bind(column(|x| x.data_hash.as_str()))
+    .bind(column(|x| x.decision_hash.as_str()))
+    .bind(column(|x| x.body.as_str()))
+    .bind(amounts(|x| x.reward))
+    .bind(amounts(|x| x.premium_adjustment_percent))
+    .bind(amounts(|x| x.reward_posted))
+    .bind(amounts(|x| x.premium_posted))
+    .bind(decisions.iter().map(|x| x.qualified).collect::<Vec<_>>())
+    .bind(decisions.iter().map(|x| x.tier.as_deref()).collect::<Vec<_>>())
+    .bind(decisions.iter().map(|x| x.points).collect::<Vec<_>>())
+    .bind(decisions.iter().map(|x| x.ledger_seq).collect::<Vec<_>>())
+    .bind(at)
+    .bind(d.new_decisions.iter().map(|(_, inputs)| inputs.as_str()).collect::<Vec<_>>())
+    .bind(d.new_keys.iter().map(|k| k.key.as_str()).collect::<Vec<_>>())
+    .bind(d.new_keys.iter().map(|k| k.request_hash.as_str()).collect::<Vec<_>>())
+    .bind(d.new_keys.iter().map(|k| k.decision_id.as_str()).collect::<Vec<_>>())
+    .bind(d.new_keys.iter().map(|k| k.kind.as_str()).collect::<Vec<_>>())
+    .bind(d.head.0)
+    .bind(&d.head.1)
+    .execute(t)
+    .await?;
     Ok(())
 }
