@@ -142,60 +142,21 @@ fn every_kind(n: u32) -> Vec<Reading> {
         .collect()
 }
 
-/// A stored reading: time, source, offset, mg/dL, flag, context.
-type Row = (i64, String, i32, Option<f64>, Option<String>, String);
-
-/// Every reading of `member` as stored, column for column (bar the time received).
+/// Every reading of `member` as stored, column for column (bar the time received), one line
+/// a reading. (PostgreSQL writes a `DOUBLE PRECISION` as the shortest text that reads back to
+/// the same value, so two lines are equal only when the values are.)
 async fn stored_rows(db: &TestDb, member: &str) -> Vec<String> {
-    let sql = "SELECT time_ms, source, offset_s, mg_dl, flag, context FROM readings \
-               WHERE tenant = $1 AND member_id = $2 ORDER BY time_ms, source";
-    let rows: Vec<Row> = if db.is_postgres() {
-        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-        let rows = sqlx::query_as(sql)
-            .bind(TENANT)
-            .bind(member)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        rows
-    } else {
-        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-        let rows = sqlx::query_as(sql)
-            .bind(TENANT)
-            .bind(member)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        rows
-    };
-    rows.into_iter().map(|r| format!("{r:?}")).collect()
+    let sql = "SELECT time_ms || ' ' || source || ' ' || offset_s || ' ' \
+               || COALESCE(CAST(mg_dl AS TEXT), '-') || ' ' || COALESCE(flag, '-') || ' ' || context \
+               FROM readings WHERE tenant = $1 AND member_id = $2 ORDER BY time_ms, source";
+    query_texts(db, sql, &[TENANT, member]).await
 }
 
 /// How many readings were received on the store clock's first day, 2026-04-01 (UTC).
 async fn received_on_the_first_of_april(db: &TestDb) -> i64 {
     let sql = "SELECT count(*) FROM readings WHERE tenant = $1 \
                AND received_at >= '2026-04-01' AND received_at < '2026-04-02'";
-    if db.is_postgres() {
-        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-        let n = sqlx::query_scalar(sql)
-            .bind(TENANT)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        n
-    } else {
-        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-        let n = sqlx::query_scalar(sql)
-            .bind(TENANT)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        n
-    }
+    query_i64(db, sql, &[TENANT]).await
 }
 
 #[tokio::test]

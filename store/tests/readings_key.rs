@@ -63,26 +63,12 @@ async fn before_the_migration(db: &TestDb) {
 
 /// The rows of `readings` for `member`, counted in the table itself.
 async fn readings_in_table(db: &TestDb, member: &str) -> i64 {
-    let sql = "SELECT COUNT(*) FROM readings WHERE member_id = $1";
-    if db.is_postgres() {
-        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-        let n = sqlx::query_scalar(sql)
-            .bind(member)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        n
-    } else {
-        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-        let n = sqlx::query_scalar(sql)
-            .bind(member)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        n
-    }
+    query_i64(
+        db,
+        "SELECT COUNT(*) FROM readings WHERE member_id = $1",
+        &[member],
+    )
+    .await
 }
 
 #[tokio::test]

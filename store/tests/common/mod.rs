@@ -265,6 +265,52 @@ pub async fn raw(db: &TestDb, sql: &str) -> Result<u64, sqlx::Error> {
     }
 }
 
+/// The integer a query of bound text values returns, read on either backend.
+pub async fn query_i64(db: &TestDb, sql: &str, binds: &[&str]) -> i64 {
+    if db.is_postgres() {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        let mut q = sqlx::query_scalar(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        let n = q.fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        let mut q = sqlx::query_scalar(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        let n = q.fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+}
+
+/// The one text column of each row a query of bound text values returns, on either backend.
+pub async fn query_texts(db: &TestDb, sql: &str, binds: &[&str]) -> Vec<String> {
+    if db.is_postgres() {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        let mut q = sqlx::query_scalar(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        let rows = q.fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        let mut q = sqlx::query_scalar(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        let rows = q.fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows
+    }
+}
+
 /// What an attacker with the database owner's rights does first.
 pub async fn drop_the_guards(db: &TestDb) {
     if db.is_postgres() {
