@@ -267,25 +267,10 @@ pub async fn raw(db: &TestDb, sql: &str) -> Result<u64, sqlx::Error> {
 
 /// The integer a query of bound text values returns, read on either backend.
 pub async fn query_i64(db: &TestDb, sql: &str, binds: &[&str]) -> i64 {
-    if db.is_postgres() {
-        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-        let mut q = sqlx::query_scalar(sql);
-        for b in binds {
-            q = q.bind(*b);
-        }
-        let n = q.fetch_one(&pool).await.unwrap();
-        pool.close().await;
-        n
-    } else {
-        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-        let mut q = sqlx::query_scalar(sql);
-        for b in binds {
-            q = q.bind(*b);
-        }
-        let n = q.fetch_one(&pool).await.unwrap();
-        pool.close().await;
-        n
-    }
+    let text = query_texts(db, &format!("SELECT CAST(({sql}) AS TEXT)"), binds).await;
+    text.first()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("not one integer from {sql}: {text:?}"))
 }
 
 /// The one text column of each row a query of bound text values returns, on either backend.
