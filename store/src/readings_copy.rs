@@ -19,7 +19,7 @@ use crate::error::StoreError;
 use crate::inputs::StoredReading;
 use std::collections::HashSet;
 
-type PgTx = sqlx::Transaction<'static, sqlx::Postgres>;
+type PgTx = crate::db::PgHandle;
 
 /// The two copies, straight into `readings` and into the staging table; [`copy_binary`] writes
 /// these columns in this order.
