@@ -58,6 +58,9 @@ impl Default for PoolLimits {
     }
 }
 
+/// How long a PostgreSQL connection may sit in the pool before it is pinged on its next use.
+pub const PG_PING_AFTER_IDLE_MS: u64 = 1_000;
+
 /// A pool of either backend.
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
@@ -217,13 +220,21 @@ impl Pool {
             let pool = PgPoolOptions::new()
                 .max_connections(limits.pool_connections_max.max(1))
                 .acquire_timeout(acquire)
-                // No ping before each use: it is a round trip per transaction, two of a lone
-                // payout's dozen (BENCHMARKS.md §4). A connection the server has dropped fails
-                // its next statement instead, an I/O error the API answers as transient (503,
-                // `Retry-After`), and the pool replaces it; payouts are retried safely under
-                // their idempotency keys.
+                // A ping only for a connection idle a while: a ping before every use is a round
+                // trip a transaction, two of a lone payout's dozen (BENCHMARKS.md §4), while a
+                // connection in steady use is one the server has just answered. One idle past
+                // `PG_PING_AFTER_IDLE_MS` may have been dropped (a restart, a failover) and is
+                // replaced if the ping fails; one dropped sooner fails its next statement, an
+                // I/O error the API answers as transient (503, `Retry-After`), and is replaced.
                 .test_before_acquire(false)
-                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= Duration::from_millis(PG_PING_AFTER_IDLE_MS) {
+                            conn.ping().await?;
+                        }
+                        Ok(!conn.is_in_transaction())
+                    })
+                })
                 .connect_with(options)
                 .await
                 .map_err(|e| StoreError::connect(url, e))?;

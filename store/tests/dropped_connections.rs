@@ -1,8 +1,9 @@
-//! Connections are not pinged before each use (db.rs: a round trip a transaction). A
-//! connection PostgreSQL dropped while it sat in the pool — a restart, a failover, an operator
-//! ending sessions — therefore fails its next statement: that request gets an error the API
-//! answers as transient (503, retry), the pool lets the connection go, and the retry is paid
-//! once, on a fresh connection.
+//! PostgreSQL connections are pinged only after sitting idle in the pool for
+//! `PG_PING_AFTER_IDLE_MS` (db.rs: a ping before every use is a round trip a transaction). A
+//! connection the server dropped — a restart, a failover, an operator ending sessions — is
+//! therefore replaced unseen if it sat idle that long, and otherwise fails its next statement:
+//! that request gets an error the API answers as transient (503, retry), the pool lets the
+//! connection go, and the retry is paid once, on a fresh connection.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,8 +15,9 @@
 mod common;
 
 use common::*;
+use incentive_store::{PayoutOutcome, Store};
 
-/// Ends every session of the test's database but the caller's.
+/// Ends every session of the test's database but the caller's; how many it ended.
 async fn drop_every_connection(db: &TestDb) -> u64 {
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
     let ended = sqlx::query(
@@ -30,43 +32,62 @@ async fn drop_every_connection(db: &TestDb) -> u64 {
     ended
 }
 
-#[tokio::test]
-async fn a_payout_on_a_connection_the_server_dropped_fails_as_transient_and_its_retry_is_paid_once()
-{
-    let Some(db) = postgres_db().await else {
-        return;
-    };
-    let store = store_with_plan(&db, str::to_owned).await;
-    let m = enrol(&store, "M1").await;
-    store
-        .add_readings(TENANT, &m, controlled_march(20))
-        .await
-        .unwrap();
-    // The pool holds connections that have answered.
-    store.dry_run(request(&m)).await.unwrap();
-    let ended = drop_every_connection(&db).await;
-    assert!(ended > 0);
-
+/// Pays `member` until it is paid; how many transient errors came first (any other error
+/// fails the test).
+async fn pay_until_paid(store: &Store, member: &str) -> (PayoutOutcome, u64) {
     let mut transient = 0;
-    let paid = loop {
-        match store.pay(request(&m)).await {
-            Ok(outcome) => break outcome,
+    loop {
+        match store.pay(request(&common::member(member))).await {
+            Ok(outcome) => return (outcome, transient),
             Err(e) => {
                 assert!(e.is_transient(), "not transient: {e}");
                 transient += 1;
                 assert!(transient <= 20, "still failing after 20 tries: {e}");
             }
         }
+    }
+}
+
+#[tokio::test]
+async fn connections_the_server_dropped_are_replaced_unseen_after_a_pause_and_fail_once_as_transient_without_one()
+ {
+    let Some(db) = postgres_db().await else {
+        return;
     };
-    // At most one failure a connection the server dropped: each is let go once it fails.
+    let store = store_with_plan(&db, str::to_owned).await;
+    for id in ["M1", "M2"] {
+        let m = enrol(&store, id).await;
+        store
+            .add_readings(TENANT, &m, controlled_march(20))
+            .await
+            .unwrap();
+    }
+    // The pool holds connections that have answered.
+    store.dry_run(request(&member("M1"))).await.unwrap();
+
+    // Dropped, then left idle past the ping threshold: pinged, replaced, never seen.
+    assert!(drop_every_connection(&db).await > 0);
+    let idle = incentive_store::db::PG_PING_AFTER_IDLE_MS + 200;
+    tokio::time::sleep(std::time::Duration::from_millis(idle)).await;
+    let (paid, transient) = pay_until_paid(&store, "M1").await;
+    assert_eq!(
+        transient, 0,
+        "a connection idle past the threshold is pinged first"
+    );
+    assert_eq!(paid.decision.reward.to_string(), "30");
+
+    // Dropped and used at once: at most one transient failure a dropped connection, then
+    // paid once.
+    let ended = drop_every_connection(&db).await;
+    assert!(ended > 0);
+    let (paid, transient) = pay_until_paid(&store, "M2").await;
     assert!(
         transient <= ended,
         "{transient} failures for {ended} dropped connections"
     );
     assert_eq!(paid.decision.reward.to_string(), "30");
     assert_eq!(paid.decision.ordinal, 0);
-    // Paid once: asked again, the decision on record answers.
-    let again = store.pay(request(&m)).await.unwrap();
+    let again = store.pay(request(&member("M2"))).await.unwrap();
     assert_eq!(again.decision.id, paid.decision.id);
     let report = store.verify(None, &[]).await.unwrap();
     assert!(report.ok(), "{report:?}");
