@@ -61,6 +61,11 @@ impl Default for PoolLimits {
 /// How long a PostgreSQL connection may sit in the pool before it is pinged on its next use.
 pub const PG_PING_AFTER_IDLE_MS: u64 = 1_000;
 
+/// Rows sqlx's SQLite driver may hand from the connection's thread before the reader takes
+/// them (sqlx's default is 50): a payout group reads about twenty reading rows a member, and a
+/// full channel stops the thread until the reader catches up.
+const SQLITE_ROW_CHANNEL_ROWS: usize = 2_048;
+
 /// A pool of either backend.
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
@@ -195,7 +200,8 @@ impl Pool {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_millis(limits.sqlite_busy_timeout_ms));
+                .busy_timeout(Duration::from_millis(limits.sqlite_busy_timeout_ms))
+                .row_buffer_size(SQLITE_ROW_CHANNEL_ROWS);
             // A connection still in a transaction when it is taken from the pool is out of
             // step with its database: when a COMMIT fails because the disk is full, SQLite has
             // already rolled the transaction back, the driver's ROLLBACK then fails, and its
