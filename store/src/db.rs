@@ -97,7 +97,8 @@ pub(crate) enum Tx {
 /// each statement sees what had committed when it started, in a transaction or not, and
 /// `BEGIN` is one more round trip (about a fifth of a millisecond here, a tenth of a lone
 /// payout). What a group of payouts reads is made safe by the chain head, read first and
-/// compared under its lock before anything is written (`group::post`), not by a snapshot.
+/// compared under its lock before anything is written (`group::decide_group`), not by a
+/// snapshot.
 #[derive(Debug)]
 pub(crate) enum PgHandle {
     Transaction(sqlx::Transaction<'static, Postgres>),

@@ -244,6 +244,20 @@ pub(crate) fn instants_of(entries: &[(Entry, String)]) -> Result<Vec<Instant>, S
         .collect()
 }
 
+/// Every posting of `entries` with its entry's sequence number and its line within the entry,
+/// as `ledger_postings` keys them.
+pub(crate) fn lines_of(entries: &[(Entry, String)]) -> Vec<(i64, i64, &Posting)> {
+    entries
+        .iter()
+        .flat_map(|(e, _)| {
+            e.postings
+                .iter()
+                .enumerate()
+                .map(|(line, p)| (e.seq, i64::try_from(line).unwrap_or(i64::MAX), p))
+        })
+        .collect()
+}
+
 /// Writes chained entries and their postings, the accounts' new balances and the new head, in
 /// a few statements however many entries there are. The caller holds the head's lock.
 pub(crate) async fn write(
@@ -257,15 +271,7 @@ pub(crate) async fn write(
         return Ok(());
     }
     let at = instants_of(entries)?;
-    let postings: Vec<(i64, i64, &Posting)> = entries
-        .iter()
-        .flat_map(|(e, _)| {
-            e.postings
-                .iter()
-                .enumerate()
-                .map(|(line, p)| (e.seq, i64::try_from(line).unwrap_or(i64::MAX), p))
-        })
-        .collect();
+    let postings = lines_of(entries);
     let rows: Vec<(&(Entry, String), &Instant)> = entries.iter().zip(&at).collect();
     on_tx!(tx, c, Db => {
         for chunk in rows.chunks(INSERT_ROWS_MAX) {

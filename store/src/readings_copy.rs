@@ -44,11 +44,10 @@ pub(crate) async fn copy_readings(
         return Ok(0);
     }
     let on_record = members_with_readings_in_span(tx, tenant, rows).await?;
-    let (fresh, maybe_seen): (Vec<_>, Vec<_>) = rows
+    let (fresh, mut staged): (Vec<_>, Vec<_>) = rows
         .iter()
         .partition(|(member, _)| !on_record.contains(*member));
     let mut accepted = 0;
-    let mut staged = maybe_seen;
     if !fresh.is_empty() {
         let mut straight = sqlx::Acquire::begin(&mut **tx).await?;
         match copy_binary(&mut straight, COPY_STRAIGHT, tenant, &fresh, at).await {

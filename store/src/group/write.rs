@@ -16,17 +16,20 @@ pub(super) async fn write_all(tx: &mut Tx, loaded: &Loaded, at: Instant) -> Resu
             write_in_one_statement(t, tenant, d, at).await?;
             continue;
         }
-        let balances: Vec<((String, String), Decimal)> = d
-            .touched
-            .iter()
-            .map(|k| (k.clone(), d.balances.get(k).copied().unwrap_or_default()))
-            .collect();
         // `d.head` is where deciding moved the head to: the group's last entry.
-        ledger::write(tx, tenant, &d.entries, &balances, &d.head).await?;
+        ledger::write(tx, tenant, &d.entries, &touched_balances(d), &d.head).await?;
         insert_decisions(tx, &d.new_decisions, at).await?;
         insert_keys(tx, tenant, &d.new_keys, at).await?;
     }
     Ok(())
+}
+
+/// The new balance of every account the group moved, to write back.
+fn touched_balances(d: &TenantData) -> Vec<((String, String), Decimal)> {
+    d.touched
+        .iter()
+        .map(|k| (k.clone(), d.balances.get(k).copied().unwrap_or_default()))
+        .collect()
 }
 
 async fn insert_decisions(
@@ -97,20 +100,8 @@ async fn write_in_one_statement(
         .into_iter()
         .map(Instant::get)
         .collect();
-    let postings: Vec<(i64, i64, &ledger::Posting)> = entries
-        .iter()
-        .flat_map(|e| {
-            e.postings
-                .iter()
-                .enumerate()
-                .map(|(line, p)| (e.seq, i64::try_from(line).unwrap_or(i64::MAX), p))
-        })
-        .collect();
-    let balances: Vec<(&(String, String), Decimal)> = d
-        .touched
-        .iter()
-        .map(|k| (k, d.balances.get(k).copied().unwrap_or_default()))
-        .collect();
+    let postings = ledger::lines_of(&d.entries);
+    let balances = touched_balances(d);
     let decisions: Vec<&StoredDecision> = d.new_decisions.iter().map(|(x, _)| x).collect();
     let column =
         |f: fn(&StoredDecision) -> &str| -> Vec<&str> { decisions.iter().map(|x| f(x)).collect() };
