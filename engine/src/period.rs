@@ -232,9 +232,27 @@ impl fmt::Display for Period {
 
 impl Serialize for Period {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        // Written on the stack and handed over whole: `collect_str` would have a JSON writer
+        // escape it a fragment at a time, and every stored history and input hash writes
+        // a period for each of a member's earlier outcomes.
+        let mut text = [0u8; PERIOD_TEXT_BYTES_MAX];
+        let mut cursor = std::io::Cursor::new(&mut text[..]);
+        match std::io::Write::write_fmt(&mut cursor, format_args!("{self}")) {
+            Ok(()) => {
+                let end = usize::try_from(cursor.position()).unwrap_or(0);
+                match text.get(..end).map(std::str::from_utf8) {
+                    Some(Ok(text)) => s.serialize_str(text),
+                    _ => s.collect_str(self),
+                }
+            }
+            Err(_) => s.collect_str(self),
+        }
     }
 }
+
+/// Room for any period's text, even one built with fields no parse allows: an `i32` year
+/// (eleven characters), a dash and a `u32` (ten). A longer one would go through `collect_str`.
+const PERIOD_TEXT_BYTES_MAX: usize = 32;
 
 impl<'de> Deserialize<'de> for Period {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -275,6 +293,37 @@ mod tests {
 
     fn shanghai() -> Tz {
         chrono_tz::Asia::Shanghai
+    }
+
+    #[test]
+    fn a_period_is_written_in_json_as_it_prints_whatever_its_fields() {
+        let periods = [
+            Period::Month {
+                year: 2026,
+                month: 3,
+            },
+            Period::Quarter {
+                year: 7,
+                quarter: 4,
+            },
+            Period::Year { year: 9999 },
+            Period::Month {
+                year: i32::MIN,
+                month: u32::MAX,
+            },
+            Period::Quarter {
+                year: i32::MAX,
+                quarter: u32::MAX,
+            },
+            Period::Year { year: -1 },
+        ];
+        for p in periods {
+            assert_eq!(
+                serde_json::to_string(&p).ok(),
+                Some(format!("\"{p}\"")),
+                "{p:?}"
+            );
+        }
     }
 
     #[test]

@@ -25,6 +25,31 @@ pub struct MemberInput<'a> {
     pub labs: &'a [LabResult],
 }
 
+/// What booking a decision needs of it: the member's outcome, as their history keeps it, and
+/// the decision's flags. Made on the thread that decided, so a decision's explanation is let
+/// go there too, not one after the other where members are booked in order.
+struct Booked {
+    outcome: PriorOutcome,
+    flags: Vec<String>,
+}
+
+impl Booked {
+    fn of(period: Period, decision: &Decision) -> Self {
+        Self {
+            outcome: PriorOutcome {
+                period,
+                reward: decision.reward,
+                premium_adjustment_percent: decision.premium_adjustment_percent,
+                metrics: decision.kept.to_map(),
+                tier: decision.tier.clone(),
+                points: decision.points,
+                qualified: decision.qualified,
+            },
+            flags: decision.flags.clone(),
+        }
+    }
+}
+
 /// A plan's books over `members` members.
 #[derive(Debug)]
 pub struct Book<'p> {
@@ -134,7 +159,7 @@ impl<'p> Book<'p> {
                 history,
             })
             .map_err(|e| self.evaluation_error(period, &e))?;
-        self.book(m, period, &decision)?;
+        self.book(m, Booked::of(period, &decision))?;
         if let Some(k) = group {
             *self.group_paid.entry(k).or_default() += decision.reward;
         }
@@ -218,13 +243,14 @@ impl<'p> Book<'p> {
                 }
                 history.pool_paid = None;
                 history.group_paid_this_year = None;
-                Ok(Some(policy.evaluate(&EvaluationInput {
+                let decision = policy.evaluate(&EvaluationInput {
                     member: input.profile,
                     period,
                     readings: input.readings,
                     labs: input.labs,
                     history,
-                })))
+                });
+                Ok(Some(decision.map(|d| Booked::of(period, &d))))
             })
             .collect::<Result<_, _>>()?;
         let budget = policy.manifest.caps.pool_budget;
@@ -249,13 +275,14 @@ impl<'p> Book<'p> {
                             .max(Decimal::ZERO)
                     });
             match spec {
-                Ok(decision)
-                    if left.is_none_or(|l| decision.reward <= l)
-                        && group_left.is_none_or(|l| decision.reward <= l) =>
+                Ok(booked)
+                    if left.is_none_or(|l| booked.outcome.reward <= l)
+                        && group_left.is_none_or(|l| booked.outcome.reward <= l) =>
                 {
-                    self.book(m, period, &decision)?;
+                    let reward = booked.outcome.reward;
+                    self.book(m, booked)?;
                     if let Some(k) = group {
-                        *self.group_paid.entry(k).or_default() += decision.reward;
+                        *self.group_paid.entry(k).or_default() += reward;
                     }
                 }
                 // The pool may cut it (or it failed): decide it as the sequential run would.
@@ -270,54 +297,51 @@ impl<'p> Book<'p> {
         Ok(())
     }
 
-    /// Books member `m`'s decision for `period`: their history, what they and the pool have
-    /// paid, the plan's totals.
-    fn book(&mut self, m: usize, period: Period, decision: &Decision) -> Result<(), SimError> {
+    /// Books member `m`'s outcome: their history, what they and the pool have paid, the
+    /// plan's totals.
+    fn book(&mut self, m: usize, booked: Booked) -> Result<(), SimError> {
         let (Some(history), Some(paid)) = (self.histories.get_mut(m), self.paid.get_mut(m)) else {
             return Err(SimError::Config(format!(
                 "member index {m} is outside the book's {} members",
                 self.paid.len()
             )));
         };
-        history.outcomes.push(PriorOutcome {
-            period,
-            reward: decision.reward,
-            premium_adjustment_percent: decision.premium_adjustment_percent,
-            tier: decision.tier.clone(),
-            points: decision.points,
-            qualified: decision.qualified,
-            metrics: decision.kept.to_map(),
-        });
-        history.premium_loading_percent += decision.premium_adjustment_percent;
-        *paid += decision.reward;
-        self.pool_paid += decision.reward;
+        let Booked { outcome, flags } = booked;
+        let (reward, premium) = (outcome.reward, outcome.premium_adjustment_percent);
+        history.premium_loading_percent += premium;
+        *paid += reward;
+        self.pool_paid += reward;
         let t = &mut self.totals;
-        t.reward += decision.reward;
-        t.premium_points += decision.premium_adjustment_percent;
-        t.premium_loading_points += decision.premium_adjustment_percent.max(Decimal::ZERO);
-        let tier = t
-            .by_tier
-            .entry(decision.tier.clone().unwrap_or_else(|| "none".into()))
-            .or_default();
+        t.reward += reward;
+        t.premium_points += premium;
+        t.premium_loading_points += premium.max(Decimal::ZERO);
+        let tier_name = outcome.tier.as_deref().unwrap_or("none");
+        // Looked up before it is inserted: a tier's name is copied once a run, not once a
+        // member-period.
+        let tier = match t.by_tier.get_mut(tier_name) {
+            Some(tier) => tier,
+            None => t.by_tier.entry(tier_name.to_owned()).or_default(),
+        };
         tier.member_periods += 1;
-        tier.reward += decision.reward;
-        tier.premium_points += decision.premium_adjustment_percent;
+        tier.reward += reward;
+        tier.premium_points += premium;
         if let Some(last) = t.reward_by_period.last_mut() {
-            *last += decision.reward;
+            *last += reward;
         }
-        for flag in &decision.flags {
-            *t.flags.entry(flag.clone()).or_default() += 1;
+        for flag in flags {
+            *t.flags.entry(flag).or_default() += 1;
         }
-        if decision.reward > Decimal::ZERO {
-            *t.by_amount.entry(decision.reward.normalize()).or_default() += 1;
+        if reward > Decimal::ZERO {
+            *t.by_amount.entry(reward.normalize()).or_default() += 1;
         }
-        if decision.reward.is_zero() {
-            if decision.qualified {
+        if reward.is_zero() {
+            if outcome.qualified {
                 t.unpaid_qualified += 1;
             } else {
                 t.unpaid_not_qualified += 1;
             }
         }
+        history.outcomes.push(outcome);
         Ok(())
     }
 

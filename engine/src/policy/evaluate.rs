@@ -120,57 +120,6 @@ pub fn content_hash(manifest: &str, script: &str) -> String {
     format!("sha256:{}", hex(&h.finalize()))
 }
 
-/// The canonical hash of everything an evaluation read: a fixed binary layout (documented in
-/// ARCHITECTURE.md), independent of how the inputs were stored or sent.
-fn input_hash(input: &EvaluationInput<'_>, readings: &Readings, labs: &[LabResult]) -> String {
-    let mut h = Sha256::new();
-    h.update(b"incentive-input-v1\n");
-    let member = serde_json::to_string(input.member).unwrap_or_default();
-    h.update(
-        format!(
-            "member {}\n{member}\nperiod {}\n",
-            member.len(),
-            input.period
-        )
-        .as_bytes(),
-    );
-    h.update(format!("readings {}\n", readings.len()).as_bytes());
-    // SHA-256 is fastest fed whole blocks, so the readings go in through a buffer — one of a
-    // fixed size, reused: a quarter of CGM readings at once (570 KB) is memory the allocator
-    // maps afresh each evaluation, and its page faults cost a third as much as the hash.
-    const CHUNK_BYTES: usize = 16 * 1024;
-    const READING_BYTES: usize = 22;
-    let mut buffer = Vec::with_capacity(CHUNK_BYTES.min(readings.len() * READING_BYTES));
-    let columns = readings
-        .times_ms()
-        .iter()
-        .zip(readings.offsets_s())
-        .zip(readings.values_mg_dl())
-        .zip(readings.contexts().iter().zip(readings.sources()));
-    for (((t, o), v), (c, s)) in columns {
-        if buffer.len() + READING_BYTES > CHUNK_BYTES {
-            h.update(&buffer);
-            buffer.clear();
-        }
-        buffer.extend_from_slice(&t.to_be_bytes());
-        buffer.extend_from_slice(&o.to_be_bytes());
-        buffer.extend_from_slice(&v.to_bits().to_be_bytes());
-        buffer.extend_from_slice(&[*c as u8, *s as u8]);
-    }
-    h.update(&buffer);
-    let labs = serde_json::to_string(labs).unwrap_or_default();
-    let history = serde_json::to_string(input.history).unwrap_or_default();
-    h.update(
-        format!(
-            "labs {}\n{labs}\nhistory {}\n{history}\n",
-            labs.len(),
-            history.len()
-        )
-        .as_bytes(),
-    );
-    format!("sha256:{}", hex(&h.finalize()))
-}
-
 /// Where in the script an error happened: the innermost position Rhai knows, since an error
 /// inside a helper function is wrapped in one for each call that led to it.
 fn innermost_position(e: &EvalAltResult) -> rhai::Position {
@@ -365,7 +314,13 @@ impl Policy {
                 problem,
             })?;
         let labs = record.labs();
-        let input_hash = input_hash(input, record.readings(), labs);
+        let input_hash = super::input_hash::input_hash(
+            input.member,
+            period,
+            record.readings(),
+            labs,
+            input.history,
+        );
         let days_enrolled = match (input.member.enrolled_on, first) {
             (Some(e), Some(f)) => (f - e).num_days(),
             _ => 0,

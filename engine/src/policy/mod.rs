@@ -15,6 +15,7 @@ pub mod diagnostics;
 pub mod evaluate;
 pub mod explanation;
 pub mod host;
+mod input_hash;
 pub mod inputs;
 pub mod kept;
 pub mod manifest;
