@@ -314,13 +314,7 @@ impl Policy {
                 problem,
             })?;
         let labs = record.labs();
-        let input_hash = super::input_hash::input_hash(
-            input.member,
-            period,
-            record.readings(),
-            labs,
-            input.history,
-        );
+        let input_hash = super::input_hash::input_hash(input, record.readings(), labs);
         let days_enrolled = match (input.member.enrolled_on, first) {
             (Some(e), Some(f)) => (f - e).num_days(),
             _ => 0,

@@ -16,9 +16,8 @@
 //! allocated for each part and copied again into a formatted one (a simulation decides
 //! millions of member-periods, and those copies and allocations were a quarter of its time).
 
-use super::inputs::{History, MemberProfile};
+use super::evaluate::EvaluationInput;
 use crate::lab::LabResult;
-use crate::period::Period;
 use crate::readings::Readings;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
@@ -43,17 +42,16 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// `sha256:` and the hex digest of an evaluation's inputs, in the layout above.
+/// `sha256:` and the hex digest of an evaluation's inputs, in the layout above: `input`'s
+/// member, period and history, with `readings` and `labs` as the period's record holds them.
 pub(crate) fn input_hash(
-    member: &MemberProfile,
-    period: Period,
+    input: &EvaluationInput<'_>,
     readings: &Readings,
     labs: &[LabResult],
-    history: &History,
 ) -> String {
     SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
         Ok(mut scratch) => {
-            let hash = hash_with(&mut scratch, member, period, readings, labs, history);
+            let hash = hash_with(&mut scratch, input, readings, labs);
             if scratch.json.capacity() > SCRATCH_BYTES_KEPT_MAX {
                 *scratch = Scratch::default();
             }
@@ -61,25 +59,22 @@ pub(crate) fn input_hash(
         }
         // Not reached (nothing here calls back into an evaluation), but a fresh pair of
         // buffers gives the same bytes if it ever were.
-        Err(_) => hash_with(
-            &mut Scratch::default(),
-            member,
-            period,
-            readings,
-            labs,
-            history,
-        ),
+        Err(_) => hash_with(&mut Scratch::default(), input, readings, labs),
     })
 }
 
 fn hash_with(
     scratch: &mut Scratch,
-    member: &MemberProfile,
-    period: Period,
+    input: &EvaluationInput<'_>,
     readings: &Readings,
     labs: &[LabResult],
-    history: &History,
 ) -> String {
+    let EvaluationInput {
+        member,
+        period,
+        history,
+        ..
+    } = *input;
     let Scratch { json, head } = scratch;
     let mut h = Sha256::new();
     h.update(b"incentive-input-v1\n");
@@ -144,8 +139,10 @@ mod tests {
     use crate::glucose::{Glucose, GlucoseValue};
     use crate::lab::Hba1c;
     use crate::member::MemberId;
+    use crate::period::Period;
     use crate::policy::attributes::AttributeValue;
     use crate::policy::inputs::PriorOutcome;
+    use crate::policy::inputs::{History, MemberProfile};
     use crate::policy::record_view::MetricValue;
     use crate::reading::{Context, Source};
     use crate::readings::ReadingsBuilder;
@@ -324,9 +321,10 @@ mod tests {
             let readings = readings(count, seed);
             let history = History { outcomes, premium_loading_percent, pool_paid, group_paid_this_year };
             let expected = reference(&member, period, &readings, &labs, &history);
-            prop_assert_eq!(input_hash(&member, period, &readings, &labs, &history), expected.clone());
+            let input = EvaluationInput { member: &member, period, readings: &readings, labs: &labs, history: &history };
+            prop_assert_eq!(input_hash(&input, &readings, &labs), expected.clone());
             // A second time on the same thread, through the buffers the first one left.
-            prop_assert_eq!(input_hash(&member, period, &readings, &labs, &history), expected);
+            prop_assert_eq!(input_hash(&input, &readings, &labs), expected);
         }
     }
 
@@ -352,10 +350,14 @@ mod tests {
         };
         let readings = readings(10, 1);
         let expected = reference(&member, period, &readings, &[], &history);
-        assert_eq!(
-            input_hash(&member, period, &readings, &[], &history),
-            expected
-        );
+        let input = EvaluationInput {
+            member: &member,
+            period,
+            readings: &readings,
+            labs: &[],
+            history: &history,
+        };
+        assert_eq!(input_hash(&input, &readings, &[]), expected);
         SCRATCH.with_borrow(|s| assert!(s.json.capacity() <= SCRATCH_BYTES_KEPT_MAX));
     }
 }
