@@ -230,7 +230,10 @@ impl<'p> Book<'p> {
             .active
             .get(first..first + members.len())
             .unwrap_or_default();
-        let speculative: Vec<_> = histories
+        // Collected in place (an indexed collect), not through rayon's list of pieces that one
+        // thread then copies together.
+        let mut speculative: Vec<Result<_, SimError>> = Vec::with_capacity(members.len());
+        histories
             .par_iter_mut()
             .zip(members.par_iter())
             .zip(active.par_iter())
@@ -252,9 +255,10 @@ impl<'p> Book<'p> {
                 });
                 Ok(Some(decision.map(|d| Booked::of(period, &d))))
             })
-            .collect::<Result<_, _>>()?;
+            .collect_into_vec(&mut speculative);
         let budget = policy.manifest.caps.pool_budget;
         for (i, (spec, input)) in speculative.into_iter().zip(members).enumerate() {
+            let spec = spec?;
             let m = first + i;
             let left = budget.map(|b| (b - self.pool_paid).max(Decimal::ZERO));
             let Some(spec) = spec else {
