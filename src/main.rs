@@ -6,6 +6,12 @@ mod commands;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc rather than the C library's allocator: evaluations allocate and free many small
+/// values (a record's columns, a script's values, explanation lines) on every core, and the
+/// C library's allocator was a sixth of a simulation's time (BENCHMARKS.md §7.3e).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match commands::run(cli) {

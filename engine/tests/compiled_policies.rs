@@ -41,6 +41,21 @@ fn same_on_both_paths(policy: &Policy, input: &EvaluationInput<'_>, what: &str) 
     compiled
 }
 
+/// The unrecorded evaluation (what simulations decide with) gives what `evaluate` gives — the
+/// same decision, or the same error — but for an empty input hash.
+fn same_unrecorded(policy: &Policy, input: &EvaluationInput<'_>, what: &str) {
+    let recorded = policy.evaluate(input).map(|mut d| {
+        assert!(
+            d.input_hash.starts_with("sha256:"),
+            "{what}: a recorded hash"
+        );
+        d.input_hash.clear();
+        d
+    });
+    let unrecorded = policy.evaluate_unrecorded(input).map(|d| (*d).clone());
+    assert_eq!(unrecorded, recorded, "{}: {what}: unrecorded", policy.id());
+}
+
 fn packages() -> Vec<Package> {
     let mut dirs = common::policy_dirs();
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/policies");
@@ -57,7 +72,7 @@ fn packages() -> Vec<Package> {
 }
 
 #[test]
-fn every_package_decides_its_cases_and_probes_the_same_on_both_paths() {
+fn every_package_decides_its_cases_and_probes_the_same_on_both_paths_and_unrecorded() {
     let packages = packages();
     assert!(packages.len() >= 7, "the reference packages load");
     let mut evaluations = 0;
@@ -65,10 +80,12 @@ fn every_package_decides_its_cases_and_probes_the_same_on_both_paths() {
         let policy = &package.policy;
         for case in &package.cases {
             same_on_both_paths(policy, &case.input(), &case.name);
+            same_unrecorded(policy, &case.input(), &case.name);
             evaluations += 1;
         }
         for probe in probes(policy) {
             same_on_both_paths(policy, &probe.input(), probe.description);
+            same_unrecorded(policy, &probe.input(), probe.description);
             evaluations += 1;
         }
     }
@@ -604,7 +621,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn random_records_decide_the_same_on_both_paths_in_every_package(r in record()) {
+    fn random_records_decide_the_same_on_both_paths_and_unrecorded_in_every_package(r in record()) {
         let (readings, labs, member, history) = build(&r);
         for dir in common::policy_dirs() {
             let package = load(&common::package(&dir)).unwrap();
@@ -625,6 +642,7 @@ proptest! {
                 history: &history,
             };
             same_on_both_paths(policy, &input, "a random record");
+            same_unrecorded(policy, &input, "a random record");
         }
     }
 }

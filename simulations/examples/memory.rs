@@ -15,6 +15,10 @@ use incentive_simulations::footprint::estimate;
 use incentive_simulations::report::{PlanInfo, RunInfo, summary_json};
 use incentive_simulations::{Config, Population, Shard, html, run};
 
+/// The allocator the `incentive` binary runs with: what a run takes depends on it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A figure of /proc/self/status, in bytes.
 fn status_bytes(field: &str) -> Result<u64, Box<dyn std::error::Error>> {
     let status = std::fs::read_to_string("/proc/self/status")?;

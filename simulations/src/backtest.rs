@@ -193,7 +193,7 @@ impl<'p> Backtest<'p> {
             period: k,
             readings: readings.len(),
             qualified: decision.qualified,
-            tier: decision.tier,
+            tier: decision.tier.clone(),
             reward: decision.reward,
             premium: decision.premium_adjustment_percent,
         });

@@ -2,14 +2,15 @@
 //! history (streaks, tiers, points, premium loading, what the year has paid) carried forward,
 //! the pool's spend shared by every member, and the plan's totals. The simulation keeps one
 //! book per plan and replication; the backtest keeps one over a database's real history — so
-//! both decide through the engine's `Policy::evaluate` in exactly the same way.
+//! both decide through the engine's one evaluation path in exactly the same way
+//! (`Policy::evaluate_unrecorded`: `evaluate` without the hash of a decision nobody records).
 
 use crate::SimError;
 use crate::totals::{PlanTotals, TierTotals};
 use chrono::Datelike;
 use incentive_engine::policy::attributes::AttributeValue;
 use incentive_engine::policy::{
-    Decision, EvaluationInput, History, MemberProfile, Policy, PriorOutcome,
+    Decision, EvaluationInput, History, MemberProfile, Policy, PriorOutcome, Unrecorded,
 };
 use incentive_engine::{LabResult, Period, Readings};
 use rayon::prelude::*;
@@ -132,7 +133,7 @@ impl<'p> Book<'p> {
         period: Period,
         readings: &Readings,
         labs: &[LabResult],
-    ) -> Result<Decision, SimError> {
+    ) -> Result<Unrecorded, SimError> {
         let group = self.group_key(m, member, period);
         let history = self.histories.get_mut(m).ok_or_else(|| {
             SimError::Config(format!(
@@ -151,7 +152,7 @@ impl<'p> Book<'p> {
             .map(|k| self.group_paid.get(k).copied().unwrap_or_default());
         let decision = self
             .policy
-            .evaluate(&EvaluationInput {
+            .evaluate_unrecorded(&EvaluationInput {
                 member,
                 period,
                 readings,
@@ -246,7 +247,7 @@ impl<'p> Book<'p> {
                 }
                 history.pool_paid = None;
                 history.group_paid_this_year = None;
-                let decision = policy.evaluate(&EvaluationInput {
+                let decision = policy.evaluate_unrecorded(&EvaluationInput {
                     member: input.profile,
                     period,
                     readings: input.readings,

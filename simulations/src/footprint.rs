@@ -8,7 +8,8 @@
 //!   thread count) holds one chunk of members' readings for a period — `members_per_chunk` ×
 //!   the mean readings a member-period × [`BYTES_PER_READING`] — and every member's draw,
 //!   labs and, for each plan, history (an outcome a period) and what they were paid;
-//! - the whole run keeps each plan's per-member totals and each replication's small totals.
+//! - the whole run keeps each plan's per-member totals and each replication's small totals;
+//! - each thread keeps its allocator's heap and its evaluation buffers.
 //!
 //! The byte figures were measured, not derived from type sizes: `examples/memory.rs` runs a
 //! grid of sizes on one thread and reads the process's peak resident memory (`VmHWM`, which
@@ -51,6 +52,11 @@ pub const BYTES_PER_REPLICATION_PLAN_PERIOD: u64 = 64;
 /// What any run holds whatever its size: the compiled policies, the thread pool, the report's
 /// fixed parts. Measured: 3–5 MB.
 pub const BYTES_BASE: u64 = 8 * 1024 * 1024;
+/// Each thread of the pool, whatever it decides: the pages its allocator keeps for reuse
+/// (mimalloc, the binary's allocator, keeps a heap a thread) and the evaluation's buffers.
+/// Measured: a run of two replications took 11–13 MB on one thread and 17–22 MB on two, of
+/// which the second replication in flight accounts for 7 MB.
+pub const BYTES_PER_THREAD: u64 = 4 * 1024 * 1024;
 
 /// Places a history holds for `periods` outcomes: a `Vec` grows from 4 by doubling.
 pub fn outcome_capacity(periods: u64) -> u64 {
@@ -125,6 +131,7 @@ pub fn estimate(model: &Population, plans: usize, config: &Config, threads: usiz
         members_per_chunk: per_chunk,
         readings_per_member_period: readings,
         bytes: BYTES_BASE
+            .saturating_add((threads.max(1) as u64).saturating_mul(BYTES_PER_THREAD))
             .saturating_add(at_once.saturating_mul(in_flight))
             .saturating_add(kept),
     }

@@ -19,6 +19,10 @@ use incentive_simulations::footprint::{describe_bytes, estimate};
 use incentive_simulations::report::{PlanInfo, RunInfo, summary_json};
 use incentive_simulations::{Config, Population, Shard, html, run};
 
+/// The allocator the `incentive` binary runs with: what a run takes depends on it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CASE: &str = "INCENTIVE_FOOTPRINT_CASE";
 const TEST: &str = "a_runs_estimated_memory_is_above_its_measured_peak_and_within_three_times_it";
 

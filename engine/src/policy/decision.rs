@@ -144,3 +144,19 @@ impl Decision {
         out
     }
 }
+
+/// A decision made to be counted, not recorded: all a [`Decision`] holds but the hash of its
+/// inputs, which is left empty (`input_hash` reads `""`). What a simulation decides millions
+/// of member-periods with and keeps none of: the hash proves what a recorded decision read,
+/// nothing in a simulation reads it, and computing it is a quarter of an evaluation's time.
+/// It cannot be serialised or made into a [`Decision`], so it is never stored, paid or shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unrecorded(pub(crate) Decision);
+
+impl std::ops::Deref for Unrecorded {
+    type Target = Decision;
+
+    fn deref(&self) -> &Decision {
+        &self.0
+    }
+}

@@ -1,9 +1,10 @@
 //! One evaluation: a member's record for a period, through the policy's script, then the
-//! engine's caps and rounding. This is the only evaluation path: the CLI, the API and every
-//! simulated member-period call [`Policy::evaluate`].
+//! engine's caps and rounding. This is the only evaluation path: the CLI and the API call
+//! [`Policy::evaluate`], and every simulated member-period [`Policy::evaluate_unrecorded`] —
+//! the same function, which leaves out the input hash of a decision nobody records.
 
 use super::compiled::{Path, Stop};
-use super::decision::{Decision, ENGINE_VERSION, MetricsUsed};
+use super::decision::{Decision, ENGINE_VERSION, MetricsUsed, Unrecorded};
 use super::explanation::{Line, Reason};
 use super::host::{
     ENTRY_POINT, HistoryView, LIMITS, MemberSeen, MemberView, engine, with_deadline,
@@ -46,6 +47,14 @@ pub struct EvaluationInput<'a> {
     /// HbA1c results; those after the period are left out.
     pub labs: &'a [LabResult],
     pub history: &'a History,
+}
+
+/// Whether an evaluation hashes what it read: always, but for a decision that is never
+/// recorded ([`Policy::evaluate_unrecorded`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InputHash {
+    Computed,
+    Skipped,
 }
 
 /// Why an evaluation produced no decision. Messages name the policy, the file and line, and
@@ -279,6 +288,27 @@ impl Policy {
         input: &EvaluationInput<'_>,
         path: Path,
     ) -> Result<Decision, EvaluationError> {
+        self.decide(input, path, InputHash::Computed)
+    }
+
+    /// Decides one member-period as [`Policy::evaluate`] does, without the hash of its inputs:
+    /// for a caller that counts decisions and records none (a simulation). The same path, byte
+    /// for byte but the hash (`engine/tests/compiled_policies.rs` holds it to `evaluate`).
+    pub fn evaluate_unrecorded(
+        &self,
+        input: &EvaluationInput<'_>,
+    ) -> Result<Unrecorded, EvaluationError> {
+        self.decide(input, Path::Compiled, InputHash::Skipped)
+            .map(Unrecorded)
+    }
+
+    /// The one evaluation path, with or without the input hash.
+    fn decide(
+        &self,
+        input: &EvaluationInput<'_>,
+        path: Path,
+        hash: InputHash,
+    ) -> Result<Decision, EvaluationError> {
         let m = &self.manifest;
         let period = input.period;
         self.check_period(period)?;
@@ -314,7 +344,10 @@ impl Policy {
                 problem,
             })?;
         let labs = record.labs();
-        let input_hash = super::input_hash::input_hash(input, record.readings(), labs);
+        let input_hash = match hash {
+            InputHash::Computed => super::input_hash::input_hash(input, record.readings(), labs),
+            InputHash::Skipped => String::new(),
+        };
         let days_enrolled = match (input.member.enrolled_on, first) {
             (Some(e), Some(f)) => (f - e).num_days(),
             _ => 0,

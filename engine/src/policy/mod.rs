@@ -32,7 +32,7 @@ mod toml_reader;
 
 pub use cases::{Case, CaseOutcome, Expectation, Mismatch};
 pub use compiled::{Interpreted, Path};
-pub use decision::{Decision, ENGINE_VERSION};
+pub use decision::{Decision, ENGINE_VERSION, Unrecorded};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity, SourceFile};
 pub use evaluate::{EvaluationError, EvaluationInput, Policy, content_hash};
 pub use explanation::{Line, Message};
