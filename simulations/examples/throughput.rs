@@ -1,9 +1,9 @@
 //! Where a simulation's time goes, on one thread, for one policy and population:
 //!
 //! - `draw`: drawing every member-period's readings and labs, nothing else;
-//! - `bare`: the engine alone — `Policy::evaluate` over those readings, already drawn and held
-//!   in memory, history carried (the baseline: what evaluation costs with no simulation
-//!   around it);
+//! - `bare`: the engine alone — `Policy::evaluate_unrecorded` (what a simulation decides with)
+//!   over those readings, already drawn and held in memory, history carried (the baseline: what
+//!   evaluation costs with no simulation around it);
 //! - `simulate`: `incentive_simulations::run`, draws, evaluation and aggregation together;
 //! - `write`: summary.json, report.html and the tables from the run's results.
 //!
@@ -17,6 +17,10 @@ use incentive_simulations::response::Behaviour;
 use incentive_simulations::synth::{Draw, member, period_data};
 use incentive_simulations::{Config, Population, Shard, run};
 use std::time::Instant;
+
+/// The allocator the `incentive` binary runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();

@@ -39,6 +39,7 @@ pub mod config;
 pub mod derived;
 pub mod effects;
 pub mod footprint;
+mod four_places;
 pub mod html;
 pub mod info;
 pub mod members;

@@ -14,6 +14,7 @@
 //! near 6.3 %, so the fasting target is the stricter, and few members cross it for a plan's
 //! sake alone.
 
+use crate::four_places::to_four_places;
 use crate::population::Population;
 use crate::response::{Behaviour, hba1c_of_mean_glucose};
 use crate::synth::{Member, day_mean, fasting_mean};
@@ -76,9 +77,7 @@ pub fn judge(
         measured,
         in_control,
         hyperglycaemic,
-        hba1c_percent: Decimal::from_f64_retain(hba1c_of_mean_glucose(day_mean(model, fasting)))
-            .unwrap_or_default()
-            .round_dp(4),
+        hba1c_percent: to_four_places(hba1c_of_mean_glucose(day_mean(model, fasting))),
     }
 }
 
