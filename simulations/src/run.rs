@@ -471,12 +471,17 @@ fn replicate(
     let n = usize::try_from(config.members).unwrap_or(0);
     let per_chunk = members_per_chunk.max(1);
     let mut books: Vec<Book> = plans.iter().map(|p| Book::new(p, n)).collect();
-    let members: Vec<_> = (0..config.members)
+    // Drawn on every core (each member from their own stream), in place; the first failure in
+    // member order is the one told.
+    let mut drawn = Vec::with_capacity(n);
+    (0..n)
+        .into_par_iter()
         .map(|m| {
             watch.check()?;
-            member(model, config.seed, m, r, enrolled)
+            member(model, config.seed, m as u64, r, enrolled)
         })
-        .collect::<Result<_, _>>()?;
+        .collect_into_vec(&mut drawn);
+    let members: Vec<_> = drawn.into_iter().collect::<Result<_, _>>()?;
     // By arm: each member's labs so far, whether they ever measured, and the arm's outcomes.
     let mut arm = vec![ArmState::new(n); arms.behaviours.len()];
     // Readings are drawn in the first plan's time zone, so plans compare on the same ones.
