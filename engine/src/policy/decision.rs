@@ -149,7 +149,9 @@ impl Decision {
 /// inputs, which is left empty (`input_hash` reads `""`). What a simulation decides millions
 /// of member-periods with and keeps none of: the hash proves what a recorded decision read,
 /// nothing in a simulation reads it, and computing it is a quarter of an evaluation's time.
-/// It cannot be serialised or made into a [`Decision`], so it is never stored, paid or shown.
+/// It has no `Serialize`, and what records, pays or shows decisions takes a [`Decision`], so
+/// it is passed to none of them (a copy of the decision inside, made through `Deref`, would
+/// carry the empty hash: the differential tests do that, nothing else should).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unrecorded(pub(crate) Decision);
 
