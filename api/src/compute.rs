@@ -97,7 +97,7 @@ mod tests {
         assert!(started.elapsed() < Duration::from_millis(100));
         assert_eq!(
             refused.to_string(),
-            "this server evaluates 1 policy run(s) at once and queues 1, and has as many as that; retry shortly"
+            "this server runs 1 policy evaluation(s) or upload reading(s) at once and queues 1, and has as many as that; retry shortly"
         );
         first.await.unwrap().unwrap();
         second.await.unwrap().unwrap();

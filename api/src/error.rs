@@ -75,7 +75,7 @@ pub enum ApiError {
     )]
     TenantSimulationsMax { limit: usize },
     #[error(
-        "this server evaluates {running} policy run(s) at once and queues {waiting}, and has as many as that; retry shortly"
+        "this server runs {running} policy evaluation(s) or upload reading(s) at once and queues {waiting}, and has as many as that; retry shortly"
     )]
     EvaluationsBusy { running: usize, waiting: usize },
     #[error(

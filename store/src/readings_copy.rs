@@ -16,7 +16,7 @@
 
 use crate::db::Instant;
 use crate::error::StoreError;
-use crate::inputs::StoredReading;
+use crate::inputs::ReadingRow;
 use std::collections::HashSet;
 
 type PgTx = crate::db::PgHandle;
@@ -37,16 +37,15 @@ const UNIQUE_VIOLATION: &str = "23505";
 pub(crate) async fn copy_readings(
     tx: &mut PgTx,
     tenant: &str,
-    rows: &[(&str, StoredReading)],
+    rows: &[ReadingRow<'_>],
     at: Instant,
 ) -> Result<u64, StoreError> {
     if rows.is_empty() {
         return Ok(0);
     }
     let on_record = members_with_readings_in_span(tx, tenant, rows).await?;
-    let (fresh, mut staged): (Vec<_>, Vec<_>) = rows
-        .iter()
-        .partition(|(member, _)| !on_record.contains(*member));
+    let (fresh, mut staged): (Vec<_>, Vec<_>) =
+        rows.iter().partition(|r| !on_record.contains(r.member));
     let mut accepted = 0;
     if !fresh.is_empty() {
         let mut straight = sqlx::Acquire::begin(&mut **tx).await?;
@@ -76,11 +75,11 @@ pub(crate) async fn copy_readings(
 async fn members_with_readings_in_span(
     tx: &mut PgTx,
     tenant: &str,
-    rows: &[(&str, StoredReading)],
+    rows: &[ReadingRow<'_>],
 ) -> Result<HashSet<String>, StoreError> {
     let mut spans: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
-    for (member, r) in rows {
-        let span = spans.entry(member).or_insert((r.t, r.t));
+    for r in rows {
+        let span = spans.entry(r.member).or_insert((r.t, r.t));
         span.0 = span.0.min(r.t);
         span.1 = span.1.max(r.t);
     }
@@ -106,7 +105,7 @@ async fn members_with_readings_in_span(
 async fn through_staging(
     tx: &mut PgTx,
     tenant: &str,
-    rows: &[&(&str, StoredReading)],
+    rows: &[&ReadingRow<'_>],
     at: Instant,
 ) -> Result<u64, StoreError> {
     sqlx::query(
@@ -132,28 +131,28 @@ async fn copy_binary(
     conn: &mut sqlx::PgConnection,
     statement: &str,
     tenant: &str,
-    rows: &[&(&str, StoredReading)],
+    rows: &[&ReadingRow<'_>],
     at: Instant,
 ) -> Result<u64, sqlx::Error> {
     let mut copy = conn.copy_in_raw(statement).await?;
     let received = at.get().timestamp_micros();
     let mut out = BinaryCopy::start();
-    for (member, r) in rows {
+    for r in rows {
         out.row(9);
         out.text(tenant)?;
-        out.text(member)?;
+        out.text(r.member)?;
         out.int8(r.t);
-        out.text(&r.s)?;
+        out.text(r.s)?;
         out.int4(r.o);
         match r.v {
             Some(v) => out.float8(v),
             None => out.null(),
         }
-        match &r.f {
+        match r.f {
             Some(f) => out.text(f)?,
             None => out.null(),
         }
-        out.text(&r.c)?;
+        out.text(r.c)?;
         out.timestamptz_unix_micros(received);
         if out.bytes.len() >= SEND_BYTES_MAX {
             copy.send(out.bytes.as_slice()).await?;

@@ -114,7 +114,7 @@ fn reject_not_enrolled(answer: &mut UploadAnswer, not_enrolled: Vec<(MemberId, u
 /// `application/fhir+ndjson`): FHIR R4 about many patients, each patient's data given to the
 /// member named by their identifier in the tenant's `fhir_member_identifier_system`
 /// (`PUT /v1/settings`); HbA1c results go to labs.
-#[utoipa::path(post, path = "/v1/readings", tag = "members", params(UploadQuery), request_body(content((String = "text/csv"), (String = "application/x-ndjson"), (String = "application/fhir+json"))), security(("api_key" = [])), responses((status = 200, description = "Counts, and the rejected rows by line", body = UploadAnswer), (status = 400, description = "The CSV's header is wrong", body = crate::error::ErrorBody), (status = 413, description = "Over the body limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/readings", tag = "members", params(UploadQuery), request_body(content((String = "text/csv"), (String = "application/x-ndjson"), (String = "application/fhir+json"))), security(("api_key" = [])), responses((status = 200, description = "Counts, and the rejected rows by line", body = UploadAnswer), (status = 400, description = "The CSV's header is wrong", body = crate::error::ErrorBody), (status = 503, description = "As many uploads and evaluations are being read or run as the server takes", body = crate::error::ErrorBody), (status = 413, description = "Over the body limit", body = crate::error::ErrorBody), (status = 401, description = "No live key", body = crate::error::ErrorBody), (status = 403, description = "Not this role", body = crate::error::ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Allowed<SendMemberData>,
@@ -127,12 +127,20 @@ pub async fn upload(
         let answer = fhir_upload(&state, caller.tenant(), bytes, likely).await?;
         return Ok(caller.show(Json(answer)));
     }
-    let (mut answer, members) = if is_ndjson(&headers) {
-        read_ndjson(&bytes)
-    } else {
-        read_csv(&bytes)?
-    };
-    let members: Vec<(MemberId, Vec<Reading>)> = members.into_iter().collect();
+    // Read on the evaluation pool, as a FHIR upload is: a body of hundreds of megabytes takes
+    // a second or more to read, which on the runtime's threads would hold up every request.
+    let ndjson = is_ndjson(&headers);
+    let (mut answer, members) = state
+        .compute
+        .run(move || {
+            let (answer, members) = if ndjson {
+                read_ndjson(&bytes)
+            } else {
+                read_csv(&bytes)?
+            };
+            Ok::<_, ApiError>((answer, members.into_iter().collect::<Vec<_>>()))
+        })
+        .await??;
     let added = state
         .store
         .add_readings_many_with(caller.tenant(), &members, likely)
