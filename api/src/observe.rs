@@ -33,6 +33,12 @@ pub struct PayoutLabels {
     pub kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UploadLabels {
+    /// `while_read` (the body kept each member's readings together) or `once_read`.
+    pub stored: &'static str,
+}
+
 /// The service's metrics, in a registry of its own (no global state, so two services in one
 /// process — as in tests — keep separate counts).
 #[derive(Debug)]
@@ -41,6 +47,8 @@ pub struct Metrics {
     requests: Family<RouteLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     pub payouts: Family<PayoutLabels, Counter>,
+    /// CSV and NDJSON uploads stored, by whether they were stored while read.
+    pub uploads: Family<UploadLabels, Counter>,
     /// Entries this process appended to a ledger: payouts, true-ups, reversals, publications.
     pub ledger_appends: Counter,
 }
@@ -56,6 +64,7 @@ impl Default for Metrics {
             ))
         });
         let payouts = Family::<PayoutLabels, Counter>::default();
+        let uploads = Family::<UploadLabels, Counter>::default();
         let ledger_appends = Counter::default();
         registry.register(
             "ledger_appends",
@@ -73,11 +82,17 @@ impl Default for Metrics {
             "Payout requests answered, by outcome (paid, true_up, already_decided, replayed)",
             payouts.clone(),
         );
+        registry.register(
+            "uploads",
+            "CSV and NDJSON uploads of readings stored: while_read (each member's rows together in the body) or once_read (the body read whole first)",
+            uploads.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             payouts,
+            uploads,
             ledger_appends,
         }
     }

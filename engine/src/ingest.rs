@@ -276,15 +276,27 @@ struct Members {
     last: Option<(Box<[u8]>, usize)>,
 }
 
+/// How a row's member relates to the rows before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seen {
+    /// The member of the row before.
+    Last,
+    /// A member no row named before; `previous` is the member of the row before, if any.
+    New { previous: Option<usize> },
+    /// A member whose rows stopped for another member's and start again.
+    Again,
+}
+
 impl Members {
-    fn slot(&mut self, key: &[u8]) -> Result<usize, (Option<&'static str>, RowProblem)> {
+    fn slot(&mut self, key: &[u8]) -> Result<(usize, Seen), (Option<&'static str>, RowProblem)> {
         if let Some((last_key, slot)) = &self.last
             && **last_key == *key
         {
-            return Ok(*slot);
+            return Ok((*slot, Seen::Last));
         }
-        let slot = match self.index.get(key) {
-            Some(&slot) => slot,
+        let previous = self.last.as_ref().map(|(_, slot)| *slot);
+        let (slot, seen) = match self.index.get(key) {
+            Some(&slot) => (slot, Seen::Again),
             None => {
                 let text = std::str::from_utf8(key)
                     .map_err(|_| (Some("member_id"), RowProblem::NotUtf8("member_id")))?;
@@ -292,11 +304,58 @@ impl Members {
                 self.builders.push((id, ReadingsBuilder::new()));
                 let slot = self.builders.len() - 1;
                 self.index.insert(key.into(), slot);
-                slot
+                (slot, Seen::New { previous })
             }
         };
         self.last = Some((key.into(), slot));
-        Ok(slot)
+        Ok((slot, seen))
+    }
+}
+
+/// What [`read_readings_csv_handing_over`] hands over while it reads.
+#[derive(Debug)]
+pub enum Handover<'a> {
+    /// All of a member's readings, as the finished result will hold them (in order, without
+    /// duplicates): the file has moved on to a member no row named before, and so far it has
+    /// kept each member's rows together. The last member is handed over at the end.
+    Member(&'a MemberId, Readings),
+    /// A member's rows start again after another member's: the file does not keep each
+    /// member's rows together, so a member handed over may not have been whole. Nothing more
+    /// is handed over; the finished result has everything.
+    NotGrouped,
+}
+
+/// Hands over each member as [`Handover`] says, while the file keeps members together.
+struct HandingOver<'h> {
+    hear: &'h mut dyn FnMut(Handover<'_>),
+    grouped: bool,
+}
+
+impl HandingOver<'_> {
+    fn seen(&mut self, members: &Members, seen: Seen) {
+        if !self.grouped {
+            return;
+        }
+        match seen {
+            Seen::Last | Seen::New { previous: None } => {}
+            Seen::New {
+                previous: Some(previous),
+            } => self.hand_over(members, previous),
+            Seen::Again => {
+                self.grouped = false;
+                (self.hear)(Handover::NotGrouped);
+            }
+        }
+    }
+
+    /// The member in `slot`, unless every row of it fell outside the window (the finished
+    /// result leaves such a member out too).
+    fn hand_over(&mut self, members: &Members, slot: usize) {
+        if let Some((id, builder)) = members.builders.get(slot)
+            && !builder.is_empty()
+        {
+            (self.hear)(Handover::Member(id, builder.clone().finish().readings));
+        }
     }
 }
 
@@ -306,6 +365,31 @@ pub fn read_readings_csv<R: Read>(
     input: R,
     options: &CsvOptions,
     on_skipped: &mut dyn FnMut(&RowError),
+) -> Result<ReadingsByMember, IngestError> {
+    read(input, options, on_skipped, None)
+}
+
+/// [`read_readings_csv`], handing over each member's readings as soon as they are all read
+/// while the file keeps each member's rows together ([`Handover`]), so that a caller can store
+/// one member while the next is read. The result is the same as [`read_readings_csv`]'s.
+pub fn read_readings_csv_handing_over<R: Read>(
+    input: R,
+    options: &CsvOptions,
+    on_skipped: &mut dyn FnMut(&RowError),
+    hear: &mut dyn FnMut(Handover<'_>),
+) -> Result<ReadingsByMember, IngestError> {
+    let mut handing_over = HandingOver {
+        hear,
+        grouped: true,
+    };
+    read(input, options, on_skipped, Some(&mut handing_over))
+}
+
+fn read<R: Read>(
+    input: R,
+    options: &CsvOptions,
+    on_skipped: &mut dyn FnMut(&RowError),
+    mut handing_over: Option<&mut HandingOver<'_>>,
 ) -> Result<ReadingsByMember, IngestError> {
     let name = || options.source_name.clone();
     let mut reader = csv::ReaderBuilder::new()
@@ -352,7 +436,10 @@ pub fn read_readings_csv<R: Read>(
             Ok((members.slot(key)?, row))
         });
         match parsed {
-            Ok((slot, row)) => {
+            Ok(((slot, seen), row)) => {
+                if let Some(h) = handing_over.as_deref_mut() {
+                    h.seen(&members, seen);
+                }
                 if options
                     .window
                     .is_some_and(|w| !w.contains_millis(row.time_ms))
@@ -392,6 +479,12 @@ pub fn read_readings_csv<R: Read>(
         }
     }
 
+    if let Some(h) = handing_over
+        && h.grouped
+        && let Some((_, last)) = members.last
+    {
+        h.hand_over(&members, last);
+    }
     let mut out = BTreeMap::new();
     for (id, builder) in members.builders {
         if builder.is_empty() {

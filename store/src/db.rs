@@ -181,6 +181,16 @@ impl Tx {
             Self::Postgres(PgHandle::Reads(_)) => Ok(()),
         }
     }
+
+    /// Rolls back now, rather than when the connection is next used, as a dropped
+    /// transaction is: on SQLite the write lock is let go before this returns.
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(t) => t.rollback().await,
+            Self::Postgres(PgHandle::Transaction(t)) => t.rollback().await,
+            Self::Postgres(PgHandle::Reads(_)) => Ok(()),
+        }
+    }
 }
 
 impl Pool {

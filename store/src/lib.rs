@@ -18,6 +18,7 @@
 
 pub mod approvals;
 pub mod audit;
+mod bulk_readings;
 pub mod db;
 mod decisions;
 pub mod error;
@@ -40,6 +41,7 @@ pub mod verify;
 
 pub use approvals::Approval;
 pub use audit::{Erasure, Replay};
+pub use bulk_readings::BulkReadings;
 pub use db::{Backend, Instant, Money, PoolLimits};
 pub use decisions::{PayoutKind, PayoutOutcome, PayoutRequest, StoredDecision};
 pub use error::StoreError;

@@ -207,55 +207,9 @@ impl Store {
         members: &[(MemberId, Vec<Reading>)],
         likely: LikelyDuplicates,
     ) -> Result<BulkReadingsAdded, StoreError> {
-        let at = self.shared.now();
-        let mut tx = self.shared.pool.begin().await?;
-        let ids: Vec<&str> = members.iter().map(|(m, _)| m.as_str()).collect();
-        let enrolled = enrolled_among(&mut tx, tenant, &ids).await?;
-        let mut added = BulkReadingsAdded::default();
-        let mut rows = Vec::with_capacity(members.iter().map(|(_, r)| r.len()).sum());
-        let mut set_apart = 0_u64;
-        let batch: Vec<(&MemberId, &[Reading])> = members
-            .iter()
-            .filter(|(m, _)| enrolled.contains(m.as_str()))
-            .map(|(m, r)| (m, r.as_slice()))
-            .collect();
-        let mut likely_found = likely_duplicates_of(&mut tx, tenant, &batch)
-            .await?
-            .into_iter();
-        for (member, readings) in members {
-            if enrolled.contains(member.as_str()) {
-                // The batch holds the enrolled members in this order: one finding each.
-                let found = likely_found.next().unwrap_or_default();
-                let skip = skipped(&found, likely);
-                set_apart += skip.len() as u64;
-                rows.extend(
-                    readings
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| !skip.contains(i))
-                        .map(|(_, r)| ReadingRow::of(member.as_str(), r)),
-                );
-                added
-                    .added
-                    .likely_duplicates
-                    .extend(found.into_iter().map(|d| (member.clone(), d)));
-            } else {
-                let n = u64::try_from(readings.len()).unwrap_or(u64::MAX);
-                added.not_enrolled.push((member.clone(), n));
-            }
-        }
-        added.added.accepted = match &mut tx {
-            Tx::Postgres(t) => crate::readings_copy::copy_readings(t, tenant, &rows, at).await?,
-            Tx::Sqlite(_) => insert_readings(&mut tx, tenant, &rows, at).await?,
-        };
-        tx.commit().await?;
-        let total = u64::try_from(rows.len()).unwrap_or(u64::MAX);
-        added.added.duplicate = total - added.added.accepted;
-        debug_assert!(
-            likely == LikelyDuplicates::Keep
-                || set_apart == added.added.likely_duplicates.len() as u64
-        );
-        Ok(added)
+        let mut upload = self.bulk_readings(tenant, likely);
+        upload.add(members).await?;
+        upload.commit().await
     }
 
     /// Stores a member's readings; those already on record are counted, not stored twice.
@@ -355,7 +309,7 @@ const LIKELY_DUPLICATE_MEMBERS_PER_READ: usize = 256;
 /// one of the batch, in the batch's order. The readings on record within the window of the
 /// finger-sticks sent are read [`LIKELY_DUPLICATE_MEMBERS_PER_READ`] members at a time, and none
 /// for members who send no finger-stick (a sensor's upload costs nothing here).
-async fn likely_duplicates_of(
+pub(crate) async fn likely_duplicates_of(
     tx: &mut Tx,
     tenant: &str,
     batch: &[(&MemberId, &[Reading])],
@@ -403,7 +357,7 @@ async fn likely_duplicates_of(
 }
 
 /// The positions not to store.
-fn skipped(
+pub(crate) fn skipped(
     found: &[LikelyDuplicate],
     likely: LikelyDuplicates,
 ) -> std::collections::HashSet<usize> {
@@ -413,7 +367,7 @@ fn skipped(
     }
 }
 
-async fn insert_readings<'r>(
+pub(crate) async fn insert_readings<'r>(
     tx: &mut Tx,
     tenant: &'r str,
     rows: &'r [ReadingRow<'r>],
@@ -469,7 +423,7 @@ async fn insert_readings<'r>(
 }
 
 /// Which of `members` are enrolled with `tenant`.
-async fn enrolled_among(
+pub(crate) async fn enrolled_among(
     tx: &mut Tx,
     tenant: &str,
     members: &[&str],

@@ -127,30 +127,140 @@ pub async fn upload(
         let answer = fhir_upload(&state, caller.tenant(), bytes, likely).await?;
         return Ok(caller.show(Json(answer)));
     }
-    // Read on the evaluation pool, as a FHIR upload is: a body of hundreds of megabytes takes
-    // a second or more to read, which on the runtime's threads would hold up every request.
-    let ndjson = is_ndjson(&headers);
-    let (mut answer, members) = state
-        .compute
-        .run(move || {
-            let (answer, members) = if ndjson {
-                read_ndjson(&bytes)
-            } else {
-                read_csv(&bytes)?
-            };
-            Ok::<_, ApiError>((answer, members.into_iter().collect::<Vec<_>>()))
-        })
-        .await??;
-    let added = state
-        .store
-        .add_readings_many_with(caller.tenant(), &members, likely)
-        .await?;
+    let (mut answer, added) =
+        store_while_reading(&state, caller.tenant(), likely, bytes, is_ndjson(&headers)).await?;
     answer.accepted += added.added.accepted;
     answer.duplicate += added.added.duplicate;
     answer.likely_duplicates =
         crate::routes::members::likely_bodies(&added.added.likely_duplicates);
     reject_not_enrolled(&mut answer, added.not_enrolled);
     Ok(caller.show(Json(answer)))
+}
+
+/// Reads a CSV or NDJSON upload on the evaluation pool (a body of hundreds of megabytes takes
+/// a second or more to read, which on the runtime's threads would hold up every request) and
+/// stores it while it is read: while the body keeps each member's readings together, each
+/// member goes to the store as soon as it is read, in batches, and the database writes one
+/// batch while the next is read. A body that does not keep members together is stored once
+/// read whole, what was written of it rolled back; the answer is the same either way
+/// (`api/tests/ledger_and_uploads.rs` sends both).
+async fn store_while_reading(
+    state: &AppState,
+    tenant: &str,
+    likely: incentive_store::LikelyDuplicates,
+    bytes: axum::body::Bytes,
+    ndjson: bool,
+) -> Result<(UploadAnswer, incentive_store::BulkReadingsAdded), ApiError> {
+    // Unbounded: the body is in memory already, and the reader holds every reading it has
+    // read whatever it hands over; a bound would only hold a pool thread while the database
+    // caught up.
+    let (send, mut receive) = tokio::sync::mpsc::unbounded_channel::<Batch>();
+    let read = state.compute.run(move || {
+        let mut handing = Handing::new(send);
+        let read = if ndjson {
+            Ok(read_ndjson(&bytes, &mut handing))
+        } else {
+            read_csv(&bytes, &mut handing)
+        };
+        let grouped = handing.finish();
+        read.map(|read| (read, grouped))
+    });
+    let mut upload = state.store.bulk_readings(tenant, likely);
+    let write = async move {
+        while let Some(batch) = receive.recv().await {
+            upload.add(&batch).await?;
+        }
+        Ok::<_, incentive_store::StoreError>(upload)
+    };
+    let (read, written) = tokio::join!(read, write);
+    // A body that cannot be read is refused whatever was written of it: dropped, that is
+    // rolled back.
+    let ((answer, members), grouped) = read??;
+    let upload = written?;
+    let stored = if grouped { "while_read" } else { "once_read" };
+    let added = if grouped {
+        let mut added = upload.commit().await?;
+        // In member order, as when the upload is stored whole (each member was in one batch,
+        // and a stable sort keeps each one's findings in their order).
+        added.not_enrolled.sort_by(|a, b| a.0.cmp(&b.0));
+        added.added.likely_duplicates.sort_by(|a, b| a.0.cmp(&b.0));
+        added
+    } else {
+        upload.roll_back().await?;
+        let members: Vec<(MemberId, Vec<Reading>)> = members.into_iter().collect();
+        state
+            .store
+            .add_readings_many_with(tenant, &members, likely)
+            .await?
+    };
+    state
+        .metrics
+        .uploads
+        .get_or_create(&crate::observe::UploadLabels { stored })
+        .inc();
+    Ok((answer, added))
+}
+
+/// Readings handed to the store at a time while an upload is read: enough that a batch's
+/// fixed cost (its enrolment and likely-duplicate queries) is small beside its writes.
+const STREAMED_BATCH_READINGS: usize = 20_000;
+
+type Batch = Vec<(MemberId, Vec<Reading>)>;
+
+/// Members the reader hands over, gathered into batches for the store while the body keeps
+/// each member's readings together.
+struct Handing {
+    /// `None` once the body is found not to keep members together, or the store has stopped.
+    send: Option<tokio::sync::mpsc::UnboundedSender<Batch>>,
+    batch: Batch,
+    readings: usize,
+    grouped: bool,
+}
+
+impl Handing {
+    fn new(send: tokio::sync::mpsc::UnboundedSender<Batch>) -> Self {
+        Self {
+            send: Some(send),
+            batch: Batch::new(),
+            readings: 0,
+            grouped: true,
+        }
+    }
+
+    fn member(&mut self, id: &MemberId, readings: Vec<Reading>) {
+        if self.send.is_none() {
+            return;
+        }
+        self.readings += readings.len();
+        self.batch.push((id.clone(), readings));
+        if self.readings >= STREAMED_BATCH_READINGS {
+            self.flush();
+        }
+    }
+
+    fn not_grouped(&mut self) {
+        self.grouped = false;
+        self.send = None;
+        self.batch = Batch::new();
+    }
+
+    fn flush(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        self.readings = 0;
+        if let Some(send) = &self.send
+            && !batch.is_empty()
+            && send.send(batch).is_err()
+        {
+            // The store stopped, and its error is the answer: nothing more to hand over.
+            self.send = None;
+        }
+    }
+
+    /// Hands over the last batch; whether every member read was handed over whole.
+    fn finish(mut self) -> bool {
+        self.flush();
+        self.grouped
+    }
 }
 
 type ByMember = BTreeMap<MemberId, Vec<Reading>>;
@@ -241,17 +351,23 @@ async fn fhir_upload(
     Ok(answer)
 }
 
-fn read_csv(bytes: &[u8]) -> Result<(UploadAnswer, ByMember), ApiError> {
-    use incentive_engine::ingest::{BadRows, CsvOptions, read_readings_csv};
+fn read_csv(bytes: &[u8], handing: &mut Handing) -> Result<(UploadAnswer, ByMember), ApiError> {
+    use incentive_engine::ingest::{BadRows, CsvOptions, Handover, read_readings_csv_handing_over};
     let options = CsvOptions {
         source_name: "the upload".into(),
         bad_rows: BadRows::Skip,
         ..CsvOptions::default()
     };
     let mut answer = UploadAnswer::default();
-    let loaded = read_readings_csv(bytes, &options, &mut |e| {
-        answer.reject(1, e.line, e.to_string());
-    })
+    let loaded = read_readings_csv_handing_over(
+        bytes,
+        &options,
+        &mut |e| answer.reject(1, e.line, e.to_string()),
+        &mut |h| match h {
+            Handover::Member(id, readings) => handing.member(id, readings.iter().collect()),
+            Handover::NotGrouped => handing.not_grouped(),
+        },
+    )
     .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     answer.rows = loaded.report.rows;
     answer.duplicate = loaded.report.duplicates;
@@ -263,9 +379,11 @@ fn read_csv(bytes: &[u8]) -> Result<(UploadAnswer, ByMember), ApiError> {
     Ok((answer, members))
 }
 
-fn read_ndjson(bytes: &[u8]) -> (UploadAnswer, ByMember) {
+fn read_ndjson(bytes: &[u8], handing: &mut Handing) -> (UploadAnswer, ByMember) {
     let mut answer = UploadAnswer::default();
     let mut members = ByMember::new();
+    // The member of the line before, handed over when the next line is another's.
+    let mut last: Option<MemberId> = None;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
         let line_no = u64::try_from(i + 1).unwrap_or(u64::MAX);
@@ -295,9 +413,26 @@ fn read_ndjson(bytes: &[u8]) -> (UploadAnswer, ByMember) {
                 Ok((member, reading))
             });
         match parsed {
-            Ok((member, reading)) => members.entry(member).or_default().push(reading),
+            Ok((member, reading)) => {
+                if last.as_ref() != Some(&member) {
+                    if members.contains_key(&member) {
+                        handing.not_grouped();
+                    } else if let Some(previous) = last.take()
+                        && let Some(readings) = members.get(&previous)
+                    {
+                        handing.member(&previous, readings.clone());
+                    }
+                    last = Some(member.clone());
+                }
+                members.entry(member).or_default().push(reading);
+            }
             Err(reason) => answer.reject(1, line_no, reason),
         }
+    }
+    if let Some(previous) = last
+        && let Some(readings) = members.get(&previous)
+    {
+        handing.member(&previous, readings.clone());
     }
     (answer, members)
 }
