@@ -6,7 +6,9 @@
 //!
 //! The engine does no I/O: the caller opens the file and hands over a [`Read`]. Rows are
 //! parsed into per-member columns as they stream past, so memory grows with the readings
-//! kept (22 bytes each), never with a second copy of the file.
+//! kept (22 bytes each), never with a second copy of the file. A caller that stores what it
+//! reads can have each member as soon as its rows are all read
+//! ([`read_readings_csv_handing_over`]), while the file keeps each member's rows together.
 //!
 //! Nothing is dropped silently: a bad row stops the load ([`BadRows::Fail`]) or is reported
 //! to the caller and counted ([`BadRows::Skip`]); duplicates and readings outside the
