@@ -216,3 +216,26 @@ async fn an_upload_is_stored_while_read_when_each_members_rows_are_together_and_
         }
     }
 }
+
+#[tokio::test]
+async fn a_member_whose_rows_resume_after_batches_were_written_leaves_none_of_them_stored_twice() {
+    // Grouped for more than a batch, then the first member's first row again at the end.
+    let mut late = grouped();
+    late.push(late[0].clone());
+    let mut mixed = interleaved();
+    mixed.push(late[0].clone());
+    for (db_late, db_mixed) in databases().await.into_iter().zip(databases().await) {
+        let (a, stored_a) = upload_to_a_fresh_world(&db_late, body(&late, true), true).await;
+        let (b, stored_b) = upload_to_a_fresh_world(&db_mixed, body(&mixed, true), true).await;
+        assert_eq!(
+            a["counted"],
+            serde_json::json!(["incentive_uploads_total{stored=\"once_read\"} 1"]),
+            "{}: the late row is seen after batches were written, so they are rolled back",
+            db_late.label
+        );
+        assert_eq!(without_lines(&a), without_lines(&b), "{}", db_late.label);
+        assert_eq!(stored_a, stored_b, "{}", db_late.label);
+        db_late.cleanup().await;
+        db_mixed.cleanup().await;
+    }
+}
