@@ -36,7 +36,7 @@ mod write;
 use decide::decide_all;
 use read::{Heads, load};
 pub(crate) use read::{load_labs, load_profiles, load_readings};
-use write::write_all;
+use write::{post_unless_moved, write_all};
 
 /// Whether a group is posted, or only decided and rolled back (a dry run: no money moves).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +105,9 @@ struct Loaded {
 /// and must hold neither an async worker nor the database), and only then is the write lock
 /// taken and each tenant's chain head locked. If every head is where it was when the group
 /// was read, nothing the decisions depended on has moved — caps, pools, earlier decisions and
-/// keys are all behind the head — and the prepared entries are written as they are. If a head
+/// keys are all behind the head — and the prepared entries are written as they are (on
+/// PostgreSQL, a group of one tenant — every group the writer's lanes make — is checked and
+/// written by one statement that commits by itself, [`write::post_unless_moved`]). If a head
 /// moved (another process paid, an auditor reversed), the group is read and decided again
 /// under the lock, as before: correct whatever happened, slower only when it must be.
 /// Readings sent meanwhile are not behind the head: the payout is decided on the record as it
@@ -135,6 +137,17 @@ pub(crate) async fn decide_group(
         return Ok(results);
     }
 
+    if post_unless_moved(&shared.pool, &loaded, at).await? == Some(true) {
+        tracing::debug!(
+            payouts = items.len(),
+            load_us = t1.as_micros(),
+            decide_us = (t2 - t1).as_micros(),
+            write_and_commit_us = (t0.elapsed() - t2).as_micros(),
+            "payout group committed in one statement"
+        );
+        return Ok(results);
+    }
+    // Several tenants, SQLite, or a head that moved: in a transaction, under the heads' locks.
     let mut tx = shared.pool.begin().await?;
     let mut unmoved = true;
     for (tenant, head) in &loaded.heads_read {

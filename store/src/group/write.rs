@@ -1,5 +1,10 @@
 //! A group's writes: the ledger entries and balances, the decisions and the idempotency keys
 //! its payouts posted — on PostgreSQL in one statement, on SQLite in multi-row statements.
+//!
+//! On PostgreSQL that one statement also checks that the tenant's chain head is where the
+//! group read it, and writes nothing if not; so a group of one tenant is posted by that
+//! statement alone, committing by itself ([`post_unless_moved`]), with no `BEGIN`, lock or
+//! `COMMIT` of its own around it.
 
 use super::{Loaded, TenantData};
 use crate::db::{Instant, Money, Tx, on_tx};
@@ -9,11 +14,17 @@ use crate::idempotency::insert_keys;
 use crate::ledger::{self, INSERT_ROWS_MAX};
 use rust_decimal::Decimal;
 
-/// Writes what the group decided: entries, balances, decisions and keys.
+/// Writes what the group decided: entries, balances, decisions and keys, in a transaction
+/// that holds every tenant's chain head locked where the group read it.
 pub(super) async fn write_all(tx: &mut Tx, loaded: &Loaded, at: Instant) -> Result<(), StoreError> {
     for (tenant, d) in &loaded.data {
         if let Tx::Postgres(t) = tx {
-            write_in_one_statement(t, tenant, d, at).await?;
+            let read = head_read(loaded, tenant)?;
+            if !write_in_one_statement(t, tenant, d, read, at).await? {
+                return Err(StoreError::Corrupt(format!(
+                    "tenant `{tenant}`: the chain head moved while it was locked; nothing was written"
+                )));
+            }
             continue;
         }
         // `d.head` is where deciding moved the head to: the group's last entry.
@@ -22,6 +33,44 @@ pub(super) async fn write_all(tx: &mut Tx, loaded: &Loaded, at: Instant) -> Resu
         insert_keys(tx, tenant, &d.new_keys, at).await?;
     }
     Ok(())
+}
+
+/// PostgreSQL, a group of one tenant: posts it in one statement that commits by itself, if
+/// the tenant's chain head is still where the group read it. `Ok(None)`: not such a group (it
+/// is written in a transaction, [`write_all`]); `Ok(Some(false))`: the head moved and nothing
+/// was written, so the group must be read and decided again under the lock.
+///
+/// Four round trips become one (`BEGIN`, the head's lock, the write and `COMMIT`, each about
+/// a fifth of a millisecond here). The statement is as safe as the transaction it replaces:
+/// it locks the head before it writes anything, and a head another writer moved — committed
+/// before the statement began, or while it waited for the lock — is not found where it was
+/// read, so every row the statement would write is left out.
+pub(super) async fn post_unless_moved(
+    pool: &crate::db::Pool,
+    loaded: &Loaded,
+    at: Instant,
+) -> Result<Option<bool>, StoreError> {
+    let mut tenants = loaded.data.iter();
+    let (Some((tenant, d)), None) = (tenants.next(), tenants.next()) else {
+        return Ok(None);
+    };
+    let crate::db::Pool::Postgres(pg) = pool else {
+        return Ok(None);
+    };
+    let read = head_read(loaded, tenant)?;
+    let mut c = pg.acquire().await?;
+    write_in_one_statement(&mut c, tenant, d, read, at)
+        .await
+        .map(Some)
+}
+
+/// Where the group read `tenant`'s chain head.
+fn head_read<'l>(loaded: &'l Loaded, tenant: &str) -> Result<&'l (i64, String), StoreError> {
+    loaded.heads_read.get(tenant).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "tenant `{tenant}`: a group was decided without its chain head"
+        ))
+    })
 }
 
 /// The new balance of every account the group moved, to write back.
@@ -86,14 +135,26 @@ async fn insert_decisions(
 /// the rest of a lone payout's write), and a fixed number of bound values however large the
 /// group. The foreign keys among the rows (an input's decision, a true-up's superseded
 /// decision) are checked at the statement's end, as they were between statements.
+///
+/// The first clause locks the chain head only if it is still `read` (a head another writer
+/// moved and committed is not found: before the statement began, by its snapshot; while it
+/// waited for the lock, by PostgreSQL's re-check of the updated row), and every other clause
+/// writes only if it was. Returns whether it was: `false` means nothing was written.
 async fn write_in_one_statement(
     t: &mut sqlx::PgConnection,
     tenant: &str,
     d: &TenantData,
+    read: &(i64, String),
     at: Instant,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     if d.entries.is_empty() && d.new_decisions.is_empty() && d.new_keys.is_empty() {
-        return Ok(());
+        // Nothing to write: answers read from a record that has not moved since.
+        let now: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM chain_heads WHERE tenant = $1")
+                .bind(tenant)
+                .fetch_optional(&mut *t)
+                .await?;
+        return Ok(now.as_ref() == Some(read));
     }
     let entries: Vec<&ledger::Entry> = d.entries.iter().map(|(e, _)| e).collect();
     let entry_at: Vec<_> = ledger::instants_of(&d.entries)?
@@ -108,18 +169,23 @@ async fn write_in_one_statement(
     let amounts = |f: fn(&StoredDecision) -> Decimal| -> Vec<Decimal> {
         decisions.iter().map(|x| f(x)).collect()
     };
-    sqlx::query(
-        "WITH entries AS (\
+    let written = sqlx::query(
+        "WITH head AS (\
+           SELECT 1 FROM chain_heads WHERE tenant = $1 AND seq = $50 AND hash = $51 FOR UPDATE), \
+         entries AS (\
            INSERT INTO ledger_entries (tenant, seq, kind, decision_id, decision_hash, policy_id, \
              policy_version, policy_hash, reverses, memo, created_at, prev_hash, hash) \
            SELECT $1, * FROM unnest($2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], \
-             $7::text[], $8::text[], $9::int8[], $10::text[], $11::timestamptz[], $12::text[], $13::text[])), \
+             $7::text[], $8::text[], $9::int8[], $10::text[], $11::timestamptz[], $12::text[], $13::text[]) \
+           WHERE EXISTS (SELECT FROM head)), \
          postings AS (\
            INSERT INTO ledger_postings (tenant, seq, line, account, currency, amount) \
-           SELECT $1, * FROM unnest($14::int8[], $15::int8[], $16::text[], $17::text[], $18::numeric[])), \
+           SELECT $1, * FROM unnest($14::int8[], $15::int8[], $16::text[], $17::text[], $18::numeric[]) \
+           WHERE EXISTS (SELECT FROM head)), \
          balances AS (\
            INSERT INTO account_balances (tenant, account, currency, balance) \
            SELECT $1, * FROM unnest($19::text[], $20::text[], $21::numeric[]) \
+           WHERE EXISTS (SELECT FROM head) \
            ON CONFLICT (tenant, account, currency) DO UPDATE SET balance = excluded.balance), \
          decided AS (\
            INSERT INTO decisions (id, tenant, member_id, policy_id, policy_version, period, ordinal, \
@@ -128,14 +194,17 @@ async fn write_in_one_statement(
            SELECT *, $42 FROM unnest($22::text[], $23::text[], $24::text[], $25::text[], $26::text[], \
              $27::text[], $28::int8[], $29::text[], $30::text[], $31::text[], $32::text[], $33::text[], \
              $34::numeric[], $35::numeric[], $36::numeric[], $37::numeric[], $38::bool[], $39::text[], \
-             $40::int8[], $41::int8[])), \
+             $40::int8[], $41::int8[]) \
+           WHERE EXISTS (SELECT FROM head)), \
          inputs AS (\
-           INSERT INTO decision_inputs (decision_id, inputs) SELECT * FROM unnest($22::text[], $43::text[])), \
+           INSERT INTO decision_inputs (decision_id, inputs) SELECT * FROM unnest($22::text[], $43::text[]) \
+           WHERE EXISTS (SELECT FROM head)), \
          keys AS (\
            INSERT INTO idempotency_keys (tenant, key, request_hash, state, decision_id, kind, created_at, locked_until) \
            SELECT $1, k.key, k.request_hash, 'done', k.decision_id, k.kind, $42, $42 \
-           FROM unnest($44::text[], $45::text[], $46::text[], $47::text[]) AS k(key, request_hash, decision_id, kind)) \
-         UPDATE chain_heads SET seq = $48, hash = $49 WHERE tenant = $1",
+           FROM unnest($44::text[], $45::text[], $46::text[], $47::text[]) AS k(key, request_hash, decision_id, kind) \
+           WHERE EXISTS (SELECT FROM head)) \
+         UPDATE chain_heads SET seq = $48, hash = $49 WHERE tenant = $1 AND EXISTS (SELECT FROM head)",
     )
     .bind(tenant)
     .bind(entries.iter().map(|e| e.seq).collect::<Vec<_>>())
@@ -186,7 +255,9 @@ async fn write_in_one_statement(
     .bind(d.new_keys.iter().map(|k| k.kind.as_str()).collect::<Vec<_>>())
     .bind(d.head.0)
     .bind(&d.head.1)
+    .bind(read.0)
+    .bind(&read.1)
     .execute(t)
     .await?;
-    Ok(())
+    Ok(written.rows_affected() == 1)
 }
