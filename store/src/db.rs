@@ -159,18 +159,55 @@ macro_rules! on_tx {
 }
 pub(crate) use on_tx;
 
-/// `column IN (…)` over `items`, for a `QueryBuilder`.
+/// `AND column IN (…)` over `items`, for a `QueryBuilder` of either backend ([`InList`]).
 macro_rules! push_in {
-    ($q:expr, $column:expr, $items:expr) => {{
-        $q.push(concat!(" AND ", $column, " IN ("));
-        let mut list = $q.separated(", ");
-        for item in $items {
-            list.push_bind(*item);
-        }
-        $q.push(")");
-    }};
+    ($q:expr, $column:expr, $items:expr) => {
+        $crate::db::InList::push_in(&mut $q, $column, $items)
+    };
 }
 pub(crate) use push_in;
+
+/// A filter on a list of values, written as each backend reads it best.
+///
+/// SQLite: `column IN (?, ?, …)`, a bound value an item. PostgreSQL: `column = ANY($n)`, the
+/// list bound as one array — one statement text whatever the list's length, so the statement
+/// is kept prepared ([`InList::KEEP_PREPARED`]): sqlx sends a statement it does not keep in
+/// two round trips (parse and describe, then bind and execute) and one it keeps in one, and
+/// a lone payout reads in six such statements. It is still planned for the values it is given
+/// each time (`plan_cache_mode`, [`Pool::connect`]), as it was when it was not kept: generic
+/// plans of these statements scanned whole tables (BENCHMARKS.md §4).
+pub(crate) trait InList: Database {
+    /// Whether a statement filtered by [`push_in!`] is worth keeping prepared.
+    const KEEP_PREPARED: bool;
+
+    fn push_in<'a>(q: &mut sqlx::QueryBuilder<'a, Self>, column: &str, items: &[&'a str]);
+}
+
+impl InList for Sqlite {
+    // A statement text for each length of list: kept, they would crowd sqlx's cache.
+    const KEEP_PREPARED: bool = false;
+
+    fn push_in<'a>(q: &mut sqlx::QueryBuilder<'a, Self>, column: &str, items: &[&'a str]) {
+        q.push(" AND ").push(column).push(" IN (");
+        let mut list = q.separated(", ");
+        for item in items {
+            list.push_bind(*item);
+        }
+        q.push(")");
+    }
+}
+
+impl InList for Postgres {
+    const KEEP_PREPARED: bool = true;
+
+    fn push_in<'a>(q: &mut sqlx::QueryBuilder<'a, Self>, column: &str, items: &[&'a str]) {
+        q.push(" AND ")
+            .push(column)
+            .push(" = ANY(")
+            .push_bind(items.to_vec())
+            .push(")");
+    }
+}
 
 impl Tx {
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {

@@ -15,7 +15,7 @@
 //! is a failure of the service itself, so a retry runs afresh.
 
 use crate::Store;
-use crate::db::{Instant, Tx, on_tx, push_in};
+use crate::db::{InList, Instant, Tx, on_tx, push_in};
 use crate::decisions::{PayoutKind, PayoutOutcome};
 use crate::error::StoreError;
 use crate::ledger::INSERT_ROWS_MAX;
@@ -145,7 +145,7 @@ pub(crate) async fn load_keys(
             ));
             q.push_bind(tenant);
             push_in!(q, "key", chunk);
-            q.build().persistent(false)
+            q.build().persistent(<Db as InList>::KEEP_PREPARED)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()

@@ -16,7 +16,7 @@
 //! - `premium:{policy}@{version}` and `member:{member}:premium:{policy}`, in the currency `%`:
 //!   premium adjustments in percentage points, owed at renewal.
 
-use crate::db::{Instant, Money, Tx, on_tx};
+use crate::db::{InList, Instant, Money, Tx, on_tx, push_in};
 use crate::error::StoreError;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -348,13 +348,10 @@ pub(crate) async fn balances(
             let mut q = sqlx::QueryBuilder::<Db>::new(
                 "SELECT account, currency, balance FROM account_balances WHERE tenant = ",
             );
-            q.push_bind(tenant).push(" AND account IN (");
-            let mut list = q.separated(", ");
-            for (account, _) in chunk {
-                list.push_bind(account);
-            }
-            q.push(")");
-            q.build().persistent(false)
+            q.push_bind(tenant);
+            let names: Vec<&str> = chunk.iter().map(|(account, _)| account.as_str()).collect();
+            push_in!(q, "account", &names);
+            q.build().persistent(<Db as InList>::KEEP_PREPARED)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()

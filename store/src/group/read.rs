@@ -4,7 +4,7 @@
 
 use super::{Item, Known, Loaded, TenantData, accounts_of, group_of};
 use crate::Shared;
-use crate::db::{Instant, Money, Tx, on_tx, push_in};
+use crate::db::{InList, Instant, Money, Tx, on_tx, push_in};
 use crate::decisions::{DECISION_COLUMNS, PayoutRequest, decision_from_row};
 use crate::error::StoreError;
 use crate::idempotency::load_keys;
@@ -187,7 +187,7 @@ pub(crate) async fn load_profiles(
             );
             q.push_bind(tenant);
             push_in!(q, "member_id", chunk);
-            q.build().persistent(false)
+            q.build().persistent(<Db as InList>::KEEP_PREPARED)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()
@@ -226,6 +226,25 @@ pub(crate) async fn load_profiles(
         .collect()
 }
 
+/// A row of [`load_readings`] on either backend: the member, then the reading's columns.
+macro_rules! member_reading {
+    () => {
+        |r| -> sqlx::Result<(String, StoredReading)> {
+            Ok((
+                r.try_get(0)?,
+                StoredReading {
+                    t: r.try_get(1)?,
+                    o: r.try_get(2)?,
+                    v: r.try_get(3)?,
+                    f: r.try_get(4)?,
+                    c: r.try_get(5)?,
+                    s: r.try_get(6)?,
+                },
+            ))
+        }
+    };
+}
+
 pub(crate) async fn load_readings(
     tx: &mut Tx,
     tenant: &str,
@@ -234,37 +253,35 @@ pub(crate) async fn load_readings(
     end_ms: i64,
 ) -> Result<HashMap<String, Vec<StoredReading>>, StoreError> {
     let mut out: HashMap<String, Vec<StoredReading>> = HashMap::new();
-    let postgres = matches!(tx, Tx::Postgres(_));
     for chunk in members.chunks(INSERT_ROWS_MAX) {
-        let rows: Vec<(String, StoredReading)> = on_tx!(&mut *tx, c, Db => {
-            let mut q;
-            if postgres {
+        let rows = match &mut *tx {
+            Tx::Postgres(c) => {
                 // One index lookup per member, whatever the statistics say. Written as
                 // `member_id IN (…)`, the query was planned in a soak's first minutes (the
                 // statistics behind the table's growth) as one scan of every reading of the
                 // tenant in the period, filtered by member: p50 doubled in three minutes. A
                 // LATERAL subquery alone is pulled up into the same plan; `OFFSET 0` keeps it
                 // a subquery run for each member.
-                q = sqlx::QueryBuilder::<Db>::new(
-                    "SELECT m.member_id, r.time_ms, r.offset_s, r.mg_dl, r.flag, r.context, r.source FROM (VALUES ",
-                );
-                for (i, member) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        q.push(", ");
-                    }
-                    q.push("(");
-                    q.push_bind(*member);
-                    q.push(")");
-                }
-                q.push(
-                    ") AS m(member_id) CROSS JOIN LATERAL (SELECT time_ms, offset_s, mg_dl, flag, context, source FROM readings WHERE tenant = ",
-                );
-                q.push_bind(tenant);
-                q.push(" AND member_id = m.member_id AND time_ms >= ").push_bind(start_ms);
-                q.push(" AND time_ms < ").push_bind(end_ms);
-                q.push(" OFFSET 0) AS r ORDER BY m.member_id, r.time_ms, r.source");
-            } else {
-                q = sqlx::QueryBuilder::<Db>::new(
+                sqlx::query(
+                    "SELECT m.member_id, r.time_ms, r.offset_s, r.mg_dl, r.flag, r.context, r.source \
+                     FROM unnest($1::text[]) AS m(member_id) CROSS JOIN LATERAL (\
+                       SELECT time_ms, offset_s, mg_dl, flag, context, source FROM readings \
+                       WHERE tenant = $2 AND member_id = m.member_id AND time_ms >= $3 AND time_ms < $4 \
+                       OFFSET 0) AS r \
+                     ORDER BY m.member_id, r.time_ms, r.source",
+                )
+                .bind(chunk)
+                .bind(tenant)
+                .bind(start_ms)
+                .bind(end_ms)
+                .fetch_all(&mut **c)
+                .await?
+                .iter()
+                .map(member_reading!())
+                .collect::<sqlx::Result<Vec<_>>>()?
+            }
+            Tx::Sqlite(c) => {
+                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                     "SELECT member_id, time_ms, offset_s, mg_dl, flag, context, source FROM readings WHERE tenant = ",
                 );
                 q.push_bind(tenant);
@@ -272,26 +289,15 @@ pub(crate) async fn load_readings(
                 q.push(" AND time_ms >= ").push_bind(start_ms);
                 q.push(" AND time_ms < ").push_bind(end_ms);
                 q.push(" ORDER BY member_id, time_ms, source");
+                q.build()
+                    .persistent(false)
+                    .fetch_all(&mut **c)
+                    .await?
+                    .iter()
+                    .map(member_reading!())
+                    .collect::<sqlx::Result<Vec<_>>>()?
             }
-            q.build().persistent(false)
-                .fetch_all(&mut *c)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok((
-                        r.try_get(0)?,
-                        StoredReading {
-                            t: r.try_get(1)?,
-                            o: r.try_get(2)?,
-                            v: r.try_get(3)?,
-                            f: r.try_get(4)?,
-                            c: r.try_get(5)?,
-                            s: r.try_get(6)?,
-                        },
-                    ))
-                })
-                .collect::<sqlx::Result<Vec<_>>>()?
-        });
+        };
         for (member, reading) in rows {
             out.entry(member).or_default().push(reading);
         }
@@ -315,7 +321,7 @@ pub(crate) async fn load_labs(
             push_in!(q, "member_id", chunk);
             q.push(" AND time_ms < ").push_bind(before_ms);
             q.push(" ORDER BY member_id, time_ms");
-            q.build().persistent(false)
+            q.build().persistent(<Db as InList>::KEEP_PREPARED)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()
@@ -373,7 +379,7 @@ async fn load_decisions(
             q.push_bind(tenant);
             push_in!(q, "member_id", chunk);
             q.push(" ORDER BY period, ordinal");
-            q.build().persistent(false)
+            q.build().persistent(<Db as InList>::KEEP_PREPARED)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()
