@@ -173,9 +173,11 @@ pub(crate) use push_in;
 /// list bound as one array — one statement text whatever the list's length, so the statement
 /// is kept prepared ([`InList::KEEP_PREPARED`]): sqlx sends a statement it does not keep in
 /// two round trips (parse and describe, then bind and execute) and one it keeps in one, and
-/// a lone payout reads in six such statements. It is still planned for the values it is given
-/// each time (`plan_cache_mode`, [`Pool::connect`]), as it was when it was not kept: generic
-/// plans of these statements scanned whole tables (BENCHMARKS.md §4).
+/// a lone payout reads in six such statements. After five runs PostgreSQL may keep a generic
+/// plan for it; those of the group's reads are index scans on the tables' keys (checked with
+/// `plan_cache_mode = force_generic_plan`; a seq scan only while a table is nearly empty, and
+/// replanned when `ANALYZE` sees it grow). Forcing a custom plan each time was measured and
+/// not kept: it replans the group's write too, which costs more than the round trip saved.
 pub(crate) trait InList: Database {
     /// Whether a statement filtered by [`push_in!`] is worth keeping prepared.
     const KEEP_PREPARED: bool;
