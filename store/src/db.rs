@@ -70,7 +70,19 @@ const SQLITE_ROW_CHANNEL_ROWS: usize = 2_048;
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
     Sqlite(SqlitePool),
-    Postgres(PgPool),
+    Postgres(PgPools),
+}
+
+/// PostgreSQL's connections, in two pools that share the process's limit: `reads` plans every
+/// statement for the values it is given (`plan_cache_mode = force_custom_plan`), so its reads
+/// can be kept prepared ([`InList`]); `writes` keeps PostgreSQL's default, under which a
+/// statement kept prepared gets a generic plan after five runs — what the group's write
+/// wants: planned for its values each time it cost more than the round trip it saves, most
+/// of it copying the bound arrays (decisions, their inputs) into the plan.
+#[derive(Clone, Debug)]
+pub(crate) struct PgPools {
+    pub(crate) writes: PgPool,
+    reads: PgPool,
 }
 
 /// Runs `$body` with `$p` bound to the backend's pool, once per backend.
@@ -78,7 +90,7 @@ macro_rules! on_pool {
     ($pool:expr, $p:ident => $body:expr) => {
         match $pool {
             $crate::db::Pool::Sqlite($p) => $body,
-            $crate::db::Pool::Postgres($p) => $body,
+            $crate::db::Pool::Postgres($crate::db::PgPools { writes: $p, .. }) => $body,
         }
     };
 }
@@ -171,24 +183,19 @@ pub(crate) use push_in;
 ///
 /// SQLite: `column IN (?, ?, …)`, a bound value an item. PostgreSQL: `column = ANY($n)`, the
 /// list bound as one array — one statement text whatever the list's length, so the statement
-/// is kept prepared ([`InList::KEEP_PREPARED`]): sqlx sends a statement it does not keep in
-/// two round trips (parse and describe, then bind and execute) and one it keeps in one, and
-/// a lone payout reads in six such statements. After five runs PostgreSQL may keep a generic
-/// plan for it; those of the group's reads are index scans on the tables' keys (checked with
-/// `plan_cache_mode = force_generic_plan`; a seq scan only while a table is nearly empty, and
-/// replanned when `ANALYZE` sees it grow). Forcing a custom plan each time was measured and
-/// not kept: it replans the group's write too, which costs more than the round trip saved.
+/// is kept prepared where it is read outside a transaction ([`Tx::keeps_prepared`]): sqlx
+/// sends a statement it does not keep in two round trips (parse and describe, then bind and
+/// execute) and one it keeps in one, and a lone payout reads in six such statements. Each is
+/// still planned for the values it is given, every time (the reads' pool, [`PgPools`]), as it
+/// was when it was not kept: the generic plan PostgreSQL keeps after five runs is made for the
+/// table as it was then, and for a table that starts empty (decisions, balances) it is a scan
+/// of the whole table, which grows with it until the next `ANALYZE` — measured, 64 writers
+/// fell from about 5,900 to 4,400 payouts/s with generic plans (BENCHMARKS.md §4).
 pub(crate) trait InList: Database {
-    /// Whether a statement filtered by [`push_in!`] is worth keeping prepared.
-    const KEEP_PREPARED: bool;
-
     fn push_in<'a>(q: &mut sqlx::QueryBuilder<'a, Self>, column: &str, items: &[&'a str]);
 }
 
 impl InList for Sqlite {
-    // A statement text for each length of list: kept, they would crowd sqlx's cache.
-    const KEEP_PREPARED: bool = false;
-
     fn push_in<'a>(q: &mut sqlx::QueryBuilder<'a, Self>, column: &str, items: &[&'a str]) {
         q.push(" AND ").push(column).push(" IN (");
         let mut list = q.separated(", ");
@@ -200,8 +207,6 @@ impl InList for Sqlite {
 }
 
 impl InList for Postgres {
-    const KEEP_PREPARED: bool = true;
-
     fn push_in<'a>(q: &mut sqlx::QueryBuilder<'a, Self>, column: &str, items: &[&'a str]) {
         q.push(" AND ")
             .push(column)
@@ -212,6 +217,13 @@ impl InList for Postgres {
 }
 
 impl Tx {
+    /// Whether a statement of [`push_in!`] is kept prepared on this handle: only on
+    /// PostgreSQL's reads ([`InList`]). On SQLite its text differs with the list's length (kept,
+    /// they would crowd sqlx's cache); in a PostgreSQL transaction it would get a generic plan.
+    pub(crate) fn keeps_prepared(&self) -> bool {
+        matches!(self, Self::Postgres(PgHandle::Reads(_)))
+    }
+
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Self::Sqlite(t) => t.commit().await,
@@ -230,6 +242,36 @@ impl Tx {
             Self::Postgres(PgHandle::Reads(_)) => Ok(()),
         }
     }
+}
+
+/// A PostgreSQL pool of at most `max` connections.
+async fn pg_pool(
+    url: &str,
+    options: PgConnectOptions,
+    max: u32,
+    acquire: Duration,
+) -> Result<PgPool, StoreError> {
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(acquire)
+        // A ping only for a connection idle a while: a ping before every use is a round
+        // trip a transaction, two of a lone payout's dozen (BENCHMARKS.md §4), while a
+        // connection in steady use is one the server has just answered. One idle past
+        // `PG_PING_AFTER_IDLE_MS` may have been dropped (a restart, a failover) and is
+        // replaced if the ping fails; one dropped sooner fails its next statement, an
+        // I/O error the API answers as transient (503, `Retry-After`), and is replaced.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= Duration::from_millis(PG_PING_AFTER_IDLE_MS) {
+                    conn.ping().await?;
+                }
+                Ok(!conn.is_in_transaction())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::connect(url, e))
 }
 
 impl Pool {
@@ -273,28 +315,22 @@ impl Pool {
                 url: url.to_owned(),
                 reason: e.to_string(),
             })?;
-            let pool = PgPoolOptions::new()
-                .max_connections(limits.pool_connections_max.max(1))
-                .acquire_timeout(acquire)
-                // A ping only for a connection idle a while: a ping before every use is a round
-                // trip a transaction, two of a lone payout's dozen (BENCHMARKS.md §4), while a
-                // connection in steady use is one the server has just answered. One idle past
-                // `PG_PING_AFTER_IDLE_MS` may have been dropped (a restart, a failover) and is
-                // replaced if the ping fails; one dropped sooner fails its next statement, an
-                // I/O error the API answers as transient (503, `Retry-After`), and is replaced.
-                .test_before_acquire(false)
-                .before_acquire(|conn, meta| {
-                    Box::pin(async move {
-                        if meta.idle_for >= Duration::from_millis(PG_PING_AFTER_IDLE_MS) {
-                            conn.ping().await?;
-                        }
-                        Ok(!conn.is_in_transaction())
-                    })
-                })
-                .connect_with(options)
-                .await
-                .map_err(|e| StoreError::connect(url, e))?;
-            Ok(Self::Postgres(pool))
+            // The reads' share of the limit is half. A limit of one is one pool for both, planning
+            // every statement for its values: correct reads, slower writes.
+            let max = limits.pool_connections_max.max(1);
+            let custom = options
+                .clone()
+                .options([("plan_cache_mode", "force_custom_plan")]);
+            let (writes, reads) = if max < 2 {
+                let one = pg_pool(url, custom, 1, acquire).await?;
+                (one.clone(), one)
+            } else {
+                (
+                    pg_pool(url, options, max - max / 2, acquire).await?,
+                    pg_pool(url, custom, max / 2, acquire).await?,
+                )
+            };
+            Ok(Self::Postgres(PgPools { writes, reads }))
         } else {
             Err(StoreError::BadUrl {
                 url: url.to_owned(),
@@ -314,7 +350,7 @@ impl Pool {
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Self::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
-            Self::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
+            Self::Postgres(p) => sqlx::migrate!("migrations/postgres").run(&p.writes).await,
         }
         .map_err(|e| StoreError::Migration(e.to_string()))
     }
@@ -324,7 +360,7 @@ impl Pool {
     pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Self::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Self::Postgres(p) => Tx::Postgres(PgHandle::Transaction(p.begin().await?)),
+            Self::Postgres(p) => Tx::Postgres(PgHandle::Transaction(p.writes.begin().await?)),
         })
     }
 
@@ -334,12 +370,18 @@ impl Pool {
     pub(crate) async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Self::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Self::Postgres(p) => Tx::Postgres(PgHandle::Reads(p.acquire().await?)),
+            Self::Postgres(p) => Tx::Postgres(PgHandle::Reads(p.reads.acquire().await?)),
         })
     }
 
     pub(crate) async fn close(&self) {
-        on_pool!(self, p => p.close().await)
+        match self {
+            Self::Sqlite(p) => p.close().await,
+            Self::Postgres(p) => {
+                p.reads.close().await;
+                p.writes.close().await;
+            }
+        }
     }
 }
 

@@ -15,7 +15,7 @@
 //! is a failure of the service itself, so a retry runs afresh.
 
 use crate::Store;
-use crate::db::{InList, Instant, Tx, on_tx, push_in};
+use crate::db::{Instant, Tx, on_tx, push_in};
 use crate::decisions::{PayoutKind, PayoutOutcome};
 use crate::error::StoreError;
 use crate::ledger::INSERT_ROWS_MAX;
@@ -138,6 +138,7 @@ pub(crate) async fn load_keys(
     keys: &[&str],
 ) -> Result<HashMap<String, KeyRow>, StoreError> {
     let mut out = HashMap::new();
+    let keep = tx.keeps_prepared();
     for chunk in keys.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<RawKeyRow> = on_tx!(&mut *tx, c, Db => {
             let mut q = sqlx::QueryBuilder::<Db>::new(format!(
@@ -145,7 +146,7 @@ pub(crate) async fn load_keys(
             ));
             q.push_bind(tenant);
             push_in!(q, "key", chunk);
-            q.build().persistent(<Db as InList>::KEEP_PREPARED)
+            q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()

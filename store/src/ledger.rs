@@ -16,7 +16,7 @@
 //! - `premium:{policy}@{version}` and `member:{member}:premium:{policy}`, in the currency `%`:
 //!   premium adjustments in percentage points, owed at renewal.
 
-use crate::db::{InList, Instant, Money, Tx, on_tx, push_in};
+use crate::db::{Instant, Money, Tx, on_tx, push_in};
 use crate::error::StoreError;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -343,6 +343,7 @@ pub(crate) async fn balances(
     accounts: &[(String, String)],
 ) -> Result<HashMap<(String, String), Decimal>, StoreError> {
     let mut out = HashMap::new();
+    let keep = tx.keeps_prepared();
     for chunk in accounts.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<(String, String, Money)> = on_tx!(&mut *tx, c, Db => {
             let mut q = sqlx::QueryBuilder::<Db>::new(
@@ -351,7 +352,7 @@ pub(crate) async fn balances(
             q.push_bind(tenant);
             let names: Vec<&str> = chunk.iter().map(|(account, _)| account.as_str()).collect();
             push_in!(q, "account", &names);
-            q.build().persistent(<Db as InList>::KEEP_PREPARED)
+            q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()

@@ -2,7 +2,7 @@
 //! their lab results.
 
 use crate::Store;
-use crate::db::{InList, Instant, Money, Tx, on_tx, push_in};
+use crate::db::{Instant, Money, Tx, on_tx, push_in};
 use crate::error::StoreError;
 use crate::inputs::ReadingRow;
 use crate::ledger::INSERT_ROWS_MAX;
@@ -429,12 +429,13 @@ pub(crate) async fn enrolled_among(
     members: &[&str],
 ) -> Result<std::collections::HashSet<String>, StoreError> {
     let mut out = std::collections::HashSet::new();
+    let keep = tx.keeps_prepared();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         let found: Vec<String> = on_tx!(&mut *tx, c, Db => {
             let mut q = sqlx::QueryBuilder::<Db>::new("SELECT member_id FROM members WHERE tenant = ");
             q.push_bind(tenant);
             push_in!(q, "member_id", chunk);
-            q.build_query_scalar().persistent(<Db as InList>::KEEP_PREPARED).fetch_all(&mut *c).await?
+            q.build_query_scalar().persistent(keep).fetch_all(&mut *c).await?
         });
         out.extend(found);
     }

@@ -77,20 +77,31 @@ async fn connections_the_server_dropped_are_replaced_unseen_after_a_pause_and_fa
     assert_eq!(paid.decision.reward.to_string(), "30");
 
     // Dropped and used at once: at most one transient failure a dropped connection, then
-    // paid once.
+    // paid once. (The pool's reads and writes are two pools, `db::PgPools`: a dropped
+    // connection the payout did not need may be met by the one after it.)
     let ended = drop_every_connection(&db).await;
     assert!(ended > 0);
     let (paid, transient) = pay_until_paid(&store, "M2").await;
-    assert!(
-        transient <= ended,
-        "{transient} failures for {ended} dropped connections"
-    );
     assert_eq!(paid.decision.reward.to_string(), "30");
     assert_eq!(paid.decision.ordinal, 0);
-    let again = store.pay(request(&member("M2"))).await.unwrap();
+    let (again, more) = pay_until_paid(&store, "M2").await;
     assert_eq!(again.decision.id, paid.decision.id);
-    let report = store.verify(None, &[]).await.unwrap();
+    let mut failed_verify = 0;
+    let report = loop {
+        match store.verify(None, &[]).await {
+            Ok(report) => break report,
+            Err(e) => {
+                assert!(e.is_transient(), "not transient: {e}");
+                failed_verify += 1;
+                assert!(failed_verify <= 20, "still failing after 20 tries: {e}");
+            }
+        }
+    };
     assert!(report.ok(), "{report:?}");
+    assert!(
+        transient + more + failed_verify <= ended,
+        "{transient} + {more} + {failed_verify} failures for {ended} dropped connections"
+    );
     store.close().await;
     db.cleanup().await;
 }

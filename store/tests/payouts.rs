@@ -558,3 +558,73 @@ async fn a_tenants_full_lane_refuses_the_next_payout_at_once_and_pays_those_it_t
         db.cleanup().await;
     }
 }
+
+/// On PostgreSQL a process's connections are two pools — reads, each statement planned for its
+/// values, and writes — and together they stay within `pool_connections_max`: with a limit of
+/// one (one pool for both) and of four, forty members at once each paid, previewed (a read)
+/// and sent more readings (a write) never have more connections open on the server, and every
+/// payout is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_never_opens_more_database_connections_than_its_limit() {
+    for limit in [1_u32, 4] {
+        for db in databases().await {
+            if !db.is_postgres() {
+                db.cleanup().await;
+                continue;
+            }
+            let setup = store_with_plan(&db, |m| m.to_owned()).await;
+            let mut members = Vec::new();
+            for i in 0..40 {
+                let m = enrol(&setup, &format!("M{i:02}")).await;
+                setup
+                    .add_readings(TENANT, &m, controlled_march(5))
+                    .await
+                    .unwrap();
+                members.push(m);
+            }
+            setup.close().await;
+            let mut opts = options();
+            opts.limits.pool_connections_max = limit;
+            let store = incentive_store::Store::open(&db.url, opts).await.unwrap();
+            let open = || async {
+                let n = query_texts(
+                    &db,
+                    "SELECT count(*)::text FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                    &[],
+                )
+                .await;
+                n[0].parse::<u32>().unwrap()
+            };
+            let mut tasks = tokio::task::JoinSet::new();
+            for m in &members {
+                let (store, r, m) = (store.clone(), request(m), m.clone());
+                tasks.spawn(async move {
+                    let (paid, previewed, sent) = tokio::join!(
+                        store.pay(r.clone()),
+                        store.dry_run(r),
+                        store.add_readings(TENANT, &m, fasting_in(4, 1, 3, 6.0)),
+                    );
+                    assert!(paid.unwrap().decision.qualified);
+                    assert!(previewed.unwrap().decision.qualified);
+                    sent.unwrap();
+                });
+            }
+            let mut most = 0;
+            while !tasks.is_empty() {
+                most = most.max(open().await);
+                while let Some(done) = tasks.try_join_next() {
+                    done.unwrap();
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            most = most.max(open().await);
+            assert!(
+                (1..=limit).contains(&most),
+                "limit {limit}: {most} connections were open at once"
+            );
+            store.close().await;
+            db.cleanup().await;
+        }
+    }
+}

@@ -4,7 +4,7 @@
 
 use super::{Item, Known, Loaded, TenantData, accounts_of, group_of};
 use crate::Shared;
-use crate::db::{InList, Instant, Money, Tx, on_tx, push_in};
+use crate::db::{Instant, Money, Tx, on_tx, push_in};
 use crate::decisions::{DECISION_COLUMNS, PayoutRequest, decision_from_row};
 use crate::error::StoreError;
 use crate::idempotency::load_keys;
@@ -180,6 +180,7 @@ pub(crate) async fn load_profiles(
         Option<String>,
     );
     let mut rows: Vec<Row> = Vec::new();
+    let keep = tx.keeps_prepared();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         rows.extend(on_tx!(&mut *tx, c, Db => {
             let mut q = sqlx::QueryBuilder::<Db>::new(
@@ -187,7 +188,7 @@ pub(crate) async fn load_profiles(
             );
             q.push_bind(tenant);
             push_in!(q, "member_id", chunk);
-            q.build().persistent(<Db as InList>::KEEP_PREPARED)
+            q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()
@@ -253,6 +254,7 @@ pub(crate) async fn load_readings(
     end_ms: i64,
 ) -> Result<HashMap<String, Vec<StoredReading>>, StoreError> {
     let mut out: HashMap<String, Vec<StoredReading>> = HashMap::new();
+    let keep = tx.keeps_prepared();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         let rows = match &mut *tx {
             Tx::Postgres(c) => {
@@ -274,6 +276,7 @@ pub(crate) async fn load_readings(
                 .bind(tenant)
                 .bind(start_ms)
                 .bind(end_ms)
+                .persistent(keep)
                 .fetch_all(&mut **c)
                 .await?
                 .iter()
@@ -312,6 +315,7 @@ pub(crate) async fn load_labs(
     before_ms: i64,
 ) -> Result<HashMap<String, Vec<LabResult>>, StoreError> {
     let mut out: HashMap<String, Vec<LabResult>> = HashMap::new();
+    let keep = tx.keeps_prepared();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<(String, i64, i32, Money)> = on_tx!(&mut *tx, c, Db => {
             let mut q = sqlx::QueryBuilder::<Db>::new(
@@ -321,7 +325,7 @@ pub(crate) async fn load_labs(
             push_in!(q, "member_id", chunk);
             q.push(" AND time_ms < ").push_bind(before_ms);
             q.push(" ORDER BY member_id, time_ms");
-            q.build().persistent(<Db as InList>::KEEP_PREPARED)
+            q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()
@@ -373,13 +377,14 @@ async fn load_decisions(
         "SELECT {DECISION_COLUMNS}, (SELECT erased_at FROM decision_inputs i WHERE i.decision_id = decisions.id) \
          FROM decisions WHERE tenant = "
     );
+    let keep = tx.keeps_prepared();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<Known> = on_tx!(&mut *tx, c, Db => {
             let mut q = sqlx::QueryBuilder::<Db>::new(select.as_str());
             q.push_bind(tenant);
             push_in!(q, "member_id", chunk);
             q.push(" ORDER BY period, ordinal");
-            q.build().persistent(<Db as InList>::KEEP_PREPARED)
+            q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()

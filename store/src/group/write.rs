@@ -58,7 +58,7 @@ pub(super) async fn post_unless_moved(
         return Ok(None);
     };
     let read = head_read(loaded, tenant)?;
-    let mut c = pg.acquire().await?;
+    let mut c = pg.writes.acquire().await?;
     write_in_one_statement(&mut c, tenant, d, read, at)
         .await
         .map(Some)
