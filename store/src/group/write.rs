@@ -40,8 +40,7 @@ pub(super) async fn write_all(tx: &mut Tx, loaded: &Loaded, at: Instant) -> Resu
 /// is written in a transaction, [`write_all`]); `Ok(Some(false))`: the head moved and nothing
 /// was written, so the group must be read and decided again under the lock.
 ///
-/// Four round trips become one (`BEGIN`, the head's lock, the write and `COMMIT`, each about
-/// a fifth of a millisecond here). The statement is as safe as the transaction it replaces:
+/// Four round trips become one (`BEGIN`, the head's lock, the write and `COMMIT`). The statement is as safe as the transaction it replaces:
 /// it locks the head before it writes anything, and a head another writer moved — committed
 /// before the statement began, or while it waited for the lock — is not found where it was
 /// read, so every row the statement would write is left out.
