@@ -5,8 +5,8 @@
 use crate::Store;
 use crate::db::{Money, on_pool};
 use crate::error::StoreError;
-use crate::group::{load_labs, load_profiles, load_readings};
 use crate::inputs::to_engine;
+use crate::member_records::load_member_records;
 use incentive_engine::ReadingsBuilder;
 use incentive_engine::period::Window;
 use rust_decimal::Decimal;
@@ -52,10 +52,13 @@ impl Store {
             window.end.timestamp_millis(),
         );
         let mut tx = self.shared.pool.begin_read().await?;
-        let mut profiles = load_profiles(&mut tx, tenant, members).await?;
-        let mut readings = load_readings(&mut tx, tenant, members, start, end).await?;
-        let mut labs = load_labs(&mut tx, tenant, members, end).await?;
+        let mut records = load_member_records(&mut tx, tenant, members, (start, end)).await?;
         tx.commit().await?;
+        let (profiles, readings, labs) = (
+            &mut records.profiles,
+            &mut records.readings,
+            &mut records.labs,
+        );
         let mut out = Vec::with_capacity(members.len());
         for id in members {
             let Some(profile) = profiles.remove(*id) else {

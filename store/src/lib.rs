@@ -28,6 +28,7 @@ pub mod idempotency;
 pub mod inputs;
 pub mod ledger;
 pub mod ledger_view;
+mod member_records;
 pub mod members;
 pub mod payout;
 pub mod policies;

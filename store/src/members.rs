@@ -335,7 +335,7 @@ pub(crate) async fn likely_duplicates_of(
             found.extend(chunk.iter().map(|_| Vec::new()));
             continue;
         }
-        let stored = crate::group::load_readings(
+        let stored = crate::member_records::load_readings(
             tx,
             tenant,
             &ids,

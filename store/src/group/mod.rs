@@ -35,7 +35,6 @@ mod write;
 
 use decide::decide_all;
 use read::{Heads, load};
-pub(crate) use read::{load_labs, load_profiles, load_readings};
 use write::{post_unless_moved, write_all};
 
 /// Whether a group is posted, or only decided and rolled back (a dry run: no money moves).

@@ -1,19 +1,16 @@
 //! A group's reads: the chain heads, the versions in effect, and what each tenant's payouts
-//! read — profiles, readings, labs, the members of cap groups, earlier decisions, keys and
-//! balances — in a few set-based queries a tenant.
+//! read — the members' records ([`crate::member_records`]), the members of cap groups,
+//! earlier decisions, keys and balances — in a few set-based queries a tenant.
 
 use super::{Item, Known, Loaded, TenantData, accounts_of, group_of};
 use crate::Shared;
-use crate::db::{Instant, Money, Tx, on_tx, push_in};
+use crate::db::{Instant, Tx, on_tx, push_in};
 use crate::decisions::{DECISION_COLUMNS, PayoutRequest, decision_from_row};
 use crate::error::StoreError;
 use crate::idempotency::load_keys;
-use crate::inputs::StoredReading;
 use crate::ledger::{self, INSERT_ROWS_MAX};
+use crate::member_records::{load_member_records, load_profiles};
 use crate::policies::policy_in_effect;
-use chrono::{DateTime, FixedOffset};
-use incentive_engine::policy::MemberProfile;
-use incentive_engine::{Hba1c, LabResult, MemberId};
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -113,11 +110,11 @@ pub(super) async fn load(
             accounts.extend(accounts_of(r, version, &policy.manifest.currency));
         }
         let ta = std::time::Instant::now();
-        d.profiles = load_profiles(tx, tenant, &members).await?;
-        let tb = ta.elapsed();
-        if let Some((start, end)) = span {
-            d.readings = load_readings(tx, tenant, &members, start, end).await?;
-            d.labs = load_labs(tx, tenant, &members, end).await?;
+        if let Some(span) = span {
+            let records = load_member_records(tx, tenant, &members, span).await?;
+            (d.profiles, d.readings, d.labs) = (records.profiles, records.readings, records.labs);
+        } else {
+            d.profiles = load_profiles(tx, tenant, &members).await?;
         }
         let tc = ta.elapsed();
         // The members of each payout's group, whose payments this year count against its cap.
@@ -154,198 +151,13 @@ pub(super) async fn load(
         tracing::trace!(
             tenant,
             members = members.len(),
-            profiles_us = tb.as_micros(),
-            readings_and_labs_us = (tc - tb).as_micros(),
+            records_us = tc.as_micros(),
             decisions_us = (td - tc).as_micros(),
             balances_us = (ta.elapsed() - td).as_micros(),
             "payout group loaded"
         );
     }
     Ok(loaded)
-}
-
-pub(crate) async fn load_profiles(
-    tx: &mut Tx,
-    tenant: &str,
-    members: &[&str],
-) -> Result<HashMap<String, MemberProfile>, StoreError> {
-    type Row = (
-        String,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<bool>,
-        Option<String>,
-        Option<String>,
-    );
-    let mut rows: Vec<Row> = Vec::new();
-    let keep = tx.keeps_prepared();
-    for chunk in members.chunks(INSERT_ROWS_MAX) {
-        rows.extend(on_tx!(&mut *tx, c, Db => {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
-                "SELECT member_id, age, sex, region, diabetes_type, insulin, enrolled_on, attributes FROM members WHERE tenant = ",
-            );
-            q.push_bind(tenant);
-            push_in!(q, "member_id", chunk);
-            q.build().persistent(keep)
-                .fetch_all(&mut *c)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?)))
-                .collect::<sqlx::Result<Vec<Row>>>()?
-        }));
-    }
-    rows.into_iter()
-        .map(
-            |(id, age, sex, region, diabetes_type, insulin, enrolled_on, attributes)| {
-                let corrupt =
-                    |what: &str| StoreError::Corrupt(format!("member `{id}`: bad {what}"));
-                let profile = MemberProfile {
-                    id: MemberId::parse(&id).map_err(|_| corrupt("id"))?,
-                    age: age
-                        .map(u32::try_from)
-                        .transpose()
-                        .map_err(|_| corrupt("age"))?,
-                    sex,
-                    region,
-                    diabetes_type,
-                    insulin,
-                    enrolled_on: enrolled_on
-                        .map(|d| d.parse())
-                        .transpose()
-                        .map_err(|_| corrupt("enrolment date"))?,
-                    attributes: attributes
-                        .map(|a| serde_json::from_str(&a))
-                        .transpose()
-                        .map_err(|_| corrupt("attributes"))?
-                        .unwrap_or_default(),
-                };
-                Ok((id, profile))
-            },
-        )
-        .collect()
-}
-
-/// A row of [`load_readings`] on either backend: the member, then the reading's columns.
-macro_rules! member_reading {
-    () => {
-        |r| -> sqlx::Result<(String, StoredReading)> {
-            Ok((
-                r.try_get(0)?,
-                StoredReading {
-                    t: r.try_get(1)?,
-                    o: r.try_get(2)?,
-                    v: r.try_get(3)?,
-                    f: r.try_get(4)?,
-                    c: r.try_get(5)?,
-                    s: r.try_get(6)?,
-                },
-            ))
-        }
-    };
-}
-
-pub(crate) async fn load_readings(
-    tx: &mut Tx,
-    tenant: &str,
-    members: &[&str],
-    start_ms: i64,
-    end_ms: i64,
-) -> Result<HashMap<String, Vec<StoredReading>>, StoreError> {
-    let mut out: HashMap<String, Vec<StoredReading>> = HashMap::new();
-    let keep = tx.keeps_prepared();
-    for chunk in members.chunks(INSERT_ROWS_MAX) {
-        let rows = match &mut *tx {
-            Tx::Postgres(c) => {
-                // One index lookup per member, whatever the statistics say. Written as
-                // `member_id IN (…)`, the query was planned in a soak's first minutes (the
-                // statistics behind the table's growth) as one scan of every reading of the
-                // tenant in the period, filtered by member: p50 doubled in three minutes. A
-                // LATERAL subquery alone is pulled up into the same plan; `OFFSET 0` keeps it
-                // a subquery run for each member.
-                sqlx::query(
-                    "SELECT m.member_id, r.time_ms, r.offset_s, r.mg_dl, r.flag, r.context, r.source \
-                     FROM unnest($1::text[]) AS m(member_id) CROSS JOIN LATERAL (\
-                       SELECT time_ms, offset_s, mg_dl, flag, context, source FROM readings \
-                       WHERE tenant = $2 AND member_id = m.member_id AND time_ms >= $3 AND time_ms < $4 \
-                       OFFSET 0) AS r \
-                     ORDER BY m.member_id, r.time_ms, r.source",
-                )
-                .bind(chunk)
-                .bind(tenant)
-                .bind(start_ms)
-                .bind(end_ms)
-                .persistent(keep)
-                .fetch_all(&mut **c)
-                .await?
-                .iter()
-                .map(member_reading!())
-                .collect::<sqlx::Result<Vec<_>>>()?
-            }
-            Tx::Sqlite(c) => {
-                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                    "SELECT member_id, time_ms, offset_s, mg_dl, flag, context, source FROM readings WHERE tenant = ",
-                );
-                q.push_bind(tenant);
-                push_in!(q, "member_id", chunk);
-                q.push(" AND time_ms >= ").push_bind(start_ms);
-                q.push(" AND time_ms < ").push_bind(end_ms);
-                q.push(" ORDER BY member_id, time_ms, source");
-                q.build()
-                    .persistent(false)
-                    .fetch_all(&mut **c)
-                    .await?
-                    .iter()
-                    .map(member_reading!())
-                    .collect::<sqlx::Result<Vec<_>>>()?
-            }
-        };
-        for (member, reading) in rows {
-            out.entry(member).or_default().push(reading);
-        }
-    }
-    Ok(out)
-}
-
-pub(crate) async fn load_labs(
-    tx: &mut Tx,
-    tenant: &str,
-    members: &[&str],
-    before_ms: i64,
-) -> Result<HashMap<String, Vec<LabResult>>, StoreError> {
-    let mut out: HashMap<String, Vec<LabResult>> = HashMap::new();
-    let keep = tx.keeps_prepared();
-    for chunk in members.chunks(INSERT_ROWS_MAX) {
-        let rows: Vec<(String, i64, i32, Money)> = on_tx!(&mut *tx, c, Db => {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
-                "SELECT member_id, time_ms, offset_s, hba1c FROM labs WHERE tenant = ",
-            );
-            q.push_bind(tenant);
-            push_in!(q, "member_id", chunk);
-            q.push(" AND time_ms < ").push_bind(before_ms);
-            q.push(" ORDER BY member_id, time_ms");
-            q.build().persistent(keep)
-                .fetch_all(&mut *c)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-                .collect::<sqlx::Result<Vec<_>>>()?
-        });
-        for (member, t, o, value) in rows {
-            let corrupt = || StoreError::Corrupt(format!("member `{member}`: a bad lab result"));
-            let offset = FixedOffset::east_opt(o).ok_or_else(corrupt)?;
-            let time: DateTime<FixedOffset> = DateTime::from_timestamp_millis(t)
-                .ok_or_else(corrupt)?
-                .with_timezone(&offset);
-            let lab = LabResult {
-                time,
-                hba1c: Hba1c::from_percent(value.0).map_err(|_| corrupt())?,
-            };
-            out.entry(member).or_default().push(lab);
-        }
-    }
-    Ok(out)
 }
 
 /// The members whose text attribute `attribute` is `value`.
