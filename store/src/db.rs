@@ -73,12 +73,19 @@ pub(crate) enum Pool {
     Postgres(PgPools),
 }
 
-/// PostgreSQL's connections, in two pools that share the process's limit: `reads` plans every
-/// statement for the values it is given (`plan_cache_mode = force_custom_plan`), so its reads
-/// can be kept prepared ([`InList`]); `writes` keeps PostgreSQL's default, under which a
-/// statement kept prepared gets a generic plan after five runs — what the group's write
-/// wants: planned for its values each time it cost more than the round trip it saves, most
-/// of it copying the bound arrays (decisions, their inputs) into the plan.
+/// PostgreSQL's connections, in two pools that share the process's limit.
+///
+/// `reads` serves reads outside a transaction (a payout group's, previews', keys'), every one
+/// a lookup by key ([`ByKeys`], the members' records): each statement is kept prepared and
+/// planned once a connection (`plan_cache_mode = force_generic_plan`), since planning it for
+/// its values every time was half of what a lone payout's reads cost the server (about 0.35 of
+/// 0.57 ms, BENCHMARKS.md §4). A plan made once must be right whatever the tables hold later:
+/// the statements look each key up by itself, and `enable_seqscan = off` keeps a plan made
+/// while a table was nearly empty from scanning it for each key ever after.
+///
+/// `writes` keeps PostgreSQL's defaults (a statement kept prepared gets a generic plan after
+/// five runs if it is no worse), and every write transaction and bulk upload runs there, where
+/// a whole-table scan is sometimes the right plan.
 #[derive(Clone, Debug)]
 pub(crate) struct PgPools {
     pub(crate) writes: PgPool,
@@ -171,54 +178,84 @@ macro_rules! on_tx {
 }
 pub(crate) use on_tx;
 
-/// `AND column IN (…)` over `items`, for a `QueryBuilder` of either backend ([`InList`]).
-macro_rules! push_in {
-    ($q:expr, $column:expr, $items:expr) => {
-        $crate::db::InList::push_in(&mut $q, $column, $items)
-    };
-}
-pub(crate) use push_in;
-
-/// A filter on a list of values, written as each backend reads it best.
+/// Reading a tenant's rows by a list of keys: `Db::select_by_keys(select, tenant, column,
+/// keys)`, then any ` AND …` conditions on the table's rows, then `Db::end_by_keys(&mut q)`,
+/// then any ` ORDER BY …` of the table's columns.
 ///
-/// SQLite: `column IN (?, ?, …)`, a bound value an item. PostgreSQL: `column = ANY($n)`, the
-/// list bound as one array — one statement text whatever the list's length, so the statement
-/// is kept prepared where it is read outside a transaction ([`Tx::keeps_prepared`]): sqlx
-/// sends a statement it does not keep in two round trips (parse and describe, then bind and
-/// execute) and one it keeps in one, and a lone payout reads in six such statements. Each is
-/// still planned for the values it is given, every time (the reads' pool, [`PgPools`]), as it
-/// was when it was not kept: the generic plan PostgreSQL keeps after five runs is made for the
-/// table as it was then, and for a table that starts empty (decisions, balances) it is a scan
-/// of the whole table, which grows with it until the next `ANALYZE` — measured, 64 writers
-/// fell from about 5,900 to 4,400 payouts/s with generic plans (BENCHMARKS.md §4).
-pub(crate) trait InList: Database {
-    fn push_in<'a>(q: &mut sqlx::QueryBuilder<'a, Self>, column: &str, items: &[&'a str]);
+/// SQLite: `SELECT … WHERE tenant = ? AND column IN (?, ?, …)`, a bound value a key.
+/// PostgreSQL: the keys bound as one array, and each looked up by itself —
+/// `SELECT t.* FROM unnest($1) AS keys(key) CROSS JOIN LATERAL (SELECT … WHERE tenant = $2
+/// AND column = keys.key … OFFSET 0) AS t` — so that the statement's one plan is right
+/// whatever the table held when it was made. One text whatever the list's length, so the
+/// statement is kept prepared where it is read outside a transaction ([`Tx::keeps_prepared`]):
+/// sqlx sends a statement it does not keep in two round trips, one it keeps in one. Kept, it is
+/// planned once a connection (the reads' pool, [`PgPools`]); written as `column = ANY($1)` its
+/// one plan, made while `decisions` was small, scanned all of a tenant's decisions for each
+/// payout ever after (measured: BENCHMARKS.md §4), while a subquery a key that cannot be
+/// pulled up (`OFFSET 0`) can only be a lookup of that key.
+pub(crate) trait ByKeys: Database {
+    /// `select` is `SELECT … FROM table`; the rows are those of `tenant` whose `column` is one
+    /// of `keys`.
+    fn select_by_keys<'a>(
+        select: &str,
+        tenant: &'a str,
+        column: &'static str,
+        keys: &[&'a str],
+    ) -> sqlx::QueryBuilder<'a, Self>;
+
+    /// Ends the conditions of a statement of [`ByKeys::select_by_keys`]; an ` ORDER BY` may
+    /// follow, naming the table's columns.
+    fn end_by_keys(q: &mut sqlx::QueryBuilder<'_, Self>);
 }
 
-impl InList for Sqlite {
-    fn push_in<'a>(q: &mut sqlx::QueryBuilder<'a, Self>, column: &str, items: &[&'a str]) {
+impl ByKeys for Sqlite {
+    fn select_by_keys<'a>(
+        select: &str,
+        tenant: &'a str,
+        column: &'static str,
+        keys: &[&'a str],
+    ) -> sqlx::QueryBuilder<'a, Self> {
+        let mut q = sqlx::QueryBuilder::new(select);
+        q.push(" WHERE tenant = ").push_bind(tenant);
         q.push(" AND ").push(column).push(" IN (");
         let mut list = q.separated(", ");
-        for item in items {
-            list.push_bind(*item);
+        for key in keys {
+            list.push_bind(*key);
         }
         q.push(")");
+        q
     }
+
+    fn end_by_keys(_: &mut sqlx::QueryBuilder<'_, Self>) {}
 }
 
-impl InList for Postgres {
-    fn push_in<'a>(q: &mut sqlx::QueryBuilder<'a, Self>, column: &str, items: &[&'a str]) {
-        q.push(" AND ")
+impl ByKeys for Postgres {
+    fn select_by_keys<'a>(
+        select: &str,
+        tenant: &'a str,
+        column: &'static str,
+        keys: &[&'a str],
+    ) -> sqlx::QueryBuilder<'a, Self> {
+        let mut q = sqlx::QueryBuilder::new("SELECT t.* FROM unnest(");
+        q.push_bind(keys.to_vec())
+            .push("::text[]) AS keys(key) CROSS JOIN LATERAL (")
+            .push(select)
+            .push(" WHERE tenant = ")
+            .push_bind(tenant)
+            .push(" AND ")
             .push(column)
-            .push(" = ANY(")
-            .push_bind(items.to_vec())
-            .push(")");
+            .push(" = keys.key");
+        q
+    }
+
+    fn end_by_keys(q: &mut sqlx::QueryBuilder<'_, Self>) {
+        q.push(" OFFSET 0) AS t");
     }
 }
 
 impl Tx {
-    /// Whether a statement of [`push_in!`] is kept prepared on this handle: only on
-    /// PostgreSQL's reads ([`InList`]). On SQLite its text differs with the list's length (kept,
+    /// Whether a statement of [`ByKeys`] is kept prepared on this handle: only on
+    /// PostgreSQL's reads ([`ByKeys`]). On SQLite its text differs with the list's length (kept,
     /// they would crowd sqlx's cache); in a PostgreSQL transaction it would get a generic plan.
     pub(crate) fn keeps_prepared(&self) -> bool {
         matches!(self, Self::Postgres(PgHandle::Reads(_)))
@@ -315,19 +352,22 @@ impl Pool {
                 url: url.to_owned(),
                 reason: e.to_string(),
             })?;
-            // The reads' share of the limit is half. A limit of one is one pool for both, planning
-            // every statement for its values: correct reads, slower writes.
+            // The reads' share of the limit is half. A limit of one is one pool for both,
+            // planning every statement for its values: right for reads and writes alike, and
+            // slower for both.
             let max = limits.pool_connections_max.max(1);
-            let custom = options
-                .clone()
-                .options([("plan_cache_mode", "force_custom_plan")]);
+            let by_key = options.clone().options([
+                ("enable_seqscan", "off"),
+                ("plan_cache_mode", "force_generic_plan"),
+            ]);
             let (writes, reads) = if max < 2 {
+                let custom = options.options([("plan_cache_mode", "force_custom_plan")]);
                 let one = pg_pool(url, custom, 1, acquire).await?;
                 (one.clone(), one)
             } else {
                 (
                     pg_pool(url, options, max - max / 2, acquire).await?,
-                    pg_pool(url, custom, max / 2, acquire).await?,
+                    pg_pool(url, by_key, max / 2, acquire).await?,
                 )
             };
             Ok(Self::Postgres(PgPools { writes, reads }))

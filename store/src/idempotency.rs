@@ -15,7 +15,7 @@
 //! is a failure of the service itself, so a retry runs afresh.
 
 use crate::Store;
-use crate::db::{Instant, Tx, on_tx, push_in};
+use crate::db::{ByKeys, Instant, Tx, on_tx};
 use crate::decisions::{PayoutKind, PayoutOutcome};
 use crate::error::StoreError;
 use crate::ledger::INSERT_ROWS_MAX;
@@ -141,11 +141,9 @@ pub(crate) async fn load_keys(
     let keep = tx.keeps_prepared();
     for chunk in keys.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<RawKeyRow> = on_tx!(&mut *tx, c, Db => {
-            let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-                "SELECT {KEY_COLUMNS} FROM idempotency_keys WHERE tenant = "
-            ));
-            q.push_bind(tenant);
-            push_in!(q, "key", chunk);
+            let select = format!("SELECT {KEY_COLUMNS} FROM idempotency_keys");
+            let mut q = Db::select_by_keys(&select, tenant, "key", chunk);
+            Db::end_by_keys(&mut q);
             q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?

@@ -16,7 +16,7 @@
 //! - `premium:{policy}@{version}` and `member:{member}:premium:{policy}`, in the currency `%`:
 //!   premium adjustments in percentage points, owed at renewal.
 
-use crate::db::{Instant, Money, Tx, on_tx, push_in};
+use crate::db::{ByKeys, Instant, Money, Tx, on_tx};
 use crate::error::StoreError;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -346,12 +346,11 @@ pub(crate) async fn balances(
     let keep = tx.keeps_prepared();
     for chunk in accounts.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<(String, String, Money)> = on_tx!(&mut *tx, c, Db => {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
-                "SELECT account, currency, balance FROM account_balances WHERE tenant = ",
-            );
-            q.push_bind(tenant);
             let names: Vec<&str> = chunk.iter().map(|(account, _)| account.as_str()).collect();
-            push_in!(q, "account", &names);
+            let mut q = Db::select_by_keys(
+                "SELECT account, currency, balance FROM account_balances", tenant, "account", &names,
+            );
+            Db::end_by_keys(&mut q);
             q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?

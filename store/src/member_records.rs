@@ -7,7 +7,7 @@
 //! to its driver's thread, not a round trip, and its JSON arrays would cost more to decode).
 //! Both give the same records: a differential test holds the one to the other.
 
-use crate::db::{Money, Tx, on_tx, push_in};
+use crate::db::{ByKeys, Money, Tx, on_tx};
 use crate::error::StoreError;
 use crate::inputs::StoredReading;
 use crate::ledger::INSERT_ROWS_MAX;
@@ -131,11 +131,11 @@ pub(crate) async fn load_profiles(
     let keep = tx.keeps_prepared();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         rows.extend(on_tx!(&mut *tx, c, Db => {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
-                "SELECT member_id, age, sex, region, diabetes_type, insulin, enrolled_on, attributes FROM members WHERE tenant = ",
+            let mut q = Db::select_by_keys(
+                "SELECT member_id, age, sex, region, diabetes_type, insulin, enrolled_on, attributes FROM members",
+                tenant, "member_id", chunk,
             );
-            q.push_bind(tenant);
-            push_in!(q, "member_id", chunk);
+            Db::end_by_keys(&mut q);
             q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?
@@ -243,13 +243,15 @@ pub(crate) async fn load_readings(
                 .collect::<sqlx::Result<Vec<_>>>()?
             }
             Tx::Sqlite(c) => {
-                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                    "SELECT member_id, time_ms, offset_s, mg_dl, flag, context, source FROM readings WHERE tenant = ",
+                let mut q = sqlx::Sqlite::select_by_keys(
+                    "SELECT member_id, time_ms, offset_s, mg_dl, flag, context, source FROM readings",
+                    tenant,
+                    "member_id",
+                    chunk,
                 );
-                q.push_bind(tenant);
-                push_in!(q, "member_id", chunk);
                 q.push(" AND time_ms >= ").push_bind(start_ms);
                 q.push(" AND time_ms < ").push_bind(end_ms);
+                sqlx::Sqlite::end_by_keys(&mut q);
                 q.push(" ORDER BY member_id, time_ms, source");
                 q.build()
                     .persistent(false)
@@ -277,12 +279,11 @@ pub(crate) async fn load_labs(
     let keep = tx.keeps_prepared();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<(String, i64, i32, Money)> = on_tx!(&mut *tx, c, Db => {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
-                "SELECT member_id, time_ms, offset_s, hba1c FROM labs WHERE tenant = ",
+            let mut q = Db::select_by_keys(
+                "SELECT member_id, time_ms, offset_s, hba1c FROM labs", tenant, "member_id", chunk,
             );
-            q.push_bind(tenant);
-            push_in!(q, "member_id", chunk);
             q.push(" AND time_ms < ").push_bind(before_ms);
+            Db::end_by_keys(&mut q);
             q.push(" ORDER BY member_id, time_ms");
             q.build().persistent(keep)
                 .fetch_all(&mut *c)

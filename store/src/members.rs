@@ -2,7 +2,7 @@
 //! their lab results.
 
 use crate::Store;
-use crate::db::{Instant, Money, Tx, on_tx, push_in};
+use crate::db::{ByKeys, Instant, Money, Tx, on_tx};
 use crate::error::StoreError;
 use crate::inputs::ReadingRow;
 use crate::ledger::INSERT_ROWS_MAX;
@@ -432,9 +432,8 @@ pub(crate) async fn enrolled_among(
     let keep = tx.keeps_prepared();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         let found: Vec<String> = on_tx!(&mut *tx, c, Db => {
-            let mut q = sqlx::QueryBuilder::<Db>::new("SELECT member_id FROM members WHERE tenant = ");
-            q.push_bind(tenant);
-            push_in!(q, "member_id", chunk);
+            let mut q = Db::select_by_keys("SELECT member_id FROM members", tenant, "member_id", chunk);
+            Db::end_by_keys(&mut q);
             q.build_query_scalar().persistent(keep).fetch_all(&mut *c).await?
         });
         out.extend(found);

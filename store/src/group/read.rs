@@ -4,7 +4,7 @@
 
 use super::{Item, Known, Loaded, TenantData, accounts_of, group_of};
 use crate::Shared;
-use crate::db::{Instant, Tx, on_tx, push_in};
+use crate::db::{ByKeys, Instant, Tx, on_tx};
 use crate::decisions::{DECISION_COLUMNS, PayoutRequest, decision_from_row};
 use crate::error::StoreError;
 use crate::idempotency::load_keys;
@@ -187,14 +187,13 @@ async fn load_decisions(
     let mut out: HashMap<(String, String), Vec<Known>> = HashMap::new();
     let select = format!(
         "SELECT {DECISION_COLUMNS}, (SELECT erased_at FROM decision_inputs i WHERE i.decision_id = decisions.id) \
-         FROM decisions WHERE tenant = "
+         FROM decisions"
     );
     let keep = tx.keeps_prepared();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<Known> = on_tx!(&mut *tx, c, Db => {
-            let mut q = sqlx::QueryBuilder::<Db>::new(select.as_str());
-            q.push_bind(tenant);
-            push_in!(q, "member_id", chunk);
+            let mut q = Db::select_by_keys(&select, tenant, "member_id", chunk);
+            Db::end_by_keys(&mut q);
             q.push(" ORDER BY period, ordinal");
             q.build().persistent(keep)
                 .fetch_all(&mut *c)
