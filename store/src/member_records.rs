@@ -47,10 +47,31 @@ pub(crate) async fn load_member_records(
     let mut out = MemberRecords::default();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         // Each aggregate orders its own input: an order inherited from a subquery is not one
-        // PostgreSQL promises to keep. Neither subquery can be pulled up into a join (they
-        // aggregate), so each is one index lookup a member, as `load_readings`' is.
+        // PostgreSQL promises to keep. No subquery can be pulled up into a join (two
+        // aggregate, the profile's has `OFFSET 0`), so each is a lookup of one member whatever
+        // the one plan the reads' pool makes of it (`db::PgPools`): as a join, the profile was
+        // planned on an empty table as a hash of all the tenant's members.
         let rows = sqlx::query(
-            "SELECT m.member_id, p.member_id IS NOT NULL, p.age, p.sex, p.region, p.diabetes_type,                p.insulin, p.enrolled_on, p.attributes, r.t, r.o, r.v, r.f, r.c, r.s, l.t, l.o, l.h              FROM unnest($1::text[]) AS m(member_id)              LEFT JOIN members p ON p.tenant = $2 AND p.member_id = m.member_id              CROSS JOIN LATERAL (SELECT                  array_agg(time_ms ORDER BY time_ms, source) AS t,                  array_agg(offset_s ORDER BY time_ms, source) AS o,                  array_agg(mg_dl ORDER BY time_ms, source) AS v,                  array_agg(flag ORDER BY time_ms, source) AS f,                  array_agg(context ORDER BY time_ms, source) AS c,                  array_agg(source ORDER BY time_ms, source) AS s                FROM readings WHERE tenant = $2 AND member_id = m.member_id                  AND time_ms >= $3 AND time_ms < $4) AS r              CROSS JOIN LATERAL (SELECT                  array_agg(time_ms ORDER BY time_ms) AS t,                  array_agg(offset_s ORDER BY time_ms) AS o,                  array_agg(hba1c ORDER BY time_ms) AS h                FROM labs WHERE tenant = $2 AND member_id = m.member_id AND time_ms < $4) AS l",
+            "SELECT m.member_id, p.member_id IS NOT NULL, p.age, p.sex, p.region, p.diabetes_type, \
+               p.insulin, p.enrolled_on, p.attributes, r.t, r.o, r.v, r.f, r.c, r.s, l.t, l.o, l.h \
+             FROM unnest($1::text[]) AS m(member_id) \
+             LEFT JOIN LATERAL (SELECT member_id, age, sex, region, diabetes_type, insulin, \
+                 enrolled_on, attributes FROM members \
+               WHERE tenant = $2 AND member_id = m.member_id OFFSET 0) AS p ON true \
+             CROSS JOIN LATERAL (SELECT \
+                 array_agg(time_ms ORDER BY time_ms, source) AS t, \
+                 array_agg(offset_s ORDER BY time_ms, source) AS o, \
+                 array_agg(mg_dl ORDER BY time_ms, source) AS v, \
+                 array_agg(flag ORDER BY time_ms, source) AS f, \
+                 array_agg(context ORDER BY time_ms, source) AS c, \
+                 array_agg(source ORDER BY time_ms, source) AS s \
+               FROM readings WHERE tenant = $2 AND member_id = m.member_id \
+                 AND time_ms >= $3 AND time_ms < $4) AS r \
+             CROSS JOIN LATERAL (SELECT \
+                 array_agg(time_ms ORDER BY time_ms) AS t, \
+                 array_agg(offset_s ORDER BY time_ms) AS o, \
+                 array_agg(hba1c ORDER BY time_ms) AS h \
+               FROM labs WHERE tenant = $2 AND member_id = m.member_id AND time_ms < $4) AS l",
         )
         .bind(chunk)
         .bind(tenant)

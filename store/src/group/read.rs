@@ -215,3 +215,6 @@ async fn load_decisions(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod plans_tests;
