@@ -2,7 +2,7 @@
 //! read — the members' records ([`crate::member_records`]), the members of cap groups,
 //! earlier decisions, keys and balances — in a few set-based queries a tenant.
 
-use super::{Item, Known, Loaded, TenantData, accounts_of, group_of};
+use super::{InEffect, Item, Known, Loaded, TenantData, accounts_of, group_of};
 use crate::Shared;
 use crate::db::{ByKeys, Instant, Tx, on_tx};
 use crate::decisions::{DECISION_COLUMNS, PayoutRequest, decision_from_row};
@@ -10,7 +10,7 @@ use crate::error::StoreError;
 use crate::idempotency::load_keys;
 use crate::ledger::{self, INSERT_ROWS_MAX};
 use crate::member_records::{load_member_records, load_profiles};
-use crate::policies::policy_in_effect;
+use crate::policies::{head_and_policy_in_effect, policy_in_effect};
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -36,9 +36,20 @@ pub(super) async fn load(
         heads_read: BTreeMap::new(),
     };
     for tenant in &tenants {
-        let head = match heads {
-            Heads::Locked => ledger::lock_head(tx, tenant).await,
-            Heads::Read => ledger::read_head(tx, tenant).await,
+        let head = match (heads, items.iter().find(|(r, _)| r.tenant == *tenant)) {
+            (Heads::Read, Some((r, _))) => {
+                // The head and the first payout's version in one statement.
+                match head_and_policy_in_effect(shared, tx, tenant, &r.policy_id, r.period).await {
+                    Ok((head, version)) => {
+                        let key = (r.tenant.clone(), r.policy_id.clone(), r.period);
+                        loaded.versions.insert(key, in_effect(version)?);
+                        Ok(head)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            (Heads::Read, None) => ledger::read_head(tx, tenant).await,
+            (Heads::Locked, _) => ledger::lock_head(tx, tenant).await,
         };
         match head {
             Ok(head) => {
@@ -62,12 +73,8 @@ pub(super) async fn load(
         if loaded.versions.contains_key(&key) || !loaded.data.contains_key(&r.tenant) {
             continue;
         }
-        let found = match policy_in_effect(shared, tx, &r.tenant, &r.policy_id, r.period).await {
-            Ok(found) => Some(found),
-            Err(StoreError::NoVersionInEffect { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        loaded.versions.insert(key, found);
+        let found = policy_in_effect(shared, tx, &r.tenant, &r.policy_id, r.period).await;
+        loaded.versions.insert(key, in_effect(found)?);
     }
 
     for (tenant, d) in loaded.data.iter_mut() {
@@ -158,6 +165,15 @@ pub(super) async fn load(
         );
     }
     Ok(loaded)
+}
+
+/// A version in effect, `None` where there is none; any other failure is the group's.
+fn in_effect(found: Result<InEffect, StoreError>) -> Result<Option<InEffect>, StoreError> {
+    match found {
+        Ok(found) => Ok(Some(found)),
+        Err(StoreError::NoVersionInEffect { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The members whose text attribute `attribute` is `value`.
