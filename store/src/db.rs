@@ -78,8 +78,8 @@ pub(crate) enum Pool {
 /// `reads` serves reads outside a transaction (a payout group's, previews', keys'), every one
 /// a lookup by key ([`ByKeys`], the members' records): each statement is kept prepared and
 /// planned once a connection (`plan_cache_mode = force_generic_plan`), since planning it for
-/// its values every time was half of what a lone payout's reads cost the server (about 0.35 of
-/// 0.57 ms, BENCHMARKS.md §4). A plan made once must be right whatever the tables hold later:
+/// its values every time was most of what a lone payout's reads cost the server (0.43 of 0.57
+/// ms, BENCHMARKS.md §4). A plan made once must be right whatever the tables hold later:
 /// the statements look each key up by itself, and `enable_seqscan = off` keeps a plan made
 /// while a table was nearly empty from scanning it for each key ever after.
 ///

@@ -39,14 +39,13 @@ pub(super) async fn load(
         let head = match (heads, items.iter().find(|(r, _)| r.tenant == *tenant)) {
             (Heads::Read, Some((r, _))) => {
                 // The head and the first payout's version in one statement.
-                match head_and_policy_in_effect(shared, tx, tenant, &r.policy_id, r.period).await {
-                    Ok((head, version)) => {
+                head_and_policy_in_effect(shared, tx, tenant, &r.policy_id, r.period)
+                    .await
+                    .and_then(|(head, version)| {
                         let key = (r.tenant.clone(), r.policy_id.clone(), r.period);
                         loaded.versions.insert(key, in_effect(version)?);
                         Ok(head)
-                    }
-                    Err(e) => Err(e),
-                }
+                    })
             }
             (Heads::Read, None) => ledger::read_head(tx, tenant).await,
             (Heads::Locked, _) => ledger::lock_head(tx, tenant).await,
