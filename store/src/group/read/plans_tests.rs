@@ -1,12 +1,13 @@
 //! The reads' pool plans each statement once a connection ([`crate::db::PgPools`]); a plan
 //! made while the tables were empty must still look up only the keys it is given once they
 //! hold thousands of rows. Counted by PostgreSQL itself: the rows each table gave the reading
-//! connection in one transaction (`pg_stat_xact_user_tables`), after a payout group's every
-//! read by key ran there on empty tables and 5,000 rows a table were added.
+//! connection in one transaction and the pages it read of the table and its indexes
+//! (`pg_stat_xact_user_tables`, `pg_stat_get_xact_blocks_fetched`), after a payout group's
+//! every read by key ran there on empty tables and 5,000 rows a table were added.
 
 use super::load_decisions;
 use crate::db::{PgHandle, Tx};
-use crate::{Store, StoreOptions, idempotency, ledger, member_records, members};
+use crate::{Store, StoreOptions, idempotency, ledger, member_records, members, policies};
 
 const TENANT: &str = "plans";
 const ROWS: i64 = 5_000;
@@ -33,8 +34,19 @@ async fn fresh_database() -> Option<(String, String)> {
     Some((admin.clone(), format!("{base}/{name}")))
 }
 
-/// Every read of a payout group by a list of keys, for `member`.
-async fn read_by_keys(tx: &mut Tx, member: &str) -> Result<(), crate::StoreError> {
+/// Every read of a payout group by a key or a list of keys, for `member`.
+async fn read_by_keys(
+    shared: &crate::Shared,
+    tx: &mut Tx,
+    member: &str,
+) -> Result<(), crate::StoreError> {
+    let march = incentive_engine::Period::parse("2026-03")
+        .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+    let (_, version) = policies::head_and_policy_in_effect(shared, tx, TENANT, "p0", march).await?;
+    assert!(
+        matches!(version, Err(crate::StoreError::NoVersionInEffect { .. })),
+        "no policy p0: {version:?}"
+    );
     let members = [member];
     member_records::load_member_records(tx, TENANT, &members, (0, i64::MAX)).await?;
     member_records::load_profiles(tx, TENANT, &members).await?;
@@ -46,8 +58,14 @@ async fn read_by_keys(tx: &mut Tx, member: &str) -> Result<(), crate::StoreError
     Ok(())
 }
 
-/// 5,000 rows in each table the reads look up, one member (and key, account) a row.
-const FILL: [&str; 6] = [
+/// 5,000 rows in each table the reads look up, one member (and key, account, policy,
+/// tenant) a row.
+const FILL: [&str; 8] = [
+    "INSERT INTO chain_heads (tenant, seq, hash) SELECT 't' || i, 0, 'h' FROM generate_series(1, 5000) i",
+    "INSERT INTO policy_versions (tenant, policy_id, version, content_hash, status, period_kind, \
+       effective_from, files, created_at) \
+     SELECT 'plans', 'p' || i, '1.0.0', 'h', 'published', 'month', '2000-01-01', '[]', now() \
+     FROM generate_series(1, 5000) i",
     "INSERT INTO members (tenant, member_id, updated_at) \
      SELECT 'plans', 'M' || i, now() FROM generate_series(1, 5000) i",
     "INSERT INTO readings (tenant, member_id, time_ms, source, offset_s, mg_dl, context, received_at) \
@@ -82,13 +100,14 @@ async fn reads_planned_while_the_tables_were_empty_still_look_up_only_their_keys
         .await
         .expect("filler");
     sqlx::query(
-        "VACUUM ANALYZE members, readings, labs, decisions, account_balances, idempotency_keys",
+        "VACUUM ANALYZE chain_heads, policy_versions, members, readings, labs, decisions, \
+         account_balances, idempotency_keys",
     )
     .execute(&mut filler)
     .await
     .expect("vacuum");
     let mut tx = store.shared.pool.begin_read().await.expect("read");
-    read_by_keys(&mut tx, "M42")
+    read_by_keys(&store.shared, &mut tx, "M42")
         .await
         .expect("reads on empty tables");
 
@@ -106,16 +125,21 @@ async fn reads_planned_while_the_tables_were_empty_still_look_up_only_their_keys
         panic!("a read on PostgreSQL is a connection of the reads' pool");
     };
     sqlx::query("BEGIN").execute(&mut **c).await.expect("begin");
-    read_by_keys(&mut tx, "M42")
+    read_by_keys(&store.shared, &mut tx, "M42")
         .await
         .expect("reads on full tables");
     let Tx::Postgres(PgHandle::Reads(c)) = &mut tx else {
         panic!("still the reads' connection");
     };
-    let counted: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT relname::text, seq_tup_read, idx_tup_fetch FROM pg_stat_xact_user_tables \
-         WHERE relname IN ('members', 'readings', 'labs', 'decisions', 'account_balances', 'idempotency_keys') \
-         ORDER BY relname",
+    // Rows scanned, rows fetched by index, and pages read of the table and its indexes.
+    let counted: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT t.relname::text, t.seq_tup_read, t.idx_tup_fetch, \
+           (pg_stat_get_xact_blocks_fetched(t.relid) + (SELECT COALESCE(SUM(pg_stat_get_xact_blocks_fetched(i.indexrelid)), 0) \
+              FROM pg_index i WHERE i.indrelid = t.relid))::int8 \
+         FROM pg_stat_xact_user_tables t \
+         WHERE t.relname IN ('chain_heads', 'policy_versions', 'members', 'readings', 'labs', \
+           'decisions', 'account_balances', 'idempotency_keys') \
+         ORDER BY t.relname",
     )
     .fetch_all(&mut **c)
     .await
@@ -149,13 +173,14 @@ async fn reads_planned_while_the_tables_were_empty_still_look_up_only_their_keys
     )
     .await;
 
-    assert_eq!(counted.len(), 6, "every table was read: {counted:?}");
-    for (table, seq_read, index_fetched) in &counted {
-        // M42's own row of each table (a member's, by each of the three reads of members); a
-        // plan that filtered the tenant's rows would fetch all 5,000 of them.
+    assert_eq!(counted.len(), 8, "every table was read: {counted:?}");
+    for (table, seq_read, index_fetched, pages) in &counted {
+        // M42's own row of each table (a member's, by each of the three reads of members), a
+        // few pages a lookup; a plan that filtered the tenant's rows would fetch all 5,000 of
+        // them, one that walked a whole index would read its every leaf.
         assert!(
-            *seq_read == 0 && *index_fetched <= 3,
-            "`{table}`: {seq_read} rows scanned and {index_fetched} fetched by index to find one member's (of {ROWS})"
+            *seq_read == 0 && *index_fetched <= 3 && *pages <= 24,
+            "`{table}`: {seq_read} rows scanned, {index_fetched} fetched by index and {pages} pages read to find one member's (of {ROWS})"
         );
     }
     assert!(
