@@ -12,7 +12,8 @@ use crate::{Store, StoreOptions, idempotency, ledger, member_records, members, p
 const TENANT: &str = "plans";
 const ROWS: i64 = 5_000;
 
-/// A fresh database on the server `INCENTIVE_TEST_PG_URL` names, or `None` without one.
+/// A fresh database on the server `INCENTIVE_TEST_PG_URL` names, or `None` without one (a
+/// server named and not reached fails the test).
 async fn fresh_database() -> Option<(String, String)> {
     let Ok(admin) = std::env::var("INCENTIVE_TEST_PG_URL") else {
         eprintln!("PostgreSQL: skipped (INCENTIVE_TEST_PG_URL is not set)");
@@ -25,12 +26,14 @@ async fn fresh_database() -> Option<(String, String)> {
     );
     let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
         .await
-        .ok()?;
+        .expect("INCENTIVE_TEST_PG_URL names a server that answers");
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut c)
         .await
-        .ok()?;
-    let (base, _) = admin.rsplit_once('/')?;
+        .expect("a fresh database");
+    let (base, _) = admin
+        .rsplit_once('/')
+        .expect("a URL ending in a database name");
     Some((admin.clone(), format!("{base}/{name}")))
 }
 
