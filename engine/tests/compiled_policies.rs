@@ -259,6 +259,24 @@ fn every_construct_the_compiler_takes_decides_as_the_interpreter_does() {
             false,
         ),
         ("let a = [7]; #{ reward: helper(a)[0] + a.len() }", false),
+        // A `.` chain's method arguments are evaluated before what the chain starts from,
+        // which they may assign.
+        (
+            "let x = terms.premium / 7; let y = x.round({ x = 1.0; 2 }); #{ reward: y + x }",
+            false,
+        ),
+        (
+            "let m = #{ a: terms.premium / 7 }; let y = m.a.round({ m = #{ a: 1.5 }; 0 }); #{ reward: y + m.a }",
+            false,
+        ),
+        (
+            "let x = terms.premium / 7; let y = helper(x).round({ x = 1.0; 2 }); #{ reward: y + x }",
+            false,
+        ),
+        (
+            "let m = #{ a: terms.premium / 7 }; let n = m; #{ reward: m.a.round(1) + n.a.floor() }",
+            false,
+        ),
         ("loop { } #{ reward: 0 }", true),
         ("throw \"no\";", true),
         // The record, the member, the history and tables.

@@ -161,7 +161,7 @@ impl Lowering<'_> {
                 Ok(Dynamic::UNIT)
             }));
         }
-        let first = self.expr(&b.lhs)?;
+        let mut first = self.receiver(&b.lhs)?;
         let mut steps = Vec::new();
         let mut rest = &b.rhs;
         loop {
@@ -187,16 +187,59 @@ impl Lowering<'_> {
                 None => break,
             }
         }
-        Ok(Box::new(move |f| {
-            let mut value = first(f)?;
+        if let Receiver::Constant(value) = &mut first {
+            // `terms.x` and `tables.t` are read now, once, as the optimiser would have.
+            let mut folded = 0;
             for step in &steps {
-                value = match step {
-                    Step::Property(p) => p.read(&value)?,
-                    Step::Method(m, args) => m.call(&value, &all(args, f)?)?,
-                };
+                let Step::Property(p) = step else { break };
+                let Ok(next) = p.read(value) else { break };
+                *value = next;
+                folded += 1;
+            }
+            steps.drain(..folded);
+            if steps.is_empty() {
+                return Ok(constant(std::mem::take(value)));
+            }
+        }
+        // As Rhai does, every method's arguments are evaluated before the chain's first value
+        // is read, so an argument that assigns the variable it starts from is seen.
+        Ok(Box::new(move |f| {
+            let mut args = Vec::new();
+            for step in &steps {
+                if let Step::Method(_, codes) = step {
+                    for code in codes {
+                        args.push(code(f)?);
+                    }
+                }
+            }
+            let mut args = args.as_slice();
+            let mut steps = steps.iter();
+            let mut value = match &first {
+                Receiver::Constant(value) => value.clone(),
+                // The first step reads the variable where it lies: `record.x` copies no record.
+                Receiver::Slot(slot) => match steps.next() {
+                    Some(step) => step.of(f.slot(*slot)?, &mut args)?,
+                    None => f.slot(*slot)?.clone(),
+                },
+                Receiver::Code(first) => first(f)?,
+            };
+            for step in steps {
+                value = step.of(&value, &mut args)?;
             }
             Ok(value)
         }))
+    }
+
+    /// What a `.` chain starts from: a constant and a variable not about to be moved are read
+    /// without a copy of their own.
+    fn receiver(&mut self, e: &Expr) -> Result<Receiver, Refusal> {
+        Ok(match e {
+            Expr::DynamicConstant(d, _) if !d.is_fnptr() => Receiver::Constant((**d).clone()),
+            Expr::Variable(v, _, pos) if !self.movable.contains(v.1.as_str()) => {
+                Receiver::Slot(self.variable(&v.1, *pos)?)
+            }
+            other => Receiver::Code(self.expr(other)?),
+        })
     }
 
     /// A method the compiled path has, and that the script does not define a function of.
@@ -306,6 +349,27 @@ impl Lowering<'_> {
         }
         let args = self.exprs(&call.args)?;
         Ok(Box::new(move |f| calls::reason(all(&args, f)?, made_at)))
+    }
+}
+
+/// Where a `.` chain's first value comes from.
+enum Receiver {
+    Constant(Dynamic),
+    Slot(usize),
+    Code(Code),
+}
+
+impl Step {
+    /// This step taken from `value`, its arguments (if a method) the first of `args`.
+    fn of(&self, value: &Dynamic, args: &mut &[Dynamic]) -> Result<Dynamic, Stop> {
+        match self {
+            Step::Property(p) => p.read(value),
+            Step::Method(m, codes) => {
+                let (these, rest) = args.split_at_checked(codes.len()).ok_or(Stop::Fallback)?;
+                *args = rest;
+                m.call(value, these)
+            }
+        }
     }
 }
 
