@@ -277,6 +277,11 @@ fn every_construct_the_compiler_takes_decides_as_the_interpreter_does() {
             "let m = #{ a: terms.premium / 7 }; let n = m; #{ reward: m.a.round(1) + n.a.floor() }",
             false,
         ),
+        // An operator's left side is read before its right, which may assign it.
+        (
+            "let x = terms.one; let y = x + { x = 5; 1 }; let z = { x = 7; 1 } + x; #{ reward: y * 10 + z + x }",
+            false,
+        ),
         ("loop { } #{ reward: 0 }", true),
         ("throw \"no\";", true),
         // The record, the member, the history and tables.

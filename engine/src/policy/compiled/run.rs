@@ -90,14 +90,19 @@ impl Frame<'_, '_> {
     }
 
     /// Calls function `index` of the program with `args`.
-    pub(super) fn call(&mut self, index: usize, args: Vec<Dynamic>) -> Result<Dynamic, Stop> {
+    pub(super) fn call(
+        &mut self,
+        index: usize,
+        args: impl IntoIterator<Item = Dynamic>,
+    ) -> Result<Dynamic, Stop> {
         let program = self.run.program;
         let function = program.functions.get(index).ok_or(Stop::Fallback)?;
         if self.run.depth >= CALL_DEPTH_MAX {
             return Err(Stop::Fallback);
         }
         self.tick(1)?;
-        let mut slots = args;
+        let mut slots = Vec::with_capacity(function.slots);
+        slots.extend(args);
         slots.resize(function.slots, Dynamic::UNIT);
         self.run.depth += 1;
         let mut frame = Frame {
@@ -141,6 +146,6 @@ impl Program {
             slots: Vec::new(),
             run: &mut run,
         };
-        frame.call(self.entry, args.into())
+        frame.call(self.entry, args)
     }
 }

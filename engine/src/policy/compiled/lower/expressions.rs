@@ -293,11 +293,38 @@ impl Lowering<'_> {
                 let Some(op) = Binary::of(name) else {
                     return refuse(format!("the operator `{name}`"), pos);
                 };
-                let (x, y) = (self.expr(x)?, self.expr(y)?);
+                // A constant or a variable operand is read where it lies, not copied. The left
+                // one is read after the right is evaluated, so only when the right holds no
+                // block that could assign it.
+                let x = match self.receiver(x)? {
+                    Receiver::Slot(slot) if holds_block(y) => {
+                        Receiver::Code(Box::new(move |f| f.slot(slot).cloned()))
+                    }
+                    other => other,
+                };
+                let y = self.receiver(y)?;
                 Ok(Box::new(move |f| {
-                    let a = x(f)?;
-                    let b = y(f)?;
-                    values::binary(op, &a, &b)
+                    let a = match &x {
+                        Receiver::Code(code) => Some(code(f)?),
+                        _ => None,
+                    };
+                    let b = match &y {
+                        Receiver::Code(code) => Some(code(f)?),
+                        _ => None,
+                    };
+                    let a = match (&x, &a) {
+                        (_, Some(a)) => a,
+                        (Receiver::Constant(c), None) => c,
+                        (Receiver::Slot(slot), None) => f.slot(*slot)?,
+                        (Receiver::Code(_), None) => return Err(Stop::Fallback),
+                    };
+                    let b = match (&y, &b) {
+                        (_, Some(b)) => b,
+                        (Receiver::Constant(c), None) => c,
+                        (Receiver::Slot(slot), None) => f.slot(*slot)?,
+                        (Receiver::Code(_), None) => return Err(Stop::Fallback),
+                    };
+                    values::binary(op, a, b)
                 }))
             }
             [x] => {
@@ -370,6 +397,21 @@ impl Step {
                 m.call(value, these)
             }
         }
+    }
+}
+
+/// Whether `e` holds a block (`{ … }` as a value), inside which statements run.
+fn holds_block(e: &Expr) -> bool {
+    match e {
+        Expr::Stmt(_) => true,
+        Expr::InterpolatedString(items, _) | Expr::Array(items, _) => items.iter().any(holds_block),
+        Expr::And(items, _) | Expr::Or(items, _) | Expr::Coalesce(items, _) => {
+            items.iter().any(holds_block)
+        }
+        Expr::Map(m, _) => m.0.iter().any(|(_, v)| holds_block(v)),
+        Expr::FnCall(call, _) | Expr::MethodCall(call, _) => call.args.iter().any(holds_block),
+        Expr::Dot(b, ..) | Expr::Index(b, ..) => holds_block(&b.lhs) || holds_block(&b.rhs),
+        _ => false,
     }
 }
 
