@@ -182,8 +182,8 @@ pub(crate) use on_tx;
 /// keys)`, then any ` AND …` conditions on the table's rows, then `Db::end_by_keys(&mut q)`,
 /// then any ` ORDER BY …` of the table's columns.
 ///
-/// SQLite: `SELECT … WHERE tenant = ? AND column IN (?, ?, …)`, a bound value a key.
-/// PostgreSQL: the keys bound as one array, and each looked up by itself —
+/// SQLite: `SELECT … WHERE tenant = ? AND column IN (SELECT value FROM json_each(?))`, the
+/// keys bound as one JSON array. PostgreSQL: the keys bound as one array, and each looked up by itself —
 /// `SELECT t.* FROM unnest($1) AS keys(key) CROSS JOIN LATERAL (SELECT … WHERE tenant = $2
 /// AND column = keys.key … OFFSET 0) AS t` — so that the statement's one plan is right
 /// whatever the table held when it was made. One text whatever the list's length, so the
@@ -215,14 +215,18 @@ impl ByKeys for Sqlite {
         column: &'static str,
         keys: &[&'a str],
     ) -> sqlx::QueryBuilder<'a, Self> {
+        // The keys as one JSON array, so the text is the same whatever their number and the
+        // statement is kept prepared: preparing it again cost more than running it (a lone
+        // payout's reads, BENCHMARKS.md §4). SQLite still looks each key up in the index
+        // (`LIST SUBQUERY`, in key order).
+        let list = serde_json::Value::from(keys.to_vec()).to_string();
         let mut q = sqlx::QueryBuilder::new(select);
         q.push(" WHERE tenant = ").push_bind(tenant);
-        q.push(" AND ").push(column).push(" IN (");
-        let mut list = q.separated(", ");
-        for key in keys {
-            list.push_bind(*key);
-        }
-        q.push(")");
+        q.push(" AND ")
+            .push(column)
+            .push(" IN (SELECT value FROM json_each(")
+            .push_bind(list)
+            .push("))");
         q
     }
 
@@ -254,11 +258,11 @@ impl ByKeys for Postgres {
 }
 
 impl Tx {
-    /// Whether a statement of [`ByKeys`] is kept prepared on this handle: only on
-    /// PostgreSQL's reads ([`ByKeys`]). On SQLite its text differs with the list's length (kept,
-    /// they would crowd sqlx's cache); in a PostgreSQL transaction it would get a generic plan.
+    /// Whether a statement of [`ByKeys`] is kept prepared on this handle: on SQLite (one text
+    /// whatever the list's length) and on PostgreSQL's reads ([`ByKeys`]); in a PostgreSQL
+    /// transaction it would get a generic plan.
     pub(crate) fn keeps_prepared(&self) -> bool {
-        matches!(self, Self::Postgres(PgHandle::Reads(_)))
+        matches!(self, Self::Sqlite(_) | Self::Postgres(PgHandle::Reads(_)))
     }
 
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
@@ -544,5 +548,57 @@ impl<'r> Decode<'r, Postgres> for Instant {
         Ok(Self(<DateTime<Utc> as Decode<'r, Postgres>>::decode(
             value,
         )?))
+    }
+}
+
+#[cfg(test)]
+mod by_keys_tests {
+    //! SQLite reads a list of keys as one JSON array (one statement text whatever the list's
+    //! length, so it stays prepared); SQLite must still look each key up in the table's key.
+
+    use super::ByKeys;
+    use sqlx::{Connection, Row};
+
+    #[tokio::test]
+    async fn every_read_by_keys_on_sqlite_looks_each_key_up_rather_than_scanning_the_table() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("plans.db").display());
+        let store = crate::Store::open(&url, crate::StoreOptions::default())
+            .await
+            .expect("a store");
+        drop(store);
+        let mut c = sqlx::SqliteConnection::connect(&url)
+            .await
+            .expect("a connection");
+        let reads = [
+            ("members", "member_id", "member_id"),
+            ("readings", "member_id", "member_id, time_ms, mg_dl"),
+            ("labs", "member_id", "member_id, hba1c"),
+            ("decisions", "member_id", "id, period"),
+            ("account_balances", "account", "account, balance"),
+            ("idempotency_keys", "key", "key, status"),
+        ];
+        for (table, column, columns) in reads {
+            for keys in [vec!["a"], vec!["a", "b\"", "c"]] {
+                let select = format!("EXPLAIN QUERY PLAN SELECT {columns} FROM {table}");
+                let mut q = sqlx::Sqlite::select_by_keys(&select, "t", column, &keys);
+                sqlx::Sqlite::end_by_keys(&mut q);
+                let plan: Vec<String> = q
+                    .build()
+                    .fetch_all(&mut c)
+                    .await
+                    .expect("a plan")
+                    .iter()
+                    .map(|r| r.get::<String, _>("detail"))
+                    .collect();
+                let plan = plan.join(" / ");
+                assert!(
+                    plan.contains(&format!("SEARCH {table} USING"))
+                        && plan.contains(&format!("{column}=?"))
+                        && !plan.contains(&format!("SCAN {table}")),
+                    "{table} by {column}: {plan}"
+                );
+            }
+        }
     }
 }

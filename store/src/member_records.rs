@@ -275,7 +275,7 @@ pub(crate) async fn load_readings(
                 sqlx::Sqlite::end_by_keys(&mut q);
                 q.push(" ORDER BY member_id, time_ms, source");
                 q.build()
-                    .persistent(false)
+                    .persistent(keep)
                     .fetch_all(&mut **c)
                     .await?
                     .iter()

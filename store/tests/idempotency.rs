@@ -94,6 +94,50 @@ async fn a_key_is_written_with_its_payout_and_a_retry_replays_the_decision_it_na
     }
 }
 
+/// SQLite reads a list of keys as one JSON array: keys with the characters JSON escapes are
+/// each found as written, and one is not taken for another.
+#[tokio::test]
+async fn keys_with_quotes_backslashes_and_other_scripts_are_each_found_as_written() {
+    for db in databases().await {
+        let store = store_with_plan(&db, str::to_owned).await;
+        let m = enrol(&store, "M1").await;
+        store
+            .add_readings(TENANT, &m, controlled_march(20))
+            .await
+            .unwrap();
+        let odd = r#"k"1\","x"]键/é"#;
+        let first = store
+            .pay_keyed(request(&m), keyed(odd, "sha256:a"))
+            .await
+            .unwrap();
+        let KeyedPayout::Decided(paid) = first else {
+            panic!("{}: {first:?}", db.label)
+        };
+        for (hash, want) in [
+            ("sha256:a", KeyedPayout::Replayed(paid.clone())),
+            ("sha256:b", KeyedPayout::DifferentRequest),
+        ] {
+            let got = store
+                .pay_keyed(request(&m), keyed(odd, hash))
+                .await
+                .unwrap();
+            assert_eq!(got, want, "{}: key {odd}", db.label);
+        }
+        // Keys that differ from it only in what JSON escapes are other keys.
+        for other in [r#"k"1"#, r#"k1\","x"]键/é"#, "x"] {
+            let got = store
+                .pay_keyed(request(&m), keyed(other, "sha256:a"))
+                .await
+                .unwrap();
+            assert!(
+                matches!(&got, KeyedPayout::Decided(_)),
+                "{}: key {other} answered {got:?}",
+                db.label
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_requests_with_one_key_from_two_processes_pay_once_and_all_get_that_decision() {
     for db in databases().await {
