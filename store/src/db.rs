@@ -178,6 +178,51 @@ macro_rules! on_tx {
 }
 pub(crate) use on_tx;
 
+/// How a backend runs a write of several statements (`end_statement!`, `run_statements!`).
+/// sqlx runs each SQLite call on the connection's own thread, two thread hops a statement —
+/// most of what a lone payout's small `INSERT`s cost (BENCHMARKS.md §4) — so on SQLite the
+/// statements are gathered into one text and run in one call, each binding its own values.
+/// PostgreSQL binds values for one statement at a time, so there each runs as it is built.
+pub(crate) trait Statements: Database {
+    const GATHERED: bool;
+}
+
+impl Statements for Sqlite {
+    const GATHERED: bool = true;
+}
+
+impl Statements for Postgres {
+    const GATHERED: bool = false;
+}
+
+/// `end_statement!(q, c, Db)`, inside `on_tx!`: ends the statement just written into `q`
+/// (begun as `QueryBuilder::new("")`): on PostgreSQL runs it and empties `q` for the next; on
+/// SQLite keeps it for `run_statements!`. (Macros rather than functions: a built query's
+/// arguments must be taken for as long as it is borrowed, which the concrete types allow.)
+macro_rules! end_statement {
+    ($q:ident, $c:expr, $db:ty) => {
+        if <$db as $crate::db::Statements>::GATHERED {
+            $q.push(";\n");
+        } else {
+            $q.build().persistent(false).execute(&mut *$c).await?;
+            $q.reset();
+        }
+    };
+}
+pub(crate) use end_statement;
+
+/// `run_statements!(q, c)`, inside `on_tx!`: runs what `end_statement!` gathered (SQLite);
+/// nothing is left on PostgreSQL.
+macro_rules! run_statements {
+    ($q:ident, $c:expr) => {
+        if !$q.sql().trim().is_empty() {
+            $q.build().persistent(false).execute(&mut *$c).await?;
+            $q.reset();
+        }
+    };
+}
+pub(crate) use run_statements;
+
 /// Reading a tenant's rows by a list of keys: `Db::select_by_keys(select, tenant, column,
 /// keys)`, then any ` AND …` conditions on the table's rows, then `Db::end_by_keys(&mut q)`,
 /// then any ` ORDER BY …` of the table's columns.
@@ -571,17 +616,40 @@ mod by_keys_tests {
             .await
             .expect("a connection");
         let reads = [
-            ("members", "member_id", "member_id"),
-            ("readings", "member_id", "member_id, time_ms, mg_dl"),
-            ("labs", "member_id", "member_id, hba1c"),
-            ("decisions", "member_id", "id, period"),
-            ("account_balances", "account", "account, balance"),
-            ("idempotency_keys", "key", "key, status"),
+            (
+                "members",
+                "member_id",
+                "EXPLAIN QUERY PLAN SELECT member_id FROM members",
+            ),
+            (
+                "readings",
+                "member_id",
+                "EXPLAIN QUERY PLAN SELECT member_id, time_ms, mg_dl FROM readings",
+            ),
+            (
+                "labs",
+                "member_id",
+                "EXPLAIN QUERY PLAN SELECT member_id, hba1c FROM labs",
+            ),
+            (
+                "decisions",
+                "member_id",
+                "EXPLAIN QUERY PLAN SELECT id, period FROM decisions",
+            ),
+            (
+                "account_balances",
+                "account",
+                "EXPLAIN QUERY PLAN SELECT account, balance FROM account_balances",
+            ),
+            (
+                "idempotency_keys",
+                "key",
+                "EXPLAIN QUERY PLAN SELECT key, status FROM idempotency_keys",
+            ),
         ];
-        for (table, column, columns) in reads {
+        for (table, column, select) in reads {
             for keys in [vec!["a"], vec!["a", "b\"", "c"]] {
-                let select = format!("EXPLAIN QUERY PLAN SELECT {columns} FROM {table}");
-                let mut q = sqlx::Sqlite::select_by_keys(&select, "t", column, &keys);
+                let mut q = sqlx::Sqlite::select_by_keys(select, "t", column, &keys);
                 sqlx::Sqlite::end_by_keys(&mut q);
                 let plan: Vec<String> = q
                     .build()

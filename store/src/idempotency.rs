@@ -15,7 +15,7 @@
 //! is a failure of the service itself, so a retry runs afresh.
 
 use crate::Store;
-use crate::db::{ByKeys, Instant, Tx, on_tx};
+use crate::db::{ByKeys, Instant, Tx, end_statement, on_tx, run_statements};
 use crate::decisions::{PayoutKind, PayoutOutcome};
 use crate::error::StoreError;
 use crate::ledger::INSERT_ROWS_MAX;
@@ -173,9 +173,10 @@ pub(crate) async fn insert_keys(
     keys: &[NewKey],
     at: Instant,
 ) -> Result<(), StoreError> {
-    for chunk in keys.chunks(INSERT_ROWS_MAX / 8) {
-        on_tx!(&mut *tx, c, Db => {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
+    on_tx!(&mut *tx, c, Db => {
+        let mut q = sqlx::QueryBuilder::<Db>::new("");
+        for chunk in keys.chunks(INSERT_ROWS_MAX / 8) {
+            q.push(
                 "INSERT INTO idempotency_keys (tenant, key, request_hash, state, decision_id, kind, created_at, locked_until) ",
             );
             q.push_values(chunk, |mut b, k| {
@@ -188,9 +189,10 @@ pub(crate) async fn insert_keys(
                     .push_bind(at)
                     .push_bind(at);
             });
-            q.build().persistent(false).execute(&mut *c).await?;
-        });
-    }
+            end_statement!(q, c, Db);
+        }
+        run_statements!(q, c);
+    });
     Ok(())
 }
 

@@ -16,7 +16,7 @@
 //! - `premium:{policy}@{version}` and `member:{member}:premium:{policy}`, in the currency `%`:
 //!   premium adjustments in percentage points, owed at renewal.
 
-use crate::db::{ByKeys, Instant, Money, Tx, on_tx};
+use crate::db::{ByKeys, Instant, Money, Tx, end_statement, on_tx, run_statements};
 use crate::error::StoreError;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -274,8 +274,10 @@ pub(crate) async fn write(
     let postings = lines_of(entries);
     let rows: Vec<(&(Entry, String), &Instant)> = entries.iter().zip(&at).collect();
     on_tx!(tx, c, Db => {
+        // One call on SQLite, a statement at a time on PostgreSQL (`end_statement!`).
+        let mut q = sqlx::QueryBuilder::<Db>::new("");
         for chunk in rows.chunks(INSERT_ROWS_MAX) {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
+            q.push(
                 "INSERT INTO ledger_entries (tenant, seq, kind, decision_id, decision_hash, policy_id, \
                  policy_version, policy_hash, reverses, memo, created_at, prev_hash, hash) ",
             );
@@ -294,10 +296,10 @@ pub(crate) async fn write(
                     .push_bind(&e.prev_hash)
                     .push_bind(hash);
             });
-            q.build().persistent(false).execute(&mut *c).await?;
+            end_statement!(q, c, Db);
         }
         for chunk in postings.chunks(INSERT_ROWS_MAX) {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
+            q.push(
                 "INSERT INTO ledger_postings (tenant, seq, line, account, currency, amount) ",
             );
             q.push_values(chunk, |mut b, (seq, line, p)| {
@@ -308,10 +310,10 @@ pub(crate) async fn write(
                     .push_bind(&p.currency)
                     .push_bind(Money(p.amount));
             });
-            q.build().persistent(false).execute(&mut *c).await?;
+            end_statement!(q, c, Db);
         }
         for chunk in balances.chunks(INSERT_ROWS_MAX) {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
+            q.push(
                 "INSERT INTO account_balances (tenant, account, currency, balance) ",
             );
             q.push_values(chunk, |mut b, ((account, currency), balance)| {
@@ -323,14 +325,16 @@ pub(crate) async fn write(
             q.push(
                 " ON CONFLICT (tenant, account, currency) DO UPDATE SET balance = excluded.balance",
             );
-            q.build().persistent(false).execute(&mut *c).await?;
+            end_statement!(q, c, Db);
         }
-        sqlx::query("UPDATE chain_heads SET seq = $1, hash = $2 WHERE tenant = $3")
-            .bind(head.0)
-            .bind(&head.1)
-            .bind(tenant)
-            .execute(&mut *c)
-            .await?;
+        q.push("UPDATE chain_heads SET seq = ")
+            .push_bind(head.0)
+            .push(", hash = ")
+            .push_bind(&head.1)
+            .push(" WHERE tenant = ")
+            .push_bind(tenant);
+        end_statement!(q, c, Db);
+        run_statements!(q, c);
     });
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! `COMMIT` of its own around it.
 
 use super::{Loaded, TenantData};
-use crate::db::{Instant, Money, Tx, on_tx};
+use crate::db::{Instant, Money, Tx, end_statement, on_tx, run_statements};
 use crate::decisions::StoredDecision;
 use crate::error::StoreError;
 use crate::idempotency::insert_keys;
@@ -95,9 +95,11 @@ async fn insert_decisions(
     at: Instant,
 ) -> Result<(), StoreError> {
     // Each row binds 21 values: keep a statement well under SQLite's limit.
-    for chunk in decisions.chunks(INSERT_ROWS_MAX / 2) {
-        on_tx!(&mut *tx, c, Db => {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
+    on_tx!(&mut *tx, c, Db => {
+        // One call on SQLite, a statement at a time on PostgreSQL (`end_statement!`).
+        let mut q = sqlx::QueryBuilder::<Db>::new("");
+        for chunk in decisions.chunks(INSERT_ROWS_MAX / 2) {
+            q.push(
                 "INSERT INTO decisions (id, tenant, member_id, policy_id, policy_version, period, ordinal, supersedes, \
                  input_hash, data_hash, decision_hash, body, reward, premium_adjustment_percent, reward_posted, \
                  premium_posted, qualified, tier, points, ledger_seq, created_at) ",
@@ -125,14 +127,15 @@ async fn insert_decisions(
                     .push_bind(d.ledger_seq)
                     .push_bind(at);
             });
-            q.build().persistent(false).execute(&mut *c).await?;
-            let mut q = sqlx::QueryBuilder::<Db>::new("INSERT INTO decision_inputs (decision_id, inputs) ");
+            end_statement!(q, c, Db);
+            q.push("INSERT INTO decision_inputs (decision_id, inputs) ");
             q.push_values(chunk, |mut b, (d, inputs)| {
                 b.push_bind(&d.id).push_bind(inputs);
             });
-            q.build().persistent(false).execute(&mut *c).await?;
-        });
-    }
+            end_statement!(q, c, Db);
+        }
+        run_statements!(q, c);
+    });
     Ok(())
 }
 
