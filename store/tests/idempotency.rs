@@ -21,15 +21,21 @@ fn keyed(key: &str, hash: &str) -> Keyed {
     }
 }
 
+/// A store with the plan and member M1, whose March readings qualify.
+async fn member_with_march(db: &TestDb) -> (Store, incentive_engine::MemberId) {
+    let store = store_with_plan(db, str::to_owned).await;
+    let m = enrol(&store, "M1").await;
+    store
+        .add_readings(TENANT, &m, controlled_march(20))
+        .await
+        .unwrap();
+    (store, m)
+}
+
 #[tokio::test]
 async fn a_key_is_written_with_its_payout_and_a_retry_replays_the_decision_it_names() {
     for db in databases().await {
-        let store = store_with_plan(&db, str::to_owned).await;
-        let m = enrol(&store, "M1").await;
-        store
-            .add_readings(TENANT, &m, controlled_march(20))
-            .await
-            .unwrap();
+        let (store, m) = member_with_march(&db).await;
 
         let first = store
             .pay_keyed(request(&m), keyed("k1", "sha256:a"))
@@ -99,12 +105,7 @@ async fn a_key_is_written_with_its_payout_and_a_retry_replays_the_decision_it_na
 #[tokio::test]
 async fn keys_with_quotes_backslashes_and_other_scripts_are_each_found_as_written() {
     for db in databases().await {
-        let store = store_with_plan(&db, str::to_owned).await;
-        let m = enrol(&store, "M1").await;
-        store
-            .add_readings(TENANT, &m, controlled_march(20))
-            .await
-            .unwrap();
+        let (store, m) = member_with_march(&db).await;
         let odd = r#"k"1\","x"]键/é"#;
         let first = store
             .pay_keyed(request(&m), keyed(odd, "sha256:a"))
