@@ -15,7 +15,7 @@
 //! is a failure of the service itself, so a retry runs afresh.
 
 use crate::Store;
-use crate::db::{ByKeys, Instant, Tx, end_statement, on_tx, run_statements};
+use crate::db::{ByKeys, Tx, on_tx};
 use crate::decisions::{PayoutKind, PayoutOutcome};
 use crate::error::StoreError;
 use crate::ledger::INSERT_ROWS_MAX;
@@ -167,15 +167,12 @@ pub(crate) struct NewKey {
     pub(crate) kind: PayoutKind,
 }
 
-pub(crate) async fn insert_keys(
-    tx: &mut Tx,
-    tenant: &str,
-    keys: &[NewKey],
-    at: Instant,
-) -> Result<(), StoreError> {
-    on_tx!(&mut *tx, c, Db => {
-        let mut q = sqlx::QueryBuilder::<Db>::new("");
-        for chunk in keys.chunks(INSERT_ROWS_MAX / 8) {
+/// `push_keys!(q, c, Db, tenant, keys, at)`, inside `on_tx!`: the statements that write the
+/// keys a group answered, ended with `end_statement!`.
+macro_rules! push_keys {
+    ($q:ident, $c:ident, $Db:ident, $tenant:expr, $keys:expr, $at:expr) => {{
+        let (tenant, keys, at, q) = ($tenant, $keys, $at, &mut $q);
+        for chunk in keys.chunks($crate::ledger::INSERT_ROWS_MAX / 8) {
             q.push(
                 "INSERT INTO idempotency_keys (tenant, key, request_hash, state, decision_id, kind, created_at, locked_until) ",
             );
@@ -189,12 +186,11 @@ pub(crate) async fn insert_keys(
                     .push_bind(at)
                     .push_bind(at);
             });
-            end_statement!(q, c, Db);
+            $crate::db::end_statement!(q, $c, $Db);
         }
-        run_statements!(q, c);
-    });
-    Ok(())
+    }};
 }
+pub(crate) use push_keys;
 
 impl Store {
     /// Records that `key` answered with an error (`status`, `response`), unless it has an

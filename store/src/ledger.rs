@@ -16,7 +16,7 @@
 //! - `premium:{policy}@{version}` and `member:{member}:premium:{policy}`, in the currency `%`:
 //!   premium adjustments in percentage points, owed at renewal.
 
-use crate::db::{ByKeys, Instant, Money, Tx, end_statement, on_tx, run_statements};
+use crate::db::{ByKeys, Instant, Money, Tx, on_tx, run_statements};
 use crate::error::StoreError;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -258,25 +258,15 @@ pub(crate) fn lines_of(entries: &[(Entry, String)]) -> Vec<(i64, i64, &Posting)>
         .collect()
 }
 
-/// Writes chained entries and their postings, the accounts' new balances and the new head, in
-/// a few statements however many entries there are. The caller holds the head's lock.
-pub(crate) async fn write(
-    tx: &mut Tx,
-    tenant: &str,
-    entries: &[(Entry, String)],
-    balances: &[((String, String), Decimal)],
-    head: &(i64, String),
-) -> Result<(), StoreError> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let at = instants_of(entries)?;
-    let postings = lines_of(entries);
-    let rows: Vec<(&(Entry, String), &Instant)> = entries.iter().zip(&at).collect();
-    on_tx!(tx, c, Db => {
-        // One call on SQLite, a statement at a time on PostgreSQL (`end_statement!`).
-        let mut q = sqlx::QueryBuilder::<Db>::new("");
-        for chunk in rows.chunks(INSERT_ROWS_MAX) {
+/// `push_ledger_write!(q, c, Db, tenant, rows, postings, balances, head)`, inside `on_tx!`:
+/// the statements that write chained entries (`rows`: each with its hash and instant) and
+/// their postings ([`lines_of`]), the accounts' new balances and the new head, ended with
+/// `end_statement!` — so a caller can write more in the same call on SQLite.
+macro_rules! push_ledger_write {
+    ($q:ident, $c:ident, $Db:ident, $tenant:expr, $rows:expr, $postings:expr, $balances:expr, $head:expr) => {{
+        let (tenant, rows, postings, balances, head) = ($tenant, $rows, $postings, $balances, $head);
+        let q = &mut $q;
+        for chunk in rows.chunks($crate::ledger::INSERT_ROWS_MAX) {
             q.push(
                 "INSERT INTO ledger_entries (tenant, seq, kind, decision_id, decision_hash, policy_id, \
                  policy_version, policy_hash, reverses, memo, created_at, prev_hash, hash) ",
@@ -296,9 +286,9 @@ pub(crate) async fn write(
                     .push_bind(&e.prev_hash)
                     .push_bind(hash);
             });
-            end_statement!(q, c, Db);
+            $crate::db::end_statement!(q, $c, $Db);
         }
-        for chunk in postings.chunks(INSERT_ROWS_MAX) {
+        for chunk in postings.chunks($crate::ledger::INSERT_ROWS_MAX) {
             q.push(
                 "INSERT INTO ledger_postings (tenant, seq, line, account, currency, amount) ",
             );
@@ -308,11 +298,11 @@ pub(crate) async fn write(
                     .push_bind(*line)
                     .push_bind(&p.account)
                     .push_bind(&p.currency)
-                    .push_bind(Money(p.amount));
+                    .push_bind($crate::db::Money(p.amount));
             });
-            end_statement!(q, c, Db);
+            $crate::db::end_statement!(q, $c, $Db);
         }
-        for chunk in balances.chunks(INSERT_ROWS_MAX) {
+        for chunk in balances.chunks($crate::ledger::INSERT_ROWS_MAX) {
             q.push(
                 "INSERT INTO account_balances (tenant, account, currency, balance) ",
             );
@@ -320,12 +310,12 @@ pub(crate) async fn write(
                 b.push_bind(tenant)
                     .push_bind(account)
                     .push_bind(currency)
-                    .push_bind(Money(*balance));
+                    .push_bind($crate::db::Money(*balance));
             });
             q.push(
                 " ON CONFLICT (tenant, account, currency) DO UPDATE SET balance = excluded.balance",
             );
-            end_statement!(q, c, Db);
+            $crate::db::end_statement!(q, $c, $Db);
         }
         q.push("UPDATE chain_heads SET seq = ")
             .push_bind(head.0)
@@ -333,7 +323,30 @@ pub(crate) async fn write(
             .push_bind(&head.1)
             .push(" WHERE tenant = ")
             .push_bind(tenant);
-        end_statement!(q, c, Db);
+        $crate::db::end_statement!(q, $c, $Db);
+    }};
+}
+pub(crate) use push_ledger_write;
+
+/// Writes chained entries and their postings, the accounts' new balances and the new head, in
+/// a few statements however many entries there are (one call on SQLite). The caller holds the
+/// head's lock.
+pub(crate) async fn write(
+    tx: &mut Tx,
+    tenant: &str,
+    entries: &[(Entry, String)],
+    balances: &[((String, String), Decimal)],
+    head: &(i64, String),
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let at = instants_of(entries)?;
+    let postings = lines_of(entries);
+    let rows: Vec<(&(Entry, String), &Instant)> = entries.iter().zip(&at).collect();
+    on_tx!(tx, c, Db => {
+        let mut q = sqlx::QueryBuilder::<Db>::new("");
+        push_ledger_write!(q, c, Db, tenant, &rows, &postings, balances, head);
         run_statements!(q, c);
     });
     Ok(())

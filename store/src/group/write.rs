@@ -1,5 +1,6 @@
 //! A group's writes: the ledger entries and balances, the decisions and the idempotency keys
-//! its payouts posted — on PostgreSQL in one statement, on SQLite in multi-row statements.
+//! its payouts posted — on PostgreSQL in one statement, on SQLite in multi-row statements run
+//! in one call.
 //!
 //! On PostgreSQL that one statement also checks that the tenant's chain head is where the
 //! group read it, and writes nothing if not; so a group of one tenant is posted by that
@@ -7,12 +8,57 @@
 //! `COMMIT` of its own around it.
 
 use super::{Loaded, TenantData};
-use crate::db::{Instant, Money, Tx, end_statement, on_tx, run_statements};
+use crate::db::{Instant, Tx, on_tx, run_statements};
 use crate::decisions::StoredDecision;
 use crate::error::StoreError;
-use crate::idempotency::insert_keys;
-use crate::ledger::{self, INSERT_ROWS_MAX};
+use crate::idempotency::push_keys;
+use crate::ledger;
 use rust_decimal::Decimal;
+
+/// `push_decisions!(q, c, Db, decisions, at)`, inside `on_tx!`: the statements that write new
+/// decisions and their stored inputs, ended with `end_statement!`.
+macro_rules! push_decisions {
+    ($q:ident, $c:ident, $Db:ident, $decisions:expr, $at:expr) => {{
+        let (decisions, at, q) = ($decisions, $at, &mut $q);
+        // Each row binds 21 values: keep a statement well under SQLite's limit.
+        for chunk in decisions.chunks($crate::ledger::INSERT_ROWS_MAX / 2) {
+            q.push(
+                "INSERT INTO decisions (id, tenant, member_id, policy_id, policy_version, period, ordinal, supersedes, \
+                 input_hash, data_hash, decision_hash, body, reward, premium_adjustment_percent, reward_posted, \
+                 premium_posted, qualified, tier, points, ledger_seq, created_at) ",
+            );
+            q.push_values(chunk, |mut b, (d, _)| {
+                b.push_bind(&d.id)
+                    .push_bind(&d.tenant)
+                    .push_bind(&d.member_id)
+                    .push_bind(&d.policy_id)
+                    .push_bind(&d.policy_version)
+                    .push_bind(&d.period)
+                    .push_bind(d.ordinal)
+                    .push_bind(&d.supersedes)
+                    .push_bind(&d.input_hash)
+                    .push_bind(&d.data_hash)
+                    .push_bind(&d.decision_hash)
+                    .push_bind(&d.body)
+                    .push_bind($crate::db::Money(d.reward))
+                    .push_bind($crate::db::Money(d.premium_adjustment_percent))
+                    .push_bind($crate::db::Money(d.reward_posted))
+                    .push_bind($crate::db::Money(d.premium_posted))
+                    .push_bind(d.qualified)
+                    .push_bind(&d.tier)
+                    .push_bind(d.points)
+                    .push_bind(d.ledger_seq)
+                    .push_bind(at);
+            });
+            $crate::db::end_statement!(q, $c, $Db);
+            q.push("INSERT INTO decision_inputs (decision_id, inputs) ");
+            q.push_values(chunk, |mut b, (d, inputs)| {
+                b.push_bind(&d.id).push_bind(inputs);
+            });
+            $crate::db::end_statement!(q, $c, $Db);
+        }
+    }};
+}
 
 /// Writes what the group decided: entries, balances, decisions and keys, in a transaction
 /// that holds every tenant's chain head locked where the group read it.
@@ -27,11 +73,34 @@ pub(super) async fn write_all(tx: &mut Tx, loaded: &Loaded, at: Instant) -> Resu
             }
             continue;
         }
-        // `d.head` is where deciding moved the head to: the group's last entry.
-        ledger::write(tx, tenant, &d.entries, &touched_balances(d), &d.head).await?;
-        insert_decisions(tx, &d.new_decisions, at).await?;
-        insert_keys(tx, tenant, &d.new_keys, at).await?;
+        write_in_one_call(tx, tenant, d, at).await?;
     }
+    Ok(())
+}
+
+/// SQLite: a tenant's part of the group — entries, postings, balances, the head, decisions,
+/// their inputs and the keys — as statements gathered into one text, run in one call
+/// (`end_statement!`).
+async fn write_in_one_call(
+    tx: &mut Tx,
+    tenant: &str,
+    d: &TenantData,
+    at: Instant,
+) -> Result<(), StoreError> {
+    let entry_at = ledger::instants_of(&d.entries)?;
+    let postings = ledger::lines_of(&d.entries);
+    let rows: Vec<(&(ledger::Entry, String), &Instant)> = d.entries.iter().zip(&entry_at).collect();
+    let balances = touched_balances(d);
+    on_tx!(&mut *tx, c, Db => {
+        let mut q = sqlx::QueryBuilder::<Db>::new("");
+        if !rows.is_empty() {
+            // `d.head` is where deciding moved the head to: the group's last entry.
+            ledger::push_ledger_write!(q, c, Db, tenant, &rows, &postings, &balances, &d.head);
+        }
+        push_decisions!(q, c, Db, &d.new_decisions, at);
+        push_keys!(q, c, Db, tenant, &d.new_keys, at);
+        run_statements!(q, c);
+    });
     Ok(())
 }
 
@@ -87,56 +156,6 @@ fn touched_balances(d: &TenantData) -> Vec<((String, String), Decimal)> {
         .iter()
         .map(|k| (k.clone(), d.balances.get(k).copied().unwrap_or_default()))
         .collect()
-}
-
-async fn insert_decisions(
-    tx: &mut Tx,
-    decisions: &[(StoredDecision, String)],
-    at: Instant,
-) -> Result<(), StoreError> {
-    // Each row binds 21 values: keep a statement well under SQLite's limit.
-    on_tx!(&mut *tx, c, Db => {
-        // One call on SQLite, a statement at a time on PostgreSQL (`end_statement!`).
-        let mut q = sqlx::QueryBuilder::<Db>::new("");
-        for chunk in decisions.chunks(INSERT_ROWS_MAX / 2) {
-            q.push(
-                "INSERT INTO decisions (id, tenant, member_id, policy_id, policy_version, period, ordinal, supersedes, \
-                 input_hash, data_hash, decision_hash, body, reward, premium_adjustment_percent, reward_posted, \
-                 premium_posted, qualified, tier, points, ledger_seq, created_at) ",
-            );
-            q.push_values(chunk, |mut b, (d, _)| {
-                b.push_bind(&d.id)
-                    .push_bind(&d.tenant)
-                    .push_bind(&d.member_id)
-                    .push_bind(&d.policy_id)
-                    .push_bind(&d.policy_version)
-                    .push_bind(&d.period)
-                    .push_bind(d.ordinal)
-                    .push_bind(&d.supersedes)
-                    .push_bind(&d.input_hash)
-                    .push_bind(&d.data_hash)
-                    .push_bind(&d.decision_hash)
-                    .push_bind(&d.body)
-                    .push_bind(Money(d.reward))
-                    .push_bind(Money(d.premium_adjustment_percent))
-                    .push_bind(Money(d.reward_posted))
-                    .push_bind(Money(d.premium_posted))
-                    .push_bind(d.qualified)
-                    .push_bind(&d.tier)
-                    .push_bind(d.points)
-                    .push_bind(d.ledger_seq)
-                    .push_bind(at);
-            });
-            end_statement!(q, c, Db);
-            q.push("INSERT INTO decision_inputs (decision_id, inputs) ");
-            q.push_values(chunk, |mut b, (d, inputs)| {
-                b.push_bind(&d.id).push_bind(inputs);
-            });
-            end_statement!(q, c, Db);
-        }
-        run_statements!(q, c);
-    });
-    Ok(())
 }
 
 /// PostgreSQL: everything a tenant's part of the group posted, in one statement — each
