@@ -226,10 +226,10 @@ pub(crate) fn chain(
     Ok((entry, hash))
 }
 
-/// Rows a multi-row `INSERT` (or members an `IN` list) carries at most, well under SQLite's
-/// 32,766 bound variables. Such statements are not kept prepared (`persistent(false)`): their
-/// text changes with the number of rows, and PostgreSQL plans each with the values it gets
-/// rather than falling back to a generic plan that scans whole tables.
+/// Rows a multi-row `INSERT` (or keys a read by keys, `db::ByKeys`) carries at most, well under
+/// SQLite's 32,766 bound variables. Such inserts are not kept prepared (`persistent(false)`):
+/// their text changes with the number of rows, and PostgreSQL plans each with the values it
+/// gets rather than falling back to a generic plan that scans whole tables.
 pub(crate) const INSERT_ROWS_MAX: usize = 1_000;
 
 /// When each entry was made, as stored.
