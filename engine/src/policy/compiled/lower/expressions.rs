@@ -214,14 +214,12 @@ impl Lowering<'_> {
             }
             let mut args = args.as_slice();
             let mut steps = steps.iter();
-            let mut value = match &first {
-                Receiver::Constant(value) => value.clone(),
-                // The first step reads the variable where it lies: `record.x` copies no record.
-                Receiver::Slot(slot) => match steps.next() {
-                    Some(step) => step.of(f.slot(*slot)?, &mut args)?,
-                    None => f.slot(*slot)?.clone(),
-                },
-                Receiver::Code(first) => first(f)?,
+            // The first step reads the value where it lies: `record.x` copies no record.
+            let evaluated = first.evaluate(f)?;
+            let first = first.value(&evaluated, f)?;
+            let mut value = match steps.next() {
+                Some(step) => step.of(first, &mut args)?,
+                None => first.clone(),
             };
             for step in steps {
                 value = step.of(&value, &mut args)?;
@@ -304,27 +302,9 @@ impl Lowering<'_> {
                 };
                 let y = self.receiver(y)?;
                 Ok(Box::new(move |f| {
-                    let a = match &x {
-                        Receiver::Code(code) => Some(code(f)?),
-                        _ => None,
-                    };
-                    let b = match &y {
-                        Receiver::Code(code) => Some(code(f)?),
-                        _ => None,
-                    };
-                    let a = match (&x, &a) {
-                        (_, Some(a)) => a,
-                        (Receiver::Constant(c), None) => c,
-                        (Receiver::Slot(slot), None) => f.slot(*slot)?,
-                        (Receiver::Code(_), None) => return Err(Stop::Fallback),
-                    };
-                    let b = match (&y, &b) {
-                        (_, Some(b)) => b,
-                        (Receiver::Constant(c), None) => c,
-                        (Receiver::Slot(slot), None) => f.slot(*slot)?,
-                        (Receiver::Code(_), None) => return Err(Stop::Fallback),
-                    };
-                    values::binary(op, a, b)
+                    let a = x.evaluate(f)?;
+                    let b = y.evaluate(f)?;
+                    values::binary(op, x.value(&a, f)?, y.value(&b, f)?)
                 }))
             }
             [x] => {
@@ -379,11 +359,36 @@ impl Lowering<'_> {
     }
 }
 
-/// Where a `.` chain's first value comes from.
+/// Where a `.` chain's first value, or an operator's operand, comes from.
 enum Receiver {
     Constant(Dynamic),
     Slot(usize),
     Code(Code),
+}
+
+impl Receiver {
+    /// Runs the code this value needs, if any; a constant or a variable needs none, and is read
+    /// by `value` where it lies, without a copy.
+    fn evaluate(&self, f: &mut Frame<'_, '_>) -> Result<Option<Dynamic>, Stop> {
+        match self {
+            Receiver::Code(code) => code(f).map(Some),
+            Receiver::Constant(_) | Receiver::Slot(_) => Ok(None),
+        }
+    }
+
+    /// The value: what `evaluate` returned for code, else the constant or the variable itself.
+    fn value<'v>(
+        &'v self,
+        evaluated: &'v Option<Dynamic>,
+        f: &'v Frame<'_, '_>,
+    ) -> Result<&'v Dynamic, Stop> {
+        match (self, evaluated) {
+            (_, Some(value)) => Ok(value),
+            (Receiver::Constant(value), None) => Ok(value),
+            (Receiver::Slot(slot), None) => f.slot(*slot),
+            (Receiver::Code(_), None) => Err(Stop::Fallback),
+        }
+    }
 }
 
 impl Step {
