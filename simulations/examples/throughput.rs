@@ -100,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let mut evaluated = 0_u64;
     for chunk in drawn.chunks(usize::try_from(members)?) {
-        let mut book = Book::new(&policy, chunk.len());
+        let mut book = Book::new(&policy, chunk.len(), period_list.len());
         for (k, p) in period_list.iter().enumerate() {
             book.start_period();
             for (m, (who, data)) in chunk.iter().enumerate() {

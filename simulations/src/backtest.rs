@@ -120,7 +120,7 @@ impl<'p> Backtest<'p> {
     pub fn new(policy: &'p Policy, members: Vec<String>, periods: Vec<Period>) -> Self {
         let n = members.len();
         Self {
-            book: Book::new(policy, n),
+            book: Book::new(policy, n, periods.len()),
             members,
             periods,
             measured: vec![false; n],

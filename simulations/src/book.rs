@@ -9,6 +9,7 @@ use crate::SimError;
 use crate::totals::{PlanTotals, TierTotals};
 use chrono::Datelike;
 use incentive_engine::policy::attributes::AttributeValue;
+use incentive_engine::policy::record_view::MetricValue;
 use incentive_engine::policy::{
     Decision, EvaluationInput, History, MemberProfile, Policy, PriorOutcome, Unrecorded,
 };
@@ -51,12 +52,145 @@ impl Booked {
     }
 }
 
+/// One outcome in a member's history as the book keeps it: a fixed-size record, its period,
+/// tier and kept metrics by their place in the book's tables (a run has a handful of periods
+/// and tiers, and most plans keep no metrics). 56 bytes, where the engine's `PriorOutcome` is
+/// 104 and a tier's name a heap string of its own; a million members' histories are most of a
+/// run's memory.
+#[derive(Clone, Copy, Debug)]
+struct Record {
+    reward: Decimal,
+    premium_adjustment_percent: Decimal,
+    points: i64,
+    /// The place of its period in [`Tables::periods`].
+    period: u32,
+    /// 0: no tier; else one more than its place in [`Tables::tiers`].
+    tier: u32,
+    /// 0: no metrics kept; else one more than its place in [`Tables::kept`].
+    kept: u32,
+    qualified: bool,
+}
+
+/// What a book's records point into.
+#[derive(Debug, Default)]
+struct Tables {
+    periods: Vec<Period>,
+    tiers: Vec<String>,
+    tier_places: HashMap<String, u32>,
+    kept: Vec<BTreeMap<String, MetricValue>>,
+}
+
+impl Tables {
+    /// `outcome` as a record, its period, tier and metrics added to the tables where new.
+    fn record(&mut self, outcome: PriorOutcome) -> Result<Record, SimError> {
+        let full = || SimError::Config("a book holds at most 4,294,967,295 outcomes".into());
+        // Members are booked period by period: the period is nearly always the last one seen.
+        let period = match self.periods.iter().rposition(|p| *p == outcome.period) {
+            Some(i) => i,
+            None => {
+                self.periods.push(outcome.period);
+                self.periods.len() - 1
+            }
+        };
+        let tier = match outcome.tier {
+            None => 0,
+            Some(name) => match self.tier_places.get(&name) {
+                Some(place) => *place,
+                None => {
+                    self.tiers.push(name.clone());
+                    let place = u32::try_from(self.tiers.len()).map_err(|_| full())?;
+                    self.tier_places.insert(name, place);
+                    place
+                }
+            },
+        };
+        let kept = if outcome.metrics.is_empty() {
+            0
+        } else {
+            self.kept.push(outcome.metrics);
+            u32::try_from(self.kept.len()).map_err(|_| full())?
+        };
+        Ok(Record {
+            reward: outcome.reward,
+            premium_adjustment_percent: outcome.premium_adjustment_percent,
+            points: outcome.points,
+            period: u32::try_from(period).map_err(|_| full())?,
+            tier,
+            kept,
+            qualified: outcome.qualified,
+        })
+    }
+
+    /// Writes `record` into `outcome` as the engine reads it, reusing `outcome`'s tier string.
+    fn write(&self, record: &Record, outcome: &mut PriorOutcome) {
+        outcome.period = place(&self.periods, record.period)
+            .copied()
+            .unwrap_or(outcome.period);
+        outcome.reward = record.reward;
+        outcome.premium_adjustment_percent = record.premium_adjustment_percent;
+        outcome.points = record.points;
+        outcome.qualified = record.qualified;
+        match (
+            place(&self.tiers, record.tier.wrapping_sub(1)),
+            &mut outcome.tier,
+        ) {
+            (None, tier) => *tier = None,
+            (Some(name), Some(tier)) => name.clone_into(tier),
+            (Some(name), tier @ None) => *tier = Some(name.clone()),
+        }
+        match place(&self.kept, record.kept.wrapping_sub(1)) {
+            Some(metrics) => metrics.clone_into(&mut outcome.metrics),
+            None => outcome.metrics.clear(),
+        }
+    }
+
+    /// A member's `records`, their premium loading and the pool as the engine reads them, in
+    /// `history` (a thread's own, reused: its outcomes' tier strings are written over, not
+    /// made anew).
+    fn history_into(&self, records: &[Record], loading: Decimal, history: &mut History) {
+        history.outcomes.truncate(records.len());
+        for (i, record) in records.iter().enumerate() {
+            match history.outcomes.get_mut(i) {
+                Some(outcome) => self.write(record, outcome),
+                None => {
+                    let mut outcome = PriorOutcome {
+                        period: Period::Year { year: 0 },
+                        reward: Decimal::ZERO,
+                        premium_adjustment_percent: Decimal::ZERO,
+                        tier: None,
+                        points: 0,
+                        qualified: false,
+                        metrics: BTreeMap::new(),
+                    };
+                    self.write(record, &mut outcome);
+                    history.outcomes.push(outcome);
+                }
+            }
+        }
+        history.premium_loading_percent = loading;
+        history.pool_paid = None;
+        history.group_paid_this_year = None;
+    }
+}
+
+// What the record's comment promises, and what the footprint's figure counts on.
+const _: () = assert!(size_of::<Record>() == 56);
+
+fn place<T>(table: &[T], at: u32) -> Option<&T> {
+    table.get(usize::try_from(at).ok()?)
+}
+
 /// A plan's books over `members` members.
 #[derive(Debug)]
 pub struct Book<'p> {
     policy: &'p Policy,
-    /// Each member's history, handed to the engine as it is (not copied), by member index.
-    histories: Vec<History>,
+    /// Each member's history, by member index: their outcomes as records, oldest first.
+    records: Vec<Vec<Record>>,
+    /// Each member's premium loading now, by member index.
+    loading: Vec<Decimal>,
+    tables: Tables,
+    /// The history `decide` hands the engine, reused from one member to the next.
+    scratch: History,
     /// Each member's total paid, by member index.
     paid: Vec<Decimal>,
     /// What the plan has paid every member so far: the pool's spend.
@@ -70,10 +204,15 @@ pub struct Book<'p> {
 }
 
 impl<'p> Book<'p> {
-    pub fn new(policy: &'p Policy, members: usize) -> Self {
+    /// A book of `members` members over about `periods` periods: each member's history has room
+    /// for that many outcomes from the start (more grow it).
+    pub fn new(policy: &'p Policy, members: usize, periods: usize) -> Self {
         Self {
             policy,
-            histories: (0..members).map(|_| History::default()).collect(),
+            records: (0..members).map(|_| Vec::with_capacity(periods)).collect(),
+            loading: vec![Decimal::ZERO; members],
+            tables: Tables::default(),
+            scratch: History::default(),
             paid: vec![Decimal::ZERO; members],
             pool_paid: Decimal::ZERO,
             group_paid: HashMap::new(),
@@ -135,12 +274,11 @@ impl<'p> Book<'p> {
         labs: &[LabResult],
     ) -> Result<Unrecorded, SimError> {
         let group = self.group_key(m, member, period);
-        let history = self.histories.get_mut(m).ok_or_else(|| {
-            SimError::Config(format!(
-                "member index {m} is outside the book's {} members",
-                self.paid.len()
-            ))
-        })?;
+        let (Some(records), Some(loading)) = (self.records.get(m), self.loading.get(m)) else {
+            return Err(self.outside(m));
+        };
+        let history = &mut self.scratch;
+        self.tables.history_into(records, *loading, history);
         history.pool_paid = self
             .policy
             .manifest
@@ -176,6 +314,13 @@ impl<'p> Book<'p> {
             _ => format!("#{m}"),
         };
         Some((group, year))
+    }
+
+    fn outside(&self, m: usize) -> SimError {
+        SimError::Config(format!(
+            "member index {m} is outside the book's {} members",
+            self.paid.len()
+        ))
     }
 
     fn evaluation_error(&self, period: Period, e: &dyn std::fmt::Display) -> SimError {
@@ -218,48 +363,46 @@ impl<'p> Book<'p> {
         let stopped = || stop.load(Ordering::Relaxed);
         let policy = self.policy;
         let count = self.paid.len();
-        let histories = self
-            .histories
-            .get_mut(first..first + members.len())
-            .ok_or_else(|| {
-                SimError::Config(format!(
-                    "members {first}–{} are outside the book's {count}",
-                    first + members.len()
-                ))
-            })?;
-        let active = self
-            .active
-            .get(first..first + members.len())
-            .unwrap_or_default();
+        let range = first..first + members.len();
+        let (Some(records), Some(loading), Some(active)) = (
+            self.records.get(range.clone()),
+            self.loading.get(range.clone()),
+            self.active.get(range),
+        ) else {
+            return Err(SimError::Config(format!(
+                "members {first}–{} are outside the book's {count}",
+                first + members.len()
+            )));
+        };
+        let tables = &self.tables;
         // Collected in place (an indexed collect), not through rayon's list of pieces that one
         // thread then copies together.
         let mut speculative: Vec<Result<_, SimError>> = Vec::with_capacity(members.len());
-        histories
-            .par_iter_mut()
+        records
+            .par_iter()
+            .zip(loading.par_iter())
             .zip(members.par_iter())
             .zip(active.par_iter())
-            .map(|((history, input), active)| {
-                if stopped() {
-                    return Err(SimError::Stopped);
-                }
-                if !active {
-                    return Ok(None);
-                }
-                history.pool_paid = None;
-                history.group_paid_this_year = None;
-                // Room for this period's outcome made here, on every core: grown where members
-                // are booked, one after another, a history's reallocations (and the fresh pages
-                // they touch) were a tenth of a 100,000-member run's time on that thread.
-                history.outcomes.reserve(1);
-                let decision = policy.evaluate_unrecorded(&EvaluationInput {
-                    member: input.profile,
-                    period,
-                    readings: input.readings,
-                    labs: input.labs,
-                    history,
-                });
-                Ok(Some(decision.map(|d| Booked::of(period, &d))))
-            })
+            .map_init(
+                History::default,
+                |history, (((records, loading), input), active)| {
+                    if stopped() {
+                        return Err(SimError::Stopped);
+                    }
+                    if !active {
+                        return Ok(None);
+                    }
+                    tables.history_into(records, *loading, history);
+                    let decision = policy.evaluate_unrecorded(&EvaluationInput {
+                        member: input.profile,
+                        period,
+                        readings: input.readings,
+                        labs: input.labs,
+                        history,
+                    });
+                    Ok(Some(decision.map(|d| Booked::of(period, &d))))
+                },
+            )
             .collect_into_vec(&mut speculative);
         let budget = policy.manifest.caps.pool_budget;
         for (i, (spec, input)) in speculative.into_iter().zip(members).enumerate() {
@@ -309,22 +452,27 @@ impl<'p> Book<'p> {
     /// Books member `m`'s outcome: their history, what they and the pool have paid, the
     /// plan's totals.
     fn book(&mut self, m: usize, booked: Booked) -> Result<(), SimError> {
-        let (Some(history), Some(paid)) = (self.histories.get_mut(m), self.paid.get_mut(m)) else {
-            return Err(SimError::Config(format!(
-                "member index {m} is outside the book's {} members",
-                self.paid.len()
-            )));
-        };
         let Booked { outcome, flags } = booked;
         let (reward, premium) = (outcome.reward, outcome.premium_adjustment_percent);
-        history.premium_loading_percent += premium;
+        let qualified = outcome.qualified;
+        let record = self.tables.record(outcome)?;
+        let (Some(records), Some(loading), Some(paid)) = (
+            self.records.get_mut(m),
+            self.loading.get_mut(m),
+            self.paid.get_mut(m),
+        ) else {
+            return Err(self.outside(m));
+        };
+        records.push(record);
+        *loading += premium;
         *paid += reward;
         self.pool_paid += reward;
         let t = &mut self.totals;
         t.reward += reward;
         t.premium_points += premium;
         t.premium_loading_points += premium.max(Decimal::ZERO);
-        let tier_name = outcome.tier.as_deref().unwrap_or("none");
+        let tier_name =
+            place(&self.tables.tiers, record.tier.wrapping_sub(1)).map_or("none", String::as_str);
         // Looked up before it is inserted: a tier's name is copied once a run, not once a
         // member-period.
         let tier = match t.by_tier.get_mut(tier_name) {
@@ -344,13 +492,12 @@ impl<'p> Book<'p> {
             *t.by_amount.entry(reward.normalize()).or_default() += 1;
         }
         if reward.is_zero() {
-            if outcome.qualified {
+            if qualified {
                 t.unpaid_qualified += 1;
             } else {
                 t.unpaid_not_qualified += 1;
             }
         }
-        history.outcomes.push(outcome);
         Ok(())
     }
 
@@ -387,4 +534,81 @@ impl<'p> Book<'p> {
 fn normalize_tier(tier: &mut TierTotals) {
     tier.reward = tier.reward.normalize();
     tier.premium_points = tier.premium_points.normalize();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(
+        period: &str,
+        tier: Option<&str>,
+        kept: &[(&str, i64)],
+        points: i64,
+    ) -> PriorOutcome {
+        PriorOutcome {
+            period: Period::parse(period).unwrap(),
+            reward: Decimal::new(points * 125, 2),
+            premium_adjustment_percent: Decimal::new(-points, 1),
+            tier: tier.map(str::to_owned),
+            points,
+            qualified: points % 2 == 0,
+            metrics: kept
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), MetricValue::Integer(*v)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_history_read_back_from_records_is_the_history_booked_even_in_a_reused_buffer() {
+        let mut tables = Tables::default();
+        let long = vec![
+            outcome("2026-01", Some("gold"), &[("tir", 70)], 4),
+            outcome("2026-02", None, &[], 3),
+            outcome("2026-03", Some("silver"), &[("tir", 55), ("cv", 30)], 2),
+            outcome("2026-04", Some("gold"), &[], 1),
+        ];
+        let short = vec![
+            outcome("2026-02", None, &[("tir", 1)], 8),
+            outcome(
+                "2026-01",
+                Some("a tier with a name longer than the one it replaces"),
+                &[],
+                6,
+            ),
+        ];
+        let records = |tables: &mut Tables, outcomes: &[PriorOutcome]| -> Vec<Record> {
+            outcomes
+                .iter()
+                .map(|o| tables.record(o.clone()).unwrap())
+                .collect()
+        };
+        let (long_records, short_records) =
+            (records(&mut tables, &long), records(&mut tables, &short));
+        assert_eq!(
+            tables.tiers.len(),
+            3,
+            "each tier's name is kept once: {:?}",
+            tables.tiers
+        );
+        assert_eq!(tables.periods.len(), 4);
+        let mut scratch = History::default();
+        for (records, outcomes, loading) in [
+            (&long_records, &long, Decimal::new(15, 1)),
+            (&short_records, &short, Decimal::ZERO),
+            (&long_records, &long, Decimal::new(-3, 0)),
+            (&Vec::new(), &Vec::new(), Decimal::ONE),
+        ] {
+            scratch.pool_paid = Some(Decimal::TEN);
+            tables.history_into(records, loading, &mut scratch);
+            let expected = History {
+                outcomes: outcomes.clone(),
+                premium_loading_percent: loading,
+                pool_paid: None,
+                group_paid_this_year: None,
+            };
+            assert_eq!(scratch, expected);
+        }
+    }
 }

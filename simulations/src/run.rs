@@ -470,7 +470,10 @@ fn replicate(
 ) -> Result<(Replication, Vec<Vec<Decimal>>), SimError> {
     let n = usize::try_from(config.members).unwrap_or(0);
     let per_chunk = members_per_chunk.max(1);
-    let mut books: Vec<Book> = plans.iter().map(|p| Book::new(p, n)).collect();
+    let mut books: Vec<Book> = plans
+        .iter()
+        .map(|p| Book::new(p, n, periods.len()))
+        .collect();
     // Drawn on every core (each member from their own stream), in place; the first failure in
     // member order is the one told.
     let mut drawn = Vec::with_capacity(n);

@@ -32,8 +32,8 @@ fn books_agree_in(
     let who: Vec<_> = (0..300)
         .map(|m| member(&model, 5, m, 0, first.first_day().unwrap()).unwrap())
         .collect();
-    let mut one_by_one = Book::new(&policy, who.len());
-    let mut together = Book::new(&policy, who.len());
+    let mut one_by_one = Book::new(&policy, who.len(), 4);
+    let mut together = Book::new(&policy, who.len(), 4);
     let mut period = first;
     for k in 0..4 {
         let data: Vec<_> = who
