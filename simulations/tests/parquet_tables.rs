@@ -147,3 +147,29 @@ fn money_columns_are_exact_decimals_and_counts_are_integers() {
         "{money:?}"
     );
 }
+
+#[test]
+fn a_file_that_cannot_be_written_is_named_and_the_first_in_order_is_told_whatever_the_threads_did()
+{
+    let a = tangdaifu();
+    let model = Population::default();
+    let c = config(20, 3, 2, Shard::WHOLE);
+    let results = run(&model, &[&a], &c, &|_| {}).unwrap();
+    let info = RunInfo::new(&c, vec![PlanInfo::of(&a)], &model);
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where a file should go: neither can be written.
+        for blocked in ["report.html", "member_slots.parquet"] {
+            std::fs::create_dir(dir.path().join(blocked)).unwrap();
+        }
+        let err = report::write_results(dir.path(), &info, &results)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("report.html"), "{err}");
+        // The files that could be written were.
+        for written in ["summary.json", "replications.csv", "member_slots.csv"] {
+            let bytes = std::fs::read(dir.path().join(written)).unwrap();
+            assert!(!bytes.is_empty(), "{written}");
+        }
+    }
+}
