@@ -54,9 +54,9 @@ impl Booked {
 
 /// One outcome in a member's history as the book keeps it: a fixed-size record, its period,
 /// tier and kept metrics by their place in the book's tables (a run has a handful of periods
-/// and tiers, and most plans keep no metrics). 56 bytes, where the engine's `PriorOutcome` is
-/// 104 and a tier's name a heap string of its own; a million members' histories are most of a
-/// run's memory.
+/// and tiers, and a plan keeps the same metrics every period). 56 bytes, where the engine's
+/// `PriorOutcome` is 104, a tier's name a heap string of its own and kept metrics a map of
+/// their own; a million members' histories are most of a run's memory.
 #[derive(Clone, Copy, Debug)]
 struct Record {
     reward: Decimal,
@@ -66,8 +66,10 @@ struct Record {
     period: u32,
     /// 0: no tier; else one more than its place in [`Tables::tiers`].
     tier: u32,
-    /// 0: no metrics kept; else one more than its place in [`Tables::kept`].
+    /// 0: no metrics kept; else one more than the place of the first of its values in
+    /// [`Tables::kept_values`], named by [`Tables::kept_names`] at `kept_names`.
     kept: u32,
+    kept_names: u16,
     qualified: bool,
 }
 
@@ -77,7 +79,10 @@ struct Tables {
     periods: Vec<Period>,
     tiers: Vec<String>,
     tier_places: HashMap<String, u32>,
-    kept: Vec<BTreeMap<String, MetricValue>>,
+    /// Each list of kept metrics' names seen, in the engine's order (a plan has one).
+    kept_names: Vec<Vec<String>>,
+    /// Every record's kept values, one after another, each record's in its names' order.
+    kept_values: Vec<MetricValue>,
 }
 
 impl Tables {
@@ -104,11 +109,24 @@ impl Tables {
                 }
             },
         };
-        let kept = if outcome.metrics.is_empty() {
-            0
+        let (kept, kept_names) = if outcome.metrics.is_empty() {
+            (0, 0)
         } else {
-            self.kept.push(outcome.metrics);
-            u32::try_from(self.kept.len()).map_err(|_| full())?
+            let names = match self
+                .kept_names
+                .iter()
+                .position(|names| names.iter().eq(outcome.metrics.keys()))
+            {
+                Some(i) => i,
+                None => {
+                    self.kept_names
+                        .push(outcome.metrics.keys().cloned().collect());
+                    self.kept_names.len() - 1
+                }
+            };
+            let first = u32::try_from(self.kept_values.len() + 1).map_err(|_| full())?;
+            self.kept_values.extend(outcome.metrics.into_values());
+            (first, u16::try_from(names).map_err(|_| full())?)
         };
         Ok(Record {
             reward: outcome.reward,
@@ -117,6 +135,7 @@ impl Tables {
             period: u32::try_from(period).map_err(|_| full())?,
             tier,
             kept,
+            kept_names,
             qualified: outcome.qualified,
         })
     }
@@ -138,9 +157,26 @@ impl Tables {
             (Some(name), Some(tier)) => name.clone_into(tier),
             (Some(name), tier @ None) => *tier = Some(name.clone()),
         }
-        match place(&self.kept, record.kept.wrapping_sub(1)) {
-            Some(metrics) => metrics.clone_into(&mut outcome.metrics),
-            None => outcome.metrics.clear(),
+        let names = match record.kept {
+            0 => None,
+            _ => self.kept_names.get(usize::from(record.kept_names)),
+        };
+        let Some(names) = names else {
+            outcome.metrics.clear();
+            return;
+        };
+        let first = usize::try_from(record.kept - 1).unwrap_or(usize::MAX);
+        let values = self
+            .kept_values
+            .get(first..first.saturating_add(names.len()))
+            .unwrap_or_default();
+        if outcome.metrics.keys().eq(names.iter()) {
+            // The same names as the outcome this buffer held: only the values change.
+            for (held, value) in outcome.metrics.values_mut().zip(values) {
+                *held = *value;
+            }
+        } else {
+            outcome.metrics = names.iter().cloned().zip(values.iter().copied()).collect();
         }
     }
 
@@ -593,6 +629,8 @@ mod tests {
             tables.tiers
         );
         assert_eq!(tables.periods.len(), 4);
+        assert_eq!(tables.kept_names, [vec!["tir"], vec!["cv", "tir"]]);
+        assert_eq!(tables.kept_values.len(), 4);
         let mut scratch = History::default();
         for (records, outcomes, loading) in [
             (&long_records, &long, Decimal::new(15, 1)),
