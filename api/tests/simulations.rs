@@ -950,7 +950,7 @@ async fn a_sensor_reading_every_minute_is_refused_over_a_year_and_past_the_memor
     let message = body["error"]["message"].as_str().unwrap();
     let estimate = incentive_simulations::footprint::estimate(
         &Population::from_toml(every_minute, "population").unwrap(),
-        1,
+        &[incentive_simulations::footprint::PlanShape::default()],
         &Config {
             members: 2048,
             periods: 1,

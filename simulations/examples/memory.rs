@@ -11,7 +11,7 @@
 //! by side). Prints one JSON line.
 
 use incentive_engine::policy::{PolicySource, SourceFile, load};
-use incentive_simulations::footprint::estimate;
+use incentive_simulations::footprint::{PlanShape, estimate};
 use incentive_simulations::report::{PlanInfo, RunInfo, summary_json};
 use incentive_simulations::{Config, Population, Shard, html, run};
 
@@ -77,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .num_threads(threads)
         .build()?;
     let plans = vec![&policy; plan_count.max(1)];
-    let footprint = estimate(&model, plans.len(), &config, threads);
+    let footprint = estimate(&model, &PlanShape::all(&plans), &config, threads);
 
     let before = status_bytes("VmRSS:")?;
     std::fs::write("/proc/self/clear_refs", "5")?;

@@ -243,11 +243,19 @@ impl<'p> Book<'p> {
     /// A book of `members` members over about `periods` periods: each member's history has room
     /// for that many outcomes from the start (more grow it).
     pub fn new(policy: &'p Policy, members: usize, periods: usize) -> Self {
+        let mut tables = Tables::default();
+        // Room for every kept value from the start, so the list never grows by copying itself
+        // (a growing list briefly holds its old and new room: three times what it keeps). Where
+        // the room cannot be had at once, the list grows as it goes.
+        let kept = members
+            .saturating_mul(periods)
+            .saturating_mul(policy.manifest.history.keep.len());
+        let _ = tables.kept_values.try_reserve_exact(kept);
         Self {
             policy,
             records: (0..members).map(|_| Vec::with_capacity(periods)).collect(),
             loading: vec![Decimal::ZERO; members],
-            tables: Tables::default(),
+            tables,
             scratch: History::default(),
             paid: vec![Decimal::ZERO; members],
             pool_paid: Decimal::ZERO,

@@ -7,7 +7,8 @@
 //! - each replication in flight (one a thread at most: `run` starts them in batches of the
 //!   thread count) holds one chunk of members' readings for a period — `members_per_chunk` ×
 //!   the mean readings a member-period × [`BYTES_PER_READING`] — and every member's draw,
-//!   labs and, for each plan, history (an outcome a period) and what they were paid;
+//!   labs (which grow with the months the run spans) and, for each plan, history (an outcome
+//!   a period, and the metrics the plan keeps with it) and what they were paid;
 //! - the whole run keeps each plan's per-member totals and each replication's small totals;
 //! - each thread keeps its allocator's heap and its evaluation buffers.
 //!
@@ -21,6 +22,7 @@ use crate::SimError;
 use crate::config::Config;
 use crate::population::Population;
 use incentive_engine::PeriodKind;
+use incentive_engine::policy::Policy;
 
 /// Members drawn and decided together, on every core, when their readings are few.
 pub const MEMBERS_PER_CHUNK_MAX: usize = 2048;
@@ -35,15 +37,24 @@ pub const CHUNK_READINGS_MAX: u64 = 4 * 1024 * 1024;
 /// bytes a reading for 5-minute and 1-minute sensor traces, monthly and quarterly.
 pub const BYTES_PER_READING: u64 = 40;
 /// One member of a replication in flight, whatever the plans: their draw (profile, rates),
-/// labs, whether they measured, their cohort's names. Measured: about 520 bytes.
-pub const BYTES_PER_MEMBER: u64 = 640;
-/// One member in one plan's book, besides their history's outcomes: what they were paid, and
-/// the plan's per-member totals kept over the run. Measured: about 140 bytes.
+/// labs, whether they measured, their cohort's names. Measured: about 710 bytes (300,000
+/// members, 12 periods).
+pub const BYTES_PER_MEMBER: u64 = 768;
+/// One member in one plan's book, besides their history's outcomes: what they were paid, their
+/// premium loading, and the plan's per-member totals kept over the run. Measured: about 120
+/// bytes (a second plan adds 887 bytes a member at 12 periods, 768 of them its outcomes).
 pub const BYTES_PER_MEMBER_PLAN: u64 = 160;
-/// One outcome in a member's history under a plan (a period decided, its tier's name). A
-/// history's outcomes grow by doubling from 4, so a member holds room for
-/// [`outcome_capacity`] of them. Measured: 60–120 bytes a place (with a tier's name or not).
-pub const BYTES_PER_OUTCOME: u64 = 128;
+/// One outcome in a member's history under a plan: a fixed-size record of 56 bytes (tiers and
+/// periods are kept once a book), in a history with room for the run's periods from the start,
+/// and the allocator's rounding. Measured: 64 bytes a period at 12 periods.
+pub const BYTES_PER_OUTCOME: u64 = 64;
+/// One month a member spends in the run, whatever the plans: the lab results drawn for it
+/// (an HbA1c every few months), kept for the rest of the run. Measured: about 4 bytes a
+/// member-month over 12 years of annual periods.
+pub const BYTES_PER_MEMBER_MONTH: u64 = 6;
+/// One metric a plan keeps (`[history] keep`) in one outcome: a value in the book's one list of
+/// kept values, whose room is made for the whole run at its start.
+pub const BYTES_PER_KEPT_METRIC: u64 = 24;
 /// One replication's totals kept for one plan, by tier and by cohort, and their share of the
 /// summary and report rendered from them. Measured: 4.6–5.2 KB.
 pub const BYTES_PER_REPLICATION_PLAN: u64 = 6 * 1024;
@@ -58,12 +69,29 @@ pub const BYTES_BASE: u64 = 8 * 1024 * 1024;
 /// which the second replication in flight accounts for 7 MB.
 pub const BYTES_PER_THREAD: u64 = 4 * 1024 * 1024;
 
-/// Places a history holds for `periods` outcomes: a `Vec` grows from 4 by doubling.
-pub fn outcome_capacity(periods: u64) -> u64 {
-    periods
-        .max(4)
-        .checked_next_power_of_two()
-        .unwrap_or(u64::MAX)
+/// What the estimate needs to know of a plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlanShape {
+    /// The metrics it keeps with each outcome for later periods (`[history] keep`).
+    pub kept_metrics: u64,
+}
+
+impl PlanShape {
+    pub fn of(policy: &Policy) -> Self {
+        Self {
+            kept_metrics: policy.manifest.history.keep.len() as u64,
+        }
+    }
+
+    /// The shapes of `plans`, in order.
+    pub fn all(plans: &[&Policy]) -> Vec<Self> {
+        plans.iter().map(|p| Self::of(p)).collect()
+    }
+
+    /// One outcome in a member's history under this plan.
+    fn outcome_bytes(self) -> u64 {
+        BYTES_PER_OUTCOME.saturating_add(self.kept_metrics.saturating_mul(BYTES_PER_KEPT_METRIC))
+    }
 }
 
 /// Members a chunk holds for a model over periods of `kind`: [`MEMBERS_PER_CHUNK_MAX`], or
@@ -90,8 +118,17 @@ pub struct Footprint {
     pub bytes: u64,
 }
 
-/// The peak memory of running `plans` plans on `config` over `model` with `threads` threads.
-pub fn estimate(model: &Population, plans: usize, config: &Config, threads: usize) -> Footprint {
+/// The peak memory of running `plans` on `config` over `model` with `threads` threads.
+pub fn estimate(
+    model: &Population,
+    plans: &[PlanShape],
+    config: &Config,
+    threads: usize,
+) -> Footprint {
+    let plans = match plans {
+        [] => &[PlanShape::default()][..],
+        some => some,
+    };
     let kind = config.first_period.kind();
     let per_chunk = members_per_chunk(model, kind);
     let readings = model.readings_per_member_period_mean(kind).max(0.0);
@@ -104,8 +141,12 @@ pub fn estimate(model: &Population, plans: usize, config: &Config, threads: usiz
         .max(1);
     let at_once = (threads.max(1) as u64).min(replications).max(1);
     let members = config.members;
-    let plans = plans.max(1) as u64;
     let periods = u64::from(config.periods);
+    let outcomes: u64 = plans
+        .iter()
+        .map(|p| periods.saturating_mul(p.outcome_bytes()))
+        .fold(0, u64::saturating_add);
+    let plans = plans.len() as u64;
     let chunk_members = members.min(per_chunk as u64);
     // Saturating throughout: a figure past u64 is refused like any other past the limit.
     let chunk_bytes = (chunk_members as f64 * readings * BYTES_PER_READING as f64).ceil();
@@ -114,13 +155,11 @@ pub fn estimate(model: &Population, plans: usize, config: &Config, threads: usiz
     } else {
         u64::MAX
     };
+    let months = periods.saturating_mul(u64::from(crate::synth::months(config.first_period)));
     let per_member = BYTES_PER_MEMBER
+        .saturating_add(months.saturating_mul(BYTES_PER_MEMBER_MONTH))
         .saturating_add(plans.saturating_mul(BYTES_PER_MEMBER_PLAN))
-        .saturating_add(
-            plans
-                .saturating_mul(outcome_capacity(periods))
-                .saturating_mul(BYTES_PER_OUTCOME),
-        );
+        .saturating_add(outcomes);
     let in_flight = chunk_bytes.saturating_add(members.saturating_mul(per_member));
     let kept = replications.saturating_mul(plans).saturating_mul(
         BYTES_PER_REPLICATION_PLAN
@@ -230,7 +269,12 @@ mod tests {
         cgm.cgm.wearing_share = 1.0;
         cgm.cgm.wear_share = 1.0;
         cgm.cgm.interval_minutes = 1;
-        let f = estimate(&cgm, 1, &config(2048, 1, "2026-01"), 1);
+        let f = estimate(
+            &cgm,
+            &[PlanShape::default()],
+            &config(2048, 1, "2026-01"),
+            1,
+        );
         assert!(
             (100_000_000..400_000_000).contains(&f.bytes),
             "{}",
@@ -252,12 +296,26 @@ mod tests {
     #[test]
     fn a_run_twice_the_members_or_threads_is_estimated_at_nearly_twice_the_memory() {
         let model = Population::default();
-        let one = estimate(&model, 2, &config(1_000_000, 12, "2026-01"), 1).bytes - BYTES_BASE;
-        let members = estimate(&model, 2, &config(2_000_000, 12, "2026-01"), 1).bytes - BYTES_BASE;
+        let one = estimate(
+            &model,
+            &[PlanShape::default(); 2],
+            &config(1_000_000, 12, "2026-01"),
+            1,
+        )
+        .bytes
+            - BYTES_BASE;
+        let members = estimate(
+            &model,
+            &[PlanShape::default(); 2],
+            &config(2_000_000, 12, "2026-01"),
+            1,
+        )
+        .bytes
+            - BYTES_BASE;
         let threads = {
             let mut c = config(1_000_000, 12, "2026-01");
             c.replications = 8;
-            estimate(&model, 2, &c, 2).bytes - BYTES_BASE
+            estimate(&model, &[PlanShape::default(); 2], &c, 2).bytes - BYTES_BASE
         };
         assert!(
             members > one * 19 / 10 && members <= one * 2,

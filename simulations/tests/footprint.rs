@@ -15,7 +15,7 @@
 mod common;
 
 use common::*;
-use incentive_simulations::footprint::{describe_bytes, estimate};
+use incentive_simulations::footprint::{PlanShape, describe_bytes, estimate};
 use incentive_simulations::report::{PlanInfo, RunInfo, summary_json};
 use incentive_simulations::{Config, Population, Shard, html, run};
 
@@ -63,7 +63,7 @@ fn measure(name: &str) {
         .num_threads(threads)
         .build()
         .unwrap();
-    let estimate = estimate(&model, 1, &config, threads).bytes;
+    let estimate = estimate(&model, &[PlanShape::of(&plan)], &config, threads).bytes;
     let before = status_bytes("VmRSS:");
     std::fs::write("/proc/self/clear_refs", "5").unwrap();
     let results = pool

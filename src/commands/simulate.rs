@@ -99,7 +99,12 @@ fn simulate(args: &SimulateRun) -> anyhow::Result<()> {
         .build()
         .context("cannot start the worker threads")?;
     // Refused before anything is drawn, rather than killed by the system half-way through.
-    footprint::estimate(&model, plans.len(), &config, pool.current_num_threads())
+    footprint::estimate(
+        &model,
+        &footprint::PlanShape::all(&plans),
+        &config,
+        pool.current_num_threads(),
+    )
         .check(args.memory_bytes_max, "--memory-bytes-max")
         .map_err(|e| {
             anyhow::anyhow!(

@@ -16,6 +16,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use incentive_engine::Period;
 use incentive_simulations::budget::CONFIDENCE_DEFAULT;
+use incentive_simulations::footprint::PlanShape;
 use incentive_simulations::options::{Options, Renewal};
 use incentive_simulations::{Config, Population, Shard};
 use incentive_store::ledger::sha256_hex;
@@ -236,9 +237,10 @@ pub async fn start(
             job.member_periods()
         )));
     }
+    let shapes: Vec<PlanShape> = job.plans.iter().map(|p| PlanShape::of(p)).collect();
     incentive_simulations::footprint::estimate(
         &job.model,
-        job.plans.len(),
+        &shapes,
         &job.config,
         state.limits.simulation_threads,
     )
