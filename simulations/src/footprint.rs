@@ -296,31 +296,37 @@ mod tests {
     #[test]
     fn a_run_twice_the_members_or_threads_is_estimated_at_nearly_twice_the_memory() {
         let model = Population::default();
-        let one = estimate(
-            &model,
-            &[PlanShape::default(); 2],
-            &config(1_000_000, 12, "2026-01"),
-            1,
-        )
-        .bytes
-            - BYTES_BASE;
-        let members = estimate(
-            &model,
-            &[PlanShape::default(); 2],
-            &config(2_000_000, 12, "2026-01"),
-            1,
-        )
-        .bytes
-            - BYTES_BASE;
+        let two_plans = |c: &Config, threads| {
+            estimate(&model, &[PlanShape::default(); 2], c, threads).bytes - BYTES_BASE
+        };
+        let one = two_plans(&config(1_000_000, 12, "2026-01"), 1);
+        let members = two_plans(&config(2_000_000, 12, "2026-01"), 1);
         let threads = {
             let mut c = config(1_000_000, 12, "2026-01");
             c.replications = 8;
-            estimate(&model, &[PlanShape::default(); 2], &c, 2).bytes - BYTES_BASE
+            two_plans(&c, 2)
         };
         assert!(
             members > one * 19 / 10 && members <= one * 2,
             "{one} {members}"
         );
         assert!(threads > one * 19 / 10, "{one} {threads}");
+    }
+
+    #[test]
+    fn each_metric_a_plan_keeps_is_counted_for_every_member_period_and_no_plan_counts_as_one() {
+        let model = Population::default();
+        let c = config(100_000, 12, "2026-01");
+        let bytes = |plans: &[PlanShape]| estimate(&model, plans, &c, 1).bytes;
+        let keeps = |kept_metrics| PlanShape { kept_metrics };
+        assert_eq!(
+            bytes(&[keeps(3)]) - bytes(&[keeps(0)]),
+            100_000 * 12 * 3 * BYTES_PER_KEPT_METRIC
+        );
+        assert_eq!(
+            bytes(&[keeps(0), keeps(2)]) - bytes(&[keeps(0), keeps(0)]),
+            100_000 * 12 * 2 * BYTES_PER_KEPT_METRIC
+        );
+        assert_eq!(bytes(&[]), bytes(&[PlanShape::default()]));
     }
 }
