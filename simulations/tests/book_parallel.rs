@@ -147,3 +147,37 @@ fn a_family_of_more_than_a_hundred_or_none_is_refused_by_name() {
         assert!(e.contains(want), "{e}");
     }
 }
+
+#[test]
+fn members_past_the_end_of_the_book_are_refused_by_their_indices_and_nothing_is_booked() {
+    let policy = package_with(&repo().join("policies/tangdaifu-smbg"), |m| m.to_owned());
+    let model = Population::default();
+    let first = Period::parse("2026-01").unwrap();
+    let who = member(&model, 5, 0, 0, first.first_day().unwrap()).unwrap();
+    let readings = incentive_engine::Readings::default();
+    let input = MemberInput {
+        profile: &who.profile,
+        readings: &readings,
+        labs: &[],
+    };
+    let mut book = Book::new(&policy, 3, 1);
+    book.start_period();
+    for at in [2, 3, usize::MAX] {
+        let err = book
+            .decide_many(at, first, &[input, input])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("outside the book's 3"), "{err}");
+    }
+    let err = book
+        .decide(3, &who.profile, first, &readings, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("member index 3 is outside the book's 3 members"),
+        "{err}"
+    );
+    let (totals, paid) = book.finish(0);
+    assert_eq!(totals.reward_by_period, [rust_decimal::Decimal::ZERO]);
+    assert_eq!(paid.len(), 3);
+}

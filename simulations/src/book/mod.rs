@@ -202,11 +202,10 @@ impl<'p> Book<'p> {
         members: &[MemberInput<'_>],
         stop: &AtomicBool,
     ) -> Result<(), SimError> {
-        let count = self.past.members();
-        if first.saturating_add(members.len()) > count {
+        let (count, end) = (self.past.members(), first.saturating_add(members.len()));
+        if end > count {
             return Err(SimError::Config(format!(
-                "members {first}–{} are outside the book's {count}",
-                first + members.len()
+                "members {first}–{end} are outside the book's {count}"
             )));
         }
         let policy = self.policy;
