@@ -329,4 +329,26 @@ mod tests {
         );
         assert_eq!(bytes(&[]), bytes(&[PlanShape::default()]));
     }
+
+    #[test]
+    fn a_run_of_annual_periods_counts_the_labs_of_every_month_it_spans() {
+        let model = Population::default();
+        // What members hold, without the chunk of readings (a year's readings are more).
+        let held = |first| {
+            let f = estimate(
+                &model,
+                &[PlanShape::default()],
+                &config(100_000, 12, first),
+                1,
+            );
+            let chunk = f.members_per_chunk as f64
+                * f.readings_per_member_period
+                * BYTES_PER_READING as f64;
+            f.bytes - chunk.ceil() as u64
+        };
+        assert_eq!(
+            held("2026") - held("2026-01"),
+            100_000 * 12 * 11 * BYTES_PER_MEMBER_MONTH
+        );
+    }
 }
