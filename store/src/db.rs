@@ -103,31 +103,33 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
-/// A write transaction of either backend, or a read ([`Pool::begin_read`]).
+/// A write transaction of either backend, or a read ([`Pool::begin_read`], [`Pool::reads`]).
 #[derive(Debug)]
 pub(crate) enum Tx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
-    Postgres(PgHandle),
+    Sqlite(Handle<Sqlite>),
+    Postgres(Handle<Postgres>),
 }
 
-/// A PostgreSQL connection in a transaction, or taken only to read.
+/// A connection in a transaction, or taken only to read outside any.
 ///
-/// Reads need no transaction on PostgreSQL: at the `READ COMMITTED` a transaction would run at,
-/// each statement sees what had committed when it started, in a transaction or not, and
-/// `BEGIN` is one more round trip (about a fifth of a millisecond here, a tenth of a lone
-/// payout). What a group of payouts reads is made safe by the chain head, read first and
-/// compared under its lock before anything is written (`group::decide_group`), not by a
-/// snapshot.
+/// Reads by key need no transaction where what they read is made safe otherwise: what a group
+/// of payouts reads is made safe by the chain head, read first and compared under its lock
+/// before anything is written (`group::decide_group`), not by a snapshot. On PostgreSQL, at the
+/// `READ COMMITTED` a transaction would run at, each statement sees what had committed when it
+/// started, in a transaction or not, and `BEGIN` is one more round trip (about a fifth of a
+/// millisecond here, a tenth of a lone payout). On SQLite each statement outside a transaction
+/// reads the last commit, and `BEGIN` and the `ROLLBACK` that ends a read are two more calls to
+/// the driver's thread (BENCHMARKS.md §4).
 #[derive(Debug)]
-pub(crate) enum PgHandle {
-    Transaction(sqlx::Transaction<'static, Postgres>),
-    Reads(sqlx::pool::PoolConnection<Postgres>),
+pub(crate) enum Handle<Db: Database> {
+    Transaction(sqlx::Transaction<'static, Db>),
+    Reads(sqlx::pool::PoolConnection<Db>),
 }
 
-impl std::ops::Deref for PgHandle {
-    type Target = sqlx::PgConnection;
+impl<Db: Database> std::ops::Deref for Handle<Db> {
+    type Target = Db::Connection;
 
-    fn deref(&self) -> &sqlx::PgConnection {
+    fn deref(&self) -> &Db::Connection {
         match self {
             Self::Transaction(t) => t,
             Self::Reads(c) => c,
@@ -135,11 +137,28 @@ impl std::ops::Deref for PgHandle {
     }
 }
 
-impl std::ops::DerefMut for PgHandle {
-    fn deref_mut(&mut self) -> &mut sqlx::PgConnection {
+impl<Db: Database> std::ops::DerefMut for Handle<Db> {
+    fn deref_mut(&mut self) -> &mut Db::Connection {
         match self {
             Self::Transaction(t) => t,
             Self::Reads(c) => c,
+        }
+    }
+}
+
+impl<Db: Database> Handle<Db> {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Transaction(t) => t.commit().await,
+            // Nothing written: the connection goes back to the pool when dropped.
+            Self::Reads(_) => Ok(()),
+        }
+    }
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Transaction(t) => t.rollback().await,
+            Self::Reads(_) => Ok(()),
         }
     }
 }
@@ -246,7 +265,21 @@ pub(crate) trait ByKeys: Database {
         tenant: &'a str,
         column: &'static str,
         keys: &[&'a str],
-    ) -> sqlx::QueryBuilder<'a, Self>;
+    ) -> sqlx::QueryBuilder<'a, Self> {
+        let mut q = sqlx::QueryBuilder::new("");
+        Self::push_select_by_keys(&mut q, select, tenant, column, keys);
+        q
+    }
+
+    /// [`ByKeys::select_by_keys`] written at the end of `q`: one statement of several gathered
+    /// into one text (SQLite, [`gathered`]).
+    fn push_select_by_keys<'a>(
+        q: &mut sqlx::QueryBuilder<'a, Self>,
+        select: &str,
+        tenant: &'a str,
+        column: &'static str,
+        keys: &[&'a str],
+    );
 
     /// Ends the conditions of a statement of [`ByKeys::select_by_keys`]; an ` ORDER BY` may
     /// follow, naming the table's columns.
@@ -254,38 +287,39 @@ pub(crate) trait ByKeys: Database {
 }
 
 impl ByKeys for Sqlite {
-    fn select_by_keys<'a>(
+    fn push_select_by_keys<'a>(
+        q: &mut sqlx::QueryBuilder<'a, Self>,
         select: &str,
         tenant: &'a str,
         column: &'static str,
         keys: &[&'a str],
-    ) -> sqlx::QueryBuilder<'a, Self> {
+    ) {
         // The keys as one JSON array, so the text is the same whatever their number and the
         // statement is kept prepared: preparing it again cost more than running it (a lone
         // payout's reads, BENCHMARKS.md §4). SQLite still looks each key up in the index
         // (`LIST SUBQUERY`, in key order).
         let list = serde_json::Value::from(keys.to_vec()).to_string();
-        let mut q = sqlx::QueryBuilder::new(select);
+        q.push(select);
         q.push(" WHERE tenant = ").push_bind(tenant);
         q.push(" AND ")
             .push(column)
             .push(" IN (SELECT value FROM json_each(")
             .push_bind(list)
             .push("))");
-        q
     }
 
     fn end_by_keys(_: &mut sqlx::QueryBuilder<'_, Self>) {}
 }
 
 impl ByKeys for Postgres {
-    fn select_by_keys<'a>(
+    fn push_select_by_keys<'a>(
+        q: &mut sqlx::QueryBuilder<'a, Self>,
         select: &str,
         tenant: &'a str,
         column: &'static str,
         keys: &[&'a str],
-    ) -> sqlx::QueryBuilder<'a, Self> {
-        let mut q = sqlx::QueryBuilder::new("SELECT t.* FROM unnest(");
+    ) {
+        q.push("SELECT t.* FROM unnest(");
         q.push_bind(keys.to_vec())
             .push("::text[]) AS keys(key) CROSS JOIN LATERAL (")
             .push(select)
@@ -294,7 +328,6 @@ impl ByKeys for Postgres {
             .push(" AND ")
             .push(column)
             .push(" = keys.key");
-        q
     }
 
     fn end_by_keys(q: &mut sqlx::QueryBuilder<'_, Self>) {
@@ -302,20 +335,62 @@ impl ByKeys for Postgres {
     }
 }
 
+/// What one statement of several run in one call gave ([`gathered`]): the rows it read and
+/// the rows it changed.
+#[derive(Default)]
+pub(crate) struct Gathered {
+    pub(crate) rows: Vec<sqlx::sqlite::SqliteRow>,
+    pub(crate) changes: u64,
+}
+
+/// SQLite: runs the statements gathered into `q` (each ended by `;`) in one call to the
+/// driver's thread and returns what each gave, in order; `statements` is how many there are.
+/// sqlx's SQLite driver runs a text of several statements, each binding its own values, as
+/// the writes gathered by [`end_statement!`] rely on too; a statement is two thread hops or
+/// more whatever it does (BENCHMARKS.md §4), so a payout group's reads cost one call rather
+/// than six. `persistent`: whether the text is kept prepared (one that is the same every
+/// time, as reads by key are, [`ByKeys`]).
+pub(crate) async fn gathered(
+    c: &mut sqlx::SqliteConnection,
+    q: &mut sqlx::QueryBuilder<'_, Sqlite>,
+    statements: usize,
+    persistent: bool,
+) -> Result<Vec<Gathered>, StoreError> {
+    use futures_util::TryStreamExt as _;
+    use sqlx::Executor as _;
+    let mut out: Vec<Gathered> = Vec::with_capacity(statements);
+    let mut current = Gathered::default();
+    let mut steps = c.fetch_many(q.build().persistent(persistent));
+    while let Some(step) = steps.try_next().await? {
+        match step {
+            sqlx::Either::Left(done) => {
+                current.changes = done.rows_affected();
+                out.push(std::mem::take(&mut current));
+            }
+            sqlx::Either::Right(row) => current.rows.push(row),
+        }
+    }
+    if out.len() != statements {
+        return Err(StoreError::Corrupt(format!(
+            "{statements} statements run in one call gave {} results",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
 impl Tx {
     /// Whether a statement of [`ByKeys`] is kept prepared on this handle: on SQLite (one text
     /// whatever the list's length) and on PostgreSQL's reads ([`ByKeys`]); in a PostgreSQL
     /// transaction it would get a generic plan.
     pub(crate) fn keeps_prepared(&self) -> bool {
-        matches!(self, Self::Sqlite(_) | Self::Postgres(PgHandle::Reads(_)))
+        matches!(self, Self::Sqlite(_) | Self::Postgres(Handle::Reads(_)))
     }
 
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Self::Sqlite(t) => t.commit().await,
-            Self::Postgres(PgHandle::Transaction(t)) => t.commit().await,
-            // Nothing written: the connection goes back to the pool when dropped.
-            Self::Postgres(PgHandle::Reads(_)) => Ok(()),
+            Self::Postgres(t) => t.commit().await,
         }
     }
 
@@ -324,8 +399,7 @@ impl Tx {
     pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
         match self {
             Self::Sqlite(t) => t.rollback().await,
-            Self::Postgres(PgHandle::Transaction(t)) => t.rollback().await,
-            Self::Postgres(PgHandle::Reads(_)) => Ok(()),
+            Self::Postgres(t) => t.rollback().await,
         }
     }
 }
@@ -448,18 +522,31 @@ impl Pool {
     /// takes row locks as the transaction goes (the chain head, `FOR UPDATE`).
     pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Self::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Self::Postgres(p) => Tx::Postgres(PgHandle::Transaction(p.writes.begin().await?)),
+            Self::Sqlite(p) => {
+                Tx::Sqlite(Handle::Transaction(p.begin_with("BEGIN IMMEDIATE").await?))
+            }
+            Self::Postgres(p) => Tx::Postgres(Handle::Transaction(p.writes.begin().await?)),
         })
     }
 
     /// Starts reading: on SQLite a transaction that does not take the write lock, so it never
     /// waits behind (or holds up) the payout writer, and sees one snapshot; on PostgreSQL a
-    /// connection outside any transaction ([`PgHandle`]).
+    /// connection outside any transaction ([`Handle`]).
     pub(crate) async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Self::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Self::Postgres(p) => Tx::Postgres(PgHandle::Reads(p.reads.acquire().await?)),
+            Self::Sqlite(p) => Tx::Sqlite(Handle::Transaction(p.begin().await?)),
+            Self::Postgres(p) => Tx::Postgres(Handle::Reads(p.reads.acquire().await?)),
+        })
+    }
+
+    /// A connection to read by key outside any transaction on either backend ([`Handle`]):
+    /// each statement sees the last commit before it began, and nothing holds the reads
+    /// together, so only for reads made safe otherwise — a payout group's, behind the chain
+    /// head it reads first.
+    pub(crate) async fn reads(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Self::Sqlite(p) => Tx::Sqlite(Handle::Reads(p.acquire().await?)),
+            Self::Postgres(p) => Tx::Postgres(Handle::Reads(p.reads.acquire().await?)),
         })
     }
 

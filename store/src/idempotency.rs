@@ -19,7 +19,7 @@ use crate::db::{ByKeys, Tx, on_tx};
 use crate::decisions::{PayoutKind, PayoutOutcome};
 use crate::error::StoreError;
 use crate::ledger::INSERT_ROWS_MAX;
-use sqlx::Row;
+use sqlx::FromRow as _;
 use std::collections::HashMap;
 
 /// Characters an idempotency key may have.
@@ -94,7 +94,8 @@ fn kind_parse(s: &str) -> Result<PayoutKind, StoreError> {
     }
 }
 
-type RawKeyRow = (
+/// A row of [`load_keys`]' statement ([`push_load_keys`]), as read.
+pub(crate) type RawKeyRow = (
     String,
     String,
     Option<i64>,
@@ -103,7 +104,7 @@ type RawKeyRow = (
     Option<String>,
 );
 
-fn key_row(raw: RawKeyRow) -> Result<(String, KeyRow), StoreError> {
+pub(crate) fn key_row(raw: RawKeyRow) -> Result<(String, KeyRow), StoreError> {
     let (key, request_hash, status, response, decision_id, kind) = raw;
     let answer = match (decision_id, kind, status, response) {
         (Some(id), Some(kind), _, _) => KeyAnswer::Decision {
@@ -141,14 +142,13 @@ pub(crate) async fn load_keys(
     let keep = tx.keeps_prepared();
     for chunk in keys.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<RawKeyRow> = on_tx!(&mut *tx, c, Db => {
-            let select = format!("SELECT {KEY_COLUMNS} FROM idempotency_keys");
-            let mut q = Db::select_by_keys(&select, tenant, "key", chunk);
-            Db::end_by_keys(&mut q);
+            let mut q = sqlx::QueryBuilder::<Db>::new("");
+            push_load_keys(&mut q, tenant, chunk);
             q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?)))
+                .map(RawKeyRow::from_row)
                 .collect::<sqlx::Result<Vec<_>>>()?
         });
         for raw in rows {
@@ -157,6 +157,17 @@ pub(crate) async fn load_keys(
         }
     }
     Ok(out)
+}
+
+/// [`load_keys`]' statement for some of the keys, at the end of `q`.
+pub(crate) fn push_load_keys<'a, Db: ByKeys>(
+    q: &mut sqlx::QueryBuilder<'a, Db>,
+    tenant: &'a str,
+    keys: &[&'a str],
+) {
+    let select = format!("SELECT {KEY_COLUMNS} FROM idempotency_keys");
+    Db::push_select_by_keys(q, &select, tenant, "key", keys);
+    Db::end_by_keys(q);
 }
 
 /// A key answered with a decision, to be written with the group.

@@ -21,7 +21,7 @@ use crate::error::StoreError;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
+use sqlx::{FromRow as _, Row};
 use std::collections::HashMap;
 
 /// The unit premium adjustments are posted in: percentage points of the premium.
@@ -362,24 +362,46 @@ pub(crate) async fn balances(
     let mut out = HashMap::new();
     let keep = tx.keeps_prepared();
     for chunk in accounts.chunks(INSERT_ROWS_MAX) {
-        let rows: Vec<(String, String, Money)> = on_tx!(&mut *tx, c, Db => {
-            let names: Vec<&str> = chunk.iter().map(|(account, _)| account.as_str()).collect();
-            let mut q = Db::select_by_keys(
-                "SELECT account, currency, balance FROM account_balances", tenant, "account", &names,
-            );
-            Db::end_by_keys(&mut q);
+        let names: Vec<&str> = chunk.iter().map(|(account, _)| account.as_str()).collect();
+        let rows: Vec<BalanceRow> = on_tx!(&mut *tx, c, Db => {
+            let mut q = sqlx::QueryBuilder::<Db>::new("");
+            push_balances(&mut q, tenant, &names);
             q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .map(BalanceRow::from_row)
                 .collect::<sqlx::Result<Vec<_>>>()?
         });
-        for (account, currency, balance) in rows {
-            out.insert((account, currency), balance.0);
-        }
+        add_balances(&mut out, rows);
     }
     Ok(out)
+}
+
+/// [`balances`]' statement for some of the accounts (by name), at the end of `q`.
+pub(crate) fn push_balances<'a, Db: ByKeys>(
+    q: &mut sqlx::QueryBuilder<'a, Db>,
+    tenant: &'a str,
+    accounts: &[&'a str],
+) {
+    Db::push_select_by_keys(
+        q,
+        "SELECT account, currency, balance FROM account_balances",
+        tenant,
+        "account",
+        accounts,
+    );
+    Db::end_by_keys(q);
+}
+
+/// A row of [`balances`]' statement: the account, its currency and its balance.
+pub(crate) type BalanceRow = (String, String, Money);
+
+/// Rows of [`balances`]' statement, into `out` by account and currency.
+pub(crate) fn add_balances(out: &mut HashMap<(String, String), Decimal>, rows: Vec<BalanceRow>) {
+    for (account, currency, balance) in rows {
+        out.insert((account, currency), balance.0);
+    }
 }
 
 /// Appends one entry after the tenant's head (which the caller has locked with

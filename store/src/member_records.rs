@@ -4,7 +4,8 @@
 //! On PostgreSQL the three are read in one statement, a row a member with each reading column
 //! as one array (readings and labs as one value a member): one round trip, not three, on
 //! every payout's path. SQLite reads them in three statements (a statement there costs a hop
-//! to its driver's thread, not a round trip, and its JSON arrays would cost more to decode).
+//! to its driver's thread, not a round trip, and its JSON arrays would cost more to decode);
+//! a payout group runs those three with its other reads in one call (`group/read/one_call.rs`).
 //! Both give the same records: a differential test holds the one to the other.
 
 use crate::db::{ByKeys, Money, Tx, on_tx};
@@ -15,7 +16,7 @@ use chrono::{DateTime, FixedOffset};
 use incentive_engine::policy::MemberProfile;
 use incentive_engine::{Hba1c, LabResult, MemberId};
 use rust_decimal::Decimal;
-use sqlx::Row;
+use sqlx::{FromRow as _, Row};
 use std::collections::HashMap;
 
 /// Each member's profile, readings in a window and labs before its end, by member. A member
@@ -152,24 +153,37 @@ pub(crate) async fn load_profiles(
     let keep = tx.keeps_prepared();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         rows.extend(on_tx!(&mut *tx, c, Db => {
-            let mut q = Db::select_by_keys(
-                "SELECT member_id, age, sex, region, diabetes_type, insulin, enrolled_on, attributes FROM members",
-                tenant, "member_id", chunk,
-            );
-            Db::end_by_keys(&mut q);
+            let mut q = sqlx::QueryBuilder::<Db>::new("");
+            push_load_profiles(&mut q, tenant, chunk);
             q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?)))
+                .map(ProfileRow::from_row)
                 .collect::<sqlx::Result<Vec<ProfileRow>>>()?
         }));
     }
     rows.into_iter().map(profile_from).collect()
 }
 
+/// [`load_profiles`]' statement for some of the members, at the end of `q`.
+pub(crate) fn push_load_profiles<'a, Db: ByKeys>(
+    q: &mut sqlx::QueryBuilder<'a, Db>,
+    tenant: &'a str,
+    members: &[&'a str],
+) {
+    Db::push_select_by_keys(
+        q,
+        "SELECT member_id, age, sex, region, diabetes_type, insulin, enrolled_on, attributes FROM members",
+        tenant,
+        "member_id",
+        members,
+    );
+    Db::end_by_keys(q);
+}
+
 /// A row of `members`, as [`load_profiles`] selects it.
-type ProfileRow = (
+pub(crate) type ProfileRow = (
     String,
     Option<i64>,
     Option<String>,
@@ -180,7 +194,7 @@ type ProfileRow = (
     Option<String>,
 );
 
-fn profile_from(
+pub(crate) fn profile_from(
     (id, age, sex, region, diabetes_type, insulin, enrolled_on, attributes): ProfileRow,
 ) -> Result<(String, MemberProfile), StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("member `{id}`: bad {what}"));
@@ -210,10 +224,10 @@ fn profile_from(
 /// A row of [`load_readings`] on either backend: the member, then the reading's columns.
 macro_rules! member_reading {
     () => {
-        |r| -> sqlx::Result<(String, StoredReading)> {
+        |r| -> sqlx::Result<(String, $crate::inputs::StoredReading)> {
             Ok((
                 r.try_get(0)?,
-                StoredReading {
+                $crate::inputs::StoredReading {
                     t: r.try_get(1)?,
                     o: r.try_get(2)?,
                     v: r.try_get(3)?,
@@ -225,6 +239,7 @@ macro_rules! member_reading {
         }
     };
 }
+pub(crate) use member_reading;
 
 pub(crate) async fn load_readings(
     tx: &mut Tx,
@@ -264,16 +279,8 @@ pub(crate) async fn load_readings(
                 .collect::<sqlx::Result<Vec<_>>>()?
             }
             Tx::Sqlite(c) => {
-                let mut q = sqlx::Sqlite::select_by_keys(
-                    "SELECT member_id, time_ms, offset_s, mg_dl, flag, context, source FROM readings",
-                    tenant,
-                    "member_id",
-                    chunk,
-                );
-                q.push(" AND time_ms >= ").push_bind(start_ms);
-                q.push(" AND time_ms < ").push_bind(end_ms);
-                sqlx::Sqlite::end_by_keys(&mut q);
-                q.push(" ORDER BY member_id, time_ms, source");
+                let mut q = sqlx::QueryBuilder::new("");
+                push_load_readings(&mut q, tenant, chunk, (start_ms, end_ms));
                 q.build()
                     .persistent(keep)
                     .fetch_all(&mut **c)
@@ -283,11 +290,39 @@ pub(crate) async fn load_readings(
                     .collect::<sqlx::Result<Vec<_>>>()?
             }
         };
-        for (member, reading) in rows {
-            out.entry(member).or_default().push(reading);
-        }
+        add_readings(&mut out, rows);
     }
     Ok(out)
+}
+
+/// Rows of [`load_readings`]' statement, into `out` by member, in the order read.
+pub(crate) fn add_readings(
+    out: &mut HashMap<String, Vec<StoredReading>>,
+    rows: Vec<(String, StoredReading)>,
+) {
+    for (member, reading) in rows {
+        out.entry(member).or_default().push(reading);
+    }
+}
+
+/// SQLite: [`load_readings`]' statement for some of the members, at the end of `q`.
+pub(crate) fn push_load_readings<'a>(
+    q: &mut sqlx::QueryBuilder<'a, sqlx::Sqlite>,
+    tenant: &'a str,
+    members: &[&'a str],
+    (start_ms, end_ms): (i64, i64),
+) {
+    sqlx::Sqlite::push_select_by_keys(
+        q,
+        "SELECT member_id, time_ms, offset_s, mg_dl, flag, context, source FROM readings",
+        tenant,
+        "member_id",
+        members,
+    );
+    q.push(" AND time_ms >= ").push_bind(start_ms);
+    q.push(" AND time_ms < ").push_bind(end_ms);
+    sqlx::Sqlite::end_by_keys(q);
+    q.push(" ORDER BY member_id, time_ms, source");
 }
 
 pub(crate) async fn load_labs(
@@ -299,26 +334,55 @@ pub(crate) async fn load_labs(
     let mut out: HashMap<String, Vec<LabResult>> = HashMap::new();
     let keep = tx.keeps_prepared();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
-        let rows: Vec<(String, i64, i32, Money)> = on_tx!(&mut *tx, c, Db => {
-            let mut q = Db::select_by_keys(
-                "SELECT member_id, time_ms, offset_s, hba1c FROM labs", tenant, "member_id", chunk,
-            );
-            q.push(" AND time_ms < ").push_bind(before_ms);
-            Db::end_by_keys(&mut q);
-            q.push(" ORDER BY member_id, time_ms");
+        let rows: Vec<LabRow> = on_tx!(&mut *tx, c, Db => {
+            let mut q = sqlx::QueryBuilder::<Db>::new("");
+            push_load_labs(&mut q, tenant, chunk, before_ms);
             q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .map(LabRow::from_row)
                 .collect::<sqlx::Result<Vec<_>>>()?
         });
-        for (member, t, o, value) in rows {
-            let lab = lab_from(&member, t, o, value.0)?;
-            out.entry(member).or_default().push(lab);
-        }
+        add_labs(&mut out, rows)?;
     }
     Ok(out)
+}
+
+/// [`load_labs`]' statement for some of the members, at the end of `q`.
+pub(crate) fn push_load_labs<'a, Db: ByKeys>(
+    q: &mut sqlx::QueryBuilder<'a, Db>,
+    tenant: &'a str,
+    members: &[&'a str],
+    before_ms: i64,
+) where
+    i64: sqlx::Type<Db> + sqlx::Encode<'a, Db>,
+{
+    Db::push_select_by_keys(
+        q,
+        "SELECT member_id, time_ms, offset_s, hba1c FROM labs",
+        tenant,
+        "member_id",
+        members,
+    );
+    q.push(" AND time_ms < ").push_bind(before_ms);
+    Db::end_by_keys(q);
+    q.push(" ORDER BY member_id, time_ms");
+}
+
+/// A row of [`load_labs`]' statement: the member, the time, its offset and the HbA1c.
+pub(crate) type LabRow = (String, i64, i32, Money);
+
+/// Rows of [`load_labs`]' statement, into `out` by member.
+pub(crate) fn add_labs(
+    out: &mut HashMap<String, Vec<LabResult>>,
+    rows: Vec<LabRow>,
+) -> Result<(), StoreError> {
+    for (member, t, o, value) in rows {
+        let lab = lab_from(&member, t, o, value.0)?;
+        out.entry(member).or_default().push(lab);
+    }
+    Ok(())
 }
 
 fn lab_from(member: &str, t: i64, o: i32, hba1c: Decimal) -> Result<LabResult, StoreError> {

@@ -19,7 +19,7 @@ use crate::error::StoreError;
 use crate::inputs::ReadingRow;
 use std::collections::HashSet;
 
-type PgTx = crate::db::PgHandle;
+type PgTx = crate::db::Handle<sqlx::Postgres>;
 
 /// The two copies, straight into `readings` and into the staging table; [`copy_binary`] writes
 /// these columns in this order.

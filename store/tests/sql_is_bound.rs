@@ -8,6 +8,8 @@ use std::path::Path;
 
 /// What SQL text may be built from: column lists that are constants in the code.
 const ALLOWED_IN_SQL: [&str; 4] = ["DECISION_COLUMNS", "COLUMNS", "KEY_COLUMNS", "column"];
+/// The parameters of `ByKeys::push_select_by_keys` (db.rs) that it pushes as text.
+const BY_KEYS_PARAMETERS: [&str; 2] = ["select", "column"];
 const SQL_WORDS: [&str; 6] = [
     "SELECT ", "INSERT ", "UPDATE ", "DELETE ", " WHERE ", " FROM ",
 ];
@@ -50,6 +52,7 @@ fn literal_after(text: &str, at: usize) -> Option<&str> {
 #[test]
 fn sql_is_built_only_from_constants_and_every_value_is_bound() {
     let mut checked = 0;
+    let mut checked_by_keys = 0;
     for (file, text) in sources() {
         for (at, _) in text.match_indices("format!(") {
             let Some(literal) = literal_after(&text, at) else {
@@ -72,15 +75,48 @@ fn sql_is_built_only_from_constants_and_every_value_is_bound() {
         }
         for (at, _) in text.match_indices(".push(") {
             let arg = text[at + 6..].trim_start();
+            let by_keys = file.ends_with("db.rs")
+                && BY_KEYS_PARAMETERS
+                    .iter()
+                    .any(|p| arg.starts_with(&format!("{p})")));
             assert!(
-                arg.starts_with('"') || arg.starts_with("concat!(") || !text[..at].ends_with('q'),
+                arg.starts_with('"')
+                    || arg.starts_with("concat!(")
+                    || by_keys
+                    || !text[..at].ends_with('q'),
                 "{file}: a query builder is given text that is not a literal: .push({})",
                 &arg[..arg.find(')').unwrap_or(arg.len()).min(60)]
             );
+        }
+        // What `ByKeys` pushes as text is what its callers give it: a literal, or a `select`
+        // built by a `format!` of constant column lists (checked above), or its own parameter
+        // passed on (db.rs); and the column, a `&'static str`.
+        for (at, _) in text.match_indices("select_by_keys(") {
+            if text[..at].ends_with("fn push_") || text[..at].ends_with("fn ") {
+                continue;
+            }
+            let args = text[at + "select_by_keys(".len()..].trim_start();
+            let args = args
+                .strip_prefix("&mut q,")
+                .or_else(|| args.strip_prefix("q,"))
+                .unwrap_or(args)
+                .trim_start();
+            assert!(
+                args.starts_with('"')
+                    || args.starts_with("&select,")
+                    || (file.ends_with("db.rs") && args.starts_with("select,")),
+                "{file}: a read by keys is given text that is not a literal or a checked `select`: {}",
+                &args[..args.len().min(60)]
+            );
+            checked_by_keys += 1;
         }
     }
     assert!(
         checked >= 6,
         "only {checked} SQL texts built with format! were found: is the scan blind?"
+    );
+    assert!(
+        checked_by_keys >= 8,
+        "only {checked_by_keys} reads by keys were found: is the scan blind?"
     );
 }

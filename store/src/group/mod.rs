@@ -99,14 +99,15 @@ struct Loaded {
 /// Decides and posts a group; returns each payout's result in order. `Err` means a statement
 /// failed and nothing of the group was written.
 ///
-/// The group is read and decided *outside* the write lock: a read transaction loads it, the
-/// payouts are decided on a blocking thread (policy code may run for its whole sandbox budget
+/// The group is read and decided *outside* the write lock: it is read outside any transaction,
+/// each tenant's chain head first ([`crate::db::Pool::reads`]), the payouts are decided on a blocking thread (policy code may run for its whole sandbox budget
 /// and must hold neither an async worker nor the database), and only then is the write lock
 /// taken and each tenant's chain head locked. If every head is where it was when the group
 /// was read, nothing the decisions depended on has moved — caps, pools, earlier decisions and
-/// keys are all behind the head — and the prepared entries are written as they are (on
-/// PostgreSQL, a group of one tenant — every group the writer's lanes make — is checked and
-/// written by one statement that commits by itself, [`write::post_unless_moved`]). If a head
+/// keys are all behind the head, and each was read after it — and the prepared entries are
+/// written as they are (a group of one tenant — every group the writer's lanes make — is
+/// checked and written together, [`write::post_unless_moved`]: on PostgreSQL by one statement
+/// that commits by itself, on SQLite by one call between `BEGIN IMMEDIATE` and `COMMIT`). If a head
 /// moved (another process paid, an auditor reversed), the group is read and decided again
 /// under the lock, as before: correct whatever happened, slower only when it must be.
 /// Readings sent meanwhile are not behind the head: the payout is decided on the record as it
@@ -123,7 +124,7 @@ pub(crate) async fn decide_group(
     let t0 = std::time::Instant::now();
     let at = shared.now();
 
-    let mut read = shared.pool.begin_read().await?;
+    let mut read = shared.pool.reads().await?;
     let loaded = load(shared, &mut read, &items, Heads::Read).await?;
     drop(read);
     let t1 = t0.elapsed();
@@ -146,7 +147,7 @@ pub(crate) async fn decide_group(
         );
         return Ok(results);
     }
-    // Several tenants, SQLite, or a head that moved: in a transaction, under the heads' locks.
+    // Several tenants, or a head that moved: in a transaction, under the heads' locks.
     let mut tx = shared.pool.begin().await?;
     let mut unmoved = true;
     for (tenant, head) in &loaded.heads_read {

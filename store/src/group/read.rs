@@ -14,6 +14,9 @@ use crate::policies::{head_and_policy_in_effect, policy_in_effect};
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+mod one_call;
+use one_call::{Wanted, load_in_one_call};
+
 /// Whether [`load`] reads the chain heads or locks them.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Heads {
@@ -89,9 +92,6 @@ pub(super) async fn load(
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        if !keys.is_empty() {
-            d.keys = load_keys(tx, tenant, &keys).await?;
-        }
         let members: Vec<&str> = mine
             .iter()
             .map(|r| r.member.as_str())
@@ -116,6 +116,37 @@ pub(super) async fn load(
             accounts.extend(accounts_of(r, version, &policy.manifest.currency));
         }
         let ta = std::time::Instant::now();
+        let grouped = mine.iter().any(|r| {
+            matches!(
+                loaded.versions.get(&(r.tenant.clone(), r.policy_id.clone(), r.period)),
+                Some(Some((_, policy))) if policy.manifest.caps.group.is_some()
+            )
+        });
+        let accounts: Vec<(String, String)> = accounts.into_iter().collect();
+        if let (Tx::Sqlite(c), Some(span), false) = (&mut *tx, span, grouped)
+            && [keys.len(), members.len(), accounts.len()]
+                .iter()
+                .all(|n| *n <= INSERT_ROWS_MAX)
+        {
+            // No cap groups, so nothing read depends on another read: one call.
+            let wanted = Wanted {
+                keys: &keys,
+                members: &members,
+                accounts: &accounts,
+                span,
+            };
+            load_in_one_call(c, tenant, &wanted, d).await?;
+            tracing::trace!(
+                tenant,
+                members = members.len(),
+                records_us = ta.elapsed().as_micros(),
+                "payout group loaded in one call"
+            );
+            continue;
+        }
+        if !keys.is_empty() {
+            d.keys = load_keys(tx, tenant, &keys).await?;
+        }
         if let Some(span) = span {
             let records = load_member_records(tx, tenant, &members, span).await?;
             (d.profiles, d.readings, d.labs) = (records.profiles, records.readings, records.labs);
@@ -152,7 +183,6 @@ pub(super) async fn load(
             .collect();
         d.decisions = load_decisions(tx, tenant, &everyone).await?;
         let td = ta.elapsed();
-        let accounts: Vec<(String, String)> = accounts.into_iter().collect();
         d.balances = ledger::balances(tx, tenant, &accounts).await?;
         tracing::trace!(
             tenant,
@@ -200,36 +230,66 @@ async fn load_decisions(
     members: &[&str],
 ) -> Result<HashMap<(String, String), Vec<Known>>, StoreError> {
     let mut out: HashMap<(String, String), Vec<Known>> = HashMap::new();
-    let select = format!(
-        "SELECT {DECISION_COLUMNS}, (SELECT erased_at FROM decision_inputs i WHERE i.decision_id = decisions.id) \
-         FROM decisions"
-    );
     let keep = tx.keeps_prepared();
     for chunk in members.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<Known> = on_tx!(&mut *tx, c, Db => {
-            let mut q = Db::select_by_keys(&select, tenant, "member_id", chunk);
-            Db::end_by_keys(&mut q);
-            q.push(" ORDER BY period, ordinal");
+            let mut q = sqlx::QueryBuilder::<Db>::new("");
+            push_load_decisions(&mut q, tenant, chunk);
             q.build().persistent(keep)
                 .fetch_all(&mut *c)
                 .await?
                 .iter()
-                .map(|r| {
-                    let decision = decision_from_row!(r)?;
-                    let erased: Option<Instant> = r.try_get(22)?;
-                    let reversed = decision.reversed_by.is_some();
-                    Ok(Known { decision, erased: erased.is_some(), reversed })
-                })
+                .map(known_of_row!())
                 .collect::<sqlx::Result<Vec<_>>>()?
         });
-        for k in rows {
-            out.entry((k.decision.member_id.clone(), k.decision.policy_id.clone()))
-                .or_default()
-                .push(k);
-        }
+        add_known(&mut out, rows);
     }
     Ok(out)
 }
 
+/// [`load_decisions`]' statement for some of the members, at the end of `q`.
+fn push_load_decisions<'a, Db: ByKeys>(
+    q: &mut sqlx::QueryBuilder<'a, Db>,
+    tenant: &'a str,
+    members: &[&'a str],
+) {
+    let select = format!(
+        "SELECT {DECISION_COLUMNS}, (SELECT erased_at FROM decision_inputs i WHERE i.decision_id = decisions.id) \
+         FROM decisions"
+    );
+    Db::push_select_by_keys(q, &select, tenant, "member_id", members);
+    Db::end_by_keys(q);
+    q.push(" ORDER BY period, ordinal");
+}
+
+/// A row of [`push_load_decisions`]' statement on either backend, as a [`Known`] decision.
+macro_rules! known_of_row {
+    () => {
+        |r| -> sqlx::Result<Known> {
+            let decision = decision_from_row!(r)?;
+            let erased: Option<Instant> = r.try_get(22)?;
+            let reversed = decision.reversed_by.is_some();
+            Ok(Known {
+                decision,
+                erased: erased.is_some(),
+                reversed,
+            })
+        }
+    };
+}
+use known_of_row;
+
+/// Known decisions, into `out` by member and policy, in the order read.
+fn add_known(out: &mut HashMap<(String, String), Vec<Known>>, rows: Vec<Known>) {
+    for k in rows {
+        out.entry((k.decision.member_id.clone(), k.decision.policy_id.clone()))
+            .or_default()
+            .push(k);
+    }
+}
+
 #[cfg(test)]
 mod plans_tests;
+
+#[cfg(test)]
+mod one_call_tests;

@@ -5,10 +5,11 @@
 //! On PostgreSQL that one statement also checks that the tenant's chain head is where the
 //! group read it, and writes nothing if not; so a group of one tenant is posted by that
 //! statement alone, committing by itself ([`post_unless_moved`]), with no `BEGIN`, lock or
-//! `COMMIT` of its own around it.
+//! `COMMIT` of its own around it. On SQLite the one call begins by moving the head only from
+//! where the group read it, between `BEGIN IMMEDIATE` and `COMMIT`.
 
 use super::{Loaded, TenantData};
-use crate::db::{Instant, Tx, on_tx, run_statements};
+use crate::db::{Instant, Tx};
 use crate::decisions::StoredDecision;
 use crate::error::StoreError;
 use crate::idempotency::push_keys;
@@ -73,43 +74,74 @@ pub(super) async fn write_all(tx: &mut Tx, loaded: &Loaded, at: Instant) -> Resu
             }
             continue;
         }
-        write_in_one_call(tx, tenant, d, at).await?;
+        if !write_in_one_call(tx, tenant, d, at, None).await? {
+            return Err(StoreError::Corrupt(format!(
+                "tenant `{tenant}`: the chain head moved while it was locked; nothing was written"
+            )));
+        }
     }
     Ok(())
 }
 
 /// SQLite: a tenant's part of the group — entries, postings, balances, the head, decisions,
 /// their inputs and the keys — as statements gathered into one text, run in one call
-/// (`end_statement!`).
+/// (`end_statement!`). With `unless_moved`, the text begins by moving the chain head from
+/// where the group read it, and the call says whether it found it there: if not, what the
+/// rest wrote rests on a record that has moved, and the caller must roll the transaction back
+/// (a head already locked, `None`, is where it was read: always `true`).
 async fn write_in_one_call(
     tx: &mut Tx,
     tenant: &str,
     d: &TenantData,
     at: Instant,
-) -> Result<(), StoreError> {
+    unless_moved: Option<&(i64, String)>,
+) -> Result<bool, StoreError> {
     let entry_at = ledger::instants_of(&d.entries)?;
     let postings = ledger::lines_of(&d.entries);
     let rows: Vec<(&(ledger::Entry, String), &Instant)> = d.entries.iter().zip(&entry_at).collect();
     let balances = touched_balances(d);
-    on_tx!(&mut *tx, c, Db => {
-        let mut q = sqlx::QueryBuilder::<Db>::new("");
-        if !rows.is_empty() {
-            // `d.head` is where deciding moved the head to: the group's last entry.
-            ledger::push_ledger_write!(q, c, Db, tenant, &rows, &postings, &balances, &d.head);
-        }
-        push_decisions!(q, c, Db, &d.new_decisions, at);
-        push_keys!(q, c, Db, tenant, &d.new_keys, at);
-        run_statements!(q, c);
-    });
-    Ok(())
+    let Tx::Sqlite(c) = tx else {
+        return Err(StoreError::Corrupt(
+            "a SQLite write was given a PostgreSQL transaction".into(),
+        ));
+    };
+    let c = &mut **c;
+    type Db = sqlx::Sqlite;
+    let mut q = sqlx::QueryBuilder::<Db>::new("");
+    if let Some(read) = unless_moved {
+        // The head to where deciding moved it (the group's last entry; where it was, if the
+        // group posted nothing), only from where the group read it.
+        q.push("UPDATE chain_heads SET seq = ").push_bind(d.head.0);
+        q.push(", hash = ").push_bind(&d.head.1);
+        q.push(" WHERE tenant = ").push_bind(tenant);
+        q.push(" AND seq = ").push_bind(read.0);
+        q.push(" AND hash = ").push_bind(&read.1);
+        q.push(";\n");
+    }
+    if !rows.is_empty() {
+        // `d.head` is where deciding moved the head to: the group's last entry.
+        ledger::push_ledger_write!(q, c, Db, tenant, &rows, &postings, &balances, &d.head);
+    }
+    push_decisions!(q, c, Db, &d.new_decisions, at);
+    push_keys!(q, c, Db, tenant, &d.new_keys, at);
+    // Each statement is ended by `end_statement!`'s `;` and a line break (values are bound,
+    // never in the text).
+    let statements = q.sql().matches(";\n").count();
+    if statements == 0 {
+        return Ok(true);
+    }
+    // Kept prepared: a lone payout's text is one of a few, the same payout after payout; the
+    // texts of larger groups are let go as the connection's cache of statements fills.
+    let done = crate::db::gathered(c, &mut q, statements, true).await?;
+    Ok(unless_moved.is_none() || done.first().is_some_and(|head| head.changes == 1))
 }
 
-/// PostgreSQL, a group of one tenant: posts it in one statement that commits by itself, if
-/// the tenant's chain head is still where the group read it. `Ok(None)`: not such a group (it
-/// is written in a transaction, [`write_all`]); `Ok(Some(false))`: the head moved and nothing
-/// was written, so the group must be read and decided again under the lock.
+/// A group of one tenant: posts it if the tenant's chain head is still where the group read
+/// it. `Ok(None)`: not such a group (it is written in a transaction, [`write_all`]);
+/// `Ok(Some(false))`: the head moved and nothing was written, so the group must be read and
+/// decided again under the lock.
 ///
-/// Four round trips become one (`BEGIN`, the head's lock, the write and `COMMIT`). The statement is as safe as the transaction it replaces:
+/// On PostgreSQL, in one statement that commits by itself: four round trips become one (`BEGIN`, the head's lock, the write and `COMMIT`). The statement is as safe as the transaction it replaces:
 /// it locks the head before it writes anything, and a head another writer moved — committed
 /// before the statement began, or while it waited for the lock — is not found where it was
 /// read, so every row the statement would write is left out.
@@ -122,19 +154,39 @@ pub(super) async fn post_unless_moved(
     let (Some((tenant, d)), None) = (tenants.next(), tenants.next()) else {
         return Ok(None);
     };
-    let crate::db::Pool::Postgres(pg) = pool else {
-        return Ok(None);
-    };
     let read = head_read(loaded, tenant)?;
     if nothing_to_write(d) {
         // Answers read from a record that has not moved since.
-        let now = ledger::read_head(&mut pool.begin_read().await?, tenant).await?;
+        let now = ledger::read_head(&mut pool.reads().await?, tenant).await?;
         return Ok(Some(now == *read));
     }
-    let mut c = pg.writes.acquire().await?;
-    write_in_one_statement(&mut c, tenant, d, read, at)
-        .await
-        .map(Some)
+    match pool {
+        crate::db::Pool::Postgres(pg) => {
+            let mut c = pg.writes.acquire().await?;
+            write_in_one_statement(&mut c, tenant, d, read, at)
+                .await
+                .map(Some)
+        }
+        crate::db::Pool::Sqlite(_) => {
+            // `BEGIN IMMEDIATE`, the write that moves the head only from where it was read,
+            // and `COMMIT`: three calls to the driver's thread where locking and reading the
+            // head first took four. A head that moved — or a statement that failed, as one
+            // writing after a moved head can — undoes the transaction, and the group is read
+            // again under the lock ([`super::decide_group`]), where a failure that was not
+            // the head's fails again and is reported.
+            let mut tx = pool.begin().await?;
+            match write_in_one_call(&mut tx, tenant, d, at, Some(read)).await {
+                Ok(true) => {
+                    tx.commit().await?;
+                    Ok(Some(true))
+                }
+                Ok(false) | Err(_) => {
+                    tx.rollback().await?;
+                    Ok(Some(false))
+                }
+            }
+        }
+    }
 }
 
 fn nothing_to_write(d: &TenantData) -> bool {

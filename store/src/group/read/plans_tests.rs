@@ -6,7 +6,7 @@
 //! every read by key ran there on empty tables and 5,000 rows a table were added.
 
 use super::load_decisions;
-use crate::db::{PgHandle, Tx};
+use crate::db::{Handle, Tx};
 use crate::{Store, StoreOptions, idempotency, ledger, member_records, members, policies};
 
 const TENANT: &str = "plans";
@@ -124,14 +124,14 @@ async fn reads_planned_while_the_tables_were_empty_still_look_up_only_their_keys
         sqlx::query(sql).execute(&mut filler).await.expect(sql);
     }
 
-    let Tx::Postgres(PgHandle::Reads(c)) = &mut tx else {
+    let Tx::Postgres(Handle::Reads(c)) = &mut tx else {
         panic!("a read on PostgreSQL is a connection of the reads' pool");
     };
     sqlx::query("BEGIN").execute(&mut **c).await.expect("begin");
     read_by_keys(&store.shared, &mut tx, "M42")
         .await
         .expect("reads on full tables");
-    let Tx::Postgres(PgHandle::Reads(c)) = &mut tx else {
+    let Tx::Postgres(Handle::Reads(c)) = &mut tx else {
         panic!("still the reads' connection");
     };
     // Rows scanned, rows fetched by index, and pages read of the table and its indexes.
@@ -154,7 +154,7 @@ async fn reads_planned_while_the_tables_were_empty_still_look_up_only_their_keys
     drop(tx);
     let generic: i64 = {
         let mut tx = store.shared.pool.begin_read().await.expect("read");
-        let Tx::Postgres(PgHandle::Reads(c)) = &mut tx else {
+        let Tx::Postgres(Handle::Reads(c)) = &mut tx else {
             panic!("the reads' connection");
         };
         sqlx::query_scalar(
