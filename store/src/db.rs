@@ -117,9 +117,10 @@ pub(crate) enum Tx {
 /// before anything is written (`group::decide_group`), not by a snapshot. On PostgreSQL, at the
 /// `READ COMMITTED` a transaction would run at, each statement sees what had committed when it
 /// started, in a transaction or not, and `BEGIN` is one more round trip (about a fifth of a
-/// millisecond here, a tenth of a lone payout). On SQLite each statement outside a transaction
-/// reads the last commit, and `BEGIN` and the `ROLLBACK` that ends a read are two more calls to
-/// the driver's thread (BENCHMARKS.md §4).
+/// millisecond here, a tenth of a lone payout). On SQLite a read of several statements stays
+/// in a transaction (one snapshot, one read lock on the WAL: outside one, a group's reads
+/// measured no faster, BENCHMARKS.md §4); a read of one statement made safe by the head needs
+/// none ([`Pool::reads`]).
 #[derive(Debug)]
 pub(crate) enum Handle<Db: Database> {
     Transaction(sqlx::Transaction<'static, Db>),
@@ -539,10 +540,10 @@ impl Pool {
         })
     }
 
-    /// A connection to read by key outside any transaction on either backend ([`Handle`]):
-    /// each statement sees the last commit before it began, and nothing holds the reads
-    /// together, so only for reads made safe otherwise — a payout group's, behind the chain
-    /// head it reads first.
+    /// A connection to read outside any transaction on either backend ([`Handle`]): each
+    /// statement sees the last commit before it began, and nothing holds two reads together,
+    /// so only for reads made safe otherwise — a chain head compared with where a payout
+    /// group read it.
     pub(crate) async fn reads(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Self::Sqlite(p) => Tx::Sqlite(Handle::Reads(p.acquire().await?)),
