@@ -4,8 +4,9 @@
 //! On PostgreSQL the three are read in one statement, a row a member with each reading column
 //! as one array (readings and labs as one value a member): one round trip, not three, on
 //! every payout's path. SQLite reads them in three statements (a statement there costs a hop
-//! to its driver's thread, not a round trip, and its JSON arrays would cost more to decode);
-//! a payout group runs those three with its other reads in one call (`group/read/one_call.rs`).
+//! to its driver's thread, not a round trip), the readings a row a member too
+//! ([`push_load_readings`]); a payout group runs those three with its other reads in one call
+//! (`group/read/one_call.rs`).
 //! Both give the same records: a differential test holds the one to the other.
 
 use crate::db::{ByKeys, Money, Tx, on_tx};
@@ -221,7 +222,7 @@ pub(crate) fn profile_from(
     Ok((id, profile))
 }
 
-/// A row of [`load_readings`] on either backend: the member, then the reading's columns.
+/// A row of [`load_readings`] on PostgreSQL: the member, then the reading's columns.
 macro_rules! member_reading {
     () => {
         |r| -> sqlx::Result<(String, $crate::inputs::StoredReading)> {
@@ -239,7 +240,6 @@ macro_rules! member_reading {
         }
     };
 }
-pub(crate) use member_reading;
 
 pub(crate) async fn load_readings(
     tx: &mut Tx,
@@ -281,31 +281,28 @@ pub(crate) async fn load_readings(
             Tx::Sqlite(c) => {
                 let mut q = sqlx::QueryBuilder::new("");
                 push_load_readings(&mut q, tenant, chunk, (start_ms, end_ms));
-                q.build()
-                    .persistent(keep)
-                    .fetch_all(&mut **c)
-                    .await?
-                    .iter()
-                    .map(member_reading!())
-                    .collect::<sqlx::Result<Vec<_>>>()?
+                let rows = q.build().persistent(keep).fetch_all(&mut **c).await?;
+                add_member_readings(&mut out, &rows)?;
+                continue;
             }
         };
-        add_readings(&mut out, rows);
+        for (member, reading) in rows {
+            out.entry(member).or_default().push(reading);
+        }
     }
     Ok(out)
 }
 
-/// Rows of [`load_readings`]' statement, into `out` by member, in the order read.
-pub(crate) fn add_readings(
-    out: &mut HashMap<String, Vec<StoredReading>>,
-    rows: Vec<(String, StoredReading)>,
-) {
-    for (member, reading) in rows {
-        out.entry(member).or_default().push(reading);
-    }
-}
-
-/// SQLite: [`load_readings`]' statement for some of the members, at the end of `q`.
+/// SQLite: [`load_readings`]' statement for some of the members, at the end of `q`: a row a
+/// member with a reading, its readings one JSON array in time order (then by source).
+///
+/// One row a member, not one a reading: sqlx's SQLite driver hands each row from its thread
+/// to the caller, which for a group of 64 payouts (about 1,300 readings) was a third of its
+/// read (BENCHMARKS.md §4). A glucose value is a `REAL`, which JSON would print with 15
+/// significant digits, losing the last bits of some; `quote()` prints it with as many as it
+/// takes to be read back as the same double (15, or 21 where 15 would not do), as text, which
+/// [`add_member_readings`] reads back — the same bits as a row a reading would give
+/// (store/tests/member_records.rs holds it to random values and to PostgreSQL's).
 pub(crate) fn push_load_readings<'a>(
     q: &mut sqlx::QueryBuilder<'a, sqlx::Sqlite>,
     tenant: &'a str,
@@ -314,7 +311,8 @@ pub(crate) fn push_load_readings<'a>(
 ) {
     sqlx::Sqlite::push_select_by_keys(
         q,
-        "SELECT member_id, time_ms, offset_s, mg_dl, flag, context, source FROM readings",
+        "SELECT member_id, json_group_array(json_array(time_ms, offset_s, quote(mg_dl), flag, context, source) \
+           ORDER BY time_ms, source) FROM readings",
         tenant,
         "member_id",
         members,
@@ -322,7 +320,40 @@ pub(crate) fn push_load_readings<'a>(
     q.push(" AND time_ms >= ").push_bind(start_ms);
     q.push(" AND time_ms < ").push_bind(end_ms);
     sqlx::Sqlite::end_by_keys(q);
-    q.push(" ORDER BY member_id, time_ms, source");
+    q.push(" GROUP BY member_id");
+}
+
+/// A reading as [`push_load_readings`] writes it into its member's array: time, offset, the
+/// value as `quote()` prints it (`NULL` for `LO`/`HI`), flag, context, source.
+type QuotedReading = (i64, i32, String, Option<String>, String, String);
+
+/// Rows of [`push_load_readings`]' statement, into `out` by member.
+pub(crate) fn add_member_readings(
+    out: &mut HashMap<String, Vec<StoredReading>>,
+    rows: &[sqlx::sqlite::SqliteRow],
+) -> Result<(), StoreError> {
+    for row in rows {
+        let member: String = row.try_get(0)?;
+        let array: String = row.try_get(1)?;
+        let corrupt = |what: &str| StoreError::Corrupt(format!("member `{member}`: {what}"));
+        let quoted: Vec<QuotedReading> =
+            serde_json::from_str(&array).map_err(|e| corrupt(&format!("readings: {e}")))?;
+        let readings = quoted
+            .into_iter()
+            .map(|(t, o, v, f, c, s)| {
+                let v = match v.as_str() {
+                    "NULL" => None,
+                    text => Some(
+                        text.parse::<f64>()
+                            .map_err(|_| corrupt(&format!("a glucose value `{text}`")))?,
+                    ),
+                };
+                Ok(StoredReading { t, o, v, f, c, s })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.entry(member).or_default().extend(readings);
+    }
+    Ok(())
 }
 
 pub(crate) async fn load_labs(

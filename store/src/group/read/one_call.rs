@@ -12,7 +12,7 @@ use crate::group::Known;
 use crate::idempotency::{RawKeyRow, key_row, push_load_keys};
 use crate::ledger::{BalanceRow, add_balances, push_balances};
 use crate::member_records::{
-    LabRow, ProfileRow, add_labs, add_readings, member_reading, profile_from, push_load_labs,
+    LabRow, ProfileRow, add_labs, add_member_readings, profile_from, push_load_labs,
     push_load_profiles, push_load_readings,
 };
 use sqlx::{FromRow as _, Row as _};
@@ -63,11 +63,7 @@ pub(in crate::group) async fn load_in_one_call(
         let (id, profile) = profile_from(ProfileRow::from_row(row)?)?;
         d.profiles.insert(id, profile);
     }
-    let readings = readings
-        .iter()
-        .map(member_reading!())
-        .collect::<sqlx::Result<Vec<_>>>()?;
-    add_readings(&mut d.readings, readings);
+    add_member_readings(&mut d.readings, &readings)?;
     let labs = labs
         .iter()
         .map(LabRow::from_row)
