@@ -3,7 +3,7 @@
 //!
 //! Everything the group reads — versions in effect, profiles, readings, labs, earlier
 //! decisions, balances — is loaded in a few set-based queries of a read transaction; the
-//! payouts are then decided one after another *in memory*, on a blocking thread, each seeing
+//! payouts are then decided one after another *in memory*, off the async workers, each seeing
 //! what the ones before it in the group posted (so two payouts to the same pool in one group
 //! still cannot both spend its last yuan); and, with the chain heads locked and found where
 //! they were read, what they post is written with multi-row inserts ([`decide_group`] says
@@ -101,8 +101,9 @@ struct Loaded {
 ///
 /// The group is read and decided *outside* the write lock: a read loads it, each tenant's
 /// chain head first ([`crate::db::Pool::begin_read`]: one snapshot on SQLite, where reads
-/// outside a transaction measured no faster; none on PostgreSQL), the payouts are decided on a blocking thread (policy code may run for its whole sandbox budget
-/// and must hold neither an async worker nor the database), and only then is the write lock
+/// outside a transaction measured no faster; none on PostgreSQL), the payouts are decided
+/// off the async workers ([`decide_off_runtime`]: policy code may run for its whole sandbox
+/// budget and must hold neither an async worker nor the database), and only then is the write lock
 /// taken and each tenant's chain head locked. If every head is where it was when the group
 /// was read, nothing the decisions depended on has moved — caps, pools, earlier decisions and
 /// keys are all behind the head, and each was read after it — and the prepared entries are
@@ -180,8 +181,14 @@ pub(crate) async fn decide_group(
     Ok(results)
 }
 
-/// [`decide_all`] on a blocking thread: policy code may run for its whole sandbox budget a
+/// [`decide_all`] off the async workers: policy code may run for its whole sandbox budget a
 /// decision, and must not hold an async worker meanwhile.
+///
+/// On a multi-threaded runtime (the server's, `ledger-load`'s) the group is decided where it
+/// is, the worker's other tasks handed to another thread (`block_in_place`): a blocking
+/// thread would have to be woken and the caller woken back, about a third of a lone
+/// payout's decide stage (BENCHMARKS.md §4). A single-threaded runtime has no other worker to
+/// hand its tasks to, so there the group goes to a blocking thread.
 type Decided = (
     Loaded,
     Vec<Item>,
@@ -194,12 +201,18 @@ async fn decide_off_runtime(
     at: Instant,
     budget: std::time::Duration,
 ) -> Result<Decided, StoreError> {
-    tokio::task::spawn_blocking(move || {
+    let decide = move || {
         let results = decide_all(&mut loaded, &items, at, budget);
         (loaded, items, results)
-    })
-    .await
-    .map_err(|e| StoreError::Corrupt(format!("deciding a payout group failed: {e}")))
+    };
+    if tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::MultiThread
+    {
+        return Ok(tokio::task::block_in_place(decide));
+    }
+    tokio::task::spawn_blocking(decide)
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("deciding a payout group failed: {e}")))
 }
 
 /// The accounts a payout may move, with their currencies.
