@@ -103,8 +103,8 @@ struct Loaded {
 /// chain head first ([`crate::db::Pool::begin_read`]: one snapshot on SQLite, where reads
 /// outside a transaction measured no faster; none on PostgreSQL), the payouts are decided
 /// off the async workers ([`decide_off_runtime`]: policy code may run for its whole sandbox
-/// budget and must hold neither an async worker nor the database), and only then is the write lock
-/// taken and each tenant's chain head locked. If every head is where it was when the group
+/// budget and must hold neither an async worker nor the database), and only then is the
+/// write lock taken and each tenant's chain head locked. If every head is where it was when the group
 /// was read, nothing the decisions depended on has moved — caps, pools, earlier decisions and
 /// keys are all behind the head, and each was read after it — and the prepared entries are
 /// written as they are (a group of one tenant — every group the writer's lanes make — is
@@ -181,6 +181,13 @@ pub(crate) async fn decide_group(
     Ok(results)
 }
 
+/// A decided group: what it read (with what deciding added), its payouts, and their results.
+type Decided = (
+    Loaded,
+    Vec<Item>,
+    Result<Vec<Result<KeyedPayout, StoreError>>, StoreError>,
+);
+
 /// [`decide_all`] off the async workers: policy code may run for its whole sandbox budget a
 /// decision, and must not hold an async worker meanwhile.
 ///
@@ -189,12 +196,6 @@ pub(crate) async fn decide_group(
 /// thread would have to be woken and the caller woken back, about a third of a lone
 /// payout's decide stage (BENCHMARKS.md §4). A single-threaded runtime has no other worker to
 /// hand its tasks to, so there the group goes to a blocking thread.
-type Decided = (
-    Loaded,
-    Vec<Item>,
-    Result<Vec<Result<KeyedPayout, StoreError>>, StoreError>,
-);
-
 async fn decide_off_runtime(
     mut loaded: Loaded,
     items: Vec<Item>,
