@@ -99,21 +99,21 @@ struct Loaded {
 /// Decides and posts a group; returns each payout's result in order. `Err` means a statement
 /// failed and nothing of the group was written.
 ///
-/// The group is read and decided *outside* the write lock: a read loads it, each tenant's
-/// chain head first ([`crate::db::Pool::begin_read`]: one snapshot on SQLite, where reads
-/// outside a transaction measured no faster; none on PostgreSQL), the payouts are decided
-/// off the async workers ([`decide_off_runtime`]: policy code may run for its whole sandbox
-/// budget and must hold neither an async worker nor the database), and only then is the
-/// write lock taken and each tenant's chain head locked. If every head is where it was when the group
-/// was read, nothing the decisions depended on has moved — caps, pools, earlier decisions and
-/// keys are all behind the head, and each was read after it — and the prepared entries are
-/// written as they are (a group of one tenant — every group the writer's lanes make — is
-/// checked and written together, [`write::post_unless_moved`]: on PostgreSQL by one statement
-/// that commits by itself, on SQLite by one call between `BEGIN IMMEDIATE` and `COMMIT`). If a head
-/// moved (another process paid, an auditor reversed), the group is read and decided again
-/// under the lock, as before: correct whatever happened, slower only when it must be.
-/// Readings sent meanwhile are not behind the head: the payout is decided on the record as it
-/// stood when it was read, as if it had been asked for a moment earlier.
+/// The group is read and decided *outside* the write lock: a read loads it, each tenant's chain
+/// head first ([`crate::db::Pool::begin_read`]: one snapshot on SQLite, where reads outside a
+/// transaction measured no faster; none on PostgreSQL), the payouts are decided off the async
+/// workers ([`decide_off_runtime`]: policy code may run for its whole sandbox budget and must hold
+/// neither an async worker nor the database), and only then is the write lock taken and each
+/// tenant's chain head locked. If every head is where it was when the group was read, nothing the
+/// decisions depended on has moved — caps, pools, earlier decisions and keys are all behind the
+/// head, and each was read after it — and the prepared entries are written as they are (a group of
+/// one tenant — every group the writer's lanes make — is checked and written together,
+/// [`write::post_unless_moved`]: on PostgreSQL by one statement that commits by itself, on SQLite
+/// by one call between `BEGIN IMMEDIATE` and `COMMIT`). If a head moved (another process paid, an
+/// auditor reversed), the group is read and decided again under the lock, as before: correct
+/// whatever happened, slower only when it must be. Readings sent meanwhile are not behind the head:
+/// the payout is decided on the record as it stood when it was read, as if it had been asked for a
+/// moment earlier.
 pub(crate) async fn decide_group(
     shared: &Shared,
     items: &[(&PayoutRequest, Option<&Keyed>)],
@@ -190,30 +190,43 @@ type Decided = (
 
 /// [`decide_all`] off the async workers: policy code may run for its whole sandbox budget a
 /// decision, and must not hold an async worker meanwhile.
-///
-/// On a multi-threaded runtime (the server's, `ledger-load`'s) the group is decided where it
-/// is, the worker's other tasks handed to another thread (`block_in_place`): a blocking
-/// thread would have to be woken and the caller woken back, about a third of a lone
-/// payout's decide stage (BENCHMARKS.md §4). A single-threaded runtime has no other worker to
-/// hand its tasks to, so there the group goes to a blocking thread.
 async fn decide_off_runtime(
     mut loaded: Loaded,
     items: Vec<Item>,
     at: Instant,
     budget: std::time::Duration,
 ) -> Result<Decided, StoreError> {
-    let decide = move || {
+    off_runtime(move || {
         let results = decide_all(&mut loaded, &items, at, budget);
         (loaded, items, results)
-    };
+    })
+    .await
+}
+
+/// Runs `work` where it may block, and turns a panic in it into an error for this group alone.
+///
+/// On a multi-threaded runtime (the server's, `ledger-load`'s) it runs where it is, the
+/// worker's other tasks handed to another thread (`block_in_place`): a blocking thread would
+/// have to be woken and the caller woken back, about a third of a lone payout's decide stage
+/// (BENCHMARKS.md §4). A single-threaded runtime has no other worker to hand its tasks to, so
+/// there it goes to a blocking thread. Either way a panic is caught here: unwinding through
+/// the caller would end the writer lane's task, and with it every later payout of that
+/// tenant. The panic's message is not repeated, since it may quote a member's data.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, StoreError> {
+    let panicked = || StoreError::Corrupt("deciding a payout group failed: it panicked".into());
     if tokio::runtime::Handle::current().runtime_flavor()
         == tokio::runtime::RuntimeFlavor::MultiThread
     {
-        return Ok(tokio::task::block_in_place(decide));
+        let caught = tokio::task::block_in_place(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        });
+        return caught.map_err(|_| panicked());
     }
-    tokio::task::spawn_blocking(decide)
+    tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| StoreError::Corrupt(format!("deciding a payout group failed: {e}")))
+        .map_err(|_| panicked())
 }
 
 /// The accounts a payout may move, with their currencies.
@@ -244,5 +257,39 @@ fn group_of<'p>(profile: Option<&'p MemberProfile>, attribute: &str) -> Option<&
     match profile?.attributes.get(attribute) {
         Some(AttributeValue::Text(v)) => Some(v.as_str()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod off_runtime_tests {
+    use super::*;
+
+    fn panics_when(yes: bool) -> u32 {
+        if yes {
+            panic!("member m-1's readings");
+        }
+        7
+    }
+
+    /// Both flavours: the panic comes back as `Corrupt`, without its message, and the task
+    /// that asked goes on to decide the next group.
+    async fn a_panic_is_an_error_and_the_caller_goes_on() {
+        match off_runtime(|| panics_when(true)).await {
+            Err(StoreError::Corrupt(m)) => {
+                assert_eq!(m, "deciding a payout group failed: it panicked");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(off_runtime(|| panics_when(false)).await.ok(), Some(7));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panic_while_deciding_in_place_does_not_end_the_lane() {
+        a_panic_is_an_error_and_the_caller_goes_on().await;
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_panic_while_deciding_on_a_blocking_thread_does_not_end_the_lane() {
+        a_panic_is_an_error_and_the_caller_goes_on().await;
     }
 }
