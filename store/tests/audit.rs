@@ -11,6 +11,7 @@
 mod common;
 
 use common::*;
+use incentive_engine::{Context, Glucose, GlucoseValue};
 use incentive_store::Replay;
 
 #[tokio::test]
@@ -39,6 +40,39 @@ async fn every_decision_replays_to_the_same_bytes_from_what_it_stored() {
             let replay = store.replay(d).await.unwrap();
             assert!(replay.is_identical(), "{}: {replay:?}", db.label);
         }
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// A meter that reports mmol/L gives mg/dL values such as 5.3 × 18 = 95.39999999999999, which
+/// take seventeen digits to write; read back by serde_json's default parser it became 95.4,
+/// one unit in the last place off, and every such decision's input hash replayed different.
+#[tokio::test]
+async fn a_decision_on_glucose_values_of_seventeen_digits_replays_to_the_same_bytes() {
+    let long: [f64; 3] = [95.39999999999999, 145.79999999999998, 151.20000000000002];
+    for v in long {
+        let text = serde_json::to_string(&v).unwrap();
+        assert_eq!(
+            serde_json::from_str::<f64>(&text).unwrap().to_bits(),
+            v.to_bits(),
+            "{text}"
+        );
+    }
+    for db in databases().await {
+        let store = store_with_plan(&db, str::to_owned).await;
+        let m = enrol(&store, "M1").await;
+        let readings = (1..=12).flat_map(|d| {
+            long.iter().enumerate().map(move |(i, v)| {
+                let mut r = at(d, 7 + 3 * u32::try_from(i).unwrap(), 5.0, Context::Fasting);
+                r.value = GlucoseValue::Measured(Glucose::from_mg_dl(*v).unwrap());
+                r
+            })
+        });
+        store.add_readings(TENANT, &m, readings).await.unwrap();
+        let paid = store.pay(request(&m)).await.unwrap();
+        let replay = store.replay(&paid.decision).await.unwrap();
+        assert!(replay.is_identical(), "{}: {replay:?}", db.label);
         store.close().await;
         db.cleanup().await;
     }
