@@ -34,27 +34,54 @@ pub struct StoredInputs {
     pub history: History,
 }
 
+/// The member's data of [`StoredInputs`], the part its data hash covers.
+#[derive(Serialize)]
+struct Data<'a> {
+    member: &'a MemberProfile,
+    readings: &'a [StoredReading],
+    labs: &'a [LabResult],
+}
+
 impl StoredInputs {
     /// A hash of the member's data — profile, readings and labs, not the history: what decides
     /// whether asking again for a paid period is a true-up (the data changed) or a repeat.
     pub fn data_hash(&self) -> String {
-        #[derive(Serialize)]
-        struct Data<'a> {
-            member: &'a MemberProfile,
-            readings: &'a [StoredReading],
-            labs: &'a [LabResult],
-        }
-        let bytes = serde_json::to_vec(&Data {
-            member: &self.member,
-            readings: &self.readings,
-            labs: &self.labs,
-        })
-        .unwrap_or_default();
-        sha256_hex(&bytes)
+        sha256_hex(&self.data_json())
     }
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// [`Self::to_json`] and [`Self::data_hash`] from one serialisation of the readings.
+    ///
+    /// The stored inputs begin with the very bytes the data hash covers: serde writes a
+    /// struct's fields in order with no space between them, so `{"member":…,"labs":[…]}`
+    /// with its closing brace replaced by `,"history":…}` is the whole. A payout needed both,
+    /// and serialising its ~20 readings twice was a tenth of deciding a group (BENCHMARKS.md
+    /// §4); `stored_inputs_tests` holds the two ways to the same bytes.
+    pub fn to_json_and_data_hash(&self) -> (String, String) {
+        let mut json = self.data_json();
+        let data_hash = sha256_hex(&json);
+        let history = serde_json::to_vec(&self.history).unwrap_or_default();
+        if json.pop() != Some(b'}') || history.is_empty() {
+            // Not the shape described above (it cannot be): the long way, the same bytes.
+            return (self.to_json(), data_hash);
+        }
+        json.reserve(history.len() + 12);
+        json.extend_from_slice(b",\"history\":");
+        json.extend_from_slice(&history);
+        json.push(b'}');
+        (String::from_utf8(json).unwrap_or_default(), data_hash)
+    }
+
+    fn data_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&Data {
+            member: &self.member,
+            readings: &self.readings,
+            labs: &self.labs,
+        })
+        .unwrap_or_default()
     }
 
     pub fn from_json(json: &str) -> Result<Self, StoreError> {
@@ -123,6 +150,37 @@ impl<'a> ReadingRow<'a> {
             f,
             c: r.context.as_str(),
             s: r.source.as_str(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod stored_inputs_tests {
+    use super::*;
+
+    /// Stored inputs with every optional part present and absent somewhere: a flagged reading
+    /// without a value, a profile with attributes and one without, labs, prior outcomes with
+    /// kept metrics, and the caps' history both set and unset.
+    const SHAPES: [&str; 2] = [
+        r#"{"member":{"id":"m-1","age":61,"sex":"F","region":"CN-44","diabetes_type":"t2","insulin":true,"enrolled_on":"2025-03-01","attributes":{"family":"f-7","tenure_years":3}},"readings":[{"t":1767222000000,"o":28800,"v":95.39999999999999,"c":"fasting","s":"smbg"},{"t":1767232800000,"o":28800,"v":null,"f":"LO","c":"post_meal","s":"cgm"}],"labs":[{"time":"2025-12-01T09:00:00+08:00","hba1c":"6.9"}],"history":{"outcomes":[{"period":"2025-12","reward":"20.00","premium_adjustment_percent":"-1.5","tier":"gold","points":12,"qualified":true,"metrics":{"tir_percent":"71.5"}}],"premium_loading_percent":"0","pool_paid":"1200.50","group_paid_this_year":"40"}}"#,
+        r#"{"member":{"id":"m-2","age":null,"sex":null,"region":null,"diabetes_type":null,"insulin":null,"enrolled_on":null},"readings":[],"labs":[],"history":{"outcomes":[],"premium_loading_percent":"0","pool_paid":null}}"#,
+    ];
+
+    #[test]
+    fn the_stored_inputs_built_from_the_data_hashs_bytes_are_the_stored_inputs_serialised_whole() {
+        for shape in SHAPES {
+            let inputs = match StoredInputs::from_json(shape) {
+                Ok(i) => i,
+                Err(e) => panic!("{e}: {shape}"),
+            };
+            let (json, data_hash) = inputs.to_json_and_data_hash();
+            assert_eq!(json, inputs.to_json());
+            assert_eq!(json, shape, "the literal is written as serde writes it");
+            assert_eq!(data_hash, inputs.data_hash());
+            // The hash covers the member's data and nothing of the history.
+            let data_end = json.find(r#","history":"#).unwrap_or_default();
+            let data = format!("{}}}", json.get(..data_end).unwrap_or_default());
+            assert_eq!(data_hash, sha256_hex(data.as_bytes()));
         }
     }
 }
