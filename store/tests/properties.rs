@@ -1,6 +1,7 @@
 //! Property: any sequence of payouts, late readings and reversals keeps every entry balanced,
 //! never pays past a cap or the pool budget, keeps what stands posted for a period equal to its
-//! last decision (unless reversed), and gives the same chain head on SQLite and PostgreSQL.
+//! last decision (unless reversed), replays every decision to its bytes, and gives the same
+//! chain head on SQLite and PostgreSQL.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -23,13 +24,16 @@ use std::collections::BTreeMap;
 enum Op {
     /// Ask for member `m`'s payout for month `p` (January to March).
     Pay { m: u8, p: u8 },
-    /// Readings for member `m` in month `p`: `days` days from `from`, in or out of control.
+    /// Readings for member `m` in month `p`: `days` days from `from`, in or out of control,
+    /// `tenths` tenths of a mmol/L above the level's base (as a meter reports them: some, such
+    /// as 5.3, take seventeen digits once in mg/dL).
     Readings {
         m: u8,
         p: u8,
         from: u8,
         days: u8,
         good: bool,
+        tenths: u8,
     },
     /// Reverse member `m`'s latest decision for month `p`, if it has one not yet reversed.
     Reverse { m: u8, p: u8 },
@@ -39,28 +43,28 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (0..4u8, 0..3u8).prop_map(|(m, p)| Op::Pay { m, p }),
         (0..4u8, 0..3u8).prop_map(|(m, p)| Op::Reverse { m, p }),
-        (0..4u8, 0..3u8, 1..20u8, 1..8u8, any::<bool>()).prop_map(|(m, p, from, days, good)| {
-            Op::Readings {
+        (0..4u8, 0..3u8, 1..20u8, 1..8u8, any::<bool>(), 0..10u8).prop_map(
+            |(m, p, from, days, good, tenths)| Op::Readings {
                 m,
                 p,
                 from,
                 days,
                 good,
+                tenths,
             }
-        }),
+        ),
     ]
 }
 
-fn readings(p: u8, from: u8, days: u8, good: bool) -> Vec<Reading> {
+fn readings(p: u8, from: u8, days: u8, good: bool, tenths: u8) -> Vec<Reading> {
     let offset = shanghai();
+    let mmol_l = f64::from(u16::from(tenths) + if good { 50 } else { 90 }) / 10.0;
     (from..from + days)
         .map(|d| Reading {
             time: offset
                 .with_ymd_and_hms(2026, u32::from(p) + 1, u32::from(d), 7, 0, 0)
                 .unwrap(),
-            value: GlucoseValue::Measured(
-                Glucose::from_mmol_l(if good { 5.8 } else { 9.4 }).unwrap(),
-            ),
+            value: GlucoseValue::Measured(Glucose::from_mmol_l(mmol_l).unwrap()),
             context: Context::Fasting,
             source: Source::Smbg,
         })
@@ -111,12 +115,13 @@ async fn run(db: &TestDb, ops: &[Op]) -> Vec<Checkpoint> {
                 from,
                 days,
                 good,
+                tenths,
             } => {
                 store
                     .add_readings(
                         TENANT,
                         &member(&format!("M{m}")),
-                        readings(*p, *from, *days, *good),
+                        readings(*p, *from, *days, *good, *tenths),
                     )
                     .await
                     .unwrap();
@@ -127,6 +132,10 @@ async fn run(db: &TestDb, ops: &[Op]) -> Vec<Checkpoint> {
     assert!(report.ok(), "{}: {report:?}", db.label);
 
     let decisions = store.decisions(TENANT, None).await.unwrap();
+    for d in &decisions {
+        let replay = store.replay(d).await.unwrap();
+        assert!(replay.is_identical(), "{}: {replay:?}", db.label);
+    }
     let mut per_period: BTreeMap<(String, String), (Decimal, Option<Decimal>)> = BTreeMap::new();
     let mut pool = Decimal::ZERO;
     for d in &decisions {
