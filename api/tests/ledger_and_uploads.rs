@@ -40,6 +40,62 @@ async fn paid_world(db: &TestDb) -> (World, Value) {
     (w, paid)
 }
 
+/// A payout's answer carries the engine's decision as recorded, so a client can check it
+/// against `decision_hash` itself (parsed and written again, its keys came back sorted).
+#[tokio::test]
+async fn a_payouts_answer_holds_the_decision_whose_sha256_is_its_decision_hash() {
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        decision: View,
+    }
+    #[derive(serde::Deserialize)]
+    struct View {
+        decision_hash: String,
+        decision: Box<serde_json::value::RawValue>,
+    }
+    for db in databases().await {
+        let w = world(&db).await;
+        w.call(
+            "POST",
+            "/v1/members/M1/readings",
+            Some("platform"),
+            &[],
+            Some(readings_body(5)),
+        )
+        .await;
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .uri("/v1/payouts")
+            .header("authorization", format!("Bearer {}", w.keys["platform"]))
+            .header("content-type", "application/json")
+            .header("idempotency-key", "k1")
+            .body(Body::from(payout().to_string()))
+            .unwrap();
+        let res = w.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", db.label);
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let answer: Answer = serde_json::from_slice(&bytes).unwrap();
+        let recorded = answer.decision.decision.get();
+        assert!(
+            recorded.starts_with(r#"{"member_id":"M1","#),
+            "{}: {recorded}",
+            db.label
+        );
+        assert_eq!(
+            incentive_store::ledger::sha256_hex(recorded.as_bytes()),
+            answer.decision.decision_hash,
+            "{}",
+            db.label
+        );
+        w.store.close().await;
+        db.cleanup().await;
+    }
+}
+
 #[tokio::test]
 async fn an_auditor_pages_through_the_chain_to_the_head_verify_reports_and_reads_balances() {
     for db in databases().await {

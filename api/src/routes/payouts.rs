@@ -58,7 +58,9 @@ pub struct DecisionView {
     pub reversed: bool,
     /// The ledger entry that reversed it.
     pub reversed_by_entry: Option<i64>,
-    pub decision: serde_json::Value,
+    /// The engine's decision as recorded, byte for byte: its SHA-256 is `decision_hash`.
+    #[schema(value_type = Object)]
+    pub decision: Box<serde_json::value::RawValue>,
     /// What the member is shown, in their language (`?locale=`, else the member's `locale`
     /// attribute, else `Accept-Language`): the plan, reward, premium change, status, points and
     /// why — the engine's rounding steps, flags and hashes left out. On the routes that read
@@ -71,7 +73,10 @@ pub struct DecisionView {
 impl From<StoredDecision> for DecisionView {
     fn from(d: StoredDecision) -> Self {
         Self {
-            decision: serde_json::from_str(&d.body).unwrap_or(serde_json::Value::Null),
+            // As recorded rather than parsed and written again (which sorted its keys, so a
+            // client could not check the hash, and cost the server CPU for nothing).
+            // A body that is not JSON (the store writes none) is shown as `null`.
+            decision: serde_json::value::RawValue::from_string(d.body).unwrap_or_default(),
             id: d.id,
             member_id: d.member_id,
             policy_id: d.policy_id,
