@@ -44,10 +44,6 @@ async fn paid_world(db: &TestDb) -> (World, Value) {
 /// against `decision_hash` itself (parsed and written again, its keys came back sorted).
 #[tokio::test]
 async fn a_payouts_answer_holds_the_decision_whose_sha256_is_its_decision_hash() {
-    use axum::body::Body;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-
     #[derive(serde::Deserialize)]
     struct Answer {
         decision: View,
@@ -58,26 +54,18 @@ async fn a_payouts_answer_holds_the_decision_whose_sha256_is_its_decision_hash()
         decision: Box<serde_json::value::RawValue>,
     }
     for db in databases().await {
-        let w = world(&db).await;
-        w.call(
-            "POST",
-            "/v1/members/M1/readings",
-            Some("platform"),
-            &[],
-            Some(readings_body(5)),
-        )
-        .await;
-        let req = axum::http::Request::builder()
-            .method("POST")
-            .uri("/v1/payouts")
-            .header("authorization", format!("Bearer {}", w.keys["platform"]))
-            .header("content-type", "application/json")
-            .header("idempotency-key", "k1")
-            .body(Body::from(payout().to_string()))
-            .unwrap();
-        let res = w.app.clone().oneshot(req).await.unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED, "{}", db.label);
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let (w, _) = paid_world(&db).await;
+        // The same key and body: the first answer again, from the decision on record.
+        let (status, bytes) = w
+            .call_for_bytes(
+                "POST",
+                "/v1/payouts",
+                Some("platform"),
+                &[("idempotency-key", "k1")],
+                Some(payout()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{}", db.label);
         let answer: Answer = serde_json::from_slice(&bytes).unwrap();
         let recorded = answer.decision.decision.get();
         assert!(

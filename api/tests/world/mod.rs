@@ -102,6 +102,21 @@ impl World {
         headers: &[(&str, &str)],
         body: Option<Value>,
     ) -> (StatusCode, Value) {
+        let (status, bytes) = self.call_for_bytes(method, uri, key, headers, body).await;
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+
+    /// [`World::call`] with the answer's bytes as they came.
+    pub async fn call_for_bytes(
+        &self,
+        method: &str,
+        uri: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (StatusCode, axum::body::Bytes) {
         let mut req = Request::builder().method(method).uri(uri);
         if let Some(key) = key {
             req = req.header("authorization", format!("Bearer {}", self.keys[key]));
@@ -117,10 +132,7 @@ impl World {
             .await
             .unwrap();
         let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let value = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, value)
+        (status, res.into_body().collect().await.unwrap().to_bytes())
     }
 
     /// A call with the `Authorization` header written as given.
