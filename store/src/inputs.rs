@@ -53,26 +53,32 @@ impl StoredInputs {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// [`Self::to_json`] and [`Self::data_hash`] from one serialisation of the readings.
+    /// The member's data serialised, and its [`Self::data_hash`]: the bytes the stored inputs
+    /// begin with ([`Self::to_json_from`]), so a payout serialises its readings once.
+    pub fn hashed_data(&self) -> (Vec<u8>, String) {
+        let data = self.data_json();
+        let data_hash = sha256_hex(&data);
+        (data, data_hash)
+    }
+
+    /// [`Self::to_json`] from [`Self::hashed_data`]'s bytes, the history only added now: a
+    /// payout that turns out already decided never serialises it.
     ///
-    /// The stored inputs begin with the very bytes the data hash covers: serde writes a
-    /// struct's fields in order with no space between them, so `{"member":…,"labs":[…]}`
-    /// with its closing brace replaced by `,"history":…}` is the whole. A payout needed both,
-    /// and serialising its ~20 readings twice was a tenth of deciding a group (BENCHMARKS.md
-    /// §4); `stored_inputs_tests` holds the two ways to the same bytes.
-    pub fn to_json_and_data_hash(&self) -> (String, String) {
-        let mut json = self.data_json();
-        let data_hash = sha256_hex(&json);
+    /// Serde writes a struct's fields in order with no space between them, so
+    /// `{"member":…,"labs":[…]}` with its closing brace replaced by `,"history":…}` is the
+    /// whole. Serialising a payout's ~20 readings twice was a tenth of deciding a group
+    /// (BENCHMARKS.md §4); `stored_inputs_tests` holds the two ways to the same bytes.
+    pub fn to_json_from(&self, mut data: Vec<u8>) -> String {
         let history = serde_json::to_vec(&self.history).unwrap_or_default();
-        if json.pop() != Some(b'}') || history.is_empty() {
+        if data.pop() != Some(b'}') || history.is_empty() {
             // Not the shape described above (it cannot be): the long way, the same bytes.
-            return (self.to_json(), data_hash);
+            return self.to_json();
         }
-        json.reserve(history.len() + 12);
-        json.extend_from_slice(b",\"history\":");
-        json.extend_from_slice(&history);
-        json.push(b'}');
-        (String::from_utf8(json).unwrap_or_default(), data_hash)
+        data.reserve(history.len() + 12);
+        data.extend_from_slice(b",\"history\":");
+        data.extend_from_slice(&history);
+        data.push(b'}');
+        String::from_utf8(data).unwrap_or_default()
     }
 
     fn data_json(&self) -> Vec<u8> {
@@ -173,7 +179,8 @@ mod stored_inputs_tests {
                 Ok(i) => i,
                 Err(e) => panic!("{e}: {shape}"),
             };
-            let (json, data_hash) = inputs.to_json_and_data_hash();
+            let (data, data_hash) = inputs.hashed_data();
+            let json = inputs.to_json_from(data);
             assert_eq!(json, inputs.to_json());
             assert_eq!(json, shape, "the literal is written as serde writes it");
             assert_eq!(data_hash, inputs.data_hash());

@@ -103,9 +103,7 @@ impl World {
         body: Option<Value>,
     ) -> (StatusCode, Value) {
         let (status, bytes) = self.call_for_bytes(method, uri, key, headers, body).await;
-        let value = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, value)
+        (status, answer_value(&bytes))
     }
 
     /// [`World::call`] with the answer's bytes as they came.
@@ -151,9 +149,7 @@ impl World {
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let value = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, value)
+        (status, answer_value(&bytes))
     }
 
     /// A body sent as it is, with its content type.
@@ -188,10 +184,14 @@ impl World {
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let value = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, value)
+        (status, answer_value(&bytes))
     }
+}
+
+/// An answer's body as JSON, or as a JSON string where it is not JSON.
+fn answer_value(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 pub fn readings_body(days: u32) -> Value {

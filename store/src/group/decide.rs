@@ -148,7 +148,7 @@ fn decide(
     let known = d.decisions.get(&key).map(Vec::as_slice).unwrap_or_default();
     let record = OnRecord::of(known, &period);
     let inputs = inputs_for(d, r, version, policy, known, &record)?;
-    let (inputs_json, data_hash) = inputs.to_json_and_data_hash();
+    let (data_json, data_hash) = inputs.hashed_data();
     // The same data, or data erased on request since (a true-up against what is left would
     // claw back a reward for no reason but the erasure): the decision on record stands.
     if let Some(latest) = record.latest.and_then(|i| known.get(i))
@@ -180,7 +180,8 @@ fn decide(
             period,
         },
     )?;
-    d.new_decisions.push((stored.clone(), inputs_json));
+    d.new_decisions
+        .push((stored.clone(), inputs.to_json_from(data_json)));
     d.decisions.entry(key).or_default().push(Known {
         decision: stored.clone(),
         erased: false,
