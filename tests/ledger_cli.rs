@@ -466,6 +466,105 @@ async fn two_serve_processes_on_one_postgresql_pay_each_member_once() {
     db.cleanup().await;
 }
 
+/// Two servers whose lanes decide each group while the one before it is written
+/// (`--payout-pipeline`), on one database, asked at once from eight clients each for every
+/// member: each member is paid once, the pool pays its budget to the cent and no more, the
+/// ledger verifies and every decision replays to the same bytes — the other server moving the
+/// chain head under a group decided ahead is what sends it to be decided again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_pipelined_serve_processes_on_one_database_pay_each_member_once_within_the_pool() {
+    for db in databases().await {
+        let store = store_with_plan(&db, |m| {
+            m.replace("pool_budget = 200000000.00", "pool_budget = 300.00")
+        })
+        .await;
+        let members: Vec<String> = (0..40).map(|i| format!("M{i:02}")).collect();
+        for id in &members {
+            let m = enrol(&store, id).await;
+            store
+                .add_readings(TENANT, &m, controlled_march(5))
+                .await
+                .unwrap();
+        }
+        let key = store
+            .create_key(TENANT, incentive_store::tenants::Role::Platform)
+            .await
+            .unwrap()
+            .secret;
+        let (mut a, addr_a) = spawn_serve_with(&db, &["--payout-pipeline"]);
+        let (mut b, addr_b) = spawn_serve_with(&db, &["--payout-pipeline"]);
+        let mut threads = Vec::new();
+        for (server, addr) in [("a", addr_a), ("b", addr_b)] {
+            for client in 0..8 {
+                let mine: Vec<String> = members.iter().skip(client).step_by(8).cloned().collect();
+                let (addr, key) = (addr.clone(), key.clone());
+                threads.push(std::thread::spawn(move || {
+                    mine.iter()
+                        .map(|id| {
+                            let body = format!(
+                                "{{\"member_id\":\"{id}\",\"policy_id\":\"{PLAN}\",\"period\":\"2026-03\"}}"
+                            );
+                            let (auth, idem) = (format!("Bearer {key}"), format!("{server}-{id}"));
+                            let (status, answer) = http(
+                                &addr,
+                                "POST",
+                                "/v1/payouts",
+                                &[
+                                    ("authorization", &auth),
+                                    ("idempotency-key", &idem),
+                                    ("content-type", "application/json"),
+                                ],
+                                &body,
+                            );
+                            assert!(status == 201 || status == 200, "{server} {id}: {status} {answer}");
+                            status
+                        })
+                        .collect::<Vec<u16>>()
+                }));
+            }
+        }
+        let statuses: Vec<u16> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            40,
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            40,
+            "{}",
+            db.label
+        );
+        let decisions = store.decisions(TENANT, None).await.unwrap();
+        assert_eq!(decisions.len(), 40, "{}: one decision a member", db.label);
+        let paid: rust_decimal::Decimal = decisions.iter().map(|d| d.reward_posted).sum();
+        assert_eq!(
+            paid,
+            rust_decimal::Decimal::from(300),
+            "{}: the budget, no more",
+            db.label
+        );
+        assert!(store.verify(None, &[]).await.unwrap().ok(), "{}", db.label);
+        for d in &decisions {
+            let replay = store.replay(d).await.unwrap();
+            assert!(replay.is_identical(), "{}: {replay:?}", db.label);
+        }
+        for child in [&mut a, &mut b] {
+            Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(child.wait().unwrap().success());
+        }
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
 /// One request on its own connection, or `None` if the server would not take it (it is
 /// shutting down): what a client that retries would see.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

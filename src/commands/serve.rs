@@ -22,6 +22,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
                 ..incentive_store::PoolLimits::default()
             },
             payout_group_decide_ms_max: args.payout_group_decide_ms_max,
+            payout_pipeline: args.payout_pipeline,
             ..incentive_store::StoreOptions::default()
         };
         let store = incentive_store::Store::open(&args.db.db, options).await?;

@@ -84,6 +84,11 @@ pub struct StoreOptions {
     /// then go to the next group, so a slow policy's payouts are committed (and answered)
     /// every so often rather than after the whole group.
     pub payout_group_decide_ms_max: u64,
+    /// Whether a tenant's lane reads and decides its next group while the one before it is
+    /// written (`payout::run_lane`). Off by default: on two cores it measured no faster on
+    /// SQLite and slower on PostgreSQL, whose server wants the second core (BENCHMARKS.md §4);
+    /// for a host with cores to spare.
+    pub payout_pipeline: bool,
     /// Ledger entries `verify` reads from the database at a time, so a ledger of any length
     /// verifies in bounded memory (apart from the per-decision and per-account maps).
     pub verify_page_entries: i64,
@@ -102,6 +107,7 @@ impl Default for StoreOptions {
             payout_linger_ms: 2,
             // Four decisions at the sandbox's budget; thousands of ordinary ones.
             payout_group_decide_ms_max: 1_000,
+            payout_pipeline: false,
             verify_page_entries: 5_000,
             compiled_policies_max: policies::COMPILED_POLICIES_MAX,
         }
@@ -119,10 +125,13 @@ impl std::fmt::Debug for StoreOptions {
                 "payout_group_decide_ms_max",
                 &self.payout_group_decide_ms_max,
             )
+            .field("payout_pipeline", &self.payout_pipeline)
             .field("verify_page_entries", &self.verify_page_entries)
             .finish_non_exhaustive()
     }
 }
+
+pub use payout::PayoutGroups;
 
 /// What the store's handles and its writer task share.
 pub(crate) struct Shared {
@@ -136,9 +145,12 @@ pub(crate) struct Shared {
     /// Payouts one tenant's lane holds waiting at most.
     pub(crate) payout_queue_max: usize,
     pub(crate) payout_linger: std::time::Duration,
+    pub(crate) payout_pipeline: bool,
     pub(crate) payout_group_decide: std::time::Duration,
     pub(crate) verify_page_entries: i64,
     pub(crate) compiled_policies_max: usize,
+    /// What the payout writer has done since the store was opened.
+    pub(crate) groups: payout::GroupCounters,
 }
 
 impl Shared {
@@ -175,15 +187,23 @@ impl Store {
             payout_batch_max: options.payout_batch_max.max(1),
             payout_queue_max: options.payout_queue_max.max(1),
             payout_linger: std::time::Duration::from_millis(options.payout_linger_ms),
+            payout_pipeline: options.payout_pipeline,
             payout_group_decide: std::time::Duration::from_millis(
                 options.payout_group_decide_ms_max.max(1),
             ),
             verify_page_entries: options.verify_page_entries.max(1),
             compiled_policies_max: options.compiled_policies_max.max(1),
+            groups: payout::GroupCounters::default(),
         });
         let (writer, jobs) = mpsc::channel(options.payout_queue_max.max(1));
         tokio::spawn(payout::run_writer(Arc::clone(&shared), jobs));
         Ok(Self { shared, writer })
+    }
+
+    /// How the payout writer's groups went since the store was opened: a benchmark's or an
+    /// operator's view of the writer (counts only, nothing of a member).
+    pub fn payout_groups(&self) -> PayoutGroups {
+        self.shared.groups.read()
     }
 
     /// Applies any migrations not yet applied, without keeping the store open.

@@ -19,10 +19,57 @@ use crate::Shared;
 use crate::Store;
 use crate::decisions::{PayoutOutcome, PayoutRequest};
 use crate::error::StoreError;
+use crate::group::{Decided, Item, Loaded};
 use crate::idempotency::{Keyed, KeyedPayout};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, oneshot};
+
+/// How the payout writer's groups went, counted since the store was opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PayoutGroups {
+    /// Groups written (each one commit).
+    pub committed: u64,
+    /// Groups read and decided while the one before them was being written, on what that
+    /// one posted (`payout_pipeline`).
+    pub decided_ahead: u64,
+    /// Groups decided ahead on a group that then did not land as decided, so read and
+    /// decided again before they were written.
+    pub decided_ahead_in_vain: u64,
+    /// Groups whose chain head had moved by the time they were written (another process, an
+    /// auditor), so read and decided again under the lock.
+    pub decided_again_under_lock: u64,
+}
+
+/// [`PayoutGroups`], as the writer counts them.
+#[derive(Debug, Default)]
+pub(crate) struct GroupCounters {
+    committed: AtomicU64,
+    decided_ahead: AtomicU64,
+    decided_ahead_in_vain: AtomicU64,
+    decided_again_under_lock: AtomicU64,
+}
+
+impl GroupCounters {
+    /// A group committed; `again`: read and decided again under the lock first.
+    pub(crate) fn count_committed(&self, again: bool) {
+        self.committed.fetch_add(1, Ordering::Relaxed);
+        if again {
+            self.decided_again_under_lock
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn read(&self) -> PayoutGroups {
+        PayoutGroups {
+            committed: self.committed.load(Ordering::Relaxed),
+            decided_ahead: self.decided_ahead.load(Ordering::Relaxed),
+            decided_ahead_in_vain: self.decided_ahead_in_vain.load(Ordering::Relaxed),
+            decided_again_under_lock: self.decided_again_under_lock.load(Ordering::Relaxed),
+        }
+    }
+}
 
 pub(crate) struct Job {
     request: PayoutRequest,
@@ -122,13 +169,59 @@ pub(crate) async fn run_writer(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job
     }
 }
 
+/// A group being written while its lane decides the next one (`payout_pipeline`).
+struct InFlight {
+    /// What the group decided: the next one is decided as if it were already posted.
+    decided: Arc<Loaded>,
+    payouts: usize,
+    /// Whether it was posted exactly as decided; if not, the next group is decided again.
+    posted: tokio::task::JoinHandle<bool>,
+}
+
+impl InFlight {
+    /// Waits until the group is written and its callers answered.
+    async fn landed(self) -> bool {
+        // A panic in the task (none is expected: library code denies them) left the group's
+        // callers with a closed channel, `ShuttingDown`; the next group is decided again.
+        self.posted.await.unwrap_or(false)
+    }
+}
+
+/// Waiting payouts at which a pipelined lane with nothing in flight splits them into two
+/// groups, so the second is read and decided while the first is written (below that, one
+/// group: each group costs a commit).
+const PIPELINE_SPLIT_FROM_PAYOUTS: usize = 16;
+
+/// How many of `waiting` payouts the next group takes. Not pipelined, or nothing in flight
+/// and few waiting: all of them. Pipelined with nothing in flight: half of many. A group in
+/// flight: about half of all the lane's callers (those waiting and those in flight), so the
+/// two groups that take turns — one written while the other is decided — stay about the same
+/// size; a lopsided pair would leave one stage waiting on the other.
+fn next_group_size(waiting: usize, in_flight: Option<usize>, pipelined: bool, max: usize) -> usize {
+    let size = match in_flight {
+        None if pipelined && waiting >= PIPELINE_SPLIT_FROM_PAYOUTS => waiting.div_ceil(2),
+        None => waiting,
+        Some(flying) => (waiting + flying).div_ceil(2).min(waiting),
+    };
+    size.clamp(1, max.max(1))
+}
+
 /// One tenant's payouts, committed a group at a time.
+///
+/// Pipelined (`StoreOptions::payout_pipeline`), each group is read and decided while the one
+/// before it is written, as if that one were already posted (`group::read_and_decide` with
+/// `after`): the read, the policy and the write each on a thread of their own (the read and
+/// the write on two of the database's connections). A group is posted only once the one before
+/// it has landed as decided; if that one was not (another writer moved the chain head, a
+/// statement failed), the next is read and decided again.
 async fn run_lane(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
-    let max = shared.payout_batch_max;
+    let max = shared.payout_batch_max.max(1);
+    let pipelined = shared.payout_pipeline;
     let mut batch: Vec<Job> = Vec::with_capacity(max);
     let mut last_group = 1;
+    let mut in_flight: Option<InFlight> = None;
     loop {
-        if batch.is_empty() {
+        if batch.is_empty() && in_flight.is_none() {
             if jobs.recv_many(&mut batch, max).await == 0 {
                 // The queue is closed and nothing is left.
                 return;
@@ -143,10 +236,18 @@ async fn run_lane(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
                 }
             }
         }
+        if batch.is_empty() {
+            // Nobody to decide meanwhile: the group in flight lands, and its callers ask again.
+            if let Some(flying) = in_flight.take() {
+                flying.landed().await;
+            }
+            continue;
+        }
         // A group much smaller than the last one is usually a straggler: the callers the last
         // commit answered are about to ask again. Waiting a moment for them makes one commit
         // (one fsync) of what would be two. A lone caller never waits: its last group was 1.
-        if batch.len() < last_group / 2 {
+        // With a group in flight, its write is the wait.
+        if in_flight.is_none() && batch.len() < last_group / 2 {
             let deadline = tokio::time::Instant::now() + shared.payout_linger;
             while batch.len() < last_group.min(max) {
                 let room = max - batch.len();
@@ -156,47 +257,154 @@ async fn run_lane(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
                 }
             }
         }
+        let waiting = batch.len();
+        let size = next_group_size(
+            waiting,
+            in_flight.as_ref().map(|f| f.payouts),
+            pipelined,
+            max,
+        );
+        let rest = batch.split_off(size.min(waiting));
         last_group = batch.len();
-        batch = commit_group(&shared, std::mem::take(&mut batch)).await;
+        let group = std::mem::take(&mut batch);
+        let decided = decide_after(&shared, group, in_flight.take()).await;
+        batch = rest;
+        let Some((decided, group, left)) = decided else {
+            continue;
+        };
+        // Payouts the group had no time to decide go first.
+        batch.splice(0..0, left);
+        if pipelined && !(batch.is_empty() && jobs.is_empty()) {
+            let payouts = group.len();
+            let loaded = Arc::clone(&decided.loaded);
+            let task_shared = Arc::clone(&shared);
+            let posted =
+                tokio::spawn(async move { post_and_answer(&task_shared, decided, group).await });
+            in_flight = Some(InFlight {
+                decided: loaded,
+                payouts,
+                posted,
+            });
+        } else {
+            // Nothing to decide while it is written.
+            post_and_answer(&shared, decided, group).await;
+        }
     }
 }
 
-/// Commits a group; returns the payouts it did not get to (its time to decide ran out).
-async fn commit_group(shared: &Shared, jobs: Vec<Job>) -> Vec<Job> {
-    let requests: Vec<(&PayoutRequest, Option<&Keyed>)> =
-        jobs.iter().map(|j| (&j.request, j.key.as_ref())).collect();
-    match crate::group::decide_group(shared, &requests, crate::group::Mode::Post).await {
-        Ok(results) => {
-            let mut jobs = jobs.into_iter();
-            // Results first: `zip` would take (and drop) the first job without a result.
-            for result in results {
-                if let Some(job) = jobs.next() {
-                    let _ = job.reply.send(result);
-                }
-            }
-            return jobs.collect();
-        }
-        Err(e) if jobs.len() == 1 => {
-            if let Some(job) = jobs.into_iter().next() {
-                let _ = job.reply.send(Err(e));
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, group = jobs.len(), "a payout group failed; retrying one by one");
-            for job in jobs {
-                let result = match crate::group::decide_group(
-                    shared,
-                    &[(&job.request, job.key.as_ref())],
-                    crate::group::Mode::Post,
-                )
-                .await
-                {
-                    Ok(mut results) => results.pop().unwrap_or(Err(StoreError::ShuttingDown)),
-                    Err(e) => Err(e),
-                };
-                let _ = job.reply.send(result);
-            }
+/// Decides a group — as if `before`, still in flight, were posted — and waits for `before`
+/// to land; decides it again if `before` did not land as decided. Returns the group decided,
+/// its payouts that have a result, and those it had no time for; `None` when the group failed
+/// as a whole and each payout was answered alone.
+async fn decide_after(
+    shared: &Shared,
+    jobs: Vec<Job>,
+    before: Option<InFlight>,
+) -> Option<(Decided, Vec<Job>, Vec<Job>)> {
+    let after = before.as_ref().map(|f| Arc::clone(&f.decided));
+    let mut decided =
+        crate::group::read_and_decide(shared, items_of(&jobs), after.as_deref()).await;
+    if let Some(before) = before {
+        if before.landed().await {
+            shared.groups.decided_ahead.fetch_add(1, Ordering::Relaxed);
+        } else {
+            // What this group assumed did not happen: decide it on the record as it is now.
+            shared
+                .groups
+                .decided_ahead_in_vain
+                .fetch_add(1, Ordering::Relaxed);
+            decided = crate::group::read_and_decide(shared, items_of(&jobs), None).await;
         }
     }
-    Vec::new()
+    match decided {
+        Ok(decided) => {
+            let mut jobs = jobs;
+            let left = jobs.split_off(decided.results.len().min(jobs.len()));
+            Some((decided, jobs, left))
+        }
+        Err(e) => {
+            // A failed read or a corrupt record: each payout again, alone.
+            one_by_one(shared, jobs, e).await;
+            None
+        }
+    }
+}
+
+fn items_of(jobs: &[Job]) -> Vec<Item> {
+    jobs.iter()
+        .map(|j| (j.request.clone(), j.key.clone()))
+        .collect()
+}
+
+/// Posts a decided group and answers its callers; returns whether it was posted exactly as
+/// decided.
+async fn post_and_answer(shared: &Shared, decided: Decided, jobs: Vec<Job>) -> bool {
+    match crate::group::post(shared, decided).await {
+        Ok((results, as_decided)) => {
+            for (job, result) in jobs.into_iter().zip(results) {
+                let _ = job.reply.send(result);
+            }
+            as_decided
+        }
+        Err(e) => {
+            one_by_one(shared, jobs, e).await;
+            false
+        }
+    }
+}
+
+/// After a group failed as a whole: a lone payout gets the error; each payout of a larger one
+/// is tried again in a group of its own, so one bad request never takes the others down.
+async fn one_by_one(shared: &Shared, jobs: Vec<Job>, e: StoreError) {
+    if jobs.len() == 1 {
+        if let Some(job) = jobs.into_iter().next() {
+            let _ = job.reply.send(Err(e));
+        }
+        return;
+    }
+    tracing::warn!(error = %e, group = jobs.len(), "a payout group failed; retrying one by one");
+    for job in jobs {
+        let result = match crate::group::decide_group(
+            shared,
+            &[(&job.request, job.key.as_ref())],
+            crate::group::Mode::Post,
+        )
+        .await
+        {
+            Ok(mut results) => results.pop().unwrap_or(Err(StoreError::ShuttingDown)),
+            Err(e) => Err(e),
+        };
+        let _ = job.reply.send(result);
+    }
+}
+
+#[cfg(test)]
+mod group_size_tests {
+    use super::next_group_size;
+
+    #[test]
+    fn a_lane_splits_many_waiting_payouts_only_when_pipelined_and_keeps_its_two_groups_even() {
+        // (waiting, in flight, pipelined, max) → the next group's size
+        let cases = [
+            ((1, None, false), 1),
+            ((64, None, false), 64),
+            ((300, None, false), 256),
+            ((1, None, true), 1),
+            ((15, None, true), 15),
+            ((16, None, true), 8),
+            ((64, None, true), 32),
+            ((32, Some(32), true), 32),
+            ((5, Some(32), true), 5),
+            ((60, Some(4), true), 32),
+            ((40, Some(24), true), 32),
+            ((600, Some(256), true), 256),
+        ];
+        for ((waiting, flying, pipelined), size) in cases {
+            assert_eq!(
+                next_group_size(waiting, flying, pipelined, 256),
+                size,
+                "{waiting} waiting, {flying:?} in flight, pipelined: {pipelined}"
+            );
+        }
+    }
 }

@@ -163,9 +163,24 @@ async fn a_member_or_tenant_the_store_does_not_know_is_refused_by_name() {
 
 #[tokio::test]
 async fn concurrent_payouts_never_pay_past_the_pool_budget() {
+    concurrent_payouts_pay_exactly_the_pool_budget(false).await;
+}
+
+/// The same on a pipelined lane (`payout_pipeline`): each group decided while the one before
+/// it is written, as if that one were posted — the pool it drew on, the member it paid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_payouts_on_a_pipelined_lane_never_pay_past_the_pool_budget() {
+    concurrent_payouts_pay_exactly_the_pool_budget(true).await;
+}
+
+async fn concurrent_payouts_pay_exactly_the_pool_budget(pipeline: bool) {
     for db in databases().await {
         // A pool of 100 CNY and 40 members each due 30: the pool runs dry part-way.
-        let store = store_with_plan(&db, |m| {
+        let options = incentive_store::StoreOptions {
+            payout_pipeline: pipeline,
+            ..options()
+        };
+        let store = store_with_plan_on(&db, options, |m| {
             m.replace("pool_budget = 200000000.00", "pool_budget = 100.00")
         })
         .await;
@@ -216,6 +231,22 @@ async fn concurrent_payouts_never_pay_past_the_pool_budget() {
         let report = store.verify(None, &[]).await.unwrap();
         assert!(report.ok(), "{}: {report:?}", db.label);
         assert_eq!(report.tenants[0].entries, 41);
+        for d in store.decisions(TENANT, None).await.unwrap() {
+            let replay = store.replay(&d).await.unwrap();
+            assert!(replay.is_identical(), "{}: {replay:?}", db.label);
+        }
+        let groups = store.payout_groups();
+        assert_eq!(
+            groups.decided_ahead > 0,
+            pipeline,
+            "{}: groups decided ahead only when pipelined: {groups:?}",
+            db.label
+        );
+        assert_eq!(
+            groups.decided_again_under_lock, 0,
+            "{}: {groups:?}",
+            db.label
+        );
         store.close().await;
         db.cleanup().await;
     }
@@ -350,9 +381,24 @@ async fn a_true_up_after_later_months_were_paid_still_keeps_the_yearly_cap() {
 
 #[tokio::test]
 async fn concurrent_payouts_to_one_member_never_pay_past_the_yearly_cap() {
+    one_members_concurrent_payouts_keep_the_yearly_cap(false).await;
+}
+
+/// The same on a pipelined lane: a group decided while the one before it is written sees
+/// that one's months of the same member as paid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_payouts_to_one_member_on_a_pipelined_lane_never_pay_past_the_yearly_cap() {
+    one_members_concurrent_payouts_keep_the_yearly_cap(true).await;
+}
+
+async fn one_members_concurrent_payouts_keep_the_yearly_cap(pipeline: bool) {
     for db in databases().await {
         // 30 a month at most and 300 a year: twelve good months would come to 360.
-        let store = store_with_plan(&db, str::to_owned).await;
+        let options = incentive_store::StoreOptions {
+            payout_pipeline: pipeline,
+            ..options()
+        };
+        let store = store_with_plan_on(&db, options, str::to_owned).await;
         let m = enrol(&store, "M1").await;
         for month in 1..=12 {
             store

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! ledger-load setup --db URL --policy DIR --members N [--periods P]
-//! ledger-load pay   --db URL --members N --writers W [--periods P] [--first K]
+//! ledger-load pay   --db URL --members N --writers W [--periods P] [--first K] [--pipeline]
 //! ```
 //!
 //! `setup` creates tenant `load`, publishes the policy (its dates widened so that `--periods`
@@ -22,6 +22,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+
+// The server's allocator (src/main.rs): the direct rate this measures is the server's store.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
 struct Cli {
@@ -55,6 +59,9 @@ enum Mode {
         periods: u32,
         #[arg(long, default_value_t = 0)]
         first: u32,
+        /// Decide each group while the one before it is written (`payout_pipeline`).
+        #[arg(long)]
+        pipeline: bool,
     },
 }
 
@@ -183,10 +190,19 @@ async fn setup(
     Ok(())
 }
 
-async fn pay(db: &str, members: u32, writers: u32, periods: u32, first: u32) -> Result<(), String> {
-    let store = Store::open(db, StoreOptions::default())
-        .await
-        .map_err(|e| e.to_string())?;
+async fn pay(
+    db: &str,
+    members: u32,
+    writers: u32,
+    periods: u32,
+    first: u32,
+    pipeline: bool,
+) -> Result<(), String> {
+    let options = StoreOptions {
+        payout_pipeline: pipeline,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(db, options).await.map_err(|e| e.to_string())?;
     let policy = store
         .policies(TENANT)
         .await
@@ -247,6 +263,14 @@ async fn pay(db: &str, members: u32, writers: u32, periods: u32, first: u32) -> 
         n as f64 / seconds.max(1e-9),
         store.backend().name()
     );
+    let groups = store.payout_groups();
+    eprintln!(
+        "groups: {} committed, {} decided ahead, {} decided ahead in vain, {} decided again under the lock",
+        groups.committed,
+        groups.decided_ahead,
+        groups.decided_ahead_in_vain,
+        groups.decided_again_under_lock
+    );
     store.close().await;
     Ok(())
 }
@@ -286,7 +310,8 @@ fn main() -> ExitCode {
                 writers,
                 periods,
                 first,
-            } => pay(&db, members, writers, periods, first).await,
+                pipeline,
+            } => pay(&db, members, writers, periods, first, pipeline).await,
         }
     });
     match result {

@@ -29,6 +29,7 @@ use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+mod carry;
 mod decide;
 mod read;
 mod write;
@@ -85,10 +86,10 @@ struct TenantData {
 }
 
 /// A payout of a group, owned, so the group can be decided on a thread of its own.
-type Item = (PayoutRequest, Option<Keyed>);
+pub(crate) type Item = (PayoutRequest, Option<Keyed>);
 
 /// Everything a group reads, loaded up front, and what deciding it adds.
-struct Loaded {
+pub(crate) struct Loaded {
     data: BTreeMap<String, TenantData>,
     versions: HashMap<(String, String, Period), Option<InEffect>>,
     /// Each tenant's chain head when the group was loaded: if it has not moved by the time
@@ -99,21 +100,9 @@ struct Loaded {
 /// Decides and posts a group; returns each payout's result in order. `Err` means a statement
 /// failed and nothing of the group was written.
 ///
-/// The group is read and decided *outside* the write lock: a read loads it, each tenant's chain
-/// head first ([`crate::db::Pool::begin_read`]: one snapshot on SQLite, where reads outside a
-/// transaction measured no faster; none on PostgreSQL), the payouts are decided off the async
-/// workers ([`decide_off_runtime`]: policy code may run for its whole sandbox budget and must hold
-/// neither an async worker nor the database), and only then is the write lock taken and each
-/// tenant's chain head locked. If every head is where it was when the group was read, nothing the
-/// decisions depended on has moved — caps, pools, earlier decisions and keys are all behind the
-/// head, and each was read after it — and the prepared entries are written as they are (a group of
-/// one tenant — every group the writer's lanes make — is checked and written together,
-/// [`write::post_unless_moved`]: on PostgreSQL by one statement that commits by itself, on SQLite
-/// by one call between `BEGIN IMMEDIATE` and `COMMIT`). If a head moved (another process paid, an
-/// auditor reversed), the group is read and decided again under the lock, as before: correct
-/// whatever happened, slower only when it must be. Readings sent meanwhile are not behind the head:
-/// the payout is decided on the record as it stood when it was read, as if it had been asked for a
-/// moment earlier.
+/// The group is read and decided *outside* the write lock ([`read_and_decide`]), and only then posted
+/// ([`post`]): see there. The writer's lanes call the two apart, to decide one group while the
+/// one before it is being written (`payout::run_lane`).
 pub(crate) async fn decide_group(
     shared: &Shared,
     items: &[(&PayoutRequest, Option<&Keyed>)],
@@ -123,31 +112,103 @@ pub(crate) async fn decide_group(
         .iter()
         .map(|(r, k)| ((*r).clone(), k.cloned()))
         .collect();
-    let t0 = std::time::Instant::now();
-    let at = shared.now();
-
-    let mut read = shared.pool.begin_read().await?;
-    let loaded = load(shared, &mut read, &items, Heads::Read).await?;
-    drop(read);
-    let t1 = t0.elapsed();
-    let budget = shared.payout_group_decide;
-    let (mut loaded, items, results) = decide_off_runtime(loaded, items, at, budget).await?;
-    let results = results?;
-    let t2 = t0.elapsed();
+    let decided = read_and_decide(shared, items, None).await?;
     if mode == Mode::DryRun {
         // Decided exactly as a payout would be, and nothing kept.
-        return Ok(results);
+        return Ok(decided.results);
     }
+    post(shared, decided).await.map(|(results, _)| results)
+}
 
+/// A group read and decided, not yet posted.
+pub(crate) struct Decided {
+    /// What the group read, with what deciding added: shared with the next group, which is
+    /// decided as if this one were posted ([`carry::carry_over`]).
+    pub(crate) loaded: Arc<Loaded>,
+    items: Vec<Item>,
+    /// One result for each of the first payouts; those past the group's time to decide have
+    /// none, and go to the next group.
+    pub(crate) results: Vec<Result<KeyedPayout, StoreError>>,
+    at: Instant,
+    started: std::time::Instant,
+    load_us: u128,
+    decide_us: u128,
+}
+
+/// Reads and decides a group, without posting it. With `after`, a group decided before it
+/// and not yet known to be posted: what that group posted is laid over what this one read,
+/// and [`post`] posts this one only if the chain head is then where that one left it.
+///
+/// A read loads the group, each tenant's chain head first ([`crate::db::Pool::begin_read`]:
+/// one snapshot on SQLite, where reads outside a transaction measured no faster; none on
+/// PostgreSQL), and the payouts are decided off the async workers ([`decide_off_runtime`]:
+/// policy code may run for its whole sandbox budget and must hold neither an async worker nor
+/// the database).
+pub(crate) async fn read_and_decide(
+    shared: &Shared,
+    items: Vec<Item>,
+    after: Option<&Loaded>,
+) -> Result<Decided, StoreError> {
+    let started = std::time::Instant::now();
+    let at = shared.now();
+    let mut read = shared.pool.begin_read().await?;
+    let mut loaded = load(shared, &mut read, &items, Heads::Read).await?;
+    drop(read);
+    if let Some(earlier) = after {
+        carry::carry_over(&mut loaded, earlier);
+    }
+    let load_us = started.elapsed().as_micros();
+    let budget = shared.payout_group_decide;
+    let (loaded, items, results) = decide_off_runtime(loaded, items, at, budget).await?;
+    Ok(Decided {
+        loaded: Arc::new(loaded),
+        items,
+        results: results?,
+        at,
+        started,
+        load_us,
+        decide_us: started.elapsed().as_micros() - load_us,
+    })
+}
+
+/// Posts a decided group; returns its results, and whether it was posted exactly as decided
+/// (what a group decided after it assumed, [`read_and_decide`]).
+///
+/// The write lock is taken only now, and each tenant's chain head locked. If every head is
+/// where it was when the group was read, nothing the decisions depended on has moved — caps,
+/// pools, earlier decisions and keys are all behind the head, and each was read after it —
+/// and the prepared entries are written as they are (a group of one tenant — every group the
+/// writer's lanes make — is checked and written together, [`write::post_unless_moved`]: on
+/// PostgreSQL by one statement that commits by itself, on SQLite by one call between `BEGIN
+/// IMMEDIATE` and `COMMIT`). If a head moved (another process paid, an auditor reversed), the
+/// group is read and decided again under the lock, as before: correct whatever happened,
+/// slower only when it must be. Readings sent meanwhile are not behind the head: the payout is
+/// decided on the record as it stood when it was read, as if it had been asked for a moment
+/// earlier.
+pub(crate) async fn post(
+    shared: &Shared,
+    decided: Decided,
+) -> Result<(Vec<Result<KeyedPayout, StoreError>>, bool), StoreError> {
+    let Decided {
+        loaded,
+        items,
+        results,
+        at,
+        started,
+        load_us,
+        decide_us,
+    } = decided;
+    let decided_us = started.elapsed().as_micros();
     if post_unless_moved(&shared.pool, &loaded, at).await? == Some(true) {
+        shared.groups.count_committed(false);
         tracing::debug!(
-            payouts = items.len(),
-            load_us = t1.as_micros(),
-            decide_us = (t2 - t1).as_micros(),
-            write_and_commit_us = (t0.elapsed() - t2).as_micros(),
+            payouts = results.len(),
+            load_us,
+            decide_us,
+            write_and_commit_us = started.elapsed().as_micros() - decided_us,
             "payout group committed in one statement"
         );
-        return Ok(results);
+        return Ok((results, true));
     }
     // Several tenants, or a head that moved: in a transaction, under the heads' locks.
     let mut tx = shared.pool.begin().await?;
@@ -155,34 +216,41 @@ pub(crate) async fn decide_group(
     for (tenant, head) in &loaded.heads_read {
         unmoved &= ledger::lock_head(&mut tx, tenant).await? == *head;
     }
-    let results = if unmoved {
-        results
+    let (loaded, results) = if unmoved {
+        (loaded, results)
     } else {
         tracing::debug!(
             "a chain head moved while the group was decided; deciding it again under the lock"
         );
+        // Only the payouts the first decision reached: the others go to the next group.
+        let mut items = items;
+        items.truncate(results.len());
+        // All of them, past the group's time to decide too: their callers' answers are
+        // owed now, and each decision keeps its own sandbox budget.
         let reloaded = load(shared, &mut tx, &items, Heads::Locked).await?;
-        let (again, _, results) = decide_off_runtime(reloaded, items.clone(), at, budget).await?;
-        loaded = again;
-        results?
+        let (again, _, results) =
+            decide_off_runtime(reloaded, items, at, std::time::Duration::MAX).await?;
+        (Arc::new(again), results?)
     };
-    let t3 = t0.elapsed();
+    let locked_us = started.elapsed().as_micros();
     write_all(&mut tx, &loaded, at).await?;
     tx.commit().await?;
+    shared.groups.count_committed(!unmoved);
     tracing::debug!(
-        payouts = items.len(),
-        load_us = t1.as_micros(),
-        decide_us = (t2 - t1).as_micros(),
+        payouts = results.len(),
+        load_us,
+        decide_us,
         decided_again = !unmoved,
-        lock_us = (t3 - t2).as_micros(),
-        write_and_commit_us = (t0.elapsed() - t3).as_micros(),
+        lock_us = locked_us - decided_us,
+        write_and_commit_us = started.elapsed().as_micros() - locked_us,
         "payout group committed"
     );
-    Ok(results)
+    Ok((results, unmoved))
 }
 
-/// A decided group: what it read (with what deciding added), its payouts, and their results.
-type Decided = (
+/// A group decided in memory: what it read (with what deciding added), its payouts, and their
+/// results.
+type DecidedInMemory = (
     Loaded,
     Vec<Item>,
     Result<Vec<Result<KeyedPayout, StoreError>>, StoreError>,
@@ -195,7 +263,7 @@ async fn decide_off_runtime(
     items: Vec<Item>,
     at: Instant,
     budget: std::time::Duration,
-) -> Result<Decided, StoreError> {
+) -> Result<DecidedInMemory, StoreError> {
     off_runtime(move || {
         let results = decide_all(&mut loaded, &items, at, budget);
         (loaded, items, results)
@@ -259,6 +327,9 @@ fn group_of<'p>(profile: Option<&'p MemberProfile>, attribute: &str) -> Option<&
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod carry_tests;
 
 #[cfg(test)]
 mod off_runtime_tests {

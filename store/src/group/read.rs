@@ -292,4 +292,4 @@ fn add_known(out: &mut HashMap<(String, String), Vec<Known>>, rows: Vec<Known>) 
 mod plans_tests;
 
 #[cfg(test)]
-mod one_call_tests;
+pub(super) mod one_call_tests;

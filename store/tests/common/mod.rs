@@ -165,7 +165,16 @@ pub const PLAN: &str = "tangdaifu-smbg";
 /// A store on `db` with tenant `zhongan` and `tangdaifu-smbg` published (its manifest edited
 /// by `edit`).
 pub async fn store_with_plan(db: &TestDb, edit: impl Fn(&str) -> String) -> Store {
-    let store = Store::open(&db.url, options()).await.unwrap();
+    store_with_plan_on(db, options(), edit).await
+}
+
+/// [`store_with_plan`] on a store opened with `options`.
+pub async fn store_with_plan_on(
+    db: &TestDb,
+    options: StoreOptions,
+    edit: impl Fn(&str) -> String,
+) -> Store {
+    let store = Store::open(&db.url, options).await.unwrap();
     store.create_tenant(TENANT).await.unwrap();
     let v = store
         .put_policy(TENANT, &policy_with(PLAN, edit))

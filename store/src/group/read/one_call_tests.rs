@@ -20,7 +20,7 @@ use std::fmt::Debug;
 
 const TENANT: &str = "one-call";
 
-fn policy() -> PolicySource {
+pub(in crate::group) fn policy() -> PolicySource {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/tangdaifu-smbg");
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("a reference file");
     // A member attribute of its own, so that a profile read has one to carry.
@@ -56,7 +56,7 @@ fn policy() -> PolicySource {
 
 /// Two readings a day for ten days from the first of `month` (2026), and one at the end of
 /// the month before, outside a window of `month`.
-fn readings(month: u32, shift: f64) -> Vec<Reading> {
+pub(in crate::group) fn readings(month: u32, shift: f64) -> Vec<Reading> {
     let east8 = FixedOffset::east_opt(8 * 3600).expect("+08:00");
     let at = |m: u32, d: u32, h: u32| {
         east8
