@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod panics;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    panics::install();
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
