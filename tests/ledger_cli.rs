@@ -411,22 +411,8 @@ async fn two_serve_processes_on_one_postgresql_pay_each_member_once() {
         threads.push(std::thread::spawn(move || {
             let mut statuses = Vec::new();
             for id in &members {
-                let body = format!(
-                    "{{\"member_id\":\"{id}\",\"policy_id\":\"{PLAN}\",\"period\":\"2026-03\"}}"
-                );
-                let auth = format!("Bearer {key}");
-                let idem = format!("{server}-{id}");
-                let (status, answer) = http(
-                    &addr,
-                    "POST",
-                    "/v1/payouts",
-                    &[
-                        ("authorization", &auth),
-                        ("idempotency-key", &idem),
-                        ("content-type", "application/json"),
-                    ],
-                    &body,
-                );
+                let (status, answer) =
+                    pay_march_over_http(&addr, &key, id, &format!("{server}-{id}"));
                 assert!(
                     status == 201 || status == 200,
                     "{server} {id}: {status} {answer}"
@@ -501,22 +487,12 @@ async fn two_pipelined_serve_processes_on_one_database_pay_each_member_once_with
                 threads.push(std::thread::spawn(move || {
                     mine.iter()
                         .map(|id| {
-                            let body = format!(
-                                "{{\"member_id\":\"{id}\",\"policy_id\":\"{PLAN}\",\"period\":\"2026-03\"}}"
+                            let idem = format!("{server}-{id}");
+                            let (status, answer) = pay_march_over_http(&addr, &key, id, &idem);
+                            assert!(
+                                status == 201 || status == 200,
+                                "{server} {id}: {status} {answer}"
                             );
-                            let (auth, idem) = (format!("Bearer {key}"), format!("{server}-{id}"));
-                            let (status, answer) = http(
-                                &addr,
-                                "POST",
-                                "/v1/payouts",
-                                &[
-                                    ("authorization", &auth),
-                                    ("idempotency-key", &idem),
-                                    ("content-type", "application/json"),
-                                ],
-                                &body,
-                            );
-                            assert!(status == 201 || status == 200, "{server} {id}: {status} {answer}");
                             status
                         })
                         .collect::<Vec<u16>>()
@@ -563,6 +539,24 @@ async fn two_pipelined_serve_processes_on_one_database_pay_each_member_once_with
         store.close().await;
         db.cleanup().await;
     }
+}
+
+/// `POST /v1/payouts` for `member`'s March under [`PLAN`], with idempotency key `key_name`.
+fn pay_march_over_http(addr: &str, api_key: &str, member: &str, key_name: &str) -> (u16, String) {
+    let body =
+        format!("{{\"member_id\":\"{member}\",\"policy_id\":\"{PLAN}\",\"period\":\"2026-03\"}}");
+    let auth = format!("Bearer {api_key}");
+    http(
+        addr,
+        "POST",
+        "/v1/payouts",
+        &[
+            ("authorization", &auth),
+            ("idempotency-key", key_name),
+            ("content-type", "application/json"),
+        ],
+        &body,
+    )
 }
 
 /// One request on its own connection, or `None` if the server would not take it (it is

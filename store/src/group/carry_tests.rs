@@ -2,10 +2,10 @@
 //! commits, or after — decides exactly as a group read once it has landed: the same results,
 //! entries, decisions, keys and balances, byte for byte ([`super::carry::carry_over`]).
 
-use super::read::one_call_tests::{policy, readings};
+use super::read::one_call_tests::{readings, store_with_policy};
 use super::{Decided, Item, post, read_and_decide};
 use crate::idempotency::{IdempotencyKey, Keyed};
-use crate::{PayoutRequest, Store, StoreOptions};
+use crate::{PayoutRequest, StoreOptions};
 use incentive_engine::policy::MemberProfile;
 use incentive_engine::{MemberId, Period};
 
@@ -46,15 +46,7 @@ fn written(d: &Decided) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_decided_before_the_one_before_it_lands_decides_as_if_after() {
-    let dir = tempfile::tempdir().expect("a directory");
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    let store = Store::open(&url, stopped_clock()).await.expect("store");
-    store.create_tenant(TENANT).await.expect("tenant");
-    let v = store.put_policy(TENANT, &policy()).await.expect("policy");
-    store
-        .publish_policy(TENANT, &v.policy_id, &v.version)
-        .await
-        .expect("published");
+    let (_dir, store, v) = store_with_policy(TENANT, stopped_clock()).await;
     let (a, b) = (
         MemberId::parse("A1").expect("id"),
         MemberId::parse("B2").expect("id"),
@@ -131,15 +123,7 @@ async fn a_group_decided_before_the_one_before_it_lands_decides_as_if_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_decided_on_one_that_did_not_land_as_decided_is_not_posted() {
-    let dir = tempfile::tempdir().expect("a directory");
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    let store = Store::open(&url, stopped_clock()).await.expect("store");
-    store.create_tenant(TENANT).await.expect("tenant");
-    let v = store.put_policy(TENANT, &policy()).await.expect("policy");
-    store
-        .publish_policy(TENANT, &v.policy_id, &v.version)
-        .await
-        .expect("published");
+    let (_dir, store, v) = store_with_policy(TENANT, stopped_clock()).await;
     let a = MemberId::parse("A1").expect("id");
     store
         .upsert_member(TENANT, &MemberProfile::new(a.clone()))

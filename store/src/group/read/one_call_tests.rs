@@ -8,6 +8,7 @@ use super::{TenantData, load_decisions};
 use crate::group::accounts_of;
 use crate::idempotency::{IdempotencyKey, Keyed, load_keys};
 use crate::member_records::load_member_records;
+use crate::policies::PolicyVersion;
 use crate::{PayoutRequest, Store, StoreOptions, ledger};
 use chrono::{FixedOffset, TimeZone as _};
 use incentive_engine::policy::attributes::AttributeValue;
@@ -86,19 +87,27 @@ fn sorted<K: Ord + Debug, V: Debug>(map: &HashMap<K, V>) -> String {
     format!("{:?}", map.iter().collect::<BTreeMap<_, _>>())
 }
 
-#[tokio::test]
-async fn a_tenants_reads_in_one_call_find_what_the_reads_one_by_one_find() {
+/// A SQLite store in a directory of its own (kept while the store is), with tenant `tenant`
+/// and [`policy`] published; the version stored.
+pub(in crate::group) async fn store_with_policy(
+    tenant: &str,
+    options: StoreOptions,
+) -> (tempfile::TempDir, Store, PolicyVersion) {
     let dir = tempfile::tempdir().expect("a directory");
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    let store = Store::open(&url, StoreOptions::default())
-        .await
-        .expect("store");
-    store.create_tenant(TENANT).await.expect("tenant");
-    let v = store.put_policy(TENANT, &policy()).await.expect("policy");
+    let store = Store::open(&url, options).await.expect("store");
+    store.create_tenant(tenant).await.expect("tenant");
+    let v = store.put_policy(tenant, &policy()).await.expect("policy");
     store
-        .publish_policy(TENANT, &v.policy_id, &v.version)
+        .publish_policy(tenant, &v.policy_id, &v.version)
         .await
         .expect("published");
+    (dir, store, v)
+}
+
+#[tokio::test]
+async fn a_tenants_reads_in_one_call_find_what_the_reads_one_by_one_find() {
+    let (_dir, store, v) = store_with_policy(TENANT, StoreOptions::default()).await;
 
     let (a, b) = (
         MemberId::parse("A1").expect("id"),
