@@ -435,6 +435,10 @@ async fn pg_pool(
         .map_err(|e| StoreError::connect(url, e))
 }
 
+/// How long a checkpoint between payout groups waits for a connection before it leaves the
+/// log to SQLite: the lane's next write waits for the checkpoint.
+const CHECKPOINT_CONNECTION_WAIT_MS: u64 = 20;
+
 impl Pool {
     /// Opens the database a URL names: `sqlite://FILE` (created if missing) or `postgres://…`.
     pub(crate) async fn connect(url: &str, limits: &PoolLimits) -> Result<Self, StoreError> {
@@ -549,6 +553,26 @@ impl Pool {
             Self::Sqlite(p) => Tx::Sqlite(Handle::Reads(p.acquire().await?)),
             Self::Postgres(p) => Tx::Postgres(Handle::Reads(p.reads.acquire().await?)),
         })
+    }
+
+    /// SQLite: copies the log into the database file (`PASSIVE`: it never waits for a writer
+    /// or a reader), so that the next commit can start the log again from its beginning rather
+    /// than copy it itself (`payout::Checkpoints`). `Ok(false)`: no connection came free within
+    /// [`CHECKPOINT_CONNECTION_WAIT_MS`], nothing done (SQLite's own checkpoint follows in a
+    /// later commit). PostgreSQL checkpoints by itself.
+    pub(crate) async fn checkpoint(&self) -> Result<bool, sqlx::Error> {
+        let Self::Sqlite(p) = self else {
+            return Ok(false);
+        };
+        let wait = Duration::from_millis(CHECKPOINT_CONNECTION_WAIT_MS);
+        let Ok(c) = tokio::time::timeout(wait, p.acquire()).await else {
+            return Ok(false);
+        };
+        let mut c = c?;
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut *c)
+            .await?;
+        Ok(true)
     }
 
     pub(crate) async fn close(&self) {

@@ -187,6 +187,60 @@ impl InFlight {
     }
 }
 
+/// Payouts a lane commits between its checkpoints of SQLite's log: a payout writes about a
+/// dozen pages to the log, so the log stays below the 1,000 pages at which SQLite would copy it
+/// itself, in the commit that passes them, for groups of up to about 80 payouts.
+const CHECKPOINT_AFTER_PAYOUTS: usize = 32;
+
+/// A lane's checkpoints of SQLite's log, made between its groups rather than inside a commit.
+///
+/// SQLite copies its log into the database file on the connection whose commit takes the log
+/// past 1,000 pages, before that commit returns: every caller of that group waited for it, 20–40
+/// ms on a slow disk, and at 64 writers nearly every other group paid it (BENCHMARKS.md §5). A
+/// lane instead starts a checkpoint once it has committed [`CHECKPOINT_AFTER_PAYOUTS`] since
+/// its last, on another connection, while it reads and decides the next group, and writes that
+/// group only once the checkpoint is done: the log is then all copied, so the write starts it
+/// again from its beginning (a checkpoint running while the log is appended to seldom finds it
+/// all copied, and the log would only grow). Not in a pipelined lane, which is always writing.
+#[derive(Default)]
+struct Checkpoints {
+    since: usize,
+    running: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Checkpoints {
+    /// Counts a group's payouts; whether a checkpoint is now due.
+    fn due_after(&mut self, payouts: usize) -> bool {
+        self.since += payouts;
+        if self.since < CHECKPOINT_AFTER_PAYOUTS {
+            return false;
+        }
+        self.since = 0;
+        true
+    }
+
+    /// After a group is committed: starts a checkpoint if one is due (SQLite only).
+    fn after_group(&mut self, shared: &Arc<Shared>, payouts: usize) {
+        if !matches!(shared.pool, crate::db::Pool::Sqlite(_)) || !self.due_after(payouts) {
+            return;
+        }
+        let shared = Arc::clone(shared);
+        self.running = Some(tokio::spawn(async move {
+            if let Err(e) = shared.pool.checkpoint().await {
+                // SQLite's own checkpoint, at the next commit past its threshold, follows.
+                tracing::debug!(error = %e, "a checkpoint of the log failed");
+            }
+        }));
+    }
+
+    /// Before a group is written: waits for the checkpoint started after the last one.
+    async fn finished(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = running.await;
+        }
+    }
+}
+
 /// Waiting payouts at which a pipelined lane with nothing in flight splits them into two
 /// groups, so the second is read and decided while the first is written (below that, one
 /// group: each group costs a commit).
@@ -220,6 +274,7 @@ async fn run_lane(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(max);
     let mut last_group = 1;
     let mut in_flight: Option<InFlight> = None;
+    let mut checkpoints = Checkpoints::default();
     loop {
         if batch.is_empty() && in_flight.is_none() {
             if jobs.recv_many(&mut batch, max).await == 0 {
@@ -274,6 +329,7 @@ async fn run_lane(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
         };
         // Payouts the group had no time to decide go first.
         batch.splice(0..0, left);
+        checkpoints.finished().await;
         if pipelined && !(batch.is_empty() && jobs.is_empty()) {
             let payouts = group.len();
             let loaded = Arc::clone(&decided.loaded);
@@ -287,7 +343,9 @@ async fn run_lane(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
             });
         } else {
             // Nothing to decide while it is written.
+            let payouts = group.len();
             post_and_answer(&shared, decided, group).await;
+            checkpoints.after_group(&shared, payouts);
         }
     }
 }
@@ -375,6 +433,34 @@ async fn one_by_one(shared: &Shared, jobs: Vec<Job>, e: StoreError) {
             Err(e) => Err(e),
         };
         let _ = job.reply.send(result);
+    }
+}
+
+#[cfg(test)]
+mod checkpoints_tests {
+    use super::{CHECKPOINT_AFTER_PAYOUTS, Checkpoints};
+
+    #[test]
+    fn a_checkpoint_is_due_once_enough_payouts_are_committed_since_the_last() {
+        let mut c = Checkpoints::default();
+        let lone: Vec<bool> = (0..CHECKPOINT_AFTER_PAYOUTS * 2)
+            .map(|_| c.due_after(1))
+            .collect();
+        let due: Vec<usize> = lone
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| **d)
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(
+            due,
+            [CHECKPOINT_AFTER_PAYOUTS, CHECKPOINT_AFTER_PAYOUTS * 2]
+        );
+        // Groups of 64: after every one.
+        assert!((0..5).all(|_| c.due_after(64)));
+        // Groups of 20: every second.
+        let twenties: Vec<bool> = (0..4).map(|_| c.due_after(20)).collect();
+        assert_eq!(twenties, [false, true, false, true]);
     }
 }
 

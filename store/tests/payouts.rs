@@ -688,3 +688,51 @@ async fn a_process_never_opens_more_database_connections_than_its_limit() {
         }
     }
 }
+
+/// SQLite copies its log into the database in the commit that takes the log past 1,000 pages,
+/// and that group's callers wait for the copy. A lane checkpoints between its groups instead
+/// (`payout::Checkpoints`), so the log is started again long before: after 100 payouts one by
+/// one, the log file (which SQLite reuses, never shrinks) has held far fewer pages than that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lane_checkpoints_sqlites_log_between_groups_so_it_stays_short() {
+    let db = sqlite_db().await;
+    let store = store_with_plan(&db, str::to_owned).await;
+    for i in 0..100 {
+        let m = enrol(&store, &format!("M{i:03}")).await;
+        store
+            .add_readings(TENANT, &m, controlled_march(3))
+            .await
+            .unwrap();
+    }
+    let path = db.url.trim_start_matches("sqlite://").to_owned();
+    let wal = format!("{path}-wal");
+    // Enrolment's own writes leave the log as SQLite's checkpoints left it: start from empty.
+    let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+    for i in 0..100 {
+        store
+            .pay(request(&member(&format!("M{i:03}"))))
+            .await
+            .unwrap();
+    }
+    let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    // A frame of the log is a page and its 24-byte header.
+    let frames = i64::try_from(std::fs::metadata(&wal).unwrap().len()).unwrap() / (page + 24);
+    assert!(
+        (1..500).contains(&frames),
+        "the log held {frames} pages at most over 100 payouts"
+    );
+    assert!(store.verify(None, &[]).await.unwrap().ok());
+    drop(c);
+    store.close().await;
+    db.cleanup().await;
+}
