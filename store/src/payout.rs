@@ -201,7 +201,8 @@ const CHECKPOINT_AFTER_PAYOUTS: usize = 32;
 /// its last, on another connection, while it reads and decides the next group, and writes that
 /// group only once the checkpoint is done: the log is then all copied, so the write starts it
 /// again from its beginning (a checkpoint running while the log is appended to seldom finds it
-/// all copied, and the log would only grow). Not in a pipelined lane, which is always writing.
+/// all copied, and the log would only grow). A pipelined lane, whose writes overlap its reads,
+/// checkpoints only after the groups it writes with nothing decided meanwhile.
 #[derive(Default)]
 struct Checkpoints {
     since: usize,

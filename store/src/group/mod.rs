@@ -100,9 +100,9 @@ pub(crate) struct Loaded {
 /// Decides and posts a group; returns each payout's result in order. `Err` means a statement
 /// failed and nothing of the group was written.
 ///
-/// The group is read and decided *outside* the write lock ([`read_and_decide`]), and only then posted
-/// ([`post`]): see there. The writer's lanes call the two apart, to decide one group while the
-/// one before it is being written (`payout::run_lane`).
+/// The group is read and decided *outside* the write lock ([`read_and_decide`]), and only
+/// then posted ([`post`]): see there. The writer's lanes call the two apart, to decide one
+/// group while the one before it is being written (`payout::run_lane`).
 pub(crate) async fn decide_group(
     shared: &Shared,
     items: &[(&PayoutRequest, Option<&Keyed>)],
@@ -222,11 +222,12 @@ pub(crate) async fn post(
         tracing::debug!(
             "a chain head moved while the group was decided; deciding it again under the lock"
         );
-        // Only the payouts the first decision reached: the others go to the next group.
+        // Only the payouts the first decision reached (the others go to the next group), and
+        // all of them, without the group's time to decide: their callers are answered with
+        // this group. They were decided once within that time, so take about as long again;
+        // each decision keeps its own sandbox budget.
         let mut items = items;
         items.truncate(results.len());
-        // All of them, past the group's time to decide too: their callers' answers are
-        // owed now, and each decision keeps its own sandbox budget.
         let reloaded = load(shared, &mut tx, &items, Heads::Locked).await?;
         let (again, _, results) =
             decide_off_runtime(reloaded, items, at, std::time::Duration::MAX).await?;
