@@ -5,17 +5,28 @@
 //! readings, attributes or decision — health data, which never reaches a log. The report keeps
 //! what a bug report needs: the place in the code, the thread, and a backtrace when
 //! `RUST_BACKTRACE` asks for one (function names only).
+//!
+//! One panic is not a bug: Rust's sort panics when a policy's comparer is not an order, and the
+//! sandbox catches it as the script's error. The hook prints nothing for it
+//! ([`incentive_engine::policy::panic_is_expected`]).
 
 use std::backtrace::{Backtrace, BacktraceStatus};
 use std::panic::PanicHookInfo;
 
 /// Replaces the default panic report (which prints the message) with [`report`].
 pub fn install() {
-    std::panic::set_hook(Box::new(|info| eprintln!("{}", report(info))));
+    std::panic::set_hook(Box::new(|info| {
+        if let Some(report) = report(info) {
+            eprintln!("{report}");
+        }
+    }));
 }
 
-/// A panic's report, without its message.
-pub fn report(info: &PanicHookInfo<'_>) -> String {
+/// A panic's report, without its message; `None` for a panic the engine expects and catches.
+pub fn report(info: &PanicHookInfo<'_>) -> Option<String> {
+    if incentive_engine::policy::panic_is_expected() {
+        return None;
+    }
     let place = info.location().map_or_else(
         || "an unknown place".to_owned(),
         |l| format!("{}:{}:{}", l.file(), l.line(), l.column()),
@@ -30,7 +41,7 @@ pub fn report(info: &PanicHookInfo<'_>) -> String {
     if backtrace.status() == BacktraceStatus::Captured {
         out.push_str(&format!("\n{backtrace}"));
     }
-    out
+    Some(out)
 }
 
 #[cfg(test)]
@@ -41,15 +52,22 @@ mod tests {
 
     #[test]
     fn a_panics_report_names_where_it_happened_and_never_what_it_said() {
-        static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        static SEEN: Mutex<Vec<Option<String>>> = Mutex::new(Vec::new());
+        // Tests share the process's hook: only this test's thread is recorded.
+        let this = std::thread::current().id();
         let before = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|info| SEEN.lock().unwrap().push(report(info))));
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().id() == this {
+                SEEN.lock().unwrap().push(report(info));
+            }
+        }));
         let line = line!() + 1;
         let caught = std::panic::catch_unwind(|| panic!("member M1's fasting glucose 6.2 mmol/L"));
         std::panic::set_hook(before);
         assert!(caught.is_err());
         let seen = SEEN.lock().unwrap();
         assert_eq!(seen.len(), 1, "{seen:?}");
+        let seen = [seen[0].clone().expect("a report")];
         assert!(
             seen[0].contains(&format!("src/panics.rs:{line}:")),
             "names the place: {}",

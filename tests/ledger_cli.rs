@@ -390,18 +390,7 @@ async fn two_serve_processes_on_one_postgresql_pay_each_member_once() {
     };
     let store = store_with_plan(&db, str::to_owned).await;
     let members: Vec<String> = (0..30).map(|i| format!("M{i:02}")).collect();
-    for id in &members {
-        let m = enrol(&store, id).await;
-        store
-            .add_readings(TENANT, &m, controlled_march(5))
-            .await
-            .unwrap();
-    }
-    let key = store
-        .create_key(TENANT, incentive_store::tenants::Role::Platform)
-        .await
-        .unwrap()
-        .secret;
+    let key = enrolled_with_a_platform_key(&store, &members, 5).await;
     let (mut a, addr_a) = spawn_serve(&db);
     let (mut b, addr_b) = spawn_serve(&db);
 
@@ -465,18 +454,7 @@ async fn two_pipelined_serve_processes_on_one_database_pay_each_member_once_with
         })
         .await;
         let members: Vec<String> = (0..40).map(|i| format!("M{i:02}")).collect();
-        for id in &members {
-            let m = enrol(&store, id).await;
-            store
-                .add_readings(TENANT, &m, controlled_march(5))
-                .await
-                .unwrap();
-        }
-        let key = store
-            .create_key(TENANT, incentive_store::tenants::Role::Platform)
-            .await
-            .unwrap()
-            .secret;
+        let key = enrolled_with_a_platform_key(&store, &members, 5).await;
         let (mut a, addr_a) = spawn_serve_with(&db, &["--payout-pipeline"]);
         let (mut b, addr_b) = spawn_serve_with(&db, &["--payout-pipeline"]);
         let mut threads = Vec::new();
@@ -541,6 +519,26 @@ async fn two_pipelined_serve_processes_on_one_database_pay_each_member_once_with
     }
 }
 
+/// `members` enrolled with `days` of well-controlled March readings, and a platform key's secret.
+async fn enrolled_with_a_platform_key(
+    store: &incentive_store::Store,
+    members: &[String],
+    days: u32,
+) -> String {
+    for id in members {
+        let m = enrol(store, id).await;
+        store
+            .add_readings(TENANT, &m, controlled_march(days))
+            .await
+            .unwrap();
+    }
+    store
+        .create_key(TENANT, incentive_store::tenants::Role::Platform)
+        .await
+        .unwrap()
+        .secret
+}
+
 /// `POST /v1/payouts` for `member`'s March under [`PLAN`], with idempotency key `key_name`.
 fn pay_march_over_http(addr: &str, api_key: &str, member: &str, key_name: &str) -> (u16, String) {
     let body =
@@ -559,25 +557,12 @@ fn pay_march_over_http(addr: &str, api_key: &str, member: &str, key_name: &str) 
     )
 }
 
-/// One request on its own connection, or `None` if the server would not take it (it is
-/// shutting down): what a client that retries would see.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_a_stream_of_payouts_loses_no_acknowledged_payout() {
     for db in databases().await {
         let store = store_with_plan(&db, str::to_owned).await;
         let members: Vec<String> = (0..240).map(|i| format!("M{i:03}")).collect();
-        for m in &members {
-            let id = enrol(&store, m).await;
-            store
-                .add_readings(TENANT, &id, controlled_march(20))
-                .await
-                .unwrap();
-        }
-        let key = store
-            .create_key(TENANT, incentive_store::tenants::Role::Platform)
-            .await
-            .unwrap()
-            .secret;
+        let key = enrolled_with_a_platform_key(&store, &members, 20).await;
         let (mut child, addr) = spawn_serve(&db);
         let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
         let mut clients = Vec::new();

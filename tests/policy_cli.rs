@@ -178,6 +178,33 @@ fn check_reports_every_problem_as_json_with_line_and_column_and_fails() {
     );
 }
 
+/// Rust's sort panics on a policy comparer that is not an order; the sandbox catches that as
+/// the script's error, and the program's panic report ("internal error … please report"),
+/// meant for bugs, stays quiet for it.
+#[test]
+fn check_reports_a_comparer_that_is_not_an_order_as_the_scripts_error_not_an_internal_one() {
+    let dir = scratch("comparer-not-an-order");
+    copy_package(TANGDAIFU, &dir);
+    let rules = std::fs::read_to_string(dir.join("rules.rhai")).unwrap();
+    let sorting = "fn decide(record, member, history) {\n    \
+                   let a = []; for i in 0..50 { a.push((i * 37) % 101); }\n    \
+                   a.sort(|x, y| if (x + y) % 2 == 0 { -1 } else { 1 });";
+    let changed = rules.replace("fn decide(record, member, history) {", sorting);
+    assert_ne!(changed, rules, "the package's decide was found");
+    std::fs::write(dir.join("rules.rhai"), changed).unwrap();
+    let out = incentive(&["policy", "check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        stderr.contains("error in comparer for sorting"),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        !stderr.contains("internal error") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn check_renders_the_offending_source_line_for_people() {
     let out = incentive(&[

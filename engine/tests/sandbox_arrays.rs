@@ -106,3 +106,35 @@ fn a_script_sorting_or_removing_repeats_forever_is_stopped_by_its_budget() {
         );
     }
 }
+
+/// Rust's sort panics on a comparer that is not a total order; the sandbox catches it as the
+/// script's error — and says so while it sorts, so that the program's panic hook, which reports
+/// panics as bugs ("internal error … please report"), stays quiet for this one.
+#[test]
+fn a_comparer_that_is_not_an_order_is_the_scripts_error_and_an_expected_panic() {
+    use std::sync::Mutex;
+    static EXPECTED: Mutex<Vec<bool>> = Mutex::new(Vec::new());
+    let this = std::thread::current().id();
+    let before = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |_| {
+        if std::thread::current().id() == this {
+            EXPECTED
+                .lock()
+                .unwrap()
+                .push(incentive_engine::policy::panic_is_expected());
+        }
+    }));
+    let body = "let a = []; for i in 0..50 { a.push((i * 37) % 101); }\n\
+                a.sort(|x, y| if (x + y) % 2 == 0 { -1 } else { 1 });\n#{ reward: 0 }";
+    let text = load(&source(body))
+        .map(|_| String::new())
+        .unwrap_or_else(|d| d.to_string());
+    std::panic::set_hook(before);
+    assert!(text.contains("error in comparer for sorting"), "{text}");
+    let expected = EXPECTED.lock().unwrap();
+    assert!(
+        !expected.is_empty() && expected.iter().all(|e| *e),
+        "{expected:?}"
+    );
+    assert!(!incentive_engine::policy::panic_is_expected());
+}

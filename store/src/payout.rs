@@ -227,9 +227,13 @@ impl Checkpoints {
         }
         let shared = Arc::clone(shared);
         self.running = Some(tokio::spawn(async move {
-            if let Err(e) = shared.pool.checkpoint().await {
-                // SQLite's own checkpoint, at the next commit past its threshold, follows.
-                tracing::debug!(error = %e, "a checkpoint of the log failed");
+            // Either way SQLite's own checkpoint, at the next commit past its threshold, follows.
+            match shared.pool.checkpoint().await {
+                Ok(crate::db::Checkpoint::NoConnectionFree) => {
+                    tracing::debug!("no connection came free for a checkpoint of the log");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!(error = %e, "a checkpoint of the log failed"),
             }
         }));
     }

@@ -38,6 +38,7 @@ pub use evaluate::{EvaluationError, EvaluationInput, Policy, content_hash};
 pub use explanation::{Line, Message};
 pub use inputs::{History, HistorySummary, MemberProfile, PeriodInputs, PriorOutcome};
 pub use manifest::Manifest;
+pub use sandbox_arrays::panic_is_expected;
 
 use std::sync::Arc;
 

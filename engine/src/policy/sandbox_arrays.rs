@@ -6,7 +6,21 @@
 //! registered on the engine itself are found before a package's, so these replace them.
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, NativeCallContext, Position};
+use std::cell::Cell;
 use std::cmp::Ordering;
+
+thread_local! {
+    /// Set while this thread sorts with a script's comparer: see [`panic_is_expected`].
+    static SORTING_WITH_A_SCRIPTS_COMPARER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a panic on this thread now is one the engine expects and catches: Rust's sort
+/// panics when a script's comparer is not a total order, and the sandbox turns that into the
+/// script's error ("error in comparer for sorting"). A program's panic hook, which reports
+/// panics as bugs, stays quiet for it.
+pub fn panic_is_expected() -> bool {
+    SORTING_WITH_A_SCRIPTS_COMPARER.get()
+}
 
 type Stopped = Box<EvalAltResult>;
 
@@ -79,7 +93,9 @@ fn sort_by(ctx: &NativeCallContext, array: &mut Array, comparer: &FnPtr) -> Resu
     }
     let mut stopped: Option<Stopped> = None;
     // `sort_by` may panic when a comparer is not a total order (and once stopped, every
-    // comparison is "equal"); Rhai catches that too.
+    // comparison is "equal"); Rhai catches that too. A comparer may sort in turn: the flag is
+    // put back as it was, not cleared.
+    let was_sorting = SORTING_WITH_A_SCRIPTS_COMPARER.replace(true);
     let sorted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         array.sort_by(|x, y| {
             if stopped.is_some() {
@@ -98,6 +114,7 @@ fn sort_by(ctx: &NativeCallContext, array: &mut Array, comparer: &FnPtr) -> Resu
             }
         });
     }));
+    SORTING_WITH_A_SCRIPTS_COMPARER.set(was_sorting);
     if let Some(e) = stopped {
         return Err(e);
     }

@@ -27,9 +27,10 @@ pub(super) fn carry_over(next: &mut Loaded, earlier: &Loaded) {
                 n.balances.insert(account.clone(), *balance);
             }
         }
+        let mut grown = std::collections::BTreeSet::new();
         for (decision, _) in &e.new_decisions {
             let key = (decision.member_id.clone(), decision.policy_id.clone());
-            let known = n.decisions.entry(key).or_default();
+            let known = n.decisions.entry(key.clone()).or_default();
             if known.iter().any(|k| k.decision.id == decision.id) {
                 continue;
             }
@@ -38,11 +39,16 @@ pub(super) fn carry_over(next: &mut Loaded, earlier: &Loaded) {
                 erased: false,
                 reversed: false,
             });
-            // The order a read after the commit would give (`ORDER BY period, ordinal`).
-            known.sort_by(|a, b| {
-                (a.decision.period.as_str(), a.decision.ordinal)
-                    .cmp(&(b.decision.period.as_str(), b.decision.ordinal))
-            });
+            grown.insert(key);
+        }
+        for key in &grown {
+            if let Some(known) = n.decisions.get_mut(key) {
+                // The order a read after the commit would give (`ORDER BY period, ordinal`).
+                known.sort_by(|a, b| {
+                    (a.decision.period.as_str(), a.decision.ordinal)
+                        .cmp(&(b.decision.period.as_str(), b.decision.ordinal))
+                });
+            }
         }
         for new in &e.new_keys {
             if let Some(row) = e.keys.get(new.key.as_str()) {

@@ -333,6 +333,9 @@ fn group_of<'p>(profile: Option<&'p MemberProfile>, attribute: &str) -> Option<&
 mod carry_tests;
 
 #[cfg(test)]
+mod post_tests;
+
+#[cfg(test)]
 mod off_runtime_tests {
     use super::*;
 

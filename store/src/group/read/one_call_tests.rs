@@ -93,11 +93,20 @@ pub(in crate::group) async fn store_with_policy(
     tenant: &str,
     options: StoreOptions,
 ) -> (tempfile::TempDir, Store, PolicyVersion) {
+    store_with(tenant, options, &policy()).await
+}
+
+/// [`store_with_policy`] with a package of the caller's.
+pub(in crate::group) async fn store_with(
+    tenant: &str,
+    options: StoreOptions,
+    package: &PolicySource,
+) -> (tempfile::TempDir, Store, PolicyVersion) {
     let dir = tempfile::tempdir().expect("a directory");
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
     let store = Store::open(&url, options).await.expect("store");
     store.create_tenant(tenant).await.expect("tenant");
-    let v = store.put_policy(tenant, &policy()).await.expect("policy");
+    let v = store.put_policy(tenant, package).await.expect("policy");
     store
         .publish_policy(tenant, &v.policy_id, &v.version)
         .await
