@@ -435,20 +435,6 @@ async fn pg_pool(
         .map_err(|e| StoreError::connect(url, e))
 }
 
-/// How long a checkpoint between payout groups waits for a connection before it leaves the
-/// log to SQLite: the lane's next write waits for the checkpoint.
-const CHECKPOINT_CONNECTION_WAIT_MS: u64 = 20;
-
-/// What [`Pool::checkpoint`] did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Checkpoint {
-    Done,
-    /// No connection came free in time: left to SQLite's own checkpoint.
-    NoConnectionFree,
-    /// PostgreSQL checkpoints by itself.
-    NotNeeded,
-}
-
 impl Pool {
     /// Opens the database a URL names: `sqlite://FILE` (created if missing) or `postgres://…`.
     pub(crate) async fn connect(url: &str, limits: &PoolLimits) -> Result<Self, StoreError> {
@@ -567,23 +553,15 @@ impl Pool {
 
     /// SQLite: copies the log into the database file (`PASSIVE`: it never waits for a writer
     /// or a reader), so that the next commit can start the log again from its beginning rather
-    /// than copy it itself (`payout::Checkpoints`). It waits for a connection at most
-    /// [`CHECKPOINT_CONNECTION_WAIT_MS`], since the lane's next write waits for it; if none came
-    /// free, nothing is done and SQLite's own checkpoint follows in a later commit. PostgreSQL
-    /// checkpoints by itself.
-    pub(crate) async fn checkpoint(&self) -> Result<Checkpoint, sqlx::Error> {
-        let Self::Sqlite(p) = self else {
-            return Ok(Checkpoint::NotNeeded);
-        };
-        let wait = Duration::from_millis(CHECKPOINT_CONNECTION_WAIT_MS);
-        let Ok(c) = tokio::time::timeout(wait, p.acquire()).await else {
-            return Ok(Checkpoint::NoConnectionFree);
-        };
-        let mut c = c?;
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&mut *c)
-            .await?;
-        Ok(Checkpoint::Done)
+    /// than copy it itself (`payout::Checkpoints`, which bounds how long its lane waits for
+    /// this). PostgreSQL checkpoints by itself.
+    pub(crate) async fn checkpoint(&self) -> Result<(), sqlx::Error> {
+        if let Self::Sqlite(p) = self {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(p)
+                .await?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn close(&self) {
@@ -791,34 +769,5 @@ mod by_keys_tests {
                 );
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod checkpoint_tests {
-    use super::{Checkpoint, Pool, PoolLimits};
-
-    /// A lane's next write waits for its checkpoint: with every connection busy, the checkpoint
-    /// gives up after its short wait (leaving the log to SQLite) rather than wait the pool's
-    /// 30 s for one — and so hold that write.
-    #[tokio::test]
-    async fn a_checkpoint_gives_up_when_no_connection_comes_free_and_runs_when_one_does() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let url = format!("sqlite://{}", dir.path().join("log.db").display());
-        let limits = PoolLimits {
-            pool_connections_max: 1,
-            ..PoolLimits::default()
-        };
-        let pool = Pool::connect(&url, &limits).await.expect("a pool");
-        let Pool::Sqlite(sqlite) = &pool else {
-            unreachable!("a sqlite:// URL opens SQLite")
-        };
-        let held = sqlite.acquire().await.expect("the only connection");
-        let gave_up = tokio::time::timeout(std::time::Duration::from_secs(5), pool.checkpoint())
-            .await
-            .expect("the checkpoint returns well before the pool's acquire timeout");
-        assert_eq!(gave_up.expect("no error"), Checkpoint::NoConnectionFree);
-        drop(held);
-        assert_eq!(pool.checkpoint().await.expect("no error"), Checkpoint::Done);
     }
 }

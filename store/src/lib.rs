@@ -89,6 +89,10 @@ pub struct StoreOptions {
     /// SQLite and slower on PostgreSQL, whose server wants the second core (BENCHMARKS.md §4);
     /// for a host with cores to spare.
     pub payout_pipeline: bool,
+    /// SQLite: how long a lane waits, before it writes a group, for the checkpoint of the log
+    /// it started after an earlier one (`payout::Checkpoints`). Past it, the group is written
+    /// anyway, the checkpoint goes on beside it, and the log is started again at a later group.
+    pub payout_checkpoint_wait_ms_max: u64,
     /// Ledger entries `verify` reads from the database at a time, so a ledger of any length
     /// verifies in bounded memory (apart from the per-decision and per-account maps).
     pub verify_page_entries: i64,
@@ -108,6 +112,8 @@ impl Default for StoreOptions {
             // Four decisions at the sandbox's budget; thousands of ordinary ones.
             payout_group_decide_ms_max: 1_000,
             payout_pipeline: false,
+            // A checkpoint copies about 400 pages: a few ms on a fast disk, 20–40 on a slow one.
+            payout_checkpoint_wait_ms_max: 20,
             verify_page_entries: 5_000,
             compiled_policies_max: policies::COMPILED_POLICIES_MAX,
         }
@@ -126,6 +132,10 @@ impl std::fmt::Debug for StoreOptions {
                 &self.payout_group_decide_ms_max,
             )
             .field("payout_pipeline", &self.payout_pipeline)
+            .field(
+                "payout_checkpoint_wait_ms_max",
+                &self.payout_checkpoint_wait_ms_max,
+            )
             .field("verify_page_entries", &self.verify_page_entries)
             .finish_non_exhaustive()
     }
@@ -147,6 +157,7 @@ pub(crate) struct Shared {
     pub(crate) payout_linger: std::time::Duration,
     pub(crate) payout_pipeline: bool,
     pub(crate) payout_group_decide: std::time::Duration,
+    pub(crate) payout_checkpoint_wait: std::time::Duration,
     pub(crate) verify_page_entries: i64,
     pub(crate) compiled_policies_max: usize,
     /// What the payout writer has done since the store was opened.
@@ -190,6 +201,9 @@ impl Store {
             payout_pipeline: options.payout_pipeline,
             payout_group_decide: std::time::Duration::from_millis(
                 options.payout_group_decide_ms_max.max(1),
+            ),
+            payout_checkpoint_wait: std::time::Duration::from_millis(
+                options.payout_checkpoint_wait_ms_max,
             ),
             verify_page_entries: options.verify_page_entries.max(1),
             compiled_policies_max: options.compiled_policies_max.max(1),

@@ -199,10 +199,13 @@ const CHECKPOINT_AFTER_PAYOUTS: usize = 32;
 /// ms on a slow disk, and at 64 writers nearly every other group paid it (BENCHMARKS.md §5). A
 /// lane instead starts a checkpoint once it has committed [`CHECKPOINT_AFTER_PAYOUTS`] since
 /// its last, on another connection, while it reads and decides the next group, and writes that
-/// group only once the checkpoint is done: the log is then all copied, so the write starts it
-/// again from its beginning (a checkpoint running while the log is appended to seldom finds it
-/// all copied, and the log would only grow). A pipelined lane, whose writes overlap its reads,
-/// checkpoints only after the groups it writes with nothing decided meanwhile.
+/// group once the checkpoint is done: the log is then all copied, so the write starts it again
+/// from its beginning (a checkpoint running while the log is appended to seldom finds it all
+/// copied, and the log would only grow). The lane waits for it at most
+/// `payout_checkpoint_wait_ms_max`; past that the group is written beside it, and the
+/// checkpoint stays due, started again once this one is done. A pipelined lane, whose writes
+/// overlap its reads, checkpoints only after the groups it writes with nothing decided
+/// meanwhile.
 #[derive(Default)]
 struct Checkpoints {
     since: usize,
@@ -210,10 +213,11 @@ struct Checkpoints {
 }
 
 impl Checkpoints {
-    /// Counts a group's payouts; whether a checkpoint is now due.
+    /// Counts a group's payouts; whether a checkpoint is now due (and none is still running).
     fn due_after(&mut self, payouts: usize) -> bool {
         self.since += payouts;
-        if self.since < CHECKPOINT_AFTER_PAYOUTS {
+        let still_running = self.running.as_ref().is_some_and(|r| !r.is_finished());
+        if self.since < CHECKPOINT_AFTER_PAYOUTS || still_running {
             return false;
         }
         self.since = 0;
@@ -227,21 +231,23 @@ impl Checkpoints {
         }
         let shared = Arc::clone(shared);
         self.running = Some(tokio::spawn(async move {
-            // Either way SQLite's own checkpoint, at the next commit past its threshold, follows.
-            match shared.pool.checkpoint().await {
-                Ok(crate::db::Checkpoint::NoConnectionFree) => {
-                    tracing::debug!("no connection came free for a checkpoint of the log");
-                }
-                Ok(_) => {}
-                Err(e) => tracing::debug!(error = %e, "a checkpoint of the log failed"),
+            if let Err(e) = shared.pool.checkpoint().await {
+                // SQLite's own checkpoint, at the next commit past its threshold, follows.
+                tracing::debug!(error = %e, "a checkpoint of the log failed");
             }
         }));
     }
 
-    /// Before a group is written: waits for the checkpoint started after the last one.
-    async fn finished(&mut self) {
-        if let Some(running) = self.running.take() {
-            let _ = running.await;
+    /// Before a group is written: waits for the checkpoint started after an earlier one, at
+    /// most `wait`.
+    async fn finished(&mut self, wait: std::time::Duration) {
+        let Some(running) = self.running.as_mut() else {
+            return;
+        };
+        if tokio::time::timeout(wait, running).await.is_ok() {
+            self.running = None;
+        } else {
+            tracing::debug!("a group is written beside a checkpoint of the log still running");
         }
     }
 }
@@ -334,7 +340,7 @@ async fn run_lane(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
         };
         // Payouts the group had no time to decide go first.
         batch.splice(0..0, left);
-        checkpoints.finished().await;
+        checkpoints.finished(shared.payout_checkpoint_wait).await;
         if pipelined && !(batch.is_empty() && jobs.is_empty()) {
             let payouts = group.len();
             let loaded = Arc::clone(&decided.loaded);
@@ -444,6 +450,46 @@ async fn one_by_one(shared: &Shared, jobs: Vec<Job>, e: StoreError) {
 #[cfg(test)]
 mod checkpoints_tests {
     use super::{CHECKPOINT_AFTER_PAYOUTS, Checkpoints};
+    use crate::db::{Pool, PoolLimits};
+    use crate::{Store, StoreOptions};
+    use std::time::Duration;
+
+    /// A lane's next write waits for its checkpoint only so long: with every connection busy,
+    /// the checkpoint waits for one, the lane does not — and the checkpoint stays due, not
+    /// started twice, until the one running is done.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lane_waits_for_its_checkpoint_only_so_long_and_starts_the_next_once_it_is_done() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let url = format!("sqlite://{}", dir.path().join("log.db").display());
+        let options = StoreOptions {
+            limits: PoolLimits {
+                pool_connections_max: 1,
+                ..PoolLimits::default()
+            },
+            payout_checkpoint_wait_ms_max: 10,
+            ..StoreOptions::default()
+        };
+        let store = Store::open(&url, options).await.expect("a store");
+        let Pool::Sqlite(sqlite) = &store.shared.pool else {
+            unreachable!("a sqlite:// URL opens SQLite")
+        };
+        let held = sqlite.acquire().await.expect("the only connection");
+        let mut c = Checkpoints::default();
+        c.after_group(&store.shared, CHECKPOINT_AFTER_PAYOUTS);
+        let wait = store.shared.payout_checkpoint_wait;
+        tokio::time::timeout(Duration::from_secs(5), c.finished(wait))
+            .await
+            .expect("the lane goes on well before the pool's 30 s");
+        assert!(
+            c.running.is_some(),
+            "the checkpoint still waits for a connection"
+        );
+        assert!(!c.due_after(CHECKPOINT_AFTER_PAYOUTS), "not started twice");
+        drop(held);
+        c.finished(Duration::from_secs(30)).await;
+        assert!(c.running.is_none(), "done once the connection came free");
+        assert!(c.due_after(0), "and the next is due at once");
+    }
 
     #[test]
     fn a_checkpoint_is_due_once_enough_payouts_are_committed_since_the_last() {

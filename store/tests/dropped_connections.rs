@@ -105,3 +105,33 @@ async fn connections_the_server_dropped_are_replaced_unseen_after_a_pause_and_fa
     store.close().await;
     db.cleanup().await;
 }
+
+/// The tests' own housekeeping: a test that fails, or returns before its `cleanup`, still drops
+/// its PostgreSQL database, with any connection a store left open on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_database_left_without_its_cleanup_is_dropped_all_the_same() {
+    let Some(db) = postgres_db().await else {
+        return;
+    };
+    let name = db.url.rsplit_once('/').unwrap().1.to_owned();
+    let store = Store::open(&db.url, options()).await.unwrap();
+    let admin = sqlx::PgPool::connect(&std::env::var("INCENTIVE_TEST_PG_URL").unwrap())
+        .await
+        .unwrap();
+    let exists = |admin: sqlx::PgPool, name: String| async move {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pg_database WHERE datname = $1")
+            .bind(name)
+            .fetch_one(&admin)
+            .await
+            .unwrap()
+    };
+    assert_eq!(exists(admin.clone(), name.clone()).await, 1);
+    drop(db);
+    assert_eq!(
+        exists(admin.clone(), name).await,
+        0,
+        "dropped with the TestDb"
+    );
+    store.close().await;
+    admin.close().await;
+}

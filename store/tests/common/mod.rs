@@ -27,14 +27,9 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    pub async fn cleanup(self) {
-        if let Some((admin, name)) = &self.pg {
-            let pool = sqlx::PgPool::connect(admin).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
+    pub async fn cleanup(mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            drop_pg_database(&admin, &name).await;
         }
     }
 
@@ -53,7 +48,35 @@ impl TestDb {
     }
 }
 
-static NEXT_DB: AtomicU64 = AtomicU64::new(0);
+/// A test that ends without [`TestDb::cleanup`] — it failed, or returned early — still drops
+/// its PostgreSQL database, so that no run leaves one behind on the server.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.pg.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on: a thread of its own.
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|rt| rt.block_on(drop_pg_database(&admin, &name)))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("a test database could not be dropped");
+        }
+    }
+}
+
+async fn drop_pg_database(admin: &str, name: &str) {
+    let pool = sqlx::PgPool::connect(admin).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
 
 pub async fn sqlite_db() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
@@ -65,6 +88,8 @@ pub async fn sqlite_db() -> TestDb {
         pg: None,
     }
 }
+
+static NEXT_DB: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh PostgreSQL database when `INCENTIVE_TEST_PG_URL` names a server, else `None`.
 pub async fn postgres_db() -> Option<TestDb> {
