@@ -4,6 +4,7 @@
 # same run on an identical database. Prints Markdown for BENCHMARKS.md.
 #
 #   bench/api/run.sh            # needs wrk (apt-get install wrk) and PostgreSQL on 127.0.0.1
+#   BACKENDS=sqlite bench/api/run.sh    # one backend only
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PG=${INCENTIVE_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -28,7 +29,7 @@ fresh() { # backend name → a database URL with the members set up, copied from
 
 echo "| backend | connections | HTTP payouts/s | p50 ms | p99 ms | direct store rate, 64 writers | HTTP ÷ direct |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-for backend in sqlite postgres; do
+for backend in ${BACKENDS:-sqlite postgres}; do
   if [ "$backend" = sqlite ]; then
     $L setup --db "sqlite://$work/template.db" --policy policies/tangdaifu-smbg --members "$MEMBERS" >/dev/null
     sqlite3 "$work/template.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
