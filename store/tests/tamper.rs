@@ -195,6 +195,52 @@ async fn verify_names_the_entry_of_a_decision_that_was_changed() {
 }
 
 #[tokio::test]
+async fn verify_names_the_first_by_id_of_decisions_planted_without_an_entry() {
+    for db in databases().await {
+        let store = three_payouts(&db).await;
+        // Copies of M1's decision under new ids, each in a period of its own; planted in an
+        // order unlike their ids', so only a report that sorts them names the first.
+        for (i, id) in [
+            "planted-e",
+            "planted-b",
+            "planted-d",
+            "planted-a",
+            "planted-c",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let n = raw(
+                &db,
+                &format!(
+                    "INSERT INTO decisions (id, tenant, member_id, policy_id, policy_version, period, \
+                     ordinal, supersedes, input_hash, data_hash, decision_hash, body, reward, \
+                     premium_adjustment_percent, reward_posted, premium_posted, qualified, tier, points, \
+                     ledger_seq, created_at) \
+                     SELECT '{id}', tenant, member_id, policy_id, policy_version, period, ordinal + {}, \
+                     supersedes, input_hash, data_hash, decision_hash, body, reward, \
+                     premium_adjustment_percent, reward_posted, premium_posted, qualified, tier, points, \
+                     ledger_seq, created_at FROM decisions WHERE ledger_seq = 2 AND id NOT LIKE 'planted-%'",
+                    i + 1
+                ),
+            )
+            .await
+            .unwrap();
+            assert_eq!(n, 1, "{}", db.label);
+        }
+        let (seq, message) = first_problem(&store).await;
+        assert_eq!(
+            (seq, message.as_str()),
+            (None, "decision `planted-a` is not in the ledger"),
+            "{}",
+            db.label
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn a_checkpoint_kept_outside_exposes_a_ledger_rewritten_from_scratch() {
     for db in databases().await {
         let store = three_payouts(&db).await;

@@ -11,6 +11,7 @@ use crate::idempotency::load_keys;
 use crate::ledger::{self, INSERT_ROWS_MAX};
 use crate::member_records::{load_member_records, load_profiles};
 use crate::policies::{head_and_policy_in_effect, policy_in_effect};
+use incentive_engine::Period;
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -24,6 +25,9 @@ pub(super) enum Heads {
     Locked,
 }
 
+/// The version in effect for each (tenant, policy, period), compiled; `None` where there is none.
+type Versions = HashMap<(String, String, Period), Option<InEffect>>;
+
 /// Loads what the group reads, in a few set-based queries per tenant.
 pub(super) async fn load(
     shared: &Shared,
@@ -31,7 +35,25 @@ pub(super) async fn load(
     items: &[Item],
     heads: Heads,
 ) -> Result<Loaded, StoreError> {
-    // Heads are locked in tenant order, so two processes never wait on each other in a cycle.
+    let mut loaded = load_heads(shared, tx, items, heads).await?;
+    load_versions(shared, tx, items, &mut loaded).await?;
+    let Loaded { data, versions, .. } = &mut loaded;
+    for (tenant, d) in data.iter_mut() {
+        let wants = Wants::of(tenant, items, versions);
+        load_tenant(tx, tenant, &wants, d).await?;
+    }
+    Ok(loaded)
+}
+
+/// Each known tenant's chain head, read or locked, in tenant order so two processes never wait
+/// on each other in a cycle. Read, a head comes with its first payout's version in effect, in
+/// one statement.
+async fn load_heads(
+    shared: &Shared,
+    tx: &mut Tx,
+    items: &[Item],
+    heads: Heads,
+) -> Result<Loaded, StoreError> {
     let tenants: BTreeSet<&str> = items.iter().map(|(r, _)| r.tenant.as_str()).collect();
     let mut loaded = Loaded {
         data: BTreeMap::new(),
@@ -41,7 +63,6 @@ pub(super) async fn load(
     for tenant in &tenants {
         let head = match (heads, items.iter().find(|(r, _)| r.tenant == *tenant)) {
             (Heads::Read, Some((r, _))) => {
-                // The head and the first payout's version in one statement.
                 head_and_policy_in_effect(shared, tx, tenant, &r.policy_id, r.period)
                     .await
                     .and_then(|(head, version)| {
@@ -68,8 +89,16 @@ pub(super) async fn load(
             Err(e) => return Err(e),
         }
     }
+    Ok(loaded)
+}
 
-    // The version in effect for each (tenant, policy, period), and its compiled policy.
+/// The version in effect for each payout of a known tenant not read with its head.
+async fn load_versions(
+    shared: &Shared,
+    tx: &mut Tx,
+    items: &[Item],
+    loaded: &mut Loaded,
+) -> Result<(), StoreError> {
     for (r, _) in items {
         let key = (r.tenant.clone(), r.policy_id.clone(), r.period);
         if loaded.versions.contains_key(&key) || !loaded.data.contains_key(&r.tenant) {
@@ -78,122 +107,153 @@ pub(super) async fn load(
         let found = policy_in_effect(shared, tx, &r.tenant, &r.policy_id, r.period).await;
         loaded.versions.insert(key, in_effect(found)?);
     }
+    Ok(())
+}
 
-    for (tenant, d) in loaded.data.iter_mut() {
-        let mine: Vec<&PayoutRequest> = items
-            .iter()
-            .map(|(r, _)| r)
-            .filter(|r| r.tenant == *tenant)
-            .collect();
-        let keys: Vec<&str> = items
-            .iter()
-            .filter(|(r, _)| r.tenant == *tenant)
+/// What one tenant's payouts in a group read.
+struct Wants<'a> {
+    /// The payouts with a version in effect, with it; the others read nothing more.
+    in_effect: Vec<(&'a PayoutRequest, &'a InEffect)>,
+    /// Their idempotency keys and members, each once and in order.
+    keys: Vec<&'a str>,
+    members: Vec<&'a str>,
+    /// The accounts their payouts move, by (name, currency).
+    accounts: Vec<(String, String)>,
+    /// The span of time their windows cover, in Unix milliseconds, for one readings query.
+    span: Option<(i64, i64)>,
+    /// Whether any has a cap group (`[caps] group`), whose members are read once the
+    /// payouts' own profiles are in.
+    grouped: bool,
+}
+
+impl<'a> Wants<'a> {
+    fn of(tenant: &str, items: &'a [Item], versions: &'a Versions) -> Self {
+        let mine = || items.iter().filter(move |(r, _)| r.tenant == tenant);
+        let keys = mine()
             .filter_map(|(_, k)| k.as_ref().map(|k| k.key.as_str()))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let members: Vec<&str> = mine
-            .iter()
-            .map(|r| r.member.as_str())
+        let members = mine()
+            .map(|(r, _)| r.member.as_str())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        // The span of time the group's windows cover, for one readings query.
+        let in_effect: Vec<(&PayoutRequest, &InEffect)> = mine()
+            .filter_map(|(r, _)| {
+                match versions.get(&(r.tenant.clone(), r.policy_id.clone(), r.period)) {
+                    Some(Some(found)) => Some((r, found)),
+                    _ => None,
+                }
+            })
+            .collect();
         let mut span: Option<(i64, i64)> = None;
         let mut accounts = BTreeSet::new();
-        for r in &mine {
-            let Some(Some((version, policy))) =
-                loaded
-                    .versions
-                    .get(&(r.tenant.clone(), r.policy_id.clone(), r.period))
-            else {
-                continue;
-            };
+        for (r, (version, policy)) in &in_effect {
             if let Ok(w) = r.period.window(policy.manifest.timezone) {
                 let (s, e) = (w.start.timestamp_millis(), w.end.timestamp_millis());
                 span = Some(span.map_or((s, e), |(a, b)| (a.min(s), b.max(e))));
             }
             accounts.extend(accounts_of(r, version, &policy.manifest.currency));
         }
-        let ta = std::time::Instant::now();
-        let grouped = mine.iter().any(|r| {
-            matches!(
-                loaded.versions.get(&(r.tenant.clone(), r.policy_id.clone(), r.period)),
-                Some(Some((_, policy))) if policy.manifest.caps.group.is_some()
-            )
-        });
-        let accounts: Vec<(String, String)> = accounts.into_iter().collect();
-        if let (Tx::Sqlite(c), Some(span), false) = (&mut *tx, span, grouped)
-            && [keys.len(), members.len(), accounts.len()]
-                .iter()
-                .all(|n| *n <= INSERT_ROWS_MAX)
-        {
-            // No cap groups, so nothing read depends on another read: one call.
-            let wanted = Wanted {
-                keys: &keys,
-                members: &members,
-                accounts: &accounts,
-                span,
-            };
-            load_in_one_call(c, tenant, &wanted, d).await?;
-            tracing::trace!(
-                tenant,
-                members = members.len(),
-                records_us = ta.elapsed().as_micros(),
-                "payout group loaded in one call"
-            );
-            continue;
-        }
-        if !keys.is_empty() {
-            d.keys = load_keys(tx, tenant, &keys).await?;
-        }
-        if let Some(span) = span {
-            let records = load_member_records(tx, tenant, &members, span).await?;
-            (d.profiles, d.readings, d.labs) = (records.profiles, records.readings, records.labs);
-        } else {
-            d.profiles = load_profiles(tx, tenant, &members).await?;
-        }
-        let tc = ta.elapsed();
-        // The members of each payout's group, whose payments this year count against its cap.
-        let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
-        for r in &mine {
-            let Some(Some((_, policy))) =
-                loaded
-                    .versions
-                    .get(&(r.tenant.clone(), r.policy_id.clone(), r.period))
-            else {
-                continue;
-            };
-            if let Some(g) = &policy.manifest.caps.group
-                && let Some(value) = group_of(d.profiles.get(r.member.as_str()), &g.attribute)
-            {
-                wanted.insert((g.attribute.clone(), value.to_owned()));
-            }
-        }
-        for (attribute, value) in wanted {
-            let mates = load_group(tx, tenant, &attribute, &value).await?;
-            d.groups.insert((attribute, value), mates);
-        }
-        let everyone: Vec<&str> = members
+        let grouped = in_effect
             .iter()
-            .copied()
-            .chain(d.groups.values().flatten().map(String::as_str))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        d.decisions = load_decisions(tx, tenant, &everyone).await?;
-        let td = ta.elapsed();
-        d.balances = ledger::balances(tx, tenant, &accounts).await?;
+            .any(|(_, (_, policy))| policy.manifest.caps.group.is_some());
+        Wants {
+            in_effect,
+            keys,
+            members,
+            accounts: accounts.into_iter().collect(),
+            span,
+            grouped,
+        }
+    }
+}
+
+/// Loads what one tenant's payouts read into `d`: in one call on SQLite where no read depends
+/// on another, else read by read.
+async fn load_tenant(
+    tx: &mut Tx,
+    tenant: &str,
+    w: &Wants<'_>,
+    d: &mut TenantData,
+) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    if let (Tx::Sqlite(c), Some(span), false) = (&mut *tx, w.span, w.grouped)
+        && [w.keys.len(), w.members.len(), w.accounts.len()]
+            .iter()
+            .all(|n| *n <= INSERT_ROWS_MAX)
+    {
+        // No cap groups, so nothing read depends on another read: one call.
+        let wanted = Wanted {
+            keys: &w.keys,
+            members: &w.members,
+            accounts: &w.accounts,
+            span,
+        };
+        load_in_one_call(c, tenant, &wanted, d).await?;
         tracing::trace!(
             tenant,
-            members = members.len(),
-            records_us = tc.as_micros(),
-            decisions_us = (td - tc).as_micros(),
-            balances_us = (ta.elapsed() - td).as_micros(),
-            "payout group loaded"
+            members = w.members.len(),
+            records_us = started.elapsed().as_micros(),
+            "payout group loaded in one call"
         );
+        return Ok(());
     }
-    Ok(loaded)
+    if !w.keys.is_empty() {
+        d.keys = load_keys(tx, tenant, &w.keys).await?;
+    }
+    if let Some(span) = w.span {
+        let records = load_member_records(tx, tenant, &w.members, span).await?;
+        (d.profiles, d.readings, d.labs) = (records.profiles, records.readings, records.labs);
+    } else {
+        d.profiles = load_profiles(tx, tenant, &w.members).await?;
+    }
+    let records = started.elapsed();
+    load_cap_groups(tx, tenant, w, d).await?;
+    let everyone: Vec<&str> = w
+        .members
+        .iter()
+        .copied()
+        .chain(d.groups.values().flatten().map(String::as_str))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    d.decisions = load_decisions(tx, tenant, &everyone).await?;
+    let decisions = started.elapsed();
+    d.balances = ledger::balances(tx, tenant, &w.accounts).await?;
+    tracing::trace!(
+        tenant,
+        members = w.members.len(),
+        records_us = records.as_micros(),
+        decisions_us = (decisions - records).as_micros(),
+        balances_us = (started.elapsed() - decisions).as_micros(),
+        "payout group loaded"
+    );
+    Ok(())
+}
+
+/// The members of each payout's cap group, whose payments this year count against its cap,
+/// into `d.groups`; the payouts' own profiles are read already.
+async fn load_cap_groups(
+    tx: &mut Tx,
+    tenant: &str,
+    w: &Wants<'_>,
+    d: &mut TenantData,
+) -> Result<(), StoreError> {
+    let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
+    for (r, (_, policy)) in &w.in_effect {
+        if let Some(g) = &policy.manifest.caps.group
+            && let Some(value) = group_of(d.profiles.get(r.member.as_str()), &g.attribute)
+        {
+            wanted.insert((g.attribute.clone(), value.to_owned()));
+        }
+    }
+    for (attribute, value) in wanted {
+        let mates = load_group(tx, tenant, &attribute, &value).await?;
+        d.groups.insert((attribute, value), mates);
+    }
+    Ok(())
 }
 
 /// A version in effect, `None` where there is none; any other failure is the group's.
