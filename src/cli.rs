@@ -143,6 +143,11 @@ pub struct ServeArgs {
     /// the same cores); for a host with cores to spare.
     #[arg(long, env = "INCENTIVE_PAYOUT_PIPELINE")]
     pub payout_pipeline: bool,
+    /// SQLite: how long a tenant's payout lane waits, before it writes a group, for the
+    /// checkpoint of the database's log it started between groups; past it the group is
+    /// written anyway and the checkpoint goes on beside it. 0 never waits.
+    #[arg(long, value_name = "MS", env = "INCENTIVE_PAYOUT_CHECKPOINT_WAIT_MS_MAX", default_value_t = incentive_store::StoreOptions::default().payout_checkpoint_wait_ms_max)]
+    pub payout_checkpoint_wait_ms_max: u64,
     /// Database connections this process opens at most.
     #[arg(long, value_name = "N", env = "INCENTIVE_POOL_CONNECTIONS_MAX", default_value_t = PoolLimits::default().pool_connections_max)]
     pub pool_connections_max: u32,

@@ -699,6 +699,8 @@ fn serve_refuses_a_limit_of_zero_or_not_a_number_naming_the_flag() {
         ("--history-members-min", "0"),
         ("--policy-decision-ms-max", "0"),
         ("--payout-group-decide-ms-max", "0"),
+        ("--payout-checkpoint-wait-ms-max", "soon"),
+        ("--payout-checkpoint-wait-ms-max", "-1"),
     ] {
         let given = format!("{flag}={value}");
         let out = incentive(&["serve", "--db", "sqlite://unused.db", &given]);
