@@ -8,6 +8,7 @@ use crate::ledger::{Entry, Posting};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::Row;
+use std::collections::BTreeMap;
 
 /// Entries, or balances, one page may hold at most.
 pub const LEDGER_PAGE_ROWS_MAX: i64 = 1_000;
@@ -81,6 +82,78 @@ pub(crate) async fn entry_rows(
     }))
 }
 
+/// The postings of entries `after` + 1 to `last`, by entry in line order, each with its line
+/// number.
+pub(crate) async fn postings_between(
+    pool: &crate::db::Pool,
+    tenant: &str,
+    after: i64,
+    last: i64,
+) -> Result<BTreeMap<i64, Vec<(i64, Posting)>>, StoreError> {
+    let rows: Vec<(i64, i64, String, String, Money)> = on_pool!(pool, p => {
+        sqlx::query(
+            "SELECT seq, line, account, currency, amount FROM ledger_postings \
+             WHERE tenant = $1 AND seq > $2 AND seq <= $3 ORDER BY seq, line",
+        )
+        .bind(tenant)
+        .bind(after)
+        .bind(last)
+        .fetch_all(p)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?)))
+        .collect::<sqlx::Result<Vec<_>>>()?
+    });
+    let mut postings: BTreeMap<i64, Vec<(i64, Posting)>> = BTreeMap::new();
+    for (seq, line, account, currency, amount) in rows {
+        postings.entry(seq).or_default().push((
+            line,
+            Posting {
+                account,
+                currency,
+                amount: amount.0,
+            },
+        ));
+    }
+    Ok(postings)
+}
+
+/// An entry row with its postings, as stored.
+pub(crate) fn stored_entry_of(tenant: &str, row: EntryRow, postings: Vec<Posting>) -> StoredEntry {
+    let (
+        seq,
+        kind,
+        decision_id,
+        decision_hash,
+        policy_id,
+        policy_version,
+        policy_hash,
+        reverses,
+        memo,
+        created_at,
+        prev_hash,
+        hash,
+    ) = row;
+    StoredEntry {
+        entry: Entry {
+            tenant: tenant.to_owned(),
+            seq,
+            prev_hash,
+            created_at: created_at.to_rfc3339(),
+            kind,
+            decision_id,
+            decision_hash,
+            policy_id,
+            policy_version,
+            policy_hash,
+            reverses,
+            memo,
+            postings,
+        },
+        hash,
+    }
+}
+
 impl Store {
     /// Up to `limit` of a tenant's entries after entry `after_seq`, in chain order.
     pub async fn ledger_entries(
@@ -95,55 +168,14 @@ impl Store {
         let Some(last) = rows.last().map(|r| r.0) else {
             return Ok(Vec::new());
         };
-        let postings: Vec<(i64, String, String, Money)> = on_pool!(pool, p => {
-            sqlx::query(
-                "SELECT seq, account, currency, amount FROM ledger_postings \
-                 WHERE tenant = $1 AND seq > $2 AND seq <= $3 ORDER BY seq, line",
-            )
-            .bind(tenant)
-            .bind(after_seq)
-            .bind(last)
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-            .collect::<sqlx::Result<Vec<_>>>()?
-        });
-        let mut postings = postings.into_iter().peekable();
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let (seq, kind, decision_id, decision_hash, policy_id, policy_version, policy_hash) =
-                (row.0, row.1, row.2, row.3, row.4, row.5, row.6);
-            let mut lines = Vec::new();
-            while let Some((_, account, currency, amount)) =
-                postings.next_if(|(s, _, _, _)| *s == seq)
-            {
-                lines.push(Posting {
-                    account,
-                    currency,
-                    amount: amount.0,
-                });
-            }
-            out.push(StoredEntry {
-                entry: Entry {
-                    tenant: tenant.to_owned(),
-                    seq,
-                    prev_hash: row.10,
-                    created_at: row.9.to_rfc3339(),
-                    kind,
-                    decision_id,
-                    decision_hash,
-                    policy_id,
-                    policy_version,
-                    policy_hash,
-                    reverses: row.7,
-                    memo: row.8,
-                    postings: lines,
-                },
-                hash: row.11,
-            });
-        }
-        Ok(out)
+        let mut postings = postings_between(pool, tenant, after_seq, last).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let lines = postings.remove(&row.0).unwrap_or_default();
+                stored_entry_of(tenant, row, lines.into_iter().map(|(_, p)| p).collect())
+            })
+            .collect())
     }
 
     /// Up to `limit` balances of a tenant's accounts whose names start with `prefix`, after

@@ -13,7 +13,7 @@ use crate::Store;
 use crate::db::{Money, on_pool};
 use crate::error::StoreError;
 use crate::ledger::genesis_hash;
-use crate::ledger_view::entry_rows;
+use crate::ledger_view::{entry_rows, postings_between};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -23,8 +23,7 @@ mod records;
 mod walk;
 
 use records::{
-    altered_policy, head_problem, policy_rows, postings_between, read_head, recorded_decisions,
-    stored_entry,
+    altered_policy, head_problem, policy_rows, read_entry, read_head, recorded_decisions,
 };
 use walk::{ChainWalk, ReversalEntry};
 
@@ -217,7 +216,7 @@ impl Store {
                 report.entries += 1;
                 if report.problem.is_none() {
                     let lines = postings.remove(&row.0).unwrap_or_default();
-                    if let Some(p) = walk.step(stored_entry(tenant, row, lines)) {
+                    if let Some(p) = walk.step(read_entry(tenant, row, lines)) {
                         report.problem = Some(p);
                     }
                 }

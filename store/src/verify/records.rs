@@ -1,12 +1,12 @@
 //! What the auditor's check reads besides the entries — the head on record, the decisions,
-//! the policy versions, a page's postings — and the checks of those against the walk.
+//! the policy versions — an entry as the walk reads it, and the checks after the walk.
 
-use super::walk::{RecordedDecision, StoredEntry};
+use super::walk::{ReadEntry, RecordedDecision};
 use super::{Problem, TenantReport};
-use crate::db::{Money, Pool, on_pool};
+use crate::db::{Pool, on_pool};
 use crate::error::StoreError;
-use crate::ledger::{Entry, Posting, sha256_hex};
-use crate::ledger_view::EntryRow;
+use crate::ledger::{Posting, sha256_hex};
+use crate::ledger_view::{EntryRow, stored_entry_of};
 use incentive_engine::policy::content_hash;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
@@ -85,78 +85,16 @@ pub(super) async fn policy_rows(pool: &Pool, tenant: &str) -> Result<Vec<PolicyR
     }))
 }
 
-/// The postings of entries `after` + 1 to `last`, by entry, each with its line number.
-pub(super) async fn postings_between(
-    pool: &Pool,
-    tenant: &str,
-    after: i64,
-    last: i64,
-) -> Result<BTreeMap<i64, Vec<(i64, Posting)>>, StoreError> {
-    let rows: Vec<(i64, i64, String, String, Money)> = on_pool!(pool, p => {
-        sqlx::query(
-            "SELECT seq, line, account, currency, amount FROM ledger_postings \
-             WHERE tenant = $1 AND seq > $2 AND seq <= $3 ORDER BY seq, line",
-        )
-        .bind(tenant)
-        .bind(after)
-        .bind(last)
-        .fetch_all(p)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?)))
-        .collect::<sqlx::Result<Vec<_>>>()?
-    });
-    let mut postings: BTreeMap<i64, Vec<(i64, Posting)>> = BTreeMap::new();
-    for (seq, line, account, currency, amount) in rows {
-        postings.entry(seq).or_default().push((
-            line,
-            Posting {
-                account,
-                currency,
-                amount: amount.0,
-            },
-        ));
-    }
-    Ok(postings)
-}
-
-/// An entry row and its postings as the walk reads them.
-pub(super) fn stored_entry(tenant: &str, row: EntryRow, lines: Vec<(i64, Posting)>) -> StoredEntry {
-    let (
-        seq,
-        kind,
-        decision_id,
-        decision_hash,
-        policy_id,
-        policy_version,
-        policy_hash,
-        reverses,
-        memo,
-        created_at,
-        prev_hash,
-        hash,
-    ) = row;
+/// An entry row and its postings, each with its line number, as the walk reads them.
+pub(super) fn read_entry(tenant: &str, row: EntryRow, lines: Vec<(i64, Posting)>) -> ReadEntry {
     let lines_in_order = lines
         .iter()
         .enumerate()
         .all(|(i, (line, _))| i64::try_from(i).is_ok_and(|i| i == *line));
-    StoredEntry {
-        entry: Entry {
-            tenant: tenant.to_owned(),
-            seq,
-            prev_hash,
-            created_at: created_at.to_rfc3339(),
-            kind,
-            decision_id,
-            decision_hash,
-            policy_id,
-            policy_version,
-            policy_hash,
-            reverses,
-            memo,
-            postings: lines.into_iter().map(|(_, p)| p).collect(),
-        },
-        hash,
+    let stored = stored_entry_of(tenant, row, lines.into_iter().map(|(_, p)| p).collect());
+    ReadEntry {
+        entry: stored.entry,
+        hash: stored.hash,
         lines_in_order,
     }
 }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// An entry as read back: its contents, the hash it records, and whether its postings'
 /// line numbers run 0, 1, 2 … without a gap.
-pub(super) struct StoredEntry {
+pub(super) struct ReadEntry {
     pub(super) entry: Entry,
     pub(super) hash: String,
     pub(super) lines_in_order: bool,
@@ -65,7 +65,7 @@ impl<'r> ChainWalk<'r> {
     /// Checks the next entry and walks past it; the problem in it, if any. An entry out of
     /// sequence is not walked past; any other is, so that the head reported is where the
     /// entries end even when one of them is wrong.
-    pub(super) fn step(&mut self, stored: StoredEntry) -> Option<Problem> {
+    pub(super) fn step(&mut self, stored: ReadEntry) -> Option<Problem> {
         let seq = stored.entry.seq;
         if seq != self.next_seq {
             return Some(Problem {
@@ -94,7 +94,7 @@ impl<'r> ChainWalk<'r> {
     }
 
     /// The first thing wrong with an entry in sequence, `actual` being what it hashes to.
-    fn check(&mut self, stored: &StoredEntry, actual: &str) -> Option<String> {
+    fn check(&mut self, stored: &ReadEntry, actual: &str) -> Option<String> {
         let e = &stored.entry;
         let seq = e.seq;
         if e.prev_hash != self.prev_hash {

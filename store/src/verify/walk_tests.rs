@@ -1,7 +1,7 @@
 //! The walk's checks on chains built here, each entry hashed as a writer would hash it — so
 //! a forged entry that hashes right must still be caught by what it says.
 
-use super::{ChainWalk, RecordedDecision, StoredEntry};
+use super::{ChainWalk, ReadEntry, RecordedDecision};
 use crate::ledger::{Entry, EntryKind, Posting, entry_hash, genesis_hash};
 use crate::verify::Problem;
 use rust_decimal::Decimal;
@@ -44,8 +44,8 @@ fn payout(seq: i64, prev_hash: &str) -> Entry {
 }
 
 /// An entry stored as written: with the hash of its contents.
-fn sealed(entry: Entry) -> StoredEntry {
-    StoredEntry {
+fn sealed(entry: Entry) -> ReadEntry {
+    ReadEntry {
         hash: entry_hash(&entry),
         entry,
         lines_in_order: true,
@@ -66,7 +66,7 @@ fn chain(n: i64) -> Vec<Entry> {
 
 /// Walks `entries` with `decisions` on record; the first problem, and the walk's end.
 fn walk(
-    entries: Vec<StoredEntry>,
+    entries: Vec<ReadEntry>,
     decisions: &BTreeMap<String, RecordedDecision>,
 ) -> (Option<Problem>, i64, String) {
     let policies = policies();
@@ -203,7 +203,7 @@ fn an_entry_naming_a_policy_hash_not_on_record_is_named() {
 }
 
 /// Entry 1 a payout of decision `d1`, entry 2 its reversal pointing at `reverses`.
-fn payout_and_reversal(reverses: Option<i64>) -> Vec<StoredEntry> {
+fn payout_and_reversal(reverses: Option<i64>) -> Vec<ReadEntry> {
     let mut first = payout(1, &genesis_hash(TENANT));
     first.decision_id = Some("d1".to_owned());
     first.decision_hash = Some("dh".to_owned());
